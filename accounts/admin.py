@@ -1,0 +1,178 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Device, Plan, User, UserSettings
+
+
+class UserSettingsInline(admin.StackedInline):
+    model = UserSettings
+    can_delete = False
+    fk_name = "user"
+    fields = (
+        "plan",
+        "plan_renews_at",
+        "auto_renew",
+        "theme",
+        "language",
+        "email_notifications",
+        "push_notifications",
+        "product_updates",
+    )
+
+
+class DeviceInline(admin.TabularInline):
+    model = Device
+    extra = 0
+    can_delete = False
+    fields = ("name", "device_id", "login_type", "ip", "last_seen_at", "revoked_at")
+    readonly_fields = fields
+    ordering = ("-last_seen_at",)
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EmailUserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class EmailUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class LoginTypeFilter(admin.SimpleListFilter):
+    title = _("login type")
+    parameter_name = "login_type"
+
+    def lookups(self, request, model_admin):
+        from .models import LoginType
+
+        return LoginType.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(devices__login_type=self.value()).distinct()
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = EmailUserChangeForm
+    add_form = EmailUserCreationForm
+    ordering = ("-date_joined",)
+    list_display = ("email", "display_name", "plan", "is_active", "is_staff", "active_devices", "date_joined")
+    list_filter = ("is_active", "is_staff", "is_superuser", "settings__plan", LoginTypeFilter)
+    list_select_related = ("settings__plan",)
+    search_fields = ("email", "display_name")
+    readonly_fields = ("date_joined", "last_login", "updated_at")
+    inlines = (UserSettingsInline, DeviceInline)
+    actions = ("deactivate_and_sign_out", "reactivate")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Profile"), {"fields": ("display_name",)}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined", "updated_at")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def get_queryset(self, request):
+        # One annotated query for the list, not one per row.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_active_devices=Count("devices", filter=Q(devices__revoked_at__isnull=True), distinct=True))
+        )
+
+    @admin.display(description=_("plan"), ordering="settings__plan__order")
+    def plan(self, obj):
+        settings_row = getattr(obj, "settings", None)
+        return settings_row.plan.name if settings_row else "-"
+
+    @admin.display(description=_("active devices"), ordering="_active_devices")
+    def active_devices(self, obj):
+        return obj._active_devices
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.user_settings_get(user=obj)  # every user has settings and a plan
+
+    @admin.action(description=_("Deactivate and sign out everywhere"), permissions=["change"])
+    def deactivate_and_sign_out(self, request, queryset):
+        count = services.users_deactivate(users=queryset.exclude(pk=request.user.pk))
+        self.message_user(request, f"Deactivated {count} user(s) and signed out all their devices.", messages.SUCCESS)
+
+    @admin.action(description=_("Reactivate"), permissions=["change"])
+    def reactivate(self, request, queryset):
+        count = services.users_reactivate(users=queryset)
+        self.message_user(request, f"Reactivated {count} user(s).", messages.SUCCESS)
+
+
+class DeviceStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("active", _("Active")), ("revoked", _("Revoked")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "active":
+            return queryset.filter(revoked_at__isnull=True)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "user", "login_type", "ip", "created_at", "last_seen_at", "revoked_at")
+    list_filter = (DeviceStatusFilter, "login_type")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "device_id", "name", "ip")
+    raw_id_fields = ("user",)
+    readonly_fields = ("id", "token_family", "refresh_jti", "created_at", "last_seen_at", "revoked_at")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # sessions are created by signing in
+
+    @admin.action(description=_("Revoke (sign out) selected devices"), permissions=["change"])
+    def revoke(self, request, queryset):
+        count = 0
+        for device in queryset.filter(revoked_at__isnull=True):
+            services.device_revoke(device=device)
+            count += 1
+        self.message_user(request, f"Revoked {count} device session(s).", messages.SUCCESS)
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "slug",
+        "daily_message_limit",
+        "max_concurrent_generations",
+        "selectable_by_user",
+        "subscriber_count",
+        "order",
+    )
+    list_editable = ("order",)
+    list_filter = ("selectable_by_user",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_subscribers=Count("subscribers"))
+
+    @admin.display(description=_("subscribers"), ordering="_subscribers")
+    def subscriber_count(self, obj):
+        return obj._subscribers

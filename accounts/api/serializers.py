@@ -1,0 +1,159 @@
+from rest_framework import serializers
+
+from ..models import Device, Plan, Theme, User, UserSettings
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ("id", "email", "display_name", "is_staff", "date_joined")
+        read_only_fields = fields
+
+
+class UserUpdateSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=150, allow_blank=True)
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class LoginSerializer(serializers.Serializer):
+    """JSON ``{email, password}`` or the OAuth2 password form (``username``) Swagger sends."""
+
+    email = serializers.CharField(max_length=254, required=False)
+    username = serializers.CharField(max_length=254, required=False, help_text="Alias of email (form login).")
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    device_id = serializers.RegexField(
+        r"^[A-Za-z0-9._:-]{1,128}$",
+        required=False,
+        allow_blank=True,
+        help_text="Client-chosen id of this device; generated when missing.",
+    )
+    device_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    grant_type = serializers.CharField(max_length=20, required=False, help_text="Ignored (OAuth2 form).")
+
+    def validate(self, attrs):
+        email = attrs.get("email") or attrs.get("username")
+        if not email:
+            raise serializers.ValidationError({"email": ["This field is required."]})
+        attrs["email"] = User.objects.normalize_email(email)
+        return attrs
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = ("id", "device_id", "login_type", "name", "user_agent", "ip", "created_at", "last_seen_at", "current")
+        read_only_fields = fields
+
+    def get_current(self, obj) -> bool:
+        current = self.context.get("current_device")
+        return bool(current and current.pk == obj.pk)
+
+
+class DeviceBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Device
+        fields = ("id", "device_id", "login_type")
+        read_only_fields = fields
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    token_type = serializers.CharField(default="Bearer")
+    expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
+
+
+class LoginResponseSerializer(TokenPairSerializer):
+    device = DeviceBriefSerializer()
+    user = UserSerializer()
+
+
+class RegisterResponseSerializer(serializers.Serializer):
+    user = UserSerializer()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=4096)
+
+
+class LogoutSerializer(serializers.Serializer):
+    all = serializers.BooleanField(default=False, help_text="Sign out every device, not just this one.")
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = ("slug", "name", "daily_message_limit", "max_concurrent_generations", "selectable_by_user")
+        read_only_fields = fields
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+class ThemeSerializer(serializers.Serializer):
+    theme = serializers.ChoiceField(choices=Theme.choices)
+
+
+class NotificationSerializer(serializers.Serializer):
+    email_notifications = serializers.BooleanField()
+    push_notifications = serializers.BooleanField()
+    product_updates = serializers.BooleanField()
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (only selectable plans).")
+    auto_renew = serializers.BooleanField()
+    plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    plan_details = PlanSerializer(read_only=True)
+
+    def to_representation(self, instance: UserSettings):
+        return {
+            "plan": instance.plan.slug,
+            "auto_renew": instance.auto_renew,
+            "plan_renews_at": serializers.DateTimeField().to_representation(instance.plan_renews_at)
+            if instance.plan_renews_at
+            else None,
+            "plan_details": PlanSerializer(instance.plan).data,
+        }
+
+
+class StaffSubscriptionSerializer(SubscriptionSerializer):
+    plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)
+
+
+class UserSettingsSerializer(serializers.Serializer):
+    theme = serializers.ChoiceField(choices=Theme.choices)
+    language = serializers.RegexField(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=16)
+    email_notifications = serializers.BooleanField()
+    push_notifications = serializers.BooleanField()
+    product_updates = serializers.BooleanField()
+    plan = serializers.SlugField(max_length=40)
+    auto_renew = serializers.BooleanField()
+    plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    def to_representation(self, instance: UserSettings):
+        data = {
+            f: getattr(instance, f)
+            for f in ("theme", "language", "email_notifications", "push_notifications", "product_updates", "auto_renew")
+        }
+        data["plan"] = instance.plan.slug
+        data["plan_renews_at"] = (
+            serializers.DateTimeField().to_representation(instance.plan_renews_at) if instance.plan_renews_at else None
+        )
+        return data
+
+
+class StaffUserSettingsSerializer(UserSettingsSerializer):
+    plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)

@@ -1,0 +1,256 @@
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.throttles import IPRateThrottle
+
+from .. import selectors, services
+from ..authentication import current_device
+from ..tokens import TokenInvalid
+from . import serializers as s
+from .throttles import (
+    LoginEmailThrottle,
+    LoginIPThrottle,
+    PasswordChangeThrottle,
+    RefreshIPThrottle,
+    RegisterIPThrottle,
+)
+
+_ERROR = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
+
+
+def client_ip(request) -> str | None:
+    # NUM_PROXIES-aware, the same address the throttles key on.
+    return IPRateThrottle().get_ident(request) or None
+
+
+def _user_agent(request) -> str:
+    return request.headers.get("User-Agent", "")[:512]
+
+
+class PublicAuthView(APIView):
+    """No bearer needed; failures still answer 401 with a WWW-Authenticate challenge."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class RegisterView(PublicAuthView):
+    throttle_classes = [RegisterIPThrottle]
+
+    @extend_schema(
+        tags=["auth"], request=s.RegisterSerializer, responses={201: s.RegisterResponseSerializer, 400: None}
+    )
+    def post(self, request):
+        data = s.RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(**data.validated_data)
+        return Response({"user": s.UserSerializer(user).data}, status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicAuthView):
+    throttle_classes = [LoginIPThrottle, LoginEmailThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        request={"application/json": s.LoginSerializer, "application/x-www-form-urlencoded": s.LoginSerializer},
+        responses={200: s.LoginResponseSerializer, 401: OpenApiResponse(_ERROR, "Invalid email or password")},
+    )
+    def post(self, request):
+        data = s.LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        # authenticate() hashes even for unknown emails, so timing does not reveal accounts.
+        user = authenticate(request._request, username=v["email"], password=v["password"])
+        if user is None:
+            raise AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
+        session = services.session_start(
+            user=user,
+            device_id=v.get("device_id") or None,
+            device_name=v.get("device_name", ""),
+            user_agent=_user_agent(request),
+            ip=client_ip(request),
+        )
+        body = {
+            **session.tokens.as_response(),
+            "device": s.DeviceBriefSerializer(session.device).data,
+            "user": s.UserSerializer(user).data,
+        }
+        if "username" in request.data and request.content_type.startswith("application/x-www-form-urlencoded"):
+            body["access_token"] = session.tokens.access  # what Swagger's OAuth2 password flow reads
+        return Response(body)
+
+
+class RefreshView(PublicAuthView):
+    throttle_classes = [RefreshIPThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        request=s.RefreshSerializer,
+        responses={200: s.TokenPairSerializer, 401: OpenApiResponse(_ERROR, "token_not_valid or token_reused")},
+    )
+    def post(self, request):
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            session = services.session_refresh(
+                refresh_token=data.validated_data["refresh"], ip=client_ip(request), user_agent=_user_agent(request)
+            )
+        except services.TokenReused as exc:
+            raise AuthenticationFailed(
+                "This refresh token was already used; the session has been signed out.", code="token_reused"
+            ) from exc
+        except TokenInvalid as exc:
+            raise AuthenticationFailed("Token is invalid or expired.", code="token_not_valid") from exc
+        return Response(session.tokens.as_response())
+
+
+class LogoutView(APIView):
+    @extend_schema(tags=["auth"], request=s.LogoutSerializer, responses={204: None})
+    def post(self, request):
+        data = s.LogoutSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if data.validated_data["all"]:
+            services.devices_revoke_all(user=request.user)
+        else:
+            services.device_revoke(device=current_device(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class DeviceListView(generics.ListAPIView):
+    serializer_class = s.DeviceSerializer
+
+    def get_queryset(self):
+        return selectors.device_list(user=self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "current_device": current_device(self.request)}
+
+
+@extend_schema(tags=["auth"])
+class DeviceDetailView(APIView):
+    @extend_schema(responses={204: None, 404: _ERROR})
+    def delete(self, request, pk):
+        device = get_object_or_404(selectors.device_list(user=request.user), pk=pk)
+        services.device_revoke(device=device)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    throttle_classes = [PasswordChangeThrottle]
+
+    @extend_schema(tags=["auth"], request=s.PasswordChangeSerializer, responses={204: None, 400: None})
+    def post(self, request):
+        data = s.PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_change(user=request.user, current_device=current_device(request), **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- profile and settings -------------------------------------------------------------------
+
+
+@extend_schema(tags=["user"])
+class ProfileView(APIView):
+    @extend_schema(responses=s.UserSerializer)
+    def get(self, request):
+        return Response(s.UserSerializer(request.user).data)
+
+    @extend_schema(request=s.UserUpdateSerializer, responses=s.UserSerializer)
+    def patch(self, request):
+        data = s.UserUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, **data.validated_data)
+        return Response(s.UserSerializer(user).data)
+
+
+class _SettingsPartView(APIView):
+    """GET, PUT (all fields of the part) and PATCH (some) of one user's settings."""
+
+    serializer_class: type[serializers.Serializer] = s.UserSettingsSerializer
+    staff_serializer_class: type[serializers.Serializer] | None = None
+    by_staff = False
+
+    def get_target_user(self):
+        return self.request.user
+
+    def get_serializer_class(self):
+        return (self.by_staff and self.staff_serializer_class) or self.serializer_class
+
+    def get(self, request, **kwargs):
+        row = services.user_settings_get(user=self.get_target_user())
+        return Response(self.get_serializer_class()(row).data)
+
+    def _write(self, request, partial: bool):
+        data = self.get_serializer_class()(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        row = services.user_settings_update(user=self.get_target_user(), by_staff=self.by_staff, **data.validated_data)
+        return Response(self.get_serializer_class()(row).data)
+
+    def put(self, request, **kwargs):
+        return self._write(request, partial=False)
+
+    def patch(self, request, **kwargs):
+        return self._write(request, partial=True)
+
+
+@extend_schema(tags=["user"])
+class UserSettingsView(_SettingsPartView):
+    serializer_class = s.UserSettingsSerializer
+
+
+@extend_schema(tags=["user"])
+class SubscriptionView(_SettingsPartView):
+    serializer_class = s.SubscriptionSerializer
+    http_method_names = ["get", "put", "patch", "options"]
+
+
+@extend_schema(tags=["user"])
+class ThemeView(_SettingsPartView):
+    serializer_class = s.ThemeSerializer
+
+
+@extend_schema(tags=["user"])
+class NotificationView(_SettingsPartView):
+    serializer_class = s.NotificationSerializer
+
+
+class _StaffTargetMixin:
+    permission_classes = [IsAdminUser]
+    by_staff = True
+
+    def get_target_user(self):
+        return get_object_or_404(selectors.user_list(), pk=self.kwargs["user_id"])
+
+
+@extend_schema(tags=["staff"])
+class StaffUserSettingsView(_StaffTargetMixin, _SettingsPartView):
+    serializer_class = s.UserSettingsSerializer
+    staff_serializer_class = s.StaffUserSettingsSerializer
+    http_method_names = ["get", "put", "patch", "options"]
+
+
+@extend_schema(tags=["staff"])
+class StaffSubscriptionView(_StaffTargetMixin, _SettingsPartView):
+    serializer_class = s.SubscriptionSerializer
+    staff_serializer_class = s.StaffSubscriptionSerializer
+    http_method_names = ["get", "put", "patch", "options"]
+
+
+@extend_schema(tags=["user"])
+class PlanListView(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = s.PlanSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.plan_list()

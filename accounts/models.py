@@ -1,0 +1,156 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        # The whole address is folded: logins are case-insensitive and so is uniqueness.
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra["is_staff"] = True
+        extra["is_superuser"] = True
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField("email address", max_length=254, unique=True)
+    display_name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = User.objects.normalize_email(self.email)
+
+
+class Plan(models.Model):
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    daily_message_limit = models.PositiveIntegerField(
+        help_text="Messages a user may send per day (UTC). 0 means unlimited."
+    )
+    max_concurrent_generations = models.PositiveSmallIntegerField(default=1)
+    selectable_by_user = models.BooleanField(default=True, help_text="Users may switch to this plan themselves.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("order", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Theme(models.TextChoices):
+    LIGHT = "light"
+    DARK = "dark"
+    SYSTEM = "system"
+
+
+def default_plan_id() -> int | None:
+    return Plan.objects.filter(slug="free").values_list("id", flat=True).first()
+
+
+class UserSettings(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="settings")
+    theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)
+    language = models.CharField(max_length=16, default="en")
+    email_notifications = models.BooleanField(default=True)
+    push_notifications = models.BooleanField(default=False)
+    product_updates = models.BooleanField(default=False)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscribers")
+    plan_renews_at = models.DateTimeField(null=True, blank=True)
+    auto_renew = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "user settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.user_id}"
+
+
+class LoginType(models.TextChoices):
+    LOCAL = "local"
+    GOOGLE = "google"
+    GITHUB = "github"
+    KAKAO = "kakao"
+    NAVER = "naver"
+
+
+class DeviceQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class Device(models.Model):
+    """One login session. Every token carries its id (``sid``) and family (``fam``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    device_id = models.CharField(max_length=128, help_text="Chosen by the client, or generated.")
+    login_type = models.CharField(max_length=10, choices=LoginType.choices, default=LoginType.LOCAL)
+    name = models.CharField(max_length=128, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # A new family on every login on this device: tokens of an older login stop working.
+    token_family = models.UUIDField(default=uuid.uuid4)
+    # The only refresh token of this family that may still be used; anything else is reuse.
+    refresh_jti = models.CharField(max_length=64, blank=True)
+
+    objects = DeviceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-last_seen_at",)
+        constraints = [
+            models.UniqueConstraint(fields=("user", "login_type", "device_id"), name="accounts_device_unique_per_login")
+        ]
+        indexes = [models.Index(fields=("user", "revoked_at"))]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.device_id} ({self.login_type})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

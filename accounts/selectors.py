@@ -1,0 +1,16 @@
+"""Reads for accounts, already scoped."""
+
+from .models import Device, Plan, User
+
+
+def device_list(*, user: User):
+    """The user's live sessions, most recently seen first."""
+    return Device.objects.active().filter(user=user).order_by("-last_seen_at", "id")
+
+
+def user_list():
+    return User.objects.select_related("settings__plan").order_by("id")
+
+
+def plan_list():
+    return Plan.objects.order_by("order", "id")

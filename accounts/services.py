@@ -1,0 +1,283 @@
+"""Writes for accounts: users, settings, plans and device sessions (keyword-only, transactional)."""
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from .models import Device, LoginType, Plan, User, UserSettings
+from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM, TokenInvalid, TokenPair, decode_refresh, token_pair_for_device
+
+logger = logging.getLogger(__name__)
+
+
+class TokenReused(Exception):
+    """An already-rotated refresh token was presented; its device session has been revoked."""
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    device: Device
+    tokens: TokenPair
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def _default_plan() -> Plan:
+    plan = Plan.objects.filter(slug="free").first() or Plan.objects.order_by("order", "id").first()
+    if plan is None:  # only possible if the plans data migration was rolled back
+        plan = Plan.objects.create(slug="free", name="Free", daily_message_limit=50, max_concurrent_generations=1)
+    return plan
+
+
+@transaction.atomic
+def user_create(
+    *, email: str, password: str | None, display_name: str = "", is_staff: bool = False, is_superuser: bool = False
+) -> User:
+    email = User.objects.normalize_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["A user with this email already exists."]}, code="email_taken")
+    user = User(email=email, display_name=display_name.strip(), is_staff=is_staff, is_superuser=is_superuser)
+    if password is None:
+        user.set_unusable_password()  # social-only accounts
+    else:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}, code="password_invalid") from exc
+        user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise ValidationError({"email": ["A user with this email already exists."]}, code="email_taken") from exc
+    UserSettings.objects.create(user=user, plan=_default_plan())
+    return user
+
+
+def user_settings_get(*, user: User) -> UserSettings:
+    settings_row = UserSettings.objects.select_related("plan").filter(user=user).first()
+    if settings_row is None:  # users created outside user_create (e.g. createsuperuser)
+        settings_row, _ = UserSettings.objects.get_or_create(user=user, defaults={"plan": _default_plan()})
+    return settings_row
+
+
+@transaction.atomic
+def user_update(*, user: User, display_name: str | None = None) -> User:
+    fields = []
+    if display_name is not None and display_name.strip() != user.display_name:
+        user.display_name = display_name.strip()
+        fields.append("display_name")
+    if fields:
+        user.save(update_fields=[*fields, "updated_at"])
+    return user
+
+
+SETTINGS_USER_FIELDS = (
+    "theme",
+    "language",
+    "email_notifications",
+    "push_notifications",
+    "product_updates",
+    "auto_renew",
+)
+SETTINGS_STAFF_FIELDS = ("plan_renews_at",)
+
+
+@transaction.atomic
+def user_settings_update(*, user: User, by_staff: bool = False, **changes) -> UserSettings:
+    """Update only what changed. ``plan`` (a slug) goes through the subscription rules."""
+    row = UserSettings.objects.select_for_update().select_related("plan").get(pk=user_settings_get(user=user).pk)
+    allowed = SETTINGS_USER_FIELDS + (SETTINGS_STAFF_FIELDS if by_staff else ())
+    fields = []
+    plan_slug = changes.pop("plan", None)
+    for name, value in changes.items():
+        if name not in allowed:
+            raise ValidationError({name: ["This field cannot be changed."]}, code="read_only")
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            fields.append(name)
+    if plan_slug is not None and plan_slug != row.plan.slug:
+        row.plan = _plan_for_switch(plan_slug=plan_slug, by_staff=by_staff)
+        fields.append("plan")
+        if not by_staff and "plan_renews_at" not in changes:
+            row.plan_renews_at = None
+            fields.append("plan_renews_at")
+    if fields:
+        row.full_clean(exclude=["user", "plan"])
+        row.save(update_fields=[*set(fields), "updated_at"])
+    return row
+
+
+def _plan_for_switch(*, plan_slug: str, by_staff: bool) -> Plan:
+    plan = Plan.objects.filter(slug=plan_slug).first()
+    if plan is None:
+        raise ValidationError({"plan": [f"Unknown plan '{plan_slug}'."]}, code="plan_unknown")
+    if not by_staff and not plan.selectable_by_user:
+        raise ValidationError({"plan": [f"The plan '{plan_slug}' cannot be selected."]}, code="plan_not_selectable")
+    return plan
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def _clip(value: str | None, length: int) -> str:
+    return (value or "")[:length]
+
+
+@transaction.atomic
+def session_start(
+    *,
+    user: User,
+    login_type: str = LoginType.LOCAL,
+    device_id: str | None = None,
+    device_name: str = "",
+    user_agent: str = "",
+    ip: str | None = None,
+) -> IssuedSession:
+    """Sign ``user`` in on one device. Logging in again on a device replaces its tokens."""
+    if login_type not in LoginType.values:
+        raise ValidationError({"login_type": ["Unknown login type."]})
+    device_id = device_id or secrets.token_urlsafe(16)
+    now = timezone.now()
+    device = (
+        Device.objects.select_for_update()
+        .filter(user=user, login_type=login_type, device_id=device_id)
+        .select_related("user")
+        .first()
+    )
+    if device is None:
+        device = Device(user=user, login_type=login_type, device_id=device_id)
+    device.name = _clip(device_name, 128) or device.name
+    device.user_agent = _clip(user_agent, 512)
+    device.ip = ip
+    device.last_seen_at = now
+    device.revoked_at = None
+    device.token_family = uuid.uuid4()  # every older token of this device stops working
+    device.user = user
+    tokens = token_pair_for_device(device)
+    device.refresh_jti = tokens.refresh_jti
+    device.save()
+    return IssuedSession(device=device, tokens=tokens)
+
+
+def session_refresh(*, refresh_token: str, ip: str | None = None, user_agent: str = "") -> IssuedSession:
+    """Rotate a refresh token. Presenting a rotated one revokes its device (``TokenReused``).
+
+    The device row is locked, so of concurrent refreshes of one token exactly one rotates it;
+    the others then present a token that is no longer current, which is reuse.
+    """
+    claims = decode_refresh(refresh_token)
+    reused = False
+    with transaction.atomic():
+        device = (
+            Device.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=_uuid_or_none(claims[SESSION_ID_CLAIM]), user_id=claims[jwt_settings.USER_ID_CLAIM])
+            .first()
+        )
+        if (
+            device is None
+            or device.revoked_at is not None
+            or not device.user.is_active
+            or str(device.token_family) != claims[FAMILY_CLAIM]
+        ):
+            raise TokenInvalid("Token is invalid or expired")
+        if claims[jwt_settings.JTI_CLAIM] != device.refresh_jti:
+            _revoke_devices(Device.objects.filter(pk=device.pk))
+            reused = True
+        else:
+            tokens = token_pair_for_device(device)
+            _blacklist_jtis([device.refresh_jti])
+            device.refresh_jti = tokens.refresh_jti
+            device.last_seen_at = timezone.now()
+            device.ip = ip or device.ip
+            device.user_agent = _clip(user_agent, 512) or device.user_agent
+            device.save(update_fields=["refresh_jti", "last_seen_at", "ip", "user_agent"])
+    if reused:
+        logger.warning("Refresh token reuse detected; device %s revoked", device.pk)
+        raise TokenReused()
+    return IssuedSession(device=device, tokens=tokens)
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _blacklist_jtis(jtis: list[str]) -> None:
+    tokens = OutstandingToken.objects.filter(jti__in=[j for j in jtis if j]).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in tokens], ignore_conflicts=True)
+
+
+def _revoke_devices(devices) -> int:
+    devices = list(devices.filter(revoked_at__isnull=True).only("id", "refresh_jti"))
+    if not devices:
+        return 0
+    _blacklist_jtis([d.refresh_jti for d in devices])
+    return Device.objects.filter(pk__in=[d.pk for d in devices]).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def device_revoke(*, device: Device) -> None:
+    _revoke_devices(Device.objects.filter(pk=device.pk))
+
+
+@transaction.atomic
+def devices_revoke_all(*, user: User, keep: Device | None = None) -> int:
+    devices = Device.objects.filter(user=user)
+    if keep is not None:
+        devices = devices.exclude(pk=keep.pk)
+    return _revoke_devices(devices)
+
+
+@transaction.atomic
+def password_change(*, user: User, current_device: Device | None, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": ["The current password is not correct."]}, code="password_incorrect")
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}, code="password_invalid") from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    devices_revoke_all(user=user, keep=current_device)
+
+
+@transaction.atomic
+def users_deactivate(*, users) -> int:
+    """Deactivate and sign out everywhere (admin bulk action)."""
+    ids = list(users.values_list("id", flat=True))
+    count = User.objects.filter(id__in=ids, is_active=True).update(is_active=False, updated_at=timezone.now())
+    _revoke_devices(Device.objects.filter(user_id__in=ids))
+    return count
+
+
+@transaction.atomic
+def users_reactivate(*, users) -> int:
+    return users.filter(is_active=False).update(is_active=True, updated_at=timezone.now())
+
+
+def expired_tokens_purge(*, batch_size: int = 1000, now: datetime | None = None) -> int:
+    """Delete expired refresh-token rows (and their blacklist entries) in small batches."""
+    now = now or timezone.now()
+    total = 0
+    while True:
+        ids = list(OutstandingToken.objects.filter(expires_at__lt=now).values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return total
+        with transaction.atomic():
+            BlacklistedToken.objects.filter(token_id__in=ids).delete()
+            deleted = OutstandingToken.objects.filter(id__in=ids).delete()[1].get(OutstandingToken._meta.label, 0)
+        total += deleted

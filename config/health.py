@@ -1,0 +1,40 @@
+import asyncio
+import logging
+import uuid
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import JsonResponse
+
+logger = logging.getLogger(__name__)
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+async def _check_channel_layer() -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel("healthz.")
+    probe = uuid.uuid4().hex
+    await layer.send(channel, {"type": "healthz.probe", "probe": probe})
+    message = await asyncio.wait_for(layer.receive(channel), timeout=2)
+    if message.get("probe") != probe:
+        raise RuntimeError("channel layer returned a different message")
+
+
+async def healthz(request):
+    """Liveness and readiness: 200 when the database and the channel layer answer, else 503."""
+    checks = {}
+    for name, check in (("database", sync_to_async(_check_database)), ("channel_layer", _check_channel_layer)):
+        try:
+            await check()
+            checks[name] = "ok"
+        except Exception as exc:  # report, do not crash: this endpoint exists to say what is wrong
+            logger.warning("healthz: %s failed: %s", name, exc)
+            checks[name] = "error"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

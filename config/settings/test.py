@@ -1,0 +1,11 @@
+"""Test profile: base settings with a fast hasher, locmem email and quiet logs."""
+
+from .base import *  # noqa: F403
+from .base import LOGGING
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DEBUG = False
+LOGGING["root"]["handlers"] = ["console"]
+LOGGING["loggers"]["uvicorn.access"]["handlers"] = ["console"]
+LOGGING["root"]["level"] = "WARNING"

@@ -1,0 +1,3 @@
+"""WebSocket routes (Channels). Each app adds its consumers here."""
+
+websocket_urlpatterns: list = []

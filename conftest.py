@@ -1,0 +1,75 @@
+"""Shared fixtures. Personas (as in healthchecks' tests): alice owns things, charlie is an outsider."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts import services
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Throttle counters and stream state live in the cache; each test starts from zero.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(email="alice@example.com", display_name="Alice")
+
+
+alice = user
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(email="charlie@example.com", display_name="Charlie")
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(email="staff@example.com", display_name="Staff", is_staff=True)
+
+
+@pytest.fixture
+def auth_client(db):
+    """``auth_client(user, device_id=None)`` -> an APIClient signed in with a real device session."""
+
+    def make(user, device_id: str | None = None, login_type: str = "local") -> APIClient:
+        session = services.session_start(user=user, device_id=device_id, login_type=login_type)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {session.tokens.access}")
+        client.session_tokens = session.tokens
+        client.device = session.device
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def user_client(auth_client, user) -> APIClient:
+    return auth_client(user)
+
+
+@pytest.fixture
+def outsider_client(auth_client, outsider) -> APIClient:
+    return auth_client(outsider)
+
+
+@pytest.fixture
+def staff_client(auth_client, staff_user) -> APIClient:
+    return auth_client(staff_user)

@@ -1,0 +1,3 @@
+"""Human (non-API) pages of the sharing app, e.g. /share/{id}/."""
+
+urlpatterns: list = []
