@@ -1,0 +1,171 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Provider(models.TextChoices):
+    OPENAI = "openai", "OpenAI-compatible"
+    LOCAL = "local", "Local (llama.cpp)"
+
+
+class LLMModel(models.Model):
+    """A model users can pick. API keys are read from the env var named here, never stored."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    display_name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    provider = models.CharField(max_length=10, choices=Provider.choices)
+    upstream_model = models.CharField(
+        max_length=200, help_text="Model name sent upstream (ignored by the local provider)."
+    )
+    base_url = models.URLField(max_length=500, blank=True, help_text="OpenAI-compatible base URL, e.g. .../v1")
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="Name of the environment variable holding the API key."
+    )
+    context_window = models.PositiveIntegerField(default=2048, help_text="Tokens the model can attend to.")
+    max_output_tokens = models.PositiveIntegerField(default=512)
+    temperature = models.FloatField(default=0.7)
+    request_timeout_seconds = models.FloatField(default=60.0)
+    enabled = models.BooleanField(default=True)
+    is_default = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+    plans = models.ManyToManyField(
+        "accounts.Plan", blank=True, related_name="models", help_text="Plans that may use it; none means every plan."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("order", "id")
+        verbose_name = "LLM model"
+        constraints = [
+            models.UniqueConstraint(fields=("is_default",), condition=Q(is_default=True), name="one_default_model")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Prompt(models.Model):
+    """A suggested prompt shown to users (public catalog)."""
+
+    title = models.CharField(max_length=120)
+    text = models.TextField(max_length=4000)
+    category = models.CharField(max_length=60, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("order", "id")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OriginKind(models.TextChoices):
+    NONE = "", "none"
+    SHARE = "share"
+    SAMPLE = "sample"
+
+
+class Conversation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations")
+    title = models.CharField(max_length=200, blank=True)
+    model = models.ForeignKey(LLMModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    system_prompt = models.TextField(blank=True, max_length=8000)
+    pinned = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False)
+    # Where a cloned conversation came from (a Share id or a Sample id); ids, not foreign keys,
+    # so deleting the share or sample never touches the clone.
+    origin_kind = models.CharField(max_length=10, choices=OriginKind.choices, blank=True, default="")
+    origin_id = models.CharField(max_length=64, blank=True, default="")
+    context_items = models.ManyToManyField(
+        "collector.Item", blank=True, related_name="conversations", help_text="Collector items given as context."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ("-pinned", "-updated_at", "-created_at")
+        indexes = [models.Index(fields=("owner", "archived", "-updated_at"))]
+
+    def __str__(self) -> str:
+        return self.title or str(self.id)
+
+
+class Role(models.TextChoices):
+    SYSTEM = "system"
+    USER = "user"
+    ASSISTANT = "assistant"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending"
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    STOPPED = "stopped"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+
+
+IN_FLIGHT_STATUSES = (MessageStatus.PENDING, MessageStatus.STREAMING)
+
+
+class Message(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    content = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.COMPLETE)
+    model = models.ForeignKey(LLMModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to the first token.")
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to the end of the reply.")
+    error_code = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    # Streaming bookkeeping: last event seq saved, and a heartbeat the reaper watches.
+    stream_seq = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [
+            models.Index(fields=("conversation", "created_at", "id")),
+            models.Index(fields=("status", "heartbeat_at")),
+            models.Index(fields=("role", "created_at")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+
+class Rating(models.TextChoices):
+    UP = "up"
+    DOWN = "down"
+
+
+class Feedback(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.CharField(max_length=4, choices=Rating.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-updated_at",)
+        verbose_name_plural = "feedback"
+        constraints = [models.UniqueConstraint(fields=("user", "message"), name="one_feedback_per_user_message")]
+
+    def __str__(self) -> str:
+        return f"{self.rating} on {self.message_id}"
