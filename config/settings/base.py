@@ -6,6 +6,7 @@ in-memory channel layer and the local SmolLM2 model, with DEBUG off. Production 
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -106,7 +107,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not :memory:) so the real ASGI server thread in tests sees the same database;
     # the pid keeps parallel test runs on one machine apart.
     DATABASES["default"]["TEST"] = {
-        "NAME": os.path.join(os.environ.get("TMPDIR", "/tmp"), f"chat-test-{os.getpid()}.sqlite3")
+        "NAME": os.path.join(tempfile.gettempdir(), f"chat-test-{os.getpid()}.sqlite3")
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
