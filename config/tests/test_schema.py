@@ -42,3 +42,10 @@ def test_schema_lists_auth_user_and_settings_endpoints(api_client):
 @pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/"])
 def test_docs_pages_render(client, url):
     assert client.get(url).status_code == 200
+
+
+def test_swagger_ui_assets_are_served_locally(client):
+    # The embedded profile runs with no network: no CDN links in the docs pages.
+    page = client.get("/api/docs/").content.decode()
+    assert "cdn.jsdelivr.net" not in page
+    assert "/static/drf_spectacular_sidecar/" in page
