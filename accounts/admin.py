@@ -147,10 +147,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke (sign out) selected devices"), permissions=["change"])
     def revoke(self, request, queryset):
-        count = 0
-        for device in queryset.filter(revoked_at__isnull=True):
-            services.device_revoke(device=device)
-            count += 1
+        count = services.devices_revoke(devices=queryset)
         self.message_user(request, f"Revoked {count} device session(s).", messages.SUCCESS)
 
 

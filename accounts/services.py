@@ -235,6 +235,12 @@ def device_revoke(*, device: Device) -> None:
 
 
 @transaction.atomic
+def devices_revoke(*, devices) -> int:
+    """Revoke a queryset of devices (admin bulk action); returns how many were live."""
+    return _revoke_devices(devices)
+
+
+@transaction.atomic
 def devices_revoke_all(*, user: User, keep: Device | None = None) -> int:
     devices = Device.objects.filter(user=user)
     if keep is not None:
