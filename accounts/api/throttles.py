@@ -1,3 +1,5 @@
+import hashlib
+
 from config.throttles import IPRateThrottle, SettingsRateThrottle, UserRateThrottle
 
 from ..models import User
@@ -25,7 +27,12 @@ class LoginEmailThrottle(SettingsRateThrottle):
     scope = "login_email"
 
     def get_cache_key(self, request, view):
-        email = request.data.get("email") or request.data.get("username")
+        data = request.data
+        if not hasattr(data, "get"):  # a JSON list/string/null: the serializer will answer 400
+            return None
+        email = data.get("email") or data.get("username")
         if not isinstance(email, str) or not email.strip():
             return None
-        return self.cache_format % {"scope": self.scope, "ident": User.objects.normalize_email(email)[:254]}
+        # Hashed: a bounded key (memcached caps keys at 250 chars) and no addresses in the cache.
+        ident = hashlib.sha256(User.objects.normalize_email(email).encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}

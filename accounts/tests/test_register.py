@@ -1,0 +1,102 @@
+import pytest
+
+from accounts.models import User, UserSettings
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/auth/register"
+
+
+def test_register_creates_user_with_normalised_email_and_free_plan(api_client, password):
+    r = api_client.post(URL, {"email": "  New.Person@Example.COM ", "password": password, "display_name": "New"})
+
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert set(body) == {"user"}
+    assert body["user"]["email"] == "new.person@example.com"
+    assert body["user"]["display_name"] == "New"
+    assert "password" not in body["user"]
+    user = User.objects.get(email="new.person@example.com")
+    assert user.check_password(password)
+    assert UserSettings.objects.get(user=user).plan.slug == "free"
+
+
+def test_register_then_login(api_client, password):
+    api_client.post(URL, {"email": "bob@example.com", "password": password})
+    r = api_client.post("/api/v1/auth/login", {"email": "BOB@example.com", "password": password})
+    assert r.status_code == 200, r.content
+
+
+def test_email_is_unique_case_insensitively(api_client, user, password):
+    r = api_client.post(URL, {"email": user.email.upper(), "password": password})
+
+    assert r.status_code == 400
+    assert "email" in r.json()
+    assert User.objects.filter(email__iexact=user.email).count() == 1
+
+
+@pytest.mark.parametrize(
+    "bad_password, expected_message",
+    [
+        ("Ab1-xyz", "too short"),
+        ("NoDigitsHere!", "digit"),
+        ("lowercase-only-9", "upper-case"),
+        ("Password1", "too common"),
+        ("Jonathansmith1", "too similar"),
+        ("12345678", "entirely numeric"),
+    ],
+)
+def test_password_policy(api_client, bad_password, expected_message):
+    r = api_client.post(URL, {"email": "jonathansmith@example.com", "password": bad_password})
+
+    assert r.status_code == 400
+    messages = " ".join(r.json()["password"])
+    assert expected_message in messages
+    assert not User.objects.filter(email="jonathansmith@example.com").exists()
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"password": "Correct-Horse-9"}, "email"),
+        ({"email": "x@example.com"}, "password"),
+        ({"email": "not-an-email", "password": "Correct-Horse-9"}, "email"),
+        ({"email": "", "password": "Correct-Horse-9"}, "email"),
+        ({"email": "x@example.com", "password": ""}, "password"),
+        ({"email": ["x@example.com"], "password": "Correct-Horse-9"}, "email"),
+        ({"email": "a" * 250 + "@example.com", "password": "Correct-Horse-9"}, "email"),
+        ({"email": "x@example.com", "password": "Aa1" + "x" * 200}, "password"),
+        ({"email": "x@example.com", "password": "Correct-Horse-9", "display_name": "d" * 151}, "display_name"),
+    ],
+)
+def test_missing_or_malformed_fields_name_the_field(api_client, payload, field):
+    r = api_client.post(URL, payload, format="json")
+
+    assert r.status_code == 400
+    assert field in r.json()
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("{not json", "application/json"),
+        ("[1, 2, 3]", "application/json"),
+        ('"just a string"', "application/json"),
+        ("null", "application/json"),
+        ("email=%ZZ&password", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_garbage_body_is_400_not_500(api_client, body, content_type):
+    r = api_client.generic("POST", URL, body, content_type=content_type)
+
+    assert r.status_code == 400, r.content
+
+
+def test_binary_body_is_415(api_client):
+    r = api_client.generic("POST", URL, b"\x00\xff garbage", content_type="application/octet-stream")
+    assert r.status_code == 415
+
+
+def test_unsupported_media_type_is_415(api_client):
+    r = api_client.generic("POST", URL, "email=x", content_type="text/plain")
+    assert r.status_code == 415
