@@ -1,0 +1,204 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating
+from ..services import FEEDBACK_COMMENT_MAX_CHARS, SYSTEM_PROMPT_MAX_CHARS, TITLE_MAX_CHARS
+
+# --- catalog ----------------------------------------------------------------------------------
+
+
+class PublicModelSerializer(serializers.ModelSerializer):
+    """What anyone may know about a model: nothing about where it runs or which key it uses."""
+
+    class Meta:
+        model = LLMModel
+        fields = ("slug", "display_name", "description", "provider", "context_window", "is_default")
+        read_only_fields = fields
+
+
+class PromptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Prompt
+        fields = ("id", "title", "text", "category", "order")
+        read_only_fields = fields
+
+
+class PromptQuerySerializer(serializers.Serializer):
+    category = serializers.CharField(required=False, max_length=60)
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    my_rating = serializers.SerializerMethodField(help_text="The caller's rating of this reply, if any.")
+
+    class Meta:
+        model = Message
+        fields = (
+            "id",
+            "conversation_id",
+            "role",
+            "content",
+            "status",
+            "model",
+            "prompt_tokens",
+            "completion_tokens",
+            "latency_ms",
+            "duration_ms",
+            "error_code",
+            "error",
+            "created_at",
+            "finished_at",
+            "my_rating",
+        )
+        read_only_fields = fields
+
+    def get_my_rating(self, obj) -> str | None:
+        return getattr(obj, "my_rating", None)
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    content = serializers.CharField(
+        trim_whitespace=False, max_length=settings.CHAT["MAX_MESSAGE_CHARS"], help_text="What the user wrote."
+    )
+    model = serializers.SlugField(
+        required=False, allow_null=True, max_length=64, help_text="Model slug for this reply (and the next ones)."
+    )
+
+    def validate_content(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.", code="blank")
+        return value
+
+
+class WaitQuerySerializer(serializers.Serializer):
+    wait = serializers.BooleanField(
+        required=False, default=False, help_text="Generate the reply before answering (no streaming)."
+    )
+
+
+class MessageSentSerializer(serializers.Serializer):
+    user_message = MessageSerializer()
+    assistant_message = MessageSerializer()
+    stream_url = serializers.CharField(help_text="SSE endpoint that streams the reply.")
+
+
+# --- conversations ----------------------------------------------------------------------------
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    message_count = serializers.IntegerField(read_only=True, default=0)
+    last_message_preview = serializers.CharField(read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Conversation
+        fields = (
+            "id",
+            "title",
+            "model",
+            "system_prompt",
+            "pinned",
+            "archived",
+            "origin_kind",
+            "origin_id",
+            "message_count",
+            "last_message_preview",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class ConversationCreatedSerializer(ConversationSerializer):
+    """A new conversation; when it was created with a first message, the reply being generated."""
+
+    user_message = MessageSerializer(required=False, allow_null=True)
+    assistant_message = MessageSerializer(required=False, allow_null=True)
+    stream_url = serializers.CharField(required=False, allow_null=True)
+
+    class Meta(ConversationSerializer.Meta):
+        fields = (*ConversationSerializer.Meta.fields, "user_message", "assistant_message", "stream_url")
+        read_only_fields = fields
+
+
+class ConversationCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=TITLE_MAX_CHARS)
+    model = serializers.SlugField(required=False, allow_null=True, default=None, max_length=64)
+    system_prompt = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SYSTEM_PROMPT_MAX_CHARS, trim_whitespace=False
+    )
+    message = serializers.CharField(
+        required=False,
+        allow_null=True,
+        default=None,
+        trim_whitespace=False,
+        max_length=settings.CHAT["MAX_MESSAGE_CHARS"],
+        help_text="A first message; its reply starts at once.",
+    )
+
+    def validate_message(self, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise serializers.ValidationError("This field may not be blank.", code="blank")
+        return value
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    """PUT replaces every field below; PATCH changes the ones given. ``model: null`` means the default."""
+
+    title = serializers.CharField(allow_blank=True, max_length=TITLE_MAX_CHARS)
+    model = serializers.SlugField(allow_null=True, max_length=64)
+    system_prompt = serializers.CharField(allow_blank=True, max_length=SYSTEM_PROMPT_MAX_CHARS, trim_whitespace=False)
+    pinned = serializers.BooleanField()
+    archived = serializers.BooleanField()
+
+
+class ConversationListQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, max_length=200, help_text="Searches titles and message content.")
+    archived = serializers.BooleanField(
+        required=False, default=False, help_text="Archived ones instead (default false)."
+    )
+    pinned = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class StaffConversationSerializer(ConversationSerializer):
+    owner_id = serializers.IntegerField(read_only=True)
+    owner_email = serializers.EmailField(source="owner.email", read_only=True)
+
+    class Meta(ConversationSerializer.Meta):
+        fields = (*ConversationSerializer.Meta.fields, "owner_id", "owner_email")
+        read_only_fields = fields
+
+
+class StaffConversationDetailSerializer(StaffConversationSerializer):
+    messages = MessageSerializer(many=True, read_only=True, source="message_rows")
+
+    class Meta(StaffConversationSerializer.Meta):
+        fields = (*StaffConversationSerializer.Meta.fields, "messages")
+        read_only_fields = fields
+
+
+class StaffConversationListQuerySerializer(ConversationListQuerySerializer):
+    archived = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+# --- stop and feedback ------------------------------------------------------------------------
+
+
+class StopResponseSerializer(serializers.Serializer):
+    message = MessageSerializer(help_text="The reply asked to stop (its final status arrives on the stream).")
+
+
+class FeedbackCreateSerializer(serializers.Serializer):
+    message_id = serializers.UUIDField()
+    rating = serializers.ChoiceField(choices=Rating.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=FEEDBACK_COMMENT_MAX_CHARS)
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Feedback
+        fields = ("id", "message_id", "rating", "comment", "created_at", "updated_at")
+        read_only_fields = fields

@@ -1,0 +1,76 @@
+"""Reads for conversations, already scoped to a user and shaped for their serializers."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
+
+from accounts.models import User
+
+from .models import Conversation, Feedback, LLMModel, Message, Prompt
+
+PREVIEW_CHARS = 160
+SEARCH_MAX_CHARS = 200
+
+
+def _with_list_annotations(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Message count and a preview of the last message, computed in the same query."""
+    last_message = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+    return qs.select_related("model").annotate(
+        message_count=Count("messages", distinct=True),
+        last_message_preview=Subquery(last_message.annotate(p=Substr("content", 1, PREVIEW_CHARS)).values("p")[:1]),
+        last_message_role=Subquery(last_message.values("role")[:1]),
+    )
+
+
+def conversation_list(
+    *, user: User, q: str | None = None, archived: bool | None = None, pinned: bool | None = None
+) -> QuerySet[Conversation]:
+    """The user's conversations, pinned first, then the most recently active.
+
+    ``q`` matches the title or the content of any message, case-insensitively. ``archived=None``
+    means both archived and active ones.
+    """
+    qs = Conversation.objects.filter(owner=user)
+    if archived is not None:
+        qs = qs.filter(archived=archived)
+    if pinned is not None:
+        qs = qs.filter(pinned=pinned)
+    q = (q or "").strip()[:SEARCH_MAX_CHARS]
+    if q:
+        # EXISTS rather than a join, so a conversation with several matching messages is listed once.
+        matching_message = Message.objects.filter(conversation=OuterRef("pk"), content__icontains=q)
+        qs = qs.filter(Q(title__icontains=q) | Q(Exists(matching_message)))
+    return _with_list_annotations(qs).order_by("-pinned", "-updated_at", "-created_at", "-id")
+
+
+def conversation_get(*, user: User, pk) -> Conversation:
+    """One of the user's conversations; anyone else's is simply not found (404)."""
+    return _with_list_annotations(Conversation.objects.filter(owner=user)).get(pk=pk)
+
+
+def conversations_of(*, owner: User) -> QuerySet[Conversation]:
+    """Every conversation of ``owner`` (archived ones included), for staff views."""
+    return conversation_list(user=owner)
+
+
+def message_list(*, conversation: Conversation, user: User | None = None) -> QuerySet[Message]:
+    """The conversation's messages, oldest first; with ``user``, their own rating of each one."""
+    qs = Message.objects.filter(conversation=conversation).select_related("model").order_by("created_at", "id")
+    if user is not None:
+        own_feedback = Feedback.objects.filter(message=OuterRef("pk"), user=user)
+        qs = qs.annotate(my_rating=Subquery(own_feedback.values("rating")[:1]))
+    return qs
+
+
+def message_get(*, conversation: Conversation, pk) -> Message:
+    return Message.objects.filter(conversation=conversation).select_related("model").get(pk=pk)
+
+
+def model_list_public() -> QuerySet[LLMModel]:
+    return LLMModel.objects.filter(enabled=True).order_by("order", "id")
+
+
+def prompt_list_public(*, category: str | None = None) -> QuerySet[Prompt]:
+    qs = Prompt.objects.filter(enabled=True)
+    if category:
+        qs = qs.filter(category__iexact=category)
+    return qs.order_by("order", "id")

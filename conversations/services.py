@@ -1,0 +1,348 @@
+"""Writes for conversations: keyword-only, transactional, validating before saving.
+
+The generation itself belongs to ``conversations.engine``; this module only creates the rows the
+engine works on and hands it the assistant message id after the transaction commits.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Plan, User, UserSettings
+from accounts.services import user_settings_get
+
+from .exceptions import DailyQuotaExceeded, GenerationInProgress, NothingInFlight, TooManyGenerations
+from .models import (
+    IN_FLIGHT_STATUSES,
+    Conversation,
+    Feedback,
+    LLMModel,
+    Message,
+    MessageStatus,
+    Rating,
+    Role,
+)
+
+TITLE_MAX_CHARS = 200
+AUTOTITLE_MAX_CHARS = 60
+SYSTEM_PROMPT_MAX_CHARS = 8000
+FEEDBACK_COMMENT_MAX_CHARS = 2000
+
+# --- models -----------------------------------------------------------------------------------
+
+
+def _user_plan_id(user: User) -> int:
+    return user_settings_get(user=user).plan_id
+
+
+def _model_allowed_for(model: LLMModel, *, plan_id: int) -> bool:
+    # An empty plans list means every plan may use the model.
+    allowed = list(model.plans.values_list("id", flat=True))
+    return not allowed or plan_id in allowed
+
+
+def model_resolve(*, user: User, slug: str | None, field: str = "model") -> LLMModel:
+    """The enabled model named ``slug`` (or the default one) that the user's plan may use."""
+    if slug:
+        model = LLMModel.objects.filter(slug=slug, enabled=True).first()
+        if model is None:
+            raise ValidationError({field: [f"Unknown or disabled model: {slug!r}."]}, code="invalid_model")
+    else:
+        model = LLMModel.objects.filter(is_default=True, enabled=True).first()
+        if model is None:
+            model = LLMModel.objects.filter(enabled=True).order_by("order", "id").first()
+        if model is None:
+            raise ValidationError({field: ["No model is available right now."]}, code="no_model")
+    if not _model_allowed_for(model, plan_id=_user_plan_id(user)):
+        raise ValidationError(
+            {field: [f"Your plan does not include the model {model.slug!r}."]}, code="model_not_in_plan"
+        )
+    return model
+
+
+def _conversation_model(*, user: User, conversation: Conversation) -> LLMModel:
+    """The conversation's own model while it is usable; otherwise the default."""
+    model = conversation.model
+    if model is not None and model.enabled and _model_allowed_for(model, plan_id=_user_plan_id(user)):
+        return model
+    return model_resolve(user=user, slug=None)
+
+
+# --- conversations ----------------------------------------------------------------------------
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join(title.split())
+    if len(title) > TITLE_MAX_CHARS:
+        raise ValidationError(
+            {"title": [f"Ensure this field has no more than {TITLE_MAX_CHARS} characters."]}, code="max_length"
+        )
+    return title
+
+
+def _clean_system_prompt(system_prompt: str) -> str:
+    if len(system_prompt) > SYSTEM_PROMPT_MAX_CHARS:
+        raise ValidationError(
+            {"system_prompt": [f"Ensure this field has no more than {SYSTEM_PROMPT_MAX_CHARS} characters."]},
+            code="max_length",
+        )
+    return system_prompt.strip()
+
+
+@transaction.atomic
+def conversation_create(
+    *, user: User, title: str = "", model_slug: str | None = None, system_prompt: str = ""
+) -> Conversation:
+    model = model_resolve(user=user, slug=model_slug)
+    return Conversation.objects.create(
+        owner=user,
+        title=_clean_title(title),
+        model=model,
+        system_prompt=_clean_system_prompt(system_prompt),
+    )
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def conversation_update(
+    *,
+    conversation: Conversation,
+    user: User,
+    title: str | None = None,
+    model_slug: str | None | object = _UNSET,
+    system_prompt: str | None = None,
+    pinned: bool | None = None,
+    archived: bool | None = None,
+) -> Conversation:
+    """Change what was given. ``model_slug=None`` explicitly resets the model to the default."""
+    fields: list[str] = []
+    if title is not None:
+        title = _clean_title(title)
+        if title != conversation.title:
+            conversation.title = title
+            fields.append("title")
+    if model_slug is not _UNSET:
+        model = model_resolve(user=user, slug=model_slug)  # type: ignore[arg-type]
+        if model.pk != conversation.model_id:
+            conversation.model = model
+            fields.append("model")
+    if system_prompt is not None:
+        system_prompt = _clean_system_prompt(system_prompt)
+        if system_prompt != conversation.system_prompt:
+            conversation.system_prompt = system_prompt
+            fields.append("system_prompt")
+    for name, value in (("pinned", pinned), ("archived", archived)):
+        if value is not None and value != getattr(conversation, name):
+            setattr(conversation, name, value)
+            fields.append(name)
+    if fields:
+        conversation.save(update_fields=[*fields, "updated_at"])
+    return conversation
+
+
+@transaction.atomic
+def conversation_delete(*, conversation: Conversation) -> None:
+    # Stop work in flight first, so no worker keeps writing into rows that are going away.
+    in_flight = list(
+        Message.objects.filter(
+            conversation=conversation, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES
+        ).values_list("id", flat=True)
+    )
+    conversation.delete()
+    if in_flight:
+
+        def stop_all():
+            from conversations import engine
+
+            for message_id in in_flight:
+                engine.request_stop(message_id=message_id)
+
+        transaction.on_commit(stop_all)
+
+
+def _title_from(text: str, limit: int = AUTOTITLE_MAX_CHARS) -> str:
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    title = re.sub(r"\s+", " ", first_line).strip()
+    if len(title) <= limit:
+        return title
+    cut = title[: limit + 1]
+    # Cut at the last space that keeps the title within the limit; one long word is cut hard.
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else title[:limit]).rstrip(" ,.;:-")
+
+
+def conversation_autotitle(*, conversation_id) -> str | None:
+    """Give an untitled conversation a title from its first user message. Returns the new title."""
+    first = (
+        Message.objects.filter(conversation_id=conversation_id, role=Role.USER)
+        .order_by("created_at", "id")
+        .values_list("content", flat=True)
+        .first()
+    )
+    title = _title_from(first or "")
+    if not title:
+        return None
+    # A conditional UPDATE: a title the user set meanwhile is never overwritten.
+    updated = Conversation.objects.filter(pk=conversation_id, title="").update(title=title)
+    return title if updated else None
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def _utc_midnight(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _check_plan_limits(*, user: User, conversation: Conversation, plan: Plan) -> None:
+    """Raise 429/409 when sending would break a limit. Call with the user's settings row locked."""
+    now = timezone.now()
+    if plan.daily_message_limit:
+        midnight = _utc_midnight(now)
+        sent_today = Message.objects.filter(conversation__owner=user, role=Role.USER, created_at__gte=midnight).count()
+        if sent_today >= plan.daily_message_limit:
+            reset_in = (midnight + timedelta(days=1) - now).total_seconds()
+            raise DailyQuotaExceeded(
+                f"You have sent {sent_today} of {plan.daily_message_limit} messages allowed today. "
+                "The limit resets at midnight UTC.",
+                wait=max(1, int(reset_in) + 1),
+            )
+    in_flight = Message.objects.filter(
+        conversation__owner=user, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES
+    ).values_list("conversation_id", flat=True)
+    in_flight_conversations = list(in_flight)
+    if len(in_flight_conversations) >= plan.max_concurrent_generations:
+        raise TooManyGenerations(
+            f"Your plan allows {plan.max_concurrent_generations} repl"
+            f"{'y' if plan.max_concurrent_generations == 1 else 'ies'} at a time; wait for one to finish or stop it."
+        )
+    if conversation.pk in in_flight_conversations:
+        # Two replies racing in one conversation would interleave its history.
+        raise GenerationInProgress()
+
+
+@transaction.atomic
+def message_send(
+    *,
+    conversation: Conversation,
+    user: User,
+    content: str,
+    model_slug: str | None = None,
+    wait: bool = False,
+) -> tuple[Message, Message]:
+    """Save the user's message and a pending assistant reply, then start generating it.
+
+    With ``wait=True`` nothing is started: the caller runs ``engine.generate_now`` itself after
+    the transaction has committed.
+    """
+    if not isinstance(content, str) or not content.strip():
+        raise ValidationError({"content": ["This field may not be blank."]}, code="blank")
+    limit = settings.CHAT["MAX_MESSAGE_CHARS"]
+    if len(content) > limit:
+        raise ValidationError(
+            {"content": [f"Ensure this field has no more than {limit} characters."]}, code="max_length"
+        )
+    if model_slug:
+        model = model_resolve(user=user, slug=model_slug)
+    else:
+        model = _conversation_model(user=user, conversation=conversation)
+
+    # The lock serialises one user's sends, so two requests cannot both pass the quota check.
+    settings_row = (
+        UserSettings.objects.select_for_update(of=("self",))
+        .select_related("plan")
+        .get(pk=user_settings_get(user=user).pk)
+    )
+    _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
+
+    now = timezone.now()
+    user_message = Message.objects.create(
+        conversation=conversation,
+        role=Role.USER,
+        content=content,
+        status=MessageStatus.COMPLETE,
+        model=model,
+        created_at=now,
+        finished_at=now,
+    )
+    # A microsecond later, so ordering by created_at never puts the reply before the question.
+    assistant_message = Message.objects.create(
+        conversation=conversation,
+        role=Role.ASSISTANT,
+        content="",
+        status=MessageStatus.PENDING,
+        model=model,
+        created_at=now + timedelta(microseconds=1),
+    )
+    fields = ["updated_at"]
+    if conversation.model_id != model.pk:
+        conversation.model = model
+        fields.append("model")
+    conversation.save(update_fields=fields)
+
+    if not wait:
+        assistant_id = assistant_message.id
+
+        def start():
+            from conversations import engine
+
+            engine.start_generation(message_id=assistant_id)
+
+        transaction.on_commit(start)
+    return user_message, assistant_message
+
+
+def message_in_flight(*, conversation: Conversation) -> Message | None:
+    return (
+        Message.objects.filter(conversation=conversation, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def generation_stop(*, conversation: Conversation) -> Message:
+    """Ask the engine (in whichever process runs it) to stop the reply being generated."""
+    message = message_in_flight(conversation=conversation)
+    if message is None:
+        raise NothingInFlight()
+    from conversations import engine
+
+    engine.request_stop(message_id=message.id)
+    message.refresh_from_db()
+    return message
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feedback_set(*, user: User, message: Message, rating: str, comment: str = "") -> tuple[Feedback, bool]:
+    """One rating per user and message; posting again changes it. Returns (feedback, created)."""
+    if rating not in Rating.values:
+        raise ValidationError({"rating": [f"Must be one of: {', '.join(Rating.values)}."]}, code="invalid_choice")
+    if message.role != Role.ASSISTANT:
+        raise ValidationError({"message_id": ["Only replies of the assistant can be rated."]}, code="not_assistant")
+    comment = (comment or "").strip()
+    if len(comment) > FEEDBACK_COMMENT_MAX_CHARS:
+        raise ValidationError(
+            {"comment": [f"Ensure this field has no more than {FEEDBACK_COMMENT_MAX_CHARS} characters."]},
+            code="max_length",
+        )
+    feedback, created = Feedback.objects.select_for_update().get_or_create(
+        user=user, message=message, defaults={"rating": rating, "comment": comment}
+    )
+    if not created:
+        fields = [
+            name for name, value in (("rating", rating), ("comment", comment)) if getattr(feedback, name) != value
+        ]
+        for name in fields:
+            setattr(feedback, name, rating if name == "rating" else comment)
+        if fields:
+            feedback.save(update_fields=[*fields, "updated_at"])
+    return feedback, created
