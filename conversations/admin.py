@@ -1,0 +1,222 @@
+import asyncio
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count
+
+from .models import Conversation, Feedback, LLMModel, Message, Prompt
+
+
+@admin.register(LLMModel)
+class LLMModelAdmin(admin.ModelAdmin):
+    list_display = (
+        "display_name",
+        "slug",
+        "provider",
+        "upstream_model",
+        "base_url",
+        "api_key_env",
+        "context_window",
+        "max_output_tokens",
+        "enabled",
+        "is_default",
+        "order",
+    )
+    list_filter = ("provider", "enabled", "is_default")
+    search_fields = ("slug", "display_name", "upstream_model")
+    ordering = ("order", "id")
+    filter_horizontal = ("plans",)
+    actions = ("enable", "disable", "make_default", "test_connection")
+    fieldsets = (
+        (None, {"fields": ("slug", "display_name", "description", "enabled", "is_default", "order", "plans")}),
+        (
+            "Upstream",
+            {
+                "fields": ("provider", "upstream_model", "base_url", "api_key_env", "request_timeout_seconds"),
+                "description": "API keys are read from the environment variable named here, never stored.",
+            },
+        ),
+        ("Generation", {"fields": ("context_window", "max_output_tokens", "temperature")}),
+    )
+
+    @admin.action(description="Enable the selected models")
+    def enable(self, request, queryset):
+        count = queryset.filter(enabled=False).update(enabled=True)
+        self.message_user(request, f"Enabled {count} model(s).", messages.SUCCESS)
+
+    @admin.action(description="Disable the selected models")
+    def disable(self, request, queryset):
+        defaults = list(queryset.filter(is_default=True).values_list("slug", flat=True))
+        count = queryset.filter(enabled=True, is_default=False).update(enabled=False)
+        self.message_user(request, f"Disabled {count} model(s).", messages.SUCCESS)
+        if defaults:
+            self.message_user(
+                request,
+                f"Kept {', '.join(defaults)} enabled: it is the default. Make another model the default first.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Make the selected model the default")
+    def make_default(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one model to make it the default.", messages.ERROR)
+            return
+        model = queryset.get()
+        with transaction.atomic():
+            # One default at most (a unique constraint): clear the old one first.
+            LLMModel.objects.filter(is_default=True).exclude(pk=model.pk).update(is_default=False)
+            LLMModel.objects.filter(pk=model.pk).update(is_default=True, enabled=True)
+        self.message_user(request, f"{model.display_name} is now the default model.", messages.SUCCESS)
+
+    @admin.action(description="Test the connection to the selected models")
+    def test_connection(self, request, queryset):
+        try:
+            from conversations.llm import get_provider
+        except ImportError:
+            self.message_user(request, "The LLM providers are not available in this build.", messages.ERROR)
+            return
+        for model in queryset:
+            try:
+                result = asyncio.run(get_provider(model).check())
+            except Exception as exc:  # noqa: BLE001 - any failure is the answer the operator asked for
+                self.message_user(request, f"{model.slug}: failed: {exc}", messages.ERROR)
+                continue
+            if result is False:
+                self.message_user(request, f"{model.slug}: failed.", messages.ERROR)
+            else:
+                detail = f" ({result})" if result not in (None, True) else ""
+                self.message_user(request, f"{model.slug}: OK{detail}", messages.SUCCESS)
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "order", "enabled", "updated_at")
+    list_editable = ("order", "enabled")
+    list_filter = ("category", "enabled")
+    search_fields = ("title", "text")
+    ordering = ("order", "id")
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = (
+        "role",
+        "status",
+        "short_content",
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_ms",
+        "created_at",
+    )
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    @admin.display(description="content")
+    def short_content(self, obj) -> str:
+        return obj.content if len(obj.content) <= 200 else obj.content[:200] + "…"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("model")
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "owner_email",
+        "model",
+        "message_count",
+        "pinned",
+        "archived",
+        "origin_kind",
+        "updated_at",
+    )
+    list_filter = ("model", "pinned", "archived", "origin_kind", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("title", "owner__email")
+    list_select_related = ("owner", "model")
+    raw_id_fields = ("owner",)
+    readonly_fields = ("id", "origin_kind", "origin_id", "created_at", "updated_at")
+    filter_horizontal = ("context_items",)
+    date_hierarchy = "created_at"
+    inlines = (MessageInline,)
+    actions = ("publish_as_sample",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(message_total=Count("messages"))
+
+    def has_add_permission(self, request) -> bool:
+        # Conversations are started by users through the API (and its quota rules), not here.
+        return False
+
+    @admin.display(description="owner", ordering="owner__email")
+    def owner_email(self, obj) -> str:
+        return obj.owner.email
+
+    @admin.display(description="messages", ordering="message_total")
+    def message_count(self, obj) -> int:
+        return obj.message_total
+
+    @admin.action(description="Publish as sample")
+    def publish_as_sample(self, request, queryset):
+        try:
+            from sharing.services import sample_create_from_conversation
+        except ImportError:
+            self.message_user(request, "Samples are not available in this build.", messages.ERROR)
+            return
+        created = 0
+        for conversation in queryset:
+            try:
+                sample_create_from_conversation(conversation=conversation, created_by=request.user)
+            except Exception as exc:  # noqa: BLE001 - report per conversation and carry on
+                self.message_user(request, f"{conversation}: not published: {exc}", messages.ERROR)
+                continue
+            created += 1
+        if created:
+            self.message_user(request, f"Published {created} conversation(s) as samples.", messages.SUCCESS)
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "conversation",
+        "role",
+        "status",
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "latency_ms",
+        "created_at",
+    )
+    list_filter = ("status", "role", "model")
+    search_fields = ("=id", "=conversation__id", "conversation__owner__email")
+    list_select_related = ("conversation", "model")
+    raw_id_fields = ("conversation",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ("rating", "user", "message", "short_comment", "created_at")
+    list_filter = ("rating", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("user__email", "comment")
+    list_select_related = ("user", "message")
+    raw_id_fields = ("user", "message")
+    readonly_fields = ("created_at", "updated_at")
+
+    @admin.display(description="comment")
+    def short_comment(self, obj) -> str:
+        return obj.comment[:80]
