@@ -1,0 +1,222 @@
+"""Writes for shares and samples: keyword-only, transactional, validating before saving.
+
+A share or a sample is a snapshot: the visible messages are copied when it is made, and a clone
+copies the snapshot back into a new conversation of the caller. Both directions have one helper
+each (``_snapshot_messages`` and ``_conversation_from_snapshot``), shared by shares and samples.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from conversations.models import Conversation, LLMModel, Message, MessageStatus, OriginKind, Role
+
+from .models import Sample, Share
+
+TITLE_MAX_CHARS = 200
+DESCRIPTION_MAX_CHARS = 2000
+DEFAULT_SHARE_TITLE = "Shared conversation"
+
+# Only what the conversation's reader saw as finished text; system prompts, failed or half-made
+# replies and status internals never leave the owner's conversation.
+_SHAREABLE_ROLES = (Role.USER, Role.ASSISTANT)
+_SHAREABLE_STATUSES = (MessageStatus.COMPLETE, MessageStatus.STOPPED)
+
+
+def _snapshot_messages(*, conversation: Conversation) -> list[dict]:
+    rows = (
+        Message.objects.filter(conversation=conversation, role__in=_SHAREABLE_ROLES, status__in=_SHAREABLE_STATUSES)
+        .exclude(content="")
+        .order_by("created_at", "id")
+        .values_list("role", "content", "created_at")
+    )
+    return [{"role": role, "content": content, "created_at": created.isoformat()} for role, content, created in rows]
+
+
+def _snapshot_or_400(*, conversation: Conversation) -> list[dict]:
+    messages = _snapshot_messages(conversation=conversation)
+    if not messages:
+        raise ValidationError(
+            {"conversation_id": ["This conversation has no finished messages to share yet."]}, code="empty"
+        )
+    return messages
+
+
+def _clean_title(title: str | None, *, fallback: str) -> str:
+    title = " ".join((title or "").split()) or " ".join(fallback.split())
+    if len(title) > TITLE_MAX_CHARS:
+        raise ValidationError(
+            {"title": [f"Ensure this field has no more than {TITLE_MAX_CHARS} characters."]}, code="max_length"
+        )
+    return title or DEFAULT_SHARE_TITLE
+
+
+def _default_title(*, conversation: Conversation, messages: list[dict]) -> str:
+    if conversation.title:
+        return conversation.title
+    first_user = next((m["content"] for m in messages if m["role"] == Role.USER), "")
+    first_line = " ".join(first_user.split())
+    return first_line[:60] or DEFAULT_SHARE_TITLE
+
+
+def _clone_model(*, slug: str) -> LLMModel | None:
+    """The snapshot's model if it still exists and is enabled, else the default one."""
+    enabled = LLMModel.objects.filter(enabled=True)
+    model = enabled.filter(slug=slug).first() if slug else None
+    return model or enabled.filter(is_default=True).first() or enabled.order_by("order", "id").first()
+
+
+def _conversation_from_snapshot(
+    *, user: User, title: str, messages: list[dict], model_slug: str, origin_kind: str, origin_id: str
+) -> Conversation:
+    """A new conversation of ``user`` holding the snapshot's messages, ready to be continued."""
+    model = _clone_model(slug=model_slug)
+    conversation = Conversation.objects.create(
+        owner=user, title=title[:TITLE_MAX_CHARS], model=model, origin_kind=origin_kind, origin_id=origin_id
+    )
+    # Fresh, strictly increasing timestamps ending now: the copies keep their order and the
+    # caller's next message sorts after them.
+    now = timezone.now()
+    count = len(messages)
+    rows = []
+    for index, item in enumerate(messages):
+        created = now - timedelta(microseconds=count - 1 - index)
+        rows.append(
+            Message(
+                conversation=conversation,
+                role=item["role"],
+                content=item["content"],
+                status=MessageStatus.COMPLETE,
+                model=model if item["role"] == Role.ASSISTANT else None,
+                created_at=created,
+                finished_at=created,
+            )
+        )
+    Message.objects.bulk_create(rows)
+    return conversation
+
+
+def _check_expiry(expires_at) -> None:
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": ["Must be in the future."]}, code="expired")
+
+
+# --- shares -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def share_create(*, user: User, conversation: Conversation, title: str | None = None, expires_at=None) -> Share:
+    """Snapshot ``conversation`` (which must be ``user``'s) as a new public share."""
+    if conversation.owner_id != user.pk:
+        # The caller's view already scopes the conversation; this guards other callers.
+        raise ValidationError({"conversation_id": ["Not found."]}, code="not_found")
+    _check_expiry(expires_at)
+    messages = _snapshot_or_400(conversation=conversation)
+    model = conversation.model
+    return Share.objects.create(
+        owner=user,
+        source_conversation=conversation,
+        title=_clean_title(title, fallback=_default_title(conversation=conversation, messages=messages)),
+        model_slug=model.slug if model else "",
+        model_name=model.display_name if model else "",
+        messages=messages,
+        message_count=len(messages),
+        expires_at=expires_at,
+    )
+
+
+def share_revoke(*, share: Share) -> Share:
+    """Soft delete: the link stops working at once; the row stays for the admin's records."""
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.save(update_fields=["revoked_at"])
+    return share
+
+
+def shares_revoke(*, shares: QuerySet[Share]) -> int:
+    """Revoke every live share of ``shares`` in one UPDATE; returns how many were revoked."""
+    return shares.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def share_register_view(*, share: Share) -> None:
+    # One UPDATE with F(): concurrent views never lose a count to a read-modify-write race.
+    Share.objects.filter(pk=share.pk).update(view_count=F("view_count") + 1)
+
+
+@transaction.atomic
+def share_clone(*, share: Share, user: User) -> Conversation:
+    return _conversation_from_snapshot(
+        user=user,
+        title=share.title,
+        messages=share.messages,
+        model_slug=share.model_slug,
+        origin_kind=OriginKind.SHARE,
+        origin_id=share.pk,
+    )
+
+
+# --- samples ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sample_create_from_conversation(
+    *,
+    conversation: Conversation,
+    created_by: User | None,
+    title: str | None = None,
+    description: str = "",
+    published: bool = True,
+) -> Sample:
+    messages = _snapshot_or_400(conversation=conversation)
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX_CHARS:
+        raise ValidationError(
+            {"description": [f"Ensure this field has no more than {DESCRIPTION_MAX_CHARS} characters."]},
+            code="max_length",
+        )
+    model = conversation.model
+    return Sample.objects.create(
+        title=_clean_title(title, fallback=_default_title(conversation=conversation, messages=messages)),
+        description=description,
+        model_slug=model.slug if model else "",
+        messages=messages,
+        message_count=len(messages),
+        source_conversation=conversation,
+        created_by=created_by,
+        published=published,
+    )
+
+
+def sample_publish(*, sample: Sample) -> Sample:
+    if not sample.published:
+        sample.published = True
+        sample.save(update_fields=["published", "updated_at"])
+    return sample
+
+
+def sample_unpublish(*, sample: Sample) -> Sample:
+    if sample.published:
+        sample.published = False
+        sample.save(update_fields=["published", "updated_at"])
+    return sample
+
+
+def samples_set_published(*, samples: QuerySet[Sample], published: bool) -> int:
+    """Bulk publish/unpublish in one UPDATE (admin actions); returns how many changed."""
+    return samples.exclude(published=published).update(published=published, updated_at=timezone.now())
+
+
+@transaction.atomic
+def sample_clone(*, sample: Sample, user: User) -> Conversation:
+    return _conversation_from_snapshot(
+        user=user,
+        title=sample.title,
+        messages=sample.messages,
+        model_slug=sample.model_slug,
+        origin_kind=OriginKind.SAMPLE,
+        origin_id=str(sample.pk),
+    )
