@@ -1,0 +1,94 @@
+"""Brute-force limits: login per IP and per email, registration per IP, 429 with Retry-After."""
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/api/v1/auth/login"
+REGISTER = "/api/v1/auth/register"
+
+
+@pytest.fixture
+def rates(settings):
+    """``rates(login_ip="2/min")``: replace some rates for this test (a copy, never in place)."""
+
+    def set_rates(**overrides):
+        rest = dict(settings.REST_FRAMEWORK)
+        rest["DEFAULT_THROTTLE_RATES"] = {**rest["DEFAULT_THROTTLE_RATES"], **overrides}
+        settings.REST_FRAMEWORK = rest
+
+    return set_rates
+
+
+def from_ip(ip: str) -> APIClient:
+    return APIClient(REMOTE_ADDR=ip)
+
+
+def assert_throttled(response):
+    assert response.status_code == 429, response.content
+    assert int(response["Retry-After"]) > 0
+    assert response.json()["code"] == "throttled"
+
+
+def test_login_is_limited_per_ip(rates, user, password):
+    rates(login_ip="3/min", login_email="100/min")
+    attacker = from_ip("203.0.113.7")
+    for n in range(3):
+        r = attacker.post(LOGIN, {"email": f"victim{n}@example.com", "password": "Guess-1234"})
+        assert r.status_code == 401
+
+    assert_throttled(attacker.post(LOGIN, {"email": "another@example.com", "password": "Guess-1234"}))
+    # Even the right password from that IP waits; another IP is not affected.
+    assert_throttled(attacker.post(LOGIN, {"email": user.email, "password": password}))
+    assert from_ip("198.51.100.1").post(LOGIN, {"email": user.email, "password": password}).status_code == 200
+
+
+def test_login_is_limited_per_email_across_ips(rates, user, password):
+    rates(login_ip="100/min", login_email="3/min")
+    for n in range(3):
+        r = from_ip(f"203.0.113.{n + 1}").post(LOGIN, {"email": user.email, "password": "Guess-1234"})
+        assert r.status_code == 401
+
+    # Case and spacing do not make a new bucket, and the form's username counts as the email.
+    assert_throttled(from_ip("203.0.113.50").post(LOGIN, {"email": f" {user.email.upper()} ", "password": "x"}))
+    assert_throttled(from_ip("203.0.113.51").post(LOGIN, {"username": user.email, "password": "x"}, format="multipart"))
+    # Another account is not affected.
+    other = from_ip("203.0.113.52").post(LOGIN, {"email": "someone@example.com", "password": "Guess-1234"})
+    assert other.status_code == 401
+
+
+def test_email_throttle_does_not_reveal_whether_the_account_exists(rates, user):
+    rates(login_ip="100/min", login_email="2/min")
+    for email in (user.email, "nobody@example.com"):
+        for _ in range(2):
+            assert from_ip("203.0.113.9").post(LOGIN, {"email": email, "password": "Guess-1234"}).status_code == 401
+
+    known = from_ip("203.0.113.9").post(LOGIN, {"email": user.email, "password": "Guess-1234"})
+    unknown = from_ip("203.0.113.9").post(LOGIN, {"email": "nobody@example.com", "password": "Guess-1234"})
+
+    assert known.status_code == unknown.status_code == 429
+    assert known.json() == unknown.json()
+
+
+def test_registration_is_limited_per_ip(rates, password):
+    rates(register_ip="2/hour")
+    client = from_ip("203.0.113.20")
+    for n in range(2):
+        assert client.post(REGISTER, {"email": f"new{n}@example.com", "password": password}).status_code == 201
+
+    r = client.post(REGISTER, {"email": "new9@example.com", "password": password})
+
+    assert_throttled(r)
+    assert int(r["Retry-After"]) > 60  # an hourly window
+    other_ip = from_ip("203.0.113.21").post(REGISTER, {"email": "new9@example.com", "password": password})
+    assert other_ip.status_code == 201
+
+
+def test_failed_registrations_count_too(rates):
+    rates(register_ip="2/hour")
+    client = from_ip("203.0.113.30")
+    for _ in range(2):
+        assert client.post(REGISTER, {"email": "bad"}).status_code == 400
+
+    assert_throttled(client.post(REGISTER, {"email": "ok@example.com", "password": "Correct-Horse-9"}))
