@@ -1,0 +1,133 @@
+from django.urls import reverse
+from rest_framework import serializers
+
+from conversations.models import Conversation, Role
+
+from ..models import Sample, Share
+from ..services import DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS
+
+
+class SnapshotMessageSerializer(serializers.Serializer):
+    """One message as strangers see it: who spoke, what was said, when. Nothing else."""
+
+    role = serializers.ChoiceField(choices=[Role.USER, Role.ASSISTANT])
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+# --- shares -----------------------------------------------------------------------------------
+
+
+class ShareCreateSerializer(serializers.Serializer):
+    conversation_id = serializers.UUIDField(help_text="One of the caller's conversations.")
+    title = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=TITLE_MAX_CHARS, help_text="Defaults to its title."
+    )
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When the link stops working (future)."
+    )
+
+
+class ShareListQuerySerializer(serializers.Serializer):
+    all = serializers.BooleanField(required=False, default=False, help_text="Staff only: every user's shares.")
+
+
+def share_page_url(request, share: Share) -> str:
+    path = reverse("share-page", kwargs={"share_id": share.pk})
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class ShareSerializer(serializers.ModelSerializer):
+    """A share as its owner manages it (never shown to strangers)."""
+
+    url = serializers.SerializerMethodField(help_text="The public page of the share.")
+    source_conversation_id = serializers.UUIDField(read_only=True, allow_null=True)
+    owner_id = serializers.IntegerField(read_only=True)
+    is_expired = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Share
+        fields = (
+            "id",
+            "url",
+            "title",
+            "created_at",
+            "expires_at",
+            "is_expired",
+            "message_count",
+            "view_count",
+            "source_conversation_id",
+            "owner_id",
+        )
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        return share_page_url(self.context.get("request"), obj)
+
+
+class PublicShareSerializer(serializers.ModelSerializer):
+    """What anyone holding the link may see: no owner, no system prompt, no status internals."""
+
+    messages = SnapshotMessageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Share
+        fields = ("id", "title", "created_at", "messages")
+        read_only_fields = fields
+
+
+# --- samples ----------------------------------------------------------------------------------
+
+
+class SampleCreateSerializer(serializers.Serializer):
+    conversation_id = serializers.UUIDField(help_text="Any conversation (staff curate samples).")
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=TITLE_MAX_CHARS)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_CHARS)
+    published = serializers.BooleanField(required=False, default=True)
+
+
+class SampleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sample
+        fields = ("id", "title", "description", "message_count", "published", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class SampleDetailSerializer(SampleSerializer):
+    messages = SnapshotMessageSerializer(many=True, read_only=True)
+
+    class Meta(SampleSerializer.Meta):
+        fields = (*SampleSerializer.Meta.fields, "messages")
+        read_only_fields = fields
+
+
+# --- clones -----------------------------------------------------------------------------------
+
+
+class ClonedConversationSerializer(serializers.ModelSerializer):
+    """The caller's new conversation; continue it with POST /conversations/{id}/messages."""
+
+    model = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    message_count = serializers.IntegerField(read_only=True)
+    messages_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Conversation
+        fields = (
+            "id",
+            "title",
+            "model",
+            "system_prompt",
+            "pinned",
+            "archived",
+            "origin_kind",
+            "origin_id",
+            "message_count",
+            "messages_url",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    def get_messages_url(self, obj) -> str:
+        return f"/api/v1/conversations/{obj.pk}/messages"

@@ -1,0 +1,52 @@
+"""Reads for shares and samples. Lists defer the snapshot itself: a row's count is stored."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import User
+
+from .models import Sample, Share
+
+_LIST_DEFERRED = ("messages",)
+
+
+def share_get_public(*, share_id: str) -> Share:
+    """A live share (not revoked, not expired), for anyone holding the link; else 404."""
+    share = Share.objects.live().filter(pk=share_id).first()
+    if share is None:
+        raise Http404("No such share.")
+    return share
+
+
+def share_list(*, user: User, include_all: bool = False) -> QuerySet[Share]:
+    """The user's shares that have not been revoked; staff with ``include_all`` see everyone's."""
+    qs = Share.objects.filter(revoked_at__isnull=True)
+    if not (include_all and user.is_staff):
+        qs = qs.filter(owner=user)
+    return qs.defer(*_LIST_DEFERRED).order_by("-created_at", "id")
+
+
+def share_get_manageable(*, user: User, share_id: str) -> Share:
+    """A share its owner (or staff) may revoke; anyone else's is simply not found."""
+    qs = Share.objects.filter(pk=share_id, revoked_at__isnull=True)
+    if not user.is_staff:
+        qs = qs.filter(owner=user)
+    share = qs.first()
+    if share is None:
+        raise Http404("No such share.")
+    return share
+
+
+def sample_list_public() -> QuerySet[Sample]:
+    return Sample.objects.filter(published=True).defer(*_LIST_DEFERRED).order_by("order", "-created_at", "id")
+
+
+def sample_get_visible(*, user: User | None, sample_id) -> Sample:
+    """A published sample; staff also reach unpublished ones (to review them)."""
+    qs = Sample.objects.all()
+    if not (user is not None and user.is_authenticated and user.is_staff):
+        qs = qs.filter(published=True)
+    sample = qs.filter(pk=sample_id).first()
+    if sample is None:
+        raise Http404("No such sample.")
+    return sample
