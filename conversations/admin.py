@@ -165,21 +165,13 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish as sample")
     def publish_as_sample(self, request, queryset):
+        # Imported here: sharing depends on conversations, not the other way round.
         try:
-            from sharing.services import sample_create_from_conversation
+            from sharing.admin_actions import publish_as_sample
         except ImportError:
             self.message_user(request, "Samples are not available in this build.", messages.ERROR)
             return
-        created = 0
-        for conversation in queryset:
-            try:
-                sample_create_from_conversation(conversation=conversation, created_by=request.user)
-            except Exception as exc:  # noqa: BLE001 - report per conversation and carry on
-                self.message_user(request, f"{conversation}: not published: {exc}", messages.ERROR)
-                continue
-            created += 1
-        if created:
-            self.message_user(request, f"Published {created} conversation(s) as samples.", messages.SUCCESS)
+        return publish_as_sample(self, request, queryset)
 
 
 @admin.register(Message)

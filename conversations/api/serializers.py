@@ -173,7 +173,7 @@ class StaffConversationSerializer(ConversationSerializer):
 
 
 class StaffConversationDetailSerializer(StaffConversationSerializer):
-    messages = MessageSerializer(many=True, read_only=True, source="message_rows")
+    messages = MessageSerializer(many=True, read_only=True)
 
     class Meta(StaffConversationSerializer.Meta):
         fields = (*StaffConversationSerializer.Meta.fields, "messages")

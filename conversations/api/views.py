@@ -4,6 +4,7 @@ import inspect
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -302,7 +303,9 @@ class StaffConversationDetailView(_StaffMixin, APIView):
     @extend_schema(responses={200: s.StaffConversationDetailSerializer, 404: _NOT_FOUND})
     def get(self, request, user_id, pk):
         conversation = self.get_conversation()
-        conversation.message_rows = list(selectors.message_list(conversation=conversation))
+        prefetch_related_objects(
+            [conversation], Prefetch("messages", queryset=selectors.message_list(conversation=conversation))
+        )
         return Response(s.StaffConversationDetailSerializer(conversation).data)
 
     @extend_schema(responses={204: None, 404: _NOT_FOUND})
