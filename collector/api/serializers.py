@@ -1,0 +1,93 @@
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .. import selectors, services
+from ..models import Item, ItemKind, Tag
+
+
+def _tag_name() -> serializers.CharField:
+    return serializers.CharField(max_length=services.MAX_TAG_LENGTH, allow_blank=False)
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Item
+        fields = (
+            "id",
+            "kind",
+            "title",
+            "url",
+            "content",
+            "tags",
+            "file_name",
+            "file_size",
+            "content_type",
+            "download_url",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, item: Item) -> str | None:
+        if not item.file:
+            return None
+        path = reverse("collector-item-file", kwargs={"pk": item.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ItemCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ItemKind.choices)
+    title = serializers.CharField(max_length=services.TITLE_MAX_LENGTH, required=False, allow_blank=True, default="")
+    content = serializers.CharField(
+        max_length=services.CONTENT_MAX_CHARS, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    url = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    tags = serializers.ListField(child=_tag_name(), required=False, max_length=services.MAX_TAGS_PER_ITEM, default=list)
+    file = serializers.FileField(required=False, help_text="Required when kind is 'file' (multipart/form-data).")
+
+
+class ItemUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=services.TITLE_MAX_LENGTH, required=False, allow_blank=True)
+    content = serializers.CharField(
+        max_length=services.CONTENT_MAX_CHARS, required=False, allow_blank=True, trim_whitespace=False
+    )
+    url = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    tags = serializers.ListField(child=_tag_name(), required=False, max_length=services.MAX_TAGS_PER_ITEM)
+
+
+class ItemFilterSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        max_length=1000,
+        help_text="Comma-separated keywords; every keyword must appear in the title, content or url.",
+    )
+    tag = serializers.CharField(required=False, max_length=services.MAX_TAG_LENGTH, help_text="Tag name (any case).")
+    kind = serializers.ChoiceField(choices=ItemKind.choices, required=False)
+    ordering = serializers.ChoiceField(choices=selectors.ORDERINGS, required=False, help_text="Default: -created_at.")
+
+
+class TagSerializer(serializers.ModelSerializer):
+    item_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Tag
+        fields = ("id", "name", "item_count", "created_at")
+        read_only_fields = fields
+
+
+class ContextItemsInputSerializer(serializers.Serializer):
+    item_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=services.MAX_CONTEXT_ITEMS, allow_empty=True
+    )
+
+
+class ContextItemsSerializer(serializers.Serializer):
+    item_ids = serializers.ListField(child=serializers.IntegerField())
+    items = ItemSerializer(many=True)

@@ -1,0 +1,56 @@
+"""Reads for the collector, always scoped to one owner."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+
+from .models import Item, ItemKind, Tag
+
+ORDERINGS = ("created_at", "-created_at", "title", "-title", "updated_at", "-updated_at")
+MAX_KEYWORDS = 10
+MAX_KEYWORD_LENGTH = 100
+
+
+def keywords_parse(q: str | None) -> list[str]:
+    """``"kw1, kw2,,"`` -> ``["kw1", "kw2"]``; every keyword must match (AND)."""
+    keywords = [part.strip() for part in (q or "").split(",") if part.strip()]
+    if len(keywords) > MAX_KEYWORDS:
+        raise ValidationError({"q": [f"At most {MAX_KEYWORDS} keywords."]})
+    if any(len(keyword) > MAX_KEYWORD_LENGTH for keyword in keywords):
+        raise ValidationError({"q": [f"Keywords are at most {MAX_KEYWORD_LENGTH} characters."]})
+    return keywords
+
+
+def item_list(
+    *,
+    user,
+    q: str | None = None,
+    tag: str | None = None,
+    kind: str | None = None,
+    ordering: str | None = None,
+) -> QuerySet[Item]:
+    items = Item.objects.filter(owner=user).prefetch_related("tags")
+    for keyword in keywords_parse(q):
+        # AND across keywords, OR across the fields a keyword may appear in.
+        items = items.filter(Q(title__icontains=keyword) | Q(content__icontains=keyword) | Q(url__icontains=keyword))
+    if tag:
+        # Tag names are unique per owner case-insensitively, so this join cannot duplicate rows.
+        items = items.filter(tags__name__iexact=tag.strip())
+    if kind:
+        if kind not in ItemKind.values:
+            raise ValidationError({"kind": [f"Choose one of: {', '.join(ItemKind.values)}."]})
+        items = items.filter(kind=kind)
+    if ordering:
+        if ordering not in ORDERINGS:
+            raise ValidationError({"ordering": [f"Choose one of: {', '.join(ORDERINGS)}."]})
+        items = items.order_by(ordering, "-id")
+    return items
+
+
+def tag_list(*, user) -> QuerySet[Tag]:
+    """The user's tags with how many items carry each, in one query."""
+    return Tag.objects.filter(owner=user).annotate(item_count=Count("items")).order_by("name", "id")
+
+
+def conversation_context_items(*, conversation) -> QuerySet[Item]:
+    """Items attached to a conversation; the generation engine reads their text as context."""
+    return conversation.context_items.filter(owner_id=conversation.owner_id).prefetch_related("tags").order_by("id")

@@ -1,0 +1,193 @@
+"""Writes for the collector: items (notes, links, files), their tags, and conversation context."""
+
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from .models import Item, ItemKind, Tag
+from .uploads import CheckedUpload, check_upload
+
+MAX_TAGS_PER_ITEM = 20
+MAX_TAG_LENGTH = 50
+MAX_CONTEXT_ITEMS = 20
+TITLE_MAX_LENGTH = 200
+CONTENT_MAX_CHARS = 100_000
+
+_http_url = URLValidator(schemes=["http", "https"])
+
+
+def tag_names_clean(names: Iterable[str] | None) -> list[str]:
+    """Strip, drop blanks and case-insensitive duplicates (first spelling wins), enforce limits."""
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for raw in names or []:
+        name = " ".join(str(raw).split())
+        if not name:
+            continue
+        if len(name) > MAX_TAG_LENGTH:
+            raise ValidationError({"tags": [f"Tag '{name[:20]}...' is longer than {MAX_TAG_LENGTH} characters."]})
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            cleaned.append(name)
+    if len(cleaned) > MAX_TAGS_PER_ITEM:
+        raise ValidationError({"tags": [f"An item can have at most {MAX_TAGS_PER_ITEM} tags."]})
+    return cleaned
+
+
+def _tags_get_or_create(*, user, names: Sequence[str]) -> list[Tag]:
+    if not names:
+        return []
+    wanted = {name.lower(): name for name in names}
+
+    def existing() -> dict[str, Tag]:
+        rows = Tag.objects.annotate(lname=Lower("name")).filter(owner=user, lname__in=list(wanted))
+        return {tag.lname: tag for tag in rows}
+
+    found = existing()
+    missing = [Tag(owner=user, name=name) for lower, name in wanted.items() if lower not in found]
+    if missing:
+        # ignore_conflicts: a concurrent request may create the same tag; the re-read picks it up.
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        found = existing()
+    return [found[lower] for lower in wanted]
+
+
+def _url_clean(url: str) -> str:
+    url = (url or "").strip()
+    try:
+        _http_url(url)
+    except ValidationError as exc:
+        raise ValidationError({"url": ["Enter a valid http(s) URL."]}) from exc
+    return url
+
+
+def _title_clean(title: str | None) -> str:
+    return " ".join((title or "").split())[:TITLE_MAX_LENGTH]
+
+
+def item_fields_clean(*, kind: str, title: str = "", url: str = "", upload=None) -> dict:
+    """Kind-specific rules shared by the API and the admin; returns the values to store."""
+    if kind not in ItemKind.values:
+        raise ValidationError({"kind": [f"Choose one of: {', '.join(ItemKind.values)}."]})
+    title = _title_clean(title)
+    values: dict = {"kind": kind, "title": title}
+    if kind == ItemKind.NOTE:
+        if not title:
+            raise ValidationError({"title": ["A note needs a title."]})
+        if url:
+            values["url"] = _url_clean(url)
+    elif kind == ItemKind.LINK:
+        values["url"] = _url_clean(url)
+        values["title"] = title or values["url"][:TITLE_MAX_LENGTH]
+    else:
+        if upload is None:
+            raise ValidationError({"file": ["A file item needs an uploaded file."]})
+        checked: CheckedUpload = check_upload(upload)
+        values["checked_upload"] = checked
+        values["title"] = title or checked.original_name[:TITLE_MAX_LENGTH]
+        if url:
+            values["url"] = _url_clean(url)
+    return values
+
+
+@transaction.atomic
+def item_create(
+    *,
+    user,
+    kind: str,
+    title: str = "",
+    content: str = "",
+    url: str = "",
+    file=None,
+    tags: Iterable[str] | None = None,
+) -> Item:
+    values = item_fields_clean(kind=kind, title=title, url=url, upload=file)
+    tag_names = tag_names_clean(tags)
+    checked: CheckedUpload | None = values.pop("checked_upload", None)
+    item = Item(owner=user, content=(content or "")[:CONTENT_MAX_CHARS], **values)
+    if checked is None:
+        item.save()
+        item.tags.set(_tags_get_or_create(user=user, names=tag_names))
+        return item
+
+    item.file_name = checked.original_name
+    item.file_size = checked.size
+    item.content_type = checked.content_type
+    if checked.text is not None:
+        # The file's own text is what search and the model read.
+        item.content = checked.text
+    # Stored through the storage API under the field's random upload path, never the client's name.
+    item.file.save(checked.original_name, file, save=False)
+    try:
+        item.save()
+        item.tags.set(_tags_get_or_create(user=user, names=tag_names))
+    except BaseException:
+        # The row will not exist, so neither may its file.
+        item.file.storage.delete(item.file.name)
+        raise
+    return item
+
+
+@transaction.atomic
+def item_update(
+    *,
+    item: Item,
+    title: str | None = None,
+    content: str | None = None,
+    url: str | None = None,
+    tags: Iterable[str] | None = None,
+) -> Item:
+    changed: list[str] = []
+    if title is not None:
+        new_title = _title_clean(title)
+        if not new_title and item.kind != ItemKind.LINK:
+            raise ValidationError({"title": ["The title cannot be blank."]})
+        item.title = new_title or item.url[:TITLE_MAX_LENGTH]
+        changed.append("title")
+    if url is not None:
+        if url.strip() or item.kind == ItemKind.LINK:
+            item.url = _url_clean(url)
+        else:
+            item.url = ""
+        changed.append("url")
+    if content is not None:
+        item.content = content[:CONTENT_MAX_CHARS]
+        changed.append("content")
+    tag_names = tag_names_clean(tags) if tags is not None else None
+    if changed:
+        item.save(update_fields=[*changed, "updated_at"])
+    if tag_names is not None:
+        item.tags.set(_tags_get_or_create(user=item.owner, names=tag_names))
+        if not changed:
+            item.save(update_fields=["updated_at"])
+    return item
+
+
+@transaction.atomic
+def item_delete(*, item: Item) -> None:
+    stored_name = item.file.name if item.file else ""
+    storage = item.file.storage
+    item.delete()
+    if stored_name:
+        # Only once the row is really gone: a rollback must not leave a row without its file.
+        transaction.on_commit(lambda: storage.delete(stored_name))
+
+
+@transaction.atomic
+def conversation_context_set(*, user, conversation, item_ids: Sequence[int]) -> list[Item]:
+    """Replace the collector items given to the model as context in one of the user's conversations."""
+    if conversation.owner_id != user.pk:
+        raise ValidationError({"conversation": ["Not your conversation."]})
+    ids = list(dict.fromkeys(item_ids))
+    if len(ids) > MAX_CONTEXT_ITEMS:
+        raise ValidationError({"item_ids": [f"At most {MAX_CONTEXT_ITEMS} items can be attached."]})
+    items = list(Item.objects.filter(owner=user, pk__in=ids))
+    missing = sorted(set(ids) - {item.pk for item in items})
+    if missing:
+        raise ValidationError({"item_ids": [f"Unknown items: {', '.join(map(str, missing))}."]})
+    conversation.context_items.set(items)
+    order = {pk: index for index, pk in enumerate(ids)}
+    return sorted(items, key=lambda item: order[item.pk])

@@ -1,0 +1,38 @@
+from django.contrib import admin, messages
+
+from . import services
+from .models import Todo
+
+
+@admin.register(Todo)
+class TodoAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner", "todo_date", "complete", "completed_at", "created_at")
+    list_filter = ("complete", "todo_date")
+    search_fields = ("title", "owner__email")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+    readonly_fields = ("completed_at", "created_at", "updated_at")
+    date_hierarchy = "todo_date"
+    actions = ("mark_complete", "mark_incomplete")
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in ("title", "description", "todo_date", "complete")}
+        if change:
+            # The form already applied its values to obj; re-apply through the service for completed_at.
+            current = Todo.objects.get(pk=obj.pk)
+            services.todo_update(todo=current, **fields)
+            obj.refresh_from_db()
+            return
+        created = services.todo_create(user=form.cleaned_data["owner"], **fields)
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    @admin.action(description="Mark selected todos complete")
+    def mark_complete(self, request, queryset):
+        count = services.todos_set_complete(todos=queryset, complete=True)
+        self.message_user(request, f"{count} todo(s) marked complete.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected todos incomplete")
+    def mark_incomplete(self, request, queryset):
+        count = services.todos_set_complete(todos=queryset, complete=False)
+        self.message_user(request, f"{count} todo(s) marked incomplete.", messages.SUCCESS)

@@ -1,0 +1,42 @@
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rest_framework import serializers
+
+from ..models import Todo
+
+
+class TodoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Todo
+        fields = ("id", "title", "description", "todo_date", "complete", "completed_at", "created_at", "updated_at")
+        read_only_fields = fields
+
+
+class TodoInputSerializer(serializers.Serializer):
+    """POST and PUT send every field (missing ones take these defaults); PATCH sends some."""
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    todo_date = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    complete = serializers.BooleanField(required=False, default=False)
+
+
+class TodoFilterSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, max_length=200, help_text="Case-insensitive substring of the title.")
+    date = serializers.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        help_text="A calendar day (YYYY-MM-DD) in `tz`: todos due any time that day.",
+    )
+    complete = serializers.BooleanField(required=False, allow_null=True, default=None, help_text="true or false.")
+    tz = serializers.CharField(
+        required=False, max_length=64, default="UTC", help_text="IANA time zone for `date`, e.g. Asia/Seoul."
+    )
+
+    def validate_tz(self, value: str) -> ZoneInfo:
+        try:
+            return ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise serializers.ValidationError(
+                f"Unknown time zone '{value}'; use an IANA name such as Asia/Seoul."
+            ) from exc
