@@ -1,0 +1,162 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+
+from conversations.models import Conversation, Message, MessageStatus, Role
+from sharing import selectors, services
+from sharing.models import Share
+
+from .factories import LLMModelFactory, MessageFactory, conversation_with_messages
+
+pytestmark = pytest.mark.django_db
+
+
+def test_snapshot_holds_only_finished_user_and_assistant_messages(user):
+    conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1")])
+    MessageFactory(conversation=conversation, role=Role.USER, content="Q2")
+    MessageFactory(conversation=conversation, role=Role.ASSISTANT, content="half a rep", status=MessageStatus.STREAMING)
+    MessageFactory(conversation=conversation, role=Role.ASSISTANT, content="broken", status=MessageStatus.ERROR)
+
+    share = services.share_create(user=user, conversation=conversation)
+
+    assert [(m["role"], m["content"]) for m in share.messages] == [("user", "Q1"), ("assistant", "A1"), ("user", "Q2")]
+    assert set(share.messages[0]) == {"role", "content", "created_at"}
+    assert share.message_count == 3
+    assert share.title == conversation.title
+    assert share.model_slug == conversation.model.slug
+
+
+def test_later_messages_do_not_appear_and_sharing_again_makes_a_new_snapshot(user):
+    conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1")])
+    first = services.share_create(user=user, conversation=conversation)
+    MessageFactory(conversation=conversation, role=Role.USER, content="after sharing")
+
+    first.refresh_from_db()
+    assert "after sharing" not in [m["content"] for m in first.messages]
+
+    second = services.share_create(user=user, conversation=conversation)
+    assert second.pk != first.pk
+    assert [m["content"] for m in second.messages][-1] == "after sharing"
+    assert first.message_count == 2 and second.message_count == 3
+
+
+def test_share_ids_are_long_random_and_url_safe(user):
+    conversation = conversation_with_messages(owner=user)
+    ids = {services.share_create(user=user, conversation=conversation).pk for _ in range(20)}
+    assert len(ids) == 20
+    for share_id in ids:
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", share_id)
+        # base64url: 6 bits per character; at least 128 random bits.
+        assert len(share_id) * 6 >= 128
+        assert str(conversation.pk) not in share_id
+
+
+def test_empty_conversation_cannot_be_shared(user):
+    conversation = conversation_with_messages(owner=user, pairs=[])
+    with pytest.raises(ValidationError) as exc:
+        services.share_create(user=user, conversation=conversation)
+    assert "conversation_id" in exc.value.message_dict
+
+
+def test_past_expiry_is_refused(user):
+    conversation = conversation_with_messages(owner=user)
+    with pytest.raises(ValidationError) as exc:
+        services.share_create(user=user, conversation=conversation, expires_at=timezone.now() - timedelta(seconds=1))
+    assert "expires_at" in exc.value.message_dict
+
+
+def test_someone_elses_conversation_is_refused(user, outsider):
+    conversation = conversation_with_messages(owner=user)
+    with pytest.raises(ValidationError):
+        services.share_create(user=outsider, conversation=conversation)
+    assert not Share.objects.exists()
+
+
+def test_revoked_and_expired_shares_are_not_public(user):
+    conversation = conversation_with_messages(owner=user)
+    live = services.share_create(user=user, conversation=conversation)
+    revoked = services.share_revoke(share=services.share_create(user=user, conversation=conversation))
+    soon = timezone.now() + timedelta(hours=1)
+    expired = services.share_create(user=user, conversation=conversation, expires_at=soon)
+    Share.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert selectors.share_get_public(share_id=live.pk) == live
+    for share in (revoked, expired):
+        with pytest.raises(Http404):
+            selectors.share_get_public(share_id=share.pk)
+
+
+def test_view_count_goes_up_by_one_per_view(user):
+    share = services.share_create(user=user, conversation=conversation_with_messages(owner=user))
+    for _ in range(3):
+        services.share_register_view(share=share)
+    share.refresh_from_db()
+    assert share.view_count == 3
+
+
+def test_clone_copies_the_snapshot_into_a_conversation_of_the_caller(user, outsider):
+    conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1"), ("Q2", "A2")])
+    share = services.share_create(user=user, conversation=conversation)
+
+    clone = services.share_clone(share=share, user=outsider)
+
+    assert clone.owner == outsider
+    assert (clone.origin_kind, clone.origin_id) == ("share", share.pk)
+    assert clone.model == conversation.model
+    assert clone.system_prompt == ""  # the original's system prompt was never shared
+    rows = list(Message.objects.filter(conversation=clone).order_by("created_at", "id"))
+    assert [(m.role, m.content, m.status) for m in rows] == [
+        ("user", "Q1", "complete"),
+        ("assistant", "A1", "complete"),
+        ("user", "Q2", "complete"),
+        ("assistant", "A2", "complete"),
+    ]
+    assert len({m.created_at for m in rows}) == 4  # strictly ordered, not tied
+    assert rows[-1].created_at <= timezone.now()
+
+
+def test_clone_falls_back_to_an_enabled_model_when_the_original_is_disabled(user, outsider):
+    conversation = conversation_with_messages(owner=user)
+    share = services.share_create(user=user, conversation=conversation)
+    conversation.model.enabled = False
+    conversation.model.save()
+    fallback = LLMModelFactory()
+
+    clone = services.share_clone(share=share, user=outsider)
+
+    assert clone.model is not None
+    assert clone.model.enabled
+    assert clone.model != conversation.model
+    # The default model when there is one (the seeded catalog), else the first enabled one.
+    assert clone.model.is_default or clone.model == fallback
+
+
+def test_deleting_the_source_conversation_keeps_the_share(user):
+    conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1")])
+    share = services.share_create(user=user, conversation=conversation)
+    Conversation.objects.filter(pk=conversation.pk).delete()
+
+    share = selectors.share_get_public(share_id=share.pk)
+    assert share.source_conversation_id is None
+    assert [m["content"] for m in share.messages] == ["Q1", "A1"]
+
+
+def test_sample_from_conversation_publish_unpublish_and_clone(user, staff_user, outsider):
+    conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1")])
+    sample = services.sample_create_from_conversation(
+        conversation=conversation, created_by=staff_user, title="Nice one", description="Shows off."
+    )
+    assert sample.published and sample.message_count == 2 and sample.created_by == staff_user
+
+    services.sample_unpublish(sample=sample)
+    assert list(selectors.sample_list_public()) == []
+    services.sample_publish(sample=sample)
+    assert list(selectors.sample_list_public()) == [sample]
+
+    clone = services.sample_clone(sample=sample, user=outsider)
+    assert (clone.owner, clone.origin_kind, clone.origin_id) == (outsider, "sample", str(sample.pk))
+    assert clone.messages.count() == 2
