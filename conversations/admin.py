@@ -1,7 +1,7 @@
 import asyncio
 
 from django.contrib import admin, messages
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count
 
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
@@ -26,6 +26,7 @@ class LLMModelAdmin(admin.ModelAdmin):
     search_fields = ("slug", "display_name", "upstream_model")
     ordering = ("order", "id")
     filter_horizontal = ("plans",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ("enable", "disable", "make_default", "test_connection")
     fieldsets = (
         (None, {"fields": ("slug", "display_name", "description", "enabled", "is_default", "order", "plans")}),
