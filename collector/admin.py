@@ -9,6 +9,7 @@ from .models import Item, Tag
 class ItemAdminForm(forms.ModelForm):
     """Validates with the same rules as the API (URL schemes, upload type and size sniffing)."""
 
+    url = forms.URLField(required=False, max_length=2000, assume_scheme="https")
     tag_names = forms.CharField(required=False, help_text="Comma-separated tag names (created for the owner).")
 
     class Meta:

@@ -65,12 +65,17 @@ class ItemUpdateSerializer(serializers.Serializer):
 class ItemFilterSerializer(serializers.Serializer):
     q = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=1000,
         help_text="Comma-separated keywords; every keyword must appear in the title, content or url.",
     )
-    tag = serializers.CharField(required=False, max_length=services.MAX_TAG_LENGTH, help_text="Tag name (any case).")
-    kind = serializers.ChoiceField(choices=ItemKind.choices, required=False)
-    ordering = serializers.ChoiceField(choices=selectors.ORDERINGS, required=False, help_text="Default: -created_at.")
+    tag = serializers.CharField(
+        required=False, allow_blank=True, max_length=services.MAX_TAG_LENGTH, help_text="Tag name (any case)."
+    )
+    kind = serializers.ChoiceField(choices=ItemKind.choices, required=False, allow_blank=True)
+    ordering = serializers.ChoiceField(
+        choices=selectors.ORDERINGS, required=False, allow_blank=True, help_text="Default: -created_at."
+    )
 
 
 class TagSerializer(serializers.ModelSerializer):
