@@ -49,6 +49,7 @@ def some_rows(user):
         ("conversation", {"q": "alice@example.com", "pinned__exact": "0", "archived__exact": "0"}),
         ("message", {}),
         ("message", {"status__exact": "complete", "role__exact": "assistant"}),
+        ("message", {"q": "not-a-uuid"}),
         ("feedback", {}),
         ("feedback", {"rating__exact": "down", "q": "alice"}),
     ],
