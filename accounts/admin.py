@@ -1,3 +1,5 @@
+from allauth.socialaccount.admin import SocialAccountAdmin as AllauthSocialAccountAdmin
+from allauth.socialaccount.models import SocialAccount
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -31,6 +33,21 @@ class DeviceInline(admin.TabularInline):
     fields = ("name", "device_id", "login_type", "ip", "last_seen_at", "revoked_at")
     readonly_fields = fields
     ordering = ("-last_seen_at",)
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SocialAccountInline(admin.TabularInline):
+    """Linked sign-in providers; read-only (users link and unlink them themselves)."""
+
+    model = SocialAccount
+    extra = 0
+    can_delete = False
+    fields = ("provider", "uid", "date_joined", "last_login")
+    readonly_fields = fields
+    ordering = ("provider", "date_joined")
     show_change_link = True
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -74,7 +91,7 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("settings__plan",)
     search_fields = ("email", "display_name")
     readonly_fields = ("date_joined", "last_login", "updated_at")
-    inlines = (UserSettingsInline, DeviceInline)
+    inlines = (UserSettingsInline, SocialAccountInline, DeviceInline)
     actions = ("deactivate_and_sign_out", "reactivate")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -173,3 +190,17 @@ class PlanAdmin(admin.ModelAdmin):
     @admin.display(description=_("subscribers"), ordering="_subscribers")
     def subscriber_count(self, obj):
         return obj._subscribers
+
+
+# allauth registers SocialAccount with a provider filter; ours adds the join for the user column
+# and the dates, so the list costs one query whatever its length.
+admin.site.unregister(SocialAccount)
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(AllauthSocialAccountAdmin):
+    list_display = ("user", "provider", "uid", "date_joined", "last_login")
+    list_filter = ("provider", "date_joined")
+    list_select_related = ("user",)
+    readonly_fields = ("provider", "uid", "extra_data", "date_joined", "last_login")
+    ordering = ("-date_joined",)

@@ -1,10 +1,12 @@
 from django.urls import path
 
+from ..social import SocialExchangeView
 from . import views
 
 urlpatterns = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
     path("auth/login", views.LoginView.as_view(), name="auth-login"),
+    path("auth/social/exchange", SocialExchangeView.as_view(), name="auth-social-exchange"),
     path("auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/devices", views.DeviceListView.as_view(), name="auth-devices"),

@@ -250,14 +250,50 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
-# --- django-allauth (headless; configured further by the social-login work) -----------------
+# --- django-allauth (headless, app client; social login issues Device sessions) ------------
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_ADAPTER = "accounts.social.AccountAdapter"
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("app",)
-HEADLESS_FRONTEND_URLS = {}
+# One token system: allauth's app endpoints hand out the same simplejwt + Device pair as
+# POST /api/v1/auth/login (see accounts/social.py).
+HEADLESS_TOKEN_STRATEGY = "accounts.social.DeviceTokenStrategy"
+HEADLESS_FRONTEND_URLS = {
+    # Where a provider callback lands when its state is missing or unknown (no client to return to).
+    "socialaccount_login_error": env("SOCIAL_LOGIN_ERROR_URL", default="/"),
+}
+# callback_url values outside ALLOWED_HOSTS the redirect flow may return to (e.g. an SPA origin
+# or an app scheme such as "myapp://auth"); matched as prefixes.
+SOCIAL_ALLOWED_CALLBACK_URLS = env.list("SOCIAL_ALLOWED_CALLBACK_URLS", default=[])
+SOCIAL_PROVIDER_IDS = ("google", "github", "kakao", "naver")
+INSTALLED_APPS += [f"allauth.socialaccount.providers.{provider_id}" for provider_id in SOCIAL_PROVIDER_IDS]
+SOCIALACCOUNT_ADAPTER = "accounts.social.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# A provider's email never signs into, nor attaches to, an existing local account.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+_SOCIAL_PROVIDER_EXTRA = {
+    "google": {"SCOPE": ["openid", "profile", "email"], "AUTH_PARAMS": {"access_type": "online"}},
+    "github": {"SCOPE": ["read:user", "user:email"]},
+    "kakao": {},
+    "naver": {},
+}
+# A provider is offered only when both its client id and secret are in the environment.
+SOCIALACCOUNT_PROVIDERS = {}
+for _provider_id in SOCIAL_PROVIDER_IDS:
+    _client_id = env_secret(f"SOCIAL_{_provider_id.upper()}_CLIENT_ID")
+    _secret = env_secret(f"SOCIAL_{_provider_id.upper()}_SECRET")
+    if _client_id and _secret:
+        SOCIALACCOUNT_PROVIDERS[_provider_id] = {
+            **_SOCIAL_PROVIDER_EXTRA[_provider_id],
+            "APPS": [{"client_id": _client_id, "secret": _secret, "key": ""}],
+        }
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -1,0 +1,30 @@
+"""Social-login URLs, mounted at the root before allauth's own: the provider callbacks
+(allauth's views, wrapped so a redirect flow started by the app client completes on that
+client's session) and the app client's config, which lists every configured provider.
+
+Only callbacks: flows start at POST /_allauth/app/v1/auth/provider/redirect, never at a
+cookie-session login page."""
+
+from allauth.headless.constants import Client
+from django.conf import settings
+from django.urls import include, path
+from django.utils.module_loading import import_string
+
+from .social import AppConfigView, social_callback
+
+
+def _provider_urls(provider_id: str):
+    views = f"allauth.socialaccount.providers.{provider_id}.views"
+    return [
+        path(
+            "login/callback/",
+            social_callback(import_string(f"{views}.oauth2_callback"), provider_id),
+            name=f"{provider_id}_callback",
+        ),
+    ]
+
+
+urlpatterns = [
+    path("_allauth/app/v1/config", AppConfigView.as_api_view(client=Client.APP), name="social-app-config"),
+    *(path(f"accounts/{pid}/", include(_provider_urls(pid))) for pid in settings.SOCIAL_PROVIDER_IDS),
+]
