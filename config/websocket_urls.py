@@ -1,3 +1,9 @@
 """WebSocket routes (Channels). Each app adds its consumers here."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from conversations.consumers import ConversationConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/conversations/<uuid:pk>/", ConversationConsumer.as_asgi()),
+]

@@ -1,0 +1,146 @@
+"""``GET /conversations/{id}/stream``: Server-Sent Events of the current (or last) reply.
+
+An async Django view, so a waiting client costs no thread. DRF views are sync, so ``StreamView`` is
+an APIView only for the OpenAPI document: ``as_view()`` hands Django the async function below.
+"""
+
+import json
+
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.views import APIView
+
+from accounts.authentication import DeviceJWTAuthentication
+
+from .. import engine, selectors, streaming
+from ..models import Conversation
+
+LAST_EVENT_ID_MAX = 10**9
+
+STREAM_DESCRIPTION = """
+Server-Sent Events of the conversation's reply being generated, or of its last reply.
+
+Events (each with `id: <seq>`, increasing by one per event of a reply):
+- `message.start` `{message_id, model}`
+- `delta` `{message_id, text}`: only the new text
+- `message.done` `{message_id, status, usage: {prompt_tokens, completion_tokens}}`; the stream then ends
+- `error` `{message_id, code, message}` (followed by `message.done` with status `error`)
+- `snapshot` `{message_id, text, seq}`: for a client joining late without `Last-Event-ID`, the text so
+  far; live deltas follow.
+
+Send `Last-Event-ID: n` (header, or `?last_event_id=n`) to receive every event after `n` exactly once,
+in order. With nothing in flight the stream sends the last reply's final state (`snapshot` then
+`message.done`) and closes. Comment lines (`: keep-alive`) arrive every 15 s. The reply keeps being
+generated and saved when the client goes away.
+
+**WebSocket** `/ws/conversations/{id}/` carries the same events. Connect (browsers send their
+`Origin`; other clients must send an `Origin` matching the server's host), then send
+`{"type": "auth", "token": "<access token>", "last_event_id": n?}` as the first message; the token
+is never put in the URL. Events then arrive as `{"event": "<name>", "id": <seq>, "data": {...}}`,
+and the server closes after `message.done`. `{"type": "stop"}` stops the reply. Close codes:
+4401 missing or invalid token, 4404 unknown conversation (or another user's), 4400 malformed message.
+"""
+
+
+def _json_error(status: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
+def _authenticate(request):
+    try:
+        result = DeviceJWTAuthentication().authenticate(request)
+    except exceptions.AuthenticationFailed as exc:
+        return None, exc
+    return (result[0] if result else None), None
+
+
+def _own_conversation(user, pk) -> Conversation | None:
+    return selectors.conversation_list(user=user).filter(pk=pk).only("id").first()
+
+
+def sse_format(event: streaming.Event) -> bytes:
+    return f"id: {event.id}\nevent: {event.name}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n".encode()
+
+
+def parse_last_event_id(value) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError("Must be a non-negative integer (the id of the last event received).") from None
+    if not 0 <= number <= LAST_EVENT_ID_MAX:
+        raise ValueError("Must be a non-negative integer (the id of the last event received).")
+    return number
+
+
+async def stream_view(request, pk):
+    engine.remember_server_loop()
+    if request.method != "GET":
+        return _json_error(405, f'Method "{request.method}" not allowed.', "method_not_allowed")
+    user, failure = await sync_to_async(_authenticate)(request)
+    if user is None:
+        detail = str(failure.detail) if failure else "Authentication credentials were not provided."
+        code = failure.get_codes() if failure else "not_authenticated"
+        response = _json_error(401, detail, code if isinstance(code, str) else "authentication_failed")
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    conversation = await sync_to_async(_own_conversation)(user, pk)
+    if conversation is None:
+        return _json_error(404, "No Conversation matches the given query.", "not_found")
+    try:
+        last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
+    except ValueError as exc:
+        return JsonResponse({"last_event_id": [str(exc)]}, status=400)
+    # A reply whose worker died is settled before anyone waits for it.
+    await sync_to_async(engine.generation_reap_stale)(conversation_id=conversation.pk)
+
+    async def events():
+        yield b"retry: 2000\n\n"
+        async for event in streaming.listen(conversation_id=conversation.pk, last_event_id=last_event_id):
+            yield b": keep-alive\n\n" if event is None else sse_format(event)
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+_ERROR = inline_serializer("StreamError", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
+
+
+class StreamView(APIView):
+    """Documentation shell; requests are served by ``stream_view``."""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        async def async_view(request, *args, **kwargs):
+            return await stream_view(request, *args, **kwargs)
+
+        async_view.cls = cls
+        async_view.initkwargs = initkwargs
+        async_view.csrf_exempt = True
+        return async_view
+
+    @extend_schema(
+        tags=["conversations"],
+        operation_id="conversations_stream",
+        summary="Stream the reply (Server-Sent Events; WebSocket described here too)",
+        description=STREAM_DESCRIPTION,
+        parameters=[
+            OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER, description="Resume after this event id."),
+            OpenApiParameter("last_event_id", int, description="Same as the Last-Event-ID header."),
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR, description="An event stream (see the description)."
+            ),
+            (401, "application/json"): OpenApiResponse(_ERROR, "Missing or invalid bearer token"),
+            (404, "application/json"): OpenApiResponse(_ERROR, "Not found (also for another user's conversation)"),
+        },
+    )
+    def get(self, request, pk):  # pragma: no cover - documentation only
+        raise NotImplementedError

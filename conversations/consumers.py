@@ -1,0 +1,105 @@
+"""WebSocket ``/ws/conversations/<id>/``: the SSE events as JSON, authenticated in-band."""
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts.authentication import DeviceJWTAuthentication
+
+from . import engine, selectors, streaming
+from .api.stream import parse_last_event_id
+from .models import IN_FLIGHT_STATUSES, Message, Role
+
+AUTH_TIMEOUT_SECONDS = 10
+TOKEN_MAX_CHARS = 4096
+
+CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+def _user_from_token(token: str):
+    auth = DeviceJWTAuthentication()
+    try:
+        return auth.get_user(auth.get_validated_token(token.encode()))
+    except (AuthenticationFailed, TokenError, Exception):  # any bad token is just "unauthorized"
+        return None
+
+
+def _owns(user, conversation_id) -> bool:
+    return selectors.conversation_list(user=user).filter(pk=conversation_id).exists()
+
+
+def _in_flight_id(conversation_id):
+    return (
+        Message.objects.filter(conversation_id=conversation_id, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES)
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+class ConversationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        engine.remember_server_loop()
+        self.user = None
+        self.pump: asyncio.Task | None = None
+        self.conversation_id = self.scope["url_route"]["kwargs"]["pk"]
+        await self.accept()
+        self.auth_timer = asyncio.get_running_loop().call_later(AUTH_TIMEOUT_SECONDS, self._auth_timeout)
+
+    def _auth_timeout(self):
+        if self.user is None:
+            asyncio.ensure_future(self.close(code=CLOSE_UNAUTHORIZED))
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if self.user is None:
+            await self._authenticate(content if kind == "auth" else {})
+        elif kind == "stop":
+            message_id = await sync_to_async(_in_flight_id)(self.conversation_id)
+            if message_id is not None:
+                await sync_to_async(engine.request_stop)(message_id=message_id)
+
+    async def _authenticate(self, content: dict):
+        token = content.get("token")
+        if not isinstance(token, str) or not token or len(token) > TOKEN_MAX_CHARS:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        user = await sync_to_async(_user_from_token)(token)
+        if user is None:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        if not await sync_to_async(_owns)(user, self.conversation_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        try:
+            last_event_id = parse_last_event_id(content.get("last_event_id"))
+        except ValueError:
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        self.user = user
+        self.auth_timer.cancel()
+        await sync_to_async(engine.generation_reap_stale)(conversation_id=self.conversation_id)
+        self.pump = asyncio.create_task(self._forward(last_event_id))
+
+    async def _forward(self, last_event_id):
+        async for event in streaming.listen(conversation_id=self.conversation_id, last_event_id=last_event_id):
+            if event is not None:  # keep-alives: WebSocket pings already do that job
+                await self.send_json({"event": event.name, "id": event.id, "data": event.data})
+        await self.close(code=1000)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+        except ValueError:  # not JSON
+            await self.close(code=CLOSE_BAD_REQUEST)
+
+    async def disconnect(self, code):
+        timer = getattr(self, "auth_timer", None)
+        if timer is not None:
+            timer.cancel()
+        if self.pump is not None:
+            self.pump.cancel()

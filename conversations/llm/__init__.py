@@ -1,0 +1,18 @@
+"""LLM providers behind one interface: ``get_provider(model).stream(...)`` and ``.check()``."""
+
+from .base import Delta, Provider, ProviderError, Usage
+
+
+def get_provider(model) -> Provider:
+    if model.provider == "local":
+        from .local import LocalProvider
+
+        return LocalProvider(model)
+    if model.provider == "openai":
+        from .openai_provider import OpenAIProvider
+
+        return OpenAIProvider(model)
+    raise ProviderError(f"Unknown provider {model.provider!r}.", code="unknown_provider")
+
+
+__all__ = ["Delta", "Provider", "ProviderError", "Usage", "get_provider"]

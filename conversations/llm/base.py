@@ -1,0 +1,37 @@
+"""The one interface every provider implements: an async stream of text deltas, then usage."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of the reply. The last item of a stream carries ``usage`` (and usually no text)."""
+
+    text: str = ""
+    usage: Usage | None = None
+
+
+class ProviderError(Exception):
+    """A failure a user can be told about. ``code`` is stable (clients branch on it)."""
+
+    def __init__(self, message: str, *, code: str = "upstream_error", retryable: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+
+
+class Provider(Protocol):
+    # Number of tokens a chat message list costs, used to trim history to the context window.
+    def count_tokens(self, text: str) -> int: ...
+
+    def stream(self, messages: list[dict], *, max_tokens: int, temperature: float) -> AsyncIterator[Delta]: ...
+
+    async def check(self) -> None: ...

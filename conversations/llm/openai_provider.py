@@ -1,0 +1,115 @@
+"""Any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server, LM Studio...)."""
+
+import asyncio
+import logging
+import os
+import random
+from collections.abc import AsyncIterator
+
+import openai
+
+from .base import Delta, ProviderError, Usage
+from .context import estimate_tokens
+
+logger = logging.getLogger(__name__)
+
+# Attempts before the first token only: once text has reached the user, a retry would repeat it.
+MAX_ATTEMPTS = 3
+BACKOFF_BASE_SECONDS = 0.25
+
+
+def _is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError | openai.RateLimitError):
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+
+
+def _as_provider_error(exc: Exception) -> ProviderError:
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderError("The model server did not answer in time.", code="upstream_timeout", retryable=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError("Could not reach the model server.", code="upstream_unreachable", retryable=True)
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return ProviderError("The model server refused our credentials.", code="upstream_auth")
+    if isinstance(exc, openai.NotFoundError):
+        return ProviderError("The model server does not know this model.", code="upstream_not_found")
+    if isinstance(exc, openai.RateLimitError):
+        return ProviderError("The model server is rate limiting us.", code="upstream_rate_limited", retryable=True)
+    if isinstance(exc, openai.APIStatusError):
+        return ProviderError(
+            f"The model server failed (HTTP {exc.status_code}).",
+            code="upstream_error",
+            retryable=exc.status_code >= 500,
+        )
+    if isinstance(exc, openai.APIError):
+        return ProviderError(f"The model server sent something unexpected: {exc.message}", code="upstream_bad_response")
+    if isinstance(exc, ValueError):
+        return ProviderError("The model server sent a malformed chunk.", code="upstream_bad_response")
+    return ProviderError(f"The model server failed: {exc.__class__.__name__}.", code="upstream_error")
+
+
+class OpenAIProvider:
+    def __init__(self, model):
+        self.model_name = model.upstream_model
+        self.client = openai.AsyncOpenAI(
+            base_url=model.base_url or None,
+            # Local servers (Ollama, vLLM, llama.cpp) ignore the key but the SDK wants one.
+            api_key=(os.environ.get(model.api_key_env) if model.api_key_env else None) or "not-needed",
+            timeout=model.request_timeout_seconds,
+            max_retries=0,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    async def stream(self, messages: list[dict], *, max_tokens: int, temperature: float) -> AsyncIterator[Delta]:
+        usage = None
+        completion_chars = 0
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                stream = await self.client.chat.completions.create(
+                    model=self.model_name,
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                try:
+                    async for chunk in stream:
+                        if chunk.usage is not None:
+                            usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+                        for choice in chunk.choices or ():
+                            text = choice.delta.content if choice.delta else None
+                            if text:
+                                completion_chars += len(text)
+                                yield Delta(text=text)
+                finally:
+                    await stream.close()
+                break
+            except Exception as exc:
+                # Retry only while nothing reached the user: after that a retry would repeat text.
+                if completion_chars or not _is_retryable(exc) or attempt == MAX_ATTEMPTS - 1:
+                    raise _as_provider_error(exc) from exc
+                delay = BACKOFF_BASE_SECONDS * (2**attempt) * (1 + random.random())  # noqa: S311
+                logger.info("upstream %s failed (%s); retrying in %.2fs", self.model_name, exc, delay)
+                await asyncio.sleep(delay)
+        if usage is None:
+            # Servers that ignore stream_options: estimate rather than report nothing.
+            prompt = sum(estimate_tokens(m["content"]) for m in messages)
+            usage = Usage(prompt, completion_chars // 4 + (1 if completion_chars else 0))
+        yield Delta(usage=usage)
+
+    async def check(self) -> None:
+        try:
+            names = [m.id async for m in self.client.models.list()]
+        except Exception as exc:
+            raise _as_provider_error(exc) from exc
+        if names and self.model_name not in names:
+            shown = ", ".join(names[:10])
+            raise ProviderError(
+                f"The server answers but does not list {self.model_name!r} (it has: {shown}).",
+                code="upstream_not_found",
+            )

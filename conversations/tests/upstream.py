@@ -1,0 +1,217 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and the benchmark.
+
+The requested model name picks the behaviour: ``<mode>[:<tokens>[:<delay seconds>]]``:
+
+- ``normal`` tokens with a tiny pause; ``slow`` 50 ms between tokens; ``burst`` as fast as possible
+- ``http500`` fails before the first token; ``flaky500`` fails the first request of each
+  conversation (by prompt) then answers normally
+- ``drop`` closes the connection after half the tokens; ``malformed`` sends a broken chunk after
+  half the tokens; ``timeout`` sends headers and then nothing
+Token ``i`` is ``"t<i> "``, so a reply of ``n`` tokens is predictable.
+"""
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODELS = ["normal", "slow", "burst", "http500", "flaky500", "drop", "malformed", "timeout"]
+
+
+def token(i: int) -> str:
+    return f"t{i} "
+
+
+def expected_text(n: int) -> str:
+    return "".join(token(i) for i in range(n))
+
+
+def parse_mode(model: str) -> tuple[str, int, float | None]:
+    parts = model.split(":")
+    mode = parts[0]
+    count = int(parts[1]) if len(parts) > 1 and parts[1] else 8
+    delay = float(parts[2]) if len(parts) > 2 else None
+    return mode, count, delay
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "UpstreamServer"
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def _json(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path.rstrip("/").endswith("/models"):
+            self._json(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in MODELS]})
+        else:
+            self._json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._json(404, {"error": {"message": "not found"}})
+            return
+        self.server.record(body, dict(self.headers))
+        mode, count, delay = parse_mode(body.get("model", "normal"))
+        count = min(count, int(body.get("max_tokens") or count))
+        if mode == "http500":
+            self._json(500, {"error": {"message": "upstream exploded", "type": "server_error"}})
+            return
+        if mode == "flaky500":
+            key = json.dumps(body.get("messages"))
+            if self.server.first_time(key):
+                self._json(503, {"error": {"message": "warming up", "type": "server_error"}})
+                return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if mode == "timeout":
+            self.server.hang.wait(30)
+            return
+        pause = delay if delay is not None else {"slow": 0.05, "burst": 0.0}.get(mode, 0.002)
+        created = int(time.time())
+        for i in range(count):
+            if mode == "drop" and i == count // 2:
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if mode == "malformed" and i == count // 2:
+                self.wfile.write(b'data: {"choices": [{"delta": {"content": \n\n')
+                self.wfile.flush()
+                return
+            chunk = {
+                "id": "chatcmpl-test",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": body.get("model"),
+                "choices": [{"index": 0, "delta": {"content": token(i)}, "finish_reason": None}],
+            }
+            if i == 0:
+                chunk["choices"][0]["delta"]["role"] = "assistant"
+            self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            if mode != "burst":
+                self.wfile.flush()
+                if pause:
+                    time.sleep(pause)
+        prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
+        final = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": body.get("model"),
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        }
+        usage = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": body.get("model"),
+            "choices": [],
+            "usage": {"prompt_tokens": prompt_chars // 4 + 1, "completion_tokens": count, "total_tokens": 0},
+        }
+        for item in (final, usage):
+            self.wfile.write(b"data: " + json.dumps(item).encode() + b"\n\n")
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+
+
+class UpstreamServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self.hang = threading.Event()
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def record(self, body: dict, headers: dict) -> None:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+
+    def first_time(self, key: str) -> bool:
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True
+
+    def start(self) -> "UpstreamServer":
+        self._thread = threading.Thread(target=self.serve_forever, name="fake-upstream", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.hang.set()
+        self.shutdown()
+        self.server_close()
+
+
+if __name__ == "__main__":
+    server = UpstreamServer().start()
+    print(server.base_url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+# --- pytest fixtures (imported by the streaming tests) ----------------------------------------
+
+try:
+    import pytest
+except ImportError:  # the module also runs as a script for the benchmark
+    pytest = None
+
+if pytest is not None:
+
+    @pytest.fixture(scope="session")
+    def upstream():
+        server = UpstreamServer().start()
+        yield server
+        server.stop()
+
+    @pytest.fixture
+    def asgi_server(transactional_db):
+        """The project's ASGI app under a real uvicorn on 127.0.0.1 (random port), sharing the test DB."""
+        import uvicorn
+
+        from config.asgi import application
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(application, lifespan="off", log_level="warning", loop="asyncio", ws="websockets")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
