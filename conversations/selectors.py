@@ -13,7 +13,10 @@ SEARCH_MAX_CHARS = 200
 
 def _with_list_annotations(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
     """Message count and a preview of the last message, computed in the same query."""
-    last_message = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-id")
+    # A reply that has not produced text yet is skipped, so the preview is never blank mid-reply.
+    last_message = (
+        Message.objects.filter(conversation=OuterRef("pk")).exclude(content="").order_by("-created_at", "-id")
+    )
     return qs.select_related("model").annotate(
         message_count=Count("messages", distinct=True),
         last_message_preview=Subquery(last_message.annotate(p=Substr("content", 1, PREVIEW_CHARS)).values("p")[:1]),

@@ -32,6 +32,8 @@ def test_list_shows_only_my_conversations_with_counts_and_preview(user_client, u
     mine = ConversationFactory(owner=user, title="Mine")
     MessageFactory(conversation=mine, content="hello")
     AssistantMessageFactory(conversation=mine, content="Hi! How can I help?")
+    MessageFactory(conversation=mine, content="Tell me more " * 40)
+    AssistantMessageFactory(conversation=mine, content="", status=MessageStatus.PENDING)
     ConversationFactory(owner=outsider, title="Theirs")
 
     response = user_client.get(LIST)
@@ -40,8 +42,9 @@ def test_list_shows_only_my_conversations_with_counts_and_preview(user_client, u
     assert body["count"] == 1
     row = body["results"][0]
     assert (row["id"], row["title"], row["model"]) == (str(mine.pk), "Mine", "smollm2-135m")
-    assert row["message_count"] == 2
-    assert row["last_message_preview"] == "Hi! How can I help?"
+    assert row["message_count"] == 4
+    # The newest message with text, cut short; a reply still pending has none yet.
+    assert row["last_message_preview"] == ("Tell me more " * 40)[:160]
 
 
 def test_list_orders_pinned_first_then_most_recent(user_client, user):
