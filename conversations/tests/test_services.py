@@ -103,3 +103,19 @@ def test_feedback_on_a_user_message_is_refused(user):
     with pytest.raises(ValidationError) as exc:
         services.feedback_set(user=user, message=question, rating="up", comment="")
     assert "message_id" in exc.value.message_dict
+
+
+def test_deleting_a_conversation_stops_its_reply_in_flight(user, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from conversations import streaming
+
+    conversation = ConversationFactory(owner=user)
+    reply = AssistantMessageFactory(conversation=conversation, status=MessageStatus.STREAMING)
+    finished = AssistantMessageFactory(conversation=conversation, status=MessageStatus.COMPLETE)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.conversation_delete(conversation=conversation)
+    assert not Conversation.objects.filter(pk=conversation.pk).exists()
+    # The worker (in whatever process) sees the stop flag at its next flush.
+    assert cache.get(streaming.stop_key(reply.pk))
+    assert cache.get(streaming.stop_key(finished.pk)) is None
