@@ -5,7 +5,7 @@ copies the snapshot back into a new conversation of the caller. Both directions 
 each (``_snapshot_messages`` and ``_conversation_from_snapshot``), shared by shares and samples.
 """
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,7 +34,12 @@ def _snapshot_messages(*, conversation: Conversation) -> list[dict]:
         .order_by("created_at", "id")
         .values_list("role", "content", "created_at")
     )
-    return [{"role": role, "content": content, "created_at": created.isoformat()} for role, content, created in rows]
+    return [{"role": role, "content": content, "created_at": _iso(created)} for role, content, created in rows]
+
+
+def _iso(moment) -> str:
+    # The API's own format (UTC, "Z"), so snapshot times read like every other time it returns.
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _snapshot_or_400(*, conversation: Conversation) -> list[dict]:
