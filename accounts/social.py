@@ -139,6 +139,12 @@ class AccountAdapter(DefaultAccountAdapter):
             return True
         return super().is_safe_url(url)
 
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            services.user_settings_get(user=user)  # signups through allauth get the default plan too
+        return user
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     # Naver marks every address as verified, whoever owns it; we trust nobody's word on that.

@@ -459,3 +459,43 @@ def test_admin_shows_social_accounts_per_user_and_filters_by_provider(db, provid
     listing = client.get("/admin/socialaccount/socialaccount/?provider=github")
     assert listing.status_code == 200 and b"4242" in listing.content
     assert client.get("/admin/socialaccount/socialaccount/?provider=google").content.count(b"4242") == 0
+
+
+# --- the same strategy behind allauth's other app endpoints ----------------------------------
+
+
+def test_allauth_refresh_endpoint_rotates_the_device_pair(db, provider_server):
+    id_token = provider_server.google_id_token({"sub": "g-80", "email": "ray@example.com", "name": "Ray"})
+    meta = google_token_login(id_token).json()["meta"]
+    refreshed = Client().post(
+        "/_allauth/app/v1/tokens/refresh", {"refresh_token": meta["refresh"]}, content_type="application/json"
+    )
+    assert refreshed.status_code == 200
+    assert refreshed.json()["data"]["refresh_token"] != meta["refresh"]
+    replay = Client().post(
+        "/_allauth/app/v1/tokens/refresh", {"refresh_token": meta["refresh"]}, content_type="application/json"
+    )
+    assert replay.status_code == 400
+    assert Device.objects.get(pk=meta["device"]["id"]).revoked_at is not None
+
+
+def test_allauth_password_login_issues_a_local_device(db, user, password):
+    response = Client().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": user.email, "password": password},
+        content_type="application/json",
+        HTTP_X_DEVICE_ID="desk-1",
+    )
+    assert response.status_code == 200, response.content
+    device = response.json()["meta"]["device"]
+    assert (device["login_type"], device["device_id"]) == ("local", "desk-1")
+
+
+def test_allauth_signup_gets_the_default_plan(db):
+    response = Client().post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": "new@example.com", "password": "Str0ng-Passw0rd"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert User.objects.get(email="new@example.com").settings.plan.slug == "free"
