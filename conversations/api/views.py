@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -30,7 +30,10 @@ _CONFLICT = OpenApiResponse(_ERROR, "generation_in_progress: a reply is still be
 
 
 def stream_url(conversation: Conversation) -> str:
-    return reverse("conversation-detail", kwargs={"pk": conversation.pk}) + "/stream"
+    try:
+        return reverse("conversation-stream", kwargs={"pk": conversation.pk})
+    except NoReverseMatch:  # the SSE route is wired by the streaming module
+        return reverse("conversation-detail", kwargs={"pk": conversation.pk}) + "/stream"
 
 
 def _generate_now(message: Message) -> Message:
