@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_safe
 
 from . import selectors, services
 from .markdown import render_markdown
@@ -31,13 +31,14 @@ def _not_found(request):
     return _with_headers(render(request, "sharing/share_not_found.html", status=404))
 
 
-@require_GET
+@require_safe
 def share_detail(request, share_id: str):
     try:
         share = selectors.share_get_public(share_id=share_id)
     except Http404:
         return _not_found(request)
-    services.share_register_view(share=share)
+    if request.method == "GET":
+        services.share_register_view(share=share)
     messages = [
         {
             "role": item["role"],
@@ -64,16 +65,25 @@ def _conversation_admin_url(conversation) -> str:
         return reverse("admin:index")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def share_continue(request, share_id: str):
-    """Clone for a user signed in with a Django session (the admin login), then open the copy."""
+    """Clone for a user signed in with a Django session (the admin login), then open the copy.
+
+    GET shows a confirmation with the POST form. The form cannot live on the share page itself:
+    that page's ``Referrer-Policy: no-referrer`` makes browsers send ``Origin: null`` on a POST,
+    which Django's CSRF check rightly refuses. This page keeps the default referrer policy.
+    """
     if not request.user.is_authenticated:
-        # Back to the page after signing in, not to this POST-only URL.
-        page = reverse("share-page", kwargs={"share_id": share_id})
-        return redirect_to_login(page, login_url=reverse("admin:login"))
+        return redirect_to_login(request.get_full_path(), login_url=reverse("admin:login"))
     try:
         share = selectors.share_get_public(share_id=share_id)
     except Http404:
         return _not_found(request)
+    if request.method == "GET":
+        response = render(request, "sharing/share_continue.html", {"share": share})
+        for name, value in PAGE_HEADERS.items():
+            if name != "Referrer-Policy":
+                response[name] = value
+        return response
     conversation = services.share_clone(share=share, user=request.user)
     return HttpResponseRedirect(_conversation_admin_url(conversation))

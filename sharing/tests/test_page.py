@@ -111,29 +111,47 @@ def test_anonymous_visitor_is_shown_the_clone_endpoint(client, hostile_share):
     assert "<form" not in html
 
 
-def test_signed_in_visitor_continues_the_conversation(outsider, hostile_share):
-    browser = Client()
-    browser.force_login(outsider)
-    html = browser.get(f"/share/{hostile_share.pk}/").content.decode()
-    forms = [attrs for tag, attrs in _tags(html) if tag == "form"]
-    assert forms == [{"method": "post", "action": f"/share/{hostile_share.pk}/continue/"}]
+def test_head_does_not_count_a_view(client, hostile_share):
+    assert client.head(f"/share/{hostile_share.pk}/").status_code == 200
+    hostile_share.refresh_from_db()
+    assert hostile_share.view_count == 0
 
-    response = browser.post(f"/share/{hostile_share.pk}/continue/")
+
+def test_signed_in_visitor_continues_the_conversation(outsider, hostile_share):
+    # A real browser's CSRF round trip: token from the confirmation page, Origin on the POST.
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(outsider)
+    continue_path = f"/share/{hostile_share.pk}/continue/"
+    page = browser.get(f"/share/{hostile_share.pk}/").content.decode()
+    assert [a for t, a in _tags(page) if t == "a" and a.get("href") == continue_path]
+
+    confirm = browser.get(continue_path)
+    assert confirm.status_code == 200
+    # This page must not send "no-referrer": browsers would then POST with "Origin: null".
+    assert confirm.get("Referrer-Policy") != "no-referrer"
+    forms = [attrs for tag, attrs in _tags(confirm.content.decode()) if tag == "form"]
+    assert forms == [{"method": "post", "action": continue_path}]
+    token = browser.cookies["csrftoken"].value
+
+    response = browser.post(continue_path, {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="http://testserver")
     assert response.status_code == 302
     clone = Conversation.objects.get(owner=outsider)
     assert (clone.origin_kind, clone.origin_id) == ("share", hostile_share.pk)
-    assert str(clone.pk) in response["Location"] or response["Location"].startswith("/admin/")
+    assert response["Location"] == f"/admin/conversations/conversation/{clone.pk}/change/"
     assert clone.messages.count() == hostile_share.message_count
 
 
 def test_continue_when_signed_out_goes_to_login_and_clones_nothing(client, hostile_share):
-    response = client.post(f"/share/{hostile_share.pk}/continue/")
-    assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    continue_path = f"/share/{hostile_share.pk}/continue/"
+    for response in (client.get(continue_path), client.post(continue_path)):
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
     assert not Conversation.objects.filter(origin_kind="share").exists()
 
 
-def test_continue_needs_post(outsider, hostile_share):
+def test_continue_a_revoked_share_is_404(outsider, hostile_share):
+    services.share_revoke(share=hostile_share)
     browser = Client()
     browser.force_login(outsider)
-    assert browser.get(f"/share/{hostile_share.pk}/continue/").status_code == 405
+    assert browser.post(f"/share/{hostile_share.pk}/continue/").status_code == 404
+    assert not Conversation.objects.filter(owner=outsider).exists()
