@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from . import services
-from .models import Item, Tag
+from .models import Item, ItemKind, Tag
 
 
 class ItemAdminForm(forms.ModelForm):
@@ -18,6 +18,8 @@ class ItemAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Links and files default their title to the URL or the file name, as in the API.
+        self.fields["title"].required = False
         if self.instance.pk:
             self.fields["tag_names"].initial = ", ".join(tag.name for tag in self.instance.tags.all())
             # The kind, owner and stored file are fixed once created.
@@ -28,7 +30,14 @@ class ItemAdminForm(forms.ModelForm):
         cleaned = super().clean()
         try:
             cleaned["tag_list"] = services.tag_names_clean(cleaned.get("tag_names", "").split(","))
-            if not self.instance.pk and "kind" in cleaned:
+            if self.instance.pk:
+                # The same rules item_update applies, checked here so the admin shows them on the form.
+                kind = self.instance.kind
+                if kind != ItemKind.LINK and not (cleaned.get("title") or "").strip():
+                    raise forms.ValidationError({"title": ["The title cannot be blank."]})
+                if kind == ItemKind.LINK:
+                    services.item_fields_clean(kind=kind, title=cleaned.get("title", ""), url=cleaned.get("url", ""))
+            elif "kind" in cleaned:
                 services.item_fields_clean(
                     kind=cleaned["kind"],
                     title=cleaned.get("title", ""),
