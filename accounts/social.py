@@ -229,6 +229,15 @@ class DeviceTokenStrategy(SessionTokenStrategy):
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             return "bearer:" + auth.removeprefix("Bearer ").strip()
+        # RFC 6750's form-encoded body parameter: a browser form POST (the redirect flow with
+        # process=connect) cannot set headers.
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            body_token = request.POST.get("access_token")
+            if body_token:
+                return "bearer:" + body_token.strip()
         return None
 
     def lookup_session(self, session_token: str) -> SessionBase | None:

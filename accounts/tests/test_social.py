@@ -36,15 +36,15 @@ def query(url: str) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def start_redirect(provider, *, device_id="phone-1", process="login", bearer=None, client=None):
+def start_redirect(provider, *, device_id="phone-1", process="login", bearer=None, bearer_in_form=False):
     """What the app does first: a form POST that answers with the provider's consent page."""
-    client = client or Client()
     headers = {"HTTP_X_DEVICE_ID": device_id} if device_id else {}
-    if bearer:
+    form = {"provider": provider, "callback_url": APP_CALLBACK, "process": process}
+    if bearer and bearer_in_form:
+        form["access_token"] = bearer
+    elif bearer:
         headers["HTTP_AUTHORIZATION"] = f"Bearer {bearer}"
-    response = client.post(
-        REDIRECT_URL, {"provider": provider, "callback_url": APP_CALLBACK, "process": process}, **headers
-    )
+    response = Client().post(REDIRECT_URL, form, **headers)
     assert response.status_code == 302, response.content
     return query(response["Location"])
 
@@ -322,6 +322,17 @@ def test_a_user_links_providers_and_signs_in_with_them(db, provider_server, user
     assert body["device"]["login_type"] == "github"
 
 
+def test_connect_without_a_live_bearer_links_nothing(db, provider_server, user_client):
+    user_client.post("/api/v1/auth/logout", {}, format="json")
+    response = Client().post(
+        REDIRECT_URL,
+        {"provider": "github", "callback_url": APP_CALLBACK, "process": "connect"},
+        HTTP_AUTHORIZATION=f"Bearer {user_client.session_tokens.access}",
+    )
+    assert response.status_code == 410
+    assert not SocialAccount.objects.exists()
+
+
 def test_providers_endpoint_needs_a_live_bearer(db, user_client):
     anonymous = Client().get(PROVIDERS_URL)
     assert anonymous.status_code == 401
@@ -353,7 +364,8 @@ def test_unlinking_the_last_sign_in_method_is_refused(db, provider_server, api_c
 
 def test_unlinking_one_of_two_providers(db, provider_server, api_client):
     body = exchange(api_client, social_login(provider_server, "google", uid="g-2")).json()
-    authorize = start_redirect("naver", process="connect", bearer=body["access"])
+    # A browser form POST cannot set headers: the access token rides in the form (RFC 6750 2.2).
+    authorize = start_redirect("naver", process="connect", bearer=body["access"], bearer_in_form=True)
     code = provider_server.issue_code("naver", profile_for("naver", uid="n-2", email="sam@example.com"))
     provider_callback("naver", {"code": code, "state": authorize["state"]})
     bearer = f"Bearer {body['access']}"
