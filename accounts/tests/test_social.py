@@ -511,3 +511,27 @@ def test_allauth_signup_gets_the_default_plan(db):
     )
     assert response.status_code == 200, response.content
     assert User.objects.get(email="new@example.com").settings.plan.slug == "free"
+
+
+def test_social_account_admin_list_costs_the_same_for_1_and_many_rows(db, staff_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff_user.is_superuser = True
+    staff_user.save()
+    client = Client()
+    client.force_login(staff_user)
+
+    def add_accounts(count, start):
+        for n in range(start, start + count):
+            SocialAccount.objects.create(user=UserFactory(), provider="github", uid=str(n))
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/admin/socialaccount/socialaccount/").status_code == 200
+        return len(ctx)
+
+    add_accounts(1, 0)
+    one = queries()
+    add_accounts(40, 1)
+    assert queries() == one
