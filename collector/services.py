@@ -168,12 +168,8 @@ def item_update(
 
 @transaction.atomic
 def item_delete(*, item: Item) -> None:
-    stored_name = item.file.name if item.file else ""
-    storage = item.file.storage
+    # The stored file is removed after commit by collector.signals (also on cascades).
     item.delete()
-    if stored_name:
-        # Only once the row is really gone: a rollback must not leave a row without its file.
-        transaction.on_commit(lambda: storage.delete(stored_name))
 
 
 @transaction.atomic

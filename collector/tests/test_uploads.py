@@ -146,3 +146,11 @@ def test_failed_save_leaves_no_orphan_file(user, _media_root, monkeypatch):
     assert not Item.objects.exists()
     stored = list((_media_root / "collector").rglob("*")) if (_media_root / "collector").exists() else []
     assert [p for p in stored if p.is_file()] == []
+
+
+def test_deleting_the_account_removes_its_files(user_client, user, _media_root, django_capture_on_commit_callbacks):
+    body = upload(user_client, "mine.txt", b"mine").json()
+    path = _media_root / Item.objects.get(pk=body["id"]).file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()
+    assert not path.exists()
