@@ -9,9 +9,9 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.authentication import DeviceJWTAuthentication
 
-from . import engine, selectors, streaming
+from . import engine, streaming
 from .api.stream import parse_last_event_id
-from .models import IN_FLIGHT_STATUSES, Message, Role
+from .models import IN_FLIGHT_STATUSES, Conversation, Message, Role
 
 AUTH_TIMEOUT_SECONDS = 10
 TOKEN_MAX_CHARS = 4096
@@ -30,7 +30,7 @@ def _user_from_token(token: str):
 
 
 def _owns(user, conversation_id) -> bool:
-    return selectors.conversation_list(user=user).filter(pk=conversation_id).exists()
+    return Conversation.objects.filter(owner=user, pk=conversation_id).exists()
 
 
 def _in_flight_id(conversation_id):

@@ -165,43 +165,69 @@ def _snapshot(state: dict, last_sent: int | None) -> tuple[list[Event], int]:
     return events, state["seq"]
 
 
-async def listen(*, conversation_id, last_event_id: int | None = None) -> AsyncIterator[Event | None]:
-    """Events of the conversation's current (or last) reply for one client; ``None`` = keep-alive.
+class Listener:
+    """Events of the conversation's current (or last) reply for one client.
 
-    Ends after the reply's ``message.done``.
+    ``await open()`` subscribes and reads where the reply stands (call it before answering the
+    client, so nothing published after the answer can be missed); then iterate ``events()``, which
+    yields ``None`` as a keep-alive and ends after the reply's ``message.done``.
     """
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    group = group_name(conversation_id)
-    await layer.group_add(group, channel)
-    try:
-        message = await sync_to_async(_last_assistant)(conversation_id)
+
+    def __init__(self, *, conversation_id, last_event_id: int | None = None):
+        self.conversation_id = conversation_id
+        self.sent = last_event_id
+        self.message_id: str | None = None
+        self.initial: list[Event] = []
+        self.finished = True
+        self.layer = None
+        self.channel = None
+
+    async def open(self) -> None:
+        self.layer = get_channel_layer()
+        self.channel = await self.layer.new_channel()
+        await self.layer.group_add(group_name(self.conversation_id), self.channel)
+        message = await sync_to_async(_last_assistant)(self.conversation_id)
         if message is None:
             return
-        message_id = str(message.id)
-        sent = last_event_id
+        self.message_id = message_id = str(message.id)
         state = await cache_get(state_key(message_id))
         if state is not None:
-            events, sent = _snapshot(state, sent)
-            for event in events:
-                yield event
-            if state["status"] not in IN_FLIGHT_STATUSES:
-                return
-        elif message.status not in IN_FLIGHT_STATUSES:
-            for event in final_events_from_row(message):
-                if sent is None or event.id > sent:
-                    yield event
+            self.initial, self.sent = _snapshot(state, self.sent)
+            self.finished = state["status"] not in IN_FLIGHT_STATUSES
             return
-        elif message.status == MessageStatus.STREAMING and sent is None:
+        if message.status not in IN_FLIGHT_STATUSES:
+            self.initial = [e for e in final_events_from_row(message) if self.sent is None or e.id > self.sent]
+            return
+        self.finished = False
+        if message.status == MessageStatus.STREAMING and self.sent is None:
             # In flight but its log is gone (evicted): the last checkpoint is the best snapshot.
-            sent = message.stream_seq
-            yield Event("snapshot", sent, {"message_id": message_id, "text": message.content, "seq": sent})
-        sent = sent or 0
+            self.sent = message.stream_seq
+            snapshot = {"message_id": message_id, "text": message.content, "seq": self.sent}
+            self.initial = [Event("snapshot", self.sent, snapshot)]
 
+    async def close(self) -> None:
+        if self.channel is not None:
+            channel, self.channel = self.channel, None
+            await self.layer.group_discard(group_name(self.conversation_id), channel)
+
+    async def events(self) -> AsyncIterator[Event | None]:
+        try:
+            for event in self.initial:
+                yield event
+            if self.finished:
+                return
+            async for event in self._live():
+                yield event
+        finally:
+            await self.close()
+
+    async def _live(self) -> AsyncIterator[Event | None]:
+        message_id = self.message_id
+        sent = self.sent or 0
         last_output = time.monotonic()
         while True:
             try:
-                item = await asyncio.wait_for(layer.receive(channel), IDLE_RECHECK_SECONDS)
+                item = await asyncio.wait_for(self.layer.receive(self.channel), IDLE_RECHECK_SECONDS)
             except TimeoutError:
                 item = None
             if item is not None and item.get("message_id") != message_id:
@@ -231,5 +257,10 @@ async def listen(*, conversation_id, last_event_id: int | None = None) -> AsyncI
             if not events and time.monotonic() - last_output >= KEEPALIVE_SECONDS:
                 last_output = time.monotonic()
                 yield None
-    finally:
-        await layer.group_discard(group, channel)
+
+
+async def listen(*, conversation_id, last_event_id: int | None = None) -> AsyncIterator[Event | None]:
+    listener = Listener(conversation_id=conversation_id, last_event_id=last_event_id)
+    await listener.open()
+    async for event in listener.events():
+        yield event

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import DeviceJWTAuthentication
 
-from .. import engine, selectors, streaming
+from .. import engine, streaming
 from ..models import Conversation
 
 LAST_EVENT_ID_MAX = 10**9
@@ -58,7 +58,8 @@ def _authenticate(request):
 
 
 def _own_conversation(user, pk) -> Conversation | None:
-    return selectors.conversation_list(user=user).filter(pk=pk).only("id").first()
+    # Scoped to the owner: anyone else's conversation is simply not found.
+    return Conversation.objects.filter(owner=user, pk=pk).only("id").first()
 
 
 def sse_format(event: streaming.Event) -> bytes:
@@ -98,9 +99,12 @@ async def stream_view(request, pk):
     # A reply whose worker died is settled before anyone waits for it.
     await sync_to_async(engine.generation_reap_stale)(conversation_id=conversation.pk)
 
+    listener = streaming.Listener(conversation_id=conversation.pk, last_event_id=last_event_id)
+    await listener.open()
+
     async def events():
         yield b"retry: 2000\n\n"
-        async for event in streaming.listen(conversation_id=conversation.pk, last_event_id=last_event_id):
+        async for event in listener.events():
             yield b": keep-alive\n\n" if event is None else sse_format(event)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")

@@ -67,6 +67,7 @@ class OpenAIProvider:
     async def stream(self, messages: list[dict], *, max_tokens: int, temperature: float) -> AsyncIterator[Delta]:
         usage = None
         completion_chars = 0
+        finished = False
         for attempt in range(MAX_ATTEMPTS):
             try:
                 stream = await self.client.chat.completions.create(
@@ -82,12 +83,18 @@ class OpenAIProvider:
                         if chunk.usage is not None:
                             usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
                         for choice in chunk.choices or ():
+                            finished = finished or bool(choice.finish_reason)
                             text = choice.delta.content if choice.delta else None
                             if text:
                                 completion_chars += len(text)
                                 yield Delta(text=text)
                 finally:
                     await stream.close()
+                if not finished:
+                    # The body ended cleanly but the reply did not: the server went away mid-answer.
+                    raise ProviderError(
+                        "The model server stopped in the middle of the reply.", code="upstream_incomplete"
+                    )
                 break
             except Exception as exc:
                 # Retry only while nothing reached the user: after that a retry would repeat text.

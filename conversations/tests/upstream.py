@@ -37,6 +37,7 @@ def parse_mode(model: str) -> tuple[str, int, float | None]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 64 * 1024  # burst mode writes many chunks per send
     server: "UpstreamServer"
 
     def log_message(self, *args):  # keep test output clean
@@ -76,9 +77,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
+        # Chunked, as real servers stream: a dropped connection is then a visible protocol error.
+        self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        write = self._write_chunk
         if mode == "timeout":
             self.server.hang.wait(30)
             return
@@ -86,11 +90,12 @@ class _Handler(BaseHTTPRequestHandler):
         created = int(time.time())
         for i in range(count):
             if mode == "drop" and i == count // 2:
+                self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             if mode == "malformed" and i == count // 2:
-                self.wfile.write(b'data: {"choices": [{"delta": {"content": \n\n')
-                self.wfile.flush()
+                write(b'data: {"choices": [{"delta": {"content": \n\n')
+                write(b"")
                 return
             chunk = {
                 "id": "chatcmpl-test",
@@ -101,9 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
             }
             if i == 0:
                 chunk["choices"][0]["delta"]["role"] = "assistant"
-            self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            write(b"data: " + json.dumps(chunk).encode() + b"\n\n", flush=mode != "burst")
             if mode != "burst":
-                self.wfile.flush()
                 if pause:
                     time.sleep(pause)
         prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
@@ -123,9 +127,14 @@ class _Handler(BaseHTTPRequestHandler):
             "usage": {"prompt_tokens": prompt_chars // 4 + 1, "completion_tokens": count, "total_tokens": 0},
         }
         for item in (final, usage):
-            self.wfile.write(b"data: " + json.dumps(item).encode() + b"\n\n")
-        self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
+            write(b"data: " + json.dumps(item).encode() + b"\n\n")
+        write(b"data: [DONE]\n\n")
+        write(b"")
+
+    def _write_chunk(self, data: bytes, flush: bool = True) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        if flush or not data:
+            self.wfile.flush()
 
 
 class UpstreamServer(ThreadingHTTPServer):
@@ -144,6 +153,13 @@ class UpstreamServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def handle_error(self, request, client_address):
+        # A client that goes away mid-stream (a stop, a disconnect test) is expected here.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def record(self, body: dict, headers: dict) -> None:
         with self._lock:
@@ -203,7 +219,9 @@ if pytest is not None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        config = uvicorn.Config(application, lifespan="off", log_level="warning", loop="asyncio", ws="websockets")
+        config = uvicorn.Config(
+            application, lifespan="off", log_level="warning", loop="asyncio", ws="websockets-sansio"
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
         thread.start()
