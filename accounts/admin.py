@@ -118,6 +118,11 @@ class UserAdmin(DjangoUserAdmin):
     def active_devices(self, obj):
         return obj._active_devices
 
+    def get_inlines(self, request, obj):
+        # Not on the add page: save_model creates the settings row, and a filled-in settings
+        # inline would then try to insert a second one.
+        return self.inlines if obj is not None else ()
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:

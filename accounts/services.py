@@ -222,7 +222,8 @@ def _blacklist_jtis(jtis: list[str]) -> None:
 
 
 def _revoke_devices(devices) -> int:
-    devices = list(devices.filter(revoked_at__isnull=True).only("id", "refresh_jti"))
+    # select_related(None): an admin queryset joins the user, which .only() would refuse.
+    devices = list(devices.filter(revoked_at__isnull=True).select_related(None).only("id", "refresh_jti"))
     if not devices:
         return 0
     _blacklist_jtis([d.refresh_jti for d in devices])
