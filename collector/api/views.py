@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -10,12 +11,28 @@ from rest_framework.views import APIView
 from conversations.models import Conversation
 
 from .. import selectors, services
+from ..uploads import max_upload_bytes
 from . import serializers as s
 
 _ERROR = inline_serializer(
     "CollectorError", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
 )
 _FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
+
+
+# Room for the multipart envelope and the other form fields around the file itself.
+_FORM_OVERHEAD_BYTES = 256 * 1024
+
+
+def _reject_oversized_body(request) -> None:
+    """Refuse before parsing, so a huge upload is not first spooled to disk only to be rejected."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = max_upload_bytes()
+    if length > limit + _FORM_OVERHEAD_BYTES:
+        raise ValidationError({"file": [f"The upload is too large; the limit is {limit} bytes."]})
 
 
 def _user_item(request, pk):
@@ -43,6 +60,7 @@ class ItemListView(generics.ListAPIView):
         responses={201: s.ItemSerializer, 400: _FIELD_ERRORS},
     )
     def post(self, request):
+        _reject_oversized_body(request)
         data = s.ItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.item_create(user=request.user, **data.validated_data)

@@ -154,3 +154,11 @@ def test_deleting_the_account_removes_its_files(user_client, user, _media_root, 
     with django_capture_on_commit_callbacks(execute=True):
         user.delete()
     assert not path.exists()
+
+
+def test_oversized_body_is_refused_before_parsing(user_client, settings):
+    settings.COLLECTOR_MAX_UPLOAD_BYTES = 1024
+    response = upload(user_client, "huge.txt", b"x" * (1024 + 300 * 1024))
+    assert response.status_code == 400
+    assert "upload is too large" in response.json()["file"][0]
+    assert not Item.objects.exists()
