@@ -1,0 +1,26 @@
+import pytest
+from channels.layers import channel_layers
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_and_channel_layer(client):
+    r = client.get("/healthz")
+
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+    assert r["X-Request-ID"]
+
+
+def test_healthz_says_what_is_broken(client, settings):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+    }
+    channel_layers.backends.clear()  # the layer is built once per process; rebuild it from settings
+    try:
+        r = client.get("/healthz")
+    finally:
+        channel_layers.backends.clear()
+
+    assert r.status_code == 503
+    assert r.json() == {"status": "error", "database": "ok", "channel_layer": "error"}
