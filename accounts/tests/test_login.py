@@ -158,3 +158,20 @@ def test_malformed_login_names_the_field(api_client, user, payload, field):
 def test_garbage_login_body_is_400(api_client, body):
     r = api_client.generic("POST", LOGIN, body, content_type="application/json")
     assert r.status_code == 400, r.content
+
+
+@pytest.mark.parametrize("field", ["email", "password", "device_id", "device_name"])
+def test_nul_characters_are_400_not_500(api_client, user, password, field):
+    payload = {"email": user.email, "password": password, "device_id": "d1", "device_name": "n"}
+    payload[field] += "\x00"
+
+    r = api_client.post(LOGIN, payload, format="json")
+
+    assert r.status_code == 400, r.content
+    assert field in r.json()
+
+
+def test_register_with_nul_characters_is_400(api_client, password):
+    r = api_client.post("/api/v1/auth/register", {"email": "x@example.com", "password": password + "\x00"})
+    assert r.status_code == 400
+    assert "password" in r.json()

@@ -341,3 +341,16 @@ def test_staff_endpoints_are_forbidden_to_non_staff(user_client, outsider, part)
 
 def test_staff_endpoint_malformed_user_id_is_404(staff_client):
     assert staff_client.get("/api/v1/users/abc/settings").status_code == 404
+
+
+def test_a_staff_granted_plan_survives_the_users_own_put(staff_client, user_client, user):
+    staff_client.patch(staff_settings_url(user.pk, "/subscription"), {"plan": "pro"})
+    current = user_client.get(SETTINGS).json()
+
+    # The client sends back what it read, with one change: the unselectable plan is not a switch.
+    r = user_client.put(SETTINGS, {**current, "theme": "dark"})
+
+    assert r.status_code == 200, r.content
+    assert settings_of(user).plan.slug == "pro"
+    r = user_client.put(SUBSCRIPTION, {"plan": "pro", "auto_renew": False})
+    assert r.status_code == 200, r.content
