@@ -85,7 +85,13 @@ def _target_loop() -> asyncio.AbstractEventLoop:
 def _spawn(message_id) -> None:
     task = asyncio.get_running_loop().create_task(_generate(message_id), name=f"generate-{message_id}")
     _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    task.add_done_callback(_task_done)
+
+
+def _task_done(task: asyncio.Task) -> None:
+    _tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("generation task %s failed", task.get_name(), exc_info=task.exception())
 
 
 def start_generation(*, message_id) -> None:

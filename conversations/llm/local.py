@@ -7,6 +7,7 @@ blocks.
 """
 
 import asyncio
+import atexit
 import importlib.resources
 import threading
 from collections.abc import AsyncIterator
@@ -40,6 +41,7 @@ def get_llama(n_ctx: int):
                 verbose=False,
             )
             _llama_ctx = n_ctx
+            atexit.register(_llama.close)  # free it before the interpreter tears modules down
         return _llama
 
 

@@ -63,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._json(404, {"error": {"message": "not found"}})
             return
-        self.server.record(body, dict(self.headers))
+        self.server.record(body, {k.lower(): v for k, v in self.headers.items()})
         mode, count, delay = parse_mode(body.get("model", "normal"))
         count = min(count, int(body.get("max_tokens") or count))
         if mode == "http500":
