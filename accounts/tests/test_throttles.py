@@ -92,3 +92,23 @@ def test_failed_registrations_count_too(rates):
         assert client.post(REGISTER, {"email": "bad"}).status_code == 400
 
     assert_throttled(client.post(REGISTER, {"email": "ok@example.com", "password": "Correct-Horse-9"}))
+
+
+def test_refresh_is_limited_per_ip(rates):
+    rates(refresh="2/min")
+    client = from_ip("203.0.113.40")
+    for _ in range(2):
+        assert client.post("/api/v1/auth/refresh", {"refresh": "not-a-token"}).status_code == 401
+
+    assert_throttled(client.post("/api/v1/auth/refresh", {"refresh": "not-a-token"}))
+
+
+def test_password_change_is_limited_per_user(rates, auth_client, user):
+    rates(password_change="2/hour")
+    phone, laptop = auth_client(user, "phone"), auth_client(user, "laptop")
+    attempt = {"old_password": "Guess-Guess-1", "new_password": "Brand-New-Secret-42"}
+    for _ in range(2):
+        assert phone.post("/api/v1/auth/password/change", attempt).status_code == 400
+
+    # Another device of the same user shares the budget: a stolen session cannot guess on.
+    assert_throttled(laptop.post("/api/v1/auth/password/change", attempt))
