@@ -337,7 +337,8 @@ async def _generate(message_id) -> None:
             else:
                 timeout = min(STOP_POLL_SECONDS, max(0.0, checkpoint_every - (now - last_checkpoint)))
             try:
-                item = await asyncio.wait_for(queue.get(), timeout)
+                # A ready item needs no timer: wait_for costs a task per call, too much per token.
+                item = queue.get_nowait() if not queue.empty() else await asyncio.wait_for(queue.get(), timeout)
             except TimeoutError:
                 item = None
             if item is _END:

@@ -140,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
 class UpstreamServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # the benchmark opens 100 streams at once
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _Handler)
