@@ -124,7 +124,7 @@ def make_users(n, model):
 
     people = []
     for i in range(n):
-        user = account_services.user_create(email=f"bench{i}@example.com", password="Bench-pass-1")
+        user = account_services.user_create(email=f"bench{i}@example.com", password="Bench-pass-1")  # noqa: S106
         token = account_services.session_start(user=user, login_type="local", device_id=None).tokens.access
         conversation = Conversation.objects.create(owner=user, model=model, title="bench")
         people.append((token, conversation.pk))
