@@ -149,14 +149,11 @@ def session_start(
         raise ValidationError({"login_type": ["Unknown login type."]})
     device_id = device_id or secrets.token_urlsafe(16)
     now = timezone.now()
-    device = (
-        Device.objects.select_for_update()
-        .filter(user=user, login_type=login_type, device_id=device_id)
-        .select_related("user")
-        .first()
-    )
-    if device is None:
-        device = Device(user=user, login_type=login_type, device_id=device_id)
+    # get_or_create survives two first logins on one device (a double-submitted form): the
+    # loser's INSERT hits the unique constraint and it reads the winner's row instead of a 500.
+    # The row lock then makes the logins take turns.
+    row, _ = Device.objects.get_or_create(user=user, login_type=login_type, device_id=device_id)
+    device = Device.objects.select_for_update().get(pk=row.pk)
     device.name = _clip(device_name, 128) or device.name
     device.user_agent = _clip(user_agent, 512)
     device.ip = ip

@@ -1,4 +1,4 @@
-"""Parallel refreshes of one token against a real threaded server: exactly one may win."""
+"""Races against a real threaded server: parallel refreshes, registrations and logins."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from accounts import services
-from accounts.models import Device
+from accounts.models import Device, User
+from accounts.tests import jwt_forge
 from accounts.tests.factories import UserFactory
 
 PARALLEL = 8
@@ -41,4 +42,46 @@ def test_parallel_refreshes_of_one_token_let_exactly_one_succeed(live_server):
     # Another device of the same user is untouched by the race.
     with httpx.Client(base_url=live_server.url) as client:
         r = client.get("/api/v1/user", headers={"Authorization": f"Bearer {bystander.tokens.access}"})
+    assert r.status_code == 200
+
+
+def _parallel_posts(url: str, payloads: list[dict]) -> list[tuple[int, dict]]:
+    start = threading.Barrier(len(payloads))
+
+    def post(payload):
+        with httpx.Client(timeout=30) as client:
+            start.wait()
+            r = client.post(url, json=payload)
+            return r.status_code, r.json()
+
+    with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
+        return list(pool.map(post, payloads))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_registrations_of_one_email_create_one_user(live_server, password):
+    payload = {"email": "twin@example.com", "password": password}
+
+    results = _parallel_posts(f"{live_server.url}/api/v1/auth/register", [payload] * PARALLEL)
+
+    assert sorted(status for status, _ in results) == [201] + [400] * (PARALLEL - 1), results
+    assert all("email" in body for status, body in results if status == 400)
+    assert User.objects.filter(email="twin@example.com").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_first_logins_on_one_device_id_share_one_device(live_server, password):
+    user = UserFactory(email="double-click@example.com")
+    payload = {"email": user.email, "password": password, "device_id": "fresh-device"}
+
+    results = _parallel_posts(f"{live_server.url}/api/v1/auth/login", [payload] * PARALLEL)
+
+    assert [status for status, _ in results] == [200] * PARALLEL, results
+    assert Device.objects.filter(user=user, device_id="fresh-device").count() == 1
+    # The login that committed last owns the device; its tokens work.
+    device = Device.objects.get(user=user, device_id="fresh-device")
+    winners = [body for _, body in results if jwt_forge.claims_of(body["refresh"])["jti"] == device.refresh_jti]
+    assert len(winners) == 1
+    with httpx.Client(base_url=live_server.url) as client:
+        r = client.get("/api/v1/user", headers={"Authorization": f"Bearer {winners[0]['access']}"})
     assert r.status_code == 200
