@@ -95,7 +95,10 @@ def test_login_again_on_a_revoked_device_brings_it_back(api_client, user, passwo
 
     again = api_client.post(LOGIN, {"email": user.email, "password": password, "device_id": "pc"}).json()
 
+    assert again["device"]["id"] == first["device"]["id"]
     assert bearer(api_client, again["access"]).get(ME).status_code == 200
+    # Coming back does not resurrect the tokens that were signed out.
+    assert bearer(api_client, first["access"]).get(ME).status_code == 401
 
 
 def test_wrong_password_and_unknown_email_look_the_same(api_client, user):

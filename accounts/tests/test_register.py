@@ -100,3 +100,15 @@ def test_binary_body_is_415(api_client):
 def test_unsupported_media_type_is_415(api_client):
     r = api_client.generic("POST", URL, "email=x", content_type="text/plain")
     assert r.status_code == 415
+
+
+def test_register_ignores_privilege_fields(api_client, password):
+    r = api_client.post(
+        URL,
+        {"email": "sneaky@example.com", "password": password, "is_staff": True, "is_superuser": True, "id": 1},
+    )
+
+    assert r.status_code == 201
+    assert r.json()["user"]["is_staff"] is False
+    sneaky = User.objects.get(email="sneaky@example.com")
+    assert not sneaky.is_staff and not sneaky.is_superuser
