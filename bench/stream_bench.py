@@ -44,6 +44,7 @@ from conversations.tests.sse import aiter_events  # noqa: E402
 from conversations.tests.upstream import UpstreamServer  # noqa: E402
 
 WRITES = {"n": 0}
+POST_SECONDS: list[float] = []
 _writes_lock = threading.Lock()
 
 
@@ -107,6 +108,7 @@ async def service_stream(client, base, token, conversation_id) -> tuple[float, f
         f"{base}/api/v1/conversations/{conversation_id}/messages", json={"content": "hi"}, headers=headers
     )
     sent.raise_for_status()
+    POST_SECONDS.append(time.perf_counter() - t0)
     ttft, chars = None, 0
     async with client.stream("GET", f"{base}{sent.json()['stream_url']}", headers=headers) as response:
         async for event in aiter_events(response):
@@ -195,6 +197,7 @@ def main():
         f"# stream_bench  (uvicorn + SQLite, channel layer: {'redis' if os.environ.get('REDIS_URL') else 'in-memory'})"
     )
     for concurrency, rounds in ((1, args.rounds), (args.concurrency, 2)):
+        POST_SECONDS.clear()
         direct, service = asyncio.run(ttft_round(base, upstream, people, concurrency, rounds))
         print(
             f"TTFT @ {concurrency:>3} streams ({len(service)} samples): "
@@ -202,6 +205,8 @@ def main():
             f"service p50 {pct(service, 0.5) * 1000:6.1f} ms p95 {pct(service, 0.95) * 1000:6.1f} ms | "
             f"ratio p50 {pct(service, 0.5) / pct(direct, 0.5):5.1f}x p95 {pct(service, 0.95) / pct(direct, 0.95):5.1f}x"
         )
+        post = pct(POST_SECONDS, 0.5) * 1000
+        print(f"  of which POST /messages (sync view, SQLite writes) p50 {post:6.1f} ms")
     set_model(model, f"burst:{args.long_tokens}")
     direct_tps, service_tps = asyncio.run(throughput(base, upstream, people[0], args.long_tokens))
     print(
