@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts.models import Plan, UserSettings
+from accounts.models import Plan, User, UserSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -354,3 +354,12 @@ def test_a_staff_granted_plan_survives_the_users_own_put(staff_client, user_clie
     assert settings_of(user).plan.slug == "pro"
     r = user_client.put(SUBSCRIPTION, {"plan": "pro", "auto_renew": False})
     assert r.status_code == 200, r.content
+
+
+def test_users_created_outside_the_service_get_settings_on_first_use(staff_client, auth_client):
+    bare = User.objects.create_user(email="cli-made@example.com", password="Cli-Made-Pass-1")
+    assert not UserSettings.objects.filter(user=bare).exists()
+
+    assert staff_client.get(staff_settings_url(bare.pk)).json()["plan"] == "free"
+    assert auth_client(bare).patch(THEME, {"theme": "dark"}).status_code == 200
+    assert settings_of(bare).theme == "dark"
