@@ -183,3 +183,10 @@ def test_admin_is_closed_to_non_staff(client, user):
     r = client.get(USERS)
     assert r.status_code == 302
     assert "/admin/login/" in r["Location"]
+
+
+def test_user_without_settings_renders_in_the_admin(admin_client):
+    bare = User.objects.create_user(email="bare@example.com", password="Bare-Pass-123")
+
+    assert "bare@example.com" in page(admin_client, USERS)
+    assert "bare@example.com" in page(admin_client, f"{USERS}{bare.pk}/change/")
