@@ -20,9 +20,31 @@ if settings.SERVE_STATIC:
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
 
+
+async def lifespan(scope, receive, send):
+    """Server start: remember the loop replies are generated on, start the periodic reaper."""
+    import asyncio
+
+    from conversations import engine
+
+    reaper = None
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            engine.remember_server_loop()
+            reaper = asyncio.get_running_loop().create_task(engine.reap_periodically(), name="reaper")
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            if reaper is not None:
+                reaper.cancel()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 application = ProtocolTypeRouter(
     {
         "http": http_app,
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "lifespan": lifespan,
     }
 )

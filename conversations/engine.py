@@ -150,6 +150,20 @@ def request_stop(*, message_id) -> bool:
     return True
 
 
+async def reap_periodically() -> None:
+    """Reap stale replies of every conversation, forever (started once per server process).
+
+    Replies whose worker died become ``interrupted`` even if nobody opens their stream.
+    """
+    interval = max(0.05, settings.CHAT["STALE_AFTER_SECONDS"] / 2)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await sync_to_async(generation_reap_stale)()
+        except Exception:  # a database hiccup must not end the loop
+            logger.warning("periodic reaping failed", exc_info=True)
+
+
 def generation_reap_stale(*, conversation_id=None, message_ids=None, stale_after: float | None = None) -> int:
     """Mark replies whose worker stopped beating ``interrupted``, keeping the text they had.
 

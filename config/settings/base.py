@@ -260,7 +260,7 @@ HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("app",)
 # One token system: allauth's app endpoints hand out the same simplejwt + Device pair as
 # POST /api/v1/auth/login (see accounts/social.py).
-HEADLESS_TOKEN_STRATEGY = "accounts.social.DeviceTokenStrategy"
+HEADLESS_TOKEN_STRATEGY = "accounts.social.DeviceTokenStrategy"  # noqa: S105 (a class path)
 HEADLESS_FRONTEND_URLS = {
     # Where a provider callback lands when its state is missing or unknown (no client to return to).
     "socialaccount_login_error": env("SOCIAL_LOGIN_ERROR_URL", default="/"),
