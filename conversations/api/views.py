@@ -1,13 +1,10 @@
 """Thin views: validate input, call a selector or service, serialize."""
 
-import inspect
-
-from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -17,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.selectors import user_list
 from config.pagination import OldestFirstCursorPagination
 
-from .. import selectors, services
+from .. import engine, selectors, services
 from ..models import Conversation, Message
 from . import serializers as s
 
@@ -30,20 +27,12 @@ _CONFLICT = OpenApiResponse(_ERROR, "generation_in_progress: a reply is still be
 
 
 def stream_url(conversation: Conversation) -> str:
-    try:
-        return reverse("conversation-stream", kwargs={"pk": conversation.pk})
-    except NoReverseMatch:  # the SSE route is wired by the streaming module
-        return reverse("conversation-detail", kwargs={"pk": conversation.pk}) + "/stream"
+    return reverse("conversation-stream", kwargs={"pk": conversation.pk})
 
 
 def _generate_now(message: Message) -> Message:
     """Run the reply in this request (``?wait=true``) and return it as saved."""
-    from conversations import engine
-
-    if inspect.iscoroutinefunction(engine.generate_now):
-        async_to_sync(engine.generate_now)(message_id=message.id)
-    else:
-        engine.generate_now(message_id=message.id)
+    engine.generate_now(message_id=message.id)
     return Message.objects.select_related("model").get(pk=message.pk)
 
 
