@@ -1,7 +1,8 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from conversations.models import Conversation, Role
+from conversations.api.serializers import ConversationSerializer
+from conversations.models import Role
 
 from ..models import Sample, Share
 from ..services import DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS
@@ -104,30 +105,14 @@ class SampleDetailSerializer(SampleSerializer):
 # --- clones -----------------------------------------------------------------------------------
 
 
-class ClonedConversationSerializer(serializers.ModelSerializer):
+class ClonedConversationSerializer(ConversationSerializer):
     """The caller's new conversation; continue it with POST /conversations/{id}/messages."""
 
-    model = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
-    message_count = serializers.IntegerField(read_only=True)
     messages_url = serializers.SerializerMethodField()
 
-    class Meta:
-        model = Conversation
-        fields = (
-            "id",
-            "title",
-            "model",
-            "system_prompt",
-            "pinned",
-            "archived",
-            "origin_kind",
-            "origin_id",
-            "message_count",
-            "messages_url",
-            "created_at",
-            "updated_at",
-        )
+    class Meta(ConversationSerializer.Meta):
+        fields = (*ConversationSerializer.Meta.fields, "messages_url")
         read_only_fields = fields
 
     def get_messages_url(self, obj) -> str:
-        return f"/api/v1/conversations/{obj.pk}/messages"
+        return reverse("conversation-messages", kwargs={"pk": obj.pk})
