@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from .client import client_page
 from .health import healthz
 
 urlpatterns = [
@@ -14,4 +15,5 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/", admin.site.urls),
     path("", include("sharing.urls")),
+    path("", client_page, name="client"),
 ]
