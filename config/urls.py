@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from conversations.dashboard import usage_dashboard_view
+
 from .client import client_page
 from .health import healthz
 
@@ -13,6 +15,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("accounts.social_urls")),  # social login: provider callbacks, app config
     path("_allauth/", include("allauth.headless.urls")),
+    path("admin/usage/", usage_dashboard_view, name="admin-usage"),
     path("admin/", admin.site.urls),
     path("", include("sharing.urls")),
     path("", client_page, name="client"),
