@@ -14,12 +14,12 @@ $(VENV)/bin/python:
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Stamp files: reinstall only when the pinned requirements change.
-$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install -r requirements.txt
+$(VENV)/.installed: requirements.txt constraints.txt | $(VENV)/bin/python
+	$(PY) -m pip install -r requirements.txt -c constraints.txt
 	touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(PY) -m pip install -r requirements-dev.txt
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt $(VENV)/.installed
+	$(PY) -m pip install -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 install: $(VENV)/.installed
