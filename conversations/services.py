@@ -45,8 +45,11 @@ def _model_allowed_for(model: LLMModel, *, plan_id: int) -> bool:
     return not allowed or plan_id in allowed
 
 
-def model_resolve(*, user: User, slug: str | None, field: str = "model") -> LLMModel:
-    """The enabled model named ``slug`` (or the default one) that the user's plan may use."""
+def model_resolve(*, user: User, slug: str | None, field: str = "model", plan_id: int | None = None) -> LLMModel:
+    """The enabled model named ``slug`` (or the default one) that the user's plan may use.
+
+    Pass ``plan_id`` when the caller already holds the user's settings, to save a query.
+    """
     if slug:
         model = LLMModel.objects.filter(slug=slug, enabled=True).first()
         if model is None:
@@ -57,19 +60,19 @@ def model_resolve(*, user: User, slug: str | None, field: str = "model") -> LLMM
             model = LLMModel.objects.filter(enabled=True).order_by("order", "id").first()
         if model is None:
             raise ValidationError({field: ["No model is available right now."]}, code="no_model")
-    if not _model_allowed_for(model, plan_id=_user_plan_id(user)):
+    if not _model_allowed_for(model, plan_id=plan_id or _user_plan_id(user)):
         raise ValidationError(
             {field: [f"Your plan does not include the model {model.slug!r}."]}, code="model_not_in_plan"
         )
     return model
 
 
-def _conversation_model(*, user: User, conversation: Conversation) -> LLMModel:
+def _conversation_model(*, user: User, conversation: Conversation, plan_id: int) -> LLMModel:
     """The conversation's own model while it is usable; otherwise the default."""
     model = conversation.model
-    if model is not None and model.enabled and _model_allowed_for(model, plan_id=_user_plan_id(user)):
+    if model is not None and model.enabled and _model_allowed_for(model, plan_id=plan_id):
         return model
-    return model_resolve(user=user, slug=None)
+    return model_resolve(user=user, slug=None, plan_id=plan_id)
 
 
 # --- conversations ----------------------------------------------------------------------------
@@ -248,17 +251,18 @@ def message_send(
         raise ValidationError(
             {"content": [f"Ensure this field has no more than {limit} characters."]}, code="max_length"
         )
-    if model_slug:
-        model = model_resolve(user=user, slug=model_slug)
-    else:
-        model = _conversation_model(user=user, conversation=conversation)
-
     # The lock serialises one user's sends, so two requests cannot both pass the quota check.
-    settings_row = (
-        UserSettings.objects.select_for_update(of=("self",))
-        .select_related("plan")
-        .get(pk=user_settings_get(user=user).pk)
-    )
+    settings_row = UserSettings.objects.select_for_update(of=("self",)).select_related("plan").filter(user=user).first()
+    if settings_row is None:  # a user created outside user_create: give them settings, then lock
+        settings_row = (
+            UserSettings.objects.select_for_update(of=("self",))
+            .select_related("plan")
+            .get(pk=user_settings_get(user=user).pk)
+        )
+    if model_slug:
+        model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
+    else:
+        model = _conversation_model(user=user, conversation=conversation, plan_id=settings_row.plan_id)
     _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
 
     now = timezone.now()
