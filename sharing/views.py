@@ -1,5 +1,7 @@
 """The public share page, /share/<id>/, and its session-signed-in "continue" action."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -54,6 +56,8 @@ def share_detail(request, share_id: str):
         "messages": messages,
         "clone_api_path": reverse("share-clone", kwargs={"share_id": share.pk}),
         "continue_path": reverse("share-continue", kwargs={"share_id": share.pk}),
+        # The reference client clones the share for whoever signs in there.
+        "client_continue_url": f"{reverse('client')}?{urlencode({'continue_share': share.pk})}",
     }
     return _with_headers(render(request, "sharing/share_detail.html", context))
 

@@ -155,3 +155,13 @@ def test_continue_a_revoked_share_is_404(outsider, hostile_share):
     browser.force_login(outsider)
     assert browser.post(f"/share/{hostile_share.pk}/continue/").status_code == 404
     assert not Conversation.objects.filter(owner=outsider).exists()
+
+
+def test_page_links_continue_to_the_reference_client(client, hostile_share):
+    # The reference client at / clones the share for whoever signs in there (?continue_share=<id>).
+    html = client.get(f"/share/{hostile_share.pk}/").content.decode()
+    links = [attrs.get("href") for tag, attrs in _tags(html) if tag == "a"]
+    assert f"/?continue_share={hostile_share.pk}" in links
+    client_page = client.get("/").content.decode()
+    assert "continue_share" in client_page
+    assert "/api/v1/shares/${encodeURIComponent(shareId)}/clone" in client_page
