@@ -2,12 +2,12 @@
 
 import asyncio
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.authentication import DeviceJWTAuthentication
+from config.db import db_sync_to_async
 
 from . import engine, streaming
 from .api.stream import parse_last_event_id
@@ -59,20 +59,20 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if self.user is None:
             await self._authenticate(content if kind == "auth" else {})
         elif kind == "stop":
-            message_id = await sync_to_async(_in_flight_id)(self.conversation_id)
+            message_id = await db_sync_to_async(_in_flight_id)(self.conversation_id)
             if message_id is not None:
-                await sync_to_async(engine.request_stop)(message_id=message_id)
+                await db_sync_to_async(engine.request_stop)(message_id=message_id)
 
     async def _authenticate(self, content: dict):
         token = content.get("token")
         if not isinstance(token, str) or not token or len(token) > TOKEN_MAX_CHARS:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        user = await sync_to_async(_user_from_token)(token)
+        user = await db_sync_to_async(_user_from_token)(token)
         if user is None:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        if not await sync_to_async(_owns)(user, self.conversation_id):
+        if not await db_sync_to_async(_owns)(user, self.conversation_id):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         try:
@@ -82,7 +82,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.auth_timer.cancel()
-        await sync_to_async(engine.generation_reap_stale)(conversation_id=self.conversation_id)
+        await db_sync_to_async(engine.generation_reap_stale)(conversation_id=self.conversation_id)
         self.pump = asyncio.create_task(self._forward(last_event_id))
 
     async def _forward(self, last_event_id):

@@ -15,11 +15,13 @@ import threading
 import time
 from datetime import timedelta
 
-from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
+from asgiref.sync import SyncToAsync, async_to_sync
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
+
+from config.db import db_sync_to_async
 
 from . import streaming
 from .llm import Delta, ProviderError, get_provider
@@ -159,7 +161,7 @@ async def reap_periodically() -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await sync_to_async(generation_reap_stale)()
+            await db_sync_to_async(generation_reap_stale)()
         except Exception:  # a database hiccup must not end the loop
             logger.warning("periodic reaping failed", exc_info=True)
 
@@ -211,7 +213,7 @@ def _publish_final_sync(message_id) -> None:
 
 async def _publish_final(message_id) -> None:
     """Announce a reply finished outside its generator (stopped before start, reaped)."""
-    message = await sync_to_async(Message.objects.select_related("model").get)(pk=message_id)
+    message = await db_sync_to_async(Message.objects.select_related("model").get)(pk=message_id)
     state = await streaming.cache_get(streaming.state_key(message_id))
     if state is None:
         state = streaming.new_state(
@@ -298,7 +300,7 @@ async def _stop_requested(message_id) -> bool:
 
 
 async def _generate(message_id) -> None:
-    claimed = await sync_to_async(_claim)(message_id)
+    claimed = await db_sync_to_async(_claim)(message_id)
     if claimed is None:
         return
     message, conversation, model, history, context = claimed
@@ -378,13 +380,13 @@ async def _generate(message_id) -> None:
                 # Also a heartbeat while waiting for the first token.
                 last_checkpoint = now
                 checkpointed_seq = state["seq"]
-                await sync_to_async(_checkpoint)(message.id, content=state["text"], seq=checkpointed_seq)
+                await db_sync_to_async(_checkpoint)(message.id, content=state["text"], seq=checkpointed_seq)
     except ProviderError as exc:
         status, error = MessageStatus.ERROR, exc
     except asyncio.CancelledError:
         # The server is shutting down: save what exists; the reply cannot go on.
         await asyncio.shield(
-            sync_to_async(_finalise)(
+            db_sync_to_async(_finalise)(
                 message.id,
                 status=MessageStatus.INTERRUPTED,
                 content=state["text"] + "".join(buffer),
@@ -415,7 +417,7 @@ async def _generate(message_id) -> None:
         "error_code": error.code if error else "",
         "error": str(error) if error else "",
     }
-    await sync_to_async(_finalise)(message.id, **final)
+    await db_sync_to_async(_finalise)(message.id, **final)
     if error is not None:
         await streaming.publish(
             state,
@@ -431,6 +433,6 @@ async def _generate(message_id) -> None:
     await streaming.publish(state, streaming.append_event(state, streaming.TERMINAL_EVENT, done))
     if status == MessageStatus.COMPLETE and not conversation.title:
         try:
-            await sync_to_async(_autotitle)(conversation.pk)
+            await db_sync_to_async(_autotitle)(conversation.pk)
         except Exception:
             logger.warning("could not title conversation %s", conversation.pk, exc_info=True)

@@ -21,6 +21,8 @@ from channels.layers import get_channel_layer
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 
+from config.db import db_sync_to_async
+
 from .models import IN_FLIGHT_STATUSES, Message, MessageStatus, Role
 
 logger = logging.getLogger(__name__)
@@ -186,7 +188,7 @@ class Listener:
         self.layer = get_channel_layer()
         self.channel = await self.layer.new_channel()
         await self.layer.group_add(group_name(self.conversation_id), self.channel)
-        message = await sync_to_async(_last_assistant)(self.conversation_id)
+        message = await db_sync_to_async(_last_assistant)(self.conversation_id)
         if message is None:
             return
         self.message_id = message_id = str(message.id)
@@ -243,7 +245,7 @@ class Listener:
                     events = [render(state, e) for e in state["events"] if e[0] > sent]
                 else:
                     events = []
-                    row = await sync_to_async(Message.objects.filter(pk=message_id).first)()
+                    row = await db_sync_to_async(Message.objects.filter(pk=message_id).first)()
                     if row is None or row.status not in IN_FLIGHT_STATUSES:
                         events = [e for e in final_events_from_row(row) if e.id > sent] if row else []
                         if not events:

@@ -6,7 +6,6 @@ an APIView only for the OpenAPI document: ``as_view()`` hands Django the async f
 
 import json
 
-from asgiref.sync import sync_to_async
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -14,6 +13,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.views import APIView
 
 from accounts.authentication import DeviceJWTAuthentication
+from config.db import db_sync_to_async
 
 from .. import engine, streaming
 from ..models import Conversation
@@ -82,14 +82,14 @@ async def stream_view(request, pk):
     engine.remember_server_loop()
     if request.method != "GET":
         return _json_error(405, f'Method "{request.method}" not allowed.', "method_not_allowed")
-    user, failure = await sync_to_async(_authenticate)(request)
+    user, failure = await db_sync_to_async(_authenticate)(request)
     if user is None:
         detail = str(failure.detail) if failure else "Authentication credentials were not provided."
         code = failure.get_codes() if failure else "not_authenticated"
         response = _json_error(401, detail, code if isinstance(code, str) else "authentication_failed")
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
-    conversation = await sync_to_async(_own_conversation)(user, pk)
+    conversation = await db_sync_to_async(_own_conversation)(user, pk)
     if conversation is None:
         return _json_error(404, "No Conversation matches the given query.", "not_found")
     try:
@@ -97,7 +97,7 @@ async def stream_view(request, pk):
     except ValueError as exc:
         return JsonResponse({"last_event_id": [str(exc)]}, status=400)
     # A reply whose worker died is settled before anyone waits for it.
-    await sync_to_async(engine.generation_reap_stale)(conversation_id=conversation.pk)
+    await db_sync_to_async(engine.generation_reap_stale)(conversation_id=conversation.pk)
 
     listener = streaming.Listener(conversation_id=conversation.pk, last_event_id=last_event_id)
     await listener.open()
