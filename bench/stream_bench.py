@@ -193,9 +193,10 @@ def main():
     )
     people = make_users(args.concurrency, model)
 
-    print(
-        f"# stream_bench  (uvicorn + SQLite, channel layer: {'redis' if os.environ.get('REDIS_URL') else 'in-memory'})"
-    )
+    from django.db import connection
+
+    layer = "redis" if os.environ.get("REDIS_URL") else "in-memory"
+    print(f"# stream_bench  (uvicorn + {connection.vendor}, channel layer: {layer})")
     for concurrency, rounds in ((1, args.rounds), (args.concurrency, 2)):
         POST_SECONDS.clear()
         direct, service = asyncio.run(ttft_round(base, upstream, people, concurrency, rounds))
@@ -206,7 +207,7 @@ def main():
             f"ratio p50 {pct(service, 0.5) / pct(direct, 0.5):5.1f}x p95 {pct(service, 0.95) / pct(direct, 0.95):5.1f}x"
         )
         post = pct(POST_SECONDS, 0.5) * 1000
-        print(f"  of which POST /messages (sync view, SQLite writes) p50 {post:6.1f} ms")
+        print(f"  of which POST /messages (sync view) p50 {post:6.1f} ms")
     set_model(model, f"burst:{args.long_tokens}")
     direct_tps, service_tps = asyncio.run(throughput(base, upstream, people[0], args.long_tokens))
     print(

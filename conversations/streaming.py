@@ -31,6 +31,8 @@ STATE_TTL_SECONDS = 6 * 3600
 KEEPALIVE_SECONDS = 15.0
 # How long a listener waits for a live event before looking at the state itself.
 IDLE_RECHECK_SECONDS = 1.0
+# Consecutive channel-layer/cache failures after which a stream ends (the client then resumes).
+MAX_CONSECUTIVE_FAILURES = 5
 EVENT_TYPE = "stream.event"
 TERMINAL_EVENT = "message.done"
 
@@ -106,7 +108,10 @@ def append_event(state: dict, name: str, data: dict) -> Event:
 
 async def publish(state: dict, event: Event) -> None:
     """Save the state, then announce the event. A lost announcement only delays listeners."""
-    await cache_set(state_key(state["message_id"]), state)
+    try:
+        await cache_set(state_key(state["message_id"]), state)
+    except Exception:  # the reply is saved to the database regardless; listeners fall back to it
+        logger.warning("could not save the stream state of %s", state["message_id"], exc_info=True)
     layer = get_channel_layer()
     if layer is None:
         return
@@ -227,10 +232,21 @@ class Listener:
         message_id = self.message_id
         sent = self.sent or 0
         last_output = time.monotonic()
+        failures = 0
         while True:
             try:
                 item = await asyncio.wait_for(self.layer.receive(self.channel), IDLE_RECHECK_SECONDS)
+                failures = 0
             except TimeoutError:
+                item = None
+            except Exception:
+                # The channel layer (Redis) failed or timed out: fall back to the state below. If it
+                # keeps failing, end the stream cleanly; the client resumes with Last-Event-ID.
+                failures += 1
+                logger.warning("stream of %s: channel layer receive failed", message_id, exc_info=True)
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    return
+                await asyncio.sleep(min(1.0, 0.1 * failures))
                 item = None
             if item is not None and item.get("message_id") != message_id:
                 continue
@@ -240,7 +256,14 @@ class Listener:
                 events = []
             else:
                 # A gap, or silence: the state knows everything that was published.
-                state = await cache_get(state_key(message_id))
+                try:
+                    state = await cache_get(state_key(message_id))
+                except Exception:
+                    failures += 1
+                    logger.warning("stream of %s: reading the stream state failed", message_id, exc_info=True)
+                    if failures >= MAX_CONSECUTIVE_FAILURES:
+                        return
+                    continue
                 if state is not None:
                     events = [render(state, e) for e in state["events"] if e[0] > sent]
                 else:
