@@ -1,12 +1,13 @@
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.openapi import ErrorSerializer
 from config.throttles import IPRateThrottle
 
 from .. import selectors, services
@@ -21,7 +22,7 @@ from .throttles import (
     RegisterIPThrottle,
 )
 
-_ERROR = inline_serializer("Error", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
+_ERROR = ErrorSerializer
 
 
 def client_ip(request) -> str | None:

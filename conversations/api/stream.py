@@ -8,12 +8,13 @@ import json
 
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions
 from rest_framework.views import APIView
 
 from accounts.authentication import DeviceJWTAuthentication
 from config.db import db_sync_to_async
+from config.openapi import ErrorSerializer
 
 from .. import engine, streaming
 from ..models import Conversation
@@ -113,7 +114,7 @@ async def stream_view(request, pk):
     return response
 
 
-_ERROR = inline_serializer("StreamError", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
+_ERROR = ErrorSerializer
 
 
 class StreamView(APIView):

@@ -5,22 +5,21 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_list
+from config.openapi import ErrorSerializer
 from config.pagination import OldestFirstCursorPagination
 
 from .. import engine, selectors, services
 from ..models import Conversation, Message
 from . import serializers as s
 
-_ERROR = inline_serializer(
-    "ConversationError", fields={"detail": serializers.CharField(), "code": serializers.CharField()}
-)
+_ERROR = ErrorSerializer
 _NOT_FOUND = OpenApiResponse(_ERROR, "Not found (also for another user's conversation)")
 _LIMIT = OpenApiResponse(_ERROR, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
 _CONFLICT = OpenApiResponse(_ERROR, "generation_in_progress: a reply is still being generated here")

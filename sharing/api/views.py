@@ -2,19 +2,20 @@
 
 from django.db.models import Count
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.openapi import ErrorSerializer
 from conversations.models import Conversation
 
 from .. import selectors, services
 from ..models import Sample
 from . import serializers as s
 
-_ERROR = inline_serializer("SharingError", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
+_ERROR = ErrorSerializer
 _NOT_FOUND = OpenApiResponse(_ERROR, "Not found (also revoked, expired, unpublished or another user's)")
 _CLONED = OpenApiResponse(
     s.ClonedConversationSerializer, "The caller's new conversation; continue it with POST /conversations/{id}/messages"

@@ -1,13 +1,15 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from config.openapi import ErrorSerializer
 
 from .. import selectors, services
 from . import serializers as s
 
-_ERROR = inline_serializer("TodoError", fields={"detail": serializers.CharField(), "code": serializers.CharField()})
+_ERROR = ErrorSerializer
 _FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
 
 
