@@ -4,6 +4,7 @@ import asyncio
 import logging
 import os
 import random
+import weakref
 from collections.abc import AsyncIterator
 
 import openai
@@ -50,16 +51,35 @@ def _as_provider_error(exc: Exception) -> ProviderError:
     return ProviderError(f"The model server failed: {exc.__class__.__name__}.", code="upstream_error")
 
 
+# Building an AsyncOpenAI client costs tens of milliseconds of CPU (an SSL context, a connection
+# pool): keep one per event loop and upstream, which also reuses its connections across replies.
+# Keyed weakly by loop because an httpx pool cannot outlive or cross the loop it was made on.
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple, openai.AsyncOpenAI]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def client_for(*, base_url: str | None, api_key: str, timeout: float) -> openai.AsyncOpenAI:
+    per_loop = _clients.setdefault(asyncio.get_running_loop(), {})
+    key = (base_url, api_key, timeout)
+    client = per_loop.get(key)
+    if client is None:
+        client = per_loop[key] = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+    return client
+
+
 class OpenAIProvider:
     def __init__(self, model):
         self.model_name = model.upstream_model
-        self.client = openai.AsyncOpenAI(
-            base_url=model.base_url or None,
-            # Local servers (Ollama, vLLM, llama.cpp) ignore the key but the SDK wants one.
-            api_key=(os.environ.get(model.api_key_env) if model.api_key_env else None) or "not-needed",
-            timeout=model.request_timeout_seconds,
-            max_retries=0,
-        )
+        self.base_url = model.base_url or None
+        # Local servers (Ollama, vLLM, llama.cpp) ignore the key but the SDK wants one.
+        self.api_key = (os.environ.get(model.api_key_env) if model.api_key_env else None) or "not-needed"
+        self.timeout = model.request_timeout_seconds
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        """The client of the running event loop (only usable inside the provider's coroutines)."""
+        return client_for(base_url=self.base_url, api_key=self.api_key, timeout=self.timeout)
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
