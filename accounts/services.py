@@ -4,7 +4,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -285,3 +285,14 @@ def expired_tokens_purge(*, batch_size: int = 1000, now: datetime | None = None)
             BlacklistedToken.objects.filter(token_id__in=ids).delete()
             deleted = OutstandingToken.objects.filter(id__in=ids).delete()[1].get(OutstandingToken._meta.label, 0)
         total += deleted
+
+
+def revoked_devices_purge(*, older_than: timedelta, batch_size: int = 1000, now: datetime | None = None) -> int:
+    """Delete device sessions revoked longer ago than ``older_than`` (kept until then for audit)."""
+    cutoff = (now or timezone.now()) - older_than
+    total = 0
+    while True:
+        ids = list(Device.objects.filter(revoked_at__lt=cutoff).values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return total
+        total += Device.objects.filter(id__in=ids).delete()[1].get(Device._meta.label, 0)

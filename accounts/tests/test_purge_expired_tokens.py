@@ -42,7 +42,7 @@ def test_purges_only_expired_rows_and_their_blacklist_entries(user, outsider):
 
     output = purge()
 
-    assert output.strip() == "Deleted 6 expired token(s)."
+    assert output.strip() == "Deleted 6 expired token(s) and 0 revoked device session(s)."
     assert set(OutstandingToken.objects.values_list("pk", flat=True)) == live_ids
     assert len(live_ids) == 2
     assert BlacklistedToken.objects.count() == 1  # the rotated-away, not yet expired token
@@ -58,7 +58,7 @@ def test_purges_in_batches(user):
     with CaptureQueriesContext(connection) as queries:
         output = purge("--batch-size", "2")
 
-    assert output.strip() == "Deleted 5 expired token(s)."
+    assert output.strip() == "Deleted 5 expired token(s) and 0 revoked device session(s)."
     assert not OutstandingToken.objects.exists()
     assert not BlacklistedToken.objects.exists()
     outstanding_deletes = [
@@ -70,10 +70,31 @@ def test_purges_in_batches(user):
 def test_nothing_to_purge(user):
     services.session_start(user=user, device_id="phone")
 
-    assert purge().strip() == "Deleted 0 expired token(s)."
+    assert purge().strip() == "Deleted 0 expired token(s) and 0 revoked device session(s)."
     assert OutstandingToken.objects.count() == 1
 
 
 def test_rejects_a_nonsensical_batch_size():
     with pytest.raises(CommandError):
         purge("--batch-size", "0")
+
+
+def test_revoked_devices_are_kept_for_the_history_then_deleted(user, outsider):
+    from accounts.models import Device
+
+    live = services.session_start(user=user, device_id="phone").device
+    recent = services.session_start(user=user, device_id="old-laptop").device
+    ancient = services.session_start(user=outsider, device_id="lost-phone").device
+    services.device_revoke(device=recent)
+    services.device_revoke(device=ancient)
+    Device.objects.filter(pk=ancient.pk).update(revoked_at=timezone.now() - timedelta(days=91))
+
+    output = purge("--revoked-devices-days", "90")
+
+    assert output.strip().endswith("and 1 revoked device session(s).")
+    assert set(Device.objects.values_list("pk", flat=True)) == {live.pk, recent.pk}
+
+
+def test_rejects_a_negative_retention():
+    with pytest.raises(CommandError):
+        purge("--revoked-devices-days", "-1")

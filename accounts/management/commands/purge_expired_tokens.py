@@ -1,10 +1,15 @@
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import expired_tokens_purge
+from accounts.services import expired_tokens_purge, revoked_devices_purge
 
 
 class Command(BaseCommand):
-    help = "Delete expired refresh-token rows (and their blacklist entries) in batches."
+    help = (
+        "Delete expired refresh-token rows (and their blacklist entries), and device sessions revoked "
+        "longer ago than --revoked-devices-days, in batches."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -13,9 +18,18 @@ class Command(BaseCommand):
             default=1000,
             help="Rows deleted per transaction; small batches keep locks short on a busy database.",
         )
+        parser.add_argument(
+            "--revoked-devices-days",
+            type=int,
+            default=90,
+            help="Keep revoked device sessions this many days (for the admin's history), then delete them.",
+        )
 
-    def handle(self, *args, batch_size: int, **options):
+    def handle(self, *args, batch_size: int, revoked_devices_days: int, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if revoked_devices_days < 0:
+            raise CommandError("--revoked-devices-days must be 0 or more.")
         deleted = expired_tokens_purge(batch_size=batch_size)
-        self.stdout.write(f"Deleted {deleted} expired token(s).")
+        devices = revoked_devices_purge(older_than=timedelta(days=revoked_devices_days), batch_size=batch_size)
+        self.stdout.write(f"Deleted {deleted} expired token(s) and {devices} revoked device session(s).")
