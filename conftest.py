@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from config.testing import serve_asgi
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +74,10 @@ def outsider_client(auth_client, outsider) -> APIClient:
 @pytest.fixture
 def staff_client(auth_client, staff_user) -> APIClient:
     return auth_client(staff_user)
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """The project's ASGI app under a real uvicorn on 127.0.0.1, sharing the test database."""
+    with serve_asgi() as base_url:
+        yield base_url

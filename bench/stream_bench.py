@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import logging
 import os
-import socket
 import sys
 import tempfile
 import threading
@@ -39,6 +38,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db.backends.signals import connection_created  # noqa: E402
 
 from accounts import services as account_services  # noqa: E402
+from config.testing import serve_asgi  # noqa: E402
 from conversations.models import LLMModel  # noqa: E402
 from conversations.tests.sse import aiter_events  # noqa: E402
 from conversations.tests.upstream import UpstreamServer  # noqa: E402
@@ -63,22 +63,6 @@ def _install_counter(sender, connection, **kwargs):
 connection_created.connect(_install_counter)
 for noisy in ("httpx", "httpx2", "openai"):
     logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def start_uvicorn() -> tuple[str, object]:
-    import uvicorn
-
-    from config.asgi import application
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(application, lifespan="off", log_level="warning", loop="asyncio")
-    server = uvicorn.Server(config)
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return f"http://127.0.0.1:{sock.getsockname()[1]}", server
 
 
 def pct(values, q) -> float:
@@ -181,48 +165,48 @@ def main():
 
     call_command("migrate", verbosity=0)
     upstream = UpstreamServer().start()
-    base, server = start_uvicorn()
-    model = LLMModel.objects.create(
-        slug="bench",
-        display_name="bench",
-        provider="openai",
-        upstream_model="burst:50",
-        base_url=upstream.base_url,
-        max_output_tokens=8000,
-        context_window=16384,
-    )
-    people = make_users(args.concurrency, model)
-
-    from django.db import connection
-
-    layer = "redis" if os.environ.get("REDIS_URL") else "in-memory"
-    print(f"# stream_bench  (uvicorn + {connection.vendor}, channel layer: {layer})")
-    for concurrency, rounds in ((1, args.rounds), (args.concurrency, 2)):
-        POST_SECONDS.clear()
-        direct, service = asyncio.run(ttft_round(base, upstream, people, concurrency, rounds))
-        print(
-            f"TTFT @ {concurrency:>3} streams ({len(service)} samples): "
-            f"direct p50 {pct(direct, 0.5) * 1000:6.1f} ms p95 {pct(direct, 0.95) * 1000:6.1f} ms | "
-            f"service p50 {pct(service, 0.5) * 1000:6.1f} ms p95 {pct(service, 0.95) * 1000:6.1f} ms | "
-            f"ratio p50 {pct(service, 0.5) / pct(direct, 0.5):5.1f}x p95 {pct(service, 0.95) / pct(direct, 0.95):5.1f}x"
+    with serve_asgi(lifespan="off") as base:
+        model = LLMModel.objects.create(
+            slug="bench",
+            display_name="bench",
+            provider="openai",
+            upstream_model="burst:50",
+            base_url=upstream.base_url,
+            max_output_tokens=8000,
+            context_window=16384,
         )
-        post = pct(POST_SECONDS, 0.5) * 1000
-        print(f"  of which POST /messages (sync view) p50 {post:6.1f} ms")
-    set_model(model, f"burst:{args.long_tokens}")
-    direct_tps, service_tps = asyncio.run(throughput(base, upstream, people[0], args.long_tokens))
-    print(
-        f"burst {args.long_tokens} tokens: direct {direct_tps:9.0f} tok/s | service {service_tps:9.0f} tok/s | "
-        f"ratio {service_tps / direct_tps:5.2f}"
-    )
-    set_model(model, "burst:100")
-    short = asyncio.run(writes_per_reply(base, people[0], model, 100))
-    set_model(model, f"burst:{args.long_tokens}")
-    long = asyncio.run(writes_per_reply(base, people[0], model, args.long_tokens))
-    print(
-        f"DB writes per reply (INSERT/UPDATE on messages, incl. the 2 INSERTs of the exchange): "
-        f"100 tokens {short:.1f} | {args.long_tokens} tokens {long:.1f}"
-    )
-    server.should_exit = True
+        people = make_users(args.concurrency, model)
+
+        from django.db import connection
+
+        layer = "redis" if os.environ.get("REDIS_URL") else "in-memory"
+        print(f"# stream_bench  (uvicorn + {connection.vendor}, channel layer: {layer})")
+        for concurrency, rounds in ((1, args.rounds), (args.concurrency, 2)):
+            POST_SECONDS.clear()
+            direct, service = asyncio.run(ttft_round(base, upstream, people, concurrency, rounds))
+            print(
+                f"TTFT @ {concurrency:>3} streams ({len(service)} samples): "
+                f"direct p50 {pct(direct, 0.5) * 1000:6.1f} ms p95 {pct(direct, 0.95) * 1000:6.1f} ms | "
+                f"service p50 {pct(service, 0.5) * 1000:6.1f} ms p95 {pct(service, 0.95) * 1000:6.1f} ms | "
+                f"ratio p50 {pct(service, 0.5) / pct(direct, 0.5):5.1f}x "
+                f"p95 {pct(service, 0.95) / pct(direct, 0.95):5.1f}x"
+            )
+            post = pct(POST_SECONDS, 0.5) * 1000
+            print(f"  of which POST /messages (sync view) p50 {post:6.1f} ms")
+        set_model(model, f"burst:{args.long_tokens}")
+        direct_tps, service_tps = asyncio.run(throughput(base, upstream, people[0], args.long_tokens))
+        print(
+            f"burst {args.long_tokens} tokens: direct {direct_tps:9.0f} tok/s | service {service_tps:9.0f} tok/s | "
+            f"ratio {service_tps / direct_tps:5.2f}"
+        )
+        set_model(model, "burst:100")
+        short = asyncio.run(writes_per_reply(base, people[0], model, 100))
+        set_model(model, f"burst:{args.long_tokens}")
+        long = asyncio.run(writes_per_reply(base, people[0], model, args.long_tokens))
+        print(
+            f"DB writes per reply (INSERT/UPDATE on messages, incl. the 2 INSERTs of the exchange): "
+            f"100 tokens {short:.1f} | {args.long_tokens} tokens {long:.1f}"
+        )
     upstream.stop()
 
 

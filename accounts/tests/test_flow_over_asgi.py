@@ -1,35 +1,10 @@
 """The whole session story through the production ASGI app under a real uvicorn server."""
 
-import socket
-import threading
-import time
-
 import httpx
-import pytest
-import uvicorn
-
-from config.asgi import application
 
 
-@pytest.fixture
-def asgi_url(transactional_db):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
-
-
-def test_register_two_devices_rotate_replay_logout_all(asgi_url, password):
-    http = httpx.Client(base_url=asgi_url, timeout=30)
+def test_register_two_devices_rotate_replay_logout_all(asgi_server, password):
+    http = httpx.Client(base_url=asgi_server, timeout=30)
 
     def me(access):
         return http.get("/api/v1/user", headers={"Authorization": f"Bearer {access}"}).status_code

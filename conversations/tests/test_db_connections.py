@@ -13,7 +13,7 @@ import pytest
 from django.db.backends.signals import connection_created
 
 from conversations.tests.test_stream import bearer, collect, make_model, wait_until_final
-from conversations.tests.upstream import asgi_server, upstream  # noqa: F401
+from conversations.tests.upstream import upstream  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

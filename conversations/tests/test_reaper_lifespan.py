@@ -1,14 +1,12 @@
 """Every server process reaps replies whose worker died, without anyone opening their stream."""
 
-import socket
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-import uvicorn
 from django.utils import timezone
 
+from config.testing import serve_asgi
 from conversations.models import Message, MessageStatus, Role
 from conversations.tests.factories import ConversationFactory
 
@@ -27,23 +25,12 @@ def test_server_start_runs_the_periodic_reaper(user, settings):
         heartbeat_at=timezone.now() - timedelta(minutes=5),
     )
 
-    from config.asgi import application
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="on", log_level="warning", loop="asyncio"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
+    with serve_asgi(lifespan="on"):
         deadline = time.monotonic() + 10
         stale.refresh_from_db()
         while stale.status == MessageStatus.STREAMING and time.monotonic() < deadline:
             time.sleep(0.05)
             stale.refresh_from_db()
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
     assert stale.status == MessageStatus.INTERRUPTED
     assert stale.content == "half a rep"  # what was produced is kept

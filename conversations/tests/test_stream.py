@@ -11,7 +11,7 @@ from accounts import services as account_services
 from conversations import engine, streaming
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
 from conversations.tests.sse import iter_events
-from conversations.tests.upstream import asgi_server, expected_text, upstream  # noqa: F401
+from conversations.tests.upstream import expected_text, upstream  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

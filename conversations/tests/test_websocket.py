@@ -11,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 from conversations import engine
 from conversations.models import Message
 from conversations.tests.test_stream import bearer, exchange, make_model
-from conversations.tests.upstream import asgi_server, expected_text, upstream  # noqa: F401
+from conversations.tests.upstream import expected_text, upstream  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

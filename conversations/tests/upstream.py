@@ -209,28 +209,3 @@ if pytest is not None:
         server = UpstreamServer().start()
         yield server
         server.stop()
-
-    @pytest.fixture
-    def asgi_server(transactional_db):
-        """The project's ASGI app under a real uvicorn on 127.0.0.1 (random port), sharing the test DB."""
-        import uvicorn
-
-        from config.asgi import application
-
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            application, lifespan="off", log_level="warning", loop="asyncio", ws="websockets-sansio"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
