@@ -3,43 +3,28 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
-from conversations.models import Conversation, LLMModel, Message, MessageStatus, Provider, Role
+from conversations.models import Conversation, Provider, Role
+from conversations.tests import factories as conversation_factories
 from sharing.models import Sample
 
 
-class LLMModelFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = LLMModel
+class LLMModelFactory(conversation_factories.LLMModelFactory):
+    """A local model, so a clone can be continued with a real reply."""
 
     slug = factory.Sequence(lambda n: f"share-test-model-{n}")
-    display_name = factory.Sequence(lambda n: f"Share Test Model {n}")
     provider = Provider.LOCAL
     upstream_model = "smollm2-135m-instruct"
-    enabled = True
-    is_default = False
+    base_url = ""
     order = 90
 
 
-class ConversationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Conversation
-
-    owner = factory.SubFactory(UserFactory)
-    title = factory.Sequence(lambda n: f"Conversation {n}")
+class ConversationFactory(conversation_factories.ConversationFactory):
     model = factory.SubFactory(LLMModelFactory)
+    # Shares must never leak it: tests look for this marker in every public payload.
     system_prompt = "SECRET-SYSTEM-PROMPT: be terse."
 
 
-class MessageFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Message
-
-    conversation = factory.SubFactory(ConversationFactory)
-    role = Role.USER
-    content = factory.Sequence(lambda n: f"message {n}")
-    status = MessageStatus.COMPLETE
-    created_at = factory.LazyFunction(timezone.now)
+MessageFactory = conversation_factories.MessageFactory
 
 
 def conversation_with_messages(*, owner, pairs=(("Hello?", "Hi! How can I help?"),), **kwargs) -> Conversation:
