@@ -1,17 +1,22 @@
 """Database calls from async code that lives outside Django's request cycle.
 
-Django hands a thread its connection back only at request boundaries. Generation tasks, the
-periodic reaper and long-lived SSE/WebSocket streams call the ORM from threads that no request
-ever finishes (or finishes only when the stream ends), so each such thread would keep one open
-connection: on PostgreSQL, replies leaked connections and 50 idle streams held 50 of them. These
-helpers close the thread's connection after each call, as Channels' ``database_sync_to_async``
-does, except inside an atomic block, which the caller still owns (tests run inside one).
+Django hands a thread its connection back only at request boundaries. Long-lived SSE/WebSocket
+streams call the ORM from a request thread that finishes only when the stream ends, so each
+waiting stream would hold an open connection (50 idle streams held 50 on PostgreSQL):
+``db_sync_to_async`` closes the thread's connection after each call, as Channels'
+``database_sync_to_async`` does, except inside an atomic block, which the caller still owns
+(tests run inside one).
+
+Background work (generation tasks, the reaper) makes many small calls instead: it runs them on
+asgiref's one process-wide sync thread and keeps that thread's single connection open
+(``background_db_sync_to_async``), dropping it only after a database error so the next call
+reconnects (e.g. after a PostgreSQL restart).
 """
 
 from functools import wraps
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 
 def _closing(func):
@@ -29,3 +34,25 @@ def _closing(func):
 def db_sync_to_async(func, *, thread_sensitive: bool = True):
     """``sync_to_async`` for ORM work that must not pin a connection to its thread."""
     return sync_to_async(_closing(func), thread_sensitive=thread_sensitive)
+
+
+def _reconnecting_after_errors(func):
+    @wraps(func)
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DatabaseError:
+            if not connection.in_atomic_block:
+                connection.close()
+            raise
+
+    return run
+
+
+def background_db_sync_to_async(func):
+    """``sync_to_async`` for background ORM work: one long-lived connection per process.
+
+    Call it from a task that does not belong to a request (see ``engine.start_generation``);
+    inside ``async_to_sync`` the calls come back to the calling thread as usual.
+    """
+    return sync_to_async(_reconnecting_after_errors(func), thread_sensitive=True)

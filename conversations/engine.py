@@ -9,6 +9,7 @@ writes per reply does not depend on its length.
 """
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
@@ -21,7 +22,8 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
-from config.db import db_sync_to_async
+from config.db import background_db_sync_to_async
+from config.logging import request_id_var
 
 from . import streaming
 from .llm import Delta, ProviderError, get_provider
@@ -102,10 +104,16 @@ def start_generation(*, message_id) -> None:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
+    # The task must not inherit the request's context: asgiref's per-request sync thread would
+    # then run its database calls, in a thread that dies with the request and leaks its connection.
+    # A fresh context sends them to the process-wide sync thread and its one connection; only the
+    # request id is carried over, for the log lines.
+    context = contextvars.Context()
+    context.run(request_id_var.set, request_id_var.get())
     if running is not None:
-        _spawn(message_id)
+        context.run(_spawn, message_id)
         return
-    _target_loop().call_soon_threadsafe(_spawn, message_id)
+    _target_loop().call_soon_threadsafe(_spawn, message_id, context=context)
 
 
 def generate_now(*, message_id) -> None:
@@ -161,7 +169,7 @@ async def reap_periodically() -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await db_sync_to_async(generation_reap_stale)()
+            await background_db_sync_to_async(generation_reap_stale)()
         except Exception:  # a database hiccup must not end the loop
             logger.warning("periodic reaping failed", exc_info=True)
 
@@ -213,7 +221,7 @@ def _publish_final_sync(message_id) -> None:
 
 async def _publish_final(message_id) -> None:
     """Announce a reply finished outside its generator (stopped before start, reaped)."""
-    message = await db_sync_to_async(Message.objects.select_related("model").get)(pk=message_id)
+    message = await background_db_sync_to_async(Message.objects.select_related("model").get)(pk=message_id)
     state = await streaming.cache_get(streaming.state_key(message_id))
     if state is None:
         state = streaming.new_state(
@@ -300,7 +308,7 @@ async def _stop_requested(message_id) -> bool:
 
 
 async def _generate(message_id) -> None:
-    claimed = await db_sync_to_async(_claim)(message_id)
+    claimed = await background_db_sync_to_async(_claim)(message_id)
     if claimed is None:
         return
     message, conversation, model, history, context = claimed
@@ -380,13 +388,13 @@ async def _generate(message_id) -> None:
                 # Also a heartbeat while waiting for the first token.
                 last_checkpoint = now
                 checkpointed_seq = state["seq"]
-                await db_sync_to_async(_checkpoint)(message.id, content=state["text"], seq=checkpointed_seq)
+                await background_db_sync_to_async(_checkpoint)(message.id, content=state["text"], seq=checkpointed_seq)
     except ProviderError as exc:
         status, error = MessageStatus.ERROR, exc
     except asyncio.CancelledError:
         # The server is shutting down: save what exists; the reply cannot go on.
         await asyncio.shield(
-            db_sync_to_async(_finalise)(
+            background_db_sync_to_async(_finalise)(
                 message.id,
                 status=MessageStatus.INTERRUPTED,
                 content=state["text"] + "".join(buffer),
@@ -417,7 +425,7 @@ async def _generate(message_id) -> None:
         "error_code": error.code if error else "",
         "error": str(error) if error else "",
     }
-    await db_sync_to_async(_finalise)(message.id, **final)
+    await background_db_sync_to_async(_finalise)(message.id, **final)
     if error is not None:
         await streaming.publish(
             state,
@@ -433,6 +441,6 @@ async def _generate(message_id) -> None:
     await streaming.publish(state, streaming.append_event(state, streaming.TERMINAL_EVENT, done))
     if status == MessageStatus.COMPLETE and not conversation.title:
         try:
-            await db_sync_to_async(_autotitle)(conversation.pk)
+            await background_db_sync_to_async(_autotitle)(conversation.pk)
         except Exception:
             logger.warning("could not title conversation %s", conversation.pk, exc_info=True)
