@@ -15,10 +15,13 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,18 +157,52 @@ async def writes_per_reply(base, person, model, tokens, replies=5):
     return (WRITES["n"] - before) / replies
 
 
+@contextmanager
+def serve_workers(workers: int):
+    """``uvicorn --workers N`` in a child process (events cross workers through Redis)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())  # noqa: S603 (our own interpreter)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("uvicorn workers did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="samples per stream at concurrency 1")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--long-tokens", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (more than 1 needs REDIS_URL)")
     args = parser.parse_args()
+    if args.workers > 1 and not os.environ.get("REDIS_URL"):
+        parser.error("--workers > 1 needs REDIS_URL: replies are generated and streamed by different workers")
+    if not 1 <= args.workers <= 8:
+        parser.error("keep --workers between 1 and 8")
     if not 1 <= args.concurrency <= 200 or not 1 <= args.rounds <= 200:
         parser.error("keep --concurrency and --rounds between 1 and 200")
 
     call_command("migrate", verbosity=0)
     upstream = UpstreamServer().start()
-    with serve_asgi(lifespan="off") as base:
+    server = serve_asgi(lifespan="off") if args.workers == 1 else serve_workers(args.workers)
+    with server as base:
         model = LLMModel.objects.create(
             slug="bench",
             display_name="bench",
@@ -180,7 +217,7 @@ def main():
         from django.db import connection
 
         layer = "redis" if os.environ.get("REDIS_URL") else "in-memory"
-        print(f"# stream_bench  (uvicorn + {connection.vendor}, channel layer: {layer})")
+        print(f"# stream_bench  (uvicorn x{args.workers} + {connection.vendor}, channel layer: {layer})")
         for concurrency, rounds in ((1, args.rounds), (args.concurrency, 2)):
             POST_SECONDS.clear()
             direct, service = asyncio.run(ttft_round(base, upstream, people, concurrency, rounds))
@@ -199,6 +236,10 @@ def main():
             f"burst {args.long_tokens} tokens: direct {direct_tps:9.0f} tok/s | service {service_tps:9.0f} tok/s | "
             f"ratio {service_tps / direct_tps:5.2f}"
         )
+        if args.workers > 1:  # the writes happen in the worker processes, where this cannot count them
+            print("DB writes per reply: measured with --workers 1 only")
+            upstream.stop()
+            return
         set_model(model, "burst:100")
         short = asyncio.run(writes_per_reply(base, people[0], model, 100))
         set_model(model, f"burst:{args.long_tokens}")
