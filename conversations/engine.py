@@ -29,6 +29,7 @@ from . import streaming
 from .llm import Delta, ProviderError, get_provider
 from .llm.context import build_messages, context_items_text
 from .models import IN_FLIGHT_STATUSES, LLMModel, Message, MessageStatus, Role
+from .services import conversation_autotitle
 
 logger = logging.getLogger(__name__)
 
@@ -281,14 +282,6 @@ def _finalise(message_id, **fields) -> None:
     Message.objects.filter(pk=message_id).update(finished_at=now, heartbeat_at=now, updated_at=now, **fields)
 
 
-def _autotitle(conversation_id) -> None:
-    from . import services
-
-    autotitle = getattr(services, "conversation_autotitle", None)
-    if autotitle is not None:
-        autotitle(conversation_id=conversation_id)
-
-
 _END = object()
 
 
@@ -441,6 +434,6 @@ async def _generate(message_id) -> None:
     await streaming.publish(state, streaming.append_event(state, streaming.TERMINAL_EVENT, done))
     if status == MessageStatus.COMPLETE and not conversation.title:
         try:
-            await background_db_sync_to_async(_autotitle)(conversation.pk)
+            await background_db_sync_to_async(conversation_autotitle)(conversation_id=conversation.pk)
         except Exception:
             logger.warning("could not title conversation %s", conversation.pk, exc_info=True)
