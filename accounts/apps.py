@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
+    # allauth's own "account" app is also called "Accounts" in the admin; keep ours apart.
+    verbose_name = "Users and sessions"
 
     def ready(self) -> None:
         from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
