@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from config.testing import serve_asgi
+from config.testing import serve_asgi, serve_model
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +81,17 @@ def asgi_server(transactional_db):
     """The project's ASGI app under a real uvicorn on 127.0.0.1, sharing the test database."""
     with serve_asgi() as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def model_server():
+    """Base URL (``.../v1``) of the real embedded model server, one process for the whole session."""
+    with serve_model() as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def local_model(settings, model_server):
+    """Point the app's local model (``CHAT["LOCAL_MODEL_URL"]``) at the session's model server."""
+    settings.CHAT = {**settings.CHAT, "LOCAL_MODEL_URL": model_server}
+    yield model_server
