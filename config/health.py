@@ -2,8 +2,10 @@ import asyncio
 import logging
 import uuid
 
+import httpx
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
@@ -26,15 +28,33 @@ async def _check_channel_layer() -> None:
         raise RuntimeError("channel layer returned a different message")
 
 
+async def _check_local_model() -> str | None:
+    """The embedded model's server (its own process) must answer when an enabled model uses it."""
+    from conversations.models import LLMModel, Provider
+
+    if not await LLMModel.objects.filter(provider=Provider.LOCAL, enabled=True).aexists():
+        return "unused"
+    url = settings.CHAT["LOCAL_MODEL_URL"].rstrip("/") + "/models"
+    async with httpx.AsyncClient(timeout=2) as client:
+        response = await client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    return None
+
+
 async def healthz(request):
-    """Liveness and readiness: 200 when the database and the channel layer answer, else 503."""
+    """Liveness and readiness: 200 when the database, the channel layer and the local model server
+    (if an enabled model uses it) answer, else 503."""
     checks = {}
-    for name, check in (("database", sync_to_async(_check_database)), ("channel_layer", _check_channel_layer)):
+    for name, check in (
+        ("database", sync_to_async(_check_database)),
+        ("channel_layer", _check_channel_layer),
+        ("local_model", _check_local_model),
+    ):
         try:
-            await check()
-            checks[name] = "ok"
+            checks[name] = await check() or "ok"
         except Exception as exc:  # report, do not crash: this endpoint exists to say what is wrong
             logger.warning("healthz: %s failed: %s", name, exc)
             checks[name] = "error"
-    healthy = all(v == "ok" for v in checks.values())
+    healthy = all(v in ("ok", "unused") for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)

@@ -1,14 +1,22 @@
 import pytest
 from channels.layers import channel_layers
 
+from conversations.models import LLMModel, Provider
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_local_model(db):
+    # The local model server's check is tested in config/tests/test_health.py.
+    LLMModel.objects.filter(provider=Provider.LOCAL).update(enabled=False)
 
 
 def test_healthz_reports_database_and_channel_layer(client):
     r = client.get("/healthz")
 
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+    assert r.json() == {"status": "ok", "database": "ok", "channel_layer": "ok", "local_model": "unused"}
     assert r["X-Request-ID"]
 
 
@@ -23,4 +31,4 @@ def test_healthz_says_what_is_broken(client, settings):
         channel_layers.backends.clear()
 
     assert r.status_code == 503
-    assert r.json() == {"status": "error", "database": "ok", "channel_layer": "error"}
+    assert r.json() == {"status": "error", "database": "ok", "channel_layer": "error", "local_model": "unused"}

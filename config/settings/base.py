@@ -351,6 +351,7 @@ CHAT = {
     # A streaming reply whose heartbeat is older than this is marked interrupted.
     "STALE_AFTER_SECONDS": env.float("CHAT_STALE_AFTER_SECONDS", default=30.0),
     "LOCAL_MODEL_THREADS": env.int("CHAT_LOCAL_MODEL_THREADS", default=2),
+    "LOCAL_MODEL_URL": env.str("CHAT_LOCAL_MODEL_URL", default="http://127.0.0.1:8081/v1"),
     "MAX_MESSAGE_CHARS": env.int("CHAT_MAX_MESSAGE_CHARS", default=32000),
 }
 
