@@ -1,11 +1,27 @@
 # Two commands for a newcomer:  `make run`  (install + migrate + seed + serve on 127.0.0.1:8000)
-#                               `make test` (install test tools + run the whole suite)
+#                               `make test` (install test tools + run the whole test suite)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
+# The embedded model's own server (conversations/llm/model_server.py), always on loopback.
+MODEL_PORT ?= 8081
+CHAT_LOCAL_MODEL_URL ?= http://127.0.0.1:$(MODEL_PORT)/v1
+
+# llama-cpp-python is compiled from source, portably: a native build (-march=native, on by default
+# in llama.cpp) can crash on CPUs it was not tuned for (it segfaulted in the AMX kernels here).
+# pip would reuse any wheel it cached, whatever CMAKE_ARGS say, so the wheel is built without
+# pip's cache into a directory keyed by (version, CMAKE_ARGS, Python, machine) and reused only
+# from there.
+LLAMA_CPP_VERSION := $(shell sed -n 's/^llama-cpp-python[^=]*==\([^ ;]*\).*/\1/p' requirements.txt)
+CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+LLAMA_WHEEL_DIR ?= $(HOME)/.cache/chat-server/llama-wheels
+LLAMA_WHEEL_KEY = $(PY) -c 'import hashlib, platform, sys; \
+	print(hashlib.sha256("\n".join([*sys.argv[1:], sys.implementation.cache_tag, platform.machine()]).encode()).hexdigest()[:16])' \
+	'$(LLAMA_CPP_VERSION)' '$(CMAKE_ARGS)'
 
 .PHONY: run test install install-dev serve lint
 
@@ -13,8 +29,23 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Stamp files: reinstall only when the pinned requirements change.
+# Stamp files: reinstall only when the pinned requirements change. The portable llama-cpp-python
+# wheel goes in first (replacing any other build of it), so the requirements find it satisfied.
 $(VENV)/.installed: requirements.txt constraints.txt | $(VENV)/bin/python
+	@set -e; dir="$(LLAMA_WHEEL_DIR)/$$($(LLAMA_WHEEL_KEY))"; \
+	if ls "$$dir"/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "llama-cpp-python $(LLAMA_CPP_VERSION): reusing the wheel in $$dir"; \
+	else \
+		echo "llama-cpp-python $(LLAMA_CPP_VERSION): building with CMAKE_ARGS='$(CMAKE_ARGS)' into $$dir (minutes)"; \
+		mkdir -p "$(LLAMA_WHEEL_DIR)"; tmp=$$(mktemp -d "$(LLAMA_WHEEL_DIR)/build.XXXXXX"); \
+		trap 'rm -rf "$$tmp"' EXIT; \
+		CMAKE_ARGS='$(CMAKE_ARGS)' CMAKE_BUILD_PARALLEL_LEVEL='$(CMAKE_BUILD_PARALLEL_LEVEL)' \
+			$(PY) -m pip wheel --no-deps --no-binary llama-cpp-python --no-cache-dir \
+			--wheel-dir "$$tmp" 'llama-cpp-python==$(LLAMA_CPP_VERSION)'; \
+		mkdir -p "$$dir"; mv "$$tmp"/llama_cpp_python-*.whl "$$dir"/; \
+	fi; \
+	$(PY) -m pip install --force-reinstall --no-deps --no-index --find-links "$$dir" \
+		'llama-cpp-python==$(LLAMA_CPP_VERSION)'
 	$(PY) -m pip install -r requirements.txt -c constraints.txt
 	touch $@
 
@@ -30,9 +61,11 @@ run: install
 	$(PY) manage.py seed_demo
 	$(MAKE) serve
 
+# Every process of the service (Procfile: web, model) under honcho; Ctrl-C or SIGTERM stops all.
 serve:
-	$(VENV)/bin/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --workers $(WORKERS) \
-		--proxy-headers --timeout-graceful-shutdown 10
+	exec env VENV='$(VENV)' HOST='$(HOST)' WEB_PORT='$(PORT)' WORKERS='$(WORKERS)' \
+		MODEL_PORT='$(MODEL_PORT)' CHAT_LOCAL_MODEL_URL='$(CHAT_LOCAL_MODEL_URL)' \
+		$(VENV)/bin/honcho start --no-colour --procfile Procfile --app-root .
 
 test: install-dev
 	$(VENV)/bin/pytest
