@@ -25,14 +25,16 @@ async def lifespan(scope, receive, send):
     """Server start: remember the loop replies are generated on, start the periodic reaper."""
     import asyncio
 
-    from conversations import engine
+    from conversations import generation
 
     reaper = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            engine.remember_server_loop()
-            reaper = asyncio.get_running_loop().create_task(engine.reap_periodically(), name="reaper")
+            generation.remember_server_loop()
+            reaper = asyncio.get_running_loop().create_task(
+                generation.reap_periodically(on_start=settings.CHAT["REAP_ON_START"]), name="reaper"
+            )
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             if reaper is not None:

@@ -52,7 +52,7 @@ def _reconnecting_after_errors(func):
 def background_db_sync_to_async(func):
     """``sync_to_async`` for background ORM work: one long-lived connection per process.
 
-    Call it from a task that does not belong to a request (see ``engine.start_generation``);
+    Call it from a task that does not belong to a request (see ``generation.start_generation``);
     inside ``async_to_sync`` the calls come back to the calling thread as usual.
     """
     return sync_to_async(_reconnecting_after_errors(func), thread_sensitive=True)

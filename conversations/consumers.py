@@ -9,7 +9,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts.authentication import DeviceJWTAuthentication
 from config.db import db_sync_to_async
 
-from . import engine, streaming
+from . import generation, listener
 from .api.stream import parse_last_event_id
 from .models import IN_FLIGHT_STATUSES, Conversation, Message, Role
 
@@ -43,7 +43,6 @@ def _in_flight_id(conversation_id):
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
-        engine.remember_server_loop()
         self.user = None
         self.pump: asyncio.Task | None = None
         self.conversation_id = self.scope["url_route"]["kwargs"]["pk"]
@@ -61,7 +60,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "stop":
             message_id = await db_sync_to_async(_in_flight_id)(self.conversation_id)
             if message_id is not None:
-                await db_sync_to_async(engine.request_stop)(message_id=message_id)
+                await db_sync_to_async(generation.request_stop)(message_id=message_id)
 
     async def _authenticate(self, content: dict):
         token = content.get("token")
@@ -82,13 +81,14 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.auth_timer.cancel()
-        await db_sync_to_async(engine.generation_reap_stale)(conversation_id=self.conversation_id)
         self.pump = asyncio.create_task(self._forward(last_event_id))
 
     async def _forward(self, last_event_id):
-        async for event in streaming.listen(conversation_id=self.conversation_id, last_event_id=last_event_id):
+        async for event in listener.listen(conversation_id=self.conversation_id, last_event_id=last_event_id):
             if event is not None:  # keep-alives: WebSocket pings already do that job
-                await self.send_json({"event": event.name, "id": event.id, "data": event.data})
+                await self.send(
+                    text_data=f'{{"event":"{event.name.value}","id":{event.id},"data":{event.data_json()}}}'
+                )
         await self.close(code=1000)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):

@@ -1,10 +1,9 @@
 """Writes for conversations: keyword-only, transactional, validating before saving.
 
-The generation itself belongs to ``conversations.engine``; this module only creates the rows the
+The generation itself belongs to ``conversations.generation``; this module only creates the rows the
 engine works on and hands it the assistant message id after the transaction commits.
 """
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Plan, User, UserSettings
 from accounts.services import user_settings_get
 
+from . import generation
 from .exceptions import DailyQuotaExceeded, GenerationInProgress, NothingInFlight, TooManyGenerations
 from .models import (
     IN_FLIGHT_STATUSES,
@@ -28,7 +28,6 @@ from .models import (
 )
 
 TITLE_MAX_CHARS = 200
-AUTOTITLE_MAX_CHARS = 60
 SYSTEM_PROMPT_MAX_CHARS = 8000
 FEEDBACK_COMMENT_MAX_CHARS = 2000
 
@@ -161,39 +160,10 @@ def conversation_delete(*, conversation: Conversation) -> None:
     if in_flight:
 
         def stop_all():
-            from conversations import engine
-
             for message_id in in_flight:
-                engine.request_stop(message_id=message_id)
+                generation.request_stop(message_id=message_id)
 
         transaction.on_commit(stop_all)
-
-
-def _title_from(text: str, limit: int = AUTOTITLE_MAX_CHARS) -> str:
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    title = re.sub(r"\s+", " ", first_line).strip()
-    if len(title) <= limit:
-        return title
-    cut = title[: limit + 1]
-    # Cut at the last space that keeps the title within the limit; one long word is cut hard.
-    space = cut.rfind(" ")
-    return (cut[:space] if space > 0 else title[:limit]).rstrip(" ,.;:-")
-
-
-def conversation_autotitle(*, conversation_id) -> str | None:
-    """Give an untitled conversation a title from its first user message. Returns the new title."""
-    first = (
-        Message.objects.filter(conversation_id=conversation_id, role=Role.USER)
-        .order_by("created_at", "id")
-        .values_list("content", flat=True)
-        .first()
-    )
-    title = _title_from(first or "")
-    if not title:
-        return None
-    # A conditional UPDATE: a title the user set meanwhile is never overwritten.
-    updated = Conversation.objects.filter(pk=conversation_id, title="").update(title=title)
-    return title if updated else None
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -294,9 +264,7 @@ def message_send(
         assistant_id = assistant_message.id
 
         def start():
-            from conversations import engine
-
-            engine.start_generation(message_id=assistant_id)
+            generation.start_generation(message_id=assistant_id)
 
         transaction.on_commit(start)
     return user_message, assistant_message
@@ -315,9 +283,7 @@ def generation_stop(*, conversation: Conversation) -> Message:
     message = message_in_flight(conversation=conversation)
     if message is None:
         raise NothingInFlight()
-    from conversations import engine
-
-    engine.request_stop(message_id=message.id)
+    generation.request_stop(message_id=message.id)
     message.refresh_from_db()
     return message
 

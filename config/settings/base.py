@@ -353,6 +353,9 @@ CHAT = {
     "LOCAL_MODEL_THREADS": env.int("CHAT_LOCAL_MODEL_THREADS", default=2),
     "LOCAL_MODEL_URL": env.str("CHAT_LOCAL_MODEL_URL", default="http://127.0.0.1:8081/v1"),
     "MAX_MESSAGE_CHARS": env.int("CHAT_MAX_MESSAGE_CHARS", default=32000),
+    # A single-process server (no Redis) ends every in-flight reply when it starts: none of them
+    # can still have a worker. With Redis, other processes may: the heartbeat decides.
+    "REAP_ON_START": env.bool("CHAT_REAP_ON_START", default=not REDIS_URL),
 }
 
 # --- Collector ------------------------------------------------------------------------------

@@ -9,3 +9,5 @@ DEBUG = False
 LOGGING["root"]["handlers"] = ["console"]
 LOGGING["loggers"]["uvicorn.access"]["handlers"] = ["console"]
 LOGGING["root"]["level"] = "WARNING"
+# Test servers start beside replies the test itself runs in this process.
+CHAT = {**CHAT, "REAP_ON_START": False}  # noqa: F405

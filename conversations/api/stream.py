@@ -4,8 +4,6 @@ An async Django view, so a waiting client costs no thread. DRF views are sync, s
 an APIView only for the OpenAPI document: ``as_view()`` hands Django the async function below.
 """
 
-import json
-
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,7 +14,7 @@ from accounts.authentication import DeviceJWTAuthentication
 from config.db import db_sync_to_async
 from config.openapi import ErrorSerializer
 
-from .. import engine, streaming
+from .. import listener
 from ..models import Conversation
 
 LAST_EVENT_ID_MAX = 10**9
@@ -63,10 +61,6 @@ def _own_conversation(user, pk) -> Conversation | None:
     return Conversation.objects.filter(owner=user, pk=pk).only("id").first()
 
 
-def sse_format(event: streaming.Event) -> bytes:
-    return f"id: {event.id}\nevent: {event.name}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n".encode()
-
-
 def parse_last_event_id(value) -> int | None:
     if value in (None, ""):
         return None
@@ -80,7 +74,6 @@ def parse_last_event_id(value) -> int | None:
 
 
 async def stream_view(request, pk):
-    engine.remember_server_loop()
     if request.method != "GET":
         return _json_error(405, f'Method "{request.method}" not allowed.', "method_not_allowed")
     user, failure = await db_sync_to_async(_authenticate)(request)
@@ -97,16 +90,13 @@ async def stream_view(request, pk):
         last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
     except ValueError as exc:
         return JsonResponse({"last_event_id": [str(exc)]}, status=400)
-    # A reply whose worker died is settled before anyone waits for it.
-    await db_sync_to_async(engine.generation_reap_stale)(conversation_id=conversation.pk)
-
-    listener = streaming.Listener(conversation_id=conversation.pk, last_event_id=last_event_id)
-    await listener.open()
+    follower = listener.Listener(conversation_id=conversation.pk, last_event_id=last_event_id)
+    await follower.open()
 
     async def events():
         yield b"retry: 2000\n\n"
-        async for event in listener.events():
-            yield b": keep-alive\n\n" if event is None else sse_format(event)
+        async for event in follower.events():
+            yield b": keep-alive\n\n" if event is None else event.sse()
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

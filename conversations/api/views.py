@@ -15,7 +15,7 @@ from accounts.selectors import user_list
 from config.openapi import ErrorSerializer
 from config.pagination import OldestFirstCursorPagination
 
-from .. import engine, selectors, services
+from .. import generation, selectors, services
 from ..models import Conversation, Message
 from . import serializers as s
 
@@ -31,7 +31,7 @@ def stream_url(conversation: Conversation) -> str:
 
 def _generate_now(message: Message) -> Message:
     """Run the reply in this request (``?wait=true``) and return it as saved."""
-    engine.generate_now(message_id=message.id)
+    generation.generate_now(message_id=message.id)
     return Message.objects.select_related("model").get(pk=message.pk)
 
 

@@ -4,11 +4,8 @@ from .base import Delta, Provider, ProviderError, Usage
 
 
 def get_provider(model) -> Provider:
-    if model.provider == "local":
-        from .local import LocalProvider
-
-        return LocalProvider(model)
-    if model.provider == "openai":
+    # The embedded model runs in its own process behind llama-cpp-python's OpenAI-compatible server.
+    if model.provider in ("openai", "local"):
         from .openai_provider import OpenAIProvider
 
         return OpenAIProvider(model)

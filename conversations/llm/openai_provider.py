@@ -1,13 +1,22 @@
-"""Any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server, LM Studio...)."""
+"""Any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server, LM Studio...), the
+embedded model's own server included.
+
+The official SDK makes the request (auth, base URL, status errors); the streamed body is read as
+raw SSE lines and parsed with the json module: the SDK's typed chunk objects cost more per token
+than everything else the server does with a token (see docs/benchmarks.md).
+"""
 
 import asyncio
+import json
 import logging
 import os
 import random
 import weakref
 from collections.abc import AsyncIterator
 
+import httpx2 as httpx  # the HTTP library of this openai SDK version
 import openai
+from django.conf import settings
 
 from .base import Delta, ProviderError, Usage
 from .context import estimate_tokens
@@ -21,6 +30,8 @@ BACKOFF_BASE_SECONDS = 0.25
 
 def _is_retryable(exc: Exception) -> bool:
     if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError | openai.RateLimitError):
+        return True
+    if isinstance(exc, httpx.TransportError):
         return True
     return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
@@ -46,6 +57,10 @@ def _as_provider_error(exc: Exception) -> ProviderError:
         )
     if isinstance(exc, openai.APIError):
         return ProviderError(f"The model server sent something unexpected: {exc.message}", code="upstream_bad_response")
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError("The model server did not answer in time.", code="upstream_timeout", retryable=True)
+    if isinstance(exc, httpx.TransportError):
+        return ProviderError("The connection to the model server broke.", code="upstream_unreachable", retryable=True)
     if isinstance(exc, ValueError):
         return ProviderError("The model server sent a malformed chunk.", code="upstream_bad_response")
     return ProviderError(f"The model server failed: {exc.__class__.__name__}.", code="upstream_error")
@@ -71,7 +86,9 @@ def client_for(*, base_url: str | None, api_key: str, timeout: float) -> openai.
 class OpenAIProvider:
     def __init__(self, model):
         self.model_name = model.upstream_model
-        self.base_url = model.base_url or None
+        # The embedded model is one more OpenAI-compatible server, at a URL the deployment sets.
+        local = model.provider == "local"
+        self.base_url = model.base_url or (settings.CHAT["LOCAL_MODEL_URL"] if local else None)
         # Local servers (Ollama, vLLM, llama.cpp) ignore the key but the SDK wants one.
         self.api_key = (os.environ.get(model.api_key_env) if model.api_key_env else None) or "not-needed"
         self.timeout = model.request_timeout_seconds
@@ -87,10 +104,11 @@ class OpenAIProvider:
     async def stream(self, messages: list[dict], *, max_tokens: int, temperature: float) -> AsyncIterator[Delta]:
         usage = None
         completion_chars = 0
+        completion_chunks = 0
         finished = False
         for attempt in range(MAX_ATTEMPTS):
             try:
-                stream = await self.client.chat.completions.create(
+                request = self.client.chat.completions.with_streaming_response.create(
                     model=self.model_name,
                     messages=messages,
                     max_tokens=max_tokens,
@@ -98,18 +116,28 @@ class OpenAIProvider:
                     stream=True,
                     stream_options={"include_usage": True},
                 )
-                try:
-                    async for chunk in stream:
-                        if chunk.usage is not None:
-                            usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-                        for choice in chunk.choices or ():
-                            finished = finished or bool(choice.finish_reason)
-                            text = choice.delta.content if choice.delta else None
+                async with request as response:
+                    async for line in response.http_response.aiter_lines():
+                        if not line.startswith("data:"):
+                            continue  # blank separators, comments, event names
+                        payload = line[5:].strip()
+                        if payload == "[DONE]":
+                            break
+                        chunk = json.loads(payload)
+                        if not isinstance(chunk, dict):
+                            raise ValueError("chunk is not an object")
+                        if chunk.get("error"):
+                            raise ProviderError("The model server failed in the middle of the reply.")
+                        if chunk.get("usage"):
+                            counts = chunk["usage"]
+                            usage = Usage(counts.get("prompt_tokens") or 0, counts.get("completion_tokens") or 0)
+                        for choice in chunk.get("choices") or ():
+                            finished = finished or bool(choice.get("finish_reason"))
+                            text = (choice.get("delta") or {}).get("content")
                             if text:
                                 completion_chars += len(text)
+                                completion_chunks += 1
                                 yield Delta(text=text)
-                finally:
-                    await stream.close()
                 if not finished:
                     # The body ended cleanly but the reply did not: the server went away mid-answer.
                     raise ProviderError(
@@ -124,9 +152,10 @@ class OpenAIProvider:
                 logger.info("upstream %s failed (%s); retrying in %.2fs", self.model_name, exc, delay)
                 await asyncio.sleep(delay)
         if usage is None:
-            # Servers that ignore stream_options: estimate rather than report nothing.
+            # Servers that ignore stream_options (llama-cpp-python's among them): estimate rather
+            # than report nothing. Streaming servers send about one token per chunk.
             prompt = sum(estimate_tokens(m["content"]) for m in messages)
-            usage = Usage(prompt, completion_chars // 4 + (1 if completion_chars else 0))
+            usage = Usage(prompt, completion_chunks)
         yield Delta(usage=usage)
 
     async def check(self) -> None:

@@ -139,7 +139,8 @@ def test_test_connection_reports_an_unreachable_upstream(admin_web):
     assert notes[0].startswith("nowhere: failed")
 
 
-def test_test_connection_loads_the_local_model(admin_web):
+@pytest.mark.slow
+def test_test_connection_reaches_the_local_model_server(admin_web, local_model):
     local = LLMModel.objects.get(slug="smollm2-135m")
     notes = _action(admin_web, "llmmodel", "test_connection", [local.pk])
     assert notes == ["smollm2-135m: OK"]

@@ -1,11 +1,11 @@
-"""Real replies: ``?wait=true`` runs the engine with the shipped SmolLM2 model (a few tokens)."""
+"""Real replies: ``?wait=true`` generates with the shipped SmolLM2 model, in its own server process."""
 
 import pytest
 
 from conversations.models import Conversation, LLMModel, Message, MessageStatus
 from conversations.tests.factories import ConversationFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("local_model")]
 
 LIST = "/api/v1/conversations"
 

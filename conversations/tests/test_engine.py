@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conversations import engine, streaming
+from conversations import eventlog, generation
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
 from conversations.tests.upstream import expected_text, upstream  # noqa: F401
 
@@ -37,7 +37,7 @@ def test_generate_now_saves_the_whole_reply_and_usage(user, upstream):  # noqa: 
     model = make_model(upstream, "normal:12")
     conversation, _, reply = make_exchange(user, model)
 
-    engine.generate_now(message_id=reply.id)
+    generation.generate_now(message_id=reply.id)
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.COMPLETE
@@ -50,14 +50,12 @@ def test_generate_now_saves_the_whole_reply_and_usage(user, upstream):  # noqa: 
     conversation.refresh_from_db()
     assert conversation.title == "Hello there"
     # The event log: start, deltas whose text adds up to the reply, done.
-    state = streaming.cache_get.__wrapped__ if False else None  # noqa: F841
-    from django.core.cache import cache
-
-    log = cache.get(streaming.state_key(reply.id))
-    names = [e[1] for e in log["events"]]
+    events = eventlog.local_get(reply.id).events
+    names = [e.name.value for e in events]
     assert names[0] == "message.start" and names[-1] == "message.done"
-    assert [e[0] for e in log["events"]] == list(range(1, len(names) + 1))
-    assert reply.stream_seq == log["seq"]
+    assert [e.id for e in events] == list(range(1, len(names) + 1))
+    assert eventlog.text_of(events) == reply.content
+    assert reply.stream_seq == events[-1].id
 
 
 def test_history_is_sent_oldest_first_with_the_system_prompt(user, upstream):  # noqa: F811
@@ -69,7 +67,7 @@ def test_history_is_sent_oldest_first_with_the_system_prompt(user, upstream):  #
     reply = Message.objects.create(conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.PENDING)
     before = len(upstream.requests)
 
-    engine.generate_now(message_id=reply.id)
+    generation.generate_now(message_id=reply.id)
 
     sent = upstream.requests[before]["messages"]
     assert sent == [
@@ -95,7 +93,7 @@ def test_upstream_failures_end_in_error_keeping_the_question_and_the_text(user, 
     model.save()
     _, asked, reply = make_exchange(user, model)
 
-    engine.generate_now(message_id=reply.id)
+    generation.generate_now(message_id=reply.id)
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.ERROR
@@ -105,9 +103,7 @@ def test_upstream_failures_end_in_error_keeping_the_question_and_the_text(user, 
     if kept_some_text:
         assert expected_text(40).startswith(reply.content)
     assert Message.objects.get(pk=asked.pk).content == "Hello there"
-    from django.core.cache import cache
-
-    names = [e[1] for e in cache.get(streaming.state_key(reply.id))["events"]]
+    names = [e.name.value for e in eventlog.local_get(reply.id).events]
     assert names[-2:] == ["error", "message.done"]
 
 
@@ -116,7 +112,7 @@ def test_a_failure_before_the_first_token_is_retried(user, upstream):  # noqa: F
     _, _, reply = make_exchange(user, model, question="flaky question")
     before = len(upstream.requests)
 
-    engine.generate_now(message_id=reply.id)
+    generation.generate_now(message_id=reply.id)
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.COMPLETE
@@ -136,7 +132,7 @@ def test_database_writes_do_not_depend_on_the_reply_length(user, upstream, setti
         model = make_model(upstream, f"burst:{tokens}")
         _, _, reply = make_exchange(user, model)
         with CaptureQueriesContext(connection) as captured:
-            engine.generate_now(message_id=reply.id)
+            generation.generate_now(message_id=reply.id)
         reply.refresh_from_db()
         assert reply.content == expected_text(tokens)
         counts[tokens] = len(_writes(captured))
@@ -151,31 +147,31 @@ def test_a_stop_request_ends_the_reply_as_stopped_keeping_its_text(user, upstrea
 
     model = make_model(upstream, "slow:200")
     _, _, reply = make_exchange(user, model)
-    engine.start_generation(message_id=reply.id)
+    generation.start_generation(message_id=reply.id)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         row = Message.objects.get(pk=reply.pk)
-        log = __import__("django.core.cache", fromlist=["cache"]).cache.get(streaming.state_key(reply.id))
-        if log and log["text"]:
+        log = eventlog.local_get(reply.id)
+        if log and eventlog.text_of(log.events):
             break
         time.sleep(0.02)
     assert threading.active_count() > 1
 
-    assert engine.request_stop(message_id=reply.id) is True
+    assert generation.request_stop(message_id=reply.id) is True
 
     row = Message.objects.get(pk=reply.pk)
     assert row.status == MessageStatus.STOPPED
     assert row.content and expected_text(200).startswith(row.content)
     assert row.content != expected_text(200)
-    assert engine.request_stop(message_id=reply.id) is False
+    assert generation.request_stop(message_id=reply.id) is False
 
 
 def test_stopping_a_reply_nobody_started_marks_it_stopped(user, upstream):  # noqa: F811
     model = make_model(upstream, "normal:3")
     _, _, reply = make_exchange(user, model)
 
-    assert engine.request_stop(message_id=reply.id) is True
+    assert generation.request_stop(message_id=reply.id) is True
 
     assert Message.objects.get(pk=reply.pk).status == MessageStatus.STOPPED
-    engine.generate_now(message_id=reply.id)  # a late worker does not resurrect it
+    generation.generate_now(message_id=reply.id)  # a late worker does not resurrect it
     assert Message.objects.get(pk=reply.pk).status == MessageStatus.STOPPED

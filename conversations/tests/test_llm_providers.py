@@ -24,8 +24,9 @@ def openai_model(upstream, mode, **kw) -> LLMModel:  # noqa: F811
 
 
 @pytest.mark.slow
-def test_the_local_model_answers_for_real_without_blocking_the_loop():
-    model = LLMModel(slug="smollm2-135m", provider="local", upstream_model="smollm2", context_window=2048)
+def test_the_local_model_answers_for_real_without_blocking_the_loop(local_model):
+    # The embedded model's own server process, reached as an OpenAI-compatible upstream.
+    model = LLMModel(slug="smollm2-135m", provider="local", upstream_model="SmolLM2-135M-Instruct", context_window=2048)
     provider = get_provider(model)
     messages = [{"role": "user", "content": "Say hello."}]
 
@@ -51,7 +52,7 @@ def test_the_local_model_answers_for_real_without_blocking_the_loop():
     assert text.strip()
     assert 1 <= usage.completion_tokens <= 8
     assert usage.prompt_tokens > 0
-    # The loop kept running while llama.cpp worked in its thread.
+    # The loop kept running while the model worked in its own process.
     assert ticks > 1
     assert provider.count_tokens("Hello world") >= 2
     asyncio.run(provider.check())

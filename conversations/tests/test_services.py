@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conversations import services
+from conversations import services, titles
 from conversations.models import Conversation, Feedback, MessageStatus, Role
 from conversations.tests.factories import (
     AssistantMessageFactory,
@@ -34,7 +34,7 @@ def test_autotitle_uses_the_first_line_of_the_first_user_message(user, first_mes
     AssistantMessageFactory(conversation=conversation, content="A reply that is not the title.")
     MessageFactory(conversation=conversation, content="A later question")
 
-    assert services.conversation_autotitle(conversation_id=conversation.pk) == title
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) == title
     conversation.refresh_from_db()
     assert conversation.title == title
     assert len(conversation.title) <= 60
@@ -43,14 +43,14 @@ def test_autotitle_uses_the_first_line_of_the_first_user_message(user, first_mes
 def test_autotitle_never_overwrites_a_title(user):
     conversation = ConversationFactory(owner=user, title="Chosen by me")
     MessageFactory(conversation=conversation, content="Something else entirely")
-    assert services.conversation_autotitle(conversation_id=conversation.pk) is None
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) is None
     conversation.refresh_from_db()
     assert conversation.title == "Chosen by me"
 
 
 def test_autotitle_without_a_user_message_does_nothing(user):
     conversation = ConversationFactory(owner=user, title="")
-    assert services.conversation_autotitle(conversation_id=conversation.pk) is None
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) is None
     assert Conversation.objects.get(pk=conversation.pk).title == ""
 
 
@@ -108,7 +108,7 @@ def test_feedback_on_a_user_message_is_refused(user):
 def test_deleting_a_conversation_stops_its_reply_in_flight(user, django_capture_on_commit_callbacks):
     from django.core.cache import cache
 
-    from conversations import streaming
+    from conversations import generation
 
     conversation = ConversationFactory(owner=user)
     reply = AssistantMessageFactory(conversation=conversation, status=MessageStatus.STREAMING)
@@ -117,5 +117,5 @@ def test_deleting_a_conversation_stops_its_reply_in_flight(user, django_capture_
         services.conversation_delete(conversation=conversation)
     assert not Conversation.objects.filter(pk=conversation.pk).exists()
     # The worker (in whatever process) sees the stop flag at its next flush.
-    assert cache.get(streaming.stop_key(reply.pk))
-    assert cache.get(streaming.stop_key(finished.pk)) is None
+    assert cache.get(generation.stop_key(reply.pk))
+    assert cache.get(generation.stop_key(finished.pk)) is None

@@ -4,11 +4,10 @@ import time
 
 import httpx
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from accounts import services as account_services
-from conversations import engine, streaming
+from conversations import eventlog, generation
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
 from conversations.tests.sse import iter_events
 from conversations.tests.upstream import expected_text, upstream  # noqa: F401
@@ -56,9 +55,9 @@ def wait_until_final(message_id, timeout=20.0) -> Message:
 def wait_for_text(message_id, timeout=10.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = cache.get(streaming.state_key(message_id))
-        if state and state["text"]:
-            return state
+        log = eventlog.local_get(message_id)
+        if log and eventlog.text_of(log.events):
+            return log
         time.sleep(0.01)
     raise AssertionError("no text was published")
 
@@ -86,7 +85,7 @@ def test_a_client_watching_from_the_start_gets_every_event_in_order(asgi_server,
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers["cache-control"] == "no-cache"
         assert response.headers["x-accel-buffering"] == "no"
-        engine.start_generation(message_id=reply.id)
+        generation.start_generation(message_id=reply.id)
         events = list(iter_events(response))
 
     assert [e.id for e in events] == list(range(1, len(events) + 1))
@@ -110,7 +109,7 @@ def test_the_reply_completes_and_is_saved_once_when_the_client_leaves(asgi_serve
     model = make_model(upstream, "slow:30")
     conversation, reply = exchange(user, model)
     with httpx.stream("GET", stream_url(asgi_server, conversation), headers=bearer(user), timeout=20) as response:
-        engine.start_generation(message_id=reply.id)
+        generation.start_generation(message_id=reply.id)
         first = next(iter_events(response))
         assert first.name == "message.start"
     # The client is gone; the reply is not.
@@ -126,7 +125,7 @@ def test_reconnecting_with_last_event_id_yields_every_later_event_once(asgi_serv
     headers = bearer(user)
     first_part = []
     with httpx.stream("GET", stream_url(asgi_server, conversation), headers=headers, timeout=20) as response:
-        engine.start_generation(message_id=reply.id)
+        generation.start_generation(message_id=reply.id)
         for event in iter_events(response):
             first_part.append(event)
             if event.name == "delta" and len(first_part) >= 3:
@@ -147,19 +146,19 @@ def test_reconnecting_with_last_event_id_yields_every_later_event_once(asgi_serv
 def test_last_event_id_also_works_as_a_query_parameter_after_the_end(asgi_server, upstream, user):  # noqa: F811
     model = make_model(upstream, "burst:20")
     conversation, reply = exchange(user, model)
-    engine.generate_now(message_id=reply.id)
-    full = cache.get(streaming.state_key(reply.id))
+    generation.generate_now(message_id=reply.id)
+    last_id = eventlog.local_get(reply.id).last_id
 
     events = collect(asgi_server, conversation, bearer(user), params={"last_event_id": 2})
 
-    assert [e.id for e in events] == list(range(3, full["seq"] + 1))
+    assert [e.id for e in events] == list(range(3, last_id + 1))
     assert events[-1].name == "message.done"
 
 
 def test_a_late_joiner_gets_a_snapshot_then_live_deltas(asgi_server, upstream, user):  # noqa: F811
     model = make_model(upstream, "slow:40")
     conversation, reply = exchange(user, model)
-    engine.start_generation(message_id=reply.id)
+    generation.start_generation(message_id=reply.id)
     wait_for_text(reply.id)
 
     events = collect(asgi_server, conversation, bearer(user))
@@ -175,8 +174,8 @@ def test_a_late_joiner_gets_a_snapshot_then_live_deltas(asgi_server, upstream, u
 def test_with_nothing_in_flight_the_stream_sends_the_final_state_and_closes(asgi_server, upstream, user):  # noqa: F811
     model = make_model(upstream, "burst:10")
     conversation, reply = exchange(user, model)
-    engine.generate_now(message_id=reply.id)
-    cache.delete(streaming.state_key(reply.id))  # even with the event log gone
+    generation.generate_now(message_id=reply.id)
+    eventlog.local_clear()  # even with the event log gone
 
     events = collect(asgi_server, conversation, bearer(user))
 
@@ -191,7 +190,7 @@ def test_stop_through_the_api_ends_the_stream_with_status_stopped(asgi_server, u
     conversation, reply = exchange(user, model)
     headers = bearer(user)
     with httpx.stream("GET", stream_url(asgi_server, conversation), headers=headers, timeout=20) as response:
-        engine.start_generation(message_id=reply.id)
+        generation.start_generation(message_id=reply.id)
         events = []
         reader = iter_events(response)
         for event in reader:
@@ -213,7 +212,7 @@ def test_an_upstream_failure_reaches_the_client_as_an_error_event(asgi_server, u
     model = make_model(upstream, "drop:40")
     conversation, reply = exchange(user, model)
     with httpx.stream("GET", stream_url(asgi_server, conversation), headers=bearer(user), timeout=20) as response:
-        engine.start_generation(message_id=reply.id)
+        generation.start_generation(message_id=reply.id)
         events = list(iter_events(response))
     assert [e.name for e in events[-2:]] == ["error", "message.done"]
     assert events[-2].data["code"] == "upstream_unreachable"

@@ -1,5 +1,6 @@
-"""With REDIS_URL set, a listener in another OS process receives the stream (channel layer + cache)."""
+"""With REDIS_URL set, a listener in another OS process receives the stream (Redis log + channel layer)."""
 
+import asyncio
 import json
 import os
 import subprocess
@@ -9,7 +10,7 @@ import textwrap
 import pytest
 from django.conf import settings
 
-from conversations import engine
+from conversations import eventlog, generation
 from conversations.models import Message
 from conversations.tests.test_stream import exchange, make_model
 from conversations.tests.upstream import expected_text, upstream  # noqa: F401
@@ -24,22 +25,17 @@ LISTENER = textwrap.dedent(
     import asyncio, json, sys
     import django
     django.setup()
-    from channels.layers import get_channel_layer
-    from conversations import streaming
+    from conversations.listener import Listener
 
     async def main(conversation_id):
-        layer = get_channel_layer()
-        channel = await layer.new_channel()
-        await layer.group_add(streaming.group_name(conversation_id), channel)
+        listener = Listener(conversation_id=conversation_id, last_event_id=0)
+        await listener.open()
         print("ready", flush=True)
-        events = []
-        while True:
-            item = await asyncio.wait_for(layer.receive(channel), 30)
-            events.append({"event": item["event"], "id": item["id"], "data": item["data"]})
-            if item["event"] == streaming.TERMINAL_EVENT:
-                break
-        state = await streaming.cache_get(streaming.state_key(events[0]["data"]["message_id"]))
-        print(json.dumps({"events": events, "state_text": state["text"]}), flush=True)
+        events = [
+            {"event": e.name.value, "id": e.id, "data": e.data_dict()}
+            async for e in listener.events() if e is not None
+        ]
+        print(json.dumps({"events": events}), flush=True)
 
     asyncio.run(main(sys.argv[1]))
     """
@@ -60,7 +56,7 @@ def test_a_listener_in_another_process_receives_the_stream(upstream, user):  # n
     )
     try:
         assert listener.stdout.readline().strip() == "ready"
-        engine.generate_now(message_id=reply.id)
+        generation.generate_now(message_id=reply.id)
         out, _ = listener.communicate(timeout=30)
     finally:
         listener.kill()
@@ -70,4 +66,24 @@ def test_a_listener_in_another_process_receives_the_stream(upstream, user):  # n
     assert events[-1]["data"]["status"] == "complete"
     text = "".join(e["data"]["text"] for e in events if e["event"] == "delta")
     saved = Message.objects.get(pk=reply.pk)
-    assert text == saved.content == received["state_text"] == expected_text(30)
+    assert text == saved.content == expected_text(30)
+    # The shared log holds the same events, each pushed once: bytes grow with the events, not
+    # with the reply so far.
+    assert [e.id for e in asyncio.run(eventlog.shared_read(reply.id))] == [e["id"] for e in events]
+
+
+def _bytes_for(upstream, user, tokens: int) -> int:  # noqa: F811
+    conversation, reply = exchange(user, make_model(upstream, f"burst:{tokens}"))
+    before = eventlog.shared_bytes_written
+    generation.generate_now(message_id=reply.id)
+    return eventlog.shared_bytes_written - before
+
+
+def test_shared_log_bytes_grow_linearly_with_the_number_of_events(upstream, user, settings):  # noqa: F811
+    # One event per token (no coalescing), so the number of events is known.
+    settings.CHAT = {**settings.CHAT, "DELTA_COALESCE_SECONDS": 0.0}
+    small, large = _bytes_for(upstream, user, 100), _bytes_for(upstream, user, 2000)
+    # Token i is "t<i> ": a delta event costs its fixed envelope plus its text, whatever came before.
+    per_event = (large - small) / 1900
+    assert 40 < per_event < 120
+    assert small == pytest.approx(per_event * 100, rel=0.6)

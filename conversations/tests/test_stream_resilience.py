@@ -1,20 +1,26 @@
-"""A listener survives a failing channel layer (e.g. Redis timing out under load).
+"""A listener in another process survives a failing channel layer (e.g. Redis timing out under load).
 
-Fault injection on the real in-memory layer: its ``receive`` raises for a while. Every event must
-still reach the client exactly once, in order (from the stream state), and a layer that keeps
-failing ends the stream cleanly instead of crashing the response.
+Fault injection on the real Redis channel layer: its ``receive`` raises for a while. Every event must
+still reach the client exactly once, in order (from the shared log), and a layer that keeps failing
+ends the stream cleanly instead of crashing the response. The reply's log is only in Redis here, as
+it is for a listener whose reply runs in another process.
 """
 
 import asyncio
+import os
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from conversations import streaming
+from conversations import eventlog, listener
+from conversations.events import Delta, Done, Event, EventName, Start, TokenUsage
 from conversations.models import Conversation, Message, MessageStatus, Role
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis channel layer (REDIS_URL)"),
+]
 
 
 @pytest.fixture
@@ -40,53 +46,50 @@ def failing_receive(monkeypatch):
     return calls
 
 
-async def _publish(state, name, data):
-    await streaming.publish(state, streaming.append_event(state, name, data))
+async def _publish(reply, *events):
+    await eventlog.shared_append(reply.id, reply.conversation_id, list(events))
+
+
+def _delta(seq, reply, text):
+    return Event(seq, EventName.DELTA, Delta(str(reply.id), text))
 
 
 async def test_events_reach_the_client_once_in_order_while_the_layer_fails(reply, failing_receive):
-    state = streaming.new_state(message_id=reply.id, conversation_id=reply.conversation_id, model="m")
-    await _publish(state, "message.start", {"message_id": str(reply.id), "model": "m"})
-    await _publish(state, "delta", {"text": "Hel"})
+    await _publish(reply, Event(1, EventName.START, Start(str(reply.id), "m")), _delta(2, reply, "Hel"))
 
     failing_receive["failures_left"] = 3
-    listener = streaming.Listener(conversation_id=reply.conversation_id, last_event_id=1)
-    await listener.open()
+    follower = listener.Listener(conversation_id=reply.conversation_id, last_event_id=1)
+    await follower.open()
 
     async def generate_rest():
         await asyncio.sleep(0.05)
-        for text in ("lo", ", wor", "ld"):
-            await _publish(state, "delta", {"text": text})
+        for seq, text in ((3, "lo"), (4, ", wor"), (5, "ld")):
+            await _publish(reply, _delta(seq, reply, text))
         await sync_to_async(Message.objects.filter(pk=reply.pk).update)(status=MessageStatus.COMPLETE)
-        await _publish(
-            state,
-            streaming.TERMINAL_EVENT,
-            {"message_id": str(reply.id), "status": "complete", "usage": {"prompt_tokens": 1, "completion_tokens": 4}},
-        )
+        await _publish(reply, Event(6, EventName.DONE, Done(str(reply.id), "complete", TokenUsage(1, 4))))
 
     producer = asyncio.create_task(generate_rest())
-    received = [event async for event in listener.events() if event is not None]
+    received = [event async for event in follower.events() if event is not None]
     await producer
 
-    assert [e.id for e in received] == list(range(2, state["seq"] + 1))
-    assert "".join(e.data["text"] for e in received if e.name == "delta") == "Hello, world"
-    assert received[-1].name == streaming.TERMINAL_EVENT
+    assert [e.id for e in received] == [2, 3, 4, 5, 6]
+    assert "".join(e.data.text for e in received if e.name is EventName.DELTA) == "Hello, world"
+    assert received[-1].is_terminal
     assert failing_receive["failures_left"] < 3  # the fault really happened while streaming
 
 
 async def test_a_layer_that_keeps_failing_ends_the_stream_cleanly(reply, failing_receive, monkeypatch):
-    monkeypatch.setattr(streaming, "IDLE_RECHECK_SECONDS", 0.01)
-    state = streaming.new_state(message_id=reply.id, conversation_id=reply.conversation_id, model="m")
-    await _publish(state, "message.start", {"message_id": str(reply.id), "model": "m"})
+    monkeypatch.setattr(listener, "IDLE_RECHECK_SECONDS", 0.01)
+    await _publish(reply, Event(1, EventName.START, Start(str(reply.id), "m")))
 
     failing_receive["failures_left"] = 10_000
-    listener = streaming.Listener(conversation_id=reply.conversation_id, last_event_id=1)
-    await listener.open()
-    received = await asyncio.wait_for(_drain(listener), timeout=10)
+    follower = listener.Listener(conversation_id=reply.conversation_id, last_event_id=1)
+    await follower.open()
+    received = await asyncio.wait_for(_drain(follower), timeout=10)
 
     assert received == []  # nothing new, and no exception: the client reconnects and resumes
-    assert failing_receive["failures_left"] == 10_000 - streaming.MAX_CONSECUTIVE_FAILURES
+    assert failing_receive["failures_left"] == 10_000 - listener.MAX_CONSECUTIVE_FAILURES
 
 
-async def _drain(listener):
-    return [event async for event in listener.events() if event is not None]
+async def _drain(follower):
+    return [event async for event in follower.events() if event is not None]

@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from conversations import engine
+from conversations import generation
 from conversations.models import Message
 from conversations.tests.test_stream import bearer, exchange, make_model
 from conversations.tests.upstream import expected_text, upstream  # noqa: F401
@@ -41,7 +41,7 @@ async def test_the_websocket_carries_the_same_events(asgi_server, upstream, user
         await ws.send(json.dumps({"type": "auth", "token": token}))
         await asyncio.sleep(0.2)  # the consumer subscribes before the reply starts
         # From a plain thread, as a sync view would: the engine uses the server's loop.
-        await asyncio.to_thread(engine.start_generation, message_id=reply.id)
+        await asyncio.to_thread(generation.start_generation, message_id=reply.id)
         events = await receive_all(ws)
         assert ws.close_code == 1000
 
@@ -56,7 +56,7 @@ async def test_the_websocket_carries_the_same_events(asgi_server, upstream, user
 async def test_the_websocket_resumes_after_last_event_id(asgi_server, upstream, user):  # noqa: F811
     model = await sync_to_async(make_model)(upstream, "burst:15")
     conversation, reply = await sync_to_async(exchange)(user, model)
-    await sync_to_async(engine.generate_now)(message_id=reply.id)
+    await sync_to_async(generation.generate_now)(message_id=reply.id)
     token = await sync_to_async(token_of)(user)
     async with connect(ws_url(asgi_server, conversation), origin="http://127.0.0.1") as ws:
         await ws.send(json.dumps({"type": "auth", "token": token, "last_event_id": 1}))

@@ -6,21 +6,21 @@ from conversations.models import LLMModel, Message
 
 from .factories import conversation_with_messages
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture
-def local_model():
-    # The seeded embedded model, held to a few tokens so the test stays quick.
+def seeded_model(local_model):
+    # The seeded embedded model (its server runs for the session), held to a few tokens.
     model = LLMModel.objects.get(slug="smollm2-135m")
     model.max_output_tokens = 8
     model.save(update_fields=["max_output_tokens"])
     return model
 
 
-def test_share_read_clone_and_continue_with_a_real_reply(user_client, api_client, outsider_client, user, local_model):
+def test_share_read_clone_and_continue_with_a_real_reply(user_client, api_client, outsider_client, user, seeded_model):
     conversation = conversation_with_messages(
-        owner=user, pairs=[("Name a colour.", "Blue.")], model=local_model, title="Colours"
+        owner=user, pairs=[("Name a colour.", "Blue.")], model=seeded_model, title="Colours"
     )
     share_id = user_client.post("/api/v1/shares", {"conversation_id": str(conversation.pk)}).json()["id"]
 

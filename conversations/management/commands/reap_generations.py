@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from conversations.engine import generation_reap_stale
+from conversations.generation import reap_stale_sync
 
 
 class Command(BaseCommand):
@@ -12,5 +12,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, stale_after=None, **options):
-        reaped = generation_reap_stale(stale_after=stale_after)
+        reaped = reap_stale_sync(stale_after=stale_after)
         self.stdout.write(f"Marked {reaped} stale repl{'y' if reaped == 1 else 'ies'} interrupted.")

@@ -1,0 +1,278 @@
+"""The append-only event log of each reply.
+
+Two places hold it:
+
+- **This process** (``ReplyLog``, always): the generator appends events to a list; listeners in
+  this process read the list and are woken by the append itself: no copy, no queue, no lock.
+  Finished logs are kept ``LOCAL_KEEP_SECONDS``, then the saved row stands in for them.
+- **Redis** (only with ``REDIS_URL``, when several processes serve): every event is also pushed to
+  a Redis list (``RPUSH``: cost per event, not per reply) and announced on the Channels layer group
+  of its conversation, so listeners in other processes get it live and can replay what they
+  missed. A relay task per reply sends whatever accumulated while the previous send was in flight
+  as one batch, in order.
+
+Appending is synchronous and cheap; only the relay awaits Redis.
+"""
+
+import asyncio
+import bisect
+import collections
+import logging
+import re
+import time
+import weakref
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from .events import Delta, Event, EventName, Snapshot
+
+logger = logging.getLogger(__name__)
+
+LOCAL_KEEP_SECONDS = 600.0
+SHARED_TTL_SECONDS = 6 * 3600
+GROUP_EVENT_TYPE = "reply.events"
+
+
+def group_name(conversation_id) -> str:
+    # Channels allows only [a-zA-Z0-9-_.] in group names.
+    return re.sub(r"[^a-zA-Z0-9\-_.]", "", f"conv.{conversation_id}")[:99]
+
+
+def shared() -> bool:
+    """True when several processes may serve: events then also go through Redis."""
+    return bool(settings.REDIS_URL)
+
+
+def _wake(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _wake_all(waiters: list[asyncio.Future]) -> None:
+    current = asyncio._get_running_loop()
+    for future in waiters:
+        loop = future.get_loop()
+        if loop is current:
+            _wake(future)
+        else:  # a listener on another thread's loop (tests, management commands)
+            loop.call_soon_threadsafe(_wake, future)
+
+
+async def _wait(waiters: list[asyncio.Future], timeout: float) -> None:
+    future = asyncio.get_running_loop().create_future()
+    waiters.append(future)
+    try:
+        await asyncio.wait_for(future, timeout)
+    except TimeoutError:
+        pass
+
+
+class ReplyLog:
+    """The events of one reply in this process, in id order, appended and never rewritten."""
+
+    __slots__ = ("message_id", "conversation_id", "events", "finished", "_waiters", "_relay", "__weakref__")
+
+    def __init__(self, *, message_id: str, conversation_id: str, events: list[Event] | None = None):
+        self.message_id = message_id
+        self.conversation_id = conversation_id
+        self.events: list[Event] = events or []
+        self.finished = bool(self.events) and self.events[-1].is_terminal
+        self._waiters: list[asyncio.Future] = []
+        self._relay: _Relay | None = _Relay(self) if shared() else None
+
+    @property
+    def last_id(self) -> int:
+        return self.events[-1].id if self.events else 0
+
+    def append(self, event: Event) -> None:
+        self.events.append(event)
+        if event.is_terminal:
+            self.finished = True
+            _local.finished(self.message_id)
+        if self._relay is not None:
+            self._relay.push(event)
+        if self._waiters:
+            waiters, self._waiters = self._waiters, []
+            _wake_all(waiters)
+
+    def after(self, seq: int) -> list[Event]:
+        """The events with an id above ``seq``."""
+        return self.events[bisect.bisect_right(self.events, seq, key=lambda e: e.id) :]
+
+    def snapshot(self) -> Event:
+        """For a late joiner: the text as of the last text event, then ``after(snapshot.id)``."""
+        return snapshot_of(self.events, self.message_id)
+
+    async def wait(self, timeout: float) -> None:
+        """Return when an event is appended (or after ``timeout``)."""
+        await _wait(self._waiters, timeout)
+
+    async def drain(self) -> None:
+        """Wait until every event has reached Redis (no-op without it)."""
+        if self._relay is not None:
+            await self._relay.drain()
+
+
+def snapshot_of(events: list[Event], message_id: str) -> Event:
+    text_events = [e for e in events if e.name in (EventName.START, EventName.DELTA, EventName.SNAPSHOT)]
+    seq = text_events[-1].id if text_events else 0
+    parts: list[str] = []
+    for event in text_events:
+        if event.name is EventName.SNAPSHOT:
+            parts = [event.data.text]
+        elif event.name is EventName.DELTA:
+            parts.append(event.data.text)
+    return Event(seq, EventName.SNAPSHOT, Snapshot(message_id, "".join(parts), seq))
+
+
+def text_of(events: list[Event]) -> str:
+    return snapshot_of(events, "").data.text
+
+
+class _LocalLogs:
+    """The logs of this process, by message id; finished ones expire after ``LOCAL_KEEP_SECONDS``."""
+
+    def __init__(self):
+        self._logs: dict[str, ReplyLog] = {}
+        self._expiry: collections.deque[tuple[float, str]] = collections.deque()
+        self._creation_waiters: dict[str, list[asyncio.Future]] = {}
+
+    def create(self, *, message_id, conversation_id, events: list[Event] | None = None) -> ReplyLog:
+        self._prune()
+        log = ReplyLog(message_id=str(message_id), conversation_id=str(conversation_id), events=events)
+        self._logs[log.message_id] = log
+        if log.finished:
+            self.finished(log.message_id)
+        waiters = self._creation_waiters.pop(log.message_id, None)
+        if waiters:
+            _wake_all(waiters)
+        return log
+
+    async def wait_created(self, message_id, timeout: float) -> "ReplyLog | None":
+        """The log of ``message_id`` once this process creates it (None after ``timeout``)."""
+        message_id = str(message_id)
+        if message_id not in self._logs:
+            await _wait(self._creation_waiters.setdefault(message_id, []), timeout)
+            waiters = self._creation_waiters.get(message_id)
+            if waiters is not None:
+                waiters[:] = [w for w in waiters if not w.done()]
+                if not waiters:
+                    del self._creation_waiters[message_id]
+        return self._logs.get(message_id)
+
+    def get(self, message_id) -> ReplyLog | None:
+        return self._logs.get(str(message_id))
+
+    def finished(self, message_id: str) -> None:
+        self._expiry.append((time.monotonic() + LOCAL_KEEP_SECONDS, message_id))
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        while self._expiry and self._expiry[0][0] <= now:
+            _, message_id = self._expiry.popleft()
+            log = self._logs.get(message_id)
+            if log is not None and log.finished:
+                del self._logs[message_id]
+
+    def clear(self) -> None:
+        self._logs.clear()
+        self._expiry.clear()
+
+
+_local = _LocalLogs()
+local_get = _local.get
+local_create = _local.create
+local_clear = _local.clear
+local_wait_created = _local.wait_created
+
+
+# --- the shared log (Redis) --------------------------------------------------------------------
+
+# One client per event loop: a redis.asyncio connection pool cannot cross loops.
+_redis_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
+# Bytes pushed to the shared log by this process (tests assert it grows linearly with a reply).
+shared_bytes_written = 0
+
+
+def _redis():
+    loop = asyncio.get_running_loop()
+    client = _redis_clients.get(loop)
+    if client is None:
+        import redis.asyncio
+
+        client = _redis_clients[loop] = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+    return client
+
+
+def shared_key(message_id) -> str:
+    return f"{settings.REDIS_PREFIX}:log:{message_id}"
+
+
+async def shared_append(message_id, conversation_id, events: list[Event]) -> None:
+    """Push ``events`` to the Redis list of the reply, then announce them to other processes."""
+    global shared_bytes_written
+    lines = [event.wire() for event in events]
+    shared_bytes_written += sum(len(line) for line in lines)
+    async with _redis().pipeline(transaction=False) as pipe:
+        pipe.rpush(shared_key(message_id), *lines)
+        pipe.expire(shared_key(message_id), SHARED_TTL_SECONDS)
+        await pipe.execute()
+    layer = get_channel_layer()
+    if layer is not None:
+        message = {"type": GROUP_EVENT_TYPE, "message_id": str(message_id), "events": lines}
+        await layer.group_send(group_name(conversation_id), message)
+
+
+async def shared_read(message_id) -> list[Event]:
+    return [Event.from_wire(raw) for raw in await _redis().lrange(shared_key(message_id), 0, -1)]
+
+
+async def shared_last_id(message_id) -> int:
+    raw = await _redis().lindex(shared_key(message_id), -1)
+    return Event.from_wire(raw).id if raw else 0
+
+
+class _Relay:
+    """Sends a reply's events to Redis in order, batching what piles up during a send."""
+
+    __slots__ = ("log", "pending", "task", "idle")
+
+    def __init__(self, log: ReplyLog):
+        self.log = log
+        self.pending: list[Event] = []
+        self.task: asyncio.Task | None = None
+        self.idle: asyncio.Event | None = None
+
+    def push(self, event: Event) -> None:
+        self.pending.append(event)
+        if self.task is None or self.task.done():
+            loop = asyncio.get_running_loop()
+            self.idle = asyncio.Event()
+            self.task = loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        failures = 0
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                await shared_append(self.log.message_id, self.log.conversation_id, batch)
+                failures = 0
+            except Exception:
+                # Listeners elsewhere fall back to the row; the reply itself goes on here.
+                failures += 1
+                logger.warning("could not relay %d event(s) of %s", len(batch), self.log.message_id, exc_info=True)
+                if failures >= 3:
+                    self.pending = []
+                    break
+                self.pending[:0] = batch
+                await asyncio.sleep(0.1 * failures)
+        self.idle.set()
+
+    async def drain(self) -> None:
+        if self.task is not None and not self.task.done():
+            await self.idle.wait()
+
+
+def delta_event(seq: int, message_id: str, text: str) -> Event:
+    return Event(seq, EventName.DELTA, Delta(message_id, text))

@@ -1,0 +1,109 @@
+"""The events of a reply, as every client sees them (SSE, WebSocket, the event log).
+
+One definition per payload: the generator builds these, the log stores them, the listeners send
+them. ``Event.id`` is the SSE id: it increases by one per event of a reply and never goes back,
+even across a crash (see ``conversations.generation.rows`` for the reserve that guarantees it).
+"""
+
+import enum
+import json
+from dataclasses import asdict, dataclass
+
+
+class EventName(enum.StrEnum):
+    START = "message.start"
+    DELTA = "delta"
+    ERROR = "error"
+    DONE = "message.done"
+    # Not stored in a log: made for a client that joins late or whose log is gone.
+    SNAPSHOT = "snapshot"
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    message_id: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    message_id: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    message_id: str
+    status: str
+    usage: TokenUsage
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The whole text as of event ``seq``: a client replaces what it shows with it."""
+
+    message_id: str
+    text: str
+    seq: int
+
+
+PAYLOADS = {
+    EventName.START: Start,
+    EventName.DELTA: Delta,
+    EventName.ERROR: Error,
+    EventName.DONE: Done,
+    EventName.SNAPSHOT: Snapshot,
+}
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(slots=True)
+class Event:
+    id: int
+    name: EventName
+    data: Start | Delta | Error | Done | Snapshot
+    # The encoded data, made once however many clients receive the event.
+    _json: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.name is EventName.DONE
+
+    def data_dict(self) -> dict:
+        return asdict(self.data)
+
+    def data_json(self) -> str:
+        if self._json is None:
+            self._json = _compact(self.data_dict())
+        return self._json
+
+    def sse(self) -> bytes:
+        return f"id: {self.id}\nevent: {self.name.value}\ndata: {self.data_json()}\n\n".encode()
+
+    def wire(self) -> str:
+        """One line for the shared log and the channel layer: ``[id, name, data]``."""
+        return f'[{self.id},"{self.name.value}",{self.data_json()}]'
+
+    @classmethod
+    def from_wire(cls, raw: str | bytes) -> "Event":
+        event_id, name, data = json.loads(raw)
+        name = EventName(name)
+        if name is EventName.DONE:
+            data = {**data, "usage": TokenUsage(**data["usage"])}
+        return cls(event_id, name, PAYLOADS[name](**data))

@@ -1,0 +1,24 @@
+"""Generating replies, split by job:
+
+- ``scheduling``: where a reply's task runs, the per-loop supervisor (stop flags, checkpoints),
+  stop requests;
+- ``runner``: running one reply (provider deltas into its event log, the final save);
+- ``rows``: every database write of a reply being generated;
+- ``reaping``: ending replies whose worker is gone.
+
+Titles live in ``conversations.titles``; the event log in ``conversations.eventlog``.
+"""
+
+from .reaping import reap_periodically, reap_stale, reap_stale_sync
+from .scheduling import generate_now, remember_server_loop, request_stop, start_generation, stop_key
+
+__all__ = [
+    "generate_now",
+    "reap_periodically",
+    "reap_stale",
+    "reap_stale_sync",
+    "remember_server_loop",
+    "request_stop",
+    "start_generation",
+    "stop_key",
+]

@@ -1,0 +1,133 @@
+"""Row writes of a reply being generated: the claim, checkpoints, the final save, reaping.
+
+Every UPDATE here is conditional on the status it expects, so a stopped or reaped reply is never
+brought back by a late worker, and a worker learns from a zero row count that it lost the reply.
+
+Ids never go back: ``stream_seq`` holds, while a reply streams, a *ceiling*: the generator may
+publish events up to it without writing again (each checkpoint raises it to the current id plus
+``SEQ_RESERVE``). Whoever finishes a reply whose log died with its process numbers the final events
+above the ceiling, so a client resuming with any id it really received gets them. Once a reply is
+final, ``stream_seq`` is the id of its ``message.done``.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from collector.models import Item
+
+from ..llm.context import context_items_text
+from ..models import IN_FLIGHT_STATUSES, Conversation, LLMModel, Message, MessageStatus, Role
+
+HISTORY_MAX_MESSAGES = 200
+# More events than a reply publishes between two checkpoints (about 1/coalescing window a second).
+SEQ_RESERVE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    message: Message
+    conversation: Conversation
+    model: LLMModel | None
+    history: list[dict]
+    context_text: str
+
+
+def _context_items(conversation: Conversation):
+    # Only the owner's own items, whoever attached them.
+    return Item.objects.filter(conversations=conversation, owner_id=conversation.owner_id).only(
+        "title", "content", "url"
+    )
+
+
+def reply_claim(*, message_id) -> Claimed | None:
+    """Take a pending reply (one worker wins) and load what generating it needs."""
+    now = timezone.now()
+    if not Message.objects.filter(pk=message_id, status=MessageStatus.PENDING).update(
+        status=MessageStatus.STREAMING, heartbeat_at=now, stream_seq=SEQ_RESERVE, updated_at=now
+    ):
+        return None
+    message = Message.objects.select_related("conversation", "conversation__model", "model").get(pk=message_id)
+    conversation = message.conversation
+    model = message.model or conversation.model or LLMModel.objects.filter(is_default=True, enabled=True).first()
+    history = list(
+        Message.objects.filter(
+            conversation_id=conversation.pk, role__in=(Role.USER, Role.ASSISTANT), created_at__lt=message.created_at
+        )
+        .exclude(content="")
+        .order_by("-created_at", "-id")
+        .values("role", "content")[:HISTORY_MAX_MESSAGES]
+    )
+    history.reverse()
+    return Claimed(message, conversation, model, history, context_items_text(_context_items(conversation)))
+
+
+def replies_checkpoint(*, checkpoints: list[tuple[str, str, int]]) -> set[str]:
+    """Save ``(message_id, content, ceiling)`` of streaming replies in one transaction (also their
+    heartbeat). Returns the ids no longer streaming (stopped or reaped meanwhile)."""
+    now = timezone.now()
+    lost = set()
+    with transaction.atomic():
+        for message_id, content, ceiling in checkpoints:
+            if not Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
+                content=content, stream_seq=ceiling, heartbeat_at=now, updated_at=now
+            ):
+                lost.add(message_id)
+    return lost
+
+
+def reply_finalise(*, message_id, **fields) -> bool:
+    """Save the final state of a streaming reply. False if it was stopped or reaped meanwhile."""
+    now = timezone.now()
+    return bool(
+        Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
+            finished_at=now, heartbeat_at=now, updated_at=now, **fields
+        )
+    )
+
+
+def reply_stop_pending(*, message_id) -> Message | None:
+    """Stop a reply nobody has started: it ends with no text. Returns the row if it was pending."""
+    now = timezone.now()
+    if Message.objects.filter(pk=message_id, status=MessageStatus.PENDING).update(
+        status=MessageStatus.STOPPED, finished_at=now, heartbeat_at=now, updated_at=now, stream_seq=2
+    ):
+        return Message.objects.get(pk=message_id)
+    return None
+
+
+def replies_stale(*, conversation_id=None, message_ids=None, stale_after: float | None = None) -> list[Message]:
+    """In-flight replies whose worker stopped beating (``stale_after=0``: every in-flight reply)."""
+    stale_after = settings.CHAT["STALE_AFTER_SECONDS"] if stale_after is None else stale_after
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    qs = Message.objects.filter(status__in=IN_FLIGHT_STATUSES).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    if stale_after <= 0:
+        qs = Message.objects.filter(status__in=IN_FLIGHT_STATUSES)
+    if conversation_id is not None:
+        qs = qs.filter(conversation_id=conversation_id)
+    if message_ids is not None:
+        qs = qs.filter(pk__in=message_ids)
+    fields = ("id", "conversation_id", "content", "status", "heartbeat_at", "stream_seq", "created_at")
+    return list(qs.only(*fields, "prompt_tokens", "completion_tokens", "error_code", "error"))
+
+
+def reply_interrupt(*, message: Message, status_before: str, content: str, done_seq: int) -> bool:
+    """Mark a stale reply interrupted, keeping ``content``; False if its state moved meanwhile."""
+    now = timezone.now()
+    return bool(
+        Message.objects.filter(pk=message.pk, status=status_before, heartbeat_at=message.heartbeat_at).update(
+            status=MessageStatus.INTERRUPTED,
+            content=content,
+            stream_seq=done_seq,
+            error_code="interrupted",
+            error="The worker generating this reply stopped before it finished.",
+            finished_at=now,
+            updated_at=now,
+        )
+    )

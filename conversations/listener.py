@@ -1,0 +1,216 @@
+"""Following a conversation's current (or last) reply for one client (SSE or WebSocket).
+
+A client sends the id of the last event it received (``Last-Event-ID``), or nothing when it joins
+late. It gets every event after that id exactly once, in order, and the stream ends after
+``message.done``; a late joiner first gets a ``snapshot`` of the text so far. Where the events come
+from, cheapest first:
+
+1. the reply's log in this process (the generator runs here, or ran here recently): read the
+   list and wait on it, woken by the append itself;
+2. with Redis, the shared log: subscribe to the conversation's Channels group *first*, then read
+   the list, then forward live events; a gap or a quiet second is filled from the list again;
+3. no log at all: the saved row. A finished reply yields a ``snapshot`` and ``message.done``
+   numbered above the client's id; one in flight without a log is starting (its log appears in a
+   moment) or lost its worker (the reaper ends it, and the end comes from 1, 2 or 3).
+"""
+
+import asyncio
+import bisect
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from channels.layers import get_channel_layer
+
+from config.db import db_sync_to_async
+
+from . import eventlog, generation
+from .events import Done, Event, EventName, Snapshot, TokenUsage
+from .models import IN_FLIGHT_STATUSES, Message, MessageStatus, Role
+
+logger = logging.getLogger(__name__)
+
+KEEPALIVE_SECONDS = 15.0
+# How long a listener waits for a live event before looking at the log or row itself.
+IDLE_RECHECK_SECONDS = 1.0
+# Consecutive channel-layer/Redis failures after which a stream ends (the client then resumes).
+MAX_CONSECUTIVE_FAILURES = 5
+
+_ROW_FIELDS = ("id", "conversation_id", "status", "content", "stream_seq", "prompt_tokens", "completion_tokens")
+
+
+def final_events_from_row(message: Message, *, after: int | None) -> list[Event]:
+    """A finished reply without a log: its text as a snapshot, then its final state, both numbered
+    above ``after`` (whatever numbering the client saw before its log was lost)."""
+    message_id = str(message.id)
+    snapshot_id = max(max(message.stream_seq, 2) - 1, (after or 0) + 1)
+    usage = TokenUsage(message.prompt_tokens or 0, message.completion_tokens or 0)
+    return [
+        Event(snapshot_id, EventName.SNAPSHOT, Snapshot(message_id, message.content, snapshot_id)),
+        Event(snapshot_id + 1, EventName.DONE, Done(message_id, message.status, usage)),
+    ]
+
+
+def _last_assistant(conversation_id) -> Message | None:
+    return (
+        Message.objects.filter(conversation_id=conversation_id, role=Role.ASSISTANT)
+        .order_by("-created_at", "-id")
+        .only(*_ROW_FIELDS)
+        .first()
+    )
+
+
+def _row(message_id) -> Message | None:
+    return Message.objects.filter(pk=message_id).only(*_ROW_FIELDS).first()
+
+
+class Listener:
+    """``await open()`` before answering the client (so nothing published after the answer can be
+    missed), then iterate ``events()``: events, and ``None`` as a keep-alive."""
+
+    def __init__(self, *, conversation_id, last_event_id: int | None = None):
+        self.conversation_id = conversation_id
+        self.sent = last_event_id
+        self.message: Message | None = None
+        self.layer = None
+        self.channel: str | None = None
+        self.last_output = time.monotonic()
+
+    async def open(self) -> None:
+        if eventlog.shared():
+            self.layer = get_channel_layer()
+            self.channel = await self.layer.new_channel()
+            await self.layer.group_add(eventlog.group_name(self.conversation_id), self.channel)
+        self.message = await db_sync_to_async(_last_assistant)(self.conversation_id)
+        if self.message is not None and self.message.status == MessageStatus.PENDING and self.sent is None:
+            self.sent = 0  # here before the reply began: it gets every event from the first
+
+    async def close(self) -> None:
+        if self.channel is not None:
+            channel, self.channel = self.channel, None
+            await self.layer.group_discard(eventlog.group_name(self.conversation_id), channel)
+
+    async def events(self) -> AsyncIterator[Event | None]:
+        try:
+            if self.message is not None:
+                async for event in self._events(str(self.message.id)):
+                    yield event
+        finally:
+            await self.close()
+
+    def _keepalive_due(self) -> bool:
+        if time.monotonic() - self.last_output >= KEEPALIVE_SECONDS:
+            self.last_output = time.monotonic()
+            return True
+        return False
+
+    def _emit(self, event: Event) -> Event:
+        self.sent = event.id
+        self.last_output = time.monotonic()
+        return event
+
+    async def _events(self, message_id: str) -> AsyncIterator[Event | None]:
+        reaped = False
+        while True:
+            log = eventlog.local_get(message_id)
+            if log is not None:
+                async for event in self._follow_local(log):
+                    yield event
+                return
+            if self.channel is not None:
+                logged = await eventlog.shared_read(message_id)
+                if logged:
+                    async for event in self._follow_shared(message_id, logged):
+                        yield event
+                    return
+            row = await db_sync_to_async(_row)(message_id)
+            if row is None:
+                return
+            if row.status not in IN_FLIGHT_STATUSES:
+                for event in final_events_from_row(row, after=self.sent):
+                    yield self._emit(event)
+                return
+            if self.sent is None and row.status == MessageStatus.PENDING:
+                self.sent = 0  # here before the reply began: it gets every event from the first
+            if not reaped:
+                # In flight without a log: starting (its log appears in a moment), or its worker
+                # died, which a stale heartbeat shows: settle that before anyone waits on it.
+                reaped = True
+                if await generation.reap_stale(message_ids=[message_id]):
+                    continue
+            if self.channel is not None:
+                await self._receive()  # any announcement: the shared log has it now
+            else:
+                await eventlog.local_wait_created(message_id, IDLE_RECHECK_SECONDS)
+            if self._keepalive_due():
+                yield None
+
+    async def _follow_local(self, log: eventlog.ReplyLog) -> AsyncIterator[Event | None]:
+        events = log.events
+        if self.sent is None:
+            yield self._emit(log.snapshot())
+        index = bisect.bisect_right(events, self.sent, key=lambda e: e.id)
+        while True:
+            if index < len(events):
+                batch, index = events[index:], len(events)
+                for event in batch:
+                    if event.id > self.sent:
+                        yield self._emit(event)
+                        if event.is_terminal:
+                            return
+            elif log.finished:
+                return
+            else:
+                await log.wait(KEEPALIVE_SECONDS)
+                if index == len(events) and self._keepalive_due():
+                    yield None
+
+    async def _follow_shared(self, message_id: str, logged: list[Event]) -> AsyncIterator[Event | None]:
+        if self.sent is None:
+            yield self._emit(eventlog.snapshot_of(logged, message_id))
+        batch = logged
+        failures = 0
+        while True:
+            for event in batch:
+                if event.id > self.sent:
+                    yield self._emit(event)
+                    if event.is_terminal:
+                        return
+            try:
+                item = await self._receive()
+                batch = [Event.from_wire(line) for line in item["events"]] if item else []
+                if not batch or batch[0].id > self.sent + 1:  # silence or a gap: the list has it all
+                    batch = await eventlog.shared_read(message_id)
+                    if not batch:  # the list expired: the row knows the end
+                        row = await db_sync_to_async(_row)(message_id)
+                        if row is not None and row.status not in IN_FLIGHT_STATUSES:
+                            batch = final_events_from_row(row, after=self.sent)
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.warning("stream of %s: Redis or the channel layer failed", message_id, exc_info=True)
+                if failures >= MAX_CONSECUTIVE_FAILURES:
+                    return  # the client resumes with Last-Event-ID
+                await asyncio.sleep(min(1.0, 0.1 * failures))
+                batch = []
+            if not batch and self._keepalive_due():
+                yield None
+
+    async def _receive(self) -> dict | None:
+        """The next announcement for this listener's reply, or None after a quiet second."""
+        deadline = time.monotonic() + IDLE_RECHECK_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = await asyncio.wait_for(self.layer.receive(self.channel), left)
+            except TimeoutError:
+                return None
+            if self.message is None or item.get("message_id") == str(self.message.id):
+                return item
+        return None
+
+
+async def listen(*, conversation_id, last_event_id: int | None = None) -> AsyncIterator[Event | None]:
+    listener = Listener(conversation_id=conversation_id, last_event_id=last_event_id)
+    await listener.open()
+    async for event in listener.events():
+        yield event
