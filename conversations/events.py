@@ -90,7 +90,12 @@ class Event:
 
     def data_json(self) -> str:
         if self._json is None:
-            self._json = _compact(self.data_dict())
+            data = self.data
+            if self.name is EventName.DELTA:  # most events: skip asdict's deep copy
+                text = json.dumps(data.text, ensure_ascii=False)
+                self._json = f'{{"message_id":"{data.message_id}","text":{text}}}'
+            else:
+                self._json = _compact(self.data_dict())
         return self._json
 
     def sse(self) -> bytes:

@@ -24,8 +24,9 @@ from ..llm.context import context_items_text
 from ..models import IN_FLIGHT_STATUSES, Conversation, LLMModel, Message, MessageStatus, Role
 
 HISTORY_MAX_MESSAGES = 200
-# More events than a reply publishes between two checkpoints (about 1/coalescing window a second).
-SEQ_RESERVE = 1000
+# More events than a reply publishes between two checkpoints (about 1/coalescing window a second,
+# more with coalescing off); a reply that would pass it holds its deltas until the next checkpoint.
+SEQ_RESERVE = 10_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,8 +53,12 @@ def _send(base, headers, conversation) -> list:
 
 
 def test_killing_the_model_mid_reply_ends_it_in_error_and_the_web_keeps_serving(asgi_server, own_model_server, user):
-    LLMModel.objects.filter(slug="smollm2-135m").update(max_output_tokens=400)
-    conversation = Conversation.objects.create(owner=user, model=LLMModel.objects.get(slug="smollm2-135m"))
+    # Transactional tests flush the seeded rows: make the embedded model's row as the seed does.
+    model, _ = LLMModel.objects.update_or_create(
+        slug="smollm2-135m",
+        defaults={"provider": "local", "upstream_model": "SmolLM2-135M-Instruct", "max_output_tokens": 400},
+    )
+    conversation = Conversation.objects.create(owner=user, model=model)
     session = account_services.session_start(user=user, login_type="local", device_id=None)
     headers = {"Authorization": f"Bearer {session.tokens.access}"}
 

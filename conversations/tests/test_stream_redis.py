@@ -42,11 +42,19 @@ LISTENER = textwrap.dedent(
 )
 
 
+def _test_database_url() -> str:
+    """The test database, for a process that must read the rows this test writes."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 def test_a_listener_in_another_process_receives_the_stream(upstream, user):  # noqa: F811
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
     model = make_model(upstream, "normal:30")
     conversation, reply = exchange(user, model)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _test_database_url()}
     listener = subprocess.Popen(  # noqa: S603
         [sys.executable, "-c", LISTENER, str(conversation.pk)],
         stdout=subprocess.PIPE,
@@ -83,6 +91,7 @@ def test_shared_log_bytes_grow_linearly_with_the_number_of_events(upstream, user
     # One event per token (no coalescing), so the number of events is known.
     settings.CHAT = {**settings.CHAT, "DELTA_COALESCE_SECONDS": 0.0}
     small, large = _bytes_for(upstream, user, 100), _bytes_for(upstream, user, 2000)
+    assert eventlog.shared_bytes_written and large > small
     # Token i is "t<i> ": a delta event costs its fixed envelope plus its text, whatever came before.
     per_event = (large - small) / 1900
     assert 40 < per_event < 120
