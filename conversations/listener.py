@@ -8,7 +8,8 @@ from, cheapest first:
 1. the reply's log in this process (the generator runs here, or ran here recently): read the
    list and wait on it, woken by the append itself;
 2. with Redis, the shared log: subscribe to the conversation's Channels group *first*, then read
-   the list, then forward live events; a gap or a quiet second is filled from the list again;
+   the list, then forward live events; a gap or a quiet second is filled from the list again
+   (a listener served from 1 never subscribes, so it costs the channel layer nothing);
 3. no log at all: the saved row. A finished reply yields a ``snapshot`` and ``message.done``
    numbered above the client's id; one in flight without a log is starting (its log appears in a
    moment) or lost its worker (the reaper ends it, and the end comes from 1, 2 or 3).
@@ -77,13 +78,16 @@ class Listener:
         self.last_output = time.monotonic()
 
     async def open(self) -> None:
-        if eventlog.shared():
-            self.layer = get_channel_layer()
-            self.channel = await self.layer.new_channel()
-            await self.layer.group_add(eventlog.group_name(self.conversation_id), self.channel)
         self.message = await db_sync_to_async(_last_assistant)(self.conversation_id)
         if self.message is not None and self.message.status == MessageStatus.PENDING and self.sent is None:
             self.sent = 0  # here before the reply began: it gets every event from the first
+
+    async def _subscribe(self) -> None:
+        """Join the conversation's group (before reading the shared log, so nothing falls between)."""
+        if self.channel is None:
+            self.layer = get_channel_layer()
+            self.channel = await self.layer.new_channel()
+            await self.layer.group_add(eventlog.group_name(self.conversation_id), self.channel)
 
     async def close(self) -> None:
         if self.channel is not None:
@@ -114,10 +118,12 @@ class Listener:
         while True:
             log = eventlog.local_get(message_id)
             if log is not None:
+                await self.close()  # the reply runs here: the group has nothing more to say
                 async for event in self._follow_local(log):
                     yield event
                 return
-            if self.channel is not None:
+            if eventlog.shared():
+                await self._subscribe()
                 logged = await eventlog.shared_read(message_id)
                 if logged:
                     async for event in self._follow_shared(message_id, logged):
@@ -138,12 +144,25 @@ class Listener:
                 reaped = True
                 if await generation.reap_stale(message_ids=[message_id]):
                     continue
-            if self.channel is not None:
-                await self._receive()  # any announcement: the shared log has it now
-            else:
-                await eventlog.local_wait_created(message_id, IDLE_RECHECK_SECONDS)
+            await self._wait_for_start(message_id)
             if self._keepalive_due():
                 yield None
+
+    async def _wait_for_start(self, message_id: str) -> None:
+        """Until the reply's log appears here, or (with Redis) anywhere, or a quiet second passes."""
+        created = asyncio.ensure_future(eventlog.local_wait_created(message_id, IDLE_RECHECK_SECONDS))
+        if self.channel is None:
+            await created
+            return
+        announced = asyncio.ensure_future(self._receive())
+        try:
+            await asyncio.wait({created, announced}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (created, announced):
+                waiter.cancel()
+        if announced.done() and not announced.cancelled() and announced.exception() is not None:
+            logger.warning("stream of %s: channel layer receive failed", message_id, exc_info=announced.exception())
+            await asyncio.sleep(0.1)
 
     async def _follow_local(self, log: eventlog.ReplyLog) -> AsyncIterator[Event | None]:
         events = log.events

@@ -45,9 +45,14 @@ def conversation_list(
     return _with_list_annotations(qs).order_by("-pinned", "-updated_at", "-created_at", "-id")
 
 
-def conversation_get(*, user: User, pk) -> Conversation:
-    """One of the user's conversations; anyone else's is simply not found (404)."""
-    return _with_list_annotations(Conversation.objects.filter(owner=user)).get(pk=pk)
+def conversation_get(*, user: User, pk, summary: bool = True) -> Conversation:
+    """One of the user's conversations; anyone else's is simply not found (404).
+
+    ``summary=False`` skips the message count and preview, whose cost grows with the conversation:
+    for writes (sending a message, stop, feedback) that only need the row.
+    """
+    mine = Conversation.objects.filter(owner=user)
+    return (_with_list_annotations(mine) if summary else mine.select_related("model")).get(pk=pk)
 
 
 def conversations_of(*, owner: User) -> QuerySet[Conversation]:

@@ -79,9 +79,9 @@ class PromptListView(_PublicCatalogView):
 
 
 class _OwnConversationMixin:
-    def get_conversation(self) -> Conversation:
+    def get_conversation(self, *, summary: bool = False) -> Conversation:
         try:
-            return selectors.conversation_get(user=self.request.user, pk=self.kwargs["pk"])
+            return selectors.conversation_get(user=self.request.user, pk=self.kwargs["pk"], summary=summary)
         except Conversation.DoesNotExist as exc:
             raise Http404 from exc
 
@@ -138,7 +138,7 @@ def _wait_flag(request) -> bool:
 class ConversationDetailView(_OwnConversationMixin, APIView):
     @extend_schema(responses={200: s.ConversationSerializer, 404: _NOT_FOUND})
     def get(self, request, pk):
-        return Response(s.ConversationSerializer(self.get_conversation()).data)
+        return Response(s.ConversationSerializer(self.get_conversation(summary=True)).data)
 
     def _write(self, request, partial: bool):
         conversation = self.get_conversation()
@@ -148,7 +148,7 @@ class ConversationDetailView(_OwnConversationMixin, APIView):
         if "model" in changes:
             changes["model_slug"] = changes.pop("model")
         services.conversation_update(conversation=conversation, user=request.user, **changes)
-        return Response(s.ConversationSerializer(self.get_conversation()).data)
+        return Response(s.ConversationSerializer(self.get_conversation(summary=True)).data)
 
     @extend_schema(request=s.ConversationUpdateSerializer, responses={200: s.ConversationSerializer, 404: _NOT_FOUND})
     def put(self, request, pk):

@@ -1,13 +1,16 @@
-"""LLM providers behind one interface: ``get_provider(model).stream(...)`` and ``.check()``."""
+"""LLM providers behind one interface: ``get_provider(model).stream(...)`` and ``.check()``.
+
+Every upstream speaks OpenAI's protocol; the embedded model runs in its own process behind
+llama-cpp-python's OpenAI-compatible server (provider ``local``). Imported at start, so the first
+reply does not pay for importing the SDK.
+"""
 
 from .base import Delta, Provider, ProviderError, Usage
+from .openai_provider import OpenAIProvider
 
 
 def get_provider(model) -> Provider:
-    # The embedded model runs in its own process behind llama-cpp-python's OpenAI-compatible server.
     if model.provider in ("openai", "local"):
-        from .openai_provider import OpenAIProvider
-
         return OpenAIProvider(model)
     raise ProviderError(f"Unknown provider {model.provider!r}.", code="unknown_provider")
 

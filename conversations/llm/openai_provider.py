@@ -1,9 +1,10 @@
 """Any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server, LM Studio...), the
 embedded model's own server included.
 
-The official SDK makes the request (auth, base URL, status errors); the streamed body is read as
-raw SSE lines and parsed with the json module: the SDK's typed chunk objects cost more per token
-than everything else the server does with a token (see docs/benchmarks.md).
+The official SDK makes the request (auth, base URL, timeouts, status errors as typed exceptions);
+the streamed body is read as raw SSE lines and parsed with the json module: the SDK's typed chunk
+objects and request transform cost more than everything else the server does with a reply (see
+docs/benchmarks.md).
 """
 
 import asyncio
@@ -26,6 +27,12 @@ logger = logging.getLogger(__name__)
 # Attempts before the first token only: once text has reached the user, a retry would repeat it.
 MAX_ATTEMPTS = 3
 BACKOFF_BASE_SECONDS = 0.25
+
+
+# The SDK's public ``client.post`` sends the body as given (``chat.completions.create`` walks every
+# message through its typed transform first: most of the server's CPU for long histories), and this
+# header, which the SDK's own ``with_streaming_response`` sets, hands back the unread response.
+_STREAMED_RAW = {"headers": {"X-Stainless-Raw-Response": "stream"}}
 
 
 def _is_retryable(exc: Exception) -> bool:
@@ -106,18 +113,21 @@ class OpenAIProvider:
         completion_chars = 0
         completion_chunks = 0
         finished = False
+        body = {
+            "model": self.model_name,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         for attempt in range(MAX_ATTEMPTS):
             try:
-                request = self.client.chat.completions.with_streaming_response.create(
-                    model=self.model_name,
-                    messages=messages,
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    stream=True,
-                    stream_options={"include_usage": True},
+                response = await self.client.post(
+                    "/chat/completions", cast_to=httpx.Response, body=body, options=_STREAMED_RAW
                 )
-                async with request as response:
-                    async for line in response.http_response.aiter_lines():
+                try:
+                    async for line in response.aiter_lines():
                         if not line.startswith("data:"):
                             continue  # blank separators, comments, event names
                         payload = line[5:].strip()
@@ -138,6 +148,8 @@ class OpenAIProvider:
                                 completion_chars += len(text)
                                 completion_chunks += 1
                                 yield Delta(text=text)
+                finally:
+                    await response.aclose()
                 if not finished:
                     # The body ended cleanly but the reply did not: the server went away mid-answer.
                     raise ProviderError(
