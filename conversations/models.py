@@ -8,7 +8,7 @@ from django.utils import timezone
 
 class Provider(models.TextChoices):
     OPENAI = "openai", "OpenAI-compatible"
-    LOCAL = "local", "Local (llama.cpp)"
+    LOCAL = "local", "Local (llama.cpp server)"
 
 
 class LLMModel(models.Model):
@@ -19,9 +19,13 @@ class LLMModel(models.Model):
     description = models.CharField(max_length=300, blank=True)
     provider = models.CharField(max_length=10, choices=Provider.choices)
     upstream_model = models.CharField(
-        max_length=200, help_text="Model name sent upstream (ignored by the local provider)."
+        max_length=200, help_text="Model name sent upstream (for the local provider, the model server's alias)."
     )
-    base_url = models.URLField(max_length=500, blank=True, help_text="OpenAI-compatible base URL, e.g. .../v1")
+    base_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="OpenAI-compatible base URL, e.g. .../v1 (local provider: blank means CHAT_LOCAL_MODEL_URL).",
+    )
     api_key_env = models.CharField(
         max_length=100, blank=True, help_text="Name of the environment variable holding the API key."
     )

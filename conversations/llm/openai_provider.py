@@ -15,6 +15,7 @@ import random
 import weakref
 from collections.abc import AsyncIterator
 
+import aiohttp
 import httpx2 as httpx  # the HTTP library of this openai SDK version
 import openai
 from django.conf import settings
@@ -43,12 +44,21 @@ def _is_retryable(exc: Exception) -> bool:
     return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
+def _refused(exc: BaseException) -> bool:
+    """A refused connection, which the SDK's aiohttp transport reports as a connect *timeout*."""
+    while exc is not None:
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _as_provider_error(exc: Exception) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError) and not _refused(exc):
         return ProviderError("The model server did not answer in time.", code="upstream_timeout", retryable=True)
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, openai.APIConnectionError):  # a refused connection included
         return ProviderError("Could not reach the model server.", code="upstream_unreachable", retryable=True)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return ProviderError("The model server refused our credentials.", code="upstream_auth")
@@ -86,7 +96,15 @@ def client_for(*, base_url: str | None, api_key: str, timeout: float) -> openai.
     key = (base_url, api_key, timeout)
     client = per_loop.get(key)
     if client is None:
-        client = per_loop[key] = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+        # The SDK's aiohttp transport: reading a streamed body costs a third of its default
+        # (httpx on anyio sets up a cancel scope per socket read), at every token of every reply.
+        client = per_loop[key] = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=0,
+            http_client=openai.DefaultAioHttpClient(timeout=timeout),
+        )
     return client
 
 
