@@ -7,15 +7,17 @@ waiting stream would hold an open connection (50 idle streams held 50 on Postgre
 ``database_sync_to_async`` does, except inside an atomic block, which the caller still owns
 (tests run inside one).
 
-Background work (generation tasks, the reaper) makes many small calls instead: it runs them on
-asgiref's one process-wide sync thread and keeps that thread's single connection open
-(``background_db_sync_to_async``), dropping it only after a database error so the next call
-reconnects (e.g. after a PostgreSQL restart).
+Background work (generation tasks, the reaper) makes many small calls instead: it runs them on a
+thread of its own and keeps that thread's single connection open (``background_db_sync_to_async``),
+dropping it only after a database error so the next call reconnects (e.g. after a PostgreSQL
+restart). Its own thread, not asgiref's one sync thread, so under load the claims, checkpoints and
+final saves of replies do not queue behind the sync views of requests (and the reverse).
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import AsyncToSync, sync_to_async
 from django.db import DatabaseError, close_old_connections, connection
 
 
@@ -49,10 +51,23 @@ def _reconnecting_after_errors(func):
     return run
 
 
-def background_db_sync_to_async(func):
-    """``sync_to_async`` for background ORM work: one long-lived connection per process.
+_background_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-db")
 
-    Call it from a task that does not belong to a request (see ``generation.start_generation``);
-    inside ``async_to_sync`` the calls come back to the calling thread as usual.
+
+def _inside_async_to_sync() -> bool:
+    # asgiref marks a coroutine run by async_to_sync with the executor of its calling thread (the
+    # one place this project reads that attribute; tests of ``generate_now`` fail if it moves).
+    return getattr(AsyncToSync.executors, "current", None) is not None
+
+
+def background_db_sync_to_async(func):
+    """``sync_to_async`` for background ORM work: one thread and one long-lived connection.
+
+    Call it from a task that does not belong to a request (see ``generation.start_generation``).
+    Inside ``async_to_sync`` (``generate_now``, tests) the calls come back to the calling thread, so
+    they see its transaction.
     """
-    return sync_to_async(_reconnecting_after_errors(func), thread_sensitive=True)
+    run = _reconnecting_after_errors(func)
+    if _inside_async_to_sync():
+        return sync_to_async(run, thread_sensitive=True)
+    return sync_to_async(run, thread_sensitive=False, executor=_background_executor)

@@ -37,6 +37,7 @@ IDLE_RECHECK_SECONDS = 1.0
 # Consecutive channel-layer/Redis failures after which a stream ends (the client then resumes).
 MAX_CONSECUTIVE_FAILURES = 5
 
+_NOT_LOADED = object()
 _ROW_FIELDS = ("id", "conversation_id", "status", "content", "stream_seq", "prompt_tokens", "completion_tokens")
 
 
@@ -52,7 +53,8 @@ def final_events_from_row(message: Message, *, after: int | None) -> list[Event]
     ]
 
 
-def _last_assistant(conversation_id) -> Message | None:
+def last_reply(conversation_id) -> Message | None:
+    """The conversation's last assistant message (the reply a stream follows)."""
     return (
         Message.objects.filter(conversation_id=conversation_id, role=Role.ASSISTANT)
         .order_by("-created_at", "-id")
@@ -69,16 +71,18 @@ class Listener:
     """``await open()`` before answering the client (so nothing published after the answer can be
     missed), then iterate ``events()``: events, and ``None`` as a keep-alive."""
 
-    def __init__(self, *, conversation_id, last_event_id: int | None = None):
+    def __init__(self, *, conversation_id, last_event_id: int | None = None, message=_NOT_LOADED):
         self.conversation_id = conversation_id
         self.sent = last_event_id
-        self.message: Message | None = None
+        # ``message``: the last reply, when the caller read it already (see ``last_reply``).
+        self.message: Message | None = message
         self.layer = None
         self.channel: str | None = None
         self.last_output = time.monotonic()
 
     async def open(self) -> None:
-        self.message = await db_sync_to_async(_last_assistant)(self.conversation_id)
+        if self.message is _NOT_LOADED:
+            self.message = await db_sync_to_async(last_reply)(self.conversation_id)
         if self.message is not None and self.message.status == MessageStatus.PENDING and self.sent is None:
             self.sent = 0  # here before the reply began: it gets every event from the first
 

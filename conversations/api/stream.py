@@ -73,24 +73,35 @@ def parse_last_event_id(value) -> int | None:
     return number
 
 
+def _open_stream(request, pk):
+    """Authenticate, find the conversation (yours or nothing) and its last reply: one thread hop."""
+    user, failure = _authenticate(request)
+    if user is None:
+        return False, failure, None, None
+    conversation = _own_conversation(user, pk)
+    message = listener.last_reply(conversation.pk) if conversation is not None else None
+    return True, None, conversation, message
+
+
 async def stream_view(request, pk):
     if request.method != "GET":
         return _json_error(405, f'Method "{request.method}" not allowed.', "method_not_allowed")
-    user, failure = await db_sync_to_async(_authenticate)(request)
-    if user is None:
+    try:
+        last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
+    except ValueError as exc:
+        last_event_id = exc
+    signed_in, failure, conversation, message = await db_sync_to_async(_open_stream)(request, pk)
+    if not signed_in:
         detail = str(failure.detail) if failure else "Authentication credentials were not provided."
         code = failure.get_codes() if failure else "not_authenticated"
         response = _json_error(401, detail, code if isinstance(code, str) else "authentication_failed")
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
-    conversation = await db_sync_to_async(_own_conversation)(user, pk)
     if conversation is None:
         return _json_error(404, "No Conversation matches the given query.", "not_found")
-    try:
-        last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
-    except ValueError as exc:
-        return JsonResponse({"last_event_id": [str(exc)]}, status=400)
-    follower = listener.Listener(conversation_id=conversation.pk, last_event_id=last_event_id)
+    if isinstance(last_event_id, ValueError):
+        return JsonResponse({"last_event_id": [str(last_event_id)]}, status=400)
+    follower = listener.Listener(conversation_id=conversation.pk, last_event_id=last_event_id, message=message)
     await follower.open()
 
     async def events():
