@@ -51,6 +51,7 @@ class ReplyRun:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stop_requested = False
         self.lost = False  # stopped or reaped by someone else: finish without writing
+        self.finishing = False
         self.last_checkpoint = time.monotonic()
 
     # --- publishing -------------------------------------------------------------------------
@@ -92,7 +93,12 @@ class ReplyRun:
         self.stop_requested = True
         self.lost = self.lost or lost
         if self.task is not None and not self.task.done():
-            self.loop.call_soon_threadsafe(self.task.cancel)
+            self.loop.call_soon_threadsafe(self._cancel)
+
+    def _cancel(self) -> None:
+        # Once the reply is being saved it ends as it is: a cancel there could skip its last events.
+        if not self.finishing and not self.task.done():
+            self.task.cancel()
 
     def checkpointed(self, ceiling: int) -> None:
         self.ceiling = ceiling
@@ -149,6 +155,7 @@ class ReplyRun:
         await self._finish(status, error, usage, started, first_token_at)
 
     async def _finish(self, status, error, usage, started, first_token_at) -> None:
+        self.finishing = True
         pending = "".join(self.buffer)
         self.buffer.clear()
         text = self.text() + pending
