@@ -24,7 +24,8 @@ class RequestIdMiddleware:
             markcoroutinefunction(self)
 
     def _begin(self, request) -> None:
-        incoming = request.headers.get("X-Request-ID", "")
+        # META, not request.headers: building the headers mapping costs more than the rest here.
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         rid = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = rid
         # Not reset on the way out: Django logs the response ("django.request") after the
