@@ -6,9 +6,9 @@ Two places hold it:
   this process read the list and are woken by the append itself: no copy, no queue, no lock.
   Finished logs are kept ``LOCAL_KEEP_SECONDS``, then the saved row stands in for them.
 - **Redis** (only with ``REDIS_URL``, when several processes serve): every event is also pushed to
-  a Redis list (``RPUSH``: cost per event, not per reply) and announced on the Channels layer group
-  of its conversation, so listeners in other processes get it live and can replay what they
-  missed. A relay task per reply sends whatever accumulated while the previous send was in flight
+  a Redis list (``RPUSH``: cost per event, not per reply) and, when a listener in another process
+  watches the conversation, announced on its Channels layer group, so that listener gets it live
+  and can replay what it missed. A relay task per reply sends whatever accumulated while the previous send was in flight
   as one batch, in order.
 
 Appending is synchronous and cheap; only the relay awaits Redis.
@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 LOCAL_KEEP_SECONDS = 600.0
 SHARED_TTL_SECONDS = 6 * 3600
+# A listener in another process refreshes its watch well before this runs out.
+WATCH_TTL_SECONDS = 60
+WATCH_REFRESH_SECONDS = 20
 GROUP_EVENT_TYPE = "reply.events"
 
 
@@ -209,17 +212,32 @@ def shared_key(message_id) -> str:
     return f"{settings.REDIS_PREFIX}:log:{message_id}"
 
 
+def watch_key(conversation_id) -> str:
+    return f"{settings.REDIS_PREFIX}:watch:{conversation_id}"
+
+
+async def shared_watch(conversation_id) -> None:
+    """Tell generators in other processes that someone here follows this conversation's group.
+
+    Set *after* joining the group and *before* reading the list: a generator that sees no
+    watcher pushed its events before this, so the listener's read finds them.
+    """
+    await _redis().set(watch_key(conversation_id), "1", ex=WATCH_TTL_SECONDS)
+
+
 async def shared_append(message_id, conversation_id, events: list[Event]) -> None:
-    """Push ``events`` to the Redis list of the reply, then announce them to other processes."""
+    """Push ``events`` to the Redis list of the reply, then announce them to other processes
+    (only if a listener in another process watches: announcing costs more than pushing)."""
     global shared_bytes_written
     lines = [event.wire() for event in events]
     shared_bytes_written += sum(len(line) for line in lines)
     async with _redis().pipeline(transaction=False) as pipe:
         pipe.rpush(shared_key(message_id), *lines)
         pipe.expire(shared_key(message_id), SHARED_TTL_SECONDS)
-        await pipe.execute()
+        pipe.exists(watch_key(conversation_id))
+        *_, watched = await pipe.execute()
     layer = get_channel_layer()
-    if layer is not None:
+    if watched and layer is not None:
         message = {"type": GROUP_EVENT_TYPE, "message_id": str(message_id), "events": lines}
         await layer.group_send(group_name(conversation_id), message)
 

@@ -79,6 +79,7 @@ class Listener:
         self.layer = None
         self.channel: str | None = None
         self.last_output = time.monotonic()
+        self.watched_at = 0.0
 
     async def open(self) -> None:
         if self.message is _NOT_LOADED:
@@ -92,6 +93,11 @@ class Listener:
             self.layer = get_channel_layer()
             self.channel = await self.layer.new_channel()
             await self.layer.group_add(eventlog.group_name(self.conversation_id), self.channel)
+            await self._watch()
+
+    async def _watch(self) -> None:
+        self.watched_at = time.monotonic()
+        await eventlog.shared_watch(self.conversation_id)
 
     async def close(self) -> None:
         if self.channel is not None:
@@ -200,6 +206,8 @@ class Listener:
                     if event.is_terminal:
                         return
             try:
+                if time.monotonic() - self.watched_at >= eventlog.WATCH_REFRESH_SECONDS:
+                    await self._watch()
                 item = await self._receive()
                 batch = [Event.from_wire(line) for line in item["events"]] if item else []
                 if not batch or batch[0].id > self.sent + 1:  # silence or a gap: the list has it all
