@@ -34,6 +34,8 @@ SHARED_TTL_SECONDS = 6 * 3600
 # A listener in another process refreshes its watch well before this runs out.
 WATCH_TTL_SECONDS = 60
 WATCH_REFRESH_SECONDS = 20
+REDIS_MAX_CONNECTIONS = 32
+REDIS_WAIT_SECONDS = 10
 GROUP_EVENT_TYPE = "reply.events"
 
 
@@ -204,7 +206,12 @@ def _redis():
     if client is None:
         import redis.asyncio
 
-        client = _redis_clients[loop] = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        # A blocking pool: replies past its size wait for a connection instead of failing (a relay
+        # holds one only for the length of a pipeline).
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=REDIS_MAX_CONNECTIONS, timeout=REDIS_WAIT_SECONDS
+        )
+        client = _redis_clients[loop] = redis.asyncio.Redis(connection_pool=pool)
     return client
 
 
