@@ -8,8 +8,8 @@ Two places hold it:
 - **Redis** (only with ``REDIS_URL``, when several processes serve): every event is also pushed to
   a Redis list (``RPUSH``: cost per event, not per reply) and, when a listener in another process
   watches the conversation, announced on its Channels layer group, so that listener gets it live
-  and can replay what it missed. A relay task per reply sends whatever accumulated while the previous send was in flight
-  as one batch, in order.
+  and can replay what it missed. One relay task per loop sends, in one pipeline, whatever every
+  reply appended while the previous pipeline was in flight (in order per reply).
 
 Appending is synchronous and cheap; only the relay awaits Redis.
 """
@@ -76,7 +76,7 @@ async def _wait(waiters: list[asyncio.Future], timeout: float) -> None:
 class ReplyLog:
     """The events of one reply in this process, in id order, appended and never rewritten."""
 
-    __slots__ = ("message_id", "conversation_id", "events", "finished", "_waiters", "_relay", "__weakref__")
+    __slots__ = ("message_id", "conversation_id", "events", "finished", "_waiters", "_shared", "__weakref__")
 
     def __init__(self, *, message_id: str, conversation_id: str, events: list[Event] | None = None):
         self.message_id = message_id
@@ -84,7 +84,7 @@ class ReplyLog:
         self.events: list[Event] = events or []
         self.finished = bool(self.events) and self.events[-1].is_terminal
         self._waiters: list[asyncio.Future] = []
-        self._relay: _Relay | None = _Relay(self) if shared() else None
+        self._shared = shared()
 
     @property
     def last_id(self) -> int:
@@ -95,8 +95,8 @@ class ReplyLog:
         if event.is_terminal:
             self.finished = True
             _local.finished(self.message_id)
-        if self._relay is not None:
-            self._relay.push(event)
+        if self._shared:
+            _relay().push(self, event)
         if self._waiters:
             waiters, self._waiters = self._waiters, []
             _wake_all(waiters)
@@ -115,8 +115,8 @@ class ReplyLog:
 
     async def drain(self) -> None:
         """Wait until every event has reached Redis (no-op without it)."""
-        if self._relay is not None:
-            await self._relay.drain()
+        if self._shared:
+            await _relay().drain(self.message_id)
 
 
 def snapshot_of(events: list[Event], message_id: str) -> Event:
@@ -233,20 +233,30 @@ async def shared_watch(conversation_id) -> None:
 
 
 async def shared_append(message_id, conversation_id, events: list[Event]) -> None:
-    """Push ``events`` to the Redis list of the reply, then announce them to other processes
-    (only if a listener in another process watches: announcing costs more than pushing)."""
+    """Push ``events`` to the Redis list of the reply, then announce them to other processes."""
+    await shared_append_many({str(message_id): (str(conversation_id), events)})
+
+
+async def shared_append_many(batch: dict[str, tuple[str, list[Event]]]) -> None:
+    """For each reply of ``batch`` (``message_id: (conversation_id, events)``), push its events to
+    its Redis list, all in one round trip, then announce them on its conversation's group, only if
+    a listener in another process watches (announcing costs more than pushing)."""
     global shared_bytes_written
-    lines = [event.wire() for event in events]
-    shared_bytes_written += sum(len(line) for line in lines)
+    wires = {message_id: [event.wire() for event in events] for message_id, (_, events) in batch.items()}
+    shared_bytes_written += sum(len(line) for lines in wires.values() for line in lines)
     async with _redis().pipeline(transaction=False) as pipe:
-        pipe.rpush(shared_key(message_id), *lines)
-        pipe.expire(shared_key(message_id), SHARED_TTL_SECONDS)
-        pipe.exists(watch_key(conversation_id))
-        *_, watched = await pipe.execute()
+        for message_id, (conversation_id, _) in batch.items():
+            pipe.rpush(shared_key(message_id), *wires[message_id])
+            pipe.expire(shared_key(message_id), SHARED_TTL_SECONDS)
+            pipe.exists(watch_key(conversation_id))
+        results = await pipe.execute()
     layer = get_channel_layer()
-    if watched and layer is not None:
-        message = {"type": GROUP_EVENT_TYPE, "message_id": str(message_id), "events": lines}
-        await layer.group_send(group_name(conversation_id), message)
+    if layer is None:
+        return
+    for index, (message_id, (conversation_id, _)) in enumerate(batch.items()):
+        if results[3 * index + 2]:
+            message = {"type": GROUP_EVENT_TYPE, "message_id": message_id, "events": wires[message_id]}
+            await layer.group_send(group_name(conversation_id), message)
 
 
 async def shared_read(message_id) -> list[Event]:
@@ -259,44 +269,62 @@ async def shared_last_id(message_id) -> int:
 
 
 class _Relay:
-    """Sends a reply's events to Redis in order, batching what piles up during a send."""
+    """Sends the events of every reply of this loop to Redis, in order per reply.
 
-    __slots__ = ("log", "pending", "task", "idle")
+    One pipeline carries everything that piled up while the previous one was in flight, whatever
+    the reply: at 20 tokens/s nothing coalesces within a reply, but hundreds of replies share
+    each round trip.
+    """
 
-    def __init__(self, log: ReplyLog):
-        self.log = log
-        self.pending: list[Event] = []
+    def __init__(self):
+        self.pending: dict[str, tuple[str, list[Event]]] = {}
+        self.sending: set[str] = set()
         self.task: asyncio.Task | None = None
-        self.idle: asyncio.Event | None = None
+        self.sent = asyncio.Event()
 
-    def push(self, event: Event) -> None:
-        self.pending.append(event)
+    def push(self, log: ReplyLog, event: Event) -> None:
+        self.pending.setdefault(log.message_id, (log.conversation_id, []))[1].append(event)
         if self.task is None or self.task.done():
-            loop = asyncio.get_running_loop()
-            self.idle = asyncio.Event()
-            self.task = loop.create_task(self._run())
+            self.task = asyncio.get_running_loop().create_task(self._run(), name="shared-log-relay")
 
     async def _run(self) -> None:
         failures = 0
         while self.pending:
-            batch, self.pending = self.pending, []
+            batch, self.pending = self.pending, {}
+            self.sending = set(batch)
             try:
-                await shared_append(self.log.message_id, self.log.conversation_id, batch)
+                await shared_append_many(batch)
                 failures = 0
             except Exception:
-                # Listeners elsewhere fall back to the row; the reply itself goes on here.
+                # Listeners elsewhere fall back to the row; the replies themselves go on here.
                 failures += 1
-                logger.warning("could not relay %d event(s) of %s", len(batch), self.log.message_id, exc_info=True)
-                if failures >= 3:
-                    self.pending = []
-                    break
-                self.pending[:0] = batch
-                await asyncio.sleep(0.1 * failures)
-        self.idle.set()
+                logger.warning("could not relay the events of %d replies", len(batch), exc_info=True)
+                if failures < 3:
+                    for message_id, (conversation_id, events) in batch.items():
+                        later = self.pending.pop(message_id, (conversation_id, []))[1]
+                        self.pending[message_id] = (conversation_id, events + later)
+                    await asyncio.sleep(0.1 * failures)
+            finally:
+                self.sending = set()
+                self.sent.set()
+                self.sent = asyncio.Event()
 
-    async def drain(self) -> None:
-        if self.task is not None and not self.task.done():
-            await self.idle.wait()
+    async def drain(self, message_id: str) -> None:
+        while message_id in self.pending or message_id in self.sending:
+            if self.task is None or self.task.done():
+                return
+            await self.sent.wait()
+
+
+_relays: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Relay]" = weakref.WeakKeyDictionary()
+
+
+def _relay() -> _Relay:
+    loop = asyncio.get_running_loop()
+    relay = _relays.get(loop)
+    if relay is None:
+        relay = _relays[loop] = _Relay()
+    return relay
 
 
 def delta_event(seq: int, message_id: str, text: str) -> Event:
