@@ -6,7 +6,9 @@ in-memory channel layer and the local SmolLM2 model, with DEBUG off. Production 
 """
 
 import os
+import secrets
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,9 +29,33 @@ def env_secret(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
-# Used only by the embedded/dev profile; production refuses to start with it.
-INSECURE_DEV_SECRET_KEY = "insecure-dev-only-secret-key-change-me-in-production-0123456789"  # noqa: S105
-SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or INSECURE_DEV_SECRET_KEY
+def local_secret_key(path: Path) -> str:
+    """A random key made on first run and kept in ``path`` (git-ignored, readable by its owner only).
+
+    Without ``DJANGO_SECRET_KEY`` a server started with ``make run`` must not sign its tokens with
+    a key anyone can read in this repository. Several processes may start at once: the first to
+    create the file wins and the others read it.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it right now
+            key = path.read_text().strip()
+            if len(key) >= 50:
+                return key
+            time.sleep(0.02)
+        return ""  # Django then refuses to start: SECRET_KEY must not be empty
+    except OSError:  # a read-only checkout: DJANGO_SECRET_KEY must be given
+        return ""
+    key = secrets.token_urlsafe(64)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
+LOCAL_SECRET_KEY_FILE = Path(env("DJANGO_LOCAL_SECRET_KEY_FILE", default=str(BASE_DIR / ".secret_key")))
+# The production profile refuses to start without DJANGO_SECRET_KEY (it never uses the local file).
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or local_secret_key(LOCAL_SECRET_KEY_FILE)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

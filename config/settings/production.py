@@ -3,9 +3,10 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import INSECURE_DEV_SECRET_KEY, SECRET_KEY, env
+from .base import env, env_secret
 
-if not SECRET_KEY or SECRET_KEY == INSECURE_DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+# Only a key the deployment gives (never the local file a development server makes for itself).
+if len(env_secret("DJANGO_SECRET_KEY") or "") < 50:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) must be set to a random value of at least "
         "50 characters in production."

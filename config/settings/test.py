@@ -1,7 +1,7 @@
 """Test profile: base settings with a fast hasher, locmem email and quiet logs."""
 
 from .base import *  # noqa: F403
-from .base import LOGGING
+from .base import LOGGING, SIMPLE_JWT
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -11,3 +11,6 @@ LOGGING["loggers"]["uvicorn.access"]["handlers"] = ["console"]
 LOGGING["root"]["level"] = "WARNING"
 # Test servers start beside replies the test itself runs in this process.
 CHAT = {**CHAT, "REAP_ON_START": False}  # noqa: F405
+# A fixed key, so test runs do not depend on the local key file a development server makes.
+SECRET_KEY = "test-only-secret-key-0123456789-0123456789-0123456789-abcdef"  # noqa: S105
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
