@@ -91,6 +91,7 @@ SITE_ID = 1
 
 MIDDLEWARE = [
     "config.logging.RequestIdMiddleware",
+    "config.json_limits.JsonDepthLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
