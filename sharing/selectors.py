@@ -1,5 +1,7 @@
 """Reads for shares and samples. Lists defer the snapshot itself: a row's count is stored."""
 
+import re
+
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -8,11 +10,20 @@ from accounts.models import User
 from .models import Sample, Share
 
 _LIST_DEFERRED = ("messages",)
+# Share ids are URL-safe base64 (``models.new_share_id``). Anything else is not found before any
+# query: PostgreSQL refuses a NUL byte in text, which used to surface as a 500.
+_SHARE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _checked(share_id: str) -> str:
+    if not isinstance(share_id, str) or not _SHARE_ID.fullmatch(share_id):
+        raise Http404("No such share.")
+    return share_id
 
 
 def share_get_public(*, share_id: str) -> Share:
     """A live share (not revoked, not expired), for anyone holding the link; else 404."""
-    share = Share.objects.live().filter(pk=share_id).first()
+    share = Share.objects.live().filter(pk=_checked(share_id)).first()
     if share is None:
         raise Http404("No such share.")
     return share
@@ -28,7 +39,7 @@ def share_list(*, user: User, include_all: bool = False) -> QuerySet[Share]:
 
 def share_get_manageable(*, user: User, share_id: str) -> Share:
     """A share its owner (or staff) may revoke; anyone else's is simply not found."""
-    qs = Share.objects.filter(pk=share_id, revoked_at__isnull=True)
+    qs = Share.objects.filter(pk=_checked(share_id), revoked_at__isnull=True)
     if not user.is_staff:
         qs = qs.filter(owner=user)
     share = qs.first()

@@ -263,3 +263,12 @@ def test_list_query_count_is_the_same_for_1_and_100_shares(user_client, user, co
     # The session lookup, COUNT(*) for the pager, the page itself.
     with django_assert_num_queries(3):
         user_client.get("/api/v1/shares")
+
+
+@pytest.mark.parametrize("bad_id", ["abc%00def", "%00", "a%20b", "x" * 65])
+def test_a_malformed_share_id_is_a_404_everywhere(user_client, api_client, bad_id):
+    # A NUL byte reached PostgreSQL and answered 500 (JSON, page, delete and clone alike).
+    assert api_client.get(f"/api/v1/shares/{bad_id}").status_code == 404
+    assert user_client.delete(f"/api/v1/shares/{bad_id}").status_code == 404
+    assert user_client.post(f"/api/v1/shares/{bad_id}/clone").status_code == 404
+    assert api_client.get(f"/share/{bad_id}/").status_code == 404
