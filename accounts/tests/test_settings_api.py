@@ -23,6 +23,12 @@ FULL_SETTINGS = {
 }
 
 
+@pytest.fixture
+def plus_selectable():
+    # What a billing integration would do; the seed leaves paid plans to staff.
+    Plan.objects.filter(slug="plus").update(selectable_by_user=True)
+
+
 def staff_settings_url(user_id, part=""):
     return f"/api/v1/users/{user_id}/settings{part}"
 
@@ -108,7 +114,7 @@ def test_get_settings_defaults(user_client):
     }
 
 
-def test_put_settings_replaces_everything(user_client, user):
+def test_put_settings_replaces_everything(user_client, user, plus_selectable):
     r = user_client.put(SETTINGS, FULL_SETTINGS)
 
     assert r.status_code == 200, r.content
@@ -188,7 +194,15 @@ def test_get_subscription(user_client):
     }
 
 
-def test_switch_to_a_selectable_plan(user_client, user):
+def test_users_cannot_give_themselves_the_paid_plan_by_default(user_client, user):
+    r = user_client.put(SUBSCRIPTION, {"plan": "plus", "auto_renew": True})
+
+    assert r.status_code == 400
+    assert "plan" in r.json()
+    assert settings_of(user).plan.slug == "free"
+
+
+def test_switch_to_a_selectable_plan(user_client, user, plus_selectable):
     r = user_client.put(SUBSCRIPTION, {"plan": "plus", "auto_renew": True})
 
     assert r.status_code == 200, r.content
@@ -228,7 +242,7 @@ def test_plans_are_listed_publicly(api_client):
     assert r.status_code == 200
     assert [(p["slug"], p["selectable_by_user"]) for p in r.json()] == [
         ("free", True),
-        ("plus", True),
+        ("plus", False),
         ("pro", False),
     ]
 
