@@ -11,6 +11,19 @@ from .models import Device
 from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM
 
 
+def live_sessions(*, sid, user_id, family):
+    """The one rule for a usable session: the device exists, is not revoked, still holds this
+    token family, and its user is active."""
+    return Device.objects.filter(
+        pk=sid, user_id=user_id, token_family=family, revoked_at__isnull=True, user__is_active=True
+    )
+
+
+def session_is_live(device: Device) -> bool:
+    """For connections that outlive their request (streams): is the session still signed in?"""
+    return live_sessions(sid=device.pk, user_id=device.user_id, family=device.token_family).exists()
+
+
 class DeviceJWTAuthentication(JWTAuthentication):
     """simplejwt's access-token checks (signature, alg, exp, aud, iss, type) plus the session.
 
@@ -25,11 +38,7 @@ class DeviceJWTAuthentication(JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except (KeyError, ValueError) as exc:
             raise InvalidToken("Token is not bound to a session") from exc
-        device = (
-            Device.objects.select_related("user")
-            .filter(pk=sid, user_id=user_id, token_family=family, revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
+        device = live_sessions(sid=sid, user_id=user_id, family=family).select_related("user").first()
         if device is None:
             raise AuthenticationFailed("This session has been signed out.", code="session_revoked")
         user = device.user

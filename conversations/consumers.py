@@ -10,7 +10,7 @@ from accounts.authentication import DeviceJWTAuthentication
 from config.db import db_sync_to_async
 
 from . import generation, listener
-from .api.stream import parse_last_event_id
+from .api.stream import end_when_signed_out, parse_last_event_id
 from .models import IN_FLIGHT_STATUSES, Conversation, Message, Role
 
 AUTH_TIMEOUT_SECONDS = 10
@@ -81,7 +81,15 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.auth_timer.cancel()
+        self.session_watch = asyncio.get_running_loop().create_task(
+            end_when_signed_out(user.current_device, self._signed_out)
+        )
         self.pump = asyncio.create_task(self._forward(last_event_id))
+
+    def _signed_out(self) -> None:
+        if self.pump is not None:
+            self.pump.cancel()
+        asyncio.ensure_future(self.close(code=CLOSE_UNAUTHORIZED))
 
     async def _forward(self, last_event_id):
         async for event in listener.listen(conversation_id=self.conversation_id, last_event_id=last_event_id):
@@ -103,3 +111,5 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             timer.cancel()
         if self.pump is not None:
             self.pump.cancel()
+        if getattr(self, "session_watch", None) is not None:
+            self.session_watch.cancel()

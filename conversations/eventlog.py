@@ -109,6 +109,12 @@ class ReplyLog:
         """For a late joiner: the text as of the last text event, then ``after(snapshot.id)``."""
         return snapshot_of(self.events, self.message_id)
 
+    def wake(self) -> None:
+        """Wake every listener waiting on this log (they look again and find what changed)."""
+        if self._waiters:
+            waiters, self._waiters = self._waiters, []
+            _wake_all(waiters)
+
     async def wait(self, timeout: float) -> None:
         """Return when an event is appended (or after ``timeout``)."""
         await _wait(self._waiters, timeout)

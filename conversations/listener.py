@@ -80,6 +80,14 @@ class Listener:
         self.channel: str | None = None
         self.last_output = time.monotonic()
         self.watched_at = 0.0
+        self.stopped = False
+        self._log: eventlog.ReplyLog | None = None
+
+    def stop(self) -> None:
+        """End the stream at the listener's next look (within a second), e.g. after a sign-out."""
+        self.stopped = True
+        if self._log is not None:
+            self._log.wake()
 
     async def open(self) -> None:
         if self.message is _NOT_LOADED:
@@ -125,7 +133,7 @@ class Listener:
 
     async def _events(self, message_id: str) -> AsyncIterator[Event | None]:
         reaped = False
-        while True:
+        while not self.stopped:
             log = eventlog.local_get(message_id)
             if log is not None:
                 await self.close()  # the reply runs here: the group has nothing more to say
@@ -176,10 +184,11 @@ class Listener:
 
     async def _follow_local(self, log: eventlog.ReplyLog) -> AsyncIterator[Event | None]:
         events = log.events
+        self._log = log
         if self.sent is None:
             yield self._emit(log.snapshot())
         index = bisect.bisect_right(events, self.sent, key=lambda e: e.id)
-        while True:
+        while not self.stopped:
             if index < len(events):
                 batch, index = events[index:], len(events)
                 for event in batch:
@@ -199,7 +208,7 @@ class Listener:
             yield self._emit(eventlog.snapshot_of(logged, message_id))
         batch = logged
         failures = 0
-        while True:
+        while not self.stopped:
             for event in batch:
                 if event.id > self.sent:
                     yield self._emit(event)

@@ -4,20 +4,26 @@ An async Django view, so a waiting client costs no thread. DRF views are sync, s
 an APIView only for the OpenAPI document: ``as_view()`` hands Django the async function below.
 """
 
+import asyncio
+import logging
+
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
-from accounts.authentication import DeviceJWTAuthentication
+from accounts.authentication import DeviceJWTAuthentication, session_is_live
 from config.db import db_sync_to_async
 from config.openapi import ErrorSerializer
 
 from .. import listener
 from ..models import Conversation
 
+logger = logging.getLogger(__name__)
+
 LAST_EVENT_ID_MAX = 10**9
+SESSION_RECHECK_SECONDS = 3.0
 
 STREAM_DESCRIPTION = """
 Server-Sent Events of the conversation's reply being generated, or of its last reply.
@@ -42,6 +48,21 @@ is never put in the URL. Events then arrive as `{"event": "<name>", "id": <seq>,
 and the server closes after `message.done`. `{"type": "stop"}` stops the reply. Close codes:
 4401 missing or invalid token, 4404 unknown conversation (or another user's), 4400 malformed message.
 """
+
+
+async def end_when_signed_out(device, stop) -> None:
+    """Call ``stop`` within ``SESSION_RECHECK_SECONDS`` of the stream's session ending (sign-out,
+    device revoked, password change, user deactivated): a stream must not outlive its session."""
+    while True:
+        await asyncio.sleep(SESSION_RECHECK_SECONDS)
+        try:
+            live = await db_sync_to_async(session_is_live)(device)
+        except Exception:  # a database hiccup: look again next time
+            logger.warning("could not check the session of a stream", exc_info=True)
+            continue
+        if not live:
+            stop()
+            return
 
 
 def _json_error(status: int, detail: str, code: str) -> JsonResponse:
@@ -77,10 +98,10 @@ def _open_stream(request, pk):
     """Authenticate, find the conversation (yours or nothing) and its last reply: one thread hop."""
     user, failure = _authenticate(request)
     if user is None:
-        return False, failure, None, None
+        return None, failure, None, None
     conversation = _own_conversation(user, pk)
     message = listener.last_reply(conversation.pk) if conversation is not None else None
-    return True, None, conversation, message
+    return user, None, conversation, message
 
 
 async def stream_view(request, pk):
@@ -90,8 +111,8 @@ async def stream_view(request, pk):
         last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
     except ValueError as exc:
         last_event_id = exc
-    signed_in, failure, conversation, message = await db_sync_to_async(_open_stream)(request, pk)
-    if not signed_in:
+    user, failure, conversation, message = await db_sync_to_async(_open_stream)(request, pk)
+    if user is None:
         detail = str(failure.detail) if failure else "Authentication credentials were not provided."
         code = failure.get_codes() if failure else "not_authenticated"
         response = _json_error(401, detail, code if isinstance(code, str) else "authentication_failed")
@@ -105,9 +126,13 @@ async def stream_view(request, pk):
     await follower.open()
 
     async def events():
-        yield b"retry: 2000\n\n"
-        async for event in follower.events():
-            yield b": keep-alive\n\n" if event is None else event.sse()
+        watchdog = asyncio.get_running_loop().create_task(end_when_signed_out(user.current_device, follower.stop))
+        try:
+            yield b"retry: 2000\n\n"
+            async for event in follower.events():
+                yield b": keep-alive\n\n" if event is None else event.sse()
+        finally:
+            watchdog.cancel()
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
