@@ -95,3 +95,9 @@ def local_model(settings, model_server):
     """Point the app's local model (``CHAT["LOCAL_MODEL_URL"]``) at the session's model server."""
     settings.CHAT = {**settings.CHAT, "LOCAL_MODEL_URL": model_server}
     yield model_server
+
+
+@pytest.fixture
+def reuse_interval_over(settings):
+    """Replays below happen "after" the refresh reuse interval: a rotated token is reuse at once."""
+    settings.JWT_REFRESH_REUSE_SECONDS = 0

@@ -6,7 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -168,10 +170,12 @@ def session_start(
 
 
 def session_refresh(*, refresh_token: str, ip: str | None = None, user_agent: str = "") -> IssuedSession:
-    """Rotate a refresh token. Presenting a rotated one revokes its device (``TokenReused``).
+    """Rotate a refresh token. Presenting a rotated one revokes its device (``TokenReused``),
+    except within ``JWT_REFRESH_REUSE_SECONDS`` of its rotation, when it returns the same new pair.
 
-    The device row is locked, so of concurrent refreshes of one token exactly one rotates it;
-    the others then present a token that is no longer current, which is reuse.
+    The device row is locked, so of concurrent refreshes of one token exactly one rotates it; the
+    others then find the pair it made (the reuse interval, as Auth0 and Okta do), so a race of
+    tabs keeps the session. A replay after the interval is reuse.
     """
     claims = decode_refresh(refresh_token)
     reused = False
@@ -190,10 +194,14 @@ def session_refresh(*, refresh_token: str, ip: str | None = None, user_agent: st
         ):
             raise TokenInvalid("Token is invalid or expired")
         if claims[jwt_settings.JTI_CLAIM] != device.refresh_jti:
+            tokens = _rotated_recently(claims[jwt_settings.JTI_CLAIM])
+            if tokens is not None:
+                return IssuedSession(device=device, tokens=tokens)
             _revoke_devices(Device.objects.filter(pk=device.pk))
             reused = True
         else:
             tokens = token_pair_for_device(device)
+            _remember_rotation(device.refresh_jti, tokens)
             _blacklist_jtis([device.refresh_jti])
             device.refresh_jti = tokens.refresh_jti
             device.last_seen_at = timezone.now()
@@ -204,6 +212,29 @@ def session_refresh(*, refresh_token: str, ip: str | None = None, user_agent: st
         logger.warning("Refresh token reuse detected; device %s revoked", device.pk)
         raise TokenReused()
     return IssuedSession(device=device, tokens=tokens)
+
+
+def _rotation_key(jti: str) -> str:
+    return f"refresh-rotated:{jti}"
+
+
+def _remember_rotation(old_jti: str, tokens) -> None:
+    # Written while the device row is locked, so a racing refresh that waited on the lock finds it.
+    if settings.JWT_REFRESH_REUSE_SECONDS > 0:
+        try:
+            cache.set(_rotation_key(old_jti), tokens, settings.JWT_REFRESH_REUSE_SECONDS)
+        except Exception:  # without the cache a race is reuse, as before: safe, only less kind
+            logger.warning("could not remember a refresh rotation", exc_info=True)
+
+
+def _rotated_recently(jti: str):
+    if settings.JWT_REFRESH_REUSE_SECONDS <= 0:
+        return None
+    try:
+        return cache.get(_rotation_key(jti))
+    except Exception:
+        logger.warning("could not read a refresh rotation", exc_info=True)
+        return None
 
 
 def _uuid_or_none(value) -> uuid.UUID | None:

@@ -3,7 +3,7 @@
 import httpx
 
 
-def test_register_two_devices_rotate_replay_logout_all(asgi_server, password):
+def test_register_two_devices_rotate_replay_logout_all(asgi_server, password, reuse_interval_over):
     http = httpx.Client(base_url=asgi_server, timeout=30)
 
     def me(access):

@@ -69,7 +69,7 @@ def test_project_handlers_redact_and_tag_with_request_ids():
     assert "%(request_id)s" in settings.LOGGING["formatters"]["standard"]["format"]
 
 
-def test_no_secret_reaches_a_log_line(log_capture, caplog, user, password):
+def test_no_secret_reaches_a_log_line(log_capture, caplog, user, password, reuse_interval_over):
     client = APIClient()
     wrong_password = "Wrong-Guess-77"
     # Query logging on too (what DEBUG=True does): the refresh-token row is INSERTed with the token.

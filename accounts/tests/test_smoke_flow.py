@@ -3,7 +3,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_register_login_refresh_reuse_logout_all(api_client, password):
+def test_register_login_refresh_reuse_logout_all(api_client, password, reuse_interval_over):
     r = api_client.post("/api/v1/auth/register", {"email": "Bob@Example.com", "password": password}, format="json")
     assert r.status_code == 201, r.content
     assert r.json()["user"]["email"] == "bob@example.com"

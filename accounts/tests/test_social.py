@@ -117,7 +117,7 @@ def test_redirect_unknown_provider_is_an_error(db, settings):
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_redirect_flow_issues_a_device_session(db, api_client, provider_server, provider):
+def test_redirect_flow_issues_a_device_session(db, api_client, provider_server, provider, reuse_interval_over):
     authorize = start_redirect(provider, device_id="phone-1")
     assert authorize["client_id"] == CLIENTS[provider][0]
     assert authorize["redirect_uri"] == f"http://testserver/accounts/{provider}/login/callback/"
@@ -476,7 +476,7 @@ def test_admin_shows_social_accounts_per_user_and_filters_by_provider(db, provid
 # --- the same strategy behind allauth's other app endpoints ----------------------------------
 
 
-def test_allauth_refresh_endpoint_rotates_the_device_pair(db, provider_server):
+def test_allauth_refresh_endpoint_rotates_the_device_pair(db, provider_server, reuse_interval_over):
     id_token = provider_server.google_id_token({"sub": "g-80", "email": "ray@example.com", "name": "Ray"})
     meta = google_token_login(id_token).json()["meta"]
     refreshed = Client().post(

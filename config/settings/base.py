@@ -239,6 +239,9 @@ REST_FRAMEWORK = {
 }
 
 JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY") or SECRET_KEY
+# Within this many seconds of a rotation, presenting the just-rotated refresh token returns the same
+# new pair (tabs and apps waking up race); after it, that is reuse and signs the device out.
+JWT_REFRESH_REUSE_SECONDS = env.int("JWT_REFRESH_REUSE_SECONDS", default=10)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_SECONDS", default=300)),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_REFRESH_SECONDS", default=14 * 24 * 3600)),
