@@ -48,3 +48,14 @@ class DeviceJWTAuthentication(JWTAuthentication):
 
 def current_device(request) -> Device | None:
     return getattr(request.user, "current_device", None)
+
+
+class OptionalDeviceJWTAuthentication(DeviceJWTAuthentication):
+    """For public reads that show more to some users (staff): a valid token counts, a stale or
+    invalid one is ignored like no token at all, as on every other public endpoint."""
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except (AuthenticationFailed, InvalidToken):
+            return None

@@ -19,6 +19,9 @@ def api_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if response is None:
         return None
+    # simplejwt adds a "messages" list (token class, type, message) to the shape: one shape only.
+    if isinstance(response.data, dict) and "detail" in response.data:
+        response.data.pop("messages", None)
     # {"detail": ..., "code": ...} for non-field errors, so clients can branch on a stable code.
     if isinstance(response.data, dict) and "detail" in response.data and "code" not in response.data:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else None

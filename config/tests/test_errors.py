@@ -48,3 +48,9 @@ def test_pages_outside_the_api_keep_html_errors(client):
 
 urlpatterns = [path("api/v1/boom", _boom), *root_urls.urlpatterns]
 handler500 = root_urls.handler500
+
+
+def test_an_invalid_token_answers_the_one_error_shape(client):
+    response = client.get("/api/v1/user", HTTP_AUTHORIZATION="Bearer not.a.token")
+    assert response.status_code == 401
+    assert set(response.json()) == {"detail", "code"}

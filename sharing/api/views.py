@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import OptionalDeviceJWTAuthentication
 from config.openapi import ErrorSerializer
 from conversations.models import Conversation
 
@@ -154,6 +155,7 @@ class SampleListView(_PublicReadMixin, generics.ListAPIView):
 @extend_schema(tags=["samples"])
 class SampleDetailView(APIView):
     permission_classes = [AllowAny]
+    authentication_classes = [OptionalDeviceJWTAuthentication]
 
     @extend_schema(
         responses={200: s.SampleDetailSerializer, 404: _NOT_FOUND},

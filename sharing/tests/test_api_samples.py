@@ -121,3 +121,17 @@ def test_list_query_count_is_the_same_for_1_and_100_samples(api_client, django_a
     # COUNT(*) for the pager, then the page (no session lookup: the list is public).
     with django_assert_num_queries(2):
         api_client.get("/api/v1/samples")
+
+
+def test_a_stale_token_is_ignored_on_a_public_sample_as_on_the_list(api_client, user, auth_client):
+    from accounts import services as account_services
+
+    sample = SampleFactory(published=True)
+    stale = auth_client(user)
+    account_services.device_revoke(device=stale.device)  # its access token is now refused
+
+    assert stale.get("/api/v1/samples").status_code == 200
+    assert stale.get(f"/api/v1/samples/{sample.pk}").status_code == 200
+    garbage = api_client
+    garbage.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert garbage.get(f"/api/v1/samples/{sample.pk}").status_code == 200
