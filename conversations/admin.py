@@ -1,8 +1,11 @@
 import asyncio
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.db.models import Count
+
+from collector.models import Item
 
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
 
@@ -127,8 +130,24 @@ class MessageInline(admin.TabularInline):
         return super().get_queryset(request).select_related("model")
 
 
+class ConversationAdminForm(forms.ModelForm):
+    """Context items offered and accepted are the conversation owner's own: the engine sends them
+    to the model, so another user's notes must never be attachable, by staff either."""
+
+    class Meta:
+        model = Conversation
+        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets decide what shows)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "context_items" in self.fields:
+            owner_id = self.instance.owner_id if self.instance.pk else None
+            self.fields["context_items"].queryset = Item.objects.filter(owner_id=owner_id)
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
+    form = ConversationAdminForm
     list_display = (
         "__str__",
         "owner_email",

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from collector.models import Item
+from collector.selectors import conversation_context_items
 
 from ..llm.context import context_items_text
 from ..models import IN_FLIGHT_STATUSES, Conversation, LLMModel, Message, MessageStatus, Role
@@ -36,13 +36,6 @@ class Claimed:
     model: LLMModel | None
     history: list[dict]
     context_text: str
-
-
-def _context_items(conversation: Conversation):
-    # Only the owner's own items, whoever attached them.
-    return Item.objects.filter(conversations=conversation, owner_id=conversation.owner_id).only(
-        "title", "content", "url"
-    )
 
 
 def reply_claim(*, message_id) -> Claimed | None:
@@ -64,7 +57,9 @@ def reply_claim(*, message_id) -> Claimed | None:
         .values("role", "content")[:HISTORY_MAX_MESSAGES]
     )
     history.reverse()
-    return Claimed(message, conversation, model, history, context_items_text(_context_items(conversation)))
+    # Only the owner's own items, whoever attached them (the one owner-filtered selector).
+    context = context_items_text(conversation_context_items(conversation=conversation))
+    return Claimed(message, conversation, model, history, context)
 
 
 def replies_checkpoint(*, checkpoints: list[tuple[str, str, int]]) -> set[str]:

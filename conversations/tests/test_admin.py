@@ -165,3 +165,24 @@ def test_messages_are_read_only_in_the_admin(admin_web, some_rows):
     )
     assert response.status_code == 403
     assert Message.objects.get(pk=reply.pk).content == "answer"
+
+
+def test_staff_cannot_attach_another_users_notes_and_the_engine_ignores_them(admin_web, user, outsider):
+    from collector.tests.factories import ItemFactory
+    from conversations.admin import ConversationAdminForm
+    from conversations.generation import rows
+
+    conversation = ConversationFactory(owner=user, title="Mine")
+    mine = ItemFactory(owner=user, title="my note", content="alpha")
+    theirs = ItemFactory(owner=outsider, title="their secret", content="charlie's diary")
+
+    form = ConversationAdminForm(instance=conversation)
+    assert list(form.fields["context_items"].queryset) == [mine]
+    page = admin_web.get(f"/admin/conversations/conversation/{conversation.pk}/change/").content.decode()
+    assert "my note" in page and "their secret" not in page
+
+    # Even attached behind the admin's back, the engine sends only the owner's own notes.
+    conversation.context_items.set([mine, theirs])
+    reply = AssistantMessageFactory(conversation=conversation, status="pending", content="")
+    claimed = rows.reply_claim(message_id=reply.pk)
+    assert "alpha" in claimed.context_text and "diary" not in claimed.context_text
