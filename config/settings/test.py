@@ -1,7 +1,7 @@
 """Test profile: base settings with a fast hasher, locmem email and quiet logs."""
 
 from .base import *  # noqa: F403
-from .base import LOGGING, SIMPLE_JWT
+from .base import DATABASES, LOGGING, SIMPLE_JWT
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -14,3 +14,6 @@ CHAT = {**CHAT, "REAP_ON_START": False}  # noqa: F405
 # A fixed key, so test runs do not depend on the local key file a development server makes.
 SECRET_KEY = "test-only-secret-key-0123456789-0123456789-0123456789-abcdef"  # noqa: S105
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
+# The test database is created and dropped around the run: no pool holding connections to it
+# (the pool itself is exercised by a test server process, conversations/tests/test_db_pool.py).
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
