@@ -1,10 +1,57 @@
-"""Throttles whose rates are read from settings at request time (tests can override them)."""
+"""Throttles whose rates are read from settings at request time (tests can override them), and
+whose counters survive the shared cache (Redis) being unreachable."""
+
+import logging
+import time
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from django.core.cache import cache as shared_cache
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+from rest_framework.throttling import UserRateThrottle as DRFUserRateThrottle
+
+logger = logging.getLogger(__name__)
+FALLBACK_WARNING_EVERY_SECONDS = 60.0
+
+
+class FallbackCache:
+    """The shared cache, or this process's own memory while the shared one fails.
+
+    Counting per process is weaker than counting across processes, but a throttle that answers
+    500 because Redis is down turns every request that does not need Redis into an error.
+    """
+
+    def __init__(self):
+        self.local = LocMemCache("throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+        self._warned_at = 0.0
+
+    def _failed(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at >= FALLBACK_WARNING_EVERY_SECONDS:
+            self._warned_at = now
+            logger.warning("throttles fall back to this process's memory: the shared cache failed (%s)", exc)
+
+    def get(self, key, default=None):
+        try:
+            return shared_cache.get(key, default)
+        except Exception as exc:
+            self._failed(exc)
+            return self.local.get(key, default)
+
+    def set(self, key, value, timeout=None):
+        try:
+            shared_cache.set(key, value, timeout)
+        except Exception as exc:
+            self._failed(exc)
+            self.local.set(key, value, timeout)
+
+
+throttle_cache = FallbackCache()
 
 
 class SettingsRateThrottle(SimpleRateThrottle):
+    cache = throttle_cache
+
     def get_rate(self):
         return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope)
 
@@ -12,6 +59,18 @@ class SettingsRateThrottle(SimpleRateThrottle):
         # SimpleRateThrottle reads class-level rates at import; resolve ours now instead.
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
+
+
+class AnonThrottle(SettingsRateThrottle, AnonRateThrottle):
+    """DRF's anonymous throttle (the default for every view), on the fallback cache."""
+
+    scope = "anon"
+
+
+class UserThrottle(SettingsRateThrottle, DRFUserRateThrottle):
+    """DRF's per-user throttle (the default for every view), on the fallback cache."""
+
+    scope = "user"
 
 
 class IPRateThrottle(SettingsRateThrottle):
