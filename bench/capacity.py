@@ -783,24 +783,6 @@ def main() -> int:
             f"(a) added TTFT p50 {a['added_p50']:.1f} ms (p95 {a['added_p95']:.1f}), target <= "
             f"{TARGETS['a_p50_ms']:.0f} ms: {'MET' if ok else 'NOT MET'}"
         )
-    for key in ("b",):
-        if key in report:
-            b = report[key]
-            goal = TARGETS["b_pg" if "Postgre" in b["target"] else "b_sqlite"] * args.workers
-            tested = max(row["n"] for row in b["levels"])
-            verdict = (
-                "MET"
-                if b["capacity"] >= goal
-                else (
-                    "NOT MET"
-                    if tested >= goal or b["capacity"] < tested
-                    else f"not decided (highest level tested {tested})"
-                )
-            )
-            print(
-                f"({key}) capacity on {b['target']}: {b['capacity']} (levels {[r['n'] for r in b['levels']]}), "
-                f"target >= {goal}: {verdict}"
-            )
     if "c" in report:
         c = report["c"]
         ok = c["ratio"] >= TARGETS["c_ratio"] and not c["failed"]
@@ -808,7 +790,7 @@ def main() -> int:
             f"(c) burst {c['service_tps']:.0f} vs {c['direct_tps']:.0f} tokens/s direct = {c['ratio']:.3f}x, "
             f"target >= {TARGETS['c_ratio']}x: {'MET' if ok else 'NOT MET'}"
         )
-    for key in ("d",):
+    for key in ("b", "d"):
         if key in report:
             b = report[key]
             goal = TARGETS["b_pg" if "Postgre" in b["target"] else "b_sqlite"] * args.workers
