@@ -15,7 +15,6 @@ Appending is synchronous and cheap; only the relay awaits Redis.
 """
 
 import asyncio
-import bisect
 import collections
 import logging
 import re
@@ -25,7 +24,7 @@ import weakref
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from .events import Delta, Event, EventName, Snapshot
+from .events import Event, EventName, Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +99,6 @@ class ReplyLog:
         if self._waiters:
             waiters, self._waiters = self._waiters, []
             _wake_all(waiters)
-
-    def after(self, seq: int) -> list[Event]:
-        """The events with an id above ``seq``."""
-        return self.events[bisect.bisect_right(self.events, seq, key=lambda e: e.id) :]
 
     def snapshot(self) -> Event:
         """For a late joiner: the text as of the last text event, then ``after(snapshot.id)``."""
@@ -269,11 +264,6 @@ async def shared_read(message_id) -> list[Event]:
     return [Event.from_wire(raw) for raw in await _redis().lrange(shared_key(message_id), 0, -1)]
 
 
-async def shared_last_id(message_id) -> int:
-    raw = await _redis().lindex(shared_key(message_id), -1)
-    return Event.from_wire(raw).id if raw else 0
-
-
 class _Relay:
     """Sends the events of every reply of this loop to Redis, in order per reply.
 
@@ -331,7 +321,3 @@ def _relay() -> _Relay:
     if relay is None:
         relay = _relays[loop] = _Relay()
     return relay
-
-
-def delta_event(seq: int, message_id: str, text: str) -> Event:
-    return Event(seq, EventName.DELTA, Delta(message_id, text))
