@@ -9,6 +9,16 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from config.testing import serve_asgi, serve_model
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _background_connection_closed_before_teardown(django_db_setup, django_db_blocker):
+    # Set up after the test database, so torn down before it is dropped.
+    yield
+    from config.db import close_background_connections
+
+    with django_db_blocker.unblock():
+        close_background_connections()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Throttle counters and stream state live in the cache; each test starts from zero.

@@ -39,6 +39,9 @@ async def lifespan(scope, receive, send):
         elif message["type"] == "lifespan.shutdown":
             if reaper is not None:
                 reaper.cancel()
+            from config.db import close_background_connections
+
+            await asyncio.to_thread(close_background_connections)
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 
 from asgiref.sync import AsyncToSync, sync_to_async
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection, connections
 
 
 def _closing(func):
@@ -71,3 +71,9 @@ def background_db_sync_to_async(func):
     if _inside_async_to_sync():
         return sync_to_async(run, thread_sensitive=True)
     return sync_to_async(run, thread_sensitive=False, executor=_background_executor)
+
+
+def close_background_connections(timeout: float = 10) -> None:
+    """Close the background thread's connection: at server shutdown, and in tests before the test
+    database is dropped (PostgreSQL refuses while a session is open)."""
+    _background_executor.submit(connections.close_all).result(timeout=timeout)
