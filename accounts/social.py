@@ -45,7 +45,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
@@ -336,6 +336,9 @@ def social_callback(view, provider_id: str):
 
     @wraps(view)
     def callback(request: HttpRequest, *args, **kwargs):
+        if provider_id not in settings.SOCIALACCOUNT_PROVIDERS:
+            # Not configured (no client id and secret): allauth would fail looking up its app.
+            raise Http404("This sign-in provider is not configured.")
         state_id = request.GET.get("state", "")
         entry = cache.get(_STATE_KEY.format(state_id)) if 0 < len(state_id) <= 256 else None
         if entry is None:
