@@ -28,7 +28,9 @@ from .events import Event, EventName, Snapshot
 
 logger = logging.getLogger(__name__)
 
-LOCAL_KEEP_SECONDS = 600.0
+# A finished log stays for clients resuming soon after; then the saved row answers them (a
+# snapshot and message.done). Short, because a busy process finishes dozens of replies a second.
+LOCAL_KEEP_SECONDS = 120.0
 SHARED_TTL_SECONDS = 6 * 3600
 # A listener in another process refreshes its watch well before this runs out.
 WATCH_TTL_SECONDS = 60
