@@ -1,10 +1,12 @@
 """Writes for the collector: items (notes, links, files), their tags, and conversation context."""
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from .models import Item, ItemKind, Tag
@@ -27,6 +29,8 @@ def tag_names_clean(names: Iterable[str] | None) -> list[str]:
         name = " ".join(str(raw).split())
         if not name:
             continue
+        if any(unicodedata.category(char) == "Cc" for char in name):
+            raise ValidationError({"tags": ["Tags cannot contain control characters."]}, code="invalid")
         if len(name) > MAX_TAG_LENGTH:
             raise ValidationError({"tags": [f"Tag '{name[:20]}...' is longer than {MAX_TAG_LENGTH} characters."]})
         if name.lower() not in seen:
@@ -43,8 +47,12 @@ def _tags_get_or_create(*, user, names: Sequence[str]) -> list[Tag]:
     wanted = {name.lower(): name for name in names}
 
     def existing() -> dict[str, Tag]:
-        rows = Tag.objects.annotate(lname=Lower("name")).filter(owner=user, lname__in=list(wanted))
-        return {tag.lname: tag for tag in rows}
+        # Matched by the database's lower() and by exact name, keyed by Python's lower(): SQLite
+        # lowers ASCII only ("Ärger" stays "Ärger"), so the two can disagree on non-ASCII names.
+        rows = Tag.objects.annotate(lname=Lower("name")).filter(
+            Q(lname__in=list(wanted)) | Q(name__in=list(wanted.values())), owner=user
+        )
+        return {tag.name.lower(): tag for tag in rows}
 
     found = existing()
     missing = [Tag(owner=user, name=name) for lower, name in wanted.items() if lower not in found]

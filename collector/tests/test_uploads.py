@@ -162,3 +162,18 @@ def test_oversized_body_is_refused_before_parsing(user_client, settings):
     assert response.status_code == 400
     assert "upload is too large" in response.json()["file"][0]
     assert not Item.objects.exists()
+
+
+def test_an_upload_with_unusual_tags_keeps_them_or_says_why(user_client, user, _media_root):
+    # Found by schemathesis: non-ASCII tags answered 500 (SQLite's lower() is ASCII-only, so the
+    # tag just created was not found again), and a NUL byte reached PostgreSQL.
+    tags = ["Ärger", "İstanbul", "straße", "ÄRGER", "x" * 50]
+    response = upload(user_client, "notes.txt", b"hello", tags=tags)
+    assert response.status_code == 201, response.content
+    assert sorted(response.json()["tags"]) == sorted(["Ärger", "İstanbul", "straße", "x" * 50])
+    again = upload(user_client, "more.txt", b"hello", tags=["ärger", "Ärger"])
+    assert again.status_code == 201, again.content
+
+    bad = upload(user_client, "bad.txt", b"hello", tags=["fine", "nul\x00byte"])
+    assert bad.status_code == 400
+    assert "tags" in bad.json()
