@@ -57,6 +57,9 @@ class RegisterView(PublicAuthView):
         return Response({"user": s.UserSerializer(user).data}, status=status.HTTP_201_CREATED)
 
 
+SWAGGER_DEVICE_ID = "api-docs"
+
+
 class LoginView(PublicAuthView):
     throttle_classes = [LoginIPThrottle, LoginEmailThrottle]
 
@@ -73,9 +76,14 @@ class LoginView(PublicAuthView):
         user = authenticate(request._request, username=v["email"], password=v["password"])
         if user is None:
             raise AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
+        swagger_form = "username" in request.data and request.content_type.startswith(
+            "application/x-www-form-urlencoded"
+        )
         session = services.session_start(
             user=user,
-            device_id=v.get("device_id") or None,
+            # Swagger's Authorize dialog sends no device id: renew one "API docs" session per user
+            # instead of adding a device at every authorization.
+            device_id=v.get("device_id") or (SWAGGER_DEVICE_ID if swagger_form else None),
             device_name=v.get("device_name", ""),
             user_agent=_user_agent(request),
             ip=client_ip(request),
@@ -85,7 +93,7 @@ class LoginView(PublicAuthView):
             "device": s.DeviceBriefSerializer(session.device).data,
             "user": s.UserSerializer(user).data,
         }
-        if "username" in request.data and request.content_type.startswith("application/x-www-form-urlencoded"):
+        if swagger_form:
             body["access_token"] = session.tokens.access  # what Swagger's OAuth2 password flow reads
         return Response(body)
 

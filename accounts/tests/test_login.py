@@ -178,3 +178,16 @@ def test_register_with_nul_characters_is_400(api_client, password):
     r = api_client.post("/api/v1/auth/register", {"email": "x@example.com", "password": password + "\x00"})
     assert r.status_code == 400
     assert "password" in r.json()
+
+
+def test_authorizing_in_swagger_again_renews_one_session_instead_of_adding_devices(api_client, user, password):
+    from accounts.models import Device
+
+    form = f"grant_type=password&username={user.email}&password={password}"
+    for _ in range(3):
+        r = api_client.generic("POST", LOGIN, form, content_type="application/x-www-form-urlencoded")
+        assert r.status_code == 200, r.content
+
+    devices = Device.objects.filter(user=user, revoked_at__isnull=True)
+    assert [d.device_id for d in devices] == ["api-docs"]
+    assert r.json()["device"]["device_id"] == "api-docs"
