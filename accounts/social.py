@@ -381,11 +381,23 @@ def _handoff(request: HttpRequest, response: HttpResponseRedirect, *, provider_i
     return HttpResponseRedirect(_with_query(location, {"code": code}))
 
 
-def handoff_redeem(*, code: str) -> dict | None:
-    """The handoff behind a one-time code, or None. Of two concurrent redemptions one wins."""
+class HandoffForAnotherDevice(Exception):
+    pass
+
+
+def handoff_redeem(*, code: str, device_id: str | None = None) -> dict | None:
+    """The handoff behind a one-time code, or None. Of two concurrent redemptions one wins.
+
+    A code bound to a device and presented with another device id raises
+    ``HandoffForAnotherDevice`` *without* being used up, so a mistaken request cannot burn it.
+    """
     key = _HANDOFF_KEY.format(code)
     entry = cache.get(key)
-    if entry is None or not cache.delete(key):
+    if entry is None:
+        return None
+    if entry["device_id"] and device_id and device_id != entry["device_id"]:
+        raise HandoffForAnotherDevice
+    if not cache.delete(key):
         return None
     return entry
 
@@ -420,12 +432,13 @@ class SocialExchangeView(PublicAuthView):
     def post(self, request):
         data = SocialExchangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = handoff_redeem(code=data.validated_data["code"])
+        device_id = data.validated_data.get("device_id") or None
+        try:
+            entry = handoff_redeem(code=data.validated_data["code"], device_id=device_id)
+        except HandoffForAnotherDevice:
+            raise AuthenticationFailed("This sign-in code belongs to another device.", code="code_invalid") from None
         if entry is None:
             raise AuthenticationFailed("This sign-in code is invalid, expired or already used.", code="code_invalid")
-        device_id = data.validated_data.get("device_id") or None
-        if entry["device_id"] and device_id and device_id != entry["device_id"]:
-            raise AuthenticationFailed("This sign-in code belongs to another device.", code="code_invalid")
         user = User.objects.filter(pk=entry["user_id"], is_active=True).first()
         if user is None:
             raise AuthenticationFailed("This account is not active.", code="user_inactive")

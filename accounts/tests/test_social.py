@@ -265,6 +265,9 @@ def test_exchange_code_is_bound_to_the_device_that_started(db, api_client, provi
     response = exchange(api_client, location, device_id="other-phone")
     assert response.status_code == 401
     assert not Device.objects.exists()
+    # The mistaken request did not burn the code: the device that started the flow still can.
+    assert exchange(api_client, location, device_id="phone-1").status_code == 200
+    assert list(Device.objects.values_list("device_id", flat=True)) == ["phone-1"]
 
 
 def test_exchange_refuses_a_deactivated_user(db, api_client, provider_server):
