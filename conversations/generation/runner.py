@@ -61,17 +61,14 @@ class ReplyRun:
         self.log.append(Event(self.seq, name, data))
 
     def add_text(self, text: str) -> None:
-        now = time.monotonic()
-        if self.buffer:
-            self.buffer.append(text)
-        elif now - self.last_flush >= self.coalesce and self.seq < self.ceiling:
-            # The first delta, or one after a quiet spell: no reason to wait.
-            self.last_flush = now
-            self.parts.append(text)
-            self._publish(EventName.DELTA, Delta(self.message_id, text))
+        self.buffer.append(text)
+        if self.timer is not None:
+            return  # a flush is already due
+        wait = self.coalesce - (time.monotonic() - self.last_flush)
+        if wait <= 0:
+            self.flush()  # the first delta, or one after a quiet spell: no reason to wait
         else:
-            self.buffer.append(text)
-            self.timer = self.loop.call_later(self.coalesce - (now - self.last_flush), self.flush)
+            self.timer = self.loop.call_later(wait, self.flush)
 
     def flush(self) -> None:
         self.timer = None

@@ -19,6 +19,7 @@ import weakref
 from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 
 from config.db import background_db_sync_to_async
 from config.logging import request_id_var
@@ -140,8 +141,6 @@ async def run_reply(message_id) -> None:
 
 
 async def _stop_flags(keys: list[str]) -> dict:
-    from django.core.cache.backends.locmem import LocMemCache
-
     if isinstance(cache, LocMemCache):
         return cache.get_many(keys)
     return await sync_to_async(cache.get_many, thread_sensitive=False)(keys)
