@@ -1,5 +1,6 @@
 """Shared pieces of the OpenAPI document."""
 
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
@@ -8,3 +9,6 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField()
+
+
+NOT_FOUND = OpenApiResponse(ErrorSerializer, "Not found (also for anything that is not yours)")

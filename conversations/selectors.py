@@ -45,14 +45,20 @@ def conversation_list(
     return _with_list_annotations(qs).order_by("-pinned", "-updated_at", "-created_at", "-id")
 
 
-def conversation_get(*, user: User, pk, summary: bool = True) -> Conversation:
-    """One of the user's conversations; anyone else's is simply not found (404).
+def conversations_owned(*, user: User, summary: bool = True) -> QuerySet[Conversation]:
+    """The user's conversations, the only ones they may read or change: anyone else's is simply
+    not found (404).
 
     ``summary=False`` skips the message count and preview, whose cost grows with the conversation:
     for writes (sending a message, stop, feedback) that only need the row.
     """
     mine = Conversation.objects.filter(owner=user)
-    return (_with_list_annotations(mine) if summary else mine.select_related("model")).get(pk=pk)
+    return _with_list_annotations(mine) if summary else mine.select_related("model")
+
+
+def conversation_get(*, user: User, pk, summary: bool = True) -> Conversation:
+    """One of the user's conversations (``Conversation.DoesNotExist`` for anyone else's)."""
+    return conversations_owned(user=user, summary=summary).get(pk=pk)
 
 
 def conversations_of(*, owner: User) -> QuerySet[Conversation]:

@@ -21,9 +21,14 @@ def _checked(share_id: str) -> str:
     return share_id
 
 
+def shares_public() -> QuerySet[Share]:
+    """Live shares (not revoked, not expired): anyone holding a link may read or clone one."""
+    return Share.objects.live()
+
+
 def share_get_public(*, share_id: str) -> Share:
-    """A live share (not revoked, not expired), for anyone holding the link; else 404."""
-    share = Share.objects.live().filter(pk=_checked(share_id)).first()
+    """A live share, for anyone holding the link; else 404."""
+    share = shares_public().filter(pk=_checked(share_id)).first()
     if share is None:
         raise Http404("No such share.")
     return share
@@ -37,27 +42,18 @@ def share_list(*, user: User, include_all: bool = False) -> QuerySet[Share]:
     return qs.defer(*_LIST_DEFERRED).order_by("-created_at", "id")
 
 
-def share_get_manageable(*, user: User, share_id: str) -> Share:
-    """A share its owner (or staff) may revoke; anyone else's is simply not found."""
-    qs = Share.objects.filter(pk=_checked(share_id), revoked_at__isnull=True)
-    if not user.is_staff:
-        qs = qs.filter(owner=user)
-    share = qs.first()
-    if share is None:
-        raise Http404("No such share.")
-    return share
+def shares_manageable(*, user: User) -> QuerySet[Share]:
+    """Shares the user may revoke: their own, or any for staff; anyone else's is simply not found."""
+    qs = Share.objects.filter(revoked_at__isnull=True)
+    return qs if user.is_staff else qs.filter(owner=user)
 
 
 def sample_list_public() -> QuerySet[Sample]:
     return Sample.objects.filter(published=True).defer(*_LIST_DEFERRED).order_by("order", "-created_at", "id")
 
 
-def sample_get_visible(*, user: User | None, sample_id) -> Sample:
-    """A published sample; staff also reach unpublished ones (to review them)."""
-    qs = Sample.objects.all()
-    if not (user is not None and user.is_authenticated and user.is_staff):
-        qs = qs.filter(published=True)
-    sample = qs.filter(pk=sample_id).first()
-    if sample is None:
-        raise Http404("No such sample.")
-    return sample
+def samples_visible(*, user: User | None) -> QuerySet[Sample]:
+    """Published samples; staff also reach unpublished ones (to review them)."""
+    if user is not None and user.is_authenticated and user.is_staff:
+        return Sample.objects.all()
+    return Sample.objects.filter(published=True)

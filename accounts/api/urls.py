@@ -1,7 +1,13 @@
 from django.urls import path
 
+from config.viewsets import api_router
+
 from ..social import SocialExchangeView
-from . import views
+from . import resources, views
+
+router = api_router()
+router.register("auth/devices", resources.DeviceViewSet, basename="auth-device")
+router.register("plans", resources.PlanViewSet, basename="plan")
 
 urlpatterns = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
@@ -9,10 +15,7 @@ urlpatterns = [
     path("auth/social/exchange", SocialExchangeView.as_view(), name="auth-social-exchange"),
     path("auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
-    path("auth/devices", views.DeviceListView.as_view(), name="auth-devices"),
-    path("auth/devices/<uuid:pk>", views.DeviceDetailView.as_view(), name="auth-device-detail"),
     path("auth/password/change", views.PasswordChangeView.as_view(), name="auth-password-change"),
-    path("plans", views.PlanListView.as_view(), name="plans"),
     path("user", views.ProfileView.as_view(), name="user"),
     path("user/settings", views.UserSettingsView.as_view(), name="user-settings"),
     path("user/settings/subscription", views.SubscriptionView.as_view(), name="user-settings-subscription"),
@@ -24,4 +27,5 @@ urlpatterns = [
         views.StaffSubscriptionView.as_view(),
         name="staff-user-settings-subscription",
     ),
+    *router.urls,
 ]

@@ -1,7 +1,7 @@
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
@@ -134,26 +134,6 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema(tags=["auth"])
-class DeviceListView(generics.ListAPIView):
-    serializer_class = s.DeviceSerializer
-
-    def get_queryset(self):
-        return selectors.device_list(user=self.request.user)
-
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "current_device": current_device(self.request)}
-
-
-@extend_schema(tags=["auth"])
-class DeviceDetailView(APIView):
-    @extend_schema(responses={204: None, 404: _ERROR})
-    def delete(self, request, pk):
-        device = get_object_or_404(selectors.device_list(user=request.user), pk=pk)
-        services.device_revoke(device=device)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 class PasswordChangeView(APIView):
     throttle_classes = [PasswordChangeThrottle]
 
@@ -253,13 +233,3 @@ class StaffSubscriptionView(_StaffTargetMixin, _SettingsPartView):
     serializer_class = s.SubscriptionSerializer
     staff_serializer_class = s.StaffSubscriptionSerializer
     http_method_names = ["get", "put", "patch", "options"]
-
-
-@extend_schema(tags=["user"])
-class PlanListView(generics.ListAPIView):
-    permission_classes = [AllowAny]
-    serializer_class = s.PlanSerializer
-    pagination_class = None
-
-    def get_queryset(self):
-        return selectors.plan_list()

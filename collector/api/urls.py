@@ -1,12 +1,15 @@
 from django.urls import path
 
+from config.viewsets import api_router
+
 from . import views
 
+router = api_router()
+router.register("collector/items", views.ItemViewSet, basename="collector-item")
+router.register("collector/tags", views.TagViewSet, basename="collector-tag")
+
 urlpatterns = [
-    path("collector/items", views.ItemListView.as_view(), name="collector-items"),
-    path("collector/items/<int:pk>", views.ItemDetailView.as_view(), name="collector-item-detail"),
-    path("collector/items/<int:pk>/file", views.ItemFileView.as_view(), name="collector-item-file"),
-    path("collector/tags", views.TagListView.as_view(), name="collector-tags"),
+    *router.urls,
     path(
         "conversations/<uuid:pk>/context-items",
         views.ConversationContextItemsView.as_view(),

@@ -1,21 +1,24 @@
+"""Thin views: validate input, call a selector or service, serialize."""
+
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ErrorSerializer
-from conversations.models import Conversation
+from config.openapi import NOT_FOUND
+from config.viewsets import INT_PATTERN
+from conversations.selectors import conversations_owned
 
 from .. import selectors, services
 from ..uploads import max_upload_bytes
 from . import serializers as s
 
-_ERROR = ErrorSerializer
 _FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
 
 
@@ -34,68 +37,74 @@ def _reject_oversized_body(request) -> None:
         raise ValidationError({"file": [f"The upload is too large; the limit is {limit} bytes."]})
 
 
-def _user_item(request, pk):
-    return get_object_or_404(selectors.item_list(user=request.user), pk=pk)
-
-
 @extend_schema(tags=["collector"])
-class ItemListView(generics.ListAPIView):
-    serializer_class = s.ItemSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
-
-    def get_queryset(self):
-        filters = s.ItemFilterSerializer(data=self.request.query_params.dict())
-        filters.is_valid(raise_exception=True)
-        return selectors.item_list(user=self.request.user, **filters.validated_data)
-
-    @extend_schema(
-        parameters=[s.ItemFilterSerializer], responses={200: s.ItemSerializer(many=True), 400: _FIELD_ERRORS}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
+@extend_schema_view(
+    list=extend_schema(
+        summary="List or search your collector items",
+        parameters=[s.ItemFilterSerializer],
+        responses={200: s.ItemSerializer(many=True), 400: _FIELD_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Add a note, link or file",
         request={"application/json": s.ItemCreateSerializer, "multipart/form-data": s.ItemCreateSerializer},
         responses={201: s.ItemSerializer, 400: _FIELD_ERRORS},
-    )
-    def post(self, request):
+    ),
+    retrieve=extend_schema(summary="Get one of your items", responses={200: s.ItemSerializer, 404: NOT_FOUND}),
+    partial_update=extend_schema(
+        summary="Change an item",
+        request=s.ItemUpdateSerializer,
+        responses={200: s.ItemSerializer, 400: _FIELD_ERRORS, 404: NOT_FOUND},
+    ),
+    destroy=extend_schema(summary="Delete an item (and its file)", responses={204: None, 404: NOT_FOUND}),
+    file=extend_schema(
+        summary="Download an item's file",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+        description="The owner's download of the uploaded file (as an attachment, with its original name); "
+        "never served from a public media URL.",
+    ),
+)
+class ItemViewSet(viewsets.GenericViewSet):
+    serializer_class = s.ItemSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    lookup_value_regex = INT_PATTERN
+
+    def get_queryset(self):
+        if self.action == "list":
+            filters = s.ItemFilterSerializer(data=self.request.query_params.dict())
+            filters.is_valid(raise_exception=True)
+            return selectors.item_list(user=self.request.user, **filters.validated_data)
+        return selectors.item_list(user=self.request.user)
+
+    def _item_response(self, item, status_code=status.HTTP_200_OK):
+        return Response(s.ItemSerializer(item, context={"request": self.request}).data, status=status_code)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ItemSerializer(page, many=True, context={"request": request}).data)
+
+    def create(self, request):
         _reject_oversized_body(request)
         data = s.ItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.item_create(user=request.user, **data.validated_data)
-        return Response(s.ItemSerializer(item, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return self._item_response(item, status.HTTP_201_CREATED)
 
+    def retrieve(self, request, pk):
+        return self._item_response(self.get_object())
 
-@extend_schema(tags=["collector"])
-class ItemDetailView(APIView):
-    @extend_schema(responses={200: s.ItemSerializer, 404: _ERROR})
-    def get(self, request, pk):
-        return Response(s.ItemSerializer(_user_item(request, pk), context={"request": request}).data)
-
-    @extend_schema(request=s.ItemUpdateSerializer, responses={200: s.ItemSerializer, 400: _FIELD_ERRORS, 404: _ERROR})
-    def patch(self, request, pk):
-        item = _user_item(request, pk)
+    def partial_update(self, request, pk):
+        item = self.get_object()
         data = s.ItemUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        item = services.item_update(item=item, **data.validated_data)
-        return Response(s.ItemSerializer(item, context={"request": request}).data)
+        return self._item_response(services.item_update(item=item, **data.validated_data))
 
-    @extend_schema(responses={204: None, 404: _ERROR})
-    def delete(self, request, pk):
-        services.item_delete(item=_user_item(request, pk))
+    def destroy(self, request, pk):
+        services.item_delete(item=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-@extend_schema(tags=["collector"])
-class ItemFileView(APIView):
-    """The owner's download of an uploaded file; never served from a public media URL."""
-
-    @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: _ERROR},
-        description="Download the uploaded file (as an attachment, with its original name).",
-    )
-    def get(self, request, pk):
-        item = _user_item(request, pk)
+    @action(detail=True, methods=["get"])
+    def file(self, request, pk):
+        item = self.get_object()
         if not item.file:
             raise Http404
         response = FileResponse(
@@ -112,11 +121,18 @@ class ItemFileView(APIView):
 
 
 @extend_schema(tags=["collector"])
-class TagListView(generics.ListAPIView):
+@extend_schema_view(
+    list=extend_schema(summary="List your tags with how many items carry each"),
+)
+class TagViewSet(viewsets.GenericViewSet):
     serializer_class = s.TagSerializer
 
     def get_queryset(self):
         return selectors.tag_list(user=self.request.user)
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.TagSerializer(page, many=True).data)
 
 
 @extend_schema(tags=["collector"])
@@ -124,20 +140,24 @@ class ConversationContextItemsView(APIView):
     """Collector items whose text is given to the model as context for one conversation."""
 
     def _conversation(self, request, pk):
-        return get_object_or_404(Conversation.objects.filter(owner=request.user), pk=pk)
+        return get_object_or_404(conversations_owned(user=request.user, summary=False), pk=pk)
 
-    def _respond(self, request, items):
+    def _respond(self, request, conversation):
+        items = list(selectors.conversation_context_items(conversation=conversation))
         body = {"item_ids": [item.pk for item in items], "items": items}
         return Response(s.ContextItemsSerializer(body, context={"request": request}).data)
 
-    @extend_schema(responses={200: s.ContextItemsSerializer, 404: _ERROR})
+    @extend_schema(
+        summary="The items given to the model as context",
+        responses={200: s.ContextItemsSerializer, 404: NOT_FOUND},
+    )
     def get(self, request, pk):
-        conversation = self._conversation(request, pk)
-        return self._respond(request, list(selectors.conversation_context_items(conversation=conversation)))
+        return self._respond(request, self._conversation(request, pk))
 
     @extend_schema(
+        summary="Choose the items given to the model as context",
         request=s.ContextItemsInputSerializer,
-        responses={200: s.ContextItemsSerializer, 400: _FIELD_ERRORS, 404: _ERROR},
+        responses={200: s.ContextItemsSerializer, 400: _FIELD_ERRORS, 404: NOT_FOUND},
     )
     def put(self, request, pk):
         conversation = self._conversation(request, pk)
@@ -146,4 +166,4 @@ class ConversationContextItemsView(APIView):
         services.conversation_context_set(
             user=request.user, conversation=conversation, item_ids=data.validated_data["item_ids"]
         )
-        return self._respond(request, list(selectors.conversation_context_items(conversation=conversation)))
+        return self._respond(request, conversation)

@@ -12,7 +12,7 @@ SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 NONCE_ATTR = re.compile(r'\bnonce="([^"]+)"')
 CSP_NONCE = re.compile(r"script-src 'nonce-([^']+)'")
 # Literal API paths in the script, e.g. "/api/v1/auth/login" or `/api/v1/conversations/${id}/stream`.
-API_PATH = re.compile(r"/api/v1/[A-Za-z0-9_\-/${}.]*")
+API_PATH = re.compile(r"/api/v1/(?:[A-Za-z0-9_\-/.]|\$\{[^}]*\})*")
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 
 

@@ -2,25 +2,26 @@
 
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.selectors import user_list
-from config.openapi import ErrorSerializer
+from config.openapi import NOT_FOUND, ErrorSerializer
 from config.pagination import OldestFirstCursorPagination
+from config.viewsets import UUID_PATTERN
 
 from .. import generation, selectors, services
 from ..models import Conversation, Message
 from . import serializers as s
 
 _ERROR = ErrorSerializer
-_NOT_FOUND = OpenApiResponse(_ERROR, "Not found (also for another user's conversation)")
+_NOT_FOUND = NOT_FOUND
+_FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
 _LIMIT = OpenApiResponse(_ERROR, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
 _CONFLICT = OpenApiResponse(_ERROR, "generation_in_progress: a reply is still being generated here")
 
@@ -50,23 +51,34 @@ _WAIT = OpenApiParameter(
 # --- public catalog ---------------------------------------------------------------------------
 
 
-class _PublicCatalogView(generics.ListAPIView):
+class _PublicCatalogViewSet(viewsets.GenericViewSet):
     # Public: a stale or bad bearer token must not turn a public page into a 401.
     permission_classes = [AllowAny]
     authentication_classes: list = []
     pagination_class = None
 
+    def list(self, request):
+        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+
 
 @extend_schema(tags=["catalog"])
-class ModelListView(_PublicCatalogView):
+@extend_schema_view(list=extend_schema(summary="List the models you can chat with"))
+class ModelViewSet(_PublicCatalogViewSet):
     serializer_class = s.PublicModelSerializer
 
     def get_queryset(self):
         return selectors.model_list_public()
 
 
-@extend_schema(tags=["catalog"], parameters=[s.PromptQuerySerializer])
-class PromptListView(_PublicCatalogView):
+@extend_schema(tags=["catalog"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the prompt library",
+        parameters=[s.PromptQuerySerializer],
+        responses={200: s.PromptSerializer(many=True), 400: _FIELD_ERRORS},
+    )
+)
+class PromptViewSet(_PublicCatalogViewSet):
     serializer_class = s.PromptSerializer
 
     def get_queryset(self):
@@ -78,33 +90,77 @@ class PromptListView(_PublicCatalogView):
 # --- conversations ----------------------------------------------------------------------------
 
 
-class _OwnConversationMixin:
-    def get_conversation(self, *, summary: bool = False) -> Conversation:
-        try:
-            return selectors.conversation_get(user=self.request.user, pk=self.kwargs["pk"], summary=summary)
-        except Conversation.DoesNotExist as exc:
-            raise Http404 from exc
+def _wait_flag(request) -> bool:
+    query = s.WaitQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data["wait"]
+
+
+class MessagePagination(OldestFirstCursorPagination):
+    pass
+
+
+_CONVERSATION_WRITE = {
+    "request": s.ConversationUpdateSerializer,
+    "responses": {200: s.ConversationSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+}
 
 
 @extend_schema(tags=["conversations"])
-class ConversationListView(generics.ListAPIView):
-    serializer_class = s.ConversationSerializer
-
-    def get_queryset(self):
-        query = s.ConversationListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return selectors.conversation_list(user=self.request.user, **query.validated_data)
-
-    @extend_schema(parameters=[s.ConversationListQuerySerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-    @extend_schema(
+@extend_schema_view(
+    list=extend_schema(
+        summary="List or search your conversations",
+        parameters=[s.ConversationListQuerySerializer],
+        responses={200: s.ConversationSerializer(many=True), 400: _FIELD_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Start a conversation (optionally with its first message)",
         request=s.ConversationCreateSerializer,
         parameters=[_WAIT],
-        responses={201: s.ConversationCreatedSerializer, 400: None, 409: _CONFLICT, 429: _LIMIT},
-    )
-    def post(self, request):
+        responses={201: s.ConversationCreatedSerializer, 400: _FIELD_ERRORS, 409: _CONFLICT, 429: _LIMIT},
+    ),
+    retrieve=extend_schema(
+        summary="Get one of your conversations", responses={200: s.ConversationSerializer, 404: _NOT_FOUND}
+    ),
+    update=extend_schema(summary="Change a conversation's title, model, pin or archive", **_CONVERSATION_WRITE),
+    partial_update=extend_schema(summary="Change some of a conversation's settings", **_CONVERSATION_WRITE),
+    destroy=extend_schema(summary="Delete a conversation", responses={204: None, 404: _NOT_FOUND}),
+    stop=extend_schema(
+        summary="Stop the reply being generated",
+        request=None,
+        responses={
+            202: s.StopResponseSerializer,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(_ERROR, "nothing_in_flight: no reply is being generated"),
+        },
+    ),
+    feedback=extend_schema(
+        summary="Rate a message (one rating per user and message, changeable)",
+        request=s.FeedbackCreateSerializer,
+        responses={201: s.FeedbackSerializer, 200: s.FeedbackSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+    ),
+)
+class ConversationViewSet(viewsets.GenericViewSet):
+    serializer_class = s.ConversationSerializer
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        if self.action == "list":
+            query = s.ConversationListQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            return selectors.conversation_list(user=self.request.user, **query.validated_data)
+        # Only reads show the message count and preview; writes need just the row.
+        return selectors.conversations_owned(user=self.request.user, summary=self.action == "retrieve")
+
+    def _summary(self, conversation: Conversation):
+        conversation = selectors.conversation_get(user=self.request.user, pk=conversation.pk)
+        return s.ConversationSerializer(conversation).data
+
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ConversationSerializer(page, many=True).data)
+
+    def create(self, request):
         data = s.ConversationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wait = _wait_flag(request)
@@ -121,79 +177,61 @@ class ConversationListView(generics.ListAPIView):
                 )
         if sent is not None and wait:
             sent = (sent[0], _generate_now(sent[1]))
-        conversation = selectors.conversation_get(user=request.user, pk=conversation.pk)
-        body = s.ConversationSerializer(conversation).data
+        body = self._summary(conversation)
         if sent is not None:
             body.update(_sent_payload(conversation, *sent))
         return Response(body, status=status.HTTP_201_CREATED)
 
+    def retrieve(self, request, pk):
+        return Response(s.ConversationSerializer(self.get_object()).data)
 
-def _wait_flag(request) -> bool:
-    query = s.WaitQuerySerializer(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data["wait"]
-
-
-@extend_schema(tags=["conversations"])
-class ConversationDetailView(_OwnConversationMixin, APIView):
-    @extend_schema(responses={200: s.ConversationSerializer, 404: _NOT_FOUND})
-    def get(self, request, pk):
-        return Response(s.ConversationSerializer(self.get_conversation(summary=True)).data)
-
-    def _write(self, request, partial: bool):
-        conversation = self.get_conversation()
+    def update(self, request, pk, partial: bool = False):
+        conversation = self.get_object()
         data = s.ConversationUpdateSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         if "model" in changes:
             changes["model_slug"] = changes.pop("model")
         services.conversation_update(conversation=conversation, user=request.user, **changes)
-        return Response(s.ConversationSerializer(self.get_conversation(summary=True)).data)
+        return Response(self._summary(conversation))
 
-    @extend_schema(request=s.ConversationUpdateSerializer, responses={200: s.ConversationSerializer, 404: _NOT_FOUND})
-    def put(self, request, pk):
-        return self._write(request, partial=False)
+    def partial_update(self, request, pk):
+        return self.update(request, pk, partial=True)
 
-    @extend_schema(request=s.ConversationUpdateSerializer, responses={200: s.ConversationSerializer, 404: _NOT_FOUND})
-    def patch(self, request, pk):
-        return self._write(request, partial=True)
-
-    @extend_schema(responses={204: None, 404: _NOT_FOUND})
-    def delete(self, request, pk):
-        services.conversation_delete(conversation=self.get_conversation())
+    def destroy(self, request, pk):
+        services.conversation_delete(conversation=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class MessagePagination(OldestFirstCursorPagination):
-    pass
-
-
-@extend_schema(tags=["conversations"])
-class MessageListView(_OwnConversationMixin, generics.ListAPIView):
-    serializer_class = s.MessageSerializer
-    pagination_class = MessagePagination
-
-    def get_queryset(self):
-        return selectors.message_list(conversation=self.get_conversation(), user=self.request.user)
-
-    @extend_schema(responses={200: s.MessageSerializer(many=True), 404: _NOT_FOUND})
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
     @extend_schema(
+        methods=["GET"],
+        summary="List a conversation's messages, oldest first",
+        responses={200: s.MessageSerializer(many=True), 404: _NOT_FOUND},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Send a message; the reply streams from stream_url",
         request=s.MessageCreateSerializer,
         parameters=[_WAIT],
         responses={
             202: OpenApiResponse(s.MessageSentSerializer, "Accepted: the reply is being generated; follow stream_url"),
             201: OpenApiResponse(s.MessageSentSerializer, "With ?wait=true: the finished reply"),
-            400: None,
+            400: _FIELD_ERRORS,
             404: _NOT_FOUND,
             409: _CONFLICT,
             429: _LIMIT,
         },
     )
-    def post(self, request, pk):
-        conversation = self.get_conversation()
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        serializer_class=s.MessageSerializer,
+        pagination_class=MessagePagination,
+    )
+    def messages(self, request, pk):
+        conversation = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.message_list(conversation=conversation, user=request.user))
+            return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
         data = s.MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wait = _wait_flag(request)
@@ -211,30 +249,14 @@ class MessageListView(_OwnConversationMixin, generics.ListAPIView):
             status=status.HTTP_201_CREATED if wait else status.HTTP_202_ACCEPTED,
         )
 
-
-@extend_schema(tags=["conversations"])
-class StopView(_OwnConversationMixin, APIView):
-    @extend_schema(
-        request=None,
-        responses={
-            202: s.StopResponseSerializer,
-            404: _NOT_FOUND,
-            409: OpenApiResponse(_ERROR, "nothing_in_flight: no reply is being generated"),
-        },
-    )
-    def post(self, request, pk):
-        message = services.generation_stop(conversation=self.get_conversation())
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk):
+        message = services.generation_stop(conversation=self.get_object())
         return Response({"message": s.MessageSerializer(message).data}, status=status.HTTP_202_ACCEPTED)
 
-
-@extend_schema(tags=["conversations"])
-class FeedbackView(_OwnConversationMixin, APIView):
-    @extend_schema(
-        request=s.FeedbackCreateSerializer,
-        responses={201: s.FeedbackSerializer, 200: s.FeedbackSerializer, 400: None, 404: _NOT_FOUND},
-    )
-    def post(self, request, pk):
-        conversation = self.get_conversation()
+    @action(detail=True, methods=["post"])
+    def feedback(self, request, pk):
+        conversation = self.get_object()
         data = s.FeedbackCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -255,51 +277,48 @@ class FeedbackView(_OwnConversationMixin, APIView):
 # --- staff ------------------------------------------------------------------------------------
 
 
-class _StaffMixin:
+@extend_schema(tags=["staff"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Staff: list a user's conversations",
+        parameters=[s.StaffConversationListQuerySerializer],
+        responses={200: s.StaffConversationSerializer(many=True), 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+    ),
+    retrieve=extend_schema(
+        summary="Staff: read a user's conversation with its messages",
+        responses={200: s.StaffConversationDetailSerializer, 404: _NOT_FOUND},
+    ),
+    destroy=extend_schema(summary="Staff: delete a user's conversation", responses={204: None, 404: _NOT_FOUND}),
+)
+class StaffConversationViewSet(viewsets.GenericViewSet):
+    """``/users/{user_id}/conversations``: staff read (and delete) any user's conversations."""
+
     permission_classes = [IsAdminUser]
+    serializer_class = s.StaffConversationSerializer
+    lookup_value_regex = UUID_PATTERN
 
     def get_target_user(self):
         return get_object_or_404(user_list(), pk=self.kwargs["user_id"])
 
-
-@extend_schema(tags=["staff"])
-class StaffConversationListView(_StaffMixin, generics.ListAPIView):
-    serializer_class = s.StaffConversationSerializer
-
     def get_queryset(self):
-        query = s.StaffConversationListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
         owner = self.get_target_user()
-        return selectors.conversation_list(user=owner, **query.validated_data).select_related("owner")
+        if self.action == "list":
+            query = s.StaffConversationListQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            return selectors.conversation_list(user=owner, **query.validated_data).select_related("owner")
+        return selectors.conversations_owned(user=owner, summary=True).select_related("owner")
 
-    @extend_schema(
-        parameters=[s.StaffConversationListQuerySerializer],
-        responses={200: s.StaffConversationSerializer(many=True), 404: _NOT_FOUND},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def list(self, request, user_id):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.StaffConversationSerializer(page, many=True).data)
 
-
-@extend_schema(tags=["staff"])
-class StaffConversationDetailView(_StaffMixin, APIView):
-    def get_conversation(self) -> Conversation:
-        owner = self.get_target_user()
-        try:
-            conversation = selectors.conversation_get(user=owner, pk=self.kwargs["pk"])
-        except Conversation.DoesNotExist as exc:
-            raise Http404 from exc
-        conversation.owner = owner
-        return conversation
-
-    @extend_schema(responses={200: s.StaffConversationDetailSerializer, 404: _NOT_FOUND})
-    def get(self, request, user_id, pk):
-        conversation = self.get_conversation()
+    def retrieve(self, request, user_id, pk):
+        conversation = self.get_object()
         prefetch_related_objects(
             [conversation], Prefetch("messages", queryset=selectors.message_list(conversation=conversation))
         )
         return Response(s.StaffConversationDetailSerializer(conversation).data)
 
-    @extend_schema(responses={204: None, 404: _NOT_FOUND})
-    def delete(self, request, user_id, pk):
-        services.conversation_delete(conversation=self.get_conversation())
+    def destroy(self, request, user_id, pk):
+        services.conversation_delete(conversation=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,12 +1,9 @@
-from django.urls import path
+from config.viewsets import api_router
 
 from . import views
 
-urlpatterns = [
-    path("shares", views.ShareListView.as_view(), name="shares"),
-    path("shares/<str:share_id>", views.ShareDetailView.as_view(), name="share-detail"),
-    path("shares/<str:share_id>/clone", views.ShareCloneView.as_view(), name="share-clone"),
-    path("samples", views.SampleListView.as_view(), name="samples"),
-    path("samples/<uuid:sample_id>", views.SampleDetailView.as_view(), name="sample-detail"),
-    path("samples/<uuid:sample_id>/clone", views.SampleCloneView.as_view(), name="sample-clone"),
-]
+router = api_router()
+router.register("shares", views.ShareViewSet, basename="share")
+router.register("samples", views.SampleViewSet, basename="sample")
+
+urlpatterns = router.urls

@@ -2,21 +2,22 @@
 
 from django.db.models import Count
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
-from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.authentication import OptionalDeviceJWTAuthentication
 from config.openapi import ErrorSerializer
+from config.viewsets import UUID_PATTERN, PublicActionsMixin
 from conversations.models import Conversation
 
 from .. import selectors, services
-from ..models import Sample
 from . import serializers as s
 
 _ERROR = ErrorSerializer
+_FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
 _NOT_FOUND = OpenApiResponse(_ERROR, "Not found (also revoked, expired, unpublished or another user's)")
 _CLONED = OpenApiResponse(
     s.ClonedConversationSerializer, "The caller's new conversation; continue it with POST /conversations/{id}/messages"
@@ -40,51 +41,56 @@ def _conversation_or_404(*, pk, owner=None) -> Conversation:
     return conversation
 
 
-_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-class _PublicReadMixin:
-    """Reads are open to anyone; a stale bearer token the client sends must not turn them into 401s.
-
-    Writes keep the normal authentication. ``self.request`` is still Django's HttpRequest when
-    DRF asks for authenticators (and None while the schema is generated).
-    """
-
-    write_permission = IsAuthenticated
-
-    def _is_read(self) -> bool:
-        request = getattr(self, "request", None)
-        return request is None or request.method in _SAFE_METHODS
-
-    def get_permissions(self):
-        return [AllowAny()] if self._is_read() else [self.write_permission()]
-
-    def get_authenticators(self):
-        return [] if self._is_read() else super().get_authenticators()
-
-
 # --- shares -----------------------------------------------------------------------------------
 
 
 @extend_schema(tags=["sharing"])
-class ShareListView(generics.ListAPIView):
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your shared links",
+        parameters=[s.ShareListQuerySerializer],
+        responses={200: s.ShareSerializer(many=True), 400: _FIELD_ERRORS},
+    ),
+    create=extend_schema(
+        summary="Share a conversation as a read-only snapshot",
+        request=s.ShareCreateSerializer,
+        responses={201: s.ShareSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+        description="Snapshot one of your conversations as a public link. Later messages do not appear.",
+    ),
+    retrieve=extend_schema(
+        summary="Read a shared conversation (public)",
+        responses={200: s.PublicShareSerializer, 404: _NOT_FOUND},
+        description="Public.",
+    ),
+    destroy=extend_schema(
+        summary="Revoke a shared link", responses={204: None, 404: _NOT_FOUND}, description="Owner or staff."
+    ),
+    clone=extend_schema(
+        summary="Continue a shared conversation as your own", request=None, responses={201: _CLONED, 404: _NOT_FOUND}
+    ),
+)
+class ShareViewSet(PublicActionsMixin, viewsets.GenericViewSet):
     serializer_class = s.ShareSerializer
+    lookup_url_kwarg = "share_id"
+    # URL-safe base64 (models.new_share_id): anything else, a NUL byte included, never reaches a query.
+    lookup_value_regex = "[A-Za-z0-9_-]{1,64}"
+    public_actions = frozenset({"retrieve"})
 
     def get_queryset(self):
-        query = s.ShareListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return selectors.share_list(user=self.request.user, include_all=query.validated_data["all"])
+        user = self.request.user
+        if self.action == "list":
+            query = s.ShareListQuerySerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            return selectors.share_list(user=user, include_all=query.validated_data["all"])
+        if self.action == "destroy":
+            return selectors.shares_manageable(user=user)
+        return selectors.shares_public()
 
-    @extend_schema(parameters=[s.ShareListQuerySerializer])
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ShareSerializer(page, many=True, context={"request": request}).data)
 
-    @extend_schema(
-        request=s.ShareCreateSerializer,
-        responses={201: s.ShareSerializer, 400: None, 404: _NOT_FOUND},
-        description="Snapshot one of your conversations as a public link. Later messages do not appear.",
-    )
-    def post(self, request):
+    def create(self, request):
         data = s.ShareCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -94,27 +100,18 @@ class ShareListView(generics.ListAPIView):
         )
         return Response(s.ShareSerializer(share, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
-
-@extend_schema(tags=["sharing"])
-class ShareDetailView(_PublicReadMixin, APIView):
-    @extend_schema(auth=[], responses={200: s.PublicShareSerializer, 404: _NOT_FOUND}, description="Public.")
-    def get(self, request, share_id: str):
-        share = selectors.share_get_public(share_id=share_id)
+    def retrieve(self, request, share_id: str):
+        share = self.get_object()
         services.share_register_view(share=share)
         return Response(s.PublicShareSerializer(share).data)
 
-    @extend_schema(responses={204: None, 404: _NOT_FOUND}, description="Revoke (owner or staff).")
-    def delete(self, request, share_id: str):
-        services.share_revoke(share=selectors.share_get_manageable(user=request.user, share_id=share_id))
+    def destroy(self, request, share_id: str):
+        services.share_revoke(share=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-@extend_schema(tags=["sharing"])
-class ShareCloneView(APIView):
-    @extend_schema(request=None, responses={201: _CLONED, 404: _NOT_FOUND})
-    def post(self, request, share_id: str):
-        share = selectors.share_get_public(share_id=share_id)
-        conversation = services.share_clone(share=share, user=request.user)
+    @action(detail=True, methods=["post"])
+    def clone(self, request, share_id: str):
+        conversation = services.share_clone(share=self.get_object(), user=request.user)
         return Response(_cloned_payload(conversation), status=status.HTTP_201_CREATED)
 
 
@@ -122,23 +119,52 @@ class ShareCloneView(APIView):
 
 
 @extend_schema(tags=["samples"])
-class SampleListView(_PublicReadMixin, generics.ListAPIView):
+@extend_schema_view(
+    list=extend_schema(summary="List the published samples (public)", description="Published samples (public)."),
+    create=extend_schema(
+        summary="Staff: publish a conversation as a sample",
+        request=s.SampleCreateSerializer,
+        responses={201: s.SampleDetailSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+        description="Staff only: snapshot a conversation as a sample.",
+    ),
+    retrieve=extend_schema(
+        summary="Read a sample (public)",
+        responses={200: s.SampleDetailSerializer, 404: _NOT_FOUND},
+        description="Public for published samples; staff also see unpublished ones.",
+    ),
+    clone=extend_schema(
+        summary="Continue a sample as your own conversation", request=None, responses={201: _CLONED, 404: _NOT_FOUND}
+    ),
+)
+class SampleViewSet(PublicActionsMixin, viewsets.GenericViewSet):
     serializer_class = s.SampleSerializer
-    write_permission = IsAdminUser
+    lookup_url_kwarg = "sample_id"
+    lookup_value_regex = UUID_PATTERN
+    public_actions = frozenset({"list", "retrieve"})
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsAdminUser()]
+        return super().get_permissions()
+
+    def get_authenticators(self):
+        # A sample's page is public, but a valid token still lets staff see unpublished samples;
+        # a stale or invalid one is ignored, as on every public read.
+        request = getattr(self, "request", None)
+        if request is not None and self.action_map.get(request.method.lower()) == "retrieve":
+            return [] if getattr(self, "swagger_fake_view", False) else [OptionalDeviceJWTAuthentication()]
+        return super().get_authenticators()
 
     def get_queryset(self):
-        return selectors.sample_list_public()
+        if self.action == "list":
+            return selectors.sample_list_public()
+        return selectors.samples_visible(user=self.request.user)
 
-    @extend_schema(auth=[], description="Published samples (public).")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.SampleSerializer(page, many=True).data)
 
-    @extend_schema(
-        request=s.SampleCreateSerializer,
-        responses={201: s.SampleDetailSerializer, 400: None, 404: _NOT_FOUND},
-        description="Staff only: snapshot a conversation as a sample.",
-    )
-    def post(self, request):
+    def create(self, request):
         data = s.SampleCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -151,31 +177,10 @@ class SampleListView(_PublicReadMixin, generics.ListAPIView):
         )
         return Response(s.SampleDetailSerializer(sample).data, status=status.HTTP_201_CREATED)
 
+    def retrieve(self, request, sample_id):
+        return Response(s.SampleDetailSerializer(self.get_object()).data)
 
-@extend_schema(tags=["samples"])
-class SampleDetailView(APIView):
-    permission_classes = [AllowAny]
-
-    def get_authenticators(self):
-        # Public (the schema says so): a valid token only lets staff see unpublished samples; a
-        # stale or invalid one is ignored, as on every public read.
-        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
-            return []
-        return [OptionalDeviceJWTAuthentication()]
-
-    @extend_schema(
-        responses={200: s.SampleDetailSerializer, 404: _NOT_FOUND},
-        description="Public for published samples; staff also see unpublished ones.",
-    )
-    def get(self, request, sample_id):
-        sample = selectors.sample_get_visible(user=request.user, sample_id=sample_id)
-        return Response(s.SampleDetailSerializer(sample).data)
-
-
-@extend_schema(tags=["samples"])
-class SampleCloneView(APIView):
-    @extend_schema(request=None, responses={201: _CLONED, 404: _NOT_FOUND})
-    def post(self, request, sample_id):
-        sample: Sample = selectors.sample_get_visible(user=request.user, sample_id=sample_id)
-        conversation = services.sample_clone(sample=sample, user=request.user)
+    @action(detail=True, methods=["post"])
+    def clone(self, request, sample_id):
+        conversation = services.sample_clone(sample=self.get_object(), user=request.user)
         return Response(_cloned_payload(conversation), status=status.HTTP_201_CREATED)

@@ -1,9 +1,8 @@
-from django.urls import path
+from config.viewsets import api_router
 
 from . import views
 
-urlpatterns = [
-    path("todos", views.TodoListView.as_view(), name="todos"),
-    path("todos/search", views.TodoSearchView.as_view(), name="todos-search"),
-    path("todos/<int:pk>", views.TodoDetailView.as_view(), name="todo-detail"),
-]
+router = api_router()
+router.register("todos", views.TodoViewSet, basename="todo")
+
+urlpatterns = router.urls

@@ -1,0 +1,41 @@
+"""What every resource viewset shares: routers without trailing slashes and public reads.
+
+A viewset's ``get_queryset`` calls its app's owner-scoped selector, so DRF's ``get_object`` is the
+one place where "yours or 404" is decided: another user's object is simply not in the queryset.
+"""
+
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import SimpleRouter
+
+# Django's <uuid:...> converter: lower-case hex only. Anything else never reaches a view (JSON 404).
+UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+INT_PATTERN = "[0-9]{1,18}"  # fits a bigint, so a long number is a 404 rather than a database error
+
+
+def api_router() -> SimpleRouter:
+    """Paths as the contract writes them: ``/todos``, ``/todos/{id}``, never a trailing slash."""
+    return SimpleRouter(trailing_slash=False)
+
+
+class PublicActionsMixin:
+    """The viewset's ``public_actions`` are open to anyone and ignore whatever credentials come
+    with them: a stale bearer token must not turn a public read into a 401. Every other action keeps
+    the normal authentication and ``permission_classes``.
+
+    DRF asks for authenticators before it sets ``self.action``, so the action is looked up from the
+    method here (``action_map`` is set by the router, and by drf-spectacular for the schema).
+    """
+
+    public_actions: frozenset[str] = frozenset()
+
+    def is_public_action(self) -> bool:
+        request = getattr(self, "request", None)
+        if request is None:
+            return False
+        return self.action_map.get(request.method.lower()) in self.public_actions
+
+    def get_permissions(self):
+        return [AllowAny()] if self.is_public_action() else super().get_permissions()
+
+    def get_authenticators(self):
+        return [] if self.is_public_action() else super().get_authenticators()
