@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from .validators import DEVICE_ID_MAX_LENGTH
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -126,7 +128,7 @@ class Device(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
-    device_id = models.CharField(max_length=128, help_text="Chosen by the client, or generated.")
+    device_id = models.CharField(max_length=DEVICE_ID_MAX_LENGTH, help_text="Chosen by the client, or generated.")
     login_type = models.CharField(max_length=10, choices=LoginType.choices, default=LoginType.LOCAL)
     name = models.CharField(max_length=128, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)

@@ -1,6 +1,7 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 
 class DigitAndUppercaseValidator:
@@ -19,3 +20,35 @@ class DigitAndUppercaseValidator:
 
     def get_help_text(self) -> str:
         return "Your password must contain at least one digit and one upper-case letter."
+
+
+# --- device ids ------------------------------------------------------------------------------
+# One rule for every place a client names its device: the password login, allauth's app
+# endpoints (X-Device-ID header or device_id form field) and the social code exchange.
+# ASCII only (the same id must survive headers, logs and URLs unchanged); the length is
+# Device.device_id's max_length. The ids the server generates (token_urlsafe) satisfy it too.
+DEVICE_ID_MAX_LENGTH = 128
+DEVICE_ID_RULE = f"Use 1-{DEVICE_ID_MAX_LENGTH} ASCII letters, digits, '.', '_', ':' or '-'."
+
+validate_device_id = RegexValidator(
+    rf"\A[A-Za-z0-9._:-]{{1,{DEVICE_ID_MAX_LENGTH}}}\Z", message=DEVICE_ID_RULE, code="device_id_invalid"
+)
+
+
+def clean_device_id(value: object) -> str | None:
+    """A client-chosen device id, surrounding whitespace trimmed; None when absent or blank.
+
+    Raises ``ValidationError({"device_id": [...]})`` (code ``device_id_invalid``) otherwise.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError({"device_id": [ValidationError(DEVICE_ID_RULE, code="device_id_invalid")]})
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        validate_device_id(value)
+    except ValidationError as exc:
+        raise ValidationError({"device_id": [exc]}) from None
+    return value

@@ -1,6 +1,22 @@
 from rest_framework import serializers
 
 from ..models import Device, Plan, Theme, User, UserSettings
+from ..validators import DEVICE_ID_MAX_LENGTH, validate_device_id
+
+
+class DeviceIdField(serializers.CharField):
+    """A client-chosen device id (the one rule: ``accounts.validators.validate_device_id``).
+
+    Optional; blank means "generate one". A malformed id is a 400 naming the field.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("max_length", DEVICE_ID_MAX_LENGTH)
+        kwargs.setdefault("help_text", "Client-chosen id of this device; generated when missing.")
+        super().__init__(**kwargs)
+        self.validators.append(validate_device_id)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -26,12 +42,7 @@ class LoginSerializer(serializers.Serializer):
     email = serializers.CharField(max_length=254, required=False)
     username = serializers.CharField(max_length=254, required=False, help_text="Alias of email (form login).")
     password = serializers.CharField(max_length=128, trim_whitespace=False)
-    device_id = serializers.RegexField(
-        r"^[A-Za-z0-9._:-]{1,128}$",
-        required=False,
-        allow_blank=True,
-        help_text="Client-chosen id of this device; generated when missing.",
-    )
+    device_id = DeviceIdField()
     device_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
     grant_type = serializers.CharField(max_length=20, required=False, help_text="Ignored (OAuth2 form).")
 
