@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("", include("accounts.social_urls")),  # social login: provider callbacks, app config
+    path("", include("accounts.social.urls")),  # social login: provider callbacks, app config
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/usage/", usage_dashboard_view, name="admin-usage"),
     path("admin/", admin.site.urls),

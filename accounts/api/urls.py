@@ -2,7 +2,7 @@ from django.urls import path
 
 from config.viewsets import api_router
 
-from ..social import SocialExchangeView
+from ..social.exchange import SocialExchangeView
 from . import resources, views
 
 router = api_router()

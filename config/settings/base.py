@@ -293,12 +293,12 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
-ACCOUNT_ADAPTER = "accounts.social.AccountAdapter"
+ACCOUNT_ADAPTER = "accounts.social.adapters.AccountAdapter"
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("app",)
 # One token system: allauth's app endpoints hand out the same simplejwt + Device pair as
-# POST /api/v1/auth/login (see accounts/social.py).
-HEADLESS_TOKEN_STRATEGY = "accounts.social.DeviceTokenStrategy"  # noqa: S105 (a class path)
+# POST /api/v1/auth/login (see accounts/social/token_strategy.py).
+HEADLESS_TOKEN_STRATEGY = "accounts.social.token_strategy.DeviceTokenStrategy"  # noqa: S105 (a class path)
 HEADLESS_FRONTEND_URLS = {
     # Where a provider callback lands when its state is missing or unknown (no client to return to).
     "socialaccount_login_error": env("SOCIAL_LOGIN_ERROR_URL", default="/"),
@@ -308,7 +308,7 @@ HEADLESS_FRONTEND_URLS = {
 SOCIAL_ALLOWED_CALLBACK_URLS = env.list("SOCIAL_ALLOWED_CALLBACK_URLS", default=[])
 SOCIAL_PROVIDER_IDS = ("google", "github", "kakao", "naver")
 INSTALLED_APPS += [f"allauth.socialaccount.providers.{provider_id}" for provider_id in SOCIAL_PROVIDER_IDS]
-SOCIALACCOUNT_ADAPTER = "accounts.social.SocialAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.social.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_QUERY_EMAIL = True

@@ -5,12 +5,13 @@ client's session) and the app client's config, which lists every configured prov
 Only callbacks: flows start at POST /_allauth/app/v1/auth/provider/redirect, never at a
 cookie-session login page."""
 
-from allauth.headless.constants import Client
 from django.conf import settings
 from django.urls import include, path
 from django.utils.module_loading import import_string
 
-from .social import AppConfigView, social_callback
+from .allauth_internals import Client
+from .config_view import AppConfigView
+from .provider_callback import social_callback
 
 
 def _provider_urls(provider_id: str):

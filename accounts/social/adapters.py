@@ -1,0 +1,100 @@
+"""allauth's account and social-account adapters (``ACCOUNT_ADAPTER``, ``SOCIALACCOUNT_ADAPTER``)."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from .. import services
+from ..models import User
+from . import pending_flows
+from .allauth_internals import Client
+from .callback_urls import is_listed_callback_url
+from .device_sessions import device_id_from_request
+
+
+def is_app_request(request: HttpRequest | None) -> bool:
+    headless = getattr(getattr(request, "allauth", None), "headless", None)
+    return getattr(headless, "client", None) == Client.APP
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_safe_url(self, url: str | None) -> bool:
+        # Besides our own hosts, the redirect flow may return to the operator's listed clients.
+        return is_listed_callback_url(url) or super().is_safe_url(url)
+
+    def save_user(self, request, user, form, commit=True):
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            services.user_settings_get(user=user)  # signups through allauth get the default plan too
+        return user
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    # Naver marks every address as verified, whoever owns it; we trust nobody's word on that.
+    UNVERIFIED_EMAIL_PROVIDERS = frozenset({"naver"})
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        provider_id = sociallogin.account.provider
+        if provider_id in self.UNVERIFIED_EMAIL_PROVIDERS:
+            for address in sociallogin.email_addresses:
+                address.verified = False
+        if sociallogin.is_existing or sociallogin.state.get("process") == "connect":
+            return
+        email = User.objects.normalize_email(sociallogin.user.email if sociallogin.user else "")
+        if not email:
+            raise ValidationError(
+                f"{self._provider_name(provider_id)} did not share an email address; allow it and try again.",
+                code="email_required",
+            )
+        if User.objects.filter(email__iexact=email).exists():
+            # Never sign into (or attach to) an existing account because a provider says the
+            # email matches: the owner signs in as usual and links the provider themselves.
+            raise ValidationError(
+                "An account with this email already exists. Sign in to it, then link "
+                f"{self._provider_name(provider_id)} from your account.",
+                code="email_taken",
+            )
+
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        extra = sociallogin.account.extra_data or {}
+        name = (
+            data.get("name")
+            or " ".join(filter(None, [data.get("first_name"), data.get("last_name")]))
+            or extra.get("name")
+            or extra.get("nickname")
+            or data.get("username")
+            or ""
+        )
+        user.display_name = str(name).strip()[:150]
+        user.email = User.objects.normalize_email(user.email)
+        return user
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form=form)
+        services.user_settings_get(user=user)  # the default plan, as for password signups
+        return user
+
+    def generate_state_param(self, state: dict) -> str:
+        state_id = super().generate_state_param(state)
+        request = context.request
+        if is_app_request(request):
+            # The callback arrives from a browser that does not carry this app session: remember
+            # which session holds the state, so the callback can run on it (provider_callback).
+            if not request.session.session_key:
+                request.session.save()
+            flow = pending_flows.PendingFlow(
+                session_key=request.session.session_key,
+                process=state.get("process"),
+                device_id=device_id_from_request(request),
+            )
+            pending_flows.remember(state_id, flow)
+        return state_id
+
+    @staticmethod
+    def _provider_name(provider_id: str) -> str:
+        return {"github": "GitHub"}.get(provider_id, provider_id.capitalize())

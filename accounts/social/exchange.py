@@ -1,0 +1,66 @@
+"""``POST /api/v1/auth/social/exchange``: a redirect flow's one-time code for a device session."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.response import Response
+
+from ..api.serializers import LoginResponseSerializer, UserSerializer
+from ..api.throttles import LoginIPThrottle
+from ..api.views import _ERROR, PublicAuthView
+from ..models import User
+from .device_sessions import clean_device_id, issue_session, session_payload
+from .handoff import HandoffForAnotherDevice, handoff_redeem
+
+
+class SocialExchangeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=128)
+    device_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    device_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
+
+    def validate_device_id(self, value):
+        try:
+            return clean_device_id(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["device_id"]) from exc
+
+
+class SocialExchangeView(PublicAuthView):
+    """Trade the one-time ``code`` from a finished provider redirect for a device session."""
+
+    throttle_classes = [LoginIPThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Finish a social login (redirect flow)",
+        request=SocialExchangeSerializer,
+        responses={
+            200: LoginResponseSerializer,
+            400: OpenApiResponse(description="A field is missing or malformed; the body names it."),
+            401: OpenApiResponse(_ERROR, "The code is unknown, expired or already used"),
+        },
+    )
+    def post(self, request):
+        data = SocialExchangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        device_id = data.validated_data.get("device_id") or None
+        try:
+            entry = handoff_redeem(code=data.validated_data["code"], device_id=device_id)
+        except HandoffForAnotherDevice:
+            raise AuthenticationFailed("This sign-in code belongs to another device.", code="code_invalid") from None
+        if entry is None:
+            raise AuthenticationFailed("This sign-in code is invalid, expired or already used.", code="code_invalid")
+        user = User.objects.filter(pk=entry["user_id"], is_active=True).first()
+        if user is None:
+            raise AuthenticationFailed("This account is not active.", code="user_inactive")
+        issued = issue_session(
+            request,
+            user=user,
+            login_type=entry["login_type"],
+            device_id=entry["device_id"] or device_id,
+            device_name=data.validated_data.get("device_name", ""),
+        )
+        return Response({**session_payload(issued), "user": UserSerializer(user).data})
