@@ -91,8 +91,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 session_key=request.session.session_key,
                 process=state.get("process"),
                 device_id=device_id_from_request(request),
+                callback_url=state["next"],
             )
             pending_flows.remember(state_id, flow)
+            # allauth ends the flow with a redirect to state["next"], which Django refuses for an
+            # app scheme (myapp://...) once the user exists; it returns to our path instead, and
+            # the callback sends the browser on to flow.callback_url (allauth stashes this dict).
+            state["next"] = pending_flows.ALLAUTH_RETURN_PATH
         return state_id
 
     @staticmethod

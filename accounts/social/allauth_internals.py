@@ -11,6 +11,12 @@ move or change any of it without notice, so:
   one, that every name here still exists with the shape we use, and that no other module of the
   project imports ``allauth.*.internal``. An upgrade fails there first, in one place.
 
+Behaviour of allauth (not names) we also rely on, covered by a test of the same file:
+
+* ``statekit.stash_state`` stores the very ``state`` dict it passes to
+  ``SocialAccountAdapter.generate_state_param``, so a change made to it there is what gets
+  stashed (``adapters.SocialAccountAdapter.generate_state_param`` swaps the client's
+  ``callback_url`` for our own return path).
 """
 
 # Which login method and provider allauth recorded in this session; a headless login's Device

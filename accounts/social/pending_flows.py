@@ -2,8 +2,8 @@
 
 allauth keeps a flow's OAuth state in the session of the request that started it (an app
 request, with no cookie), while the browser coming back from the provider carries no session of
-ours. Per state we remember which session that was and the device id the client named; the
-provider callback takes it back out, once.
+ours. Per state we remember which session that was, the device id the client named and where to
+send the browser at the end; the provider callback takes it back out, once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from django.core.cache import cache
 from .allauth_internals import STATE_TTL
 
 _KEY = "social:flow:{}"
+# What allauth is told the flow returns to (its redirect cannot take an app scheme such as
+# myapp://): our own path, which the provider callback replaces with the flow's callback_url.
+# The browser never sees it.
+ALLAUTH_RETURN_PATH = "/accounts/social/return"
 _MAX_STATE_LENGTH = 256
 
 
@@ -22,7 +26,8 @@ _MAX_STATE_LENGTH = 256
 class PendingFlow:
     session_key: str  # the app session holding allauth's state for this flow
     process: str  # "login" or "connect"
-    device_id: str | None
+    device_id: str | None  # already validated when the flow started
+    callback_url: str  # the client's, already allowed when the flow started
 
 
 def remember(state_id: str, flow: PendingFlow) -> None:

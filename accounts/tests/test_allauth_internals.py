@@ -1,15 +1,17 @@
 """allauth's private API we use, pinned: an allauth upgrade that moves or changes it fails here.
 
 Everything private comes through ``accounts/social/allauth_internals.py`` (see its docstring);
-this file checks the pinned version, the shape of every name that module re-exports, and that
-no other module imports ``allauth.*.internal``.
+this file checks the pinned version, the shape of every name that module re-exports, the
+behaviour of allauth it relies on, and that no other module imports ``allauth.*.internal``.
 """
 
 import ast
 import inspect
+import json
 import re
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.sessions.backends.base import SessionBase
@@ -73,6 +75,27 @@ def test_reexported_name_has_the_shape_we_use(db, name):
 def test_config_view_serves_the_app_client(db):
     body = Client().get("/_allauth/app/v1/config").json()
     assert body["status"] == 200 and "socialaccount" in body["data"]
+
+
+# --- behaviour relied on -------------------------------------------------------------------------
+
+
+def test_state_changed_while_generating_its_id_is_the_state_stashed(db, settings):
+    """``stash_state`` keeps the dict it gave ``generate_state_param`` (adapters.py swaps "next")."""
+    from accounts.social import pending_flows
+
+    settings.SOCIALACCOUNT_PROVIDERS = {"github": {"APPS": [{"client_id": "id", "secret": "s", "key": ""}]}}
+    settings.SOCIAL_ALLOWED_CALLBACK_URLS = ["myapp://auth"]
+    started = Client().post(
+        "/_allauth/app/v1/auth/provider/redirect",
+        {"provider": "github", "callback_url": "myapp://auth", "process": "login"},
+    )
+    state_id = parse_qs(urlsplit(started["Location"]).query)["state"][0]
+    flow = pending_flows.take(state_id)
+    assert flow.callback_url == "myapp://auth"
+    stashed = json.dumps(internals.session_store(flow.session_key).load())
+    assert pending_flows.ALLAUTH_RETURN_PATH in stashed
+    assert "myapp:" not in stashed
 
 
 # --- one module imports allauth's internals -----------------------------------------------------

@@ -63,6 +63,10 @@ def social_login(provider_server, provider, *, uid="1001", email="sam@example.co
     return location
 
 
+def exchange_code(api_client, location, **extra):
+    return api_client.post(EXCHANGE_URL, {"code": query(location)["code"], **extra}, format="json")
+
+
 def exchange(api_client, location, **extra):
     assert location.startswith(APP_CALLBACK), location
     params = query(location)
@@ -229,6 +233,157 @@ def test_a_bad_code_at_the_provider_is_an_error(db, provider_server):
     assert location.startswith(APP_CALLBACK)
     assert query(location)["error"] == "unknown"
     assert not User.objects.exists()
+
+
+# --- redirect flow: an app scheme as callback_url (docs/social-login.md: myapp://auth) -------
+
+APP_SCHEME_CALLBACK = "myapp://auth"
+
+
+def start_app_redirect(provider, *, callback_url=APP_SCHEME_CALLBACK, process="login", **form):
+    """A mobile app's browser tab posting the documented form (device_id as a form field)."""
+    response = Client().post(
+        REDIRECT_URL, {"provider": provider, "callback_url": callback_url, "process": process, **form}
+    )
+    return response
+
+
+@pytest.fixture
+def app_scheme_listed(settings):
+    settings.SOCIAL_ALLOWED_CALLBACK_URLS = ["http://localhost:5173/", APP_SCHEME_CALLBACK]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_app_scheme_callback_completes_the_documented_flow(
+    db, api_client, provider_server, app_scheme_listed, provider
+):
+    started = start_app_redirect(provider, device_id="phone-7")
+    assert started.status_code == 302
+    state = query(started["Location"])["state"]
+    code = provider_server.issue_code(provider, profile_for(provider, uid="2024", email="mo@example.com"))
+    response = Client().get(f"/accounts/{provider}/login/callback/", {"code": code, "state": state})
+
+    # It answered 400 here (Django refuses to redirect to myapp://), with the user already created.
+    assert response.status_code == 302, response.content
+    location = response["Location"]
+    assert location.startswith(APP_SCHEME_CALLBACK + "?"), location
+    assert set(query(location)) == {"code"}
+
+    body = api_client.post(EXCHANGE_URL, {"code": query(location)["code"]}, format="json").json()
+    assert body["device"] == {**body["device"], "device_id": "phone-7", "login_type": provider}
+    assert body["user"]["email"] == "mo@example.com"
+    assert SocialAccount.objects.filter(user_id=body["user"]["id"], provider=provider).count() == 1
+
+
+def test_app_scheme_callback_keeps_its_own_path_and_query(db, api_client, provider_server, settings):
+    settings.SOCIAL_ALLOWED_CALLBACK_URLS = ["com.example.app:/oauth2redirect"]
+    started = start_app_redirect("github", callback_url="com.example.app:/oauth2redirect/done?tab=chat")
+    code = provider_server.issue_code("github", profile_for("github", uid="88", email="pat@example.com"))
+    location = provider_callback("github", {"code": code, "state": query(started["Location"])["state"]})
+    assert location.startswith("com.example.app:/oauth2redirect/done?tab=chat&code="), location
+    assert exchange_code(api_client, location).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "provider, profile, error",
+    [
+        ("google", {"uid": "9", "email": "alice@example.com"}, "email_taken"),
+        ("kakao", {"uid": "9", "email": None}, "email_required"),
+    ],
+)
+def test_app_scheme_callback_gets_errors_too(db, provider_server, app_scheme_listed, provider, profile, error):
+    UserFactory(email="alice@example.com")
+    started = start_app_redirect(provider)
+    code = provider_server.issue_code(provider, profile_for(provider, **profile))
+    location = provider_callback(provider, {"code": code, "state": query(started["Location"])["state"]})
+    assert location.startswith(APP_SCHEME_CALLBACK + "?")
+    assert query(location) == {"error": error, "error_process": "login"}
+    assert not SocialAccount.objects.exists()
+
+
+def test_app_scheme_callback_when_the_user_declines(db, provider_server, app_scheme_listed):
+    started = start_app_redirect("naver")
+    location = provider_callback("naver", {"error": "access_denied", "state": query(started["Location"])["state"]})
+    assert location == f"{APP_SCHEME_CALLBACK}?error=cancelled&error_process=login"
+
+
+def test_app_scheme_callback_for_linking(db, provider_server, app_scheme_listed, user_client):
+    started = start_app_redirect("github", process="connect", access_token=user_client.session_tokens.access)
+    code = provider_server.issue_code("github", profile_for("github", uid="321", email="alice.gh@example.com"))
+    location = provider_callback("github", {"code": code, "state": query(started["Location"])["state"]})
+    assert location == APP_SCHEME_CALLBACK
+    assert SocialAccount.objects.get(uid="321").user.email == "alice@example.com"
+
+
+@pytest.mark.parametrize(
+    "callback_url",
+    [
+        "otherapp://auth",  # a scheme nobody listed
+        "myapp://authority",  # "starts with" the listed entry, another host
+        "myapp://auth.evil.example/",
+        "myapp://auth@evil.example/",
+        "MYAPP://evil.example/auth",
+        "javascript:alert(1)//myapp://auth",
+        "http://localhost:5173.evil.example/",
+        "https://localhost:5173/",  # another scheme than the listed origin's
+        "//evil.example/myapp://auth",
+        "myapp://auth\\@evil.example",
+    ],
+)
+def test_an_unlisted_callback_is_refused_before_the_provider_is_asked(
+    db, provider_server, app_scheme_listed, callback_url
+):
+    started = start_app_redirect("github", callback_url=callback_url, device_id="phone-7")
+    assert started.status_code == 302
+    location = started["Location"]
+    assert query(location)["error"] == "unknown"
+    assert not location.startswith(("https://github.com", callback_url.strip()))
+    assert "state" not in query(location)  # no flow was started: nothing can come back to it
+    assert not User.objects.exists() and not SocialAccount.objects.exists()
+
+
+def test_a_callback_delisted_during_the_flow_is_refused_before_any_account_exists(
+    db, provider_server, settings, app_scheme_listed
+):
+    started = start_app_redirect("google")
+    settings.SOCIAL_ALLOWED_CALLBACK_URLS = ["http://localhost:5173/"]  # the operator removes the app
+    code = provider_server.issue_code("google", profile_for("google", uid="77", email="lee@example.com"))
+    location = provider_callback("google", {"code": code, "state": query(started["Location"])["state"]})
+    assert not location.startswith("myapp:")
+    assert query(location) == {"error": "unknown", "error_process": "login"}
+    assert code in provider_server.codes  # the provider was never asked to redeem it
+    assert not User.objects.exists() and not SocialAccount.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "entry, url, listed",
+    [
+        ("myapp://auth", "myapp://auth", True),
+        ("myapp://auth", "myapp://auth/done?x=1", True),
+        ("myapp://auth", "MyApp://AUTH", True),  # scheme and host are case-insensitive
+        ("myapp://auth", "myapp://authority", False),
+        ("myapp://auth", "myapp://auth:8080", False),
+        ("myapp://auth", "myapp:/auth", False),
+        ("https://app.example.com", "https://app.example.com/cb", True),
+        ("https://app.example.com", "https://app.example.com.evil.example/cb", False),
+        ("https://app.example.com/auth", "https://app.example.com/auth/cb", True),
+        ("https://app.example.com/auth", "https://app.example.com/authx", False),
+        ("https://app.example.com/auth/", "https://app.example.com/auth/", True),
+        ("https://app.example.com/", "http://app.example.com/", False),
+        ("com.example.app:/oauth2redirect", "com.example.app:/oauth2redirect", True),
+        ("com.example.app:/oauth2redirect", "com.example.app://evil/oauth2redirect", False),
+        ("javascript:", "javascript:alert(1)", False),  # never, even when listed
+        ("data:", "data:text/html,hi", False),
+        ("myapp://auth", "myapp://auth\n", False),
+        ("myapp://auth", "", False),
+        ("myapp://auth", None, False),
+    ],
+)
+def test_callback_url_listing_rule(settings, entry, url, listed):
+    from accounts.social.callback_urls import is_listed_callback_url
+
+    settings.SOCIAL_ALLOWED_CALLBACK_URLS = [entry]
+    assert is_listed_callback_url(url) is listed
 
 
 def test_callback_url_must_be_ours_or_listed(db):

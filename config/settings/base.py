@@ -304,7 +304,8 @@ HEADLESS_FRONTEND_URLS = {
     "socialaccount_login_error": env("SOCIAL_LOGIN_ERROR_URL", default="/"),
 }
 # callback_url values outside ALLOWED_HOSTS the redirect flow may return to (e.g. an SPA origin
-# or an app scheme such as "myapp://auth"); matched as prefixes.
+# or an app scheme such as "myapp://auth"): same scheme and host, path at or below the entry's
+# (accounts/social/callback_urls.py).
 SOCIAL_ALLOWED_CALLBACK_URLS = env.list("SOCIAL_ALLOWED_CALLBACK_URLS", default=[])
 SOCIAL_PROVIDER_IDS = ("google", "github", "kakao", "naver")
 INSTALLED_APPS += [f"allauth.socialaccount.providers.{provider_id}" for provider_id in SOCIAL_PROVIDER_IDS]
