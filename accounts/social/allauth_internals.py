@@ -11,12 +11,16 @@ move or change any of it without notice, so:
   one, that every name here still exists with the shape we use, and that no other module of the
   project imports ``allauth.*.internal``. An upgrade fails there first, in one place.
 
-Behaviour of allauth (not names) we also rely on, covered by a test of the same file:
+Behaviour of allauth (not names) we also rely on, each covered by a test of the same file:
 
 * ``statekit.stash_state`` stores the very ``state`` dict it passes to
   ``SocialAccountAdapter.generate_state_param``, so a change made to it there is what gets
   stashed (``adapters.SocialAccountAdapter.generate_state_param`` swaps the client's
-  ``callback_url`` for our own return path).
+  ``callback_url`` for our own return path);
+* every app-client request asks the token strategy for its session token
+  (``get_session_token``) before the view runs (``authkit.authentication_context``), so
+  ``token_strategy.DeviceTokenStrategy`` can refuse a malformed device id before any login or
+  signup happens.
 """
 
 # Which login method and provider allauth recorded in this session; a headless login's Device

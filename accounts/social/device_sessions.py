@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from .. import services
 from ..api.serializers import DeviceBriefSerializer
 from ..api.views import client_ip
 from ..models import LoginType, User
+from ..validators import clean_device_id
 from .allauth_internals import get_authentication_records
 
 DEVICE_ID_HEADER = "X-Device-ID"
 DEVICE_NAME_HEADER = "X-Device-Name"
-_DEVICE_ID_RE = re.compile(r"^[\w.:-]{1,128}$")
-
-
-def clean_device_id(value: Any) -> str | None:
-    """A client-chosen device id, or None when absent; malformed ids are a 400 naming the field."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str) or not _DEVICE_ID_RE.match(value):
-        raise ValidationError(
-            {"device_id": ["Use 1-128 letters, digits, '.', '_', ':' or '-'."]}, code="device_id_invalid"
-        )
-    return value
 
 
 def device_id_from_request(request: HttpRequest) -> str | None:

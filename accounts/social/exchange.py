@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 
-from ..api.serializers import LoginResponseSerializer, UserSerializer
+from ..api.serializers import DeviceIdField, LoginResponseSerializer, UserSerializer
 from ..api.throttles import LoginIPThrottle
 from ..api.views import _ERROR, PublicAuthView
 from ..models import User
-from .device_sessions import clean_device_id, issue_session, session_payload
+from .device_sessions import issue_session, session_payload
 from .handoff import HandoffForAnotherDevice, handoff_redeem
 
 
 class SocialExchangeSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=128)
-    device_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    device_id = DeviceIdField(help_text="Optional; when sent, the device id given when the flow started.")
     device_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
-
-    def validate_device_id(self, value):
-        try:
-            return clean_device_id(value)
-        except ValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict["device_id"]) from exc
 
 
 class SocialExchangeView(PublicAuthView):

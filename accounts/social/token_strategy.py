@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.headless.tokens.strategies.sessions import SessionTokenStrategy
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
@@ -34,10 +35,23 @@ from .device_sessions import (
 BEARER_SESSION_MARK = "accounts_bearer_device"
 
 
+def refuse_malformed_device_id(request: HttpRequest) -> None:
+    """Answer 400 (allauth's error shape, naming ``device_id``) for a malformed device id."""
+    try:
+        device_id_from_request(request)
+    except ValidationError as exc:
+        error = exc.error_dict["device_id"][0]
+        body = {"status": 400, "errors": [{"message": error.messages[0], "code": error.code, "param": "device_id"}]}
+        raise ImmediateHttpResponse(JsonResponse(body, status=400)) from None
+
+
 class DeviceTokenStrategy(SessionTokenStrategy):
     """allauth's session tokens for the login steps; simplejwt + Device pairs once signed in."""
 
     def get_session_token(self, request: HttpRequest) -> str | None:
+        # allauth asks for the session token first thing on every app request, before the view:
+        # a malformed device id is refused here, before any login or signup happens.
+        refuse_malformed_device_id(request)
         token = request.headers.get("X-Session-Token")
         if token:
             return token
@@ -81,15 +95,11 @@ class DeviceTokenStrategy(SessionTokenStrategy):
         user = request.user
         if not user.is_authenticated:
             return None
-        try:
-            device_id = device_id_from_request(request)
-        except ValidationError:
-            device_id = None  # the login itself succeeded; a generated id is returned instead
         issued = issue_session(
             request,
             user=user,
             login_type=login_type_from_session(request),
-            device_id=device_id,
+            device_id=device_id_from_request(request),  # well-formed: see get_session_token
             device_name=device_name_from_request(request),
         )
         # The Device session is the credential from here on; the allauth session is not.

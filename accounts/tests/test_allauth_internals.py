@@ -1,8 +1,8 @@
 """allauth's private API we use, pinned: an allauth upgrade that moves or changes it fails here.
 
 Everything private comes through ``accounts/social/allauth_internals.py`` (see its docstring);
-this file checks the pinned version, the shape of every name that module re-exports, the
-behaviour of allauth it relies on, and that no other module imports ``allauth.*.internal``.
+this file checks the pinned version, the shape of every name that module re-exports, the two
+behaviours of allauth it relies on, and that no other module imports ``allauth.*.internal``.
 """
 
 import ast
@@ -96,6 +96,19 @@ def test_state_changed_while_generating_its_id_is_the_state_stashed(db, settings
     stashed = json.dumps(internals.session_store(flow.session_key).load())
     assert pending_flows.ALLAUTH_RETURN_PATH in stashed
     assert "myapp:" not in stashed
+
+
+def test_app_requests_ask_for_the_session_token_before_the_view_runs(db, user, password):
+    """So token_strategy.DeviceTokenStrategy refuses a malformed device id before any login."""
+    response = Client().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": user.email, "password": password},
+        content_type="application/json",
+        HTTP_X_DEVICE_ID="not valid!",
+    )
+    assert response.status_code == 400
+    user.refresh_from_db()
+    assert user.last_login is None
 
 
 # --- one module imports allauth's internals -----------------------------------------------------

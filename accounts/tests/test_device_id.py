@@ -1,10 +1,11 @@
 """One device-id rule (accounts.validators), the same at every entry point that takes one.
 
-Password login here; the social entry points follow when social login uses the same rule.
+The social entry points (redirect start, token flow, code exchange) are in test_social.py.
 """
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from accounts.models import Device
 from accounts.validators import DEVICE_ID_MAX_LENGTH, DEVICE_ID_RULE, clean_device_id
@@ -83,8 +84,39 @@ def test_the_openapi_document_states_the_rule():
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
-    for name in ("LoginRequest",):
+    for name in ("LoginRequest", "SocialExchangeRequest"):
         field = schema["components"]["schemas"][name]["properties"]["device_id"]
         non_blank = field["oneOf"][0]  # or "" (blank: generate one)
         assert non_blank["pattern"] == "^[A-Za-z0-9._:-]{1,128}$"
         assert non_blank["maxLength"] == DEVICE_ID_MAX_LENGTH
+
+
+# --- allauth's app endpoints (X-Device-ID) ------------------------------------------------------
+
+
+def test_allauth_password_login_refuses_a_malformed_device_id_before_signing_in(db, user, password):
+    r = Client().post(
+        "/_allauth/app/v1/auth/login",
+        {"email": user.email, "password": password},
+        content_type="application/json",
+        HTTP_X_DEVICE_ID="t\u00e9l\u00e9phone",
+    )
+    assert r.status_code == 400, r.content
+    assert r.json()["errors"] == [{"message": DEVICE_ID_RULE, "code": "device_id_invalid", "param": "device_id"}]
+    user.refresh_from_db()
+    assert user.last_login is None  # refused before the login ran, not after
+    assert not Device.objects.exists()
+
+
+def test_allauth_signup_refuses_a_malformed_device_id_before_creating_the_user(db):
+    from accounts.models import User
+
+    r = Client().post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": "new@example.com", "password": "Str0ng-Passw0rd"},
+        content_type="application/json",
+        HTTP_X_DEVICE_ID="has spaces",
+    )
+    assert r.status_code == 400, r.content
+    assert r.json()["errors"][0]["param"] == "device_id"
+    assert not User.objects.filter(email="new@example.com").exists()

@@ -431,6 +431,50 @@ def test_exchange_refuses_a_deactivated_user(db, api_client, provider_server):
     assert exchange(api_client, location).status_code == 401
 
 
+# --- device ids (the rule itself: test_device_id.py) ------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["t\u00e9l\u00e9phone", "has spaces", "d" * 129])
+def test_exchange_refuses_a_device_id_outside_the_rule(db, api_client, provider_server, value):
+    location = social_login(provider_server, "github", device_id=None)
+    response = exchange(api_client, location, device_id=value)
+    assert response.status_code == 400 and "device_id" in response.json()
+    assert exchange(api_client, location).status_code == 200  # the code was not used up
+
+
+@pytest.mark.parametrize("where", ["header", "form"])
+def test_redirect_start_refuses_a_malformed_device_id_naming_it(db, where):
+    value = "t\u00e9l\u00e9phone"
+    form = {"provider": "google", "callback_url": APP_CALLBACK, "process": "login"}
+    headers = {}
+    if where == "header":
+        headers["HTTP_X_DEVICE_ID"] = value.encode().decode("latin-1")  # as the bytes arrive
+    else:
+        form["device_id"] = value
+    response = Client().post(REDIRECT_URL, form, **headers)
+    assert response.status_code == 400, response.content
+    error = response.json()["errors"][0]
+    assert (error["param"], error["code"]) == ("device_id", "device_id_invalid")
+
+
+def test_redirect_start_with_a_well_formed_device_id_in_the_form(db, api_client, provider_server):
+    started = Client().post(
+        REDIRECT_URL, {"provider": "kakao", "callback_url": APP_CALLBACK, "process": "login", "device_id": "a.b:c_d-9"}
+    )
+    code = provider_server.issue_code("kakao", profile_for("kakao", uid="5", email="kim@example.com"))
+    location = provider_callback("kakao", {"code": code, "state": query(started["Location"])["state"]})
+    assert exchange(api_client, location).json()["device"]["device_id"] == "a.b:c_d-9"
+
+
+def test_token_flow_refuses_a_malformed_device_id_before_creating_the_user(db, provider_server):
+    id_token = provider_server.google_id_token({"sub": "g-90", "email": "una@example.com", "name": "Una"})
+    response = google_token_login(id_token, HTTP_X_DEVICE_ID="has spaces")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["param"] == "device_id"
+    assert not User.objects.filter(email="una@example.com").exists()
+    assert not SocialAccount.objects.exists()
+
+
 # --- email collisions ------------------------------------------------------------------------
 
 
