@@ -1,12 +1,13 @@
 from allauth.socialaccount.admin import SocialAccountAdmin as AllauthSocialAccountAdmin
 from allauth.socialaccount.models import SocialAccount
+from axes.models import AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import lockout, services
 from .models import Device, Plan, User, UserSettings
 
 
@@ -92,7 +93,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "display_name")
     readonly_fields = ("date_joined", "last_login", "updated_at")
     inlines = (UserSettingsInline, SocialAccountInline, DeviceInline)
-    actions = ("deactivate_and_sign_out", "reactivate")
+    actions = ("deactivate_and_sign_out", "reactivate", "unlock_sign_in")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Profile"), {"fields": ("display_name",)}),
@@ -137,6 +138,15 @@ class UserAdmin(DjangoUserAdmin):
     def reactivate(self, request, queryset):
         count = services.users_reactivate(users=queryset)
         self.message_user(request, f"Reactivated {count} user(s).", messages.SUCCESS)
+
+    @admin.action(description=_("Unlock sign-in (forget failed passwords)"), permissions=["change"])
+    def unlock_sign_in(self, request, queryset):
+        emails = list(queryset.values_list("email", flat=True))
+        for email in emails:
+            lockout.unlock(email=email)
+        self.message_user(
+            request, f"Forgot the failed passwords of {len(emails)} user(s), from every address.", messages.SUCCESS
+        )
 
 
 class DeviceStatusFilter(admin.SimpleListFilter):
@@ -209,3 +219,9 @@ class SocialAccountAdmin(AllauthSocialAccountAdmin):
     list_select_related = ("user",)
     readonly_fields = ("provider", "uid", "extra_data", "date_joined", "last_login")
     ordering = ("-date_joined",)
+
+
+# axes' "access attempts" and "access failures" pages show and reset sign-in lockouts; its access
+# log stays empty here (AXES_DISABLE_ACCESS_LOG: sign-ins are the Device sessions above).
+if admin.site.is_registered(AccessLog):
+    admin.site.unregister(AccessLog)

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and sessions"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from . import lockout, schema  # noqa: F401  (signal receivers; the OpenAPI auth extension)

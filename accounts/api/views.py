@@ -1,4 +1,6 @@
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -10,19 +12,19 @@ from rest_framework.views import APIView
 from config.openapi import ErrorSerializer
 from config.throttles import IPRateThrottle
 
-from .. import selectors, services
+from .. import lockout, selectors, services
 from ..authentication import current_device
 from ..tokens import TokenInvalid
 from . import serializers as s
-from .throttles import (
-    LoginEmailThrottle,
-    LoginIPThrottle,
-    PasswordChangeThrottle,
-    RefreshIPThrottle,
-    RegisterIPThrottle,
-)
+from .throttles import LoginIPThrottle, RefreshIPThrottle, RegisterIPThrottle
 
 _ERROR = ErrorSerializer
+_LOCKED_OUT = OpenApiResponse(
+    _ERROR,
+    "Too many failed passwords (code `too_many_failed_logins`): 10 per account and address or 50 per "
+    "address within 15 minutes (`Retry-After` in seconds), or 100 in a row on the account (no "
+    "`Retry-After`: until an administrator unlocks it)",
+)
 
 
 def client_ip(request) -> str | None:
@@ -61,12 +63,18 @@ SWAGGER_DEVICE_ID = "api-docs"
 
 
 class LoginView(PublicAuthView):
-    throttle_classes = [LoginIPThrottle, LoginEmailThrottle]
+    # Failed passwords are limited by accounts.lockout (axes' backend refuses a locked-out attempt
+    # inside authenticate(), its middleware answers the 429); this only caps attempts per address.
+    throttle_classes = [LoginIPThrottle]
 
     @extend_schema(
         tags=["auth"],
         request={"application/json": s.LoginSerializer, "application/x-www-form-urlencoded": s.LoginSerializer},
-        responses={200: s.LoginResponseSerializer, 401: OpenApiResponse(_ERROR, "Invalid email or password")},
+        responses={
+            200: s.LoginResponseSerializer,
+            401: OpenApiResponse(_ERROR, "Invalid email or password"),
+            429: _LOCKED_OUT,
+        },
     )
     def post(self, request):
         data = s.LoginSerializer(data=request.data)
@@ -76,6 +84,9 @@ class LoginView(PublicAuthView):
         user = authenticate(request._request, username=v["email"], password=v["password"])
         if user is None:
             raise AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
+        # A sign-in like any other: axes forgets this account's failures from this address, and
+        # last_login ends the account's run of consecutive failures.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         swagger_form = "username" in request.data and request.content_type.startswith(
             "application/x-www-form-urlencoded"
         )
@@ -135,12 +146,17 @@ class LogoutView(APIView):
 
 
 class PasswordChangeView(APIView):
-    throttle_classes = [PasswordChangeThrottle]
-
-    @extend_schema(tags=["auth"], request=s.PasswordChangeSerializer, responses={204: None, 400: None})
+    @extend_schema(
+        tags=["auth"], request=s.PasswordChangeSerializer, responses={204: None, 400: None, 429: _LOCKED_OUT}
+    )
     def post(self, request):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Under the sign-in limits: a wrong current password is a failed sign-in of this account
+        # from this address (a stolen session cannot guess on), and a locked-out one answers 429.
+        old_password = data.validated_data["old_password"]
+        if not lockout.check_password(request._request, user=request.user, password=old_password):
+            raise ValidationError({"old_password": ["The current password is not correct."]}, code="password_incorrect")
         services.password_change(user=request.user, current_device=current_device(request), **data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.headless",
+    "axes",
     # ours
     "accounts",
     "conversations",
@@ -101,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so its 429 for a locked-out sign-in passes through CORS and the request id on the way out.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -175,6 +178,9 @@ else:
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in while its account or address is locked out (accounts/lockout.py).
+    # AxesBackend, not the standalone one: it also answers get_user(), as a first backend must.
+    "axes.backends.AxesBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -186,6 +192,41 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.validators.DigitAndUppercaseValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# --- Brute-force protection (NIST SP 800-63B 5.2.2): django-axes + accounts/lockout.py ----------
+# Failed passwords only, on every path that checks one (API login, Swagger's form login, the
+# admin, allauth's headless login and re-authentication, the current password of a password
+# change). An account+address pair or an address is refused for the window after its limit;
+# an account is refused, from every address, once it has LOGIN_FAILURES_PER_ACCOUNT failures
+# since its last successful sign-in, until staff unlock it.
+LOGIN_FAILURES_PER_ACCOUNT_IP = env.int("LOGIN_FAILURES_PER_ACCOUNT_IP", default=10)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=50)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=100)
+LOGIN_FAILURE_WINDOW = timedelta(minutes=env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15))
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+# axes' own rule is the account+address one; the handler adds the per-address and per-account ones.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_ACCOUNT_IP
+AXES_COOLOFF_TIME = LOGIN_FAILURE_WINDOW
+# A success forgets that account's failures from that address only (never the address's other
+# failures: an attacker's own account must not reset its budget).
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lockout check no password: they neither count nor extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Every failure is kept (the per-account count); successes are on Device rows and last_login.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = max(1000, LOGIN_FAILURES_PER_ACCOUNT)
+AXES_DISABLE_ACCESS_LOG = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_key"
+AXES_CLIENT_IP_CALLABLE = "accounts.api.views.client_ip"  # the one client-IP rule (DJANGO_NUM_PROXIES)
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+# allauth's own limits: its per-email "login_failed" lock (which locked owners out) is off, the
+# rules above govern its login too; its per-address attempt limit is the API's, and it finds the
+# client's address as the API does.
+_login_ip_rate, _login_ip_period = env("THROTTLE_LOGIN_IP", default="20/min").split("/")
+ACCOUNT_RATE_LIMITS = {"login_failed": None, "login": f"{_login_ip_rate}/{_login_ip_period[0]}/ip"}
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_NUM_PROXIES", default=0)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -236,11 +277,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="300/min"),
         "user": env("THROTTLE_USER", default="1200/min"),
+        # Attempts per address (successes too): a cap on password hashing, never a lockout of an
+        # owner elsewhere. Failed passwords are limited by accounts/lockout.py.
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
-        "login_email": env("THROTTLE_LOGIN_EMAIL", default="10/min"),
         "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),
         "refresh": env("THROTTLE_REFRESH", default="60/min"),
-        "password_change": env("THROTTLE_PASSWORD_CHANGE", default="10/hour"),
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

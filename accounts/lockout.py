@@ -1,0 +1,235 @@
+"""Brute-force protection on every password path (NIST SP 800-63B 5.2.2), on django-axes.
+
+Only *failed* password checks count, wherever a password is checked: ``POST /api/v1/auth/login``
+(JSON or Swagger's form), ``/admin/login/``, allauth's headless login and re-authentication (all
+through ``django.contrib.auth.authenticate``, where axes' backend refuses a locked-out attempt
+and its signal handlers record failures), and the current password of a password change
+(``check_password`` below). Three limits, from the environment (``config/settings/base.py``):
+
+* **account + address**: ``LOGIN_FAILURES_PER_ACCOUNT_IP`` (10) failures. This is axes' own rule
+  (``AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]``, ``AXES_FAILURE_LIMIT``).
+* **address**: ``LOGIN_FAILURES_PER_IP`` (50) failures, whatever accounts they name.
+* **account**: ``LOGIN_FAILURES_PER_ACCOUNT`` (100) *consecutive* failures from any address,
+  counted in axes' failure log since the account's last successful sign-in (``last_login``).
+
+The window is axes' cool-off, ``LOGIN_FAILURE_WINDOW_MINUTES`` (15): axes keeps one row per
+account, address and user agent whose count restarts once 15 minutes pass without a failure, and
+the first two limits add up the rows with a failure in the last 15 minutes. A pair or an address
+at its limit is refused until enough of its rows are 15 minutes old (``Retry-After`` says when);
+attempts refused meanwhile check no password, so they neither count nor extend the lockout. The
+account limit has no window (NIST counts consecutive failures): once reached, every address is
+refused until staff unlock the account (the user admin's action, ``manage.py axes_reset_username``,
+or deleting its rows under "Access failures") or it completes a password reset (allauth's
+``password_reset`` signal, once reset links are configured).
+
+A success forgets that account's failures from that address (``AXES_RESET_ON_SUCCESS`` with the
+pair as the only lockout parameter), never the address's failures on other accounts, so an
+attacker cannot reset an address's budget by signing in to an account of their own. Unknown
+emails are counted exactly like existing ones, so a lockout reveals nothing about accounts.
+
+A refused attempt answers 429: JSON ``{"detail", "code": "too_many_failed_logins"}`` on the API
+and ``/_allauth/``, an HTML page on the admin, with ``Retry-After`` (seconds) unless the account
+limit was reached (it does not lift by itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.account.signals import password_reset
+from allauth.core import context
+from allauth.headless.account.inputs import ChangePasswordInput as AllauthChangePasswordInput
+from allauth.headless.account.views import ChangePasswordView as AllauthChangePasswordView
+from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_username, get_cool_off
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.signals import user_locked_out
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import authenticate
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from config.errors import _is_api as is_api_request
+
+from .models import User
+
+LOCKOUT_CODE = "too_many_failed_logins"
+_MAX_USERNAME_LENGTH = 254  # AccessAttempt.username holds 255; an email holds at most 254
+
+
+def username_key(request: HttpRequest | None, credentials: dict | None) -> str | None:
+    """The account a password check names, as axes records it (``AXES_USERNAME_CALLABLE``).
+
+    The email folded as ``User.email`` is, whichever field the path uses (``username`` for the API
+    form and the admin, ``email`` for the API's JSON and allauth), so case and spacing never make
+    a fresh count. Names too long to be an email are hashed (bounded, still distinct).
+    """
+    value = None
+    if credentials:
+        value = credentials.get("username") or credentials.get("email")
+    elif request is not None:
+        value = request.POST.get("username") or request.POST.get("email")
+    if not isinstance(value, str):
+        return None
+    key = User.objects.normalize_email(value.replace("\x00", ""))
+    if len(key) > _MAX_USERNAME_LENGTH:
+        key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key or None
+
+
+@dataclass(frozen=True)
+class Lockout:
+    rule: str  # "account_ip", "ip" or "account"
+    retry_after: int | None  # seconds; None when only staff (or a password reset) lift it
+
+
+def _seconds_until_below(rows: list[tuple[datetime, int]], limit: int, window: timedelta, now: datetime) -> int | None:
+    """Seconds until the failures still inside the window fall below ``limit``; None if they are."""
+    total = sum(count for _, count in rows)
+    if total < limit:
+        return None
+    for attempt_time, count in sorted(rows):  # the row with the oldest last failure leaves first
+        total -= count
+        if total < limit:
+            return max(1, math.ceil((attempt_time + window - now).total_seconds()))
+    return 1  # not reached: the loop ends with total == 0 < limit
+
+
+def consecutive_failures(username: str | None) -> int:
+    """Failed password checks of ``username`` since its account's last successful sign-in."""
+    if username is None:
+        return 0
+    failures = AccessFailureLog.objects.filter(username=username)
+    last_login = User.objects.filter(email__iexact=username).values_list("last_login", flat=True).first()
+    if last_login is not None:
+        failures = failures.filter(attempt_time__gt=last_login)
+    return failures.count()
+
+
+class LockoutHandler(AxesDatabaseHandler):
+    """axes' database handler plus the per-address and per-account limits (``AXES_HANDLER``)."""
+
+    def lockout(self, request: HttpRequest, credentials: dict | None = None) -> Lockout | None:
+        """Which limit refuses this attempt (the one lifting last), or None."""
+        AxesProxyHandler.update_request(request)
+        username = get_client_username(request, credentials)
+        if consecutive_failures(username) >= settings.LOGIN_FAILURES_PER_ACCOUNT:
+            return Lockout("account", None)
+        now, window, ip = request.axes_attempt_time, get_cool_off(request), request.axes_ip_address
+        recent = AccessAttempt.objects.filter(attempt_time__gte=now - window)
+        found = []
+        for rule, attempts, limit in (
+            ("account_ip", recent.filter(username=username, ip_address=ip), settings.LOGIN_FAILURES_PER_ACCOUNT_IP),
+            ("ip", recent.filter(ip_address=ip), settings.LOGIN_FAILURES_PER_IP),
+        ):
+            rows = list(attempts.values_list("attempt_time", "failures_since_start"))
+            wait = _seconds_until_below(rows, limit, window, now)
+            if wait is not None:
+                found.append(Lockout(rule, wait))
+        return max(found, key=lambda lock: lock.retry_after, default=None)
+
+    def is_locked(self, request, credentials: dict | None = None) -> bool:
+        if not settings.AXES_LOCK_OUT_AT_FAILURE:
+            return False
+        return self.lockout(request, credentials) is not None
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        # axes itself locks out at the failure reaching the pair's limit; the failure reaching
+        # the address's or the account's limit is answered as a lockout too.
+        if request is None or request.axes_locked_out or not settings.AXES_LOCK_OUT_AT_FAILURE:
+            return
+        if not self.is_whitelisted(request, credentials) and self.lockout(request, credentials) is not None:
+            request.axes_locked_out = True
+            request.axes_credentials = credentials
+            user_locked_out.send(
+                "axes",
+                request=request,
+                username=get_client_username(request, credentials),
+                ip_address=request.axes_ip_address,
+            )
+
+    def reset_attempts(self, *, ip_address=None, username=None, ip_or_username=False) -> int:
+        """Staff unlock (``axes_reset_username``, the user admin's action): the account's failure
+        log goes too, so its consecutive count restarts."""
+        if username is not None:
+            username = username_key(None, {"username": username})
+            AccessFailureLog.objects.filter(username=username).delete()
+        return super().reset_attempts(ip_address=ip_address, username=username, ip_or_username=ip_or_username)
+
+    def remove_out_of_limit_failure_logs(self, *, username: str, limit: int | None = None) -> int:
+        # axes' own version deletes the *newest* rows (its models order by -attempt_time), which
+        # would drop every new failure of a name past the limit; keep the newest instead.
+        limit = limit or settings.AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT
+        newest_first = AccessFailureLog.objects.filter(username=username).order_by("-attempt_time", "-pk")
+        stale = list(newest_first.values_list("pk", flat=True)[limit:])
+        return AccessFailureLog.objects.filter(pk__in=stale).delete()[0] if stale else 0
+
+
+def unlock(*, email: str) -> int:
+    """Forget every failed password of this account, from every address (staff, password reset)."""
+    return AxesProxyHandler.reset_attempts(username=email)
+
+
+@receiver(password_reset, dispatch_uid="accounts.lockout.unlock_after_password_reset")
+def _unlock_after_password_reset(sender, request, user, **kwargs):
+    # The owner proved the mailbox and chose a new password: the guesses at the old one are moot.
+    unlock(email=user.email)
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """``AXES_LOCKOUT_CALLABLE``: the 429 of a refused or lockout-reaching attempt.
+
+    Reads the credentials from the request: axes' async middleware passes its arguments shifted.
+    """
+    lock = LockoutHandler().lockout(request, getattr(request, "axes_credentials", None))
+    if lock is None:  # unlocked in the meantime (staff): the window is the honest upper bound
+        lock = Lockout("unknown", int(get_cool_off(request).total_seconds()))
+    if lock.retry_after is None:
+        detail = "Too many failed sign-in attempts on this account: it is locked until an administrator unlocks it."
+    else:
+        minutes = math.ceil(lock.retry_after / 60)
+        detail = f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    status = settings.AXES_HTTP_RESPONSE_CODE
+    if is_api_request(request):
+        response = JsonResponse({"detail": detail, "code": LOCKOUT_CODE}, status=status)
+    else:
+        page = {**admin.site.each_context(request), "title": "Sign-in locked", "detail": detail}
+        response = render(request, "accounts/lockout.html", page, status=status)
+    if lock.retry_after is not None:
+        response["Retry-After"] = str(lock.retry_after)
+    return response
+
+
+def check_password(request: HttpRequest, *, user: User, password: str) -> bool:
+    """``user.check_password`` under the sign-in limits, for a signed-in user's current password.
+
+    Goes through ``authenticate()``: axes refuses it while the account or this address is locked
+    out (the response becomes the 429) and counts a wrong password as a failed sign-in.
+    """
+    checked = authenticate(request, username=user.get_username(), password=password)
+    return checked is not None and checked.pk == user.pk
+
+
+# --- allauth's headless password change (``/_allauth/app/v1/account/password/change``) --------
+
+
+class ChangePasswordInput(AllauthChangePasswordInput):
+    def clean_current_password(self):
+        current_password = self.cleaned_data["current_password"]
+        if current_password and not check_password(context.request, user=self.user, password=current_password):
+            raise get_account_adapter().validation_error("enter_current_password")
+        return current_password
+
+
+class ChangePasswordView(AllauthChangePasswordView):
+    """allauth's password change, its current-password check under the sign-in limits."""
+
+    input_class = ChangePasswordInput
