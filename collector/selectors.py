@@ -6,8 +6,9 @@ from django.db.models import Count, Q, QuerySet
 from .models import Item, ItemKind, Tag
 
 ORDERINGS = ("created_at", "-created_at", "title", "-title", "updated_at", "-updated_at")
-MAX_KEYWORDS = 10
-MAX_KEYWORD_LENGTH = 100
+MAX_QUERY_LENGTH = 100  # the whole comma-separated query, as the API schema declares it
+MAX_KEYWORDS = 50  # as many as fit in MAX_QUERY_LENGTH ("a,b,c,..."): each is one more AND
+MAX_KEYWORD_LENGTH = MAX_QUERY_LENGTH
 
 
 def keywords_parse(q: str | None) -> list[str]:

@@ -1,7 +1,17 @@
-"""Shared pieces of the OpenAPI document."""
+"""Shared pieces of the OpenAPI document, and the schema class that keeps it truthful.
 
+``ApiAutoSchema`` adds to every operation the errors the framework itself can answer, so no view
+has to remember them: 400 for input it validates, 401 where credentials are required, 403 for staff
+operations, 404 where an id or a page is looked up, 415 for bodies of another media type, 429 where
+a throttle applies. Each documented error has a body (``{detail, code}``, or field messages for 400).
+"""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.permissions import IsAdminUser
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -11,4 +21,75 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
+INVALID_INPUT = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    "Invalid input: `{field: [messages]}` for the fields at fault, or `{detail, code}` when the body as a "
+    "whole cannot be read (malformed JSON, nested too deeply, too large).",
+)
 NOT_FOUND = OpenApiResponse(ErrorSerializer, "Not found (also for anything that is not yours)")
+_NOT_AUTHENTICATED = OpenApiResponse(
+    ErrorSerializer,
+    "Credentials are missing, invalid or expired, or their session was signed out "
+    "(`not_authenticated`, `token_not_valid`, `authentication_failed`).",
+)
+_STAFF_ONLY = OpenApiResponse(ErrorSerializer, "Staff only (`permission_denied`).")
+_PAGE_NOT_FOUND = OpenApiResponse(ErrorSerializer, "No such page (or cursor).")
+_UNSUPPORTED_MEDIA = OpenApiResponse(ErrorSerializer, "The body's media type is not accepted here.")
+_THROTTLED = OpenApiResponse(
+    ErrorSerializer, "Too many requests (`throttled`); the `Retry-After` header says how many seconds to wait."
+)
+_RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
+
+
+class ApiAutoSchema(AutoSchema):
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        self._add_framework_errors(operation)
+        self._split_security_alternatives(operation)
+        return operation
+
+    def _add_framework_errors(self, operation: dict) -> None:
+        responses = operation["responses"]
+        has_body = "requestBody" in operation
+        has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
+        security = operation.get("security") or []
+        needs_credentials = bool(security) and {} not in security
+        paginator = self._get_paginator() if self._is_list_view() else None
+        errors = {
+            "400": (has_body or has_query, INVALID_INPUT),
+            "401": (needs_credentials, _NOT_AUTHENTICATED),
+            "403": (needs_credentials and self._is_staff_only(), _STAFF_ONLY),
+            "404": ("{" in self.path, NOT_FOUND),
+            "415": (has_body, _UNSUPPORTED_MEDIA),
+            "429": (bool(self.view.get_throttles()), _THROTTLED),
+        }
+        if isinstance(paginator, PageNumberPagination | CursorPagination):
+            errors["404"] = (True, errors["404"][1] if "{" in self.path else _PAGE_NOT_FOUND)
+        for code, (applies, response) in errors.items():
+            declared = responses.get(code)
+            if applies and declared is None or declared is not None and "content" not in declared:
+                # Undeclared, or declared without a body: every error answers JSON.
+                description = declared["description"] if declared and declared.get("description") else None
+                responses[code] = self._get_response_for_code(response, code)
+                if description:
+                    responses[code]["description"] = description
+        if "429" in responses:
+            responses["429"].setdefault("headers", {}).update(_RETRY_AFTER)
+        operation["responses"] = dict(sorted(responses.items()))
+
+    def _is_staff_only(self) -> bool:
+        return any(isinstance(permission, IsAdminUser) for permission in self.view.get_permissions())
+
+    @staticmethod
+    def _split_security_alternatives(operation: dict) -> None:
+        """One requirement naming several schemes means "all of them"; ours are alternatives
+        (a bearer token OR the login form), so each gets a requirement of its own."""
+        if "security" not in operation:
+            return
+        alternatives = []
+        for requirement in operation["security"]:
+            parts = [{name: scopes} for name, scopes in requirement.items()] or [{}]
+            alternatives.extend(part for part in parts if part not in alternatives)
+        operation["security"] = alternatives

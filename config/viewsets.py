@@ -32,7 +32,9 @@ class PublicActionsMixin:
         request = getattr(self, "request", None)
         if request is None:
             return False
-        return self.action_map.get(request.method.lower()) in self.public_actions
+        action = self.action_map.get(request.method.lower())
+        # A method the viewset does not serve answers 405 to anyone, not 401 to a stale token.
+        return action is None or action in self.public_actions
 
     def get_permissions(self):
         return [AllowAny()] if self.is_public_action() else super().get_permissions()

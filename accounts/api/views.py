@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -63,6 +64,7 @@ SWAGGER_DEVICE_ID = "api-docs"
 
 
 class LoginView(PublicAuthView):
+    parser_classes = [JSONParser, FormParser]  # form-encoded: Swagger's Authorize (OAuth2 password flow)
     # Failed passwords are limited by accounts.lockout (axes' backend refuses a locked-out attempt
     # inside authenticate(), its middleware answers the 429); this only caps attempts per address.
     throttle_classes = [LoginIPThrottle]

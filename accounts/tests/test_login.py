@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 import pytest
 
 from accounts.models import Device
@@ -41,10 +43,11 @@ def test_json_login_returns_a_token_pair_bound_to_a_device(api_client, user, pas
 
 
 def test_form_login_with_username_for_swagger(api_client, user, password):
+    # Swagger UI's OAuth2 password flow posts a urlencoded form.
     r = api_client.post(
         LOGIN,
-        {"username": user.email.upper(), "password": password, "grant_type": "password"},
-        format="multipart",
+        urlencode({"username": user.email.upper(), "password": password, "grant_type": "password"}),
+        content_type="application/x-www-form-urlencoded",
     )
     assert r.status_code == 200, r.content
 

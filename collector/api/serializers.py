@@ -66,7 +66,7 @@ class ItemFilterSerializer(serializers.Serializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=1000,
+        max_length=selectors.MAX_QUERY_LENGTH,
         help_text="Comma-separated keywords; every keyword must appear in the title, content or url.",
     )
     tag = serializers.CharField(

@@ -4,14 +4,14 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import NOT_FOUND
+from config.openapi import INVALID_INPUT, NOT_FOUND
 from config.viewsets import INT_PATTERN
 from conversations.selectors import conversations_owned
 
@@ -19,7 +19,7 @@ from .. import selectors, services
 from ..uploads import max_upload_bytes
 from . import serializers as s
 
-_FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
+_FIELD_ERRORS = INVALID_INPUT
 
 
 # Room for the multipart envelope and the other form fields around the file itself.

@@ -24,7 +24,9 @@ class PromptSerializer(serializers.ModelSerializer):
 
 
 class PromptQuerySerializer(serializers.Serializer):
-    category = serializers.CharField(required=False, max_length=60)
+    category = serializers.CharField(
+        required=False, allow_blank=True, max_length=60, help_text="Empty: every category."
+    )
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -156,7 +158,9 @@ class ConversationUpdateSerializer(serializers.Serializer):
 
 
 class ConversationListQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, max_length=200, help_text="Searches titles and message content.")
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="Searches titles and message content."
+    )
     archived = serializers.BooleanField(
         required=False, default=False, help_text="Archived ones instead (default false)."
     )

@@ -106,7 +106,9 @@ def _open_stream(request, pk):
 
 async def stream_view(request, pk):
     if request.method != "GET":
-        return _json_error(405, f'Method "{request.method}" not allowed.', "method_not_allowed")
+        response = _json_error(405, f'Method "{request.method}" not allowed.', "method_not_allowed")
+        response["Allow"] = "GET"  # RFC 9110: a 405 lists the methods that are allowed
+        return response
     try:
         last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
     except ValueError as exc:
@@ -141,6 +143,7 @@ async def stream_view(request, pk):
 
 
 _ERROR = ErrorSerializer
+_EVENT_ID = {"type": "integer", "minimum": 0, "maximum": LAST_EVENT_ID_MAX}
 
 
 class StreamView(APIView):
@@ -162,8 +165,10 @@ class StreamView(APIView):
         summary="Stream the reply (Server-Sent Events; WebSocket described here too)",
         description=STREAM_DESCRIPTION,
         parameters=[
-            OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER, description="Resume after this event id."),
-            OpenApiParameter("last_event_id", int, description="Same as the Last-Event-ID header."),
+            OpenApiParameter(
+                "Last-Event-ID", _EVENT_ID, OpenApiParameter.HEADER, description="Resume after this event id."
+            ),
+            OpenApiParameter("last_event_id", _EVENT_ID, description="Same as the Last-Event-ID header."),
         ],
         responses={
             (200, "text/event-stream"): OpenApiResponse(

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.selectors import user_list
-from config.openapi import NOT_FOUND, ErrorSerializer
+from config.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
 from config.pagination import OldestFirstCursorPagination
 from config.viewsets import UUID_PATTERN
 
@@ -21,7 +21,7 @@ from . import serializers as s
 
 _ERROR = ErrorSerializer
 _NOT_FOUND = NOT_FOUND
-_FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
+_FIELD_ERRORS = INVALID_INPUT
 _LIMIT = OpenApiResponse(_ERROR, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
 _CONFLICT = OpenApiResponse(_ERROR, "generation_in_progress: a reply is still being generated here")
 

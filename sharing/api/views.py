@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from accounts.authentication import OptionalDeviceJWTAuthentication
-from config.openapi import ErrorSerializer
+from config.openapi import INVALID_INPUT, ErrorSerializer
 from config.viewsets import UUID_PATTERN, PublicActionsMixin
 from conversations.models import Conversation
 
@@ -17,7 +17,7 @@ from .. import selectors, services
 from . import serializers as s
 
 _ERROR = ErrorSerializer
-_FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
+_FIELD_ERRORS = INVALID_INPUT
 _NOT_FOUND = OpenApiResponse(_ERROR, "Not found (also revoked, expired, unpublished or another user's)")
 _CLONED = OpenApiResponse(
     s.ClonedConversationSerializer, "The caller's new conversation; continue it with POST /conversations/{id}/messages"

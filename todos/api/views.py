@@ -1,17 +1,17 @@
 """Thin views: validate input, call a selector or service, serialize."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.openapi import NOT_FOUND
+from config.openapi import INVALID_INPUT, NOT_FOUND
 from config.viewsets import INT_PATTERN
 
 from .. import selectors, services
 from . import serializers as s
 
-_FIELD_ERRORS = OpenApiResponse(description="Invalid input: {field: [messages]}")
+_FIELD_ERRORS = INVALID_INPUT
 _WRITE = {"request": s.TodoInputSerializer, "responses": {200: s.TodoSerializer, 400: _FIELD_ERRORS, 404: NOT_FOUND}}
 
 
