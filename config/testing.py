@@ -1,13 +1,21 @@
-"""Real servers for tests and benchmarks (loopback only): the project's ASGI app under uvicorn, and
-the embedded model's own server process."""
+"""Real servers for tests and benchmarks (loopback only): the project's ASGI app under uvicorn (in a
+thread, or as a process of its own on a database of its own), and the embedded model's own server
+process."""
 
+import os
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
@@ -89,3 +97,102 @@ def serve_model(*, timeout: float = 60) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+# --- the web server as a process of its own ------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def own_database(tmp_path: Path, prefix: str) -> Iterator[str]:
+    """A database of the caller's own, of the kind the suite runs on: a SQLite file, or a fresh
+    PostgreSQL database (dropped afterwards) when ``DATABASE_URL`` points at PostgreSQL."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / f'{prefix}.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = (url.rsplit("/", 1)[0] + "/postgres").replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_env(database_url: str, tmp_path: Path, **extra: str) -> dict:
+    """The environment of a server process started as ``make serve`` would (the default profile),
+    on ``database_url``, logging into ``tmp_path``, with Redis under a prefix of its own if set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CHAT_", "PYTEST"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.base",
+        DJANGO_SECRET_KEY="test-server-process-key-" + uuid.uuid4().hex,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="WARNING",
+        LOG_FILE=str(tmp_path / "server.log"),
+        **extra,
+    )
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_PREFIX"] = f"proc-{uuid.uuid4().hex[:8]}"
+    return env
+
+
+def manage(env: dict, *args: str) -> str:
+    done = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout
+
+
+class ServerProcess:
+    """``uvicorn config.asgi:application`` as a process of its own on 127.0.0.1 (a free port)."""
+
+    def __init__(self, env: dict):
+        self.env, self.port, self.process = env, free_port(), None
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServerProcess":
+        import httpx
+
+        command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--port", str(self.port)]
+        # Its console goes beside its log file, not into the test run's output.
+        console = open(Path(self.env["LOG_FILE"]).with_suffix(".console"), "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(  # noqa: S603
+            [*command, "--host", "127.0.0.1", "--log-level", "warning"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+        )
+        console.close()  # the child has its own descriptor
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/api/v1/models", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start")
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
