@@ -230,6 +230,18 @@ class ChangePasswordInput(AllauthChangePasswordInput):
 
 
 class ChangePasswordView(AllauthChangePasswordView):
-    """allauth's password change, its current-password check under the sign-in limits."""
+    """allauth's password change, its current-password check under the sign-in limits; like
+    ``/api/v1/auth/password/change`` it signs every other device out."""
 
     input_class = ChangePasswordInput
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:
+            from .models import Device
+            from .services import devices_revoke_all
+            from .social.token_strategy import BEARER_SESSION_MARK
+
+            current = Device.objects.filter(pk=request.session.get(BEARER_SESSION_MARK), user=request.user).first()
+            devices_revoke_all(user=request.user, keep=current)
+        return response

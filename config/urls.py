@@ -1,7 +1,9 @@
+from allauth.headless.constants import Client
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.lockout import ChangePasswordView
 from conversations.dashboard import usage_dashboard_view
 
 from .client import client_page
@@ -14,6 +16,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("accounts.social.urls")),  # social login: provider callbacks, app config
+    # allauth's password change, with its current-password check under the sign-in limits.
+    path("_allauth/app/v1/account/password/change", ChangePasswordView.as_api_view(client=Client.APP)),
     path("_allauth/", include("allauth.headless.urls")),
     path("admin/usage/", usage_dashboard_view, name="admin-usage"),
     path("admin/", admin.site.urls),

@@ -11,13 +11,11 @@ from datetime import timedelta
 import httpx
 import pytest
 from allauth.account.signals import password_reset
-from allauth.headless.constants import Client
 from axes.models import AccessAttempt, AccessFailureLog
-from django.urls import include, path
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.lockout import ChangePasswordView, username_key
+from accounts.lockout import username_key
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -369,14 +367,6 @@ def test_allauth_reauthentication_is_limited_the_same_way(user, user_client, pas
     assert reauth(password, OWNER).status_code == 200
 
 
-urlpatterns = [
-    # The wiring config/urls.py needs (before allauth's own URLs) for allauth's password change.
-    path("_allauth/app/v1/account/password/change", ChangePasswordView.as_api_view(client=Client.APP)),
-    path("", include("config.urls")),
-]
-
-
-@pytest.mark.urls(__name__)
 def test_allauth_password_change_is_limited_the_same_way(user, user_client, password):
     def change(secret, ip):
         body = {"current_password": secret, "new_password": "Brand-New-Secret-42"}
@@ -387,6 +377,20 @@ def test_allauth_password_change_is_limited_the_same_way(user, user_client, pass
     assert_locked(change(WRONG, ATTACKER))
     assert_locked(change(password, ATTACKER))
     assert change(password, OWNER).status_code == 200
+
+
+def test_allauth_password_change_signs_the_other_devices_out(user, password):
+    from accounts import services
+    from accounts.models import Device
+
+    other = services.session_start(user=user, device_id="other-phone")
+    client = APIClient()
+    mine = services.session_start(user=user, device_id="this-laptop")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {mine.tokens.access}")
+    body = {"current_password": password, "new_password": "Brand-New-Secret-42"}
+    assert client.post(ALLAUTH_PASSWORD_CHANGE, body, format="json").status_code == 200
+    assert Device.objects.get(pk=other.device.pk).revoked_at is not None
+    assert Device.objects.get(pk=mine.device.pk).revoked_at is None
 
 
 # --- under the real ASGI server (axes' middleware runs async there) --------------------------
