@@ -41,7 +41,23 @@ _THROTTLED = OpenApiResponse(
 _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}}
 
 
+# What DRF's CharField refuses, said in the schema: a NUL character anywhere (PostgreSQL cannot
+# store it), and, unless blank is allowed, a value that is empty once surrounding whitespace is
+# trimmed. Python's ``\s`` is ``str.isspace``, the rule ``str.strip`` (DRF's trimming) follows.
+# (drf-spectacular adds the blank string as a ``oneOf`` branch of its own when blank is allowed,
+# so that pattern must not match it too.)
+NO_NUL_PATTERN = r"^[^\x00]+$"
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
 class ApiAutoSchema(AutoSchema):
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction == "request" and type(field) is serializers.CharField and schema.get("type") == "string":
+            if not {"pattern", "format", "enum"} & schema.keys():
+                schema["pattern"] = NO_NUL_PATTERN if field.allow_blank else NOT_BLANK_PATTERN
+        return schema
+
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None:

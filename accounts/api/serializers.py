@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from config.serializers import InputSerializer
+
 from ..models import Device, Plan, Theme, User, UserSettings
 from ..validators import DEVICE_ID_MAX_LENGTH, validate_device_id
 
@@ -26,17 +28,17 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UserUpdateSerializer(serializers.Serializer):
+class UserUpdateSerializer(InputSerializer):
     display_name = serializers.CharField(max_length=150, allow_blank=True)
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
     display_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(InputSerializer):
     """JSON ``{email, password}`` or the OAuth2 password form (``username``) Swagger sends."""
 
     email = serializers.CharField(max_length=254, required=False)
@@ -90,15 +92,15 @@ class RegisterResponseSerializer(serializers.Serializer):
     user = UserSerializer()
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(InputSerializer):
     refresh = serializers.CharField(max_length=4096)
 
 
-class LogoutSerializer(serializers.Serializer):
+class LogoutSerializer(InputSerializer):
     all = serializers.BooleanField(default=False, help_text="Sign out every device, not just this one.")
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(InputSerializer):
     old_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -113,17 +115,17 @@ class PlanSerializer(serializers.ModelSerializer):
 # --- settings -------------------------------------------------------------------------------
 
 
-class ThemeSerializer(serializers.Serializer):
+class ThemeSerializer(InputSerializer):
     theme = serializers.ChoiceField(choices=Theme.choices)
 
 
-class NotificationSerializer(serializers.Serializer):
+class NotificationSerializer(InputSerializer):
     email_notifications = serializers.BooleanField()
     push_notifications = serializers.BooleanField()
     product_updates = serializers.BooleanField()
 
 
-class SubscriptionSerializer(serializers.Serializer):
+class SubscriptionSerializer(InputSerializer):
     plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (only selectable plans).")
     auto_renew = serializers.BooleanField()
     plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -144,7 +146,7 @@ class StaffSubscriptionSerializer(SubscriptionSerializer):
     plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)
 
 
-class UserSettingsSerializer(serializers.Serializer):
+class UserSettingsSerializer(InputSerializer):
     theme = serializers.ChoiceField(choices=Theme.choices)
     language = serializers.RegexField(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=16)
     email_notifications = serializers.BooleanField()

@@ -7,6 +7,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 
+from config.serializers import InputSerializer
+
 from ..api.serializers import DeviceIdField, LoginResponseSerializer, UserSerializer
 from ..api.throttles import LoginIPThrottle
 from ..api.views import _ERROR, PublicAuthView
@@ -15,7 +17,7 @@ from .device_sessions import issue_session, session_payload
 from .handoff import HandoffForAnotherDevice, handoff_redeem
 
 
-class SocialExchangeSerializer(serializers.Serializer):
+class SocialExchangeSerializer(InputSerializer):
     code = serializers.CharField(max_length=128)
     device_id = DeviceIdField(help_text="Optional; when sent, the device id given when the flow started.")
     device_name = serializers.CharField(max_length=128, required=False, allow_blank=True)

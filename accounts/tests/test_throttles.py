@@ -1,6 +1,8 @@
 """Brute-force limits: login attempts per IP, failed passwords per account and IP (the lockout of
 accounts/lockout.py, tested fully in test_brute_force.py), registration per IP, 429 with Retry-After."""
 
+from urllib.parse import urlencode
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -62,7 +64,8 @@ def test_failed_passwords_are_limited_per_email_and_ip_not_per_email(user, passw
     # Case and spacing do not make a new count, and the form's username counts as the email: the
     # 10th failure from 203.0.113.50 locks that account from that address.
     attacker = from_ip("203.0.113.50")
-    assert_locked_out(attacker.post(LOGIN, {"username": user.email.upper(), "password": "x"}, format="multipart"))
+    form = urlencode({"username": user.email.upper(), "password": "x"})  # Swagger's login form
+    assert_locked_out(attacker.post(LOGIN, form, content_type="application/x-www-form-urlencoded"))
     assert_locked_out(attacker.post(LOGIN, {"email": f" {user.email.upper()} ", "password": password}))
     # Another account is not affected.
     other = attacker.post(LOGIN, {"email": "someone@example.com", "password": "Guess-1234"})

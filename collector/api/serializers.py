@@ -3,6 +3,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.serializers import InputSerializer
+
 from .. import selectors, services
 from ..models import Item, ItemKind, Tag
 
@@ -42,7 +44,7 @@ class ItemSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class ItemCreateSerializer(serializers.Serializer):
+class ItemCreateSerializer(InputSerializer):
     kind = serializers.ChoiceField(choices=ItemKind.choices)
     title = serializers.CharField(max_length=services.TITLE_MAX_LENGTH, required=False, allow_blank=True, default="")
     content = serializers.CharField(
@@ -53,7 +55,7 @@ class ItemCreateSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="Required when kind is 'file' (multipart/form-data).")
 
 
-class ItemUpdateSerializer(serializers.Serializer):
+class ItemUpdateSerializer(InputSerializer):
     title = serializers.CharField(max_length=services.TITLE_MAX_LENGTH, required=False, allow_blank=True)
     content = serializers.CharField(
         max_length=services.CONTENT_MAX_CHARS, required=False, allow_blank=True, trim_whitespace=False
@@ -87,7 +89,7 @@ class TagSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContextItemsInputSerializer(serializers.Serializer):
+class ContextItemsInputSerializer(InputSerializer):
     item_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), max_length=services.MAX_CONTEXT_ITEMS, allow_empty=True
     )

@@ -11,7 +11,9 @@ import os
 import httpx
 import pytest
 
-from conversations.tests.test_crash_resume import PASSWORD, Server, _database, _env, _manage
+from config.testing import ServerProcess, manage, own_database, server_env
+
+PASSWORD = "Burst-test-42"
 
 pytestmark = [
     pytest.mark.slow,
@@ -29,10 +31,10 @@ async def _burst(base: str, headers: dict) -> list[int]:
 
 
 def test_a_burst_of_requests_waits_for_pooled_connections_instead_of_failing(tmp_path):
-    with _database(tmp_path) as database_url:
-        env = {**_env(database_url, tmp_path), "DB_POOL_MAX_SIZE": "10", "DB_POOL_TIMEOUT": "60"}
-        _manage(env, "migrate", "--noinput")
-        server = Server(env).start()
+    with own_database(tmp_path, "pool") as database_url:
+        env = server_env(database_url, tmp_path, DB_POOL_MAX_SIZE="10", DB_POOL_TIMEOUT="60")
+        manage(env, "migrate", "--noinput")
+        server = ServerProcess(env).start()
         try:
             body = {"email": "burst@example.com", "password": PASSWORD}
             assert httpx.post(f"{server.base}/api/v1/auth/register", json=body).status_code == 201

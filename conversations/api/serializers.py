@@ -1,6 +1,8 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from config.serializers import InputSerializer
+
 from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating
 from ..services import FEEDBACK_COMMENT_MAX_CHARS, SYSTEM_PROMPT_MAX_CHARS, TITLE_MAX_CHARS
 
@@ -61,7 +63,7 @@ class MessageSerializer(serializers.ModelSerializer):
         return getattr(obj, "my_rating", None)
 
 
-class MessageCreateSerializer(serializers.Serializer):
+class MessageCreateSerializer(InputSerializer):
     content = serializers.CharField(
         trim_whitespace=False, max_length=settings.CHAT["MAX_MESSAGE_CHARS"], help_text="What the user wrote."
     )
@@ -126,7 +128,7 @@ class ConversationCreatedSerializer(ConversationSerializer):
         read_only_fields = fields
 
 
-class ConversationCreateSerializer(serializers.Serializer):
+class ConversationCreateSerializer(InputSerializer):
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=TITLE_MAX_CHARS)
     model = serializers.SlugField(required=False, allow_null=True, default=None, max_length=64)
     system_prompt = serializers.CharField(
@@ -147,7 +149,7 @@ class ConversationCreateSerializer(serializers.Serializer):
         return value
 
 
-class ConversationUpdateSerializer(serializers.Serializer):
+class ConversationUpdateSerializer(InputSerializer):
     """PUT replaces every field below; PATCH changes the ones given. ``model: null`` means the default."""
 
     title = serializers.CharField(allow_blank=True, max_length=TITLE_MAX_CHARS)
@@ -195,7 +197,7 @@ class StopResponseSerializer(serializers.Serializer):
     message = MessageSerializer(help_text="The reply asked to stop (its final status arrives on the stream).")
 
 
-class FeedbackCreateSerializer(serializers.Serializer):
+class FeedbackCreateSerializer(InputSerializer):
     message_id = serializers.UUIDField()
     rating = serializers.ChoiceField(choices=Rating.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=FEEDBACK_COMMENT_MAX_CHARS)

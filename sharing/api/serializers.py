@@ -1,6 +1,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from config.serializers import InputSerializer
 from conversations.api.serializers import ConversationSerializer
 from conversations.models import Role
 
@@ -19,7 +20,7 @@ class SnapshotMessageSerializer(serializers.Serializer):
 # --- shares -----------------------------------------------------------------------------------
 
 
-class ShareCreateSerializer(serializers.Serializer):
+class ShareCreateSerializer(InputSerializer):
     conversation_id = serializers.UUIDField(help_text="One of the caller's conversations.")
     title = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=TITLE_MAX_CHARS, help_text="Defaults to its title."
@@ -80,7 +81,7 @@ class PublicShareSerializer(serializers.ModelSerializer):
 # --- samples ----------------------------------------------------------------------------------
 
 
-class SampleCreateSerializer(serializers.Serializer):
+class SampleCreateSerializer(InputSerializer):
     conversation_id = serializers.UUIDField(help_text="Any conversation (staff curate samples).")
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=TITLE_MAX_CHARS)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_CHARS)

@@ -58,7 +58,10 @@ def test_patch_changes_only_given_fields_and_tracks_completion(user_client, user
     assert body["description"] == "draft"
     assert body["todo_date"] is not None
 
-    body = user_client.patch(todo_url(todo), {"complete": "false"}).json()
+    # JSON types as the schema declares them: the string "false" is not a boolean.
+    refused = user_client.patch(todo_url(todo), {"complete": "false"})
+    assert refused.status_code == 400 and refused.json() == {"complete": ["Must be true or false."]}
+    body = user_client.patch(todo_url(todo), {"complete": False}).json()
     assert body["complete"] is False
     assert body["completed_at"] is None
 

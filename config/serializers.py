@@ -1,0 +1,67 @@
+"""Input serializers whose JSON types are the ones the OpenAPI document declares.
+
+DRF is lenient: a boolean field takes ``0``, ``"yes"`` or ``"on"``, a string field takes ``7``, an
+integer field ``"7"`` or ``7.0``. A client that sends the wrong type has a bug it should hear about,
+and the schema must tell the truth, so input serializers (``InputSerializer``) refuse other JSON
+types with a 400 naming the field. Query strings and multipart forms carry only text and keep
+DRF's parsing.
+"""
+
+from collections.abc import Mapping
+
+from django.http import QueryDict
+from rest_framework import serializers
+
+_JSON_TYPE_NAMES = {bool: "true or false", str: "a string", int: "an integer", list: "a list"}
+
+
+def _json_type(field: serializers.Field) -> type | None:
+    if isinstance(field, serializers.BooleanField):
+        return bool
+    if isinstance(field, serializers.ChoiceField):
+        choices = list(field.choices)
+        return str if choices and all(isinstance(c, str) for c in choices) else None
+    if isinstance(field, serializers.CharField | serializers.UUIDField | serializers.DateTimeField):
+        return str
+    if isinstance(field, serializers.DateField):
+        return str
+    if isinstance(field, serializers.IntegerField):
+        return int
+    if isinstance(field, serializers.ListField):
+        return list
+    return None
+
+
+def _is_a(value, expected: type) -> bool:
+    # bool is an int to Python, not to JSON.
+    return isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
+
+
+def wrong_json_types(fields, data: Mapping) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name, field in fields.items():
+        if field.read_only or name not in data or data[name] is None:
+            continue
+        expected = _json_type(field)
+        if expected is None:
+            continue
+        value = data[name]
+        if not _is_a(value, expected):
+            errors[name] = [f"Must be {_JSON_TYPE_NAMES[expected]}."]
+        elif expected is list and (child := _json_type(field.child)) is not None:
+            if not all(_is_a(item, child) for item in value):
+                errors[name] = [f"Every element must be {_JSON_TYPE_NAMES[child]}."]
+    return errors
+
+
+class StrictJSONInput:
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
+            errors = wrong_json_types(self.fields, data)
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class InputSerializer(StrictJSONInput, serializers.Serializer):
+    """The base of every serializer that reads a request body."""
