@@ -15,6 +15,8 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from config.exceptions import NotPermitted
+
 from .models import Device, LoginType, Plan, User, UserSettings
 from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM, TokenInvalid, TokenPair, decode_refresh, token_pair_for_device
 
@@ -125,7 +127,8 @@ def _plan_for_switch(*, plan_slug: str, by_staff: bool) -> Plan:
     if plan is None:
         raise ValidationError({"plan": [f"Unknown plan '{plan_slug}'."]}, code="plan_unknown")
     if not by_staff and not plan.selectable_by_user:
-        raise ValidationError({"plan": [f"The plan '{plan_slug}' cannot be selected."]}, code="plan_not_selectable")
+        # Well-formed but not yours to choose (staff grant it): 403, not a 400.
+        raise NotPermitted(f"The plan '{plan_slug}' cannot be selected; staff grant it.", code="plan_not_selectable")
     return plan
 
 

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from config.exceptions import ReferenceNotFound
+
 from .models import Item, ItemKind, Tag
 from .uploads import CheckedUpload, check_upload
 
@@ -191,7 +193,7 @@ def conversation_context_set(*, user, conversation, item_ids: Sequence[int]) -> 
     items = list(Item.objects.filter(owner=user, pk__in=ids))
     missing = sorted(set(ids) - {item.pk for item in items})
     if missing:
-        raise ValidationError({"item_ids": [f"Unknown items: {', '.join(map(str, missing))}."]})
+        raise ReferenceNotFound(f"No such items of yours: {', '.join(map(str, missing))}.", code="items_not_found")
     conversation.context_items.set(items)
     order = {pk: index for index, pk in enumerate(ids)}
     return sorted(items, key=lambda item: order[item.pk])

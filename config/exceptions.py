@@ -8,7 +8,45 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
 
 
+class DomainError(Exception):
+    """A rule of the service refused the request: services raise these (never DRF's classes),
+    ``api_exception_handler`` answers ``{detail, code}`` with the class's status.
+
+    400 is for input the schema itself rules out; a well-formed request the service refuses gets a
+    status that says why: 403 (not allowed to you), 404 (something it names does not exist), 409
+    (not in the current state of things).
+    """
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, detail: str, *, code: str | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if code:
+            self.code = code
+
+
+class NotPermitted(DomainError):
+    status_code = 403
+    code = "permission_denied"
+
+
+class ReferenceNotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        refused = exceptions.APIException(detail=exc.detail, code=exc.code)
+        refused.status_code = exc.status_code
+        exc = refused
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

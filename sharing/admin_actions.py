@@ -1,7 +1,8 @@
 """Admin actions other apps' admins use (the Conversation admin wires ``publish_as_sample``)."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+
+from config.exceptions import Conflict
 
 from .services import sample_create_from_conversation
 
@@ -13,7 +14,7 @@ def publish_as_sample(modeladmin, request, queryset):
     for conversation in queryset.select_related("model"):
         try:
             sample_create_from_conversation(conversation=conversation, created_by=request.user, published=True)
-        except ValidationError:
+        except Conflict:  # nothing finished to snapshot yet
             # A conversation with no finished message has nothing to show; say so, keep going.
             skipped.append(str(conversation))
         else:

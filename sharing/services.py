@@ -13,6 +13,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from config.exceptions import Conflict
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, OriginKind, Role
 
 from .models import Sample, Share
@@ -42,12 +43,10 @@ def _iso(moment) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _snapshot_or_400(*, conversation: Conversation) -> list[dict]:
+def _snapshot_or_conflict(*, conversation: Conversation) -> list[dict]:
     messages = _snapshot_messages(conversation=conversation)
     if not messages:
-        raise ValidationError(
-            {"conversation_id": ["This conversation has no finished messages to share yet."]}, code="empty"
-        )
+        raise Conflict("This conversation has no finished messages to share yet.", code="nothing_to_share")
     return messages
 
 
@@ -120,7 +119,7 @@ def share_create(*, user: User, conversation: Conversation, title: str | None = 
         # The caller's view already scopes the conversation; this guards other callers.
         raise ValidationError({"conversation_id": ["Not found."]}, code="not_found")
     _check_expiry(expires_at)
-    messages = _snapshot_or_400(conversation=conversation)
+    messages = _snapshot_or_conflict(conversation=conversation)
     model = conversation.model
     return Share.objects.create(
         owner=user,
@@ -176,7 +175,7 @@ def sample_create_from_conversation(
     description: str = "",
     published: bool = True,
 ) -> Sample:
-    messages = _snapshot_or_400(conversation=conversation)
+    messages = _snapshot_or_conflict(conversation=conversation)
     description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX_CHARS:
         raise ValidationError(

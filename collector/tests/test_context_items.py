@@ -38,8 +38,9 @@ def test_other_users_items_are_rejected_by_id(user_client, user, outsider, conve
     mine = ItemFactory(owner=user)
     theirs = ItemFactory(owner=outsider)
     response = user_client.put(url(conversation), {"item_ids": [mine.pk, theirs.pk, 999999]})
-    assert response.status_code == 400
-    message = response.json()["item_ids"][0]
+    assert response.status_code == 404  # as for any object that is not yours
+    assert response.json()["code"] == "items_not_found"
+    message = response.json()["detail"]
     assert str(theirs.pk) in message and "999999" in message
     assert conversation.context_items.count() == 0
 

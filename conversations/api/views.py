@@ -5,8 +5,9 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
@@ -263,9 +264,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
         try:
             message = selectors.message_get(conversation=conversation, pk=v["message_id"])
         except Message.DoesNotExist as exc:
-            raise serializers.ValidationError(
-                {"message_id": ["No message with this id in this conversation."]}, code="not_found"
-            ) from exc
+            raise NotFound("No message with this id in this conversation.", code="message_not_found") from exc
         feedback, created = services.feedback_set(
             user=request.user, message=message, rating=v["rating"], comment=v["comment"]
         )

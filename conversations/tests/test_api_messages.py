@@ -287,20 +287,27 @@ def test_feedback_is_created_then_changed(user_client, user, conversation):
         ({"message_id": "REPLY", "rating": "meh"}, "rating"),
         ({"message_id": "REPLY", "rating": "up", "comment": "x" * 2001}, "comment"),
         ({"message_id": "USER", "rating": "up"}, "message_id"),  # not an assistant message
-        ({"message_id": "ELSEWHERE", "rating": "up"}, "message_id"),  # another conversation's reply
     ],
 )
 def test_feedback_rejects_bad_input(user_client, user, outsider, conversation, payload, field):
     ids = {
         "REPLY": AssistantMessageFactory(conversation=conversation).pk,
         "USER": MessageFactory(conversation=conversation).pk,
-        "ELSEWHERE": AssistantMessageFactory(conversation=ConversationFactory(owner=outsider)).pk,
     }
     if payload.get("message_id") in ids:
         payload = {**payload, "message_id": str(ids[payload["message_id"]])}
     response = user_client.post(url(conversation, "/feedback"), payload, format="json")
     assert response.status_code == 400
     assert field in response.json()
+    assert not Feedback.objects.exists()
+
+
+def test_feedback_on_a_message_of_another_conversation_is_404(user_client, outsider, conversation):
+    elsewhere = AssistantMessageFactory(conversation=ConversationFactory(owner=outsider))
+    payload = {"message_id": str(elsewhere.pk), "rating": "up"}
+    response = user_client.post(url(conversation, "/feedback"), payload, format="json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "message_not_found"
     assert not Feedback.objects.exists()
 
 

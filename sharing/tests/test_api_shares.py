@@ -83,11 +83,11 @@ def test_create_share_with_past_expiry_is_400(user_client, conversation):
     assert "expires_at" in response.json()
 
 
-def test_create_share_of_an_empty_conversation_is_400(user_client, user):
+def test_create_share_of_an_empty_conversation_is_409(user_client, user):
     empty = conversation_with_messages(owner=user, pairs=[])
     response = user_client.post("/api/v1/shares", {"conversation_id": str(empty.pk)})
-    assert response.status_code == 400
-    assert "conversation_id" in response.json()
+    assert response.status_code == 409  # well-formed, but nothing is finished to share yet
+    assert response.json()["code"] == "nothing_to_share"
 
 
 def test_create_share_of_another_users_conversation_is_404(outsider_client, conversation):

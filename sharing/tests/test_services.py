@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from config.exceptions import Conflict
 from conversations.models import Conversation, Message, MessageStatus, Role
 from sharing import selectors, services
 from sharing.models import Share
@@ -57,9 +58,9 @@ def test_share_ids_are_long_random_and_url_safe(user):
 
 def test_empty_conversation_cannot_be_shared(user):
     conversation = conversation_with_messages(owner=user, pairs=[])
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Conflict) as exc:
         services.share_create(user=user, conversation=conversation)
-    assert "conversation_id" in exc.value.message_dict
+    assert exc.value.code == "nothing_to_share"
 
 
 def test_past_expiry_is_refused(user):
