@@ -1,0 +1,49 @@
+"""One rule for titles (conversations, shares, samples, collector items, todos).
+
+A title is one line people read in lists: control characters are dropped, every run of
+whitespace (newlines and tabs too) becomes one space, and the ends are trimmed. A title a person
+typed that is still too long is refused, as the API's serializers refuse it; a title we derive
+(from a URL, a file name, a snapshot, a first question) is cut to fit instead, since nobody
+could fix it.
+"""
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+
+def _one_line(value: str | None) -> str:
+    # Whitespace control characters (\t, \n, \r...) are kept until split() turns them into spaces.
+    visible = "".join(char for char in value or "" if char.isspace() or unicodedata.category(char) != "Cc")
+    return " ".join(visible.split())
+
+
+def title_fit(value: str | None, *, max_length: int) -> str:
+    """A derived title: tidied and cut to ``max_length``."""
+    return _one_line(value)[:max_length].rstrip()
+
+
+def title_clean(value: str | None, *, max_length: int, fallback: str = "") -> str:
+    """A title given by a person, as stored; a blank one becomes ``fallback`` (tidied and cut).
+
+    Raises ``ValidationError`` on ``title`` (code ``max_length``) when longer than ``max_length``.
+    """
+    title = _one_line(value)
+    if len(title) > max_length:
+        refused = ValidationError(f"Ensure this field has no more than {max_length} characters.", code="max_length")
+        raise ValidationError({"title": [refused]})
+    return title or title_fit(fallback, max_length=max_length)
+
+
+def title_from_text(text: str | None, *, max_length: int) -> str:
+    """A title from free text (a first question): its first non-blank line, cut at a word.
+
+    One long word is cut hard; punctuation left dangling at the cut is dropped.
+    """
+    first_line = next((line for line in (_one_line(raw) for raw in (text or "").splitlines()) if line), "")
+    if len(first_line) <= max_length:
+        return first_line
+    cut = first_line[: max_length + 1]
+    # The last space that keeps the title within the limit.
+    space = cut.rfind(" ")
+    return (cut[:space] if space > 0 else first_line[:max_length]).rstrip(" ,.;:-")
