@@ -13,77 +13,27 @@ from django.utils import timezone
 
 from accounts.models import Plan, User, UserSettings
 from accounts.services import user_settings_get
+from config.services import save_changed
+from config.titles import title_clean
 
 from . import generation
 from .exceptions import DailyQuotaExceeded, GenerationInProgress, NothingInFlight, TooManyGenerations
+from .model_choice import model_for, model_resolve
 from .models import (
     IN_FLIGHT_STATUSES,
     Conversation,
     Feedback,
-    LLMModel,
     Message,
     MessageStatus,
     Rating,
     Role,
 )
 
-TITLE_MAX_CHARS = 200
+TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length
 SYSTEM_PROMPT_MAX_CHARS = 8000
 FEEDBACK_COMMENT_MAX_CHARS = 2000
 
-# --- models -----------------------------------------------------------------------------------
-
-
-def _user_plan_id(user: User) -> int:
-    return user_settings_get(user=user).plan_id
-
-
-def _model_allowed_for(model: LLMModel, *, plan_id: int) -> bool:
-    # An empty plans list means every plan may use the model.
-    allowed = list(model.plans.values_list("id", flat=True))
-    return not allowed or plan_id in allowed
-
-
-def model_resolve(*, user: User, slug: str | None, field: str = "model", plan_id: int | None = None) -> LLMModel:
-    """The enabled model named ``slug`` (or the default one) that the user's plan may use.
-
-    Pass ``plan_id`` when the caller already holds the user's settings, to save a query.
-    """
-    if slug:
-        model = LLMModel.objects.filter(slug=slug, enabled=True).first()
-        if model is None:
-            raise ValidationError({field: [f"Unknown or disabled model: {slug!r}."]}, code="invalid_model")
-    else:
-        model = LLMModel.objects.filter(is_default=True, enabled=True).first()
-        if model is None:
-            model = LLMModel.objects.filter(enabled=True).order_by("order", "id").first()
-        if model is None:
-            raise ValidationError({field: ["No model is available right now."]}, code="no_model")
-    if not _model_allowed_for(model, plan_id=plan_id or _user_plan_id(user)):
-        raise ValidationError(
-            {field: [f"Your plan does not include the model {model.slug!r}."]}, code="model_not_in_plan"
-        )
-    return model
-
-
-def _conversation_model(*, user: User, conversation: Conversation, plan_id: int) -> LLMModel:
-    """The conversation's own model while it is usable; otherwise the default."""
-    model = conversation.model
-    if model is not None and model.enabled and _model_allowed_for(model, plan_id=plan_id):
-        return model
-    return model_resolve(user=user, slug=None, plan_id=plan_id)
-
-
 # --- conversations ----------------------------------------------------------------------------
-
-
-def _clean_title(title: str) -> str:
-    title = " ".join(title.split())
-    if len(title) > TITLE_MAX_CHARS:
-        raise ValidationError(
-            {"title": [f"Ensure this field has no more than {TITLE_MAX_CHARS} characters."]}, code="max_length"
-        )
-    return title
 
 
 def _clean_system_prompt(system_prompt: str) -> str:
@@ -102,7 +52,7 @@ def conversation_create(
     model = model_resolve(user=user, slug=model_slug)
     return Conversation.objects.create(
         owner=user,
-        title=_clean_title(title),
+        title=title_clean(title, max_length=TITLE_MAX_CHARS),
         model=model,
         system_prompt=_clean_system_prompt(system_prompt),
     )
@@ -123,28 +73,17 @@ def conversation_update(
     archived: bool | None = None,
 ) -> Conversation:
     """Change what was given. ``model_slug=None`` explicitly resets the model to the default."""
-    fields: list[str] = []
+    changes: dict = {}
     if title is not None:
-        title = _clean_title(title)
-        if title != conversation.title:
-            conversation.title = title
-            fields.append("title")
+        changes["title"] = title_clean(title, max_length=TITLE_MAX_CHARS)
     if model_slug is not _UNSET:
-        model = model_resolve(user=user, slug=model_slug)  # type: ignore[arg-type]
-        if model.pk != conversation.model_id:
-            conversation.model = model
-            fields.append("model")
+        changes["model"] = model_resolve(user=user, slug=model_slug)  # type: ignore[arg-type]
     if system_prompt is not None:
-        system_prompt = _clean_system_prompt(system_prompt)
-        if system_prompt != conversation.system_prompt:
-            conversation.system_prompt = system_prompt
-            fields.append("system_prompt")
+        changes["system_prompt"] = _clean_system_prompt(system_prompt)
     for name, value in (("pinned", pinned), ("archived", archived)):
-        if value is not None and value != getattr(conversation, name):
-            setattr(conversation, name, value)
-            fields.append(name)
-    if fields:
-        conversation.save(update_fields=[*fields, "updated_at"])
+        if value is not None:
+            changes[name] = value
+    save_changed(conversation, **changes)
     return conversation
 
 
@@ -232,7 +171,7 @@ def message_send(
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
-        model = _conversation_model(user=user, conversation=conversation, plan_id=settings_row.plan_id)
+        model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
     _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
 
     now = timezone.now()
@@ -308,11 +247,5 @@ def feedback_set(*, user: User, message: Message, rating: str, comment: str = ""
         user=user, message=message, defaults={"rating": rating, "comment": comment}
     )
     if not created:
-        fields = [
-            name for name, value in (("rating", rating), ("comment", comment)) if getattr(feedback, name) != value
-        ]
-        for name in fields:
-            setattr(feedback, name, rating if name == "rating" else comment)
-        if fields:
-            feedback.save(update_fields=[*fields, "updated_at"])
+        save_changed(feedback, rating=rating, comment=comment)
     return feedback, created

@@ -21,6 +21,7 @@ from django.utils import timezone
 from collector.selectors import conversation_context_items
 
 from ..llm.context import context_items_text
+from ..model_choice import model_for_or_none
 from ..models import IN_FLIGHT_STATUSES, Conversation, LLMModel, Message, MessageStatus, Role
 
 HISTORY_MAX_MESSAGES = 200
@@ -47,7 +48,8 @@ def reply_claim(*, message_id) -> Claimed | None:
         return None
     message = Message.objects.select_related("conversation", "conversation__model", "model").get(pk=message_id)
     conversation = message.conversation
-    model = message.model or conversation.model or LLMModel.objects.filter(is_default=True, enabled=True).first()
+    # A reply's model is set when it is asked for; only a model deleted since leaves it unset.
+    model = message.model or conversation.model or model_for_or_none(user=conversation.owner, preferred=None)
     history = list(
         Message.objects.filter(
             conversation_id=conversation.pk, role__in=(Role.USER, Role.ASSISTANT), created_at__lt=message.created_at

@@ -119,3 +119,36 @@ def test_deleting_a_conversation_stops_its_reply_in_flight(user, django_capture_
     # The worker (in whatever process) sees the stop flag at its next flush.
     assert cache.get(generation.stop_key(reply.pk))
     assert cache.get(generation.stop_key(finished.pk)) is None
+
+
+def test_conversation_titles_follow_the_one_title_rule(user):
+    conversation = services.conversation_create(user=user, title=" Trip\x07 to\n\tKyoto ")
+    assert conversation.title == "Trip to Kyoto"
+
+    services.conversation_update(conversation=conversation, user=user, title="\x1b[1mBold\x00 plan")
+    assert Conversation.objects.get(pk=conversation.pk).title == "[1mBold plan"
+
+    with pytest.raises(ValidationError) as exc:
+        services.conversation_update(conversation=conversation, user=user, title="x" * 201)
+    assert "title" in exc.value.message_dict
+
+
+def test_autotitle_drops_control_characters(user):
+    conversation = ConversationFactory(owner=user, title="")
+    MessageFactory(conversation=conversation, content="\x07\n\x1b\nWhat is\x00 a monad?")
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) == "What is a monad?"
+
+
+def test_conversation_update_with_nothing_different_writes_nothing(user):
+    conversation = ConversationFactory(owner=user, title="Same", pinned=True)
+    with CaptureQueriesContext(connection) as ctx:
+        services.conversation_update(conversation=conversation, user=user, title=" Same ", pinned=True)
+    assert [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]] == []
+
+
+def test_feedback_set_again_with_the_same_rating_writes_nothing(user):
+    reply = AssistantMessageFactory(conversation=ConversationFactory(owner=user))
+    services.feedback_set(user=user, message=reply, rating="up", comment="good")
+    with CaptureQueriesContext(connection) as ctx:
+        services.feedback_set(user=user, message=reply, rating="up", comment=" good ")
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
