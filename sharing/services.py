@@ -14,11 +14,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.exceptions import Conflict
+from config.services import save_changed
+from config.titles import title_clean, title_fit, title_from_text
+from conversations.model_choice import model_for_or_none
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, OriginKind, Role
+from conversations.services import TITLE_MAX_CHARS as CONVERSATION_TITLE_MAX_CHARS
+from conversations.titles import AUTOTITLE_MAX_CHARS
 
 from .models import Sample, Share
 
-TITLE_MAX_CHARS = 200
+TITLE_MAX_CHARS = Share._meta.get_field("title").max_length
 DESCRIPTION_MAX_CHARS = 2000
 DEFAULT_SHARE_TITLE = "Shared conversation"
 
@@ -50,37 +55,30 @@ def _snapshot_or_conflict(*, conversation: Conversation) -> list[dict]:
     return messages
 
 
-def _clean_title(title: str | None, *, fallback: str) -> str:
-    title = " ".join((title or "").split()) or " ".join(fallback.split())
-    if len(title) > TITLE_MAX_CHARS:
-        raise ValidationError(
-            {"title": [f"Ensure this field has no more than {TITLE_MAX_CHARS} characters."]}, code="max_length"
-        )
-    return title or DEFAULT_SHARE_TITLE
+def _share_title(*, title: str | None, conversation: Conversation, messages: list[dict]) -> str:
+    """The title given, else the conversation's, else one made from its first question."""
+    first_question = next((m["content"] for m in messages if m["role"] == Role.USER), "")
+    fallback = conversation.title or title_from_text(first_question, max_length=AUTOTITLE_MAX_CHARS)
+    return title_clean(title, max_length=TITLE_MAX_CHARS, fallback=fallback) or DEFAULT_SHARE_TITLE
 
 
-def _default_title(*, conversation: Conversation, messages: list[dict]) -> str:
-    if conversation.title:
-        return conversation.title
-    first_user = next((m["content"] for m in messages if m["role"] == Role.USER), "")
-    first_line = " ".join(first_user.split())
-    return first_line[:60] or DEFAULT_SHARE_TITLE
-
-
-def _clone_model(*, slug: str) -> LLMModel | None:
-    """The snapshot's model if it still exists and is enabled, else the default one."""
-    enabled = LLMModel.objects.filter(enabled=True)
-    model = enabled.filter(slug=slug).first() if slug else None
-    return model or enabled.filter(is_default=True).first() or enabled.order_by("order", "id").first()
+def _clone_model(*, user: User, slug: str) -> LLMModel | None:
+    """The snapshot's model while the cloning user may use it, else their default (None if none)."""
+    snapshot_model = LLMModel.objects.filter(slug=slug).first() if slug else None
+    return model_for_or_none(user=user, preferred=snapshot_model)
 
 
 def _conversation_from_snapshot(
     *, user: User, title: str, messages: list[dict], model_slug: str, origin_kind: str, origin_id: str
 ) -> Conversation:
     """A new conversation of ``user`` holding the snapshot's messages, ready to be continued."""
-    model = _clone_model(slug=model_slug)
+    model = _clone_model(user=user, slug=model_slug)
     conversation = Conversation.objects.create(
-        owner=user, title=title[:TITLE_MAX_CHARS], model=model, origin_kind=origin_kind, origin_id=origin_id
+        owner=user,
+        title=title_fit(title, max_length=CONVERSATION_TITLE_MAX_CHARS),
+        model=model,
+        origin_kind=origin_kind,
+        origin_id=origin_id,
     )
     # Fresh, strictly increasing timestamps ending now: the copies keep their order and the
     # caller's next message sorts after them.
@@ -124,7 +122,7 @@ def share_create(*, user: User, conversation: Conversation, title: str | None = 
     return Share.objects.create(
         owner=user,
         source_conversation=conversation,
-        title=_clean_title(title, fallback=_default_title(conversation=conversation, messages=messages)),
+        title=_share_title(title=title, conversation=conversation, messages=messages),
         model_slug=model.slug if model else "",
         model_name=model.display_name if model else "",
         messages=messages,
@@ -184,7 +182,7 @@ def sample_create_from_conversation(
         )
     model = conversation.model
     return Sample.objects.create(
-        title=_clean_title(title, fallback=_default_title(conversation=conversation, messages=messages)),
+        title=_share_title(title=title, conversation=conversation, messages=messages),
         description=description,
         model_slug=model.slug if model else "",
         messages=messages,
@@ -196,16 +194,12 @@ def sample_create_from_conversation(
 
 
 def sample_publish(*, sample: Sample) -> Sample:
-    if not sample.published:
-        sample.published = True
-        sample.save(update_fields=["published", "updated_at"])
+    save_changed(sample, published=True)
     return sample
 
 
 def sample_unpublish(*, sample: Sample) -> Sample:
-    if sample.published:
-        sample.published = False
-        sample.save(update_fields=["published", "updated_at"])
+    save_changed(sample, published=False)
     return sample
 
 

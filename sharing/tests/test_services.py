@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.models import Plan, UserSettings
 from config.exceptions import Conflict
-from conversations.models import Conversation, Message, MessageStatus, Role
+from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
 from sharing import selectors, services
 from sharing.models import Share
 
@@ -161,3 +162,85 @@ def test_sample_from_conversation_publish_unpublish_and_clone(user, staff_user, 
     clone = services.sample_clone(sample=sample, user=outsider)
     assert (clone.owner, clone.origin_kind, clone.origin_id) == (outsider, "sample", str(sample.pk))
     assert clone.messages.count() == 2
+
+
+def test_publishing_a_published_sample_writes_nothing(user, django_assert_num_queries):
+    sample = services.sample_create_from_conversation(
+        conversation=conversation_with_messages(owner=user), created_by=None
+    )
+    with django_assert_num_queries(0):
+        services.sample_publish(sample=sample)
+
+
+# --- the cloner's model -----------------------------------------------------------------------
+
+
+def _plan(user, slug):
+    UserSettings.objects.filter(user=user).update(plan=Plan.objects.get(slug=slug))
+
+
+def test_a_clone_gets_the_snapshots_model_only_if_the_cloners_plan_includes_it(user, outsider):
+    conversation = conversation_with_messages(owner=user)
+    conversation.model.plans.set([Plan.objects.get(slug="pro")])
+    _plan(user, "pro")
+    share = services.share_create(user=user, conversation=conversation)
+
+    assert services.share_clone(share=share, user=outsider).model == LLMModel.objects.get(is_default=True)
+
+    _plan(outsider, "pro")
+    assert services.share_clone(share=share, user=outsider).model == conversation.model
+
+
+def test_a_clone_is_made_without_a_model_when_the_cloners_plan_includes_no_usable_one(user, outsider):
+    conversation = conversation_with_messages(owner=user)
+    share = services.share_create(user=user, conversation=conversation)
+    pro_only = [Plan.objects.get(slug="pro")]
+    conversation.model.plans.set(pro_only)
+    LLMModel.objects.get(is_default=True).plans.set(pro_only)
+
+    clone = services.share_clone(share=share, user=outsider)
+
+    # Sending in it then says which model the plan lacks, as for any conversation.
+    assert clone.model is None
+    assert clone.messages.count() == 2
+
+
+# --- titles -----------------------------------------------------------------------------------
+
+
+def test_a_share_title_is_given_title_then_conversation_title_then_first_question(user):
+    question = "Plan   my\ttrip to Kyoto in autumn, with temples, gardens and where to eat\nSecond line"
+    conversation = conversation_with_messages(owner=user, pairs=[(question, "Sure.")], title="")
+
+    given = services.share_create(user=user, conversation=conversation, title="  Kyoto\x07\n trip ")
+    untitled = services.share_create(user=user, conversation=conversation)
+    conversation.title = "Autumn in Kyoto"
+    titled = services.share_create(user=user, conversation=conversation, title="   ")
+
+    assert given.title == "Kyoto trip"
+    # The same title the conversation would have been given after its first reply.
+    assert untitled.title == "Plan my trip to Kyoto in autumn, with temples, gardens and"
+    assert titled.title == "Autumn in Kyoto"
+
+
+def test_a_share_of_an_untitled_conversation_with_no_question_has_the_default_title(user):
+    conversation = conversation_with_messages(owner=user, pairs=[], title="")
+    MessageFactory(conversation=conversation, role=Role.ASSISTANT, content="Hello!")
+    assert services.share_create(user=user, conversation=conversation).title == services.DEFAULT_SHARE_TITLE
+
+
+def test_a_too_long_title_is_refused_for_shares_and_samples(user):
+    conversation = conversation_with_messages(owner=user)
+    with pytest.raises(ValidationError) as exc:
+        services.share_create(user=user, conversation=conversation, title="x" * 201)
+    assert "title" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        services.sample_create_from_conversation(conversation=conversation, created_by=None, title="x" * 201)
+
+
+def test_a_clone_takes_the_snapshot_title_tidied(user, outsider):
+    share = services.share_create(user=user, conversation=conversation_with_messages(owner=user))
+    Share.objects.filter(pk=share.pk).update(title="Edited\x00 in\n the admin")
+    share.refresh_from_db()
+
+    assert services.share_clone(share=share, user=outsider).title == "Edited in the admin"
