@@ -70,7 +70,10 @@ class ItemAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         tags = form.cleaned_data.get("tag_list", [])
         if change:
-            services.item_update(item=obj, title=obj.title, url=obj.url, content=obj.content, tags=tags)
+            # The form already applied its values to obj; the service compares with the stored row.
+            current = Item.objects.get(pk=obj.pk)
+            services.item_update(item=current, title=obj.title, url=obj.url, content=obj.content, tags=tags)
+            obj.refresh_from_db()
             return
         created = services.item_create(
             user=form.cleaned_data["owner"],

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from config.exceptions import ReferenceNotFound
+from config.services import save_changed
+from config.titles import title_clean, title_fit
 
 from .models import Item, ItemKind, Tag
 from .uploads import CheckedUpload, check_upload
@@ -17,7 +19,7 @@ from .uploads import CheckedUpload, check_upload
 MAX_TAGS_PER_ITEM = 20
 MAX_TAG_LENGTH = 50
 MAX_CONTEXT_ITEMS = 20
-TITLE_MAX_LENGTH = 200
+TITLE_MAX_LENGTH = Item._meta.get_field("title").max_length
 CONTENT_MAX_CHARS = 100_000
 
 _http_url = URLValidator(schemes=["http", "https"])
@@ -74,15 +76,11 @@ def _url_clean(url: str) -> str:
     return url
 
 
-def _title_clean(title: str | None) -> str:
-    return " ".join((title or "").split())[:TITLE_MAX_LENGTH]
-
-
 def item_fields_clean(*, kind: str, title: str = "", url: str = "", upload=None) -> dict:
     """Kind-specific rules shared by the API and the admin; returns the values to store."""
     if kind not in ItemKind.values:
         raise ValidationError({"kind": [f"Choose one of: {', '.join(ItemKind.values)}."]})
-    title = _title_clean(title)
+    title = title_clean(title, max_length=TITLE_MAX_LENGTH)
     values: dict = {"kind": kind, "title": title}
     if kind == ItemKind.NOTE:
         if not title:
@@ -91,13 +89,13 @@ def item_fields_clean(*, kind: str, title: str = "", url: str = "", upload=None)
             values["url"] = _url_clean(url)
     elif kind == ItemKind.LINK:
         values["url"] = _url_clean(url)
-        values["title"] = title or values["url"][:TITLE_MAX_LENGTH]
+        values["title"] = title or title_fit(values["url"], max_length=TITLE_MAX_LENGTH)
     else:
         if upload is None:
             raise ValidationError({"file": ["A file item needs an uploaded file."]})
         checked: CheckedUpload = check_upload(upload)
         values["checked_upload"] = checked
-        values["title"] = title or checked.original_name[:TITLE_MAX_LENGTH]
+        values["title"] = title or title_fit(checked.original_name, max_length=TITLE_MAX_LENGTH)
         if url:
             values["url"] = _url_clean(url)
     return values
@@ -150,25 +148,20 @@ def item_update(
     url: str | None = None,
     tags: Iterable[str] | None = None,
 ) -> Item:
-    changed: list[str] = []
+    changes: dict = {}
     if title is not None:
-        new_title = _title_clean(title)
-        if not new_title and item.kind != ItemKind.LINK:
+        changes["title"] = title_clean(title, max_length=TITLE_MAX_LENGTH)
+        if not changes["title"] and item.kind != ItemKind.LINK:
             raise ValidationError({"title": ["The title cannot be blank."]})
-        item.title = new_title or item.url[:TITLE_MAX_LENGTH]
-        changed.append("title")
     if url is not None:
-        if url.strip() or item.kind == ItemKind.LINK:
-            item.url = _url_clean(url)
-        else:
-            item.url = ""
-        changed.append("url")
+        changes["url"] = _url_clean(url) if url.strip() or item.kind == ItemKind.LINK else ""
+    if changes.get("title") == "":
+        # A link's blank title is its URL: the one given alongside, if any.
+        changes["title"] = title_fit(changes.get("url", item.url), max_length=TITLE_MAX_LENGTH)
     if content is not None:
-        item.content = content[:CONTENT_MAX_CHARS]
-        changed.append("content")
+        changes["content"] = content[:CONTENT_MAX_CHARS]
     tag_names = tag_names_clean(tags) if tags is not None else None
-    if changed:
-        item.save(update_fields=[*changed, "updated_at"])
+    changed = save_changed(item, **changes)
     if tag_names is not None:
         item.tags.set(_tags_get_or_create(user=item.owner, names=tag_names))
         if not changed:
