@@ -7,13 +7,17 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.services import save_changed
+from config.titles import title_clean
+
 from .models import Todo
 
 _UNSET = object()
+TITLE_MAX_LENGTH = Todo._meta.get_field("title").max_length
 
 
-def _title_clean(title: str) -> str:
-    title = (title or "").strip()
+def _required_title(title: str | None) -> str:
+    title = title_clean(title, max_length=TITLE_MAX_LENGTH)
     if not title:
         raise ValidationError({"title": ["A todo needs a title."]})
     return title
@@ -31,7 +35,7 @@ def todo_create(
 ) -> Todo:
     todo = Todo(
         owner=user,
-        title=_title_clean(title),
+        title=_required_title(title),
         description=description or "",
         todo_date=_date_clean(todo_date),
         complete=complete,
@@ -51,23 +55,17 @@ def todo_update(
     todo_date: datetime | None | object = _UNSET,
     complete: bool | object = _UNSET,
 ) -> Todo:
-    changed: list[str] = []
+    changes: dict = {}
     if title is not _UNSET:
-        todo.title = _title_clean(title)  # type: ignore[arg-type]
-        changed.append("title")
+        changes["title"] = _required_title(title)  # type: ignore[arg-type]
     if description is not _UNSET:
-        todo.description = description or ""  # type: ignore[assignment]
-        changed.append("description")
+        changes["description"] = description or ""
     if todo_date is not _UNSET:
-        todo.todo_date = _date_clean(todo_date)  # type: ignore[arg-type]
-        changed.append("todo_date")
+        changes["todo_date"] = _date_clean(todo_date)  # type: ignore[arg-type]
     if complete is not _UNSET and bool(complete) != todo.complete:
-        todo.complete = bool(complete)
-        todo.completed_at = timezone.now() if todo.complete else None
-        changed += ["complete", "completed_at"]
-    if changed:
-        todo.full_clean(exclude=["owner"])
-        todo.save(update_fields=[*changed, "updated_at"])
+        changes["complete"] = bool(complete)
+        changes["completed_at"] = timezone.now() if complete else None
+    save_changed(todo, validate=True, **changes)
     return todo
 
 
