@@ -16,6 +16,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from config.exceptions import NotPermitted
+from config.services import save_changed
 
 from .models import Device, LoginType, Plan, User, UserSettings
 from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM, TokenInvalid, TokenPair, decode_refresh, token_pair_for_device
@@ -77,12 +78,8 @@ def user_settings_get(*, user: User) -> UserSettings:
 
 @transaction.atomic
 def user_update(*, user: User, display_name: str | None = None) -> User:
-    fields = []
-    if display_name is not None and display_name.strip() != user.display_name:
-        user.display_name = display_name.strip()
-        fields.append("display_name")
-    if fields:
-        user.save(update_fields=[*fields, "updated_at"])
+    if display_name is not None:
+        save_changed(user, display_name=display_name.strip())
     return user
 
 
@@ -102,23 +99,15 @@ def user_settings_update(*, user: User, by_staff: bool = False, **changes) -> Us
     """Update only what changed. ``plan`` (a slug) goes through the subscription rules."""
     row = UserSettings.objects.select_for_update().select_related("plan").get(pk=user_settings_get(user=user).pk)
     allowed = SETTINGS_USER_FIELDS + (SETTINGS_STAFF_FIELDS if by_staff else ())
-    fields = []
     plan_slug = changes.pop("plan", None)
-    for name, value in changes.items():
+    for name in changes:
         if name not in allowed:
             raise ValidationError({name: ["This field cannot be changed."]}, code="read_only")
-        if getattr(row, name) != value:
-            setattr(row, name, value)
-            fields.append(name)
     if plan_slug is not None and plan_slug != row.plan.slug:
-        row.plan = _plan_for_switch(plan_slug=plan_slug, by_staff=by_staff)
-        fields.append("plan")
+        changes["plan"] = _plan_for_switch(plan_slug=plan_slug, by_staff=by_staff)
         if not by_staff and "plan_renews_at" not in changes:
-            row.plan_renews_at = None
-            fields.append("plan_renews_at")
-    if fields:
-        row.full_clean(exclude=["user", "plan"])
-        row.save(update_fields=[*set(fields), "updated_at"])
+            changes["plan_renews_at"] = None
+    save_changed(row, validate=True, **changes)
     return row
 
 
