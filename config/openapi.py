@@ -6,6 +6,10 @@ operations, 404 where an id or a page is looked up, 415 for bodies of another me
 a throttle applies. Each documented error has a body (``{detail, code}``, or field messages for 400).
 """
 
+from collections.abc import Callable, Iterable
+
+from django.db import DatabaseError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -83,6 +87,10 @@ class ApiAutoSchema(AutoSchema):
         }
         if isinstance(paginator, PageNumberPagination | CursorPagination):
             errors["404"] = (True, errors["404"][1] if "{" in self.path else _PAGE_NOT_FOUND)
+        # What a view's own rules may refuse on writes (``refusals = {403: OpenApiResponse(...)}``).
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            for code, response in getattr(self.view, "refusals", {}).items():
+                errors[str(code)] = (True, response)
         for code, (applies, response) in errors.items():
             declared = responses.get(code)
             if applies and declared is None or declared is not None and "content" not in declared:
@@ -109,3 +117,28 @@ class ApiAutoSchema(AutoSchema):
             parts = [{name: scopes} for name, scopes in requirement.items()] or [{}]
             alternatives.extend(part for part in parts if part not in alternatives)
         operation["security"] = alternatives
+
+
+class CatalogSlugField(serializers.SlugField):
+    """The slug of a row an operator manages (a model, a plan). The schema lists the slugs a
+    request may name right now, read when the document is generated, so a client (or a contract
+    test) can tell a valid name from an unknown one; the service still checks it."""
+
+    def __init__(self, *, slugs: Callable[[], Iterable[str]], **kwargs):
+        self.slugs = slugs
+        super().__init__(**kwargs)
+
+
+class CatalogSlugFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = CatalogSlugField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema = {"type": "string", "maxLength": field.max_length} if field.max_length else {"type": "string"}
+        if direction != "request":
+            return schema
+        try:
+            slugs = sorted(field.slugs())
+        except DatabaseError:  # the document generated before the database exists (CI's schema check)
+            return schema
+        return {"type": "string", "enum": [*slugs, None] if field.allow_null else slugs}

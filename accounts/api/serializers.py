@@ -1,9 +1,14 @@
 from rest_framework import serializers
 
+from config.openapi import CatalogSlugField
 from config.serializers import InputSerializer
 
 from ..models import Device, Plan, Theme, User, UserSettings
 from ..validators import DEVICE_ID_MAX_LENGTH, validate_device_id
+
+
+def _selectable_plans():
+    return Plan.objects.filter(selectable_by_user=True).values_list("slug", flat=True)
 
 
 class DeviceIdField(serializers.CharField):
@@ -79,13 +84,19 @@ class DeviceBriefSerializer(serializers.ModelSerializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
-    token_type = serializers.CharField(default="Bearer")
+    token_type = serializers.CharField(help_text='Always "Bearer" (RFC 6749 5.1).')
     expires_in = serializers.IntegerField(help_text="Seconds until the access token expires.")
 
 
 class LoginResponseSerializer(TokenPairSerializer):
     device = DeviceBriefSerializer()
     user = UserSerializer()
+    access_token = serializers.CharField(
+        required=False, help_text="Same as `access`; only in the answer to the OAuth2 password form (RFC 6749 5.1)."
+    )
+    refresh_token = serializers.CharField(
+        required=False, help_text="Same as `refresh`; only in the answer to the OAuth2 password form (RFC 6749 5.1)."
+    )
 
 
 class RegisterResponseSerializer(serializers.Serializer):
@@ -126,7 +137,9 @@ class NotificationSerializer(InputSerializer):
 
 
 class SubscriptionSerializer(InputSerializer):
-    plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (only selectable plans).")
+    plan = CatalogSlugField(
+        slugs=_selectable_plans, max_length=40, help_text="Slug of the plan (only selectable plans)."
+    )
     auto_renew = serializers.BooleanField()
     plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
     plan_details = PlanSerializer(read_only=True)
@@ -143,6 +156,7 @@ class SubscriptionSerializer(InputSerializer):
 
 
 class StaffSubscriptionSerializer(SubscriptionSerializer):
+    plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (staff may grant any).")
     plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)
 
 
@@ -152,7 +166,7 @@ class UserSettingsSerializer(InputSerializer):
     email_notifications = serializers.BooleanField()
     push_notifications = serializers.BooleanField()
     product_updates = serializers.BooleanField()
-    plan = serializers.SlugField(max_length=40)
+    plan = CatalogSlugField(slugs=_selectable_plans, max_length=40)
     auto_renew = serializers.BooleanField()
     plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -169,4 +183,5 @@ class UserSettingsSerializer(InputSerializer):
 
 
 class StaffUserSettingsSerializer(UserSettingsSerializer):
+    plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (staff may grant any).")
     plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)

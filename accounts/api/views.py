@@ -107,7 +107,10 @@ class LoginView(PublicAuthView):
             "user": s.UserSerializer(user).data,
         }
         if swagger_form:
-            body["access_token"] = session.tokens.access  # what Swagger's OAuth2 password flow reads
+            # The OAuth2 names (RFC 6749 5.1) too: Swagger's password flow sends access_token;
+            # its renewal (accounts/static/accounts/api_docs_auth.js) reads refresh_token.
+            body["access_token"] = session.tokens.access
+            body["refresh_token"] = session.tokens.refresh
         return Response(body)
 
 
@@ -186,6 +189,7 @@ class _SettingsPartView(APIView):
     serializer_class: type[serializers.Serializer] = s.UserSettingsSerializer
     staff_serializer_class: type[serializers.Serializer] | None = None
     by_staff = False
+    refusals = {403: OpenApiResponse(_ERROR, "plan_not_selectable: staff grant that plan")}
 
     def get_target_user(self):
         return self.request.user

@@ -1,5 +1,4 @@
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -8,6 +7,8 @@ from config.serializers import InputSerializer
 from .. import selectors, services
 from ..models import Item, ItemKind, Tag
 
+MAX_ID = 2**63 - 1  # a bigint: a larger number would overflow the database, not just miss
+
 
 def _tag_name() -> serializers.CharField:
     return serializers.CharField(max_length=services.MAX_TAG_LENGTH, allow_blank=False)
@@ -15,6 +16,7 @@ def _tag_name() -> serializers.CharField:
 
 class ItemSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    url = serializers.CharField(read_only=True, help_text="The link's address; empty for notes and files.")
     download_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -35,7 +37,7 @@ class ItemSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_download_url(self, item: Item) -> str | None:
         if not item.file:
             return None
@@ -91,7 +93,9 @@ class TagSerializer(serializers.ModelSerializer):
 
 class ContextItemsInputSerializer(InputSerializer):
     item_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), max_length=services.MAX_CONTEXT_ITEMS, allow_empty=True
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        max_length=services.MAX_CONTEXT_ITEMS,
+        allow_empty=True,
     )
 
 

@@ -3,7 +3,9 @@ the live schema, as a signed-in user, against a real server process (uvicorn on 
 own, PostgreSQL + Redis when the suite runs on them). Any failure of any check fails the test,
 with schemathesis' report (each failure comes with a curl command that reproduces it).
 
-Throttle and lockout limits are raised for this server only: the run sends thousands of requests
+What JSON Schema cannot say (a password policy, a share's expiry in the past...) is listed, with
+the operations it concerns, in ``schemathesis.toml``. Throttle and lockout limits are raised for
+this server only: the run sends thousands of requests
 from one address, and the throttles have tests of their own.
 """
 
@@ -55,6 +57,8 @@ def test_every_operation_conforms_to_the_schema(tmp_path):
             run = subprocess.run(  # noqa: S603 (the installed schemathesis CLI, fixed arguments)
                 [
                     *_schemathesis(),
+                    "--config-file",
+                    str(ROOT / "schemathesis.toml"),
                     "run",
                     f"{server.base}/api/schema/",
                     "--checks",

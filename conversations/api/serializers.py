@@ -1,12 +1,17 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from config.openapi import CatalogSlugField
 from config.serializers import InputSerializer
 
 from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating
 from ..services import FEEDBACK_COMMENT_MAX_CHARS, SYSTEM_PROMPT_MAX_CHARS, TITLE_MAX_CHARS
 
 # --- catalog ----------------------------------------------------------------------------------
+
+
+def _enabled_model_slugs():
+    return LLMModel.objects.filter(enabled=True).values_list("slug", flat=True)
 
 
 class PublicModelSerializer(serializers.ModelSerializer):
@@ -67,8 +72,12 @@ class MessageCreateSerializer(InputSerializer):
     content = serializers.CharField(
         trim_whitespace=False, max_length=settings.CHAT["MAX_MESSAGE_CHARS"], help_text="What the user wrote."
     )
-    model = serializers.SlugField(
-        required=False, allow_null=True, max_length=64, help_text="Model slug for this reply (and the next ones)."
+    model = CatalogSlugField(
+        slugs=_enabled_model_slugs,
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text="Model slug for this reply (and the next ones).",
     )
 
     def validate_content(self, value: str) -> str:
@@ -130,7 +139,7 @@ class ConversationCreatedSerializer(ConversationSerializer):
 
 class ConversationCreateSerializer(InputSerializer):
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=TITLE_MAX_CHARS)
-    model = serializers.SlugField(required=False, allow_null=True, default=None, max_length=64)
+    model = CatalogSlugField(slugs=_enabled_model_slugs, required=False, allow_null=True, default=None, max_length=64)
     system_prompt = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=SYSTEM_PROMPT_MAX_CHARS, trim_whitespace=False
     )
@@ -153,7 +162,7 @@ class ConversationUpdateSerializer(InputSerializer):
     """PUT replaces every field below; PATCH changes the ones given. ``model: null`` means the default."""
 
     title = serializers.CharField(allow_blank=True, max_length=TITLE_MAX_CHARS)
-    model = serializers.SlugField(allow_null=True, max_length=64)
+    model = CatalogSlugField(slugs=_enabled_model_slugs, allow_null=True, max_length=64)
     system_prompt = serializers.CharField(allow_blank=True, max_length=SYSTEM_PROMPT_MAX_CHARS, trim_whitespace=False)
     pinned = serializers.BooleanField()
     archived = serializers.BooleanField()

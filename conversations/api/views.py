@@ -144,6 +144,7 @@ _CONVERSATION_WRITE = {
 class ConversationViewSet(viewsets.GenericViewSet):
     serializer_class = s.ConversationSerializer
     lookup_value_regex = UUID_PATTERN
+    refusals = {403: OpenApiResponse(_ERROR, "model_not_in_plan: your plan does not include that model")}
 
     def get_queryset(self):
         if self.action == "list":

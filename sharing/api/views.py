@@ -54,7 +54,12 @@ def _conversation_or_404(*, pk, owner=None) -> Conversation:
     create=extend_schema(
         summary="Share a conversation as a read-only snapshot",
         request=s.ShareCreateSerializer,
-        responses={201: s.ShareSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+        responses={
+            201: s.ShareSerializer,
+            400: _FIELD_ERRORS,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, "nothing_to_share: the conversation has no finished message yet"),
+        },
         description="Snapshot one of your conversations as a public link. Later messages do not appear.",
     ),
     retrieve=extend_schema(
