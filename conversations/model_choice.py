@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.services import user_settings_get
+from config.exceptions import Conflict, DomainError, NotPermitted
 
 from .models import LLMModel
 
@@ -39,18 +40,17 @@ def model_resolve(*, user: User, slug: str | None, field: str = "model", plan_id
             raise ValidationError({field: [f"Unknown or disabled model: {slug!r}."]}, code="invalid_model")
     else:
         model = model_default()
-        if model is None:
-            raise ValidationError({field: ["No model is available right now."]}, code="no_model")
+        if model is None:  # the operator disabled every model: nothing the request could change
+            raise Conflict("No model is available right now.", code="no_model")
     if not _model_allowed_for(model, plan_id=plan_id or _user_plan_id(user)):
-        raise ValidationError(
-            {field: [f"Your plan does not include the model {model.slug!r}."]}, code="model_not_in_plan"
-        )
+        # The model exists; this user may not use it (a plan staff grant would include it).
+        raise NotPermitted(f"Your plan does not include the model {model.slug!r}.", code="model_not_in_plan")
     return model
 
 
 def model_for(*, user: User, preferred: LLMModel | None, plan_id: int | None = None) -> LLMModel:
     """``preferred`` while it is enabled and the user's plan includes it, otherwise the default
-    (``ValidationError`` as in ``model_resolve`` when the default is not usable either)."""
+    (refused as in ``model_resolve`` when the default is not usable either)."""
     plan_id = plan_id or _user_plan_id(user)
     if preferred is not None and preferred.enabled and _model_allowed_for(preferred, plan_id=plan_id):
         return preferred
@@ -62,5 +62,5 @@ def model_for_or_none(*, user: User, preferred: LLMModel | None) -> LLMModel | N
     (a clone, a reply whose model was deleted). Sending, or the reply, then says what is wrong."""
     try:
         return model_for(user=user, preferred=preferred)
-    except ValidationError:
+    except (ValidationError, DomainError):
         return None

@@ -193,8 +193,9 @@ def test_create_rejects_a_model_outside_the_plan(user_client):
     restricted = LLMModelFactory(slug="premium")
     restricted.plans.set([Plan.objects.get(slug="pro")])
     response = user_client.post(LIST, {"model": "premium"}, format="json")
-    assert response.status_code == 400
-    assert "plan" in response.json()["model"][0]
+    assert response.status_code == 403  # a model that exists, not included in this user's plan
+    assert response.json()["code"] == "model_not_in_plan"
+    assert not Conversation.objects.exists()
 
 
 def test_create_with_a_message_over_quota_leaves_no_empty_conversation(user_client, user):

@@ -174,8 +174,8 @@ def test_model_restricted_to_a_plan(user_client, user, conversation):
     premium = LLMModelFactory(slug="premium")
     premium.plans.set([Plan.objects.get(slug="plus")])
     response = user_client.post(url(conversation), {"content": "hi", "model": "premium"}, format="json")
-    assert response.status_code == 400
-    assert "premium" in response.json()["model"][0]
+    assert response.status_code == 403
+    assert response.json()["code"] == "model_not_in_plan" and "premium" in response.json()["detail"]
 
     set_plan(user, "plus")
     response = user_client.post(url(conversation), {"content": "hi", "model": "premium"}, format="json")

@@ -3,9 +3,9 @@ the API tests do not reach: a reply whose model is gone. Creating, changing and 
 by test_api_conversations and test_api_messages; cloning by sharing's tests."""
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from accounts.models import Plan, UserSettings
+from config.exceptions import NotPermitted
 from conversations.generation import rows
 from conversations.model_choice import model_default, model_for, model_for_or_none
 from conversations.models import LLMModel, MessageStatus
@@ -55,9 +55,9 @@ def test_an_unusable_preferred_model_gives_the_default(user, default_model, why)
 def test_a_default_outside_the_plan_is_refused_or_none(user, default_model):
     only_for(default_model, "pro")
 
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(NotPermitted) as exc:
         model_for(user=user, preferred=None)
-    assert "plan" in exc.value.message_dict["model"][0]
+    assert exc.value.code == "model_not_in_plan"
     assert model_for_or_none(user=user, preferred=None) is None
 
     UserSettings.objects.filter(user=user).update(plan=Plan.objects.get(slug="pro"))
