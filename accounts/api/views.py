@@ -51,7 +51,10 @@ class RegisterView(PublicAuthView):
     throttle_classes = [RegisterIPThrottle]
 
     @extend_schema(
-        tags=["auth"], request=s.RegisterSerializer, responses={201: s.RegisterResponseSerializer, 400: None}
+        tags=["auth"],
+        summary="Create an account",
+        request=s.RegisterSerializer,
+        responses={201: s.RegisterResponseSerializer, 400: None},
     )
     def post(self, request):
         data = s.RegisterSerializer(data=request.data)
@@ -71,6 +74,7 @@ class LoginView(PublicAuthView):
 
     @extend_schema(
         tags=["auth"],
+        summary="Sign in on a device (email and password)",
         request={"application/json": s.LoginSerializer, "application/x-www-form-urlencoded": s.LoginSerializer},
         responses={
             200: s.LoginResponseSerializer,
@@ -119,6 +123,7 @@ class RefreshView(PublicAuthView):
 
     @extend_schema(
         tags=["auth"],
+        summary="Renew the device's tokens (rotates the refresh token)",
         request=s.RefreshSerializer,
         responses={200: s.TokenPairSerializer, 401: OpenApiResponse(_ERROR, "token_not_valid or token_reused")},
     )
@@ -139,7 +144,9 @@ class RefreshView(PublicAuthView):
 
 
 class LogoutView(APIView):
-    @extend_schema(tags=["auth"], request=s.LogoutSerializer, responses={204: None})
+    @extend_schema(
+        tags=["auth"], summary="Sign out (this device, or all)", request=s.LogoutSerializer, responses={204: None}
+    )
     def post(self, request):
         data = s.LogoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -152,7 +159,10 @@ class LogoutView(APIView):
 
 class PasswordChangeView(APIView):
     @extend_schema(
-        tags=["auth"], request=s.PasswordChangeSerializer, responses={204: None, 400: None, 429: _LOCKED_OUT}
+        tags=["auth"],
+        summary="Change your password (signs your other devices out)",
+        request=s.PasswordChangeSerializer,
+        responses={204: None, 400: None, 429: _LOCKED_OUT},
     )
     def post(self, request):
         data = s.PasswordChangeSerializer(data=request.data)
@@ -171,11 +181,11 @@ class PasswordChangeView(APIView):
 
 @extend_schema(tags=["user"])
 class ProfileView(APIView):
-    @extend_schema(responses=s.UserSerializer)
+    @extend_schema(summary="Your profile", responses=s.UserSerializer)
     def get(self, request):
         return Response(s.UserSerializer(request.user).data)
 
-    @extend_schema(request=s.UserUpdateSerializer, responses=s.UserSerializer)
+    @extend_schema(summary="Change your display name", request=s.UserUpdateSerializer, responses=s.UserSerializer)
     def patch(self, request):
         data = s.UserUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -189,6 +199,7 @@ class _SettingsPartView(APIView):
     serializer_class: type[serializers.Serializer] = s.UserSettingsSerializer
     staff_serializer_class: type[serializers.Serializer] | None = None
     by_staff = False
+    part = "settings"  # what the summaries call this part: "Read your {part}"...
     refusals = {403: OpenApiResponse(_ERROR, "plan_not_selectable: staff grant that plan")}
 
     def get_target_user(self):
@@ -196,6 +207,11 @@ class _SettingsPartView(APIView):
 
     def get_serializer_class(self):
         return (self.by_staff and self.staff_serializer_class) or self.serializer_class
+
+    def schema_summary(self, method: str) -> str:
+        whose = "" if self.part.startswith("a user's") else "your "
+        verb = {"GET": "Read", "PUT": "Replace", "PATCH": "Change some of"}[method]
+        return f"Staff: {verb.lower()} {whose}{self.part}" if self.by_staff else f"{verb} {whose}{self.part}"
 
     def get(self, request, **kwargs):
         row = services.user_settings_get(user=self.get_target_user())
@@ -217,22 +233,26 @@ class _SettingsPartView(APIView):
 @extend_schema(tags=["user"])
 class UserSettingsView(_SettingsPartView):
     serializer_class = s.UserSettingsSerializer
+    part = "settings"
 
 
 @extend_schema(tags=["user"])
 class SubscriptionView(_SettingsPartView):
     serializer_class = s.SubscriptionSerializer
+    part = "subscription"
     http_method_names = ["get", "put", "patch", "options"]
 
 
 @extend_schema(tags=["user"])
 class ThemeView(_SettingsPartView):
     serializer_class = s.ThemeSerializer
+    part = "theme and language"
 
 
 @extend_schema(tags=["user"])
 class NotificationView(_SettingsPartView):
     serializer_class = s.NotificationSerializer
+    part = "notification settings"
 
 
 class _StaffTargetMixin:
@@ -246,6 +266,7 @@ class _StaffTargetMixin:
 @extend_schema(tags=["staff"])
 class StaffUserSettingsView(_StaffTargetMixin, _SettingsPartView):
     serializer_class = s.UserSettingsSerializer
+    part = "a user's settings"
     staff_serializer_class = s.StaffUserSettingsSerializer
     http_method_names = ["get", "put", "patch", "options"]
 
@@ -253,5 +274,6 @@ class StaffUserSettingsView(_StaffTargetMixin, _SettingsPartView):
 @extend_schema(tags=["staff"])
 class StaffSubscriptionView(_StaffTargetMixin, _SettingsPartView):
     serializer_class = s.SubscriptionSerializer
+    part = "a user's subscription"
     staff_serializer_class = s.StaffSubscriptionSerializer
     http_method_names = ["get", "put", "patch", "options"]

@@ -49,3 +49,42 @@ def test_swagger_ui_assets_are_served_locally(client):
     page = client.get("/api/docs/").content.decode()
     assert "cdn.jsdelivr.net" not in page
     assert "/static/drf_spectacular_sidecar/" in page
+
+
+def _operations(api_client):
+    document = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield f"{method.upper()} {path}", operation
+
+
+def test_every_operation_has_a_summary(api_client):
+    missing = [name for name, operation in _operations(api_client) if not operation.get("summary")]
+    assert missing == []
+
+
+def test_security_schemes_are_alternatives(api_client):
+    for name, operation in _operations(api_client):
+        for requirement in operation.get("security", []):
+            assert len(requirement) <= 1, f"{name} requires {sorted(requirement)} together"
+
+
+def test_errors_the_framework_answers_are_documented_with_a_body(api_client):
+    for name, operation in _operations(api_client):
+        responses = operation["responses"]
+        security = operation.get("security", [])
+        if security and {} not in security:
+            assert "401" in responses, name
+        if "{" in name:
+            assert "404" in responses, name
+        assert "429" in responses and "Retry-After" in responses["429"]["headers"], name
+        for code, response in responses.items():
+            if code.startswith("4"):
+                assert "content" in response, f"{name} documents {code} without a body"
+
+
+def test_pagination_parameters_are_bounded(api_client):
+    operation = dict(_operations(api_client))["GET /api/v1/todos"]
+    page_size = next(p for p in operation["parameters"] if p["name"] == "page_size")
+    assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
