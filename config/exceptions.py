@@ -1,4 +1,5 @@
-"""One error shape for the API: services raise plain Django exceptions, clients see DRF shapes."""
+"""One error shape for the API: services raise plain Django exceptions or domain errors (below), clients see
+{detail, code} (or field messages for invalid input), mapped here and nowhere else."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -46,6 +47,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         refused = exceptions.APIException(detail=exc.detail, code=exc.code)
         refused.status_code = exc.status_code
+        refused.wait = getattr(exc, "wait", None)  # DRF's handler turns it into Retry-After
         exc = refused
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))

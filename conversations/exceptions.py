@@ -1,37 +1,40 @@
-"""API errors specific to conversations, each with a stable code clients can branch on."""
+"""Refusals specific to conversations, each with a stable code clients can branch on.
 
-from rest_framework import status
-from rest_framework.exceptions import APIException
+Domain errors (config.exceptions): services raise them, the API's one handler answers them.
+"""
+
+from config.exceptions import Conflict, DomainError
 
 
-class PlanLimitExceeded(APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+class PlanLimitExceeded(DomainError):
+    status_code = 429
+    code = "plan_limit_exceeded"
     default_detail = "A limit of your plan was reached."
-    default_code = "plan_limit_exceeded"
 
-    def __init__(self, detail=None, code=None, wait: int | None = None):
-        super().__init__(detail, code)
-        # DRF's exception handler turns ``wait`` into a Retry-After header.
-        self.wait = wait
+    def __init__(self, detail: str | None = None, *, wait: int | None = None):
+        super().__init__(detail or self.default_detail)
+        self.wait = wait  # seconds until it lifts: the handler sends it as Retry-After
 
 
 class DailyQuotaExceeded(PlanLimitExceeded):
+    code = "daily_quota_exceeded"
     default_detail = "You have reached your plan's daily message limit. It resets at midnight UTC."
-    default_code = "daily_quota_exceeded"
 
 
 class TooManyGenerations(PlanLimitExceeded):
+    code = "too_many_generations"
     default_detail = "Too many replies are being generated at once. Wait for one to finish or stop it."
-    default_code = "too_many_generations"
 
 
-class GenerationInProgress(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A reply is still being generated in this conversation."
-    default_code = "generation_in_progress"
+class GenerationInProgress(Conflict):
+    code = "generation_in_progress"
+
+    def __init__(self, detail: str = "A reply is still being generated in this conversation."):
+        super().__init__(detail)
 
 
-class NothingInFlight(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "No reply is being generated in this conversation."
-    default_code = "nothing_in_flight"
+class NothingInFlight(Conflict):
+    code = "nothing_in_flight"
+
+    def __init__(self, detail: str = "No reply is being generated in this conversation."):
+        super().__init__(detail)
