@@ -135,7 +135,8 @@ def test_conversation_titles_follow_the_one_title_rule(user):
 
 def test_autotitle_drops_control_characters(user):
     conversation = ConversationFactory(owner=user, title="")
-    MessageFactory(conversation=conversation, content="\x07\n\x1b\nWhat is\x00 a monad?")
+    # (No NUL here: PostgreSQL cannot store one, and the API refuses it before it gets this far.)
+    MessageFactory(conversation=conversation, content="\x07\n\x1b\nWhat is\x7f a monad?")
     assert titles.conversation_autotitle(conversation_id=conversation.pk) == "What is a monad?"
 
 
