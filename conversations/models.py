@@ -89,6 +89,11 @@ class Conversation(models.Model):
     # so deleting the share or sample never touches the clone.
     origin_kind = models.CharField(max_length=10, choices=OriginKind.choices, blank=True, default="")
     origin_id = models.CharField(max_length=64, blank=True, default="")
+    # Set when the conversation was made by the OpenAI-compatible API: its replies count against
+    # the same plan limits and show in the usage figures, split by this source.
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
     context_items = models.ManyToManyField(
         "collector.Item", blank=True, related_name="conversations", help_text="Collector items given as context."
     )
@@ -134,6 +139,10 @@ class Message(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to the end of the reply.")
     error_code = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
+    # Asked for by an API request (max_tokens, temperature, stop); empty for the app's replies.
+    generation_options = models.JSONField(default=dict, blank=True)
+    # Why the model stopped ("stop", "length"), as the upstream said; blank if unknown.
+    finish_reason = models.CharField(max_length=20, blank=True)
     # Streaming bookkeeping: last event seq saved, and a heartbeat the reaper watches.
     stream_seq = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
