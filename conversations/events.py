@@ -49,6 +49,8 @@ class Done:
     message_id: str
     status: str
     usage: TokenUsage
+    # Why the model stopped ("stop", "length"), when the upstream said; blank otherwise.
+    finish_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

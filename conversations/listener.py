@@ -38,7 +38,16 @@ IDLE_RECHECK_SECONDS = 1.0
 MAX_CONSECUTIVE_FAILURES = 5
 
 _NOT_LOADED = object()
-_ROW_FIELDS = ("id", "conversation_id", "status", "content", "stream_seq", "prompt_tokens", "completion_tokens")
+_ROW_FIELDS = (
+    "id",
+    "conversation_id",
+    "status",
+    "content",
+    "stream_seq",
+    "prompt_tokens",
+    "completion_tokens",
+    "finish_reason",
+)
 
 
 def final_events_from_row(message: Message, *, after: int | None) -> list[Event]:
@@ -49,7 +58,7 @@ def final_events_from_row(message: Message, *, after: int | None) -> list[Event]
     usage = TokenUsage(message.prompt_tokens or 0, message.completion_tokens or 0)
     return [
         Event(snapshot_id, EventName.SNAPSHOT, Snapshot(message_id, message.content, snapshot_id)),
-        Event(snapshot_id + 1, EventName.DONE, Done(message_id, message.status, usage)),
+        Event(snapshot_id + 1, EventName.DONE, Done(message_id, message.status, usage, message.finish_reason)),
     ]
 
 

@@ -431,6 +431,9 @@ CHAT = {
     "LOCAL_MODEL_THREADS": env.int("CHAT_LOCAL_MODEL_THREADS", default=2),
     "LOCAL_MODEL_URL": env.str("CHAT_LOCAL_MODEL_URL", default="http://127.0.0.1:8081/v1"),
     "MAX_MESSAGE_CHARS": env.int("CHAT_MAX_MESSAGE_CHARS", default=32000),
+    # Whether the OpenAI-compatible API keeps what requests said and got back; its usage figures
+    # (tokens, timings, status) are kept either way.
+    "API_KEEP_CONTENT": env.bool("CHAT_API_KEEP_CONTENT", default=False),
     # A single-process server (no Redis) ends every in-flight reply when it starts: none of them
     # can still have a worker. With Redis, other processes may: the heartbeat decides.
     "REAP_ON_START": env.bool("CHAT_REAP_ON_START", default=not REDIS_URL),

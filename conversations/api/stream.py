@@ -31,7 +31,8 @@ Server-Sent Events of the conversation's reply being generated, or of its last r
 Events (each with `id: <seq>`, increasing by one per event of a reply):
 - `message.start` `{message_id, model}`
 - `delta` `{message_id, text}`: only the new text
-- `message.done` `{message_id, status, usage: {prompt_tokens, completion_tokens}}`; the stream then ends
+- `message.done` `{message_id, status, usage: {prompt_tokens, completion_tokens}, finish_reason}`
+  (`stop`, `length`, or empty when unknown); the stream then ends
 - `error` `{message_id, code, message}` (followed by `message.done` with status `error`)
 - `snapshot` `{message_id, text, seq}`: for a client joining late without `Last-Event-ID`, the text so
   far; live deltas follow.

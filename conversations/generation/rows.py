@@ -129,3 +129,13 @@ def reply_interrupt(*, message: Message, status_before: str, content: str, done_
             updated_at=now,
         )
     )
+
+
+def api_content_forget(*, conversation_id) -> None:
+    """Blank what an API request said and got back, keeping the usage figures (tokens, timings,
+    status): ``CHAT_API_KEEP_CONTENT`` is off."""
+    now = timezone.now()
+    Conversation.objects.filter(pk=conversation_id).update(system_prompt="", updated_at=now)
+    for message in Message.objects.filter(conversation_id=conversation_id).only("id", "generation_options"):
+        options = {k: v for k, v in (message.generation_options or {}).items() if k not in ("messages", "system")}
+        Message.objects.filter(pk=message.pk).update(content="", generation_options=options, updated_at=now)

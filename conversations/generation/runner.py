@@ -53,6 +53,7 @@ class ReplyRun:
         self.lost = False  # stopped or reaped by someone else: finish without writing
         self.finishing = False
         self.last_checkpoint = time.monotonic()
+        self.finish_reason = ""
 
     # --- publishing -------------------------------------------------------------------------
 
@@ -117,21 +118,32 @@ class ReplyRun:
             if model is None:
                 raise ProviderError("No model is configured for this conversation.", code="no_model")
             provider = get_provider(model)
+            # An API request brings its own turns and sampling options; the app's replies use the
+            # conversation's history and the model's settings.
+            options = claimed.message.generation_options or {}
             messages, max_tokens = build_messages(
-                system_prompt=claimed.conversation.system_prompt,
+                system_prompt=options.get("system", claimed.conversation.system_prompt),
                 context_text=claimed.context_text,
-                history=claimed.history,
+                history=options.get("messages") or claimed.history,
                 context_window=model.context_window,
-                max_output_tokens=model.max_output_tokens,
+                max_output_tokens=min(options.get("max_tokens") or model.max_output_tokens, model.max_output_tokens),
                 count=provider.count_tokens,
             )
-            async for delta in provider.stream(messages, max_tokens=max_tokens, temperature=model.temperature):
+            temperature = options.get("temperature")
+            stream = provider.stream(
+                messages,
+                max_tokens=max_tokens,
+                temperature=model.temperature if temperature is None else temperature,
+                stop=options.get("stop") or None,
+            )
+            async for delta in stream:
                 if delta.text:
                     if first_token_at is None:
                         first_token_at = time.monotonic()
                     self.add_text(delta.text)
                 if delta.usage is not None:
                     usage = delta.usage
+                self.finish_reason = delta.finish_reason or self.finish_reason
         except ProviderError as exc:
             status, error = MessageStatus.ERROR, exc
         except asyncio.CancelledError:
@@ -171,6 +183,7 @@ class ReplyRun:
             duration_ms=int((time.monotonic() - started) * 1000),
             error_code=error.code if error else "",
             error=str(error) if error else "",
+            finish_reason=self.finish_reason if status == MessageStatus.COMPLETE else "",
         )
         if not saved:
             return  # stopped before start or reaped: whoever did it published the end
@@ -180,8 +193,14 @@ class ReplyRun:
         if error is not None:
             self._publish(EventName.ERROR, Error(self.message_id, error.code, str(error)))
         usage_out = TokenUsage(prompt_tokens or 0, completion_tokens)
-        self._publish(EventName.DONE, Done(self.message_id, status, usage_out))
+        finish_reason = self.finish_reason if status == MessageStatus.COMPLETE else ""
+        self._publish(EventName.DONE, Done(self.message_id, status, usage_out, finish_reason))
         await self.log.drain()
+        conversation = self.claimed.conversation
+        if conversation.api_key_id and not settings.CHAT["API_KEEP_CONTENT"]:
+            # The API's replies keep their usage figures, not what was said (the default).
+            await background_db_sync_to_async(rows.api_content_forget)(conversation_id=conversation.pk)
+            return
         if status == MessageStatus.COMPLETE and not self.claimed.conversation.title:
             try:
                 await background_db_sync_to_async(conversation_autotitle)(conversation_id=self.claimed.conversation.pk)

@@ -17,6 +17,8 @@ class Delta:
 
     text: str = ""
     usage: Usage | None = None
+    # Why the model stopped ("stop", "length"...), on the last item, when the upstream said.
+    finish_reason: str = ""
 
 
 class ProviderError(Exception):
@@ -32,6 +34,8 @@ class Provider(Protocol):
     # Number of tokens a chat message list costs, used to trim history to the context window.
     def count_tokens(self, text: str) -> int: ...
 
-    def stream(self, messages: list[dict], *, max_tokens: int, temperature: float) -> AsyncIterator[Delta]: ...
+    def stream(
+        self, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None
+    ) -> AsyncIterator[Delta]: ...
 
     async def check(self) -> None: ...

@@ -126,11 +126,13 @@ class OpenAIProvider:
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
 
-    async def stream(self, messages: list[dict], *, max_tokens: int, temperature: float) -> AsyncIterator[Delta]:
+    async def stream(
+        self, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None
+    ) -> AsyncIterator[Delta]:
         usage = None
         completion_chars = 0
         completion_chunks = 0
-        finished = False
+        finish_reason = ""
         body = {
             "model": self.model_name,
             "messages": messages,
@@ -139,6 +141,8 @@ class OpenAIProvider:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+        if stop:
+            body["stop"] = stop
         for attempt in range(MAX_ATTEMPTS):
             try:
                 response = await self.client.post(
@@ -160,7 +164,7 @@ class OpenAIProvider:
                             counts = chunk["usage"]
                             usage = Usage(counts.get("prompt_tokens") or 0, counts.get("completion_tokens") or 0)
                         for choice in chunk.get("choices") or ():
-                            finished = finished or bool(choice.get("finish_reason"))
+                            finish_reason = finish_reason or str(choice.get("finish_reason") or "")
                             text = (choice.get("delta") or {}).get("content")
                             if text:
                                 completion_chars += len(text)
@@ -168,7 +172,7 @@ class OpenAIProvider:
                                 yield Delta(text=text)
                 finally:
                     await response.aclose()
-                if not finished:
+                if not finish_reason:
                     # The body ended cleanly but the reply did not: the server went away mid-answer.
                     raise ProviderError(
                         "The model server stopped in the middle of the reply.", code="upstream_incomplete"
@@ -186,7 +190,7 @@ class OpenAIProvider:
             # than report nothing. Streaming servers send about one token per chunk.
             prompt = sum(estimate_tokens(m["content"]) for m in messages)
             usage = Usage(prompt, completion_chunks)
-        yield Delta(usage=usage)
+        yield Delta(usage=usage, finish_reason=finish_reason)
 
     async def check(self) -> None:
         try:

@@ -97,6 +97,7 @@ def test_a_client_watching_from_the_start_gets_every_event_in_order(asgi_server,
         "message_id": str(reply.id),
         "status": "complete",
         "usage": {"prompt_tokens": events[-1].data["usage"]["prompt_tokens"], "completion_tokens": 40},
+        "finish_reason": "stop",  # as the upstream said
     }
     # Coalescing: fewer delta events than tokens, and they add up to the reply.
     assert len(events) - 2 < 40
