@@ -3,6 +3,12 @@
 Every function here costs a fixed number of queries whatever the number of users, messages or
 days: the work is done by the database (``Count``/``Sum``/``Avg`` with filters, ``TruncDate``
 grouping), and Python only fills the gaps (days without messages) and derives ratios.
+
+Figures about conversations and messages come split by source, as ``<figure>_app`` and
+``<figure>_api`` next to ``<figure>``: "app" is a conversation without an API key (the app, the
+REST API with a user's session), "api" one made with a personal API key through the
+OpenAI-compatible API (``Conversation.api_key`` set). The split is conditional aggregation in the
+same query as the total, so it costs no query of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Aggregate, Avg, Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -23,6 +29,8 @@ from .models import IN_FLIGHT_STATUSES, Conversation, Feedback, Message, Message
 WINDOW_CHOICES = (7, 14, 30)
 DEFAULT_WINDOW_DAYS = 14
 TOP_USERS_LIMIT = 10
+API_KEYS_LIMIT = 20
+SOURCES = ("app", "api")
 FAILED_STATUSES = (MessageStatus.ERROR, MessageStatus.INTERRUPTED)
 
 
@@ -40,6 +48,39 @@ class UsageWindow:
         return [self.first_day + timedelta(days=offset) for offset in range(self.days)]
 
 
+def _source_filter(source: str, *, path: str = "conversation__") -> Q:
+    """Rows of one source; ``path`` leads from the queried model to the conversation."""
+    return Q(**{f"{path}api_key__isnull": source == "app"})
+
+
+def _by_source(
+    name: str,
+    function: type[Aggregate],
+    expression: str,
+    *,
+    filter: Q | None = None,
+    path: str = "conversation__",
+    **extra,
+) -> dict[str, Aggregate]:
+    """``name`` over every row and ``name_app``/``name_api`` over each source's, for one query.
+
+    The total comes last: once ``name`` is an annotation, a later ``Sum("prompt_tokens")`` would
+    refer to it rather than to the field of the same name.
+    """
+    aggregates = {}
+    for source in SOURCES:
+        in_source = _source_filter(source, path=path)
+        aggregates[f"{name}_{source}"] = function(
+            expression, filter=in_source if filter is None else filter & in_source, **extra
+        )
+    aggregates[name] = function(expression, filter=filter, **extra)
+    return aggregates
+
+
+def _names(*figures: str) -> list[str]:
+    return [f"{figure}{suffix}" for figure in figures for suffix in ("", "_app", "_api")]
+
+
 def usage_window(*, days: int, now: datetime | None = None) -> UsageWindow:
     if days not in WINDOW_CHOICES:
         raise ValueError(f"days must be one of {WINDOW_CHOICES}, not {days!r}")
@@ -50,63 +91,75 @@ def usage_window(*, days: int, now: datetime | None = None) -> UsageWindow:
 
 
 def usage_totals(*, window: UsageWindow) -> dict:
-    """3 queries: users (all and new), conversations, user messages and distinct senders."""
+    """3 queries: users (all and new), conversations, messages, replies, distinct senders and keys.
+
+    Users have no source; conversations (all time), user messages, replies and active users (who
+    sent a message) are split by it. ``api_keys_used``: keys with a reply in the window.
+    """
     user_figures = get_user_model().objects.aggregate(
         users=Count("id"), new_users=Count("id", filter=Q(date_joined__gte=window.since))
     )
-    conversations = Conversation.objects.count()
-    message_figures = Message.objects.filter(role=Role.USER, created_at__gte=window.since).aggregate(
-        messages=Count("id"), active_users=Count("conversation__owner", distinct=True)
+    conversation_figures = Conversation.objects.aggregate(**_by_source("conversations", Count, "id", path=""))
+    sent, replied = Q(role=Role.USER), Q(role=Role.ASSISTANT)
+    message_figures = Message.objects.filter(
+        role__in=(Role.USER, Role.ASSISTANT), created_at__gte=window.since
+    ).aggregate(
+        **_by_source("messages", Count, "id", filter=sent),
+        **_by_source("replies", Count, "id", filter=replied),
+        **_by_source("active_users", Count, "conversation__owner", filter=sent, distinct=True),
+        api_keys_used=Count("conversation__api_key", filter=replied, distinct=True),
     )
-    return {**user_figures, "conversations": conversations, **message_figures}
+    return {**user_figures, **conversation_figures, **message_figures}
 
 
 def usage_messages_per_day(*, window: UsageWindow) -> list[dict]:
     """1 query. One row per day of the window, oldest first, days without messages included.
 
-    ``user_pct``/``reply_pct`` are the bar widths (share of the busiest figure in the window).
+    ``user_pct``/``reply_pct`` are the bar widths (share of the busiest figure in the window);
+    ``user_api_pct``/``reply_api_pct`` the API-key share of each bar.
     """
     grouped = (
         Message.objects.filter(created_at__gte=window.since, role__in=(Role.USER, Role.ASSISTANT))
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(
-            user_messages=Count("id", filter=Q(role=Role.USER)),
-            replies=Count("id", filter=Q(role=Role.ASSISTANT)),
+            **_by_source("user_messages", Count, "id", filter=Q(role=Role.USER)),
+            **_by_source("replies", Count, "id", filter=Q(role=Role.ASSISTANT)),
         )
         .order_by("day")
     )
     by_day = {row["day"]: row for row in grouped}
-    rows = [
-        {
-            "day": day,
-            "user_messages": by_day.get(day, {}).get("user_messages", 0),
-            "replies": by_day.get(day, {}).get("replies", 0),
-        }
-        for day in window.dates
-    ]
+    figures = _names("user_messages", "replies")
+    rows = [{"day": day, **{figure: by_day.get(day, {}).get(figure, 0) for figure in figures}} for day in window.dates]
     peak = max((max(row["user_messages"], row["replies"]) for row in rows), default=0)
     for row in rows:
         row["user_pct"] = round(100 * row["user_messages"] / peak) if peak else 0
         row["reply_pct"] = round(100 * row["replies"] / peak) if peak else 0
+        row["user_api_pct"] = _share_pct(row["user_messages_api"], row["user_messages"])
+        row["reply_api_pct"] = _share_pct(row["replies_api"], row["replies"])
     return rows
+
+
+def _share_pct(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
 
 
 def usage_per_model(*, window: UsageWindow) -> list[dict]:
     """1 query. Replies, tokens, time to first token and failure share per model, busiest first.
 
-    The error rate is over finished replies: one still streaming has not failed (yet).
+    Every figure also by source (``replies_app``, ``error_rate_api``...). The error rate is over
+    finished replies: one still streaming has not failed (yet).
     """
     rows = list(
         Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since)
         .values("model_id", "model__slug", "model__display_name")
         .annotate(
-            replies=Count("id"),
-            finished=Count("id", filter=~Q(status__in=IN_FLIGHT_STATUSES)),
-            failed=Count("id", filter=Q(status__in=FAILED_STATUSES)),
-            prompt_tokens=Sum("prompt_tokens"),
-            completion_tokens=Sum("completion_tokens"),
-            avg_latency_ms=Avg("latency_ms"),
+            **_by_source("replies", Count, "id"),
+            **_by_source("finished", Count, "id", filter=~Q(status__in=IN_FLIGHT_STATUSES)),
+            **_by_source("failed", Count, "id", filter=Q(status__in=FAILED_STATUSES)),
+            **_by_source("prompt_tokens", Sum, "prompt_tokens"),
+            **_by_source("completion_tokens", Sum, "completion_tokens"),
+            **_by_source("avg_latency_ms", Avg, "latency_ms"),
         )
         .order_by("-replies", "model__slug")
     )
@@ -114,11 +167,14 @@ def usage_per_model(*, window: UsageWindow) -> list[dict]:
         # A deleted model leaves its replies with no model (SET_NULL); they still count.
         row["name"] = row["model__display_name"] or "(deleted model)"
         row["slug"] = row["model__slug"] or ""
-        row["prompt_tokens"] = row["prompt_tokens"] or 0
-        row["completion_tokens"] = row["completion_tokens"] or 0
-        row["avg_latency_ms"] = round(row["avg_latency_ms"]) if row["avg_latency_ms"] is not None else None
-        row["error_rate"] = row["failed"] / row["finished"] if row["finished"] else 0.0
-        row["error_pct"] = 100 * row["error_rate"]
+        for suffix in ("", "_app", "_api"):
+            row[f"prompt_tokens{suffix}"] = row[f"prompt_tokens{suffix}"] or 0
+            row[f"completion_tokens{suffix}"] = row[f"completion_tokens{suffix}"] or 0
+            latency = row[f"avg_latency_ms{suffix}"]
+            row[f"avg_latency_ms{suffix}"] = round(latency) if latency is not None else None
+            finished, failed = row[f"finished{suffix}"], row[f"failed{suffix}"]
+            row[f"error_rate{suffix}"] = failed / finished if finished else 0.0
+            row[f"error_pct{suffix}"] = 100 * row[f"error_rate{suffix}"]
     return rows
 
 
@@ -126,37 +182,42 @@ def usage_reply_statuses(*, window: UsageWindow) -> dict:
     """1 query. Replies of the window by final status, plus every reply in flight right now.
 
     In-flight replies are counted whenever they started: a reply stuck since before the window is
-    exactly what an operator wants to see.
+    exactly what an operator wants to see. Each figure also by source (``complete_api``...).
     """
     in_window = Q(created_at__gte=window.since)
     figures = (
         Message.objects.filter(role=Role.ASSISTANT)
         .filter(in_window | Q(status__in=IN_FLIGHT_STATUSES))
         .aggregate(
-            complete=Count("id", filter=in_window & Q(status=MessageStatus.COMPLETE)),
-            stopped=Count("id", filter=in_window & Q(status=MessageStatus.STOPPED)),
-            error=Count("id", filter=in_window & Q(status=MessageStatus.ERROR)),
-            interrupted=Count("id", filter=in_window & Q(status=MessageStatus.INTERRUPTED)),
-            in_flight=Count("id", filter=Q(status__in=IN_FLIGHT_STATUSES)),
+            **_by_source("complete", Count, "id", filter=in_window & Q(status=MessageStatus.COMPLETE)),
+            **_by_source("stopped", Count, "id", filter=in_window & Q(status=MessageStatus.STOPPED)),
+            **_by_source("error", Count, "id", filter=in_window & Q(status=MessageStatus.ERROR)),
+            **_by_source("interrupted", Count, "id", filter=in_window & Q(status=MessageStatus.INTERRUPTED)),
+            **_by_source("in_flight", Count, "id", filter=Q(status__in=IN_FLIGHT_STATUSES)),
         )
     )
     return figures
 
 
 def usage_feedback(*, window: UsageWindow) -> dict:
-    """1 query. Ratings given in the window."""
+    """1 query. Ratings given in the window, also by the source of the rated reply's conversation."""
+    path = "message__conversation__"
     return Feedback.objects.filter(created_at__gte=window.since).aggregate(
-        up=Count("id", filter=Q(rating=Rating.UP)), down=Count("id", filter=Q(rating=Rating.DOWN))
+        **_by_source("up", Count, "id", filter=Q(rating=Rating.UP), path=path),
+        **_by_source("down", Count, "id", filter=Q(rating=Rating.DOWN), path=path),
     )
 
 
 def usage_top_users(*, window: UsageWindow, limit: int = TOP_USERS_LIMIT) -> list[dict]:
-    """1 query. Users who sent the most messages in the window, with their plan (may be missing)."""
+    """1 query. Users who sent the most messages in the window, with their plan (may be missing).
+
+    Ranked by all their messages; ``messages_app``/``messages_api`` split them by source.
+    """
     # Settings are one-to-one with the user, so joining them for the plan never multiplies rows.
     rows = (
         Message.objects.filter(role=Role.USER, created_at__gte=window.since)
         .values("conversation__owner_id", "conversation__owner__email", "conversation__owner__settings__plan__name")
-        .annotate(messages=Count("id"))
+        .annotate(**_by_source("messages", Count, "id"))
         .order_by("-messages", "conversation__owner__email")[:limit]
     )
     return [
@@ -164,10 +225,67 @@ def usage_top_users(*, window: UsageWindow, limit: int = TOP_USERS_LIMIT) -> lis
             "user_id": row["conversation__owner_id"],
             "email": row["conversation__owner__email"],
             "plan": row["conversation__owner__settings__plan__name"] or "",
-            "messages": row["messages"],
+            **{figure: row[figure] for figure in _names("messages")},
         }
         for row in rows
     ]
+
+
+def usage_api_keys(*, window: UsageWindow, now: datetime | None = None, limit: int = API_KEYS_LIMIT) -> list[dict]:
+    """1 query. The API keys with the most replies in the window, busiest first.
+
+    Per key: name, prefix, owner, state (revoked, expired), replies and failed ones, tokens, the
+    last reply of the window and the key's own last use (``last_used_at``, any request, any time).
+    Never the key's hash: only what its owner is shown too.
+    """
+    now = now or timezone.now()
+    key = "conversation__api_key__"
+    rows = (
+        Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since, conversation__api_key__isnull=False)
+        .values(
+            f"{key}id",
+            f"{key}name",
+            f"{key}prefix",
+            f"{key}user_id",
+            f"{key}user__email",
+            f"{key}last_used_at",
+            f"{key}revoked_at",
+            f"{key}expires_at",
+        )
+        .annotate(
+            replies=Count("id"),
+            failed=Count("id", filter=Q(status__in=FAILED_STATUSES)),
+            prompt_tokens=Sum("prompt_tokens"),
+            completion_tokens=Sum("completion_tokens"),
+            last_reply_at=Max("created_at"),
+        )
+        .order_by("-replies", "-last_reply_at", f"{key}id")[:limit]
+    )
+    keys = []
+    for row in rows:
+        if row[f"{key}revoked_at"] is not None:
+            state = "revoked"
+        elif row[f"{key}expires_at"] is not None and row[f"{key}expires_at"] <= now:
+            state = "expired"
+        else:
+            state = ""
+        keys.append(
+            {
+                "key_id": row[f"{key}id"],
+                "name": row[f"{key}name"],
+                "prefix": row[f"{key}prefix"],
+                "user_id": row[f"{key}user_id"],
+                "email": row[f"{key}user__email"],
+                "state": state,
+                "replies": row["replies"],
+                "failed": row["failed"],
+                "prompt_tokens": row["prompt_tokens"] or 0,
+                "completion_tokens": row["completion_tokens"] or 0,
+                "last_reply_at": row["last_reply_at"],
+                "last_used_at": row[f"{key}last_used_at"],
+            }
+        )
+    return keys
 
 
 def usage_shares(*, window: UsageWindow) -> dict:
@@ -201,7 +319,7 @@ def usage_users_per_plan(*, total_users: int) -> list[dict]:
 
 
 def usage_dashboard_data(*, days: int = DEFAULT_WINDOW_DAYS, now: datetime | None = None) -> dict:
-    """Every figure of the dashboard: 10 queries, whatever the size of the data."""
+    """Every figure of the dashboard: 11 queries, whatever the size of the data."""
     window = usage_window(days=days, now=now)
     totals = usage_totals(window=window)
     return {
@@ -212,6 +330,7 @@ def usage_dashboard_data(*, days: int = DEFAULT_WINDOW_DAYS, now: datetime | Non
         "statuses": usage_reply_statuses(window=window),
         "feedback": usage_feedback(window=window),
         "top_users": usage_top_users(window=window),
+        "api_keys": usage_api_keys(window=window, now=now),
         "shares": usage_shares(window=window),
         "plans": usage_users_per_plan(total_users=totals["users"]),
     }

@@ -1,6 +1,7 @@
 """The staff usage dashboard: real figures, staff only, constant query count, ``?days=``."""
 
 import re
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Plan, UserSettings
+from accounts.models import ApiKey, Plan, UserSettings
 from accounts.tests.factories import UserFactory
 from conversations.models import MessageStatus, Role
 from conversations.tests.factories import (
@@ -42,9 +43,32 @@ def row_html(html: str, attribute: str, value: str) -> str:
 
 
 def cell(html: str, css_class: str) -> int:
-    match = re.search(rf'<td class="num {css_class}">\s*(\d+)', html)
+    match = re.search(rf'<td class="num {css_class}(?: [^"]*)?">\s*(\d+)', html)
     assert match, f"no cell {css_class}"
     return int(match.group(1))
+
+
+def split(html: str, css_class: str) -> tuple[str, str]:
+    """The (app, API key) figures written under a cell's total."""
+    match = re.search(
+        rf'<td class="num {css_class}">.*?<div class="usage-split">app <span class="app">(.*?)</span>'
+        r' &middot; API key <span class="api">(.*?)</span>',
+        html,
+        re.S,
+    )
+    assert match, f"no split under {css_class}"
+    return match.group(1), match.group(2)
+
+
+def make_api_key(user, *, name: str = "laptop", prefix: str | None = None, **fields) -> ApiKey:
+    """A key row made directly: only the hash of a secret is stored (no secret exists here)."""
+    return ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=prefix or f"sk-{secrets.token_hex(4)}",
+        key_hash=secrets.token_hex(32),
+        **fields,
+    )
 
 
 def day_figures(response, day):
@@ -106,7 +130,23 @@ def test_totals_count_users_conversations_and_senders(staff_web, user, outsider)
     totals = staff_web.get(URL).context["totals"]
 
     # staff, alice, charlie and the old user; only the old one joined before the window.
-    assert totals == {"users": 4, "new_users": 3, "conversations": 2, "messages": 1, "active_users": 1}
+    assert totals == {
+        "users": 4,
+        "new_users": 3,
+        "conversations": 2,
+        "conversations_app": 2,
+        "conversations_api": 0,
+        "messages": 1,
+        "messages_app": 1,
+        "messages_api": 0,
+        "replies": 0,
+        "replies_app": 0,
+        "replies_api": 0,
+        "active_users": 1,
+        "active_users_app": 1,
+        "active_users_api": 0,
+        "api_keys_used": 0,
+    }
 
 
 def test_token_sums_latency_and_error_rate_per_model(staff_web, user):
@@ -173,13 +213,15 @@ def test_status_breakdown_counts_in_flight_replies_whenever_they_started(staff_w
 
     response = staff_web.get(URL)
 
-    assert response.context["statuses"] == {
+    statuses = response.context["statuses"]
+    assert {name: statuses[name] for name in ("complete", "stopped", "error", "interrupted", "in_flight")} == {
         "complete": 2,
         "stopped": 1,
         "error": 1,
         "interrupted": 1,
         "in_flight": 3,
     }
+    assert all(statuses[f"{name}_api"] == 0 for name in ("complete", "stopped", "error", "interrupted", "in_flight"))
     assert re.search(r'data-status="in_flight">.*?<td class="num">3</td>', response.content.decode(), re.S)
 
 
@@ -191,7 +233,7 @@ def test_feedback_up_and_down(staff_web, user, outsider):
 
     response = staff_web.get(URL)
 
-    assert response.context["feedback"] == {"up": 2, "down": 1}
+    assert response.context["feedback"] == {"up": 2, "up_app": 2, "up_api": 0, "down": 1, "down_app": 1, "down_api": 0}
     html = response.content.decode()
     assert re.search(r'data-rating="up">.*?<td class="num">2</td>', html, re.S)
     assert re.search(r'data-rating="down">.*?<td class="num">1</td>', html, re.S)
@@ -310,7 +352,8 @@ def test_admin_index_links_to_the_dashboard(staff_web):
 
 
 def make_activity(count: int) -> None:
-    """``count`` users, each with a conversation, a message, a reply, feedback and a share."""
+    """``count`` users, each with a conversation, a message, a reply, feedback and a share, and an
+    API key with a conversation of its own (a message and a reply, rated too)."""
     model = LLMModelFactory(slug="busy-model")
     for index in range(count):
         owner = UserFactory()
@@ -320,23 +363,30 @@ def make_activity(count: int) -> None:
         reply = AssistantMessageFactory(conversation=conversation, model=model, created_at=sent_at, latency_ms=50)
         FeedbackFactory(message=reply, user=owner, rating="up" if index % 2 else "down")
         Share.objects.create(owner=owner, source_conversation=conversation, title="s", view_count=index)
+        key = make_api_key(owner, last_used_at=sent_at)
+        by_api = ConversationFactory(owner=owner, model=model, api_key=key)
+        MessageFactory(conversation=by_api, created_at=sent_at)
+        api_reply = AssistantMessageFactory(conversation=by_api, model=model, created_at=sent_at, latency_ms=70)
+        FeedbackFactory(message=api_reply, user=owner, rating="up")
     # A second model too, so per-model rows grow with the data as well.
     other = LLMModelFactory(slug=f"other-model-{count}")
     AssistantMessageFactory(conversation=ConversationFactory(owner=owner, model=other), model=other)
 
 
-def test_figures_cost_ten_queries_whatever_the_data(django_assert_num_queries):
+def test_figures_cost_eleven_queries_whatever_the_data(django_assert_num_queries):
     make_activity(1)
-    # 1 users (all, new)  2 conversations  3 user messages and distinct senders
-    # 4 messages per day  5 per model  6 reply statuses  7 feedback  8 top users
-    # 9 shares  10 users per plan
-    with django_assert_num_queries(10):
+    # 1 users (all, new)  2 conversations  3 user messages, replies, distinct senders and keys
+    # 4 messages per day  5 per model  6 reply statuses  7 feedback  8 top users  9 API keys
+    # 10 shares  11 users per plan. Every split by source is in the query of its total.
+    with django_assert_num_queries(11):
         small = usage_dashboard_data(days=14)
     make_activity(49)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         large = usage_dashboard_data(days=14)
     assert large["totals"]["messages"] > small["totals"]["messages"]
+    assert (small["totals"]["replies_api"], large["totals"]["replies_api"]) == (1, 50)
     assert len(large["top_users"]) == 10
+    assert (len(small["api_keys"]), len(large["api_keys"])) == (1, 20)  # the busiest 20 of 50
 
 
 @pytest.mark.parametrize("superuser", [False, True])
@@ -356,6 +406,8 @@ def test_page_costs_the_same_queries_for_1_and_50_users(staff_user, superuser):
         response = client.get(URL)
     assert response.status_code == 200
     assert response.context["totals"]["users"] == 51  # the staff user and 50 active ones
+    assert response.context["totals"]["replies_api"] == 50
+    assert response.content.decode().count("<tr data-key=") == 20
     assert len(many) == len(few)
 
 
@@ -367,3 +419,168 @@ def test_system_messages_count_neither_as_sent_nor_as_replies(staff_web, user):
 
     assert response.context["totals"]["messages"] == 0
     assert sum(row["user_messages"] + row["replies"] for row in response.context["per_day"]) == 0
+
+
+def test_app_and_api_key_replies_are_counted_in_their_own_columns(staff_web, user, outsider):
+    model = LLMModelFactory(slug="split-model")
+    yesterday = timezone.now() - timedelta(days=1)
+    in_app = ConversationFactory(owner=user, model=model)
+    for _ in range(2):
+        MessageFactory(conversation=in_app)
+        AssistantMessageFactory(conversation=in_app, prompt_tokens=10, completion_tokens=3, latency_ms=100)
+    key = make_api_key(user, name="ci job", prefix="sk-abc1234")
+    by_api = ConversationFactory(owner=user, model=model, api_key=key)
+    MessageFactory(conversation=by_api)
+    for tokens, latency_ms in ((100, 300), (200, 500)):
+        AssistantMessageFactory(conversation=by_api, prompt_tokens=tokens, completion_tokens=7, latency_ms=latency_ms)
+    AssistantMessageFactory(conversation=by_api, prompt_tokens=1, completion_tokens=0, latency_ms=None, status="error")
+    AssistantMessageFactory(conversation=by_api, created_at=yesterday, prompt_tokens=5, completion_tokens=5)
+    AssistantMessageFactory(conversation=by_api, status="streaming", prompt_tokens=None, completion_tokens=None)
+    # Another user's key conversation with only a message: an API sender, but no reply.
+    MessageFactory(conversation=ConversationFactory(owner=outsider, api_key=make_api_key(outsider)))
+
+    response = staff_web.get(URL)
+
+    totals = response.context["totals"]
+    assert (totals["conversations"], totals["conversations_app"], totals["conversations_api"]) == (3, 1, 2)
+    assert (totals["messages"], totals["messages_app"], totals["messages_api"]) == (4, 2, 2)
+    assert (totals["replies"], totals["replies_app"], totals["replies_api"]) == (7, 2, 5)
+    assert (totals["active_users"], totals["active_users_app"], totals["active_users_api"]) == (2, 1, 2)
+    assert totals["api_keys_used"] == 1  # the outsider's key has no reply
+    html = response.content.decode()
+    assert re.search(r'id="total-replies-app">2<', html) and re.search(r'id="total-replies-api">5<', html)
+    assert re.search(r'id="total-messages-api">2<', html)
+
+    today = row_html(html, "data-day", timezone.localdate().isoformat())
+    assert [cell(today, name) for name in ("user-messages", "user-messages-app", "user-messages-api")] == [4, 2, 2]
+    assert [cell(today, name) for name in ("replies", "replies-app", "replies-api")] == [6, 2, 4]
+    assert 'class="api-part" style="width: 67%;"' in today  # 4 of the 6 replies through a key
+    yesterday_row = row_html(html, "data-day", timezone.localdate(yesterday).isoformat())
+    assert [cell(yesterday_row, name) for name in ("replies", "replies-app", "replies-api")] == [1, 0, 1]
+
+    per_model = {row["slug"]: row for row in response.context["per_model"]}["split-model"]
+    assert (per_model["replies"], per_model["replies_app"], per_model["replies_api"]) == (7, 2, 5)
+    assert (per_model["prompt_tokens_app"], per_model["prompt_tokens_api"]) == (20, 306)
+    assert (per_model["completion_tokens_app"], per_model["completion_tokens_api"]) == (6, 19)
+    assert (per_model["avg_latency_ms_app"], per_model["avg_latency_ms_api"]) == (100, 400)
+    # API: one error out of four finished replies (the streaming one has not finished).
+    assert (per_model["error_rate_app"], per_model["error_rate_api"]) == (0, pytest.approx(1 / 4))
+    model_row = row_html(html, "data-model", "split-model")
+    assert split(model_row, "replies") == ("2", "5")
+    assert split(model_row, "prompt-tokens") == ("20", "306")
+    assert split(model_row, "latency") == ("100 ms", "400 ms")
+    assert split(model_row, "error-rate") == ("0.0%", "25.0%")
+
+    statuses = response.context["statuses"]
+    assert (statuses["complete_app"], statuses["complete_api"]) == (2, 3)
+    assert (statuses["error_app"], statuses["error_api"]) == (0, 1)
+    assert (statuses["in_flight_app"], statuses["in_flight_api"]) == (0, 1)
+    assert re.search(
+        r'data-status="complete">.*?<td class="num">5</td><td class="num source app">2</td><td class="num api">3</td>',
+        html,
+    )
+
+    top = {row["email"]: row for row in response.context["top_users"]}
+    assert (top["alice@example.com"]["messages_app"], top["alice@example.com"]["messages_api"]) == (2, 1)
+    alice_row = row_html(html, "data-user", "alice@example.com")
+    assert [cell(alice_row, name) for name in ("messages", "messages-app", "messages-api")] == [3, 2, 1]
+
+    [key_row] = response.context["api_keys"]
+    assert (key_row["name"], key_row["prefix"], key_row["email"]) == ("ci job", "sk-abc1234", "alice@example.com")
+    assert (key_row["replies"], key_row["failed"]) == (5, 1)
+    assert (key_row["prompt_tokens"], key_row["completion_tokens"]) == (306, 19)
+
+
+def test_feedback_on_api_key_replies_is_counted_apart(staff_web, user):
+    by_api = ConversationFactory(owner=user, api_key=make_api_key(user))
+    FeedbackFactory(message=AssistantMessageFactory(conversation=by_api), user=user, rating="down")
+    FeedbackFactory(message=AssistantMessageFactory(conversation=ConversationFactory(owner=user)), user=user)
+
+    feedback = staff_web.get(URL).context["feedback"]
+
+    assert (feedback["down"], feedback["down_app"], feedback["down_api"]) == (1, 0, 1)
+    assert (feedback["up"], feedback["up_app"], feedback["up_api"]) == (1, 1, 0)
+
+
+def test_api_keys_table_shows_name_prefix_owner_and_use_never_the_hash(staff_web, user, outsider):
+    used_at = timezone.now() - timedelta(hours=2)
+    busy = make_api_key(user, name="ci job", prefix="sk-abc1234", last_used_at=used_at)
+    revoked = make_api_key(outsider, name="old laptop", prefix="sk-def5678", revoked_at=timezone.now())
+    expired = make_api_key(outsider, name="trial", prefix="sk-0ff1ce0", expires_at=timezone.now() - timedelta(days=1))
+    idle = make_api_key(user, name="never used", prefix="sk-1d1e000")
+    stale = make_api_key(user, name="last month", prefix="sk-57a1e00")
+    for key, replies in ((busy, 3), (revoked, 2), (expired, 1)):
+        conversation = ConversationFactory(owner=key.user, api_key=key)
+        for _ in range(replies):
+            AssistantMessageFactory(conversation=conversation, prompt_tokens=10, completion_tokens=4)
+    old = timezone.now() - timedelta(days=40)
+    AssistantMessageFactory(conversation=ConversationFactory(owner=user, api_key=stale), created_at=old)
+
+    response = staff_web.get(URL)
+
+    assert [row["prefix"] for row in response.context["api_keys"]] == ["sk-abc1234", "sk-def5678", "sk-0ff1ce0"]
+    html = response.content.decode()
+    busy_row = row_html(html, "data-key", "sk-abc1234")
+    assert "ci job" in busy_row
+    assert "sk-abc1234&hellip;" in busy_row
+    assert "alice@example.com" in busy_row
+    assert f'href="/admin/accounts/user/{user.pk}/change/"' in busy_row
+    assert cell(busy_row, "replies") == 3
+    assert cell(busy_row, "prompt-tokens") == 30
+    assert cell(busy_row, "completion-tokens") == 12
+    assert timezone.localtime(used_at).strftime("%Y-%m-%d %H:%M") in busy_row
+    assert "key-state" not in busy_row
+    revoked_row = row_html(html, "data-key", "sk-def5678")
+    assert "charlie@example.com" in revoked_row
+    assert "(revoked)" in revoked_row
+    assert "(expired)" in row_html(html, "data-key", "sk-0ff1ce0")
+    assert "—" in revoked_row  # never used, as far as the key knows
+    # Keys without a reply in the window are left out; no hash anywhere on the page.
+    assert idle.prefix not in html and stale.prefix not in html
+    for key in (busy, revoked, expired, idle, stale):
+        assert key.key_hash not in html
+        assert key.key_hash[:16] not in html
+
+
+def test_api_keys_table_says_when_no_key_was_used(staff_web, user):
+    MessageFactory(conversation=ConversationFactory(owner=user))
+
+    response = staff_web.get(URL)
+
+    assert response.context["api_keys"] == []
+    assert "No replies through an API key in this window." in response.content.decode()
+
+
+# --- one ledger: what the dashboard counts as API-key use is what the plan limits count -------
+
+
+def test_api_key_messages_count_against_the_apps_daily_quota(staff_web, user_client, user):
+    Plan.objects.filter(slug="free").update(daily_message_limit=2)
+    UserSettings.objects.filter(user=user).update(plan=Plan.objects.get(slug="free"))
+    by_api = ConversationFactory(owner=user, api_key=make_api_key(user))
+    for _ in range(2):
+        MessageFactory(conversation=by_api)
+        AssistantMessageFactory(conversation=by_api)
+    in_app = ConversationFactory(owner=user)
+
+    response = user_client.post(f"/api/v1/conversations/{in_app.pk}/messages", {"content": "hi"}, format="json")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "daily_quota_exceeded"
+    totals = staff_web.get(URL).context["totals"]
+    assert (totals["messages"], totals["messages_api"], totals["replies_api"]) == (2, 2, 2)
+
+
+def test_an_api_key_reply_in_flight_counts_against_concurrent_replies(staff_web, user_client, user):
+    Plan.objects.filter(slug="free").update(max_concurrent_generations=1)
+    UserSettings.objects.filter(user=user).update(plan=Plan.objects.get(slug="free"))
+    by_api = ConversationFactory(owner=user, api_key=make_api_key(user))
+    AssistantMessageFactory(conversation=by_api, status=MessageStatus.STREAMING)
+    in_app = ConversationFactory(owner=user)
+
+    response = user_client.post(f"/api/v1/conversations/{in_app.pk}/messages", {"content": "hi"}, format="json")
+
+    assert response.status_code == 429
+    assert response.json()["code"] == "too_many_generations"
+    statuses = staff_web.get(URL).context["statuses"]
+    assert (statuses["in_flight"], statuses["in_flight_app"], statuses["in_flight_api"]) == (1, 0, 1)
