@@ -1,7 +1,9 @@
-"""Bearer-token authentication bound to a live Device session, in one database query."""
+"""Bearer-token authentication: JWTs bound to a live Device session, and personal API keys
+(``ApiKeyAuthentication``, for the OpenAI-compatible API only), each in one database query."""
 
 import uuid
 
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
@@ -59,3 +61,37 @@ class OptionalDeviceJWTAuthentication(DeviceJWTAuthentication):
             return super().authenticate(request)
         except (AuthenticationFailed, InvalidToken):
             return None
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """``Authorization: Bearer sk-...``: a personal API key. ``request.user`` is its owner,
+    ``request.auth`` the ``ApiKey`` (with its user and plan loaded).
+
+    Only views that list it use it: it is not in ``DEFAULT_AUTHENTICATION_CLASSES``, so the app's
+    own API (``/api/v1/...``) keeps taking session tokens only and refuses a key (401). A bearer
+    token that is not a key (no ``sk-``) is left to the other authenticators (None); a key that is
+    unknown, revoked, expired or whose user is deactivated is refused at once (``invalid_api_key``).
+    """
+
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() != self.keyword or not parts[1].startswith(b"sk-"):
+            return None
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raw = None
+        # Imported here: DRF's settings import this module while services (config.exceptions ->
+        # rest_framework.views) is still being imported.
+        from .services import api_key_authenticate
+
+        key = api_key_authenticate(raw) if raw is not None else None
+        if key is None:
+            raise AuthenticationFailed("Invalid API key.", code="invalid_api_key")
+        return key.user, key
+
+    def authenticate_header(self, request):
+        # A 401 (with a challenge), not a 403, when credentials are missing or refused.
+        return 'Bearer realm="api"'

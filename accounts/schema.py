@@ -16,3 +16,18 @@ class DeviceJWTScheme(OpenApiAuthenticationExtension):
                 "flows": {"password": {"tokenUrl": "/api/v1/auth/login", "scopes": {}}},
             },
         ]
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Personal API keys, for the views that take them (the OpenAI-compatible API)."""
+
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "sk-...",
+            "description": "A personal API key (`Authorization: Bearer sk-...`), made at `POST /api/v1/api-keys`.",
+        }

@@ -1,5 +1,6 @@
-"""Writes for accounts: users, settings, plans and device sessions (keyword-only, transactional)."""
+"""Writes for accounts: users, settings, plans, device sessions and API keys (keyword-only, transactional)."""
 
+import hashlib
 import logging
 import secrets
 import uuid
@@ -10,15 +11,16 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from config.exceptions import NotPermitted
+from config.exceptions import Conflict, NotPermitted
 from config.services import save_changed
+from config.titles import title_clean
 
-from .models import Device, LoginType, Plan, User, UserSettings
+from .models import ApiKey, Device, LoginType, Plan, User, UserSettings
 from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM, TokenInvalid, TokenPair, decode_refresh, token_pair_for_device
 
 logger = logging.getLogger(__name__)
@@ -279,21 +281,125 @@ def password_change(*, user: User, current_device: Device | None, old_password: 
         raise ValidationError({"new_password": exc.messages}, code="password_invalid") from exc
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
+    # Sessions only: API keys are separate credentials the user made on purpose (for scripts and
+    # tools), not derived from the password, so a password change leaves them working; the user
+    # revokes those one by one (DELETE /api-keys/{id}).
     devices_revoke_all(user=user, keep=current_device)
 
 
 @transaction.atomic
 def users_deactivate(*, users) -> int:
-    """Deactivate and sign out everywhere (admin bulk action)."""
+    """Deactivate and sign out everywhere (admin bulk action): sessions and API keys end at once.
+
+    (An inactive user's keys already stop working, ``ApiKey.objects.usable()``; revoking them too
+    means reactivating the account does not bring them back.)"""
     ids = list(users.values_list("id", flat=True))
     count = User.objects.filter(id__in=ids, is_active=True).update(is_active=False, updated_at=timezone.now())
     _revoke_devices(Device.objects.filter(user_id__in=ids))
+    _revoke_api_keys(ApiKey.objects.filter(user_id__in=ids))
     return count
 
 
 @transaction.atomic
 def users_reactivate(*, users) -> int:
     return users.filter(is_active=False).update(is_active=True, updated_at=timezone.now())
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+API_KEY_START = "sk-"  # every key begins so (as OpenAI's do)
+API_KEY_PREFIX_LENGTH = 10  # what lists show: "sk-" and 7 characters of the secret
+API_KEY_MAX_CHARS = 200  # anything longer is not one of ours (a secret is 46 characters)
+API_KEY_NAME_MAX_LENGTH = ApiKey._meta.get_field("name").max_length
+API_KEYS_PER_USER = 50  # live (not revoked) keys; expired ones count until revoked
+API_KEY_TOUCH_SECONDS = 60  # last_used_at is written at most this often per key
+
+
+def api_key_hash(raw: str) -> str:
+    """The stored form of a key: the secret is 256 random bits, so SHA-256 is enough (no salt or
+    slow hash is needed to stop guessing) and allows looking a key up by its hash."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _api_key_name(name: str | None) -> str:
+    try:
+        cleaned = title_clean(name, max_length=API_KEY_NAME_MAX_LENGTH)
+    except ValidationError as exc:  # title_clean names the field "title"
+        raise ValidationError({"name": exc.message_dict["title"]}, code="max_length") from exc
+    if not cleaned:
+        raise ValidationError({"name": ["A key needs a name."]}, code="blank")
+    return cleaned
+
+
+@transaction.atomic
+def api_key_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """Make a personal API key. Returns the row and the secret, which is shown once: only its
+    hash is stored. Refused (409 ``too_many_api_keys``) past ``API_KEYS_PER_USER`` live keys."""
+    name = _api_key_name(name)
+    now = timezone.now()
+    if expires_at is not None:
+        if timezone.is_naive(expires_at):
+            raise ValidationError({"expires_at": ["Give a time zone (e.g. 2027-01-01T00:00:00Z)."]}, code="naive")
+        if expires_at <= now:
+            raise ValidationError({"expires_at": ["The expiry must be in the future."]}, code="expires_in_past")
+    # The user's row is locked so two concurrent creations cannot both pass the cap.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if ApiKey.objects.filter(user=user, revoked_at__isnull=True).count() >= API_KEYS_PER_USER:
+        raise Conflict(
+            f"You have {API_KEYS_PER_USER} API keys; revoke one before making another.", code="too_many_api_keys"
+        )
+    raw = API_KEY_START + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        user=user,
+        name=name,
+        prefix=raw[:API_KEY_PREFIX_LENGTH],
+        key_hash=api_key_hash(raw),
+        expires_at=expires_at,
+    )
+    return key, raw
+
+
+def _revoke_api_keys(keys) -> int:
+    return keys.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey) -> None:
+    """End a key at once; revoking a revoked key changes nothing (its first revocation time stays)."""
+    _revoke_api_keys(ApiKey.objects.filter(pk=key.pk))
+
+
+@transaction.atomic
+def api_keys_revoke(*, keys) -> int:
+    """Revoke a queryset of keys (admin bulk action); returns how many were live."""
+    # select_related(None): an admin queryset joins the user, which an UPDATE cannot carry.
+    return _revoke_api_keys(ApiKey.objects.filter(pk__in=keys.select_related(None).values("pk")))
+
+
+def api_key_authenticate(raw: str) -> ApiKey | None:
+    """The usable key ``raw`` is the secret of (with its user and plan), or None.
+
+    One query; ``last_used_at`` is written at most once a minute per key, by a conditional UPDATE,
+    so a busy key costs no write on most requests and concurrent requests write it once.
+    """
+    if not isinstance(raw, str) or not raw.startswith(API_KEY_START) or len(raw) > API_KEY_MAX_CHARS:
+        return None
+    now = timezone.now()
+    key = (
+        ApiKey.objects.usable(now=now)
+        .select_related("user", "user__settings__plan")
+        .filter(key_hash=api_key_hash(raw))
+        .first()
+    )
+    if key is None:
+        return None
+    stale = now - timedelta(seconds=API_KEY_TOUCH_SECONDS)
+    if key.last_used_at is None or key.last_used_at < stale:
+        ApiKey.objects.filter(pk=key.pk).filter(
+            models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lt=stale)
+        ).update(last_used_at=now)
+        key.last_used_at = now
+    return key
 
 
 def expired_tokens_purge(*, batch_size: int = 1000, now: datetime | None = None) -> int:
