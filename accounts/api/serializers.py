@@ -3,7 +3,8 @@ from rest_framework import serializers
 from config.openapi import CatalogSlugField
 from config.serializers import InputSerializer
 
-from ..models import Device, Plan, Theme, User, UserSettings
+from ..models import ApiKey, Device, Plan, Theme, User, UserSettings
+from ..services import API_KEY_NAME_MAX_LENGTH
 from ..validators import DEVICE_ID_MAX_LENGTH, validate_device_id
 
 
@@ -121,6 +122,57 @@ class PlanSerializer(serializers.ModelSerializer):
         model = Plan
         fields = ("slug", "name", "daily_message_limit", "max_concurrent_generations", "selectable_by_user")
         read_only_fields = fields
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+# A name with something to read: at least one character that is neither whitespace nor a control
+# character (the service drops control characters and folds whitespace, config.titles), no NUL.
+API_KEY_NAME_PATTERN = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$"
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    """A key as lists show it: never the secret, only its first characters (``prefix``)."""
+
+    class Meta:
+        model = ApiKey
+        fields = ("id", "name", "prefix", "created_at", "expires_at", "last_used_at")
+        read_only_fields = fields
+        extra_kwargs = {
+            "prefix": {"help_text": 'The first 10 characters of the key ("sk-" and 7 more), to recognise it.'},
+            "expires_at": {"help_text": "When the key stops working; null: never."},
+            "last_used_at": {"help_text": "Last request made with it (updated at most once a minute); null: never."},
+        }
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    """A key just made, with its secret: the only time the secret is shown."""
+
+    # The secret comes in the context (``secret``): the row holds only its hash.
+    key = serializers.SerializerMethodField(
+        help_text="The secret (`Authorization: Bearer sk-...`). Shown only in this answer: only its hash is stored."
+    )
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = (*ApiKeySerializer.Meta.fields, "key")
+        read_only_fields = fields
+
+    def get_key(self, obj) -> str:
+        return self.context["secret"]
+
+
+class ApiKeyCreateSerializer(InputSerializer):
+    """A new key: its name, and when it stops working (never, if left out)."""
+
+    name = serializers.RegexField(
+        API_KEY_NAME_PATTERN,
+        max_length=API_KEY_NAME_MAX_LENGTH,
+        help_text="What the key is for (one line; control characters are dropped).",
+        error_messages={"invalid": "Give the key a name with something to read."},
+    )
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When the key stops working (future); null: never."
+    )
 
 
 # --- settings -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from . import resources, views
 router = api_router()
 router.register("auth/devices", resources.DeviceViewSet, basename="auth-device")
 router.register("plans", resources.PlanViewSet, basename="plan")
+router.register("api-keys", resources.ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
