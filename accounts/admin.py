@@ -5,10 +5,11 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import lockout, services
-from .models import Device, Plan, User, UserSettings
+from .models import ApiKey, Device, Plan, User, UserSettings
 
 
 class UserSettingsInline(admin.StackedInline):
@@ -35,6 +36,23 @@ class DeviceInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("-last_seen_at",)
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ApiKeyInline(admin.TabularInline):
+    """The user's API keys with their last use; read-only (users make them, secrets are never
+    kept). Revoke them from the API key list, or with "Deactivate and sign out everywhere"."""
+
+    model = ApiKey
+    extra = 0
+    can_delete = False
+    fields = ("name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    show_change_link = True
+    verbose_name_plural = _("API keys")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -92,7 +110,7 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("settings__plan",)
     search_fields = ("email", "display_name")
     readonly_fields = ("date_joined", "last_login", "updated_at")
-    inlines = (UserSettingsInline, SocialAccountInline, DeviceInline)
+    inlines = (UserSettingsInline, SocialAccountInline, DeviceInline, ApiKeyInline)
     actions = ("deactivate_and_sign_out", "reactivate", "unlock_sign_in")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -132,7 +150,11 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description=_("Deactivate and sign out everywhere"), permissions=["change"])
     def deactivate_and_sign_out(self, request, queryset):
         count = services.users_deactivate(users=queryset.exclude(pk=request.user.pk))
-        self.message_user(request, f"Deactivated {count} user(s) and signed out all their devices.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Deactivated {count} user(s), signed out all their devices and revoked their API keys.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Reactivate"), permissions=["change"])
     def reactivate(self, request, queryset):
@@ -181,6 +203,47 @@ class DeviceAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = services.devices_revoke(devices=queryset)
         self.message_user(request, f"Revoked {count} device session(s).", messages.SUCCESS)
+
+
+class ApiKeyStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return (("usable", _("Usable")), ("expired", _("Expired")), ("revoked", _("Revoked")))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "usable":
+            return queryset.filter(pk__in=ApiKey.objects.usable(now=now).values("pk"))
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made by their users through the API and their secrets are never stored, so there
+    is no add form; staff see who has which key, when it was last used, and revoke it."""
+
+    list_display = ("name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = (ApiKeyStatusFilter, "created_at", "last_used_at")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "name", "prefix")
+    fields = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    readonly_fields = fields  # the user's own; staff revoke it (the action) rather than change it
+    ordering = ("-created_at", "-id")
+    actions = ("revoke",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a key is made by its user, who alone ever sees the secret
+
+    @admin.action(description=_("Revoke selected keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        count = services.api_keys_revoke(keys=queryset)
+        self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
 
 
 @admin.register(Plan)
