@@ -6,6 +6,7 @@ is open to every plan).
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from accounts.models import User
 from accounts.services import user_settings_get
@@ -21,6 +22,13 @@ def _user_plan_id(user: User) -> int:
 def _model_allowed_for(model: LLMModel, *, plan_id: int) -> bool:
     allowed = list(model.plans.values_list("id", flat=True))
     return not allowed or plan_id in allowed
+
+
+def models_usable(*, user: User):
+    """The enabled models the user's plan includes, in catalog order (what the user may name)."""
+    plan_id = _user_plan_id(user)
+    enabled = LLMModel.objects.filter(enabled=True)
+    return enabled.filter(Q(plans__isnull=True) | Q(plans=plan_id)).distinct().order_by("order", "id")
 
 
 def model_default() -> LLMModel | None:

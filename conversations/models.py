@@ -75,6 +75,7 @@ class OriginKind(models.TextChoices):
     NONE = "", "none"
     SHARE = "share"
     SAMPLE = "sample"
+    API = "api", "OpenAI-compatible API"  # one per request; hidden from the app's lists
 
 
 class Conversation(models.Model):
@@ -90,9 +91,10 @@ class Conversation(models.Model):
     origin_kind = models.CharField(max_length=10, choices=OriginKind.choices, blank=True, default="")
     origin_id = models.CharField(max_length=64, blank=True, default="")
     # Set when the conversation was made by the OpenAI-compatible API: its replies count against
-    # the same plan limits and show in the usage figures, split by this source.
+    # the same plan limits and show in the usage figures, split by this source. RESTRICT: a key
+    # with usage is revoked, never deleted (deleting its user still deletes both).
     api_key = models.ForeignKey(
-        "accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+        "accounts.ApiKey", on_delete=models.RESTRICT, null=True, blank=True, related_name="conversations"
     )
     context_items = models.ManyToManyField(
         "collector.Item", blank=True, related_name="conversations", help_text="Collector items given as context."

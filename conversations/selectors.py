@@ -5,7 +5,7 @@ from django.db.models.functions import Substr
 
 from accounts.models import User
 
-from .models import Conversation, Feedback, LLMModel, Message, Prompt
+from .models import Conversation, Feedback, LLMModel, Message, OriginKind, Prompt
 
 PREVIEW_CHARS = 160
 SEARCH_MAX_CHARS = 200
@@ -24,6 +24,11 @@ def _with_list_annotations(qs: QuerySet[Conversation]) -> QuerySet[Conversation]
     )
 
 
+def _app_conversations(user: User) -> QuerySet[Conversation]:
+    # The API's requests are conversations too (one each, for the ledger), not the app's to list.
+    return Conversation.objects.filter(owner=user).exclude(origin_kind=OriginKind.API)
+
+
 def conversation_list(
     *, user: User, q: str | None = None, archived: bool | None = None, pinned: bool | None = None
 ) -> QuerySet[Conversation]:
@@ -32,7 +37,7 @@ def conversation_list(
     ``q`` matches the title or the content of any message, case-insensitively. ``archived=None``
     means both archived and active ones.
     """
-    qs = Conversation.objects.filter(owner=user)
+    qs = _app_conversations(user)
     if archived is not None:
         qs = qs.filter(archived=archived)
     if pinned is not None:
@@ -52,7 +57,7 @@ def conversations_owned(*, user: User, summary: bool = True) -> QuerySet[Convers
     ``summary=False`` skips the message count and preview, whose cost grows with the conversation:
     for writes (sending a message, stop, feedback) that only need the row.
     """
-    mine = Conversation.objects.filter(owner=user)
+    mine = _app_conversations(user)
     return _with_list_annotations(mine) if summary else mine.select_related("model")
 
 

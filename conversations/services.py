@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import Plan, User, UserSettings
 from accounts.services import user_settings_get
 from config.services import save_changed
-from config.titles import title_clean
+from config.titles import title_clean, title_fit
 
 from . import generation
 from .exceptions import DailyQuotaExceeded, GenerationInProgress, NothingInFlight, TooManyGenerations
@@ -25,6 +25,7 @@ from .models import (
     Feedback,
     Message,
     MessageStatus,
+    OriginKind,
     Rating,
     Role,
 )
@@ -139,6 +140,23 @@ def _check_plan_limits(*, user: User, conversation: Conversation, plan: Plan) ->
         raise GenerationInProgress()
 
 
+def _settings_locked(user: User) -> UserSettings:
+    """The user's settings row, locked: it serialises one user's sends (from the app or the API),
+    so two requests cannot both pass the plan's limits."""
+    settings_row = UserSettings.objects.select_for_update(of=("self",)).select_related("plan").filter(user=user).first()
+    if settings_row is None:  # a user created outside user_create: give them settings, then lock
+        settings_row = (
+            UserSettings.objects.select_for_update(of=("self",))
+            .select_related("plan")
+            .get(pk=user_settings_get(user=user).pk)
+        )
+    return settings_row
+
+
+def _start_after_commit(message_id) -> None:
+    transaction.on_commit(lambda: generation.start_generation(message_id=message_id))
+
+
 @transaction.atomic
 def message_send(
     *,
@@ -160,14 +178,7 @@ def message_send(
         raise ValidationError(
             {"content": [f"Ensure this field has no more than {limit} characters."]}, code="max_length"
         )
-    # The lock serialises one user's sends, so two requests cannot both pass the quota check.
-    settings_row = UserSettings.objects.select_for_update(of=("self",)).select_related("plan").filter(user=user).first()
-    if settings_row is None:  # a user created outside user_create: give them settings, then lock
-        settings_row = (
-            UserSettings.objects.select_for_update(of=("self",))
-            .select_related("plan")
-            .get(pk=user_settings_get(user=user).pk)
-        )
+    settings_row = _settings_locked(user)
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
@@ -200,13 +211,54 @@ def message_send(
     conversation.save(update_fields=fields)
 
     if not wait:
-        assistant_id = assistant_message.id
-
-        def start():
-            generation.start_generation(message_id=assistant_id)
-
-        transaction.on_commit(start)
+        _start_after_commit(assistant_message.id)
     return user_message, assistant_message
+
+
+@transaction.atomic
+def api_completion_start(
+    *, user: User, api_key, model_slug: str, system: str, turns: list[dict], options: dict
+) -> Message:
+    """Start the reply to one OpenAI-compatible request and return it (pending).
+
+    Each request is a conversation of its own whose source is the key: the same plan limits
+    (its last user turn is the day's message sent) and usage figures as the app, hidden from the
+    app's lists. The request's turns and options travel in the reply's ``generation_options``;
+    with ``CHAT_API_KEEP_CONTENT`` off they are blanked once the reply is delivered.
+    """
+    settings_row = _settings_locked(user)
+    model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
+    conversation = Conversation.objects.create(
+        owner=user,
+        model=model,
+        api_key=api_key,
+        origin_kind=OriginKind.API,
+        # A title of its own, so no title is made from what was said.
+        title=title_fit(f"API: {api_key.name}", max_length=TITLE_MAX_CHARS),
+        system_prompt=system,
+    )
+    _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
+    question = next((turn["content"] for turn in reversed(turns) if turn["role"] == Role.USER), "")
+    now = timezone.now()
+    Message.objects.create(
+        conversation=conversation,
+        role=Role.USER,
+        content=question,
+        status=MessageStatus.COMPLETE,
+        model=model,
+        created_at=now,
+        finished_at=now,
+    )
+    reply = Message.objects.create(
+        conversation=conversation,
+        role=Role.ASSISTANT,
+        status=MessageStatus.PENDING,
+        model=model,
+        created_at=now + timedelta(microseconds=1),
+        generation_options={**options, "system": system, "messages": turns},
+    )
+    _start_after_commit(reply.id)
+    return reply
 
 
 def message_in_flight(*, conversation: Conversation) -> Message | None:

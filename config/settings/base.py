@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "sharing",
     "collector",
     "todos",
+    "openai_api",
 ]
 SITE_ID = 1
 

@@ -65,6 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.server.record(body, {k.lower(): v for k, v in self.headers.items()})
         mode, count, delay = parse_mode(body.get("model", "normal"))
+        # Cut at max_tokens and say so ("length"), as real servers do.
+        cut = bool(body.get("max_tokens")) and int(body["max_tokens"]) < count
         count = min(count, int(body.get("max_tokens") or count))
         if mode == "http500":
             self._json(500, {"error": {"message": "upstream exploded", "type": "server_error"}})
@@ -116,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
             "object": "chat.completion.chunk",
             "created": created,
             "model": body.get("model"),
-            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "length" if cut else "stop"}],
         }
         usage = {
             "id": "chatcmpl-test",

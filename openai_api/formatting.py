@@ -1,0 +1,87 @@
+"""OpenAI's response objects: ``chat.completion``, ``chat.completion.chunk`` and the model list."""
+
+import json
+import time
+
+from conversations.events import Done
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def finish_reason(done: Done) -> str:
+    # "length" only when the upstream said so; a stopped reply ended at the user's request.
+    return "length" if done.finish_reason == "length" else "stop"
+
+
+def usage(done: Done) -> dict:
+    prompt, completion = done.usage.prompt_tokens, done.usage.completion_tokens
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+class Completion:
+    """The shapes of one completion (its id is the reply's)."""
+
+    def __init__(self, *, reply_id, model: str, include_usage: bool = False):
+        self.id = f"chatcmpl-{reply_id.hex}"
+        self.model = model
+        self.created = int(time.time())
+        self.include_usage = include_usage
+
+    def _chunk(self, choices: list, **extra) -> bytes:
+        body = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": None,
+            "choices": choices,
+            **extra,
+        }
+        if self.include_usage:
+            body.setdefault("usage", None)  # as OpenAI: null on every chunk but the last
+        return f"data: {_compact(body)}\n\n".encode()
+
+    def chunk(self, *, content: str | None = None, role: str | None = None, finish: str | None = None) -> bytes:
+        delta = {}
+        if role:
+            delta["role"] = role
+        if content is not None:
+            delta["content"] = content
+        return self._chunk([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}])
+
+    def usage_chunk(self, done: Done) -> bytes:
+        return self._chunk([], usage=usage(done))
+
+    @staticmethod
+    def error_chunk(error: dict) -> bytes:
+        return f"data: {_compact({'error': error})}\n\n".encode()
+
+    def whole(self, text: str, done: Done) -> dict:
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": None,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": finish_reason(done),
+                }
+            ],
+            "usage": usage(done),
+        }
+
+
+def model_list(models) -> dict:
+    return {
+        "object": "list",
+        "data": [
+            {"id": model.slug, "object": "model", "created": int(model.created_at.timestamp()), "owned_by": "system"}
+            for model in models
+        ],
+    }
