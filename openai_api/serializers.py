@@ -6,6 +6,7 @@ in ways it cannot honour (``n`` > 1, tools) are refused with a 400 naming them.
 """
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.serializers import InputSerializer
@@ -35,9 +36,43 @@ def _text_of(content, *, role: str) -> str:
     raise serializers.ValidationError("Content is a string or a list of text parts.")
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}},
+                    "required": ["type", "text"],
+                },
+            },
+        ],
+        "nullable": True,
+        "description": "A string, or a list of text parts; null only for assistant and tool messages.",
+    }
+)
+class MessageContentField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": MAX_STOP_SEQUENCES},
+        ],
+        "nullable": True,
+    }
+)
+class StopField(serializers.JSONField):
+    pass
+
+
 class ChatMessageSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=ROLES)
-    content = serializers.JSONField(allow_null=True, required=False)
+    content = MessageContentField(allow_null=True, required=False)
     name = serializers.CharField(required=False, max_length=64)
 
     def validate(self, attrs):
@@ -65,9 +100,8 @@ class ChatCompletionRequestSerializer(InputSerializer):
     max_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
     max_completion_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
     temperature = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=2)
-    stop = serializers.JSONField(required=False, allow_null=True)
+    stop = StopField(required=False, allow_null=True)
     n = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1)
-    tools = serializers.JSONField(required=False, allow_null=True)
 
     def validate_stop(self, value):
         if value is None:
@@ -79,12 +113,10 @@ class ChatCompletionRequestSerializer(InputSerializer):
             raise serializers.ValidationError(f"At most {MAX_STOP_SEQUENCES} stop sequences.")
         return stops
 
-    def validate_tools(self, value):
-        if value:
-            raise serializers.ValidationError("Tools are not supported by this server.")
-        return None
-
     def validate(self, attrs):
+        for unsupported in ("tools", "functions"):
+            if self.initial_data.get(unsupported):
+                raise serializers.ValidationError({unsupported: ["Tools are not supported by this server."]})
         turns = attrs["messages"]
         # System and developer messages become the system prompt; the other turns the history.
         attrs["system"] = "\n\n".join(t["content"] for t in turns if t["role"] in ("system", "developer"))

@@ -64,7 +64,7 @@ def _first_error(detail, path: str = "") -> tuple[str, str]:
 
 def _body(request) -> dict:
     if request.content_type != "application/json":
-        raise errors.invalid("Send the request body as JSON (Content-Type: application/json).")
+        raise errors.OpenAIError(415, "Send the request body as JSON (Content-Type: application/json).")
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, RecursionError):

@@ -1,9 +1,10 @@
 """schemathesis hooks for the contract test (loaded through ``SCHEMATHESIS_HOOKS``).
 
-The run itself signs its user out (``/auth/logout`` with ``all``, a password change), so a fixed
-token would turn the rest of the run into 401s and leave the operations behind them untested. This
-provider signs in again, as the same device, whenever a response says the token no longer works
-(schemathesis retries a request that got a 401 once, with a fresh token).
+The run itself signs its user out (``/auth/logout`` with ``all``, a password change) and may
+revoke API keys, so fixed credentials would turn the rest of the run into 401s and leave the
+operations behind them untested. These providers sign in again, as the same device, or make a
+new API key, whenever a response says the credential no longer works (schemathesis retries a
+request that got a 401 once, with a fresh one). The OpenAI-compatible ``/v1`` takes API keys.
 """
 
 import os
@@ -12,20 +13,48 @@ import httpx
 import schemathesis
 
 
-@schemathesis.auth(refresh_interval=240)  # access tokens live 5 minutes
+def _base() -> str:
+    return os.environ["CONTRACT_BASE_URL"]
+
+
+def _session_token() -> str:
+    response = httpx.post(
+        f"{_base()}/api/v1/auth/login",
+        json={
+            "email": os.environ["CONTRACT_EMAIL"],
+            "password": os.environ["CONTRACT_PASSWORD"],
+            "device_id": "contract-test",
+        },
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["access"]
+
+
+def _set_bearer(case, token: str) -> None:
+    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+
+
+@schemathesis.auth(refresh_interval=240).apply_to(path_regex="^/api/")  # access tokens live 5 minutes
 class SignedInUser:
     def get(self, case, context):
-        response = httpx.post(
-            f"{os.environ['CONTRACT_BASE_URL']}/api/v1/auth/login",
-            json={
-                "email": os.environ["CONTRACT_EMAIL"],
-                "password": os.environ["CONTRACT_PASSWORD"],
-                "device_id": "contract-test",
-            },
-            timeout=10,
-        )
-        response.raise_for_status()
-        return response.json()["access"]
+        return _session_token()
 
     def set(self, case, data, context):
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+        _set_bearer(case, data)
+
+
+@schemathesis.auth(refresh_interval=300).apply_to(path_regex="^/v1/")
+class ApiKey:
+    def get(self, case, context):
+        created = httpx.post(
+            f"{_base()}/api/v1/api-keys",
+            json={"name": "contract test"},
+            headers={"Authorization": f"Bearer {_session_token()}"},
+            timeout=10,
+        )
+        created.raise_for_status()
+        return created.json()["key"]
+
+    def set(self, case, data, context):
+        _set_bearer(case, data)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from config.testing import ROOT, ServerProcess, manage, own_database, server_env
+from conversations.tests.upstream import upstream  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +46,20 @@ def _schemathesis() -> list[str]:
     return [found]
 
 
-def test_every_operation_conforms_to_the_schema(tmp_path):
+def test_every_operation_conforms_to_the_schema(tmp_path, upstream):  # noqa: F811
     with own_database(tmp_path, "contract") as database_url:
         env = server_env(database_url, tmp_path, **_GENEROUS_LIMITS)
         manage(env, "migrate", "--noinput")
         manage(env, "seed_demo")
+        # Replies come from the tests' fast OpenAI-compatible upstream (the embedded model would
+        # take seconds per request), so the OpenAI-compatible API is exercised end to end.
+        script = (
+            "from conversations.models import LLMModel; "
+            "LLMModel.objects.update(enabled=False, is_default=False); "
+            "LLMModel.objects.create(slug='fast', display_name='fast', provider='openai', upstream_model='normal:3', "
+            f"base_url='{upstream.base_url}', is_default=True, max_output_tokens=64, context_window=4096)"
+        )
+        manage(env, "shell", "-c", script)
         server = ServerProcess(env).start()
         try:
             body = {"email": EMAIL, "password": PASSWORD}

@@ -1,0 +1,152 @@
+"""The OpenAPI description of ``/v1`` (served by the async views in ``views.py``): documentation
+shells, as for the SSE stream, so the one document lists every API of the service."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from accounts.authentication import ApiKeyAuthentication
+
+from . import views
+from .serializers import ChatCompletionRequestSerializer
+
+
+class OpenAIErrorSerializer(serializers.Serializer):
+    error = inline_serializer(
+        "OpenAIErrorDetail",
+        {
+            "message": serializers.CharField(),
+            "type": serializers.CharField(),
+            "param": serializers.CharField(allow_null=True),
+            "code": serializers.CharField(allow_null=True),
+        },
+    )
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(OpenAIErrorSerializer, description)
+
+
+_USAGE = inline_serializer(
+    "CompletionUsage",
+    {
+        "prompt_tokens": serializers.IntegerField(),
+        "completion_tokens": serializers.IntegerField(),
+        "total_tokens": serializers.IntegerField(),
+    },
+)
+_COMPLETION = inline_serializer(
+    "ChatCompletion",
+    {
+        "id": serializers.CharField(),
+        "object": serializers.ChoiceField(choices=["chat.completion"]),
+        "created": serializers.IntegerField(),
+        "model": serializers.CharField(),
+        "system_fingerprint": serializers.CharField(allow_null=True),
+        "choices": inline_serializer(
+            "ChatCompletionChoice",
+            {
+                "index": serializers.IntegerField(),
+                "message": inline_serializer(
+                    "ChatCompletionMessage",
+                    {
+                        "role": serializers.ChoiceField(choices=["assistant"]),
+                        "content": serializers.CharField(allow_blank=True),
+                        "refusal": serializers.CharField(allow_null=True),
+                    },
+                ),
+                "logprobs": serializers.JSONField(allow_null=True),
+                "finish_reason": serializers.ChoiceField(choices=["stop", "length"]),
+            },
+            many=True,
+        ),
+        "usage": _USAGE,
+    },
+)
+_MODELS = inline_serializer(
+    "ModelList",
+    {
+        "object": serializers.ChoiceField(choices=["list"]),
+        "data": inline_serializer(
+            "Model",
+            {
+                "id": serializers.CharField(),
+                "object": serializers.ChoiceField(choices=["model"]),
+                "created": serializers.IntegerField(),
+                "owned_by": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+)
+# One Server-Sent Event as a client's parser sees it; `data` is a chat.completion.chunk, or [DONE].
+_CHUNK_EVENT = {"type": "object", "properties": {"data": {"type": "string"}}}
+
+_STREAM_DESCRIPTION = """
+OpenAI's Chat Completions. `stream: true` answers Server-Sent Events: `data: {chat.completion.chunk}`
+lines (the first with `delta.role`, then `delta.content`, then one with `finish_reason`; with
+`stream_options.include_usage` a last chunk with `usage` and no choices), then `data: [DONE]`. A
+failure of the model after the stream began arrives as `data: {"error": {...}}`.
+
+System and developer messages become the system prompt; text content parts are joined. `n` must
+be 1 and tools are not supported; other OpenAI parameters are accepted and ignored. Each request
+counts against the key's user's plan (daily messages, concurrent replies) and usage figures, like
+a message sent in the app; its text is kept only with `CHAT_API_KEEP_CONTENT`.
+"""
+
+
+class _AsyncShell(APIView):
+    """Documentation only: ``as_view()`` hands Django the async view of ``view_name``."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    throttle_classes: list = []  # plan limits answer 429 (declared per operation)
+    view_name = ""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = getattr(views, cls.view_name)
+
+        async def async_view(request, *args, **kwargs):
+            return await view(request, *args, **kwargs)
+
+        async_view.cls = cls
+        async_view.initkwargs = initkwargs
+        async_view.csrf_exempt = True
+        return async_view
+
+
+class ModelsDoc(_AsyncShell):
+    view_name = "models_view"
+
+    @extend_schema(
+        tags=["openai"],
+        operation_id="openai_models_list",
+        summary="List the models your API key may use (OpenAI's shape)",
+        responses={200: _MODELS, 401: _error("invalid_api_key")},
+    )
+    def get(self, request):  # pragma: no cover - documentation only
+        raise NotImplementedError
+
+
+class ChatCompletionsDoc(_AsyncShell):
+    view_name = "chat_completions_view"
+
+    @extend_schema(
+        tags=["openai"],
+        operation_id="openai_chat_completions_create",
+        summary="Chat completion, whole or streamed (OpenAI's Chat Completions)",
+        description=_STREAM_DESCRIPTION,
+        request=ChatCompletionRequestSerializer,
+        responses={
+            (200, "application/json"): OpenApiResponse(_COMPLETION, "The whole completion (stream false)."),
+            (200, "text/event-stream"): OpenApiResponse(_CHUNK_EVENT, "chat.completion.chunk events (stream true)."),
+            400: _error("The request is malformed; `param` names the field."),
+            401: _error("invalid_api_key: missing, unknown, revoked or expired key, or its user is deactivated."),
+            404: _error("model_not_found: no such model, or not in your plan."),
+            415: _error("The body is not JSON."),
+            429: _error("daily_quota_exceeded or too_many_generations; Retry-After says when to retry."),
+            503: _error("The model's server failed or is unreachable."),
+        },
+    )
+    def post(self, request):  # pragma: no cover - documentation only
+        raise NotImplementedError
