@@ -9,6 +9,7 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import Plan
+from accounts.services import user_settings_get
 from conversations.models import Conversation, Message, MessageStatus, OriginKind, Role
 from conversations.tests.factories import LLMModelFactory
 from conversations.tests.upstream import expected_text, upstream  # noqa: F401
@@ -56,7 +57,9 @@ def _wait_until(condition, timeout=30.0):
 
 def test_models_lists_what_the_keys_user_may_use(client, smollm):
     premium = LLMModelFactory(slug="premium-only")
-    premium.plans.set([Plan.objects.get(slug="pro")])
+    # (get_or_create: an earlier test over a live server may have flushed the seeded plans)
+    pro, _ = Plan.objects.get_or_create(slug="pro", defaults={"name": "Pro", "daily_message_limit": 0})
+    premium.plans.set([pro])
     ids = [model.id for model in client.models.list()]
     assert "smollm2-135m" in ids and "premium-only" not in ids
 
@@ -162,7 +165,7 @@ def test_bad_requests_name_the_parameter(client, smollm):
 
 def test_the_app_and_the_api_share_the_daily_quota(client, fake, user, user_client):
     fake("normal:3")
-    Plan.objects.filter(slug="free").update(daily_message_limit=2)
+    Plan.objects.filter(pk=user_settings_get(user=user).plan_id).update(daily_message_limit=2)
     sent = user_client.post("/api/v1/conversations", {"message": "from the app", "model": "normal-3"}, format="json")
     assert sent.status_code == 201
     _wait_until(
