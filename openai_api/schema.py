@@ -122,7 +122,11 @@ class ModelsDoc(_AsyncShell):
         tags=["openai"],
         operation_id="openai_models_list",
         summary="List the models your API key may use (OpenAI's shape)",
-        responses={200: _MODELS, 401: _error("invalid_api_key")},
+        responses={
+            200: _MODELS,
+            401: _error("invalid_api_key"),
+            429: _error("rate_limit_exceeded: over the key's request rate; Retry-After says when to retry."),
+        },
     )
     def get(self, request):  # pragma: no cover - documentation only
         raise NotImplementedError
@@ -144,7 +148,10 @@ class ChatCompletionsDoc(_AsyncShell):
             401: _error("invalid_api_key: missing, unknown, revoked or expired key, or its user is deactivated."),
             404: _error("model_not_found: no such model, or not in your plan."),
             415: _error("The body is not JSON."),
-            429: _error("daily_quota_exceeded or too_many_generations; Retry-After says when to retry."),
+            429: _error(
+                "rate_limit_exceeded (the key's request rate), daily_quota_exceeded or too_many_generations "
+                "(the plan's limits); Retry-After says when to retry."
+            ),
             503: _error("The model's server failed or is unreachable."),
         },
     )

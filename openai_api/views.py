@@ -28,18 +28,21 @@ from conversations.services import api_completion_start
 from . import errors
 from .formatting import Completion, finish_reason, model_list
 from .serializers import ChatCompletionRequestSerializer
+from .throttles import check_rate
 
 logger = logging.getLogger(__name__)
 
 
 def _authenticate(request):
+    """(user, key) of the request's API key, within the key's rate; else OpenAI's 401 or 429."""
     try:
         result = ApiKeyAuthentication().authenticate(request)
     except AuthenticationFailed:
         result = None
     if result is None:
         raise errors.invalid_key()
-    return result  # (user, key)
+    check_rate(request, result[1])
+    return result
 
 
 def _first_error(detail, path: str = "") -> tuple[str, str]:

@@ -281,6 +281,7 @@ REST_FRAMEWORK = {
         "login_ip": env("THROTTLE_LOGIN_IP", default="20/min"),
         "register_ip": env("THROTTLE_REGISTER_IP", default="10/hour"),
         "refresh": env("THROTTLE_REFRESH", default="60/min"),
+        "api_key": env("THROTTLE_API_KEY", default="600/min"),  # the OpenAI-compatible API, per key
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

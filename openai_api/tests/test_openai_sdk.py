@@ -224,3 +224,14 @@ def test_api_conversations_are_not_listed_in_the_app(client, fake, user_client):
     fake("normal:2")
     client.chat.completions.create(model="normal-2", messages=[{"role": "user", "content": "hi"}])
     assert user_client.get("/api/v1/conversations").json()["count"] == 0
+
+
+def test_a_key_over_its_request_rate_is_rate_limited(client, smollm, settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "api_key": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    client.models.list()
+    client.models.list()
+    with pytest.raises(openai.RateLimitError) as exc:
+        client.models.list()
+    assert exc.value.body["code"] == "rate_limit_exceeded"
+    assert 0 < int(exc.value.response.headers["Retry-After"]) <= 60
