@@ -237,6 +237,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ordering = ("-created_at", "-id")
     actions = ("revoke",)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Revoked, never deleted: a key's conversations keep it as their source in the usage figures.
+        return False
+
     def has_add_permission(self, request) -> bool:
         return False  # a key is made by its user, who alone ever sees the secret
 

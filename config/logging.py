@@ -57,11 +57,13 @@ class RequestIdFilter(logging.Filter):
 # JWTs, bearer credentials, and password/token fields in query strings, JSON or form bodies.
 _SECRET_PATTERNS = [
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
+    # Personal API keys (accounts.services.api_key_create: "sk-" and 43 URL-safe characters).
+    (re.compile(r"sk-[A-Za-z0-9_-]{16,}"), "[REDACTED-API-KEY]"),
     (re.compile(r"(?i)(bearer\s+)[^\s'\",]+"), r"\1[REDACTED]"),
     (re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)[^'\",}]+"), r"\1[REDACTED]"),
     (
         re.compile(
-            r"(?i)((?:password|new_password|old_password|refresh|access|token|secret|api_key)"
+            r"(?i)((?:password|new_password|old_password|refresh|access|token|secret|api_key|key)"
             r"['\"]?\s*[:=]\s*['\"]?)[^'\"&\s,}]+"
         ),
         r"\1[REDACTED]",

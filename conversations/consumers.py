@@ -11,7 +11,8 @@ from config.db import db_sync_to_async
 
 from . import generation, listener
 from .api.stream import end_when_signed_out, parse_last_event_id
-from .models import IN_FLIGHT_STATUSES, Conversation, Message, Role
+from .models import IN_FLIGHT_STATUSES, Message, Role
+from .selectors import conversations_owned
 
 AUTH_TIMEOUT_SECONDS = 10
 TOKEN_MAX_CHARS = 4096
@@ -30,7 +31,7 @@ def _user_from_token(token: str):
 
 
 def _owns(user, conversation_id) -> bool:
-    return Conversation.objects.filter(owner=user, pk=conversation_id).exists()
+    return conversations_owned(user=user, summary=False).filter(pk=conversation_id).exists()
 
 
 def _in_flight_id(conversation_id):

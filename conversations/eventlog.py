@@ -262,6 +262,16 @@ async def shared_append_many(batch: dict[str, tuple[str, list[Event]]]) -> None:
             await layer.group_send(group_name(conversation_id), message)
 
 
+FORGET_AFTER_SECONDS = 60
+
+
+async def shared_forget_soon(message_id) -> None:
+    """Shorten the shared log of a reply whose text must not be kept (an API request's without
+    CHAT_API_KEEP_CONTENT): a minute for a listener in another process to finish reading it."""
+    if shared():
+        await _redis().expire(shared_key(message_id), FORGET_AFTER_SECONDS)
+
+
 async def shared_read(message_id) -> list[Event]:
     return [Event.from_wire(raw) for raw in await _redis().lrange(shared_key(message_id), 0, -1)]
 

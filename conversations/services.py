@@ -235,7 +235,6 @@ def api_completion_start(
         origin_kind=OriginKind.API,
         # A title of its own, so no title is made from what was said.
         title=title_fit(f"API: {api_key.name}", max_length=TITLE_MAX_CHARS),
-        system_prompt=system,
     )
     _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
     question = next((turn["content"] for turn in reversed(turns) if turn["role"] == Role.USER), "")

@@ -14,18 +14,26 @@ class OpenAIError(Exception):
         code: str | None = None,
         param: str | None = None,
         retry_after: int | None = None,
+        retry: bool | None = None,
     ):
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = status, message, type, code, param
         self.retry_after = retry_after
+        # OpenAI's SDKs retry 429 and 5xx by themselves; ``x-should-retry: false`` says not to
+        # (a retry would only fail again, and count against the plan again).
+        self.retry = retry
+
+    def body(self) -> dict:
+        return {"message": self.message, "type": self.type, "param": self.param, "code": self.code}
 
     def response(self) -> JsonResponse:
-        body = {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
-        response = JsonResponse(body, status=self.status)
+        response = JsonResponse({"error": self.body()}, status=self.status)
         if self.status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="api"'
         if self.retry_after is not None:
             response["Retry-After"] = str(self.retry_after)
+        if self.retry is not None:
+            response["x-should-retry"] = "true" if self.retry else "false"
         return response
 
 
@@ -50,5 +58,52 @@ def invalid(message: str, *, param: str | None = None, code: str | None = None) 
     return OpenAIError(400, message, param=param, code=code)
 
 
-def upstream_unavailable(message: str, *, code: str | None = None) -> OpenAIError:
-    return OpenAIError(503, message, type="server_error", code=code or "upstream_unavailable")
+# Upstream failures a retry may cure (the provider's retryable ones); others are final.
+_TRANSIENT = {
+    "upstream_unreachable",
+    "upstream_timeout",
+    "upstream_rate_limited",
+    "upstream_error",  # the server answered 5xx
+    "upstream_unavailable",
+    "upstream_incomplete",
+    "interrupted",
+}
+
+
+def reply_failed(message: str, *, code: str | None) -> OpenAIError:
+    """The reply did not complete: 503 if trying again may work, 502 (not to be retried) if not."""
+    code = code or "upstream_unavailable"
+    if code in _TRANSIENT:
+        return OpenAIError(503, message, type="server_error", code=code)
+    return OpenAIError(502, message, type="server_error", code=code, retry=False)
+
+
+def from_refusal(exc, *, model: str) -> OpenAIError:
+    """The request refused by a rule of the service (a domain error), in OpenAI's terms."""
+    if exc.code == "model_not_in_plan":  # as OpenAI: a model you cannot use does not exist for you
+        return model_not_found(model)
+    if exc.status_code == 429:  # the plan's limits: retrying at once would fail again
+        wait = getattr(exc, "wait", None) or 1
+        return OpenAIError(429, exc.detail, type="insufficient_quota", code=exc.code, retry_after=wait, retry=False)
+    return OpenAIError(exc.status_code, exc.detail, code=exc.code)
+
+
+def first_field_error(detail, path: str = "") -> tuple[str, str]:
+    """(param, message) of the first field error of a DRF error, as OpenAI names params
+    (``messages[0].content``)."""
+    if isinstance(detail, dict):
+        name, value = next(iter(detail.items()))
+        if isinstance(name, int):  # DRF's ListField keys its children's errors by index
+            param = f"{path}[{name}]"
+        elif name == "non_field_errors":
+            param = path
+        else:
+            param = f"{path}.{name}" if path else name
+        return first_field_error(value, param)
+    if isinstance(detail, list) and detail:
+        if all(isinstance(item, str) for item in detail):
+            return path, str(detail[0])
+        for index, item in enumerate(detail):
+            if item:
+                return first_field_error(item, f"{path}[{index}]")
+    return path, str(detail)

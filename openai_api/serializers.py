@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.serializers import InputSerializer
+from conversations.services import SYSTEM_PROMPT_MAX_CHARS
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 MAX_MESSAGES = 1000
@@ -120,6 +121,12 @@ class ChatCompletionRequestSerializer(InputSerializer):
         turns = attrs["messages"]
         # System and developer messages become the system prompt; the other turns the history.
         attrs["system"] = "\n\n".join(t["content"] for t in turns if t["role"] in ("system", "developer"))
+        if len(attrs["system"]) > SYSTEM_PROMPT_MAX_CHARS:  # the app's limit on a system prompt
+            raise serializers.ValidationError(
+                {"messages": [f"System and developer messages have at most {SYSTEM_PROMPT_MAX_CHARS} characters."]}
+            )
+        if attrs.get("stream_options") and not attrs.get("stream"):
+            raise serializers.ValidationError({"stream_options": ["Only allowed when stream is true."]})
         attrs["turns"] = [
             {"role": "user" if t["role"] == "user" else "assistant", "content": t["content"]}
             for t in turns

@@ -125,3 +125,16 @@ def test_request_id_is_on_the_response_and_on_log_records(log_capture, user, pas
         tagged = [r for r in log_capture.records if r.name == "django.request" and r.request_id == rid]
         assert tagged, rid
         assert f"[{rid}] django.request" in log_capture.stream.getvalue()
+
+
+def test_api_keys_are_redacted_wherever_they_appear():
+    from config.logging import redact
+
+    secret = "sk-" + "A1b2_C3d4-" * 4 + "xyz"
+    for line in (
+        f"GET /v1/models Authorization: Bearer {secret}",
+        f"created key {secret} for someone",
+        f'{{"id": 3, "key": "{secret}", "prefix": "sk-A1b2_C3"}}',
+    ):
+        cleaned = redact(line)
+        assert secret not in cleaned and secret[3:20] not in cleaned, cleaned

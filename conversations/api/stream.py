@@ -19,6 +19,7 @@ from config.openapi import ErrorSerializer
 from .. import listener
 from ..events import EventName
 from ..models import Conversation
+from ..selectors import conversations_owned
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,8 @@ def _authenticate(request):
 
 
 def _own_conversation(user, pk) -> Conversation | None:
-    # Scoped to the owner: anyone else's conversation is simply not found.
-    return Conversation.objects.filter(owner=user, pk=pk).only("id").first()
+    # The one "yours or nothing" (an API request's conversation is not the app's either).
+    return conversations_owned(user=user, summary=False).select_related(None).only("id").filter(pk=pk).first()
 
 
 def parse_last_event_id(value) -> int | None:

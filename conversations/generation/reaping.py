@@ -74,6 +74,8 @@ async def reap_stale(*, conversation_id=None, message_ids=None, stale_after: flo
         logged_text = eventlog.text_of(logged)
         # The log may hold text published after the last checkpoint: keep it.
         content = logged_text if logged and logged_text.startswith(message.content) else message.content
+        if not rows.keeps_content(message.conversation):
+            content = ""
         status_before = message.status
         message.status, message.error_code = MessageStatus.INTERRUPTED, "interrupted"
         message.error = "The worker generating this reply stopped before it finished."

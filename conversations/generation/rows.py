@@ -22,7 +22,7 @@ from collector.selectors import conversation_context_items
 
 from ..llm.context import context_items_text
 from ..model_choice import model_for_or_none
-from ..models import IN_FLIGHT_STATUSES, Conversation, LLMModel, Message, MessageStatus, Role
+from ..models import IN_FLIGHT_STATUSES, Conversation, LLMModel, Message, MessageStatus, OriginKind, Role
 
 HISTORY_MAX_MESSAGES = 200
 # More events than a reply publishes between two checkpoints (about 1/coalescing window a second,
@@ -49,7 +49,10 @@ def reply_claim(*, message_id) -> Claimed | None:
     message = Message.objects.select_related("conversation", "conversation__model", "model").get(pk=message_id)
     conversation = message.conversation
     # A reply's model is set when it is asked for; only a model deleted since leaves it unset.
-    model = message.model or conversation.model or model_for_or_none(user=conversation.owner, preferred=None)
+    # An API request named its model: it is not answered by another one (the reply says no_model).
+    model = message.model or conversation.model
+    if model is None and conversation.origin_kind != OriginKind.API:
+        model = model_for_or_none(user=conversation.owner, preferred=None)
     history = list(
         Message.objects.filter(
             conversation_id=conversation.pk, role__in=(Role.USER, Role.ASSISTANT), created_at__lt=message.created_at
@@ -61,6 +64,8 @@ def reply_claim(*, message_id) -> Claimed | None:
     history.reverse()
     # Only the owner's own items, whoever attached them (the one owner-filtered selector).
     context = context_items_text(conversation_context_items(conversation=conversation))
+    if not keeps_content(conversation):
+        _request_forget(conversation=conversation, message=message)
     return Claimed(message, conversation, model, history, context)
 
 
@@ -112,7 +117,10 @@ def replies_stale(*, conversation_id=None, message_ids=None, stale_after: float 
     if message_ids is not None:
         qs = qs.filter(pk__in=message_ids)
     fields = ("id", "conversation_id", "content", "status", "heartbeat_at", "stream_seq", "created_at")
-    return list(qs.only(*fields, "prompt_tokens", "completion_tokens", "error_code", "error"))
+    fields += ("conversation__origin_kind",)  # whether its text may be kept (keeps_content)
+    return list(
+        qs.select_related("conversation").only(*fields, "prompt_tokens", "completion_tokens", "error_code", "error")
+    )
 
 
 def reply_interrupt(*, message: Message, status_before: str, content: str, done_seq: int) -> bool:
@@ -131,11 +139,16 @@ def reply_interrupt(*, message: Message, status_before: str, content: str, done_
     )
 
 
-def api_content_forget(*, conversation_id) -> None:
-    """Blank what an API request said and got back, keeping the usage figures (tokens, timings,
-    status): ``CHAT_API_KEEP_CONTENT`` is off."""
+def keeps_content(conversation: Conversation) -> bool:
+    """Whether what was said is stored: always for the app; for the OpenAI-compatible API only
+    with ``CHAT_API_KEEP_CONTENT`` (its usage figures are stored either way)."""
+    return conversation.origin_kind != OriginKind.API or settings.CHAT["API_KEEP_CONTENT"]
+
+
+def _request_forget(*, conversation: Conversation, message: Message) -> None:
+    """Blank an API request's text once its reply is claimed: the worker holds it in memory from
+    here, and whatever happens next (a crash, the reaper) nothing of it stays in the database."""
     now = timezone.now()
-    Conversation.objects.filter(pk=conversation_id).update(system_prompt="", updated_at=now)
-    for message in Message.objects.filter(conversation_id=conversation_id).only("id", "generation_options"):
-        options = {k: v for k, v in (message.generation_options or {}).items() if k not in ("messages", "system")}
-        Message.objects.filter(pk=message.pk).update(content="", generation_options=options, updated_at=now)
+    Message.objects.filter(conversation_id=conversation.pk, role=Role.USER).update(content="", updated_at=now)
+    options = {k: v for k, v in message.generation_options.items() if k not in ("system", "messages", "stop")}
+    Message.objects.filter(pk=message.pk).update(generation_options=options, updated_at=now)

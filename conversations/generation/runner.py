@@ -54,6 +54,7 @@ class ReplyRun:
         self.finishing = False
         self.last_checkpoint = time.monotonic()
         self.finish_reason = ""
+        self.keeps_content = rows.keeps_content(claimed.conversation)
 
     # --- publishing -------------------------------------------------------------------------
 
@@ -175,7 +176,7 @@ class ReplyRun:
         saved = await background_db_sync_to_async(rows.reply_finalise)(
             message_id=self.message_id,
             status=status,
-            content=text,
+            content=text if self.keeps_content else "",
             stream_seq=done_seq,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
@@ -196,10 +197,8 @@ class ReplyRun:
         finish_reason = self.finish_reason if status == MessageStatus.COMPLETE else ""
         self._publish(EventName.DONE, Done(self.message_id, status, usage_out, finish_reason))
         await self.log.drain()
-        conversation = self.claimed.conversation
-        if conversation.api_key_id and not settings.CHAT["API_KEEP_CONTENT"]:
-            # The API's replies keep their usage figures, not what was said (the default).
-            await background_db_sync_to_async(rows.api_content_forget)(conversation_id=conversation.pk)
+        if not self.keeps_content:
+            await eventlog.shared_forget_soon(self.message_id)  # its text is delivered: let it go
             return
         if status == MessageStatus.COMPLETE and not self.claimed.conversation.title:
             try:
@@ -214,7 +213,7 @@ class ReplyRun:
         saved = await background_db_sync_to_async(rows.reply_finalise)(
             message_id=self.message_id,
             status=MessageStatus.INTERRUPTED,
-            content=self.text() + pending,
+            content=self.text() + pending if self.keeps_content else "",
             stream_seq=done_seq,
             error_code="interrupted",
             error="The server stopped while this reply was generated.",

@@ -176,22 +176,36 @@ def test_the_app_and_the_api_share_the_daily_quota(client, fake, user, user_clie
         client.chat.completions.create(model="normal-3", messages=[{"role": "user", "content": "one too many"}])
     assert exc.value.body["code"] == "daily_quota_exceeded"
     assert int(exc.value.response.headers["Retry-After"]) > 0
+    assert exc.value.response.headers["x-should-retry"] == "false"  # the SDK must not retry it
 
 
-def test_a_client_that_leaves_mid_stream_leaves_one_reply_finished(asgi_server, key, fake, user):
-    fake("slow:40")
-    body = {"model": "slow-40", "messages": [{"role": "user", "content": "go"}], "stream": True}
+def test_a_client_that_leaves_mid_stream_stops_its_reply_counted_once(asgi_server, key, fake, user):
+    fake("slow:200")
+    body = {"model": "slow-200", "messages": [{"role": "user", "content": "go"}], "stream": True}
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.stream("POST", f"{asgi_server}/v1/chat/completions", json=body, headers=headers, timeout=30) as r:
         assert r.status_code == 200
         for _ in zip(range(4), r.iter_lines(), strict=False):
             pass  # a few chunks, then the client goes away
     reply = Message.objects.get(conversation__owner=user, role=Role.ASSISTANT)
+    # As OpenAI's API does: nobody reads it any more, so it stops (well before its 200 tokens),
+    # frees the plan's concurrent-reply slot and is saved once.
     _wait_until(lambda: Message.objects.get(pk=reply.pk).status not in (MessageStatus.PENDING, MessageStatus.STREAMING))
     reply.refresh_from_db()
-    assert reply.status == MessageStatus.COMPLETE and reply.completion_tokens == 40
+    assert reply.status == MessageStatus.STOPPED and reply.completion_tokens < 200
     assert Message.objects.filter(conversation__owner=user, role=Role.USER).count() == 1  # counted once
     assert Message.objects.filter(conversation__owner=user, role=Role.ASSISTANT).count() == 1
+
+
+def test_a_failing_model_is_a_server_error_whole_or_streamed(client, fake):
+    fake("http500")
+    with pytest.raises(openai.InternalServerError) as exc:  # 503: trying again may work
+        client.chat.completions.create(model="http500", messages=[{"role": "user", "content": "hi"}])
+    assert exc.value.status_code == 503 and exc.value.body["type"] == "server_error"
+    fake("drop:10")
+    stream = client.chat.completions.create(model="drop-10", messages=[{"role": "user", "content": "hi"}], stream=True)
+    with pytest.raises(openai.APIError):  # an error event, never a [DONE] after half a reply
+        list(stream)
 
 
 def test_content_is_not_kept_by_default_usage_is(client, fake, user, settings):
@@ -202,7 +216,7 @@ def test_content_is_not_kept_by_default_usage_is(client, fake, user, settings):
     )
     assert completion.choices[0].message.content == expected_text(6)
     conversation = Conversation.objects.get(owner=user)
-    _wait_until(lambda: not Conversation.objects.get(pk=conversation.pk).system_prompt)
+    assert conversation.system_prompt == ""
     rows = list(
         Message.objects.filter(conversation=conversation).values("content", "completion_tokens", "generation_options")
     )

@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from accounts.authentication import OptionalDeviceJWTAuthentication
 from config.openapi import INVALID_INPUT, ErrorSerializer
 from config.viewsets import UUID_PATTERN, PublicActionsMixin
-from conversations.models import Conversation
+from conversations.models import Conversation, OriginKind
+from conversations.selectors import conversations_owned
 
 from .. import selectors, services
 from . import serializers as s
@@ -32,9 +33,12 @@ def _cloned_payload(conversation: Conversation) -> dict:
 
 
 def _conversation_or_404(*, pk, owner=None) -> Conversation:
-    qs = Conversation.objects.select_related("model")
+    """One of ``owner``'s conversations (any user's for staff publishing a sample); never an API
+    request's, which is not the app's to show."""
     if owner is not None:
-        qs = qs.filter(owner=owner)
+        qs = conversations_owned(user=owner, summary=False)
+    else:
+        qs = Conversation.objects.exclude(origin_kind=OriginKind.API).select_related("model")
     conversation = qs.filter(pk=pk).first()
     if conversation is None:
         raise Http404("No such conversation.")

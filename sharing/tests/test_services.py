@@ -240,7 +240,8 @@ def test_a_too_long_title_is_refused_for_shares_and_samples(user):
 
 def test_a_clone_takes_the_snapshot_title_tidied(user, outsider):
     share = services.share_create(user=user, conversation=conversation_with_messages(owner=user))
-    Share.objects.filter(pk=share.pk).update(title="Edited\x00 in\n the admin")
+    # (A control character PostgreSQL can store: it refuses NUL outright.)
+    Share.objects.filter(pk=share.pk).update(title="Edited\x07 in\n the admin")
     share.refresh_from_db()
 
     assert services.share_clone(share=share, user=outsider).title == "Edited in the admin"
