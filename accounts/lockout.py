@@ -35,6 +35,7 @@ limit was reached (it does not lift by itself).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,6 +63,22 @@ from .models import User
 
 LOCKOUT_CODE = "too_many_failed_logins"
 _MAX_USERNAME_LENGTH = 254  # AccessAttempt.username holds 255; an email holds at most 254
+
+
+def lockout_address(request) -> str | None:
+    """The address failures are counted by: the client's (``client_ip``, the one rule), except
+    that an IPv6 address counts as its /64. One host usually holds a whole /64, so counting single
+    IPv6 addresses would give an attacker 2**64 fresh per-address budgets."""
+    from .api.views import client_ip  # the views import this module's callers
+
+    ip = client_ip(request)
+    try:
+        address = ipaddress.ip_address(ip)
+    except (TypeError, ValueError):
+        return ip
+    if address.version == 6 and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return ip
 
 
 def username_key(request: HttpRequest | None, credentials: dict | None) -> str | None:

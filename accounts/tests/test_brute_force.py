@@ -433,3 +433,11 @@ def test_the_failure_log_keeps_the_newest_entries_past_its_limit(settings, user)
     assert len(times) == 3
     assert sum(t > timezone.now() - timedelta(minutes=1) for t in times) == 2  # both new ones kept
     assert AccessFailureLog.objects.filter(username="other@example.com").count() == 1
+
+
+def test_ipv6_addresses_of_one_64_share_their_failures(user, password):
+    seed_attempts(username=user.email, ip="2001:db8:1:2::", failures=9)
+    other_host_same_64 = APIClient(REMOTE_ADDR="2001:db8:1:2:dead:beef:0:1")
+    assert other_host_same_64.post(LOGIN, {"email": user.email, "password": WRONG}).status_code == 429
+    elsewhere = APIClient(REMOTE_ADDR="2001:db8:1:3::1")
+    assert elsewhere.post(LOGIN, {"email": user.email, "password": password}).status_code == 200

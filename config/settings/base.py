@@ -219,7 +219,8 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = max(1000, LOGIN_FAILURES_PER_ACCOUNT)
 AXES_DISABLE_ACCESS_LOG = True
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_key"
-AXES_CLIENT_IP_CALLABLE = "accounts.api.views.client_ip"  # the one client-IP rule (DJANGO_NUM_PROXIES)
+# The one client-IP rule (DJANGO_NUM_PROXIES), an IPv6 address counted as its /64.
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.lockout_address"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 # allauth's own limits: its per-email "login_failed" lock (which locked owners out) is off, the
