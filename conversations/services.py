@@ -13,11 +13,13 @@ from django.utils import timezone
 
 from accounts.models import Plan, User, UserSettings
 from accounts.services import user_settings_get
+from config.exceptions import DomainError
 from config.services import save_changed
 from config.titles import title_clean, title_fit
 
 from . import generation
 from .exceptions import DailyQuotaExceeded, GenerationInProgress, NothingInFlight, TooManyGenerations
+from .llm.context import estimate_tokens
 from .model_choice import model_for, model_resolve
 from .models import (
     IN_FLIGHT_STATUSES,
@@ -228,6 +230,15 @@ def api_completion_start(
     """
     settings_row = _settings_locked(user)
     model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
+    # As OpenAI: a request that does not fit the model's window is refused, not cut (the app,
+    # which owns its history, drops its oldest turns instead).
+    prompt_tokens = sum(estimate_tokens(turn["content"]) for turn in turns) + estimate_tokens(system)
+    if prompt_tokens >= model.context_window:
+        raise DomainError(
+            f"This model's context window is {model.context_window} tokens; the messages take about "
+            f"{prompt_tokens}. Send fewer or shorter messages.",
+            code="context_length_exceeded",
+        )
     conversation = Conversation.objects.create(
         owner=user,
         model=model,

@@ -249,3 +249,12 @@ def test_a_key_over_its_request_rate_is_rate_limited(client, smollm, settings):
         client.models.list()
     assert exc.value.body["code"] == "rate_limit_exceeded"
     assert 0 < int(exc.value.response.headers["Retry-After"]) <= 60
+
+
+def test_messages_beyond_the_models_window_are_refused_as_openai_does(client, fake):
+    model = fake("normal:2")
+    model.context_window = 64
+    model.save()
+    with pytest.raises(openai.BadRequestError) as exc:
+        client.chat.completions.create(model="normal-2", messages=[{"role": "user", "content": "word " * 200}])
+    assert (exc.value.body["code"], exc.value.body["param"]) == ("context_length_exceeded", "messages")
