@@ -100,7 +100,7 @@ class ApiAutoSchema(AutoSchema):
                 errors[str(code)] = (True, response)
         for code, (applies, response) in errors.items():
             declared = responses.get(code)
-            if applies and declared is None or declared is not None and "content" not in declared:
+            if (applies and declared is None) or (declared is not None and "content" not in declared):
                 # Undeclared, or declared without a body: every error answers JSON.
                 description = declared["description"] if declared and declared.get("description") else None
                 responses[code] = self._get_response_for_code(response, code)

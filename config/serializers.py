@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from django.http import QueryDict
 from rest_framework import serializers
 
-_JSON_TYPE_NAMES = {bool: "true or false", str: "a string", int: "an integer", list: "a list"}
+_JSON_TYPE_NAMES = {bool: "true or false", str: "a string", int: "an integer", float: "a number", list: "a list"}
 
 
 def _json_type(field: serializers.Field) -> type | None:
@@ -27,12 +27,16 @@ def _json_type(field: serializers.Field) -> type | None:
         return str
     if isinstance(field, serializers.IntegerField):
         return int
+    if isinstance(field, serializers.FloatField):
+        return float
     if isinstance(field, serializers.ListField):
         return list
     return None
 
 
 def _is_a(value, expected: type) -> bool:
+    if expected is float:  # a JSON number: 1 and 1.5 alike
+        return isinstance(value, int | float) and not isinstance(value, bool)
     # bool is an int to Python, not to JSON.
     return isinstance(value, expected) and (expected is bool or not isinstance(value, bool))
 

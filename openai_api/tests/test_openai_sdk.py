@@ -258,3 +258,10 @@ def test_messages_beyond_the_models_window_are_refused_as_openai_does(client, fa
     with pytest.raises(openai.BadRequestError) as exc:
         client.chat.completions.create(model="normal-2", messages=[{"role": "user", "content": "word " * 200}])
     assert (exc.value.body["code"], exc.value.body["param"]) == ("context_length_exceeded", "messages")
+
+
+def test_numbers_are_json_numbers(asgi_server, key, fake):
+    fake("normal:2")
+    body = {"model": "normal-2", "messages": [{"role": "user", "content": "hi"}], "temperature": "0.7"}
+    r = httpx.post(f"{asgi_server}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 400 and r.json()["error"]["param"] == "temperature"
