@@ -47,3 +47,15 @@ def title_from_text(text: str | None, *, max_length: int) -> str:
     # The last space that keeps the title within the limit.
     space = cut.rfind(" ")
     return (cut[:space] if space > 0 else first_line[:max_length]).rstrip(" ,.;:-")
+
+
+class TitleFormMixin:
+    """For admin model forms: a title staff type follows the same rule as a title typed in the app
+    (one line, no control characters, refused when too long)."""
+
+    def clean_title(self):
+        max_length = self._meta.model._meta.get_field("title").max_length
+        try:
+            return title_clean(self.cleaned_data.get("title"), max_length=max_length)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["title"]) from exc

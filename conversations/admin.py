@@ -6,6 +6,7 @@ from django.db import models, transaction
 from django.db.models import Count
 
 from collector.models import Item
+from config.titles import TitleFormMixin
 
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
 
@@ -130,9 +131,10 @@ class MessageInline(admin.TabularInline):
         return super().get_queryset(request).select_related("model")
 
 
-class ConversationAdminForm(forms.ModelForm):
+class ConversationAdminForm(TitleFormMixin, forms.ModelForm):
     """Context items offered and accepted are the conversation owner's own: the engine sends them
-    to the model, so another user's notes must never be attachable, by staff either."""
+    to the model, so another user's notes must never be attachable, by staff either. The title
+    follows the one rule for titles."""
 
     class Meta:
         model = Conversation

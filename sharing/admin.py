@@ -1,7 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html_join
+
+from config.titles import TitleFormMixin
 
 from . import services
 from .models import Sample, Share
@@ -55,8 +58,21 @@ def _snapshot_html(messages_snapshot):
     )
 
 
+class ShareAdminForm(TitleFormMixin, forms.ModelForm):
+    class Meta:
+        model = Share
+        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets decide what shows)
+
+
+class SampleAdminForm(TitleFormMixin, forms.ModelForm):
+    class Meta:
+        model = Sample
+        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets decide what shows)
+
+
 @admin.register(Share)
 class ShareAdmin(admin.ModelAdmin):
+    form = ShareAdminForm
     list_display = ("id", "title", "owner", "created_at", "expires_at", "is_revoked", "message_count", "view_count")
     list_filter = (RevokedFilter, ExpiredFilter, "created_at")
     list_select_related = ("owner",)
@@ -101,6 +117,7 @@ class ShareAdmin(admin.ModelAdmin):
 
 @admin.register(Sample)
 class SampleAdmin(admin.ModelAdmin):
+    form = SampleAdminForm
     list_display = ("title", "published", "order", "message_count", "created_by", "created_at", "updated_at")
     list_editable = ("order",)
     list_filter = ("published", "created_at")
