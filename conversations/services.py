@@ -159,6 +159,34 @@ def _start_after_commit(message_id) -> None:
     transaction.on_commit(lambda: generation.start_generation(message_id=message_id))
 
 
+def _question_and_reply(
+    *, conversation: Conversation, model, question: str, generation_options: dict | None = None
+) -> tuple[Message, Message]:
+    """The user's message and the pending reply to it (what a plan's daily limit counts is the
+    first; the generation task takes the second)."""
+    now = timezone.now()
+    user_message = Message.objects.create(
+        conversation=conversation,
+        role=Role.USER,
+        content=question,
+        status=MessageStatus.COMPLETE,
+        model=model,
+        created_at=now,
+        finished_at=now,
+    )
+    # A microsecond later, so ordering by created_at never puts the reply before the question.
+    reply = Message.objects.create(
+        conversation=conversation,
+        role=Role.ASSISTANT,
+        content="",
+        status=MessageStatus.PENDING,
+        model=model,
+        created_at=now + timedelta(microseconds=1),
+        generation_options=generation_options or {},
+    )
+    return user_message, reply
+
+
 @transaction.atomic
 def message_send(
     *,
@@ -187,25 +215,7 @@ def message_send(
         model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
     _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
 
-    now = timezone.now()
-    user_message = Message.objects.create(
-        conversation=conversation,
-        role=Role.USER,
-        content=content,
-        status=MessageStatus.COMPLETE,
-        model=model,
-        created_at=now,
-        finished_at=now,
-    )
-    # A microsecond later, so ordering by created_at never puts the reply before the question.
-    assistant_message = Message.objects.create(
-        conversation=conversation,
-        role=Role.ASSISTANT,
-        content="",
-        status=MessageStatus.PENDING,
-        model=model,
-        created_at=now + timedelta(microseconds=1),
-    )
+    user_message, assistant_message = _question_and_reply(conversation=conversation, model=model, question=content)
     fields = ["updated_at"]
     if conversation.model_id != model.pk:
         conversation.model = model
@@ -226,7 +236,7 @@ def api_completion_start(
     Each request is a conversation of its own whose source is the key: the same plan limits
     (its last user turn is the day's message sent) and usage figures as the app, hidden from the
     app's lists. The request's turns and options travel in the reply's ``generation_options``;
-    with ``CHAT_API_KEEP_CONTENT`` off they are blanked once the reply is delivered.
+    with ``CHAT_API_KEEP_CONTENT`` off they are blanked as soon as a worker claims the reply.
     """
     settings_row = _settings_locked(user)
     model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
@@ -249,22 +259,10 @@ def api_completion_start(
     )
     _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
     question = next((turn["content"] for turn in reversed(turns) if turn["role"] == Role.USER), "")
-    now = timezone.now()
-    Message.objects.create(
+    _question, reply = _question_and_reply(
         conversation=conversation,
-        role=Role.USER,
-        content=question,
-        status=MessageStatus.COMPLETE,
         model=model,
-        created_at=now,
-        finished_at=now,
-    )
-    reply = Message.objects.create(
-        conversation=conversation,
-        role=Role.ASSISTANT,
-        status=MessageStatus.PENDING,
-        model=model,
-        created_at=now + timedelta(microseconds=1),
+        question=question,
         generation_options={**options, "system": system, "messages": turns},
     )
     _start_after_commit(reply.id)

@@ -4,7 +4,7 @@ Sign-in, refresh, sign-out and settings are RPC-style and stay views (``views.py
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from config.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
@@ -20,7 +20,7 @@ from . import serializers as s
     list=extend_schema(summary="List your signed-in devices (sessions)"),
     destroy=extend_schema(summary="Sign a device out", responses={204: None, 404: NOT_FOUND}),
 )
-class DeviceViewSet(viewsets.GenericViewSet):
+class DeviceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.DeviceSerializer
     lookup_value_regex = UUID_PATTERN
 
@@ -29,10 +29,6 @@ class DeviceViewSet(viewsets.GenericViewSet):
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "current_device": current_device(self.request)}
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def destroy(self, request, pk):
         services.device_revoke(device=self.get_object())
@@ -62,16 +58,12 @@ _TOO_MANY_KEYS = OpenApiResponse(
         summary="Revoke an API key (it stops working at once)", responses={204: None, 404: NOT_FOUND}
     ),
 )
-class ApiKeyViewSet(viewsets.GenericViewSet):
+class ApiKeyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ApiKeySerializer
     lookup_value_regex = INT_PATTERN
 
     def get_queryset(self):
         return selectors.api_key_list(user=self.request.user)
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.ApiKeySerializer(page, many=True).data)
 
     def create(self, request):
         data = s.ApiKeyCreateSerializer(data=request.data)
@@ -88,13 +80,10 @@ class ApiKeyViewSet(viewsets.GenericViewSet):
 
 @extend_schema(tags=["user"])
 @extend_schema_view(list=extend_schema(summary="List the plans and their limits (public)"))
-class PlanViewSet(PublicActionsMixin, viewsets.GenericViewSet):
+class PlanViewSet(PublicActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.PlanSerializer
     pagination_class = None
     public_actions = frozenset({"list"})
 
     def get_queryset(self):
         return selectors.plan_list()
-
-    def list(self, request):
-        return Response(self.get_serializer(self.get_queryset(), many=True).data)

@@ -5,7 +5,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -63,7 +63,7 @@ def _reject_oversized_body(request) -> None:
         "never served from a public media URL.",
     ),
 )
-class ItemViewSet(viewsets.GenericViewSet):
+class ItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ItemSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     lookup_value_regex = INT_PATTERN
@@ -77,10 +77,6 @@ class ItemViewSet(viewsets.GenericViewSet):
 
     def _item_response(self, item, status_code=status.HTTP_200_OK):
         return Response(s.ItemSerializer(item, context={"request": self.request}).data, status=status_code)
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.ItemSerializer(page, many=True, context={"request": request}).data)
 
     def create(self, request):
         _reject_oversized_body(request)
@@ -124,15 +120,11 @@ class ItemViewSet(viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(summary="List your tags with how many items carry each"),
 )
-class TagViewSet(viewsets.GenericViewSet):
+class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.TagSerializer
 
     def get_queryset(self):
         return selectors.tag_list(user=self.request.user)
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.TagSerializer(page, many=True).data)
 
 
 @extend_schema(tags=["collector"])

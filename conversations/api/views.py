@@ -5,7 +5,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -52,14 +52,11 @@ _WAIT = OpenApiParameter(
 # --- public catalog ---------------------------------------------------------------------------
 
 
-class _PublicCatalogViewSet(viewsets.GenericViewSet):
+class _PublicCatalogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     # Public: a stale or bad bearer token must not turn a public page into a 401.
     permission_classes = [AllowAny]
     authentication_classes: list = []
     pagination_class = None
-
-    def list(self, request):
-        return Response(self.get_serializer(self.get_queryset(), many=True).data)
 
 
 @extend_schema(tags=["catalog"])
@@ -141,7 +138,7 @@ _CONVERSATION_WRITE = {
         responses={201: s.FeedbackSerializer, 200: s.FeedbackSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
     ),
 )
-class ConversationViewSet(viewsets.GenericViewSet):
+class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ConversationSerializer
     lookup_value_regex = UUID_PATTERN
     refusals = {403: OpenApiResponse(_ERROR, "model_not_in_plan: your plan does not include that model")}
@@ -157,10 +154,6 @@ class ConversationViewSet(viewsets.GenericViewSet):
     def _summary(self, conversation: Conversation):
         conversation = selectors.conversation_get(user=self.request.user, pk=conversation.pk)
         return s.ConversationSerializer(conversation).data
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.ConversationSerializer(page, many=True).data)
 
     def create(self, request):
         data = s.ConversationCreateSerializer(data=request.data)
@@ -290,7 +283,7 @@ class ConversationViewSet(viewsets.GenericViewSet):
     ),
     destroy=extend_schema(summary="Staff: delete a user's conversation", responses={204: None, 404: _NOT_FOUND}),
 )
-class StaffConversationViewSet(viewsets.GenericViewSet):
+class StaffConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """``/users/{user_id}/conversations``: staff read (and delete) any user's conversations."""
 
     permission_classes = [IsAdminUser]
@@ -307,10 +300,6 @@ class StaffConversationViewSet(viewsets.GenericViewSet):
             query.is_valid(raise_exception=True)
             return selectors.conversation_list(user=owner, **query.validated_data).select_related("owner")
         return selectors.conversations_owned(user=owner, summary=True).select_related("owner")
-
-    def list(self, request, user_id):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.StaffConversationSerializer(page, many=True).data)
 
     def retrieve(self, request, user_id, pk):
         conversation = self.get_object()

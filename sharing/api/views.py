@@ -3,7 +3,7 @@
 from django.db.models import Count
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
@@ -78,7 +78,7 @@ def _conversation_or_404(*, pk, owner=None) -> Conversation:
         summary="Continue a shared conversation as your own", request=None, responses={201: _CLONED, 404: _NOT_FOUND}
     ),
 )
-class ShareViewSet(PublicActionsMixin, viewsets.GenericViewSet):
+class ShareViewSet(PublicActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ShareSerializer
     lookup_url_kwarg = "share_id"
     # URL-safe base64 (models.new_share_id): anything else, a NUL byte included, never reaches a query.
@@ -94,10 +94,6 @@ class ShareViewSet(PublicActionsMixin, viewsets.GenericViewSet):
         if self.action == "destroy":
             return selectors.shares_manageable(user=user)
         return selectors.shares_public()
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.ShareSerializer(page, many=True, context={"request": request}).data)
 
     def create(self, request):
         data = s.ShareCreateSerializer(data=request.data)
@@ -145,7 +141,7 @@ class ShareViewSet(PublicActionsMixin, viewsets.GenericViewSet):
         summary="Continue a sample as your own conversation", request=None, responses={201: _CLONED, 404: _NOT_FOUND}
     ),
 )
-class SampleViewSet(PublicActionsMixin, viewsets.GenericViewSet):
+class SampleViewSet(PublicActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.SampleSerializer
     lookup_url_kwarg = "sample_id"
     lookup_value_regex = UUID_PATTERN
@@ -168,10 +164,6 @@ class SampleViewSet(PublicActionsMixin, viewsets.GenericViewSet):
         if self.action == "list":
             return selectors.sample_list_public()
         return selectors.samples_visible(user=self.request.user)
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.SampleSerializer(page, many=True).data)
 
     def create(self, request):
         data = s.SampleCreateSerializer(data=request.data)

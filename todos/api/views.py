@@ -1,7 +1,7 @@
 """Thin views: validate input, call a selector or service, serialize."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -39,7 +39,7 @@ _WRITE = {"request": s.TodoInputSerializer, "responses": {200: s.TodoSerializer,
         description="Every filter is optional; none returns all of the caller's todos.",
     ),
 )
-class TodoViewSet(viewsets.GenericViewSet):
+class TodoViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.TodoSerializer
     lookup_value_regex = INT_PATTERN
 
@@ -50,10 +50,6 @@ class TodoViewSet(viewsets.GenericViewSet):
             filters.is_valid(raise_exception=True)
             return selectors.todo_list(user=self.request.user, **filters.validated_data)
         return selectors.todo_list(user=self.request.user)
-
-    def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.TodoSerializer(page, many=True).data)
 
     @action(detail=False, methods=["get"])
     def search(self, request):
