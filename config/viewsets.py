@@ -6,6 +6,7 @@ one place where "yours or 404" is decided: another user's object is simply not i
 
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
 
 # Django's <uuid:...> converter: lower-case hex only. Anything else never reaches a view (JSON 404).
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -41,3 +42,23 @@ class PublicActionsMixin:
 
     def get_authenticators(self):
         return [] if self.is_public_action() else super().get_authenticators()
+
+
+class AsyncViewDocs(APIView):
+    """An APIView for the OpenAPI document only: its methods carry the ``extend_schema`` of an
+    async function view (``serve``), which ``as_view()`` hands Django. DRF's views are sync, and a
+    client waiting on a stream must not hold a thread."""
+
+    serve = None  # staticmethod(the async view)
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        serve = cls.serve
+
+        async def view(request, *args, **kwargs):
+            return await serve(request, *args, **kwargs)
+
+        view.cls = cls  # what drf-spectacular reads
+        view.initkwargs = initkwargs
+        view.csrf_exempt = True  # bearer credentials in a header, never a cookie
+        return view

@@ -3,9 +3,9 @@ shells, as for the SSE stream, so the one document lists every API of the servic
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.views import APIView
 
 from accounts.authentication import ApiKeyAuthentication
+from config.viewsets import AsyncViewDocs
 
 from . import views
 from .serializers import ChatCompletionRequestSerializer
@@ -95,28 +95,13 @@ a message sent in the app; its text is kept only with `CHAT_API_KEEP_CONTENT`.
 """
 
 
-class _AsyncShell(APIView):
-    """Documentation only: ``as_view()`` hands Django the async view of ``view_name``."""
-
+class _ApiKeyDocs(AsyncViewDocs):
     authentication_classes = [ApiKeyAuthentication]
-    throttle_classes: list = []  # plan limits answer 429 (declared per operation)
-    view_name = ""
-
-    @classmethod
-    def as_view(cls, **initkwargs):
-        view = getattr(views, cls.view_name)
-
-        async def async_view(request, *args, **kwargs):
-            return await view(request, *args, **kwargs)
-
-        async_view.cls = cls
-        async_view.initkwargs = initkwargs
-        async_view.csrf_exempt = True
-        return async_view
+    throttle_classes: list = []  # its 429s (key rate, plan limits) are declared per operation
 
 
-class ModelsDoc(_AsyncShell):
-    view_name = "models_view"
+class ModelsDoc(_ApiKeyDocs):
+    serve = staticmethod(views.models_view)
 
     @extend_schema(
         tags=["openai"],
@@ -132,8 +117,8 @@ class ModelsDoc(_AsyncShell):
         raise NotImplementedError
 
 
-class ChatCompletionsDoc(_AsyncShell):
-    view_name = "chat_completions_view"
+class ChatCompletionsDoc(_ApiKeyDocs):
+    serve = staticmethod(views.chat_completions_view)
 
     @extend_schema(
         tags=["openai"],

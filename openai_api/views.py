@@ -11,7 +11,6 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse, StreamingHttpResponse
-from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
@@ -76,7 +75,6 @@ def _start(request):
     return reply, v
 
 
-@csrf_exempt  # a key in a header, never a cookie: nothing for a cross-site form to ride on
 async def models_view(request):
     if request.method != "GET":
         return _not_allowed("GET")
@@ -88,7 +86,6 @@ async def models_view(request):
     return JsonResponse(model_list(models))
 
 
-@csrf_exempt
 async def chat_completions_view(request):
     if request.method != "POST":
         return _not_allowed("POST")

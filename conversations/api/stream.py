@@ -10,11 +10,11 @@ import logging
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
-from rest_framework.views import APIView
 
 from accounts.authentication import DeviceJWTAuthentication, session_is_live
 from config.db import db_sync_to_async
 from config.openapi import ErrorSerializer
+from config.viewsets import AsyncViewDocs
 
 from .. import listener
 from ..events import EventName
@@ -158,18 +158,10 @@ _SSE_EVENT = {
 }
 
 
-class StreamView(APIView):
+class StreamView(AsyncViewDocs):
     """Documentation shell; requests are served by ``stream_view``."""
 
-    @classmethod
-    def as_view(cls, **initkwargs):
-        async def async_view(request, *args, **kwargs):
-            return await stream_view(request, *args, **kwargs)
-
-        async_view.cls = cls
-        async_view.initkwargs = initkwargs
-        async_view.csrf_exempt = True
-        return async_view
+    serve = staticmethod(stream_view)
 
     @extend_schema(
         tags=["conversations"],
