@@ -23,7 +23,7 @@ LLAMA_WHEEL_KEY = $(PY) -c 'import hashlib, platform, sys; \
 	print(hashlib.sha256("\n".join([*sys.argv[1:], sys.implementation.cache_tag, platform.machine()]).encode()).hexdigest()[:16])' \
 	'$(LLAMA_CPP_VERSION)' '$(CMAKE_ARGS)'
 
-.PHONY: run test install install-dev serve lint
+.PHONY: run test install install-dev serve lint client
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt $(
 	$(PY) -m pip install -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# The web client (frontend/): its libraries come from npm at the versions package-lock.json pins,
+# bundled by esbuild into frontend/dist/client/, which Django serves as /static/client/.
+CLIENT_BUNDLE := frontend/dist/client/app.js
+$(CLIENT_BUNDLE): frontend/package.json frontend/package-lock.json frontend/build.mjs $(wildcard frontend/src/*)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+client: $(CLIENT_BUNDLE)
+install: $(VENV)/.installed $(CLIENT_BUNDLE)
+install-dev: $(VENV)/.installed-dev $(CLIENT_BUNDLE)
 
 run: install
 	$(PY) manage.py migrate --noinput

@@ -1,28 +1,65 @@
-"""The reference client at ``/``: one static page that talks to the public REST API like any SPA.
+"""The web client at ``/`` and ``/c/<id>``: one page that loads the bundled SPA (built from
+``frontend/`` by ``make install`` into static files) and talks to the public REST API like any SPA.
 
 The page carries no data (no tokens, no user details): everything it shows it fetches with the
-bearer token it obtained itself. Its only server-side part is the per-request CSP nonce.
+bearer token it obtained itself. Its only server-side parts are the per-request CSP nonce and
+the bundle's content hash in its address (a new build is never hidden by a cached old one).
 """
 
+import hashlib
 import secrets
+from functools import cache
+from pathlib import Path
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.views.decorators.http import require_safe
 
-# Strict CSP: only the page's own nonce-bearing script runs (no inline handlers, no injected
-# scripts), it may only talk to this origin, and it cannot be framed (clickjacking).
+CLIENT_BUILD_DIR = Path(settings.BASE_DIR) / "frontend" / "dist" / "client"
+SCRIPT = "app.js"
+STYLE = "app-style.css"
+
+# Strict CSP: only scripts bearing the page's nonce run (no inline handlers, no injected scripts),
+# styles only from this origin, it may only talk to this origin, and it cannot be framed.
 CSP_TEMPLATE = (
-    "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; connect-src 'self'; "
+    "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
 
+class ClientNotBuilt(RuntimeError):
+    pass
+
+
+@cache
+def _versioned(name: str, mtime_ns: int) -> str:
+    digest = hashlib.sha256((CLIENT_BUILD_DIR / name).read_bytes()).hexdigest()[:12]
+    return f"{static(f'client/{name}')}?v={digest}"
+
+
+def asset_url(name: str) -> str:
+    path = CLIENT_BUILD_DIR / name
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError as exc:
+        raise ClientNotBuilt(f"{path} is missing: build the web client with `make install`.") from exc
+    return _versioned(name, mtime)
+
+
 @require_safe
-def client_page(request):
+def client_page(request, conversation_id=None):
+    # The conversation id in /c/<id> is read by the client itself; the server only checks its shape.
     nonce = secrets.token_urlsafe(16)
     # Rendered without the request context on purpose: nothing about the visitor ends up in the page.
-    response = HttpResponse(render_to_string("client/index.html", {"csp_nonce": nonce}))
+    context = {
+        "csp_nonce": nonce,
+        "script_url": asset_url(SCRIPT),
+        "style_url": asset_url(STYLE),
+        "max_message_chars": settings.CHAT["MAX_MESSAGE_CHARS"],
+    }
+    response = HttpResponse(render_to_string("client/index.html", context))
     response["Content-Security-Policy"] = CSP_TEMPLATE.format(nonce=nonce)
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"  # a fresh nonce every time; never replay a cached page

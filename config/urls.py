@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("sharing.urls")),
     path("", client_page, name="client"),
+    path("c/<uuid:conversation_id>", client_page, name="client-conversation"),
 ]
 
 handler400 = "config.errors.bad_request"

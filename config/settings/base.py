@@ -239,6 +239,8 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The web client's bundle (frontend/, built by `make install`), served as /static/client/.
+STATICFILES_DIRS = [("client", BASE_DIR / "frontend" / "dist" / "client")]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
 # Served by the ASGI app itself in the embedded profile; put a web server in front in production.

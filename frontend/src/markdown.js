@@ -1,0 +1,91 @@
+// Replies are Markdown: parsed by marked, sanitised by DOMPurify before they touch the page,
+// code highlighted by highlight.js (a chosen set of languages, to keep the bundle small).
+import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import c from "highlight.js/lib/languages/c";
+import cpp from "highlight.js/lib/languages/cpp";
+import csharp from "highlight.js/lib/languages/csharp";
+import css from "highlight.js/lib/languages/css";
+import diff from "highlight.js/lib/languages/diff";
+import go from "highlight.js/lib/languages/go";
+import java from "highlight.js/lib/languages/java";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import kotlin from "highlight.js/lib/languages/kotlin";
+import markdown from "highlight.js/lib/languages/markdown";
+import php from "highlight.js/lib/languages/php";
+import python from "highlight.js/lib/languages/python";
+import ruby from "highlight.js/lib/languages/ruby";
+import rust from "highlight.js/lib/languages/rust";
+import shell from "highlight.js/lib/languages/shell";
+import sql from "highlight.js/lib/languages/sql";
+import swift from "highlight.js/lib/languages/swift";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import yaml from "highlight.js/lib/languages/yaml";
+import { Marked } from "marked";
+import { copyText, h } from "./dom.js";
+
+const LANGUAGES = { bash, c, cpp, csharp, css, diff, go, java, javascript, json, kotlin, markdown, php, python,
+  ruby, rust, shell, sql, swift, typescript, xml, yaml };
+for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
+
+const marked = new Marked({ gfm: true, breaks: false, async: false });
+
+const PURIFY = {
+  // No images (they would fetch from anywhere: a tracking pixel in a reply), no forms, no styles.
+  FORBID_TAGS: ["img", "style", "form", "input", "button", "textarea", "select", "iframe", "svg", "math"],
+  FORBID_ATTR: ["style", "id", "name"],
+  ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
+};
+
+// Links open in a new tab without giving it a handle on this page or the referrer.
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A") {
+    if (node.hasAttribute("href")) {
+      node.setAttribute("target", "_blank");
+      node.setAttribute("rel", "noopener noreferrer nofollow");
+    }
+  }
+});
+
+function highlight(code) {
+  const language = [...code.classList].find((name) => name.startsWith("language-"))?.slice(9).toLowerCase();
+  const text = code.textContent;
+  const result = language && hljs.getLanguage(language)
+    ? hljs.highlight(text, { language, ignoreIllegals: true })
+    : null;
+  if (result) code.innerHTML = result.value; // hljs escapes the text it wraps in spans
+  code.classList.add("hljs");
+  return language && hljs.getLanguage(language) ? language : language || "";
+}
+
+function decorateCode(pre) {
+  const code = pre.querySelector("code") ?? pre;
+  const language = highlight(code);
+  const copy = h("button", { type: "button", class: "copy-code", "aria-label": "Copy code" }, "Copy");
+  copy.addEventListener("click", async () => {
+    await copyText(code.textContent);
+    copy.textContent = "Copied";
+    setTimeout(() => { copy.textContent = "Copy"; }, 1500);
+  });
+  const block = h("div", { class: "code-block" },
+    h("div", { class: "code-head" }, h("span", { class: "code-language" }, language || "text"), copy));
+  pre.replaceWith(block);
+  block.append(pre);
+}
+
+// Render `text` into `target`. Called again on every streamed delta: an unclosed ``` fence is
+// shown as a code block already, so the text never flashes between code and prose.
+export function renderMarkdown(target, text) {
+  const html = DOMPurify.sanitize(marked.parse(text), PURIFY);
+  target.innerHTML = html;
+  for (const pre of target.querySelectorAll("pre")) decorateCode(pre);
+  // Wide tables scroll inside the message, never the page (phones).
+  for (const table of target.querySelectorAll("table")) {
+    const wrap = h("div", { class: "table-wrap" });
+    table.replaceWith(wrap);
+    wrap.append(table);
+  }
+}
