@@ -110,6 +110,7 @@ class MessageInline(admin.TabularInline):
     fields = (
         "role",
         "status",
+        "superseded",
         "short_content",
         "model",
         "prompt_tokens",
@@ -203,13 +204,15 @@ class MessageAdmin(admin.ModelAdmin):
         "conversation",
         "role",
         "status",
+        "superseded",
         "model",
         "prompt_tokens",
         "completion_tokens",
         "latency_ms",
         "created_at",
     )
-    list_filter = ("status", "role", "model")
+    # Superseded: replaced by a regenerated or edited turn, hidden from the conversation, kept here.
+    list_filter = ("status", "role", "superseded", "model")
     search_fields = ("=id", "=conversation__id", "conversation__owner__email")
     list_select_related = ("conversation", "model")
     raw_id_fields = ("conversation",)

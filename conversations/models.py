@@ -145,6 +145,10 @@ class Message(models.Model):
     generation_options = models.JSONField(default=dict, blank=True)
     # Why the model stopped ("stop", "length"), as the upstream said; blank if unknown.
     finish_reason = models.CharField(max_length=20, blank=True)
+    # Replaced by a regenerated or edited turn (conversations.services.message_resend): kept for
+    # the record and the daily quota, but no longer part of the conversation anyone reads or the
+    # model is sent.
+    superseded = models.BooleanField(default=False)
     # Streaming bookkeeping: last event seq saved, and a heartbeat the reaper watches.
     stream_seq = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -11,14 +11,20 @@ PREVIEW_CHARS = 160
 SEARCH_MAX_CHARS = 200
 
 
+def _visible_messages() -> QuerySet[Message]:
+    """Messages still part of their conversation: a regenerated or edited turn is superseded, kept
+    in the database (the admin, the daily quota) but shown to no reader and sent to no model."""
+    return Message.objects.filter(superseded=False)
+
+
 def _with_list_annotations(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
     """Message count and a preview of the last message, computed in the same query."""
     # A reply that has not produced text yet is skipped, so the preview is never blank mid-reply.
     last_message = (
-        Message.objects.filter(conversation=OuterRef("pk")).exclude(content="").order_by("-created_at", "-id")
+        _visible_messages().filter(conversation=OuterRef("pk")).exclude(content="").order_by("-created_at", "-id")
     )
     return qs.select_related("model").annotate(
-        message_count=Count("messages", distinct=True),
+        message_count=Count("messages", filter=Q(messages__superseded=False), distinct=True),
         last_message_preview=Subquery(last_message.annotate(p=Substr("content", 1, PREVIEW_CHARS)).values("p")[:1]),
         last_message_role=Subquery(last_message.values("role")[:1]),
     )
@@ -45,7 +51,7 @@ def conversation_list(
     q = (q or "").strip()[:SEARCH_MAX_CHARS]
     if q:
         # EXISTS rather than a join, so a conversation with several matching messages is listed once.
-        matching_message = Message.objects.filter(conversation=OuterRef("pk"), content__icontains=q)
+        matching_message = _visible_messages().filter(conversation=OuterRef("pk"), content__icontains=q)
         qs = qs.filter(Q(title__icontains=q) | Q(Exists(matching_message)))
     return _with_list_annotations(qs).order_by("-pinned", "-updated_at", "-created_at", "-id")
 
@@ -72,8 +78,9 @@ def conversations_of(*, owner: User) -> QuerySet[Conversation]:
 
 
 def message_list(*, conversation: Conversation, user: User | None = None) -> QuerySet[Message]:
-    """The conversation's messages, oldest first; with ``user``, their own rating of each one."""
-    qs = Message.objects.filter(conversation=conversation).select_related("model").order_by("created_at", "id")
+    """The conversation's messages (not superseded ones), oldest first; with ``user``, their own
+    rating of each one."""
+    qs = _visible_messages().filter(conversation=conversation).select_related("model").order_by("created_at", "id")
     if user is not None:
         own_feedback = Feedback.objects.filter(message=OuterRef("pk"), user=user)
         qs = qs.annotate(my_rating=Subquery(own_feedback.values("rating")[:1]))

@@ -10,7 +10,7 @@ AUTOTITLE_MAX_CHARS = 60
 def conversation_autotitle(*, conversation_id) -> str | None:
     """Give an untitled conversation a title from its first user message. Returns the new title."""
     first = (
-        Message.objects.filter(conversation_id=conversation_id, role=Role.USER)
+        Message.objects.filter(conversation_id=conversation_id, role=Role.USER, superseded=False)
         .order_by("created_at", "id")
         .values_list("content", flat=True)
         .first()

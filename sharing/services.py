@@ -27,15 +27,18 @@ TITLE_MAX_CHARS = Share._meta.get_field("title").max_length
 DESCRIPTION_MAX_CHARS = 2000
 DEFAULT_SHARE_TITLE = "Shared conversation"
 
-# Only what the conversation's reader saw as finished text; system prompts, failed or half-made
-# replies and status internals never leave the owner's conversation.
+# Only what the conversation's reader sees as finished text; system prompts, failed or half-made
+# replies, superseded turns (regenerated or edited) and status internals never leave the owner's
+# conversation.
 _SHAREABLE_ROLES = (Role.USER, Role.ASSISTANT)
 _SHAREABLE_STATUSES = (MessageStatus.COMPLETE, MessageStatus.STOPPED)
 
 
 def _snapshot_messages(*, conversation: Conversation) -> list[dict]:
     rows = (
-        Message.objects.filter(conversation=conversation, role__in=_SHAREABLE_ROLES, status__in=_SHAREABLE_STATUSES)
+        Message.objects.filter(
+            conversation=conversation, role__in=_SHAREABLE_ROLES, status__in=_SHAREABLE_STATUSES, superseded=False
+        )
         .exclude(content="")
         .order_by("created_at", "id")
         .values_list("role", "content", "created_at")

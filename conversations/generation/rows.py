@@ -55,7 +55,10 @@ def reply_claim(*, message_id) -> Claimed | None:
         model = model_for_or_none(user=conversation.owner, preferred=None)
     history = list(
         Message.objects.filter(
-            conversation_id=conversation.pk, role__in=(Role.USER, Role.ASSISTANT), created_at__lt=message.created_at
+            conversation_id=conversation.pk,
+            role__in=(Role.USER, Role.ASSISTANT),
+            created_at__lt=message.created_at,
+            superseded=False,  # a regenerated or edited turn is no longer part of the conversation
         )
         .exclude(content="")
         .order_by("-created_at", "-id")

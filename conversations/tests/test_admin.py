@@ -94,6 +94,15 @@ def test_conversation_page_shows_messages_read_only(admin_web, some_rows):
     assert 'name="messages-0-content"' not in page
 
 
+def test_superseded_messages_stay_visible_to_staff(admin_web, some_rows):
+    MessageFactory(conversation=some_rows, content="asked before an edit", superseded=True)
+    page = admin_web.get(f"/admin/conversations/conversation/{some_rows.pk}/change/").content.decode()
+    assert "asked before an edit" in page
+    response = admin_web.get("/admin/conversations/message/", {"superseded__exact": "1"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == list(Message.objects.filter(superseded=True))
+
+
 def _action(client, model: str, action: str, pks) -> list[str]:
     response = client.post(
         f"/admin/conversations/{model}/",

@@ -79,6 +79,13 @@ def test_message_send_keeps_the_text_exactly_as_written(user):
     assert user_message.content == text
 
 
+def test_autotitle_takes_the_edited_first_question(user):
+    conversation = ConversationFactory(owner=user, title="")
+    MessageFactory(conversation=conversation, content="Typo'd questoin", superseded=True)
+    MessageFactory(conversation=conversation, content="The question")
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) == "The question"
+
+
 def test_conversation_update_writes_only_the_changed_columns(user):
     conversation = ConversationFactory(owner=user, title="t", pinned=False)
     with CaptureQueriesContext(connection) as ctx:

@@ -32,6 +32,33 @@ def test_snapshot_holds_only_finished_user_and_assistant_messages(user):
     assert share.model_slug == conversation.model.slug
 
 
+def test_superseded_turns_are_left_out_of_shares_samples_and_their_clones(user, staff_user, outsider):
+    # Q2 was regenerated (A2 superseded), then edited (the copy of Q2 and A2b superseded).
+    conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1"), ("Q2", "A2"), ("Q2", "A2b")])
+    Message.objects.filter(conversation=conversation, content__in=("Q2", "A2", "A2b")).update(superseded=True)
+    MessageFactory(conversation=conversation, role=Role.USER, content="Q2 edited")
+    MessageFactory(conversation=conversation, role=Role.ASSISTANT, content="A2 edited")
+    visible = [("user", "Q1"), ("assistant", "A1"), ("user", "Q2 edited"), ("assistant", "A2 edited")]
+
+    share = services.share_create(user=user, conversation=conversation)
+    sample = services.sample_create_from_conversation(conversation=conversation, created_by=staff_user)
+
+    for snapshot in (share, sample):
+        assert [(m["role"], m["content"]) for m in snapshot.messages] == visible
+        assert snapshot.message_count == 4
+    clones = (services.share_clone(share=share, user=outsider), services.sample_clone(sample=sample, user=outsider))
+    for clone in clones:
+        rows = Message.objects.filter(conversation=clone).order_by("created_at", "id")
+        assert [(m.role, m.content, m.superseded) for m in rows] == [(*pair, False) for pair in visible]
+
+
+def test_a_conversation_whose_every_turn_is_superseded_has_nothing_to_share(user):
+    conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1")])
+    Message.objects.filter(conversation=conversation).update(superseded=True)
+    with pytest.raises(Conflict):
+        services.share_create(user=user, conversation=conversation)
+
+
 def test_later_messages_do_not_appear_and_sharing_again_makes_a_new_snapshot(user):
     conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1")])
     first = services.share_create(user=user, conversation=conversation)
