@@ -4,7 +4,7 @@ The generation itself belongs to ``conversations.generation``; this module only 
 engine works on and hands it the assistant message id after the transaction commits.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +31,7 @@ from .models import (
     Rating,
     Role,
 )
+from .quota import daily_usage
 
 TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length
 SYSTEM_PROMPT_MAX_CHARS = 8000
@@ -111,22 +112,16 @@ def conversation_delete(*, conversation: Conversation) -> None:
 # --- messages ---------------------------------------------------------------------------------
 
 
-def _utc_midnight(now: datetime) -> datetime:
-    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def _check_plan_limits(*, user: User, conversation: Conversation, plan: Plan) -> None:
     """Raise 429/409 when sending would break a limit. Call with the user's settings row locked."""
     now = timezone.now()
-    if plan.daily_message_limit:
-        midnight = _utc_midnight(now)
-        sent_today = Message.objects.filter(conversation__owner=user, role=Role.USER, created_at__gte=midnight).count()
-        if sent_today >= plan.daily_message_limit:
-            reset_in = (midnight + timedelta(days=1) - now).total_seconds()
+    if plan.daily_message_limit:  # 0: unlimited, nothing to count
+        usage = daily_usage(owner_id=user.pk, plan=plan, now=now)
+        if usage.exhausted:
             raise DailyQuotaExceeded(
-                f"You have sent {sent_today} of {plan.daily_message_limit} messages allowed today. "
+                f"You have sent {usage.messages_sent} of {usage.daily_message_limit} messages allowed today. "
                 "The limit resets at midnight UTC.",
-                wait=max(1, int(reset_in) + 1),
+                wait=max(1, int((usage.resets_at - now).total_seconds()) + 1),
             )
     in_flight = Message.objects.filter(
         conversation__owner=user, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from config.openapi import CatalogSlugField
 from config.serializers import InputSerializer
+from conversations.quota import daily_usage
 
 from ..models import ApiKey, Device, Plan, Theme, User, UserSettings
 from ..services import API_KEY_NAME_MAX_LENGTH
@@ -188,6 +189,18 @@ class NotificationSerializer(InputSerializer):
     product_updates = serializers.BooleanField()
 
 
+class UsageTodaySerializer(serializers.Serializer):
+    """Your plan's daily message quota as it stands."""
+
+    messages_sent = serializers.IntegerField(
+        help_text="Messages sent since midnight UTC (the app and API keys alike; regenerating or editing counts one)."
+    )
+    daily_message_limit = serializers.IntegerField(
+        allow_null=True, help_text="Messages the plan allows per day (UTC); null: unlimited."
+    )
+    resets_at = serializers.DateTimeField(help_text="When the count starts again from zero (the next midnight UTC).")
+
+
 class SubscriptionSerializer(InputSerializer):
     plan = CatalogSlugField(
         slugs=_selectable_plans, max_length=40, help_text="Slug of the plan (only selectable plans)."
@@ -195,6 +208,7 @@ class SubscriptionSerializer(InputSerializer):
     auto_renew = serializers.BooleanField()
     plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
     plan_details = PlanSerializer(read_only=True)
+    usage_today = UsageTodaySerializer(read_only=True)
 
     def to_representation(self, instance: UserSettings):
         return {
@@ -204,6 +218,7 @@ class SubscriptionSerializer(InputSerializer):
             if instance.plan_renews_at
             else None,
             "plan_details": PlanSerializer(instance.plan).data,
+            "usage_today": UsageTodaySerializer(daily_usage(owner_id=instance.user_id, plan=instance.plan)).data,
         }
 
 

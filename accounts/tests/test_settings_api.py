@@ -1,8 +1,12 @@
 """Profile, user settings and their parts, plans, and the staff settings endpoints."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.models import Plan, User, UserSettings
+from conversations.tests.factories import AssistantMessageFactory, ConversationFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -199,6 +203,47 @@ def test_get_subscription(user_client):
         "max_concurrent_generations": 1,
         "selectable_by_user": True,
     }
+
+
+def _midnight_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def test_subscription_shows_the_messages_sent_today(user_client, user, outsider, django_assert_num_queries):
+    midnight = _midnight_utc(timezone.now())
+    conversation = ConversationFactory(owner=user)
+    MessageFactory(conversation=conversation, created_at=midnight)  # today, the first instant
+    MessageFactory(conversation=conversation, superseded=True)  # regenerated: it was sent all the same
+    MessageFactory(conversation=conversation, created_at=midnight - timedelta(microseconds=1))  # yesterday
+    AssistantMessageFactory(conversation=conversation)  # replies are not sent
+    MessageFactory(conversation=ConversationFactory(owner=outsider))  # someone else's
+
+    # device session (auth), the settings row with its plan, the messages sent today.
+    with django_assert_num_queries(3):
+        r = user_client.get(SUBSCRIPTION)
+
+    assert r.status_code == 200
+    assert r.json()["usage_today"] == {
+        "messages_sent": 2,
+        "daily_message_limit": 50,
+        "resets_at": (midnight + timedelta(days=1)).isoformat().replace("+00:00", "Z"),
+    }
+
+
+def test_an_unlimited_plan_has_no_daily_limit_in_the_usage(staff_client, user):
+    MessageFactory(conversation=ConversationFactory(owner=user))
+    staff_client.patch(staff_settings_url(user.pk, "/subscription"), {"plan": "pro"})  # 0: unlimited
+
+    usage = staff_client.get(staff_settings_url(user.pk, "/subscription")).json()["usage_today"]
+
+    assert (usage["messages_sent"], usage["daily_message_limit"]) == (1, None)
+
+
+def test_the_usage_is_read_only(user_client, user):
+    r = user_client.put(SUBSCRIPTION, {"plan": "free", "auto_renew": True, "usage_today": {"messages_sent": 0}})
+    assert r.status_code == 200
+    assert r.json()["usage_today"]["messages_sent"] == 0
+    assert settings_of(user).auto_renew is True
 
 
 def test_users_cannot_give_themselves_the_paid_plan_by_default(user_client, user):
