@@ -3,7 +3,7 @@
 Domain errors (config.exceptions): services raise them, the API's one handler answers them.
 """
 
-from config.exceptions import Conflict, DomainError
+from config.exceptions import Conflict, DomainError, ReferenceNotFound
 
 
 class PlanLimitExceeded(DomainError):
@@ -37,4 +37,25 @@ class NothingInFlight(Conflict):
     code = "nothing_in_flight"
 
     def __init__(self, detail: str = "No reply is being generated in this conversation."):
+        super().__init__(detail)
+
+
+class NothingToRegenerate(Conflict):
+    code = "nothing_to_regenerate"
+
+    def __init__(self, detail: str = "This conversation has no message to answer again."):
+        super().__init__(detail)
+
+
+class NotLastMessage(Conflict):
+    code = "not_last_message"
+
+    def __init__(self, detail: str = "Only the conversation's last message of yours can be edited or answered again."):
+        super().__init__(detail)
+
+
+class MessageNotFound(ReferenceNotFound):
+    code = "message_not_found"
+
+    def __init__(self, detail: str = "No message with this id in this conversation."):
         super().__init__(detail)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Plan, User, UserSettings
@@ -18,7 +19,15 @@ from config.services import save_changed
 from config.titles import title_clean, title_fit
 
 from . import generation
-from .exceptions import DailyQuotaExceeded, GenerationInProgress, NothingInFlight, TooManyGenerations
+from .exceptions import (
+    DailyQuotaExceeded,
+    GenerationInProgress,
+    MessageNotFound,
+    NothingInFlight,
+    NothingToRegenerate,
+    NotLastMessage,
+    TooManyGenerations,
+)
 from .llm.context import estimate_tokens
 from .model_choice import model_for, model_resolve
 from .models import (
@@ -182,20 +191,7 @@ def _question_and_reply(
     return user_message, reply
 
 
-@transaction.atomic
-def message_send(
-    *,
-    conversation: Conversation,
-    user: User,
-    content: str,
-    model_slug: str | None = None,
-    wait: bool = False,
-) -> tuple[Message, Message]:
-    """Save the user's message and a pending assistant reply, then start generating it.
-
-    With ``wait=True`` nothing is started: the caller runs ``engine.generate_now`` itself after
-    the transaction has committed.
-    """
+def _clean_content(content: str) -> str:
     if not isinstance(content, str) or not content.strip():
         raise ValidationError({"content": ["This field may not be blank."]}, code="blank")
     limit = settings.CHAT["MAX_MESSAGE_CHARS"]
@@ -203,7 +199,20 @@ def message_send(
         raise ValidationError(
             {"content": [f"Ensure this field has no more than {limit} characters."]}, code="max_length"
         )
-    settings_row = _settings_locked(user)
+    return content
+
+
+def _ask(
+    *,
+    conversation: Conversation,
+    user: User,
+    settings_row: UserSettings,
+    content: str,
+    model_slug: str | None,
+    wait: bool,
+) -> tuple[Message, Message]:
+    """Pick the reply's model, check the plan's limits, save the question and its pending reply,
+    and start it after commit (unless ``wait``). Call with ``settings_row`` locked, in a transaction."""
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
@@ -220,6 +229,90 @@ def message_send(
     if not wait:
         _start_after_commit(assistant_message.id)
     return user_message, assistant_message
+
+
+@transaction.atomic
+def message_send(
+    *,
+    conversation: Conversation,
+    user: User,
+    content: str,
+    model_slug: str | None = None,
+    wait: bool = False,
+) -> tuple[Message, Message]:
+    """Save the user's message and a pending assistant reply, then start generating it.
+
+    With ``wait=True`` nothing is started: the caller runs ``engine.generate_now`` itself after
+    the transaction has committed.
+    """
+    content = _clean_content(content)
+    return _ask(
+        conversation=conversation,
+        user=user,
+        settings_row=_settings_locked(user),
+        content=content,
+        model_slug=model_slug,
+        wait=wait,
+    )
+
+
+def _last_question(*, conversation: Conversation) -> Message | None:
+    """The conversation's last user message still part of it (not superseded)."""
+    return (
+        Message.objects.filter(conversation=conversation, role=Role.USER, superseded=False)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def message_resend(
+    *,
+    conversation: Conversation,
+    user: User,
+    message_id=None,
+    content: str | None = None,
+    model_slug: str | None = None,
+    wait: bool = False,
+) -> tuple[Message, Message]:
+    """Ask the conversation's last question again: regenerate its reply (``content=None``: the
+    same text) or edit it (``content``: the new text).
+
+    Nothing is deleted: that user message and everything after it are marked superseded (hidden
+    from the conversation, kept in the database), then a new user message and its pending reply
+    are made exactly as ``message_send`` makes them (same limits; it costs one message of the
+    day's quota). ``message_id`` names the question (``None``: the last one); it must be the last
+    user message not superseded.
+    """
+    if content is not None:
+        content = _clean_content(content)
+    # Locked first: one user's sends and resends are serialised, so two cannot both supersede.
+    settings_row = _settings_locked(user)
+    question = _last_question(conversation=conversation)
+    if message_id is None:
+        if question is None:
+            raise NothingToRegenerate()
+    else:
+        if not Message.objects.filter(conversation=conversation, pk=message_id).exists():
+            raise MessageNotFound()
+        if question is None or str(question.pk) != str(message_id):
+            raise NotLastMessage()
+    if message_in_flight(conversation=conversation) is not None:
+        # Superseding a reply still being written would leave its worker writing a hidden row.
+        raise GenerationInProgress()
+    # The question and every message after it (ordered by created_at, then id).
+    later = Q(created_at__gt=question.created_at) | Q(created_at=question.created_at, id__gte=question.pk)
+    Message.objects.filter(later, conversation=conversation, superseded=False).update(
+        superseded=True, updated_at=timezone.now()
+    )
+    return _ask(
+        conversation=conversation,
+        user=user,
+        settings_row=settings_row,
+        content=question.content if content is None else content,
+        model_slug=model_slug,
+        wait=wait,
+    )
 
 
 @transaction.atomic

@@ -86,6 +86,23 @@ class MessageCreateSerializer(InputSerializer):
         return value
 
 
+class RegenerateSerializer(InputSerializer):
+    model = CatalogSlugField(
+        slugs=_enabled_model_slugs,
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text="Model slug for the new reply (and the next ones); default: the conversation's.",
+    )
+
+
+class EditSerializer(MessageCreateSerializer):
+    message_id = serializers.UUIDField(help_text="The conversation's last user message (the one to replace).")
+    content = serializers.CharField(
+        trim_whitespace=False, max_length=settings.CHAT["MAX_MESSAGE_CHARS"], help_text="The new text of that message."
+    )
+
+
 class WaitQuerySerializer(serializers.Serializer):
     wait = serializers.BooleanField(
         required=False, default=False, help_text="Generate the reply before answering (no streaming)."

@@ -25,6 +25,12 @@ _NOT_FOUND = NOT_FOUND
 _FIELD_ERRORS = INVALID_INPUT
 _LIMIT = OpenApiResponse(_ERROR, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
 _CONFLICT = OpenApiResponse(_ERROR, "generation_in_progress: a reply is still being generated here")
+_SENT = {
+    202: OpenApiResponse(s.MessageSentSerializer, "Accepted: the reply is being generated; follow stream_url"),
+    201: OpenApiResponse(s.MessageSentSerializer, "With ?wait=true: the finished reply"),
+    400: _FIELD_ERRORS,
+    429: _LIMIT,
+}
 
 
 def stream_url(conversation: Conversation) -> str:
@@ -43,6 +49,16 @@ def _sent_payload(conversation, user_message, assistant_message) -> dict:
         "assistant_message": s.MessageSerializer(assistant_message).data,
         "stream_url": stream_url(conversation),
     }
+
+
+def _sent_response(conversation, user_message, assistant_message, *, wait: bool) -> Response:
+    """A question just asked: 202 with its pending reply, or with ``?wait=true`` 201 with it finished."""
+    if wait:
+        assistant_message = _generate_now(assistant_message)
+    return Response(
+        _sent_payload(conversation, user_message, assistant_message),
+        status=status.HTTP_201_CREATED if wait else status.HTTP_202_ACCEPTED,
+    )
 
 
 _WAIT = OpenApiParameter(
@@ -132,6 +148,46 @@ _CONVERSATION_WRITE = {
             409: OpenApiResponse(_ERROR, "nothing_in_flight: no reply is being generated"),
         },
     ),
+    regenerate=extend_schema(
+        summary="Answer the last message again; the new reply streams from stream_url",
+        description=(
+            "Asks the conversation's last user message again, unchanged. That message and the reply to it "
+            "are superseded: hidden from the conversation (kept on the server), replaced by a new copy of "
+            "the message and a new reply. Costs one message of the day's quota, as sending does."
+        ),
+        request=s.RegenerateSerializer,
+        parameters=[_WAIT],
+        responses={
+            **_SENT,
+            404: _NOT_FOUND,
+            409: OpenApiResponse(
+                _ERROR,
+                "nothing_to_regenerate: the conversation has no message of yours; "
+                "generation_in_progress: a reply is still being generated here",
+            ),
+        },
+    ),
+    edit=extend_schema(
+        summary="Edit your last message and answer it; the new reply streams from stream_url",
+        description=(
+            "Replaces the conversation's last user message with new text. The old message and the reply to it "
+            "are superseded: hidden from the conversation (kept on the server), replaced by the new message and "
+            "a new reply. Costs one message of the day's quota, as sending does."
+        ),
+        request=s.EditSerializer,
+        parameters=[_WAIT],
+        responses={
+            **_SENT,
+            404: OpenApiResponse(
+                _ERROR, "Not found (also for anything that is not yours); message_not_found: no such message here"
+            ),
+            409: OpenApiResponse(
+                _ERROR,
+                "not_last_message: that is not the conversation's last message of yours; "
+                "generation_in_progress: a reply is still being generated here",
+            ),
+        },
+    ),
     feedback=extend_schema(
         summary="Rate a message (one rating per user and message, changeable)",
         request=s.FeedbackCreateSerializer,
@@ -207,14 +263,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         summary="Send a message; the reply streams from stream_url",
         request=s.MessageCreateSerializer,
         parameters=[_WAIT],
-        responses={
-            202: OpenApiResponse(s.MessageSentSerializer, "Accepted: the reply is being generated; follow stream_url"),
-            201: OpenApiResponse(s.MessageSentSerializer, "With ?wait=true: the finished reply"),
-            400: _FIELD_ERRORS,
-            404: _NOT_FOUND,
-            409: _CONFLICT,
-            429: _LIMIT,
-        },
+        responses={**_SENT, 404: _NOT_FOUND, 409: _CONFLICT},
     )
     @action(
         detail=True,
@@ -230,19 +279,42 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = s.MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wait = _wait_flag(request)
-        user_message, assistant_message = services.message_send(
+        sent = services.message_send(
             conversation=conversation,
             user=request.user,
             content=data.validated_data["content"],
             model_slug=data.validated_data.get("model"),
             wait=wait,
         )
-        if wait:
-            assistant_message = _generate_now(assistant_message)
-        return Response(
-            _sent_payload(conversation, user_message, assistant_message),
-            status=status.HTTP_201_CREATED if wait else status.HTTP_202_ACCEPTED,
+        return _sent_response(conversation, *sent, wait=wait)
+
+    @action(detail=True, methods=["post"])
+    def regenerate(self, request, pk):
+        conversation = self.get_object()
+        data = s.RegenerateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wait = _wait_flag(request)
+        sent = services.message_resend(
+            conversation=conversation, user=request.user, model_slug=data.validated_data.get("model"), wait=wait
         )
+        return _sent_response(conversation, *sent, wait=wait)
+
+    @action(detail=True, methods=["post"])
+    def edit(self, request, pk):
+        conversation = self.get_object()
+        data = s.EditSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wait = _wait_flag(request)
+        v = data.validated_data
+        sent = services.message_resend(
+            conversation=conversation,
+            user=request.user,
+            message_id=v["message_id"],
+            content=v["content"],
+            model_slug=v.get("model"),
+            wait=wait,
+        )
+        return _sent_response(conversation, *sent, wait=wait)
 
     @action(detail=True, methods=["post"])
     def stop(self, request, pk):

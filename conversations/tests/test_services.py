@@ -1,14 +1,11 @@
 """Service rules that the API tests do not reach directly."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Plan
-from conversations import quota, services, titles
+from conversations import services, titles
 from conversations.models import Conversation, Feedback, MessageStatus, Role
 from conversations.tests.factories import (
     AssistantMessageFactory,
@@ -87,24 +84,6 @@ def test_autotitle_takes_the_edited_first_question(user):
     MessageFactory(conversation=conversation, content="Typo'd questoin", superseded=True)
     MessageFactory(conversation=conversation, content="The question")
     assert titles.conversation_autotitle(conversation_id=conversation.pk) == "The question"
-
-
-def test_the_daily_usage_counts_user_messages_since_midnight_utc(user, outsider):
-    now = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
-    midnight = datetime(2026, 3, 1, tzinfo=UTC)
-    conversation = ConversationFactory(owner=user)
-    for created_at in (midnight - timedelta(microseconds=1), midnight, now):
-        MessageFactory(conversation=conversation, created_at=created_at)
-    MessageFactory(conversation=conversation, created_at=now, superseded=True)
-    AssistantMessageFactory(conversation=conversation, created_at=now)
-    MessageFactory(conversation=ConversationFactory(owner=outsider), created_at=now)
-
-    usage = quota.daily_usage(owner_id=user.pk, plan=Plan(daily_message_limit=3), now=now)
-
-    assert usage == quota.DailyUsage(messages_sent=3, daily_message_limit=3, resets_at=datetime(2026, 3, 2, tzinfo=UTC))
-    assert usage.exhausted
-    unlimited = quota.daily_usage(owner_id=user.pk, plan=Plan(daily_message_limit=0), now=now)
-    assert (unlimited.daily_message_limit, unlimited.exhausted) == (None, False)
 
 
 def test_conversation_update_writes_only_the_changed_columns(user):
