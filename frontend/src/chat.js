@@ -260,7 +260,11 @@ export function setStreaming(on) {
 function started(sent, { reload = false } = {}) {
   broadcast({ type: "sent", id: state.chat.id });
   loadConversations();
-  if (reload) return loadMessages();
+  if (reload) {
+    // The replaced messages must not be acted on while the new list loads.
+    for (const view of views.values()) view.actions.replaceChildren();
+    return loadMessages();
+  }
   $("#starters").hidden = true;
   addMessage(sent.user_message);
   addMessage(sent.assistant_message);
