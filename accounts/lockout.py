@@ -197,8 +197,13 @@ def unlock(*, email: str) -> int:
 
 @receiver(password_reset, dispatch_uid="accounts.lockout.unlock_after_password_reset")
 def _unlock_after_password_reset(sender, request, user, **kwargs):
-    # The owner proved the mailbox and chose a new password: the guesses at the old one are moot.
+    # The owner proved the mailbox and chose a new password: the guesses at the old one are moot,
+    # and every session opened with the old one ends (whoever knew it is signed out), as a
+    # password change does.
+    from .services import devices_revoke_all
+
     unlock(email=user.email)
+    devices_revoke_all(user=user)
 
 
 def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:

@@ -49,8 +49,8 @@ def asset_url(name: str) -> str:
 
 
 @require_safe
-def client_page(request, conversation_id=None):
-    # The conversation id in /c/<id> is read by the client itself; the server only checks its shape.
+def client_page(request, conversation_id=None, key=None):
+    # The conversation id in /c/<id> and a reset key are read by the client itself, never rendered.
     nonce = secrets.token_urlsafe(16)
     # Rendered without the request context on purpose: nothing about the visitor ends up in the page.
     context = {

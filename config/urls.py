@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("", client_page, name="client"),
     path("c/<uuid:conversation_id>", client_page, name="client-conversation"),
+    path("reset-password/<str:key>", client_page, name="client-reset-password"),
 ]
 
 handler400 = "config.errors.bad_request"

@@ -337,6 +337,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# A reset asked for an address with no account sends nothing (the answer is the same either way):
+# the form must not become a way to mail strangers.
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_ADAPTER = "accounts.social.adapters.AccountAdapter"
 HEADLESS_ONLY = True
 HEADLESS_CLIENTS = ("app",)
@@ -346,6 +349,9 @@ HEADLESS_TOKEN_STRATEGY = "accounts.social.token_strategy.DeviceTokenStrategy"  
 HEADLESS_FRONTEND_URLS = {
     # Where a provider callback lands when its state is missing or unknown (no client to return to).
     "socialaccount_login_error": env("SOCIAL_LOGIN_ERROR_URL", default="/"),
+    # The link in a password-reset email: the web client's reset page (another front-end points
+    # it at its own page; {key} is the reset key it posts back with the new password).
+    "account_reset_password_from_key": env("PASSWORD_RESET_URL", default="/reset-password/{key}"),
 }
 # callback_url values outside ALLOWED_HOSTS the redirect flow may return to (e.g. an SPA origin
 # or an app scheme such as "myapp://auth"): same scheme and host, path at or below the entry's
@@ -381,6 +387,12 @@ for _provider_id in SOCIAL_PROVIDER_IDS:
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="chat@localhost")
+# With the SMTP backend (DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend):
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,8 +1,8 @@
 // The web client at / and /c/<id>: an SPA over the public REST API.
-import { SignedOut, api, hasSession, refreshTokens, register, signIn, signOut, whenSignedOut } from "./api.js";
+import { SignedOut, api, forget, hasSession, refreshTokens, register, signIn, signOut, whenSignedOut } from "./api.js";
 import { openChat, resetChat, setupComposer } from "./chat.js";
 import { openCollector } from "./collector.js";
-import { $, $$, icon, say } from "./dom.js";
+import { $, $$, h, icon, say } from "./dom.js";
 import { currentRoute, go, whenRouted } from "./router.js";
 import { applyTheme, openSettings } from "./settings.js";
 import { loadConversations, setupSidebar } from "./sidebar.js";
@@ -15,8 +15,66 @@ function showAuth(message) {
   resetChat();
   $("#shell").hidden = true;
   $("#auth").hidden = false;
+  $("#auth-card")?.remove();
+  $("#auth-form").hidden = false;
   say(message);
   $("#email").focus();
+}
+
+// Forgotten password: allauth's headless reset mails a link to /reset-password/<key> (this page).
+const RESET_PATH = /^\/reset-password\/([^/]+)$/;
+
+async function allauthPost(path, body) {
+  const r = await fetch(`/_allauth/app/v1/auth/password/${path}`, { method: "POST",
+    headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  // 401 after a reset means "done, now sign in" (no session is opened by a reset).
+  if (r.ok || (path === "reset" && r.status === 401)) return;
+  let text = `The server answered ${r.status}.`;
+  try { text = (await r.json()).errors.map((e) => e.message).join(" ") || text; } catch { /* not JSON */ }
+  throw new Error(text);
+}
+
+// The forgot and reset cards are built only when shown, so the sign-in form's "Email" and
+// "Password" stay the only fields of those names on the page.
+function showCard(title, fields, submitLabel, onSubmit, extra = []) {
+  $("#auth-card")?.remove();
+  const submit = h("button", { type: "submit", class: "primary" }, submitLabel);
+  const card = h("form", { id: "auth-card", class: "auth-card" }, h("h1", {}, title), fields, submit, extra);
+  card.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    say("");
+    try { await onSubmit(); } catch (error) { say(error.message); } finally { submit.disabled = false; }
+  });
+  $("#auth-form").hidden = true;
+  $("#auth").append(card);
+  card.querySelector("input").focus();
+}
+
+function showForgot() {
+  const email = h("input", { type: "email", autocomplete: "username", maxlength: "254", required: true, value: $("#email").value });
+  const sent = h("p", { role: "status" });
+  showCard("Reset your password", [
+    h("p", { class: "muted" }, "Enter your account's email: we send it a link to choose a new password."),
+    h("label", { class: "field" }, h("span", {}, "Email"), email),
+  ], "Send reset link", async () => {
+    await allauthPost("request", { email: email.value.trim() });
+    sent.textContent = "If an account uses that email, a link to reset its password is on its way.";
+  }, [sent, h("button", { type: "button", class: "link", onclick: () => showAuth("") }, "Back to sign in")]);
+}
+
+function showReset(key) {
+  const password = h("input", { type: "password", autocomplete: "new-password", maxlength: "128", required: true });
+  showCard("Choose a new password", [
+    h("label", { class: "field" }, h("span", {}, "New password"), password),
+    h("p", { class: "muted" }, "At least 8 characters, not only digits, not a common password. Every device signed in with the old password is signed out."),
+  ], "Set new password", async () => {
+    await allauthPost("reset", { key, password: password.value });
+    history.replaceState(null, "", "/");
+    forget();
+    showAuth("");
+    $("#auth-title").textContent = "Password changed: sign in with the new one";
+  });
 }
 
 async function showApp() {
@@ -113,6 +171,7 @@ for (const element of $$("[data-icon]")) element.prepend(icon(element.dataset.ic
 whenSignedOut(() => showAuth("Your session ended; please sign in again."));
 
 setupAuth();
+$("#auth-forgot").addEventListener("click", showForgot);
 setupShell();
 setupSidebar();
 setupComposer();
@@ -121,6 +180,8 @@ setupComposer();
   try {
     state.models = await api("/api/v1/models").then((body) => body.results ?? body);
   } catch (error) { say(error.message); }
+  const reset = RESET_PATH.exec(location.pathname);
+  if (reset) { showAuth(""); return showReset(decodeURIComponent(reset[1])); }
   if (!hasSession()) return showAuth();
   try {
     await refreshTokens();
