@@ -56,10 +56,8 @@ def test_resetting_sets_the_new_password_and_signs_every_session_out(api_client,
 @pytest.mark.django_db
 def test_a_bad_or_used_key_is_a_clear_400(user):
     key = _reset_key(Client(), user.email)
-    assert Client().post(RESET, {"key": key, "password": NEW_PASSWORD}, content_type="application/json").status_code in (
-        200,
-        401,
-    )
+    first = Client().post(RESET, {"key": key, "password": NEW_PASSWORD}, content_type="application/json")
+    assert first.status_code in (200, 401)
 
     again = Client().post(RESET, {"key": key, "password": "Another-42-pass"}, content_type="application/json")
     assert again.status_code == 400
