@@ -58,6 +58,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "duration_ms",
             "error_code",
             "error",
+            "finish_reason",
             "created_at",
             "finished_at",
             "my_rating",

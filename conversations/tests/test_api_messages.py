@@ -67,12 +67,15 @@ def test_a_new_message_does_not_shift_a_page_already_read(user_client, conversat
 
 
 def test_message_payload_carries_status_tokens_and_my_rating(user_client, user, conversation):
-    reply = AssistantMessageFactory(conversation=conversation, prompt_tokens=12, completion_tokens=4)
+    reply = AssistantMessageFactory(
+        conversation=conversation, prompt_tokens=12, completion_tokens=4, finish_reason="length"
+    )
     FeedbackFactory(message=reply, user=user, rating="down")
     row = user_client.get(url(conversation)).json()["results"][0]
     assert row["id"] == str(reply.pk)
     assert (row["role"], row["status"], row["model"]) == ("assistant", "complete", "smollm2-135m")
     assert (row["prompt_tokens"], row["completion_tokens"], row["my_rating"]) == (12, 4, "down")
+    assert row["finish_reason"] == "length", "a reply cut at its token limit says so after a reload"
 
 
 def _queries(client, path) -> int:
