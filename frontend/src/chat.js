@@ -253,7 +253,9 @@ export function setStreaming(on) {
   state.streaming = on;
   $("#send").hidden = on;
   $("#stop").hidden = !on;
-  $("#composer").setAttribute("aria-busy", String(on));
+  // While a reply streams, screen readers wait for it instead of reading every token; the end is
+  // announced ("Reply finished").
+  $("#messages").setAttribute("aria-busy", String(on));
   updateActions();
 }
 
