@@ -7,16 +7,48 @@ The requested model name picks the behaviour: ``<mode>[:<tokens>[:<delay seconds
   conversation (by prompt) then answers normally
 - ``drop`` closes the connection after half the tokens; ``malformed`` sends a broken chunk after
   half the tokens; ``timeout`` sends headers and then nothing
+- ``markdown`` streams the fixed Markdown reply ``MARKDOWN_REPLY`` (``markdown_tokens()``, its
+  ``<tokens>`` part is ignored; 10 ms between tokens unless a delay is given: ``markdown::0.05``):
+  a heading, a list, a wide ```python block, a wide table, a link, and hostile HTML and links
 Token ``i`` is ``"t<i> "``, so a reply of ``n`` tokens is predictable.
 """
 
 import json
+import re
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODELS = ["normal", "slow", "burst", "http500", "flaky500", "drop", "malformed", "timeout"]
+MODELS = ["normal", "slow", "burst", "http500", "flaky500", "drop", "malformed", "timeout", "markdown"]
+
+# What a web client must render safely: ordinary Markdown (wide enough to overflow a phone) and
+# content that would run script if it were inserted as HTML or followed as a link.
+MARKDOWN_REPLY = """# Release notes
+
+Three things changed:
+
+- faster **streaming**
+- safer rendering
+- a wider table
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name}!"  # a long line that must scroll inside its block, never the page: aaaaaaaaaaaaaaaa
+```
+
+| Column one | Column two | Column three | Column four | Column five | Column six | Column seven |
+| --- | --- | --- | --- | --- | --- | --- |
+| alpha-alpha | beta-beta | gamma-gamma | delta-delta | epsilon-epsilon | zeta-zeta | eta-eta |
+
+Read more on [the example site](https://example.com).
+
+<img src=x onerror="window.__xss=1">
+
+<script>window.__xss=2</script>
+
+And [click](javascript:window.__xss=3) here.
+"""
 
 
 def token(i: int) -> str:
@@ -25,6 +57,11 @@ def token(i: int) -> str:
 
 def expected_text(n: int) -> str:
     return "".join(token(i) for i in range(n))
+
+
+def markdown_tokens() -> list[str]:
+    """``MARKDOWN_REPLY`` cut into small pieces (a word with the spaces and newlines before it)."""
+    return re.findall(r"\s*\S+|\s+", MARKDOWN_REPLY)
 
 
 def parse_mode(model: str) -> tuple[str, int, float | None]:
@@ -65,6 +102,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.server.record(body, {k.lower(): v for k, v in self.headers.items()})
         mode, count, delay = parse_mode(body.get("model", "normal"))
+        pieces = markdown_tokens() if mode == "markdown" else None
+        if pieces is not None:
+            count = len(pieces)
         # Cut at max_tokens and say so ("length"), as real servers do.
         cut = bool(body.get("max_tokens")) and int(body["max_tokens"]) < count
         count = min(count, int(body.get("max_tokens") or count))
@@ -88,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "timeout":
             self.server.hang.wait(30)
             return
-        pause = delay if delay is not None else {"slow": 0.05, "burst": 0.0}.get(mode, 0.002)
+        pause = delay if delay is not None else {"slow": 0.05, "burst": 0.0, "markdown": 0.01}.get(mode, 0.002)
         created = int(time.time())
         for i in range(count):
             if mode == "drop" and i == count // 2:
@@ -104,7 +144,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "chat.completion.chunk",
                 "created": created,
                 "model": body.get("model"),
-                "choices": [{"index": 0, "delta": {"content": token(i)}, "finish_reason": None}],
+                "choices": [
+                    {"index": 0, "delta": {"content": token(i) if pieces is None else pieces[i]}, "finish_reason": None}
+                ],
             }
             if i == 0:
                 chunk["choices"][0]["delta"]["role"] = "assistant"
