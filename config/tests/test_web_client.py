@@ -278,11 +278,6 @@ def conversation_id_of(page) -> str:
     return match.group(1)
 
 
-def endpoint_present(server: Server, name: str) -> bool:
-    schema = httpx.get(f"{server.base}/api/schema/", headers={"Accept": "application/json"}, timeout=30).json()
-    return f"/api/v1/conversations/{{id}}/{name}" in schema["paths"]
-
-
 # --- 1. sign up, first message, streaming ------------------------------------------------------
 
 
@@ -569,14 +564,6 @@ def test_phone_width_no_horizontal_scroll_and_drawer(page, user):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "client bug: Escape closes the phone drawer without giving focus back to 'Open sidebar' "
-        "(frontend/src/main.js, the document keydown handler calls setDrawer(false) but not "
-        "$('#open-sidebar').focus() as the 'Close sidebar' button does): focus is lost"
-    ),
-)
 def test_phone_drawer_closed_by_keyboard_gives_focus_back(page, user):
     expect = _expect()
     page.set_viewport_size({"width": 360, "height": 740})
@@ -597,14 +584,6 @@ def test_phone_drawer_closed_by_keyboard_gives_focus_back(page, user):
     expect(opener).to_be_focused(timeout=2000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "client bug: Escape in a conversation's options menu inside the phone drawer closes the menu "
-        "and the drawer at once (frontend/src/dom.js menuButton's keydown handler does not stop the "
-        "event; main.js's document handler then closes the drawer), leaving focus on a hidden button"
-    ),
-)
 def test_phone_escape_in_a_drawer_menu_closes_only_the_menu(page, user):
     expect = _expect()
     page.set_viewport_size({"width": 360, "height": 740})
@@ -747,8 +726,6 @@ def test_second_tab_follows_a_reply_sent_in_the_first(context, user):
 
 def test_regenerate_replaces_the_last_reply(page, user, server):
     expect = _expect()
-    if not endpoint_present(server, "regenerate"):
-        pytest.xfail("endpoint not yet present: POST /api/v1/conversations/{id}/regenerate")
     conversation = user.conversation(title="Again", message="Answer twice")
     sign_in(page, user, f"/c/{conversation['id']}")
     reply = replies(page)
@@ -771,8 +748,6 @@ def test_regenerate_replaces_the_last_reply(page, user, server):
 
 def test_edit_replaces_the_last_question(page, user, server):
     expect = _expect()
-    if not endpoint_present(server, "edit"):
-        pytest.xfail("endpoint not yet present: POST /api/v1/conversations/{id}/edit")
     conversation = user.conversation(title="Edit me", message="Original question")
     sign_in(page, user, f"/c/{conversation['id']}")
     expect(replies(page)).to_have_attribute("data-status", "complete")

@@ -109,7 +109,8 @@ export function menuButton({ label, content, items, className = "icon" }) {
     menu.addEventListener("keydown", (event) => {
       const buttons = [...menu.querySelectorAll("button")];
       const at = buttons.indexOf(document.activeElement);
-      if (event.key === "Escape") { event.preventDefault(); close(); }
+      // Escape closes this menu only, not the drawer or dialog it sits in.
+      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); close(); }
       else if (event.key === "ArrowDown") { event.preventDefault(); buttons[(at + 1) % buttons.length].focus(); }
       else if (event.key === "ArrowUp") { event.preventDefault(); buttons[(at - 1 + buttons.length) % buttons.length].focus(); }
       else if (event.key === "Tab") close(false);

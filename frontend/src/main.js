@@ -152,7 +152,11 @@ function setupShell() {
   $("#close-sidebar").addEventListener("click", () => { setDrawer(false); $("#open-sidebar").focus(); });
   $("#backdrop").addEventListener("click", () => setDrawer(false));
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && document.body.classList.contains("drawer-open")) setDrawer(false);
+    // An Escape already handled (a menu, a rename) or meant for an open dialog is not for the drawer.
+    if (event.key !== "Escape" || event.defaultPrevented || document.querySelector("dialog[open]")) return;
+    if (!document.body.classList.contains("drawer-open")) return;
+    setDrawer(false);
+    $("#open-sidebar").focus();
   });
   $("#new-chat").addEventListener("click", () => { setDrawer(false); go(null); });
   $("#open-settings").addEventListener("click", () => openSettings());
