@@ -3,16 +3,17 @@ from allauth.socialaccount.models import SocialAccount
 from axes.models import AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from . import lockout, services
 from .models import ApiKey, Device, Plan, User, UserSettings
 
 
-class UserSettingsInline(admin.StackedInline):
+class UserSettingsInline(StackedInline):
     model = UserSettings
     can_delete = False
     fk_name = "user"
@@ -28,7 +29,7 @@ class UserSettingsInline(admin.StackedInline):
     )
 
 
-class DeviceInline(admin.TabularInline):
+class DeviceInline(TabularInline):
     model = Device
     extra = 0
     can_delete = False
@@ -41,7 +42,7 @@ class DeviceInline(admin.TabularInline):
         return False
 
 
-class ApiKeyInline(admin.TabularInline):
+class ApiKeyInline(TabularInline):
     """The user's API keys with their last use; read-only (users make them, secrets are never
     kept). Revoke them from the API key list, or with "Deactivate and sign out everywhere"."""
 
@@ -58,7 +59,7 @@ class ApiKeyInline(admin.TabularInline):
         return False
 
 
-class SocialAccountInline(admin.TabularInline):
+class SocialAccountInline(TabularInline):
     """Linked sign-in providers; read-only (users link and unlink them themselves)."""
 
     model = SocialAccount
@@ -73,7 +74,7 @@ class SocialAccountInline(admin.TabularInline):
         return False
 
 
-class EmailUserCreationForm(AdminUserCreationForm):
+class EmailUserCreationForm(UserCreationForm):
     class Meta:
         model = User
         fields = ("email",)
@@ -101,9 +102,10 @@ class LoginTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin, ModelAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
+    change_password_form = AdminPasswordChangeForm
     ordering = ("-date_joined",)
     list_display = ("email", "display_name", "plan", "is_active", "is_staff", "active_devices", "date_joined")
     list_filter = ("is_active", "is_staff", "is_superuser", "settings__plan", LoginTypeFilter)
@@ -187,7 +189,7 @@ class DeviceStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ModelAdmin):
     list_display = ("__str__", "user", "login_type", "ip", "created_at", "last_seen_at", "revoked_at")
     list_filter = (DeviceStatusFilter, "login_type")
     list_select_related = ("user",)
@@ -224,7 +226,7 @@ class ApiKeyStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ModelAdmin):
     """Keys are made by their users through the API and their secrets are never stored, so there
     is no add form; staff see who has which key, when it was last used, and revoke it."""
 
@@ -251,7 +253,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(ModelAdmin):
     list_display = (
         "name",
         "slug",
@@ -280,7 +282,7 @@ admin.site.unregister(SocialAccount)
 
 
 @admin.register(SocialAccount)
-class SocialAccountAdmin(AllauthSocialAccountAdmin):
+class SocialAccountAdmin(AllauthSocialAccountAdmin, ModelAdmin):
     list_display = ("user", "provider", "uid", "date_joined", "last_login")
     list_filter = ("provider", "date_joined")
     list_select_related = ("user",)

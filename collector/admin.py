@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from unfold.admin import ModelAdmin
 
 from . import services
 from .models import Item, ItemKind, Tag
@@ -50,7 +51,7 @@ class ItemAdminForm(forms.ModelForm):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ModelAdmin):
     form = ItemAdminForm
     list_display = ("title", "owner", "kind", "tag_list", "file_name", "created_at")
     list_filter = ("kind", "tags", "created_at")
@@ -102,7 +103,7 @@ class ItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ModelAdmin):
     list_display = ("name", "owner", "item_count", "created_at")
     search_fields = ("name", "owner__email")
     list_select_related = ("owner",)

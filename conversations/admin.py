@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.db.models import Count
+from unfold.admin import ModelAdmin, TabularInline
 
 from collector.models import Item
 from config.titles import TitleFormMixin
@@ -12,7 +13,7 @@ from .models import Conversation, Feedback, LLMModel, Message, Prompt
 
 
 @admin.register(LLMModel)
-class LLMModelAdmin(admin.ModelAdmin):
+class LLMModelAdmin(ModelAdmin):
     list_display = (
         "display_name",
         "slug",
@@ -94,7 +95,7 @@ class LLMModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(ModelAdmin):
     list_display = ("title", "category", "order", "enabled", "updated_at")
     list_editable = ("order", "enabled")
     list_filter = ("category", "enabled")
@@ -102,7 +103,7 @@ class PromptAdmin(admin.ModelAdmin):
     ordering = ("order", "id")
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(TabularInline):
     model = Message
     extra = 0
     can_delete = False
@@ -149,7 +150,7 @@ class ConversationAdminForm(TitleFormMixin, forms.ModelForm):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ModelAdmin):
     form = ConversationAdminForm
     list_display = (
         "__str__",
@@ -198,7 +199,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ModelAdmin):
     list_display = (
         "id",
         "conversation",
@@ -226,7 +227,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(ModelAdmin):
     list_display = ("rating", "user", "message", "short_comment", "created_at")
     list_filter = ("rating", ("created_at", admin.DateFieldListFilter))
     search_fields = ("user__email", "comment")

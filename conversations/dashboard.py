@@ -40,3 +40,8 @@ def usage_dashboard(request):
 
 # admin_view: staff only (others go to the admin login), never cached, CSRF-protected.
 usage_dashboard_view = admin.site.admin_view(usage_dashboard)
+
+
+def admin_home_context(request, context):
+    """``UNFOLD["DASHBOARD_CALLBACK"]``: what the admin home shows."""
+    return context

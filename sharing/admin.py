@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html_join
+from unfold.admin import ModelAdmin
 
 from config.titles import TitleFormMixin
 
@@ -71,7 +72,7 @@ class SampleAdminForm(TitleFormMixin, forms.ModelForm):
 
 
 @admin.register(Share)
-class ShareAdmin(admin.ModelAdmin):
+class ShareAdmin(ModelAdmin):
     form = ShareAdminForm
     list_display = ("id", "title", "owner", "created_at", "expires_at", "is_revoked", "message_count", "view_count")
     list_filter = (RevokedFilter, ExpiredFilter, "created_at")
@@ -116,7 +117,7 @@ class ShareAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sample)
-class SampleAdmin(admin.ModelAdmin):
+class SampleAdmin(ModelAdmin):
     form = SampleAdminForm
     list_display = ("title", "published", "order", "message_count", "created_by", "created_at", "updated_at")
     list_editable = ("order",)

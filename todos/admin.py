@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
+from unfold.admin import ModelAdmin
 
 from . import services
 from .models import Todo
 
 
 @admin.register(Todo)
-class TodoAdmin(admin.ModelAdmin):
+class TodoAdmin(ModelAdmin):
     list_display = ("title", "owner", "todo_date", "complete", "completed_at", "created_at")
     list_filter = ("complete", "todo_date")
     search_fields = ("title", "owner__email")

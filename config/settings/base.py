@@ -61,7 +61,12 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin's theme (before django.contrib.admin, whose templates it overrides).
+    "unfold.apps.BasicAppConfig",
+    "unfold.contrib.filters",
+    "unfold.contrib.forms",
+    "unfold.contrib.import_export",
+    "config.admin_apps.ConsoleAdminConfig",  # django.contrib.admin with our site class
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -81,6 +86,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.headless",
     "axes",
+    "auditlog",
+    "import_export",
     # ours
     "accounts",
     "conversations",
@@ -237,6 +244,35 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
+# --- Admin console (django-unfold; config/admin_console.py) -----------------------------------
+UNFOLD = {
+    "SITE_TITLE": "Chat server admin",
+    "SITE_HEADER": "Chat server",
+    "SITE_SUBHEADER": "Operator console",
+    "SITE_SYMBOL": "forum",
+    "SITE_URL": "/",
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "conversations.dashboard.admin_home_context",
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": False,
+        "navigation": "config.admin_console.sidebar_navigation",
+    },
+}
+# The audit trail (django-auditlog): what staff manage, not the chat traffic itself. The admin
+# records who made each change (ConsoleAdminSite); addresses come from our proxy-aware client_ip.
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "accounts.user", "exclude_fields": ["password", "last_login", "updated_at"]},
+    {"model": "accounts.usersettings", "exclude_fields": ["updated_at"]},
+    "accounts.plan",
+    {"model": "accounts.apikey", "exclude_fields": ["last_used_at", "key_hash"]},
+    "conversations.llmmodel",
+    "conversations.prompt",
+    "sharing.sample",
+    {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
+)
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # The web client's bundle (frontend/, built by `make install`), served as /static/client/.

@@ -1,5 +1,7 @@
 """The conversations admin renders and its actions do what they say."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -62,7 +64,8 @@ def test_changelists_render(admin_web, some_rows, model, params):
 def test_conversation_changelist_shows_owner_and_annotated_message_count(admin_web, some_rows):
     page = admin_web.get("/admin/conversations/conversation/").content.decode()
     assert "alice@example.com" in page
-    assert '<td class="field-message_count">2</td>' in page
+    cell = re.search(r'<td[^>]*class="[^"]*field-message_count[^"]*"[^>]*>(.*?)</td>', page, re.S)
+    assert cell is not None and cell.group(1).strip() == "2"
 
 
 def test_conversation_changelist_queries_do_not_grow_with_rows(admin_web, user, some_rows):
