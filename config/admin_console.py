@@ -33,6 +33,7 @@ class ConsoleAdminSite(UnfoldAdminSite):
 
         return audited
 
+
 # (group, collapsible, [(title, material icon, "app_label.model_name" or a URL name)])
 SIDEBAR = [
     (
