@@ -194,3 +194,16 @@ def test_authorizing_in_swagger_again_renews_one_session_instead_of_adding_devic
     devices = Device.objects.filter(user=user, revoked_at__isnull=True)
     assert [d.device_id for d in devices] == ["api-docs"]
     assert r.json()["device"]["device_id"] == "api-docs"
+
+
+def test_every_sign_in_sets_last_login_without_an_audit_entry(api_client, user, password):
+    from auditlog.models import LogEntry
+
+    assert user.last_login is None
+    response = api_client.post(
+        "/api/v1/auth/login", {"email": user.email, "password": password, "device_id": "d1"}, format="json"
+    )
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.last_login is not None
+    assert not LogEntry.objects.filter(object_pk=str(user.pk), changes__icontains="last_login").exists()

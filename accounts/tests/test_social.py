@@ -737,3 +737,13 @@ def test_social_account_admin_list_costs_the_same_for_1_and_many_rows(db, staff_
     one = queries()
     add_accounts(40, 1)
     assert queries() == one
+
+
+def test_a_social_sign_in_sets_last_login(db, api_client, provider_server):
+    from accounts.models import User
+
+    location = social_login(provider_server, "google")
+    response = exchange(api_client, location)
+    assert response.status_code == 200
+    user = User.objects.get(pk=response.json()["user"]["id"])
+    assert user.last_login is not None, "the admin's 'last login' covers social sign-ins too"
