@@ -101,6 +101,9 @@ class UserSettings(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscribers")
     plan_renews_at = models.DateTimeField(null=True, blank=True)
     auto_renew = models.BooleanField(default=False)
+    # Staff "reset today's quota": messages sent before this moment no longer count today
+    # (conversations.quota is the one rule).
+    quota_reset_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Plan, User, UserSettings
+from accounts.models import User, UserSettings
 from accounts.services import user_settings_get
 from config.exceptions import DomainError
 from config.services import save_changed
@@ -121,11 +121,12 @@ def conversation_delete(*, conversation: Conversation) -> None:
 # --- messages ---------------------------------------------------------------------------------
 
 
-def _check_plan_limits(*, user: User, conversation: Conversation, plan: Plan) -> None:
+def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: UserSettings) -> None:
     """Raise 429/409 when sending would break a limit. Call with the user's settings row locked."""
     now = timezone.now()
+    plan = settings_row.plan
     if plan.daily_message_limit:  # 0: unlimited, nothing to count
-        usage = daily_usage(owner_id=user.pk, plan=plan, now=now)
+        usage = daily_usage(settings_row=settings_row, now=now)
         if usage.exhausted:
             raise DailyQuotaExceeded(
                 f"You have sent {usage.messages_sent} of {usage.daily_message_limit} messages allowed today. "
@@ -217,7 +218,7 @@ def _ask(
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
         model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
-    _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
+    _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
 
     user_message, assistant_message = _question_and_reply(conversation=conversation, model=model, question=content)
     fields = ["updated_at"]
@@ -345,7 +346,7 @@ def api_completion_start(
         # A title of its own, so no title is made from what was said.
         title=title_fit(f"API: {api_key.name}", max_length=TITLE_MAX_CHARS),
     )
-    _check_plan_limits(user=user, conversation=conversation, plan=settings_row.plan)
+    _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
     question = next((turn["content"] for turn in reversed(turns) if turn["role"] == Role.USER), "")
     _question, reply = _question_and_reply(
         conversation=conversation,

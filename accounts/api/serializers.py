@@ -218,7 +218,7 @@ class SubscriptionSerializer(InputSerializer):
             if instance.plan_renews_at
             else None,
             "plan_details": PlanSerializer(instance.plan).data,
-            "usage_today": UsageTodaySerializer(daily_usage(owner_id=instance.user_id, plan=instance.plan)).data,
+            "usage_today": UsageTodaySerializer(daily_usage(settings_row=instance)).data,
         }
 
 

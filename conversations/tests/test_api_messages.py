@@ -205,6 +205,22 @@ def test_daily_quota_gives_429_with_code_and_retry_after(user_client, user, conv
     assert conversation.messages.filter(content="third").count() == 0
 
 
+def test_a_staff_quota_reset_lets_the_user_send_again_today(user_client, user, conversation):
+    from conversations.quota import quota_reset
+
+    set_plan(user, "free", daily_message_limit=1)
+    MessageFactory(conversation=conversation)
+    assert user_client.post(url(conversation), {"content": "over"}, format="json").status_code == 429
+
+    assert quota_reset(settings_rows=UserSettings.objects.filter(user=user)) == 1
+
+    assert user_client.get("/api/v1/user/settings/subscription").json()["usage_today"]["messages_sent"] == 0
+    assert user_client.post(url(conversation), {"content": "again"}, format="json").status_code == 202
+    Message.objects.filter(status=MessageStatus.PENDING).update(status=MessageStatus.COMPLETE)
+    # The reset gave one day's quota back, not an unlimited one.
+    assert user_client.post(url(conversation), {"content": "over again"}, format="json").status_code == 429
+
+
 def test_unlimited_plan_has_no_daily_quota(user_client, user, conversation):
     set_plan(user, "pro", daily_message_limit=0)  # 0 = unlimited
     for _ in range(3):
