@@ -19,10 +19,7 @@ class LLMModelAdmin(ModelAdmin):
         "slug",
         "provider",
         "upstream_model",
-        "base_url",
-        "api_key_env",
         "context_window",
-        "max_output_tokens",
         "enabled",
         "is_default",
         "order",
@@ -200,22 +197,12 @@ class ConversationAdmin(ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(ModelAdmin):
-    list_display = (
-        "id",
-        "conversation",
-        "role",
-        "status",
-        "superseded",
-        "model",
-        "prompt_tokens",
-        "completion_tokens",
-        "latency_ms",
-        "created_at",
-    )
+    # Few, narrow columns so the key ones fit at 1280 px; the rest is on the message's page.
+    list_display = ("summary", "owner", "role", "status", "model", "tokens", "latency_ms", "created_at")
     # Superseded: replaced by a regenerated or edited turn, hidden from the conversation, kept here.
     list_filter = ("status", "role", "superseded", "model")
     search_fields = ("=id", "=conversation__id", "conversation__owner__email")
-    list_select_related = ("conversation", "model")
+    list_select_related = ("conversation__owner", "model")
     raw_id_fields = ("conversation",)
     date_hierarchy = "created_at"
 
@@ -224,6 +211,22 @@ class MessageAdmin(ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="message")
+    def summary(self, obj) -> str:
+        text = " ".join(obj.content.split())
+        flag = " (superseded)" if obj.superseded else ""
+        return (text[:60] + ("…" if len(text) > 60 else "") or "(no text)") + flag
+
+    @admin.display(description="owner", ordering="conversation__owner__email")
+    def owner(self, obj) -> str:
+        return obj.conversation.owner.email
+
+    @admin.display(description="tokens in / out")
+    def tokens(self, obj) -> str:
+        if obj.prompt_tokens is None and obj.completion_tokens is None:
+            return "-"
+        return f"{obj.prompt_tokens or 0} / {obj.completion_tokens or 0}"
 
 
 @admin.register(Feedback)

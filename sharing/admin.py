@@ -74,7 +74,7 @@ class SampleAdminForm(TitleFormMixin, forms.ModelForm):
 @admin.register(Share)
 class ShareAdmin(ModelAdmin):
     form = ShareAdminForm
-    list_display = ("id", "title", "owner", "created_at", "expires_at", "is_revoked", "message_count", "view_count")
+    list_display = ("title", "owner", "created_at", "expires_at", "is_revoked", "message_count", "view_count")
     list_filter = (RevokedFilter, ExpiredFilter, "created_at")
     list_select_related = ("owner",)
     search_fields = ("title", "owner__email", "=id")
