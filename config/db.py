@@ -65,7 +65,9 @@ def background_db_sync_to_async(func):
 
     Call it from a task that does not belong to a request (see ``generation.start_generation``).
     Inside ``async_to_sync`` (``generate_now``, tests) the calls come back to the calling thread, so
-    they see its transaction.
+    they see its transaction. That is read from the task's context: a task that outlives the call
+    that created it (e.g. the reply supervisor) must be started with an empty one, or its calls go
+    to a thread that is gone.
     """
     run = _reconnecting_after_errors(func)
     if _inside_async_to_sync():

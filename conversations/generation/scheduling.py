@@ -153,7 +153,14 @@ class _Supervisor:
 
     def wake(self) -> None:
         if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._loop(), name="reply-supervisor")
+            # An empty context, not the waking reply's: the supervisor outlives that reply. Woken by
+            # ``generate_now`` (a ``?wait=true`` request, inside ``async_to_sync``) it would carry
+            # asgiref's marker of that request's thread and send every later checkpoint there, to
+            # an executor that quits with the request ("CurrentThreadExecutor already quit"), so no
+            # reply of the loop would be saved (or beat) again; and log under that request's id.
+            self.task = asyncio.get_running_loop().create_task(
+                self._loop(), name="reply-supervisor", context=contextvars.Context()
+            )
 
     async def _loop(self) -> None:
         while self.runs:
