@@ -16,6 +16,7 @@ Appending is synchronous and cheap; only the relay awaits Redis.
 
 import asyncio
 import collections
+import contextvars
 import logging
 import re
 import time
@@ -293,7 +294,12 @@ class _Relay:
     def push(self, log: ReplyLog, event: Event) -> None:
         self.pending.setdefault(log.message_id, (log.conversation_id, []))[1].append(event)
         if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._run(), name="shared-log-relay")
+            # From an empty context: this task outlives the call that happened to start it (a
+            # ?wait=true request, a sync view), and must not carry that request's id or executor
+            # (see the reply supervisor in generation/scheduling.py).
+            self.task = asyncio.get_running_loop().create_task(
+                self._run(), name="shared-log-relay", context=contextvars.Context()
+            )
 
     async def _run(self) -> None:
         failures = 0
