@@ -245,6 +245,9 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
 # --- Admin console (django-unfold; config/admin_console.py) -----------------------------------
+# Where a sign-in with no "next" lands: unfold's login form carries none, and Django's default
+# (/accounts/profile/) does not exist here. Only the admin signs in through Django's login view.
+LOGIN_REDIRECT_URL = "admin:index"
 UNFOLD = {
     "SITE_TITLE": "Chat server admin",
     "SITE_HEADER": "Chat server",
