@@ -43,6 +43,7 @@ SIDEBAR = [
             (_("Dashboard"), "dashboard", "admin:index"),
             (_("Usage today"), "monitoring", "admin-usage"),
             (_("Audit trail"), "history", "auditlog.logentry"),
+            (_("Background jobs"), "pending_actions", "django_tasks_database.dbtaskresult"),
         ],
     ),
     (

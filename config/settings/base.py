@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "axes",
     "auditlog",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     # ours
     "accounts",
     "conversations",
@@ -244,6 +246,16 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
+# --- Background jobs (django-tasks, the backport of Django 6's tasks) ---------------------------
+# Imports, exports and purges run in the worker process (`manage.py db_worker`, started by
+# `make serve`), never in a web request; jobs are rows, so they wait out a worker restart.
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
 # --- Admin console (django-unfold; config/admin_console.py) -----------------------------------
 # Where a sign-in with no "next" lands: unfold's login form carries none, and Django's default
 # (/accounts/profile/) does not exist here. Only the admin signs in through Django's login view.

@@ -17,3 +17,6 @@ SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
 # The test database is created and dropped around the run: no pool holding connections to it
 # (the pool itself is exercised by a test server process, conversations/tests/test_db_pool.py).
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
+# Jobs run inside the test, at enqueue time (jobs through a real db_worker process have tests of
+# their own that use the database backend).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
