@@ -1,8 +1,9 @@
-"""Read-only figures for the staff usage dashboard.
+"""Read-only figures for the staff usage dashboard (``/admin/usage/``) and the admin home.
 
 Every function here costs a fixed number of queries whatever the number of users, messages or
 days: the work is done by the database (``Count``/``Sum``/``Avg`` with filters, ``TruncDate``
-grouping), and Python only fills the gaps (days without messages) and derives ratios.
+grouping, ``ROW_NUMBER`` windows for percentiles), and Python only fills the gaps (days without
+messages) and derives ratios.
 
 Figures about conversations and messages come split by source, as ``<figure>_app`` and
 ``<figure>_api`` next to ``<figure>``: "app" is a conversation without an API key (the app, the
@@ -18,8 +19,8 @@ from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Aggregate, Avg, Count, Max, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Aggregate, Avg, Count, F, Max, Q, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from accounts.models import Plan
@@ -30,8 +31,13 @@ WINDOW_CHOICES = (7, 14, 30)
 DEFAULT_WINDOW_DAYS = 14
 TOP_USERS_LIMIT = 10
 API_KEYS_LIMIT = 20
+LATEST_FAILURES_LIMIT = 5
+HOME_TOP_USERS_LIMIT = 5
 SOURCES = ("app", "api")
 FAILED_STATUSES = (MessageStatus.ERROR, MessageStatus.INTERRUPTED)
+# A reply's tokens, prompt and completion; either may be unknown (a reply cut short, a provider
+# that does not report usage) without losing the other.
+_REPLY_TOKENS = Coalesce("prompt_tokens", 0) + Coalesce("completion_tokens", 0)
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,15 @@ def _names(*figures: str) -> list[str]:
 def usage_window(*, days: int, now: datetime | None = None) -> UsageWindow:
     if days not in WINDOW_CHOICES:
         raise ValueError(f"days must be one of {WINDOW_CHOICES}, not {days!r}")
+    return _whole_days(days, now)
+
+
+def usage_today(*, now: datetime | None = None) -> UsageWindow:
+    """Today alone, from local midnight: the admin home's figures of the day."""
+    return _whole_days(1, now)
+
+
+def _whole_days(days: int, now: datetime | None) -> UsageWindow:
     today = timezone.localdate(now or timezone.now())
     first_day = today - timedelta(days=days - 1)
     since = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
@@ -112,32 +127,74 @@ def usage_totals(*, window: UsageWindow) -> dict:
     return {**user_figures, **conversation_figures, **message_figures}
 
 
-def usage_messages_per_day(*, window: UsageWindow) -> list[dict]:
+def usage_per_day(*, window: UsageWindow) -> list[dict]:
     """1 query. One row per day of the window, oldest first, days without messages included.
+
+    Per day, each also by source: ``user_messages``, ``replies``, ``active_users`` (distinct
+    senders that day), ``tokens`` (prompt and completion tokens of the replies); and ``finished``
+    and ``failed`` replies with their ``error_rate`` (a reply still streaming has not failed yet).
 
     ``user_pct``/``reply_pct`` are the bar widths (share of the busiest figure in the window);
     ``user_api_pct``/``reply_api_pct`` the API-key share of each bar.
     """
+    sent, replied = Q(role=Role.USER), Q(role=Role.ASSISTANT)
     grouped = (
         Message.objects.filter(created_at__gte=window.since, role__in=(Role.USER, Role.ASSISTANT))
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(
-            **_by_source("user_messages", Count, "id", filter=Q(role=Role.USER)),
-            **_by_source("replies", Count, "id", filter=Q(role=Role.ASSISTANT)),
+            **_by_source("user_messages", Count, "id", filter=sent),
+            **_by_source("replies", Count, "id", filter=replied),
+            **_by_source("active_users", Count, "conversation__owner", filter=sent, distinct=True),
+            **_by_source("tokens", Sum, _REPLY_TOKENS, filter=replied),
+            finished=Count("id", filter=replied & ~Q(status__in=IN_FLIGHT_STATUSES)),
+            failed=Count("id", filter=replied & Q(status__in=FAILED_STATUSES)),
         )
         .order_by("day")
     )
     by_day = {row["day"]: row for row in grouped}
-    figures = _names("user_messages", "replies")
-    rows = [{"day": day, **{figure: by_day.get(day, {}).get(figure, 0) for figure in figures}} for day in window.dates]
+    figures = [*_names("user_messages", "replies", "active_users", "tokens"), "finished", "failed"]
+    rows = [
+        {"day": day, **{figure: by_day.get(day, {}).get(figure) or 0 for figure in figures}} for day in window.dates
+    ]
     peak = max((max(row["user_messages"], row["replies"]) for row in rows), default=0)
     for row in rows:
+        row["error_rate"] = row["failed"] / row["finished"] if row["finished"] else 0.0
         row["user_pct"] = round(100 * row["user_messages"] / peak) if peak else 0
         row["reply_pct"] = round(100 * row["replies"] / peak) if peak else 0
         row["user_api_pct"] = _share_pct(row["user_messages_api"], row["user_messages"])
         row["reply_api_pct"] = _share_pct(row["replies_api"], row["replies"])
     return rows
+
+
+def usage_latency_per_day(*, window: UsageWindow) -> list[dict]:
+    """1 query. Time to first token of each day's replies: ``p50_ms`` and ``p95_ms``, oldest first.
+
+    Nearest-rank percentiles, found by the database: the replies of each day are numbered by
+    latency (``ROW_NUMBER`` over a ``TruncDate`` partition) and only the two rows at rank
+    ceil(n/2) and ceil(0.95 n) come back, so the result is two rows a day whatever the traffic.
+    ``measured`` counts the replies with a latency; a day without any has ``None`` percentiles.
+    """
+    day = TruncDate("created_at")
+    ranked = (
+        Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since, latency_ms__isnull=False)
+        .annotate(
+            day=day,
+            rank=Window(RowNumber(), partition_by=[day], order_by=F("latency_ms").asc()),
+            measured=Window(Count("id"), partition_by=[day]),
+        )
+        # Integer division: (n + 1) / 2 is ceil(n / 2), (95 n + 99) / 100 is ceil(0.95 n).
+        .filter(Q(rank=(F("measured") + 1) / 2) | Q(rank=(F("measured") * 95 + 99) / 100))
+        .values_list("day", "rank", "measured", "latency_ms")
+    )
+    by_day: dict[date, dict] = {}
+    for row_day, rank, measured, latency_ms in ranked:
+        figures = by_day.setdefault(row_day, {"measured": measured})
+        if rank == (measured + 1) // 2:
+            figures["p50_ms"] = latency_ms
+        if rank == (measured * 95 + 99) // 100:
+            figures["p95_ms"] = latency_ms
+    return [{"day": day, "measured": 0, "p50_ms": None, "p95_ms": None, **by_day.get(day, {})} for day in window.dates]
 
 
 def _share_pct(part: int, whole: int) -> int:
@@ -288,6 +345,39 @@ def usage_api_keys(*, window: UsageWindow, now: datetime | None = None, limit: i
     return keys
 
 
+def usage_latest_failures(*, window: UsageWindow, limit: int = LATEST_FAILURES_LIMIT) -> list[dict]:
+    """1 query. The most recent replies of the window that ended in error or were interrupted.
+
+    What an operator needs to find them (when, status, error code, model, owner, source), never
+    their content nor the error's full text (both are on the message's own admin page).
+    """
+    rows = (
+        Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since, status__in=FAILED_STATUSES)
+        .values(
+            "id",
+            "created_at",
+            "status",
+            "error_code",
+            "model__display_name",
+            "conversation__owner__email",
+            "conversation__api_key_id",
+        )
+        .order_by("-created_at", "id")[:limit]
+    )
+    return [
+        {
+            "message_id": row["id"],
+            "created_at": row["created_at"],
+            "status": row["status"],
+            "error_code": row["error_code"],
+            "model": row["model__display_name"] or "(deleted model)",
+            "email": row["conversation__owner__email"],
+            "source": "app" if row["conversation__api_key_id"] is None else "api",
+        }
+        for row in rows
+    ]
+
+
 def usage_shares(*, window: UsageWindow) -> dict:
     """1 query. Shares created in the window and how often they were viewed.
 
@@ -325,7 +415,7 @@ def usage_dashboard_data(*, days: int = DEFAULT_WINDOW_DAYS, now: datetime | Non
     return {
         "window": window,
         "totals": totals,
-        "per_day": usage_messages_per_day(window=window),
+        "per_day": usage_per_day(window=window),
         "per_model": usage_per_model(window=window),
         "statuses": usage_reply_statuses(window=window),
         "feedback": usage_feedback(window=window),
@@ -333,4 +423,26 @@ def usage_dashboard_data(*, days: int = DEFAULT_WINDOW_DAYS, now: datetime | Non
         "api_keys": usage_api_keys(window=window, now=now),
         "shares": usage_shares(window=window),
         "plans": usage_users_per_plan(total_users=totals["users"]),
+    }
+
+
+def usage_home_data(*, days: int = DEFAULT_WINDOW_DAYS, now: datetime | None = None) -> dict:
+    """Every figure of the admin home: 7 queries, whatever the size of the data.
+
+    The window's series (``per_day``, ``latency_per_day``), whose last row is today; the window's
+    ``per_model``, ``top_users`` and ``latest_failures``; and today's ``feedback`` and
+    ``statuses`` (with every reply in flight now, whenever it started).
+    """
+    now = now or timezone.now()
+    window = usage_window(days=days, now=now)
+    today = usage_today(now=now)
+    return {
+        "window": window,
+        "per_day": usage_per_day(window=window),
+        "latency_per_day": usage_latency_per_day(window=window),
+        "per_model": usage_per_model(window=window),
+        "top_users": usage_top_users(window=window, limit=HOME_TOP_USERS_LIMIT),
+        "latest_failures": usage_latest_failures(window=window),
+        "feedback_today": usage_feedback(window=today),
+        "statuses_today": usage_reply_statuses(window=today),
     }

@@ -350,6 +350,20 @@ def test_admin_index_links_to_the_dashboard(staff_web):
     assert f'href="{URL}"' in html
 
 
+def test_usage_page_renders_inside_unfolds_layout(staff_web, user):
+    MessageFactory(conversation=ConversationFactory(owner=user))
+
+    html = staff_web.get(URL).content.decode()
+
+    # unfold's stylesheet, page, sidebar and header; the page's sections inside its content.
+    assert "unfold/css/styles.css" in html
+    assert html.index('id="nav-sidebar"') < html.index('id="content"') < html.index('id="content-main"')
+    assert "<title> Usage dashboard | Chat server admin</title>" in html.replace("\n", "")
+    # Styled from unfold's own variables (light and dark), with a link to the window's charts.
+    assert "var(--color-base-200)" in html and "html.dark .usage-card" in html
+    assert 'href="/admin/?days=14"' in html
+
+
 def make_activity(count: int) -> None:
     """``count`` users, each with a conversation, a message, a reply, feedback and a share, and an
     API key with a conversation of its own (a message and a reply, rated too)."""
