@@ -33,6 +33,16 @@ class ConsoleAdminSite(UnfoldAdminSite):
 
         return audited
 
+    def index(self, request, extra_context=None):
+        # The dashboard's window (?days=): a value that is not offered is a 400 with its message
+        # (unfold's index sets the status itself, after the dashboard callback has run).
+        from conversations.dashboard import parse_days
+
+        response = super().index(request, extra_context)
+        if parse_days(request.GET.get("days")) is None:
+            response.status_code = 400
+        return response
+
 
 # (group, collapsible, [(title, material icon, "app_label.model_name" or a URL name)])
 SIDEBAR = [
@@ -41,7 +51,7 @@ SIDEBAR = [
         False,
         [
             (_("Dashboard"), "dashboard", "admin:index"),
-            (_("Usage today"), "monitoring", "admin-usage"),
+            (_("Usage details"), "monitoring", "admin-usage"),
             (_("Audit trail"), "history", "auditlog.logentry"),
             (_("Background jobs"), "pending_actions", "django_tasks_database.dbtaskresult"),
         ],

@@ -21,7 +21,7 @@ from django.utils.html import format_html
 from .usage import DEFAULT_WINDOW_DAYS, WINDOW_CHOICES, usage_dashboard_data, usage_home_data
 
 
-def _parse_days(raw: str | None) -> int | None:
+def parse_days(raw: str | None) -> int | None:
     """The window in days, or None when the value is not one of the offered choices."""
     if raw is None or raw == "":
         return DEFAULT_WINDOW_DAYS
@@ -37,7 +37,7 @@ def _days_error(raw: str) -> str:
 
 
 def usage_dashboard(request):
-    days = _parse_days(request.GET.get("days"))
+    days = parse_days(request.GET.get("days"))
     context = {
         **admin.site.each_context(request),
         "title": "Usage dashboard",
@@ -309,7 +309,7 @@ def admin_home_context(request, context):
     A ``days`` that is not one of the choices shows what is allowed instead of any figure.
     """
     raw = request.GET.get("days")
-    days = _parse_days(raw)
+    days = parse_days(raw)
     links = _links(days)
     home: dict = {
         "days": days,
