@@ -23,6 +23,7 @@ from conversations.quota import daily_usage, quota_reset
 
 from . import lockout, services
 from .models import ApiKey, Device, Plan, User, UserSettings
+from .resources import ConsoleImportExportMixin, PlanResource, UserResource
 
 SELF_REFUSAL = "You cannot {what} your own account: ask another staff member to do it."
 
@@ -116,7 +117,8 @@ class LoginTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, ModelAdmin):
+class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
+    resource_classes = [UserResource]
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -397,6 +399,35 @@ class UserAdmin(DjangoUserAdmin, ModelAdmin):
             request, f"Forgot the failed passwords of {len(emails)} user(s), from every address.", messages.SUCCESS
         )
 
+    @unfold_action(
+        description=_("Delete account and all data"), url_path="delete-account", permissions=["delete"], icon="delete"
+    )
+    def delete_account(self, request, object_id):
+        def do(user):
+            # Written first: the entry keeps the account's id and email once the row is gone.
+            record_staff_action([user], action="delete account and all data", changes={"email": [user.email, None]})
+            deleted = services.user_delete(user=user)
+            self.message_user(
+                request,
+                f"Deleted {deleted.email}: {deleted.conversations} conversation(s) and everything else the account "
+                f"owned, {deleted.files} stored file(s).",
+                messages.SUCCESS,
+            )
+            return redirect(reverse("admin:accounts_user_changelist"))
+
+        return self._confirm_or_do(
+            request,
+            object_id,
+            what="delete",
+            title=_("Delete this account and all its data?"),
+            text="{user} and everything the account owns (conversations, collector items and files, todos, shares, "
+            "API keys, sessions, feedback, settings, social accounts) are deleted for good. This cannot be undone.",
+            button=_("Delete account and all data"),
+            do=do,
+        )
+
+    actions_detail = (*actions_detail, "delete_account")
+
 
 class DeviceStatusFilter(admin.SimpleListFilter):
     title = _("status")
@@ -478,7 +509,8 @@ class ApiKeyAdmin(ModelAdmin):
 
 
 @admin.register(Plan)
-class PlanAdmin(ModelAdmin):
+class PlanAdmin(ConsoleImportExportMixin, ModelAdmin):
+    resource_classes = [PlanResource]
     list_display = (
         "name",
         "slug",

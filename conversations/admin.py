@@ -6,14 +6,17 @@ from django.db import models, transaction
 from django.db.models import Count
 from unfold.admin import ModelAdmin, TabularInline
 
+from accounts.resources import ConsoleImportExportMixin
 from collector.models import Item
 from config.titles import TitleFormMixin
 
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
+from .resources import LLMModelResource, PromptResource
 
 
 @admin.register(LLMModel)
-class LLMModelAdmin(ModelAdmin):
+class LLMModelAdmin(ConsoleImportExportMixin, ModelAdmin):
+    resource_classes = [LLMModelResource]
     list_display = (
         "display_name",
         "slug",
@@ -92,7 +95,8 @@ class LLMModelAdmin(ModelAdmin):
 
 
 @admin.register(Prompt)
-class PromptAdmin(ModelAdmin):
+class PromptAdmin(ConsoleImportExportMixin, ModelAdmin):
+    resource_classes = [PromptResource]
     list_display = ("title", "category", "order", "enabled", "updated_at")
     list_editable = ("order", "enabled")
     list_filter = ("category", "enabled")
