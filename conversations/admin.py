@@ -8,6 +8,7 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from accounts.resources import ConsoleImportExportMixin
 from collector.models import Item
+from config.audit import record_staff_action
 from config.titles import TitleFormMixin
 
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
@@ -47,13 +48,17 @@ class LLMModelAdmin(ConsoleImportExportMixin, ModelAdmin):
 
     @admin.action(description="Enable the selected models")
     def enable(self, request, queryset):
+        targets = list(queryset.filter(enabled=False))
         count = queryset.filter(enabled=False).update(enabled=True)
+        record_staff_action(targets, action="enable", changes={"enabled": [False, True]})
         self.message_user(request, f"Enabled {count} model(s).", messages.SUCCESS)
 
     @admin.action(description="Disable the selected models")
     def disable(self, request, queryset):
         defaults = list(queryset.filter(is_default=True).values_list("slug", flat=True))
+        targets = list(queryset.filter(enabled=True, is_default=False))
         count = queryset.filter(enabled=True, is_default=False).update(enabled=False)
+        record_staff_action(targets, action="disable", changes={"enabled": [True, False]})
         self.message_user(request, f"Disabled {count} model(s).", messages.SUCCESS)
         if defaults:
             self.message_user(
@@ -70,8 +75,13 @@ class LLMModelAdmin(ConsoleImportExportMixin, ModelAdmin):
         model = queryset.get()
         with transaction.atomic():
             # One default at most (a unique constraint): clear the old one first.
+            previous = list(LLMModel.objects.filter(is_default=True).exclude(pk=model.pk))
             LLMModel.objects.filter(is_default=True).exclude(pk=model.pk).update(is_default=False)
             LLMModel.objects.filter(pk=model.pk).update(is_default=True, enabled=True)
+            record_staff_action(
+                previous, action="make another model the default", changes={"is_default": [True, False]}
+            )
+            record_staff_action([model], action="make default", changes={"is_default": [model.is_default, True]})
         self.message_user(request, f"{model.display_name} is now the default model.", messages.SUCCESS)
 
     @admin.action(description="Test the connection to the selected models")

@@ -155,13 +155,6 @@ def test_is_staff_and_the_plan_changed_on_a_users_page_are_both_recorded(admin_c
     assert settings_entry.changes_display_dict["plan"] == [old_plan.name, plus.name]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The model catalog's Enable/Disable/Make default actions write with queryset.update(), "
-    "which sends no save signal, so auditlog records nothing (conversations/admin.py; "
-    "config/audit.record_staff_action is how the user actions record themselves). Remove this "
-    "marker once they do.",
-)
 def test_a_model_disabled_by_the_bulk_action_is_recorded(admin_client, admin_user):
     model = LLMModelFactory(slug="gpt-y", enabled=True)
 
@@ -226,12 +219,6 @@ def test_a_users_own_plan_switch_through_the_api_is_recorded_without_an_actor(us
     assert entry.changes_dict["plan"] == [str(free.pk), str(plus.pk)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The staff endpoints of the API (/api/v1/users/<id>/settings/...) do not set the "
-    "auditlog actor the way ConsoleAdminSite does, so a plan granted through them is recorded "
-    "without the staff member. Remove this marker once they do.",
-)
 def test_a_plan_granted_by_staff_through_the_api_names_the_staff_member(auth_client, staff_user, user):
     settings_row = UserSettings.objects.get(user=user)
 
@@ -356,12 +343,6 @@ def test_a_social_apps_secret_is_masked_in_the_audit_trail(admin_client, admin_u
     assert old not in text and new not in text  # ...never the secret whole
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="auditlog's default mask (mask_str) hides only the first half of a masked value, so half "
-    "of SocialApp.secret is kept in the log. Exclude the field, or give it a mask_callable that "
-    "hides it all, in AUDITLOG_INCLUDE_TRACKING_MODELS; then remove this marker.",
-)
 def test_no_part_of_a_social_apps_secret_is_kept(admin_client):
     old, new = OLD_SECRET, NEW_SECRET
     _social_app_with_secret_changed(admin_client, old, new)

@@ -96,7 +96,9 @@ INSTALLED_APPS = [
     "sharing",
     "collector",
     "todos",
+    "portability",
     "openai_api",
+    "jobs",
 ]
 SITE_ID = 1
 
@@ -279,14 +281,16 @@ UNFOLD = {
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "accounts.user", "exclude_fields": ["password", "last_login", "updated_at"]},
-    {"model": "accounts.usersettings", "exclude_fields": ["updated_at"]},
+    # Only what is billing history: a theme or language change is not an audit event.
+    {"model": "accounts.usersettings", "include_fields": ["plan", "plan_renews_at", "auto_renew"]},
     "accounts.plan",
     {"model": "accounts.apikey", "exclude_fields": ["last_used_at", "key_hash"]},
-    "conversations.llmmodel",
+    {"model": "conversations.llmmodel", "m2m_fields": ["plans"]},
     "conversations.prompt",
     "sharing.sample",
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
+AUDITLOG_MASK_CALLABLE = "config.audit.mask_whole"
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -505,6 +509,9 @@ CHAT = {
     # A single-process server (no Redis) ends every in-flight reply when it starts: none of them
     # can still have a worker. With Redis, other processes may: the heartbeat decides.
     "REAP_ON_START": env.bool("CHAT_REAP_ON_START", default=not REDIS_URL),
+    # Conversations without activity (updated_at) for this many days are deleted by the daily
+    # purge job (conversations/tasks.py) and `manage.py purge --apply`; 0 keeps them forever.
+    "RETENTION_DAYS": env.int("CHAT_RETENTION_DAYS", default=0),
 }
 
 # --- Collector ------------------------------------------------------------------------------
