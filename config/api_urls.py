@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("sharing.api.urls")),
     path("", include("collector.api.urls")),
     path("", include("todos.api.urls")),
+    path("", include("portability.api.urls")),
 ]

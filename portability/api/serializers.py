@@ -1,0 +1,136 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.serializers import InputSerializer
+from conversations.models import MessageStatus, Role
+
+from .. import documents
+from ..models import Export, Import, RecordKind
+
+EXPORT_FORMATS = ("json", "markdown")
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    # Plain strings in the schema: another enum named "kind" (or "role", "status") would collide with
+    # the collector's and the conversations' in the document's enum names.
+    kind = serializers.CharField(help_text=f"What failed: {', '.join(RecordKind.values)}.")
+    index = serializers.IntegerField(help_text="Its position in the file (from 0).")
+    title = serializers.CharField(allow_blank=True)
+    error = serializers.CharField()
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    errors = ImportErrorSerializer(many=True, read_only=True, help_text="The entries that could not be imported.")
+    conversations_total = serializers.IntegerField(
+        allow_null=True, read_only=True, help_text="Conversations in the file; null until the job has read it."
+    )
+
+    class Meta:
+        model = Import
+        fields = (
+            "id",
+            "status",
+            "source_format",
+            "file_name",
+            "file_size",
+            "conversations_total",
+            "conversations_imported",
+            "conversations_skipped",
+            "conversations_failed",
+            "messages_imported",
+            "items_imported",
+            "items_skipped",
+            "todos_imported",
+            "todos_skipped",
+            "errors",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        )
+        read_only_fields = fields
+        extra_kwargs = {
+            "source_format": {"help_text": "Told from the content once read: chatgpt, chat-server, chat-server-user."},
+            "conversations_skipped": {
+                "help_text": "Already in your account (imported before, or the conversation it was exported from), "
+                "or with nothing to import in them."
+            },
+            "error": {"help_text": "Why the whole import failed (status failed); empty otherwise."},
+        }
+
+
+class ImportCreateSerializer(InputSerializer):
+    file = serializers.FileField(
+        allow_empty_file=False,
+        help_text="A ChatGPT data export (its conversations.json, or the whole zip), a conversation exported "
+        "here as JSON, or a user export zip from here.",
+    )
+
+
+class ExportSerializer(serializers.ModelSerializer):
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text="How many of each part the zip holds."
+    )
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Export
+        fields = (
+            "id",
+            "status",
+            "file_size",
+            "counts",
+            "error",
+            "download_url",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "expires_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_download_url(self, export: Export) -> str | None:
+        if export.status != "done" or export.is_expired:
+            return None
+        path = reverse("user-export-download", kwargs={"pk": export.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ConversationExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=EXPORT_FORMATS,
+        required=False,
+        default="json",
+        help_text="json: our versioned document (imports back through POST /imports); markdown: a transcript.",
+    )
+
+
+# --- the JSON document, for the OpenAPI document only ---------------------------------------------
+
+
+class DocumentMessageSerializer(serializers.Serializer):
+    role = serializers.CharField(help_text=f"One of: {', '.join(Role.values)}.")
+    content = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    status = serializers.CharField(help_text=f"One of: {', '.join(MessageStatus.values)}.")
+    model = serializers.CharField(allow_null=True, help_text="Slug of the model that wrote it.")
+    finish_reason = serializers.CharField(allow_blank=True)
+    superseded = serializers.BooleanField()
+
+
+class ConversationDocumentSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=[documents.CONVERSATION_FORMAT])
+    version = serializers.IntegerField(min_value=1, help_text=f"{documents.VERSION} for this server.")
+    exported_at = serializers.DateTimeField()
+    id = serializers.UUIDField()
+    title = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    model = serializers.CharField(allow_null=True)
+    system_prompt = serializers.CharField(allow_blank=True)
+    pinned = serializers.BooleanField()
+    archived = serializers.BooleanField()
+    messages = DocumentMessageSerializer(many=True)

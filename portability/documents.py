@@ -1,0 +1,262 @@
+"""Our own export format (version 1), written by the exports and read back by the imports.
+
+A conversation document (``GET /conversations/{id}/export?format=json``)::
+
+    {"format": "chat-server.conversation", "version": 1, "exported_at": "2026-03-01T09:00:00Z",
+     "id": "<uuid>", "title": "...", "created_at": "...", "updated_at": "...",
+     "model": "<slug>" | null, "system_prompt": "", "pinned": false, "archived": false,
+     "messages": [{"role": "user" | "assistant" | "system", "content": "...", "created_at": "...",
+                   "status": "complete", "model": "<slug>" | null, "finish_reason": "",
+                   "superseded": false}]}
+
+Several at once (the ``conversations.json`` of a user export)::
+
+    {"format": "chat-server.conversations", "version": 1, "exported_at": "...",
+     "conversations": [<conversation document>, ...]}
+
+Times are ISO 8601 in UTC. Messages are in conversation order. A reader refuses a newer
+``version`` than it knows; fields it does not know are ignored, so later versions may add some.
+"""
+
+from datetime import datetime
+
+from conversations.models import Conversation, Message, MessageStatus, Role
+
+from .data import (
+    ConversationData,
+    EntryError,
+    ItemData,
+    MessageData,
+    TodoData,
+    iso,
+    parse_time,
+    text,
+)
+from .models import SourceFormat
+
+CONVERSATION_FORMAT = "chat-server.conversation"
+CONVERSATIONS_FORMAT = "chat-server.conversations"
+USER_EXPORT_FORMAT = "chat-server.user-export"
+VERSION = 1
+
+# A reply still being written when it was exported cannot go on being written after an import.
+_FINAL_STATUSES = {MessageStatus.COMPLETE, MessageStatus.STOPPED, MessageStatus.ERROR, MessageStatus.INTERRUPTED}
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def message_entry(message: Message) -> dict:
+    return {
+        "role": message.role,
+        "content": message.content,
+        "created_at": iso(message.created_at),
+        "status": message.status,
+        "model": message.model.slug if message.model else None,
+        "finish_reason": message.finish_reason,
+        "superseded": message.superseded,
+    }
+
+
+def conversation_document(conversation: Conversation, messages, *, exported_at: datetime) -> dict:
+    """``messages``: the conversation's messages in order (their ``model`` loaded)."""
+    return {
+        "format": CONVERSATION_FORMAT,
+        "version": VERSION,
+        "exported_at": iso(exported_at),
+        "id": str(conversation.pk),
+        "title": conversation.title,
+        "created_at": iso(conversation.created_at),
+        "updated_at": iso(conversation.updated_at),
+        "model": conversation.model.slug if conversation.model else None,
+        "system_prompt": conversation.system_prompt,
+        "pinned": conversation.pinned,
+        "archived": conversation.archived,
+        "messages": [message_entry(message) for message in messages],
+    }
+
+
+def bundle_document(documents: list[dict], *, exported_at: datetime) -> dict:
+    return {
+        "format": CONVERSATIONS_FORMAT,
+        "version": VERSION,
+        "exported_at": iso(exported_at),
+        "conversations": documents,
+    }
+
+
+_SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"}
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown time"
+
+
+def conversation_markdown(conversation: Conversation, messages, *, exported_at: datetime) -> str:
+    """A Markdown transcript for people (not read back by the imports: use the JSON for that)."""
+    lines = [f"# {conversation.title or 'Untitled conversation'}", ""]
+    about = [f"Created {_when(conversation.created_at)}", f"last active {_when(conversation.updated_at)}"]
+    if conversation.model:
+        about.append(f"model {conversation.model.display_name}")
+    lines += [f"*{', '.join(about)}; exported {_when(exported_at)}.*", ""]
+    if conversation.system_prompt:
+        lines += ["**System prompt:**", ""]
+        lines += [f"> {line}" if line else ">" for line in conversation.system_prompt.splitlines()]
+        lines.append("")
+    for message in messages:
+        speaker = _SPEAKERS.get(message.role, message.role)
+        note = "" if message.status in (MessageStatus.COMPLETE,) else f" ({message.status})"
+        lines += ["---", "", f"### {speaker} · {_when(message.created_at)}{note}", "", message.content.rstrip(), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def document_format(raw) -> str | None:
+    if isinstance(raw, dict) and isinstance(raw.get("format"), str):
+        return raw["format"]
+    return None
+
+
+def check_version(raw: dict) -> None:
+    version = raw.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise EntryError(f"'version' must be a whole number from 1 (got {version!r})")
+    if version > VERSION:
+        raise EntryError(f"version {version} of {raw.get('format')} is newer than this server reads ({VERSION})")
+
+
+def _bool(raw: dict, name: str) -> bool:
+    value = raw.get(name, False)
+    if not isinstance(value, bool):
+        raise EntryError(f"'{name}' must be true or false")
+    return value
+
+
+def _message_from(raw, index: int) -> MessageData:
+    if not isinstance(raw, dict):
+        raise EntryError(f"message {index} is not an object")
+    role = raw.get("role")
+    if role not in Role.values:
+        raise EntryError(f"message {index} has an unknown role {str(role)[:20]!r}")
+    status = raw.get("status") or MessageStatus.COMPLETE
+    if status not in _FINAL_STATUSES:
+        status = MessageStatus.INTERRUPTED if status in MessageStatus.values else MessageStatus.COMPLETE
+    return MessageData(
+        role=role,
+        content=text(raw.get("content"), what=f"message {index}'s content"),
+        created_at=parse_time(raw.get("created_at"), what=f"message {index}'s created_at"),
+        model_slug=text(raw.get("model"), what=f"message {index}'s model")[:64],
+        status=status,
+        finish_reason=text(raw.get("finish_reason"), what=f"message {index}'s finish_reason")[:20],
+        superseded=_bool(raw, "superseded"),
+    )
+
+
+def conversation_from_document(raw) -> ConversationData:
+    if not isinstance(raw, dict) or document_format(raw) != CONVERSATION_FORMAT:
+        raise EntryError(f"not a {CONVERSATION_FORMAT} document")
+    check_version(raw)
+    messages = raw.get("messages", [])
+    if not isinstance(messages, list):
+        raise EntryError("'messages' must be a list")
+    return ConversationData(
+        source=SourceFormat.CHAT_SERVER,
+        source_key=text(raw.get("id"), what="id")[:200],
+        title=text(raw.get("title"), what="title"),
+        created_at=parse_time(raw.get("created_at"), what="created_at"),
+        updated_at=parse_time(raw.get("updated_at"), what="updated_at"),
+        messages=tuple(_message_from(message, index) for index, message in enumerate(messages)),
+        system_prompt=text(raw.get("system_prompt"), what="system_prompt"),
+        model_slug=text(raw.get("model"), what="model")[:64],
+        pinned=_bool(raw, "pinned"),
+        archived=_bool(raw, "archived"),
+        keep_empty=True,
+    )
+
+
+# --- a user export's collector items and todos -------------------------------------------------
+
+
+def item_entry(item, *, file_path: str | None) -> dict:
+    return {
+        "id": item.pk,
+        "kind": item.kind,
+        "title": item.title,
+        "url": item.url,
+        "content": item.content,
+        "tags": [tag.name for tag in item.tags.all()],
+        "file": (
+            {"path": file_path, "name": item.file_name, "size": item.file_size, "content_type": item.content_type}
+            if file_path
+            else None
+        ),
+        "created_at": iso(item.created_at),
+        "updated_at": iso(item.updated_at),
+    }
+
+
+def todo_entry(todo) -> dict:
+    return {
+        "id": todo.pk,
+        "title": todo.title,
+        "description": todo.description,
+        "todo_date": iso(todo.todo_date),
+        "complete": todo.complete,
+        "completed_at": iso(todo.completed_at),
+        "created_at": iso(todo.created_at),
+        "updated_at": iso(todo.updated_at),
+    }
+
+
+def _original_id(raw: dict) -> int | None:
+    value = raw.get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _source_key(raw: dict, created_at: datetime | None) -> str:
+    # Ids are per server: with the creation time they name one row of one server.
+    return f"{raw.get('id')}@{iso(created_at)}"[:200]
+
+
+def item_from_entry(raw) -> ItemData:
+    if not isinstance(raw, dict):
+        raise EntryError("an item is not an object")
+    tags = raw.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise EntryError("'tags' must be a list of strings")
+    file = raw.get("file")
+    if file is not None and not (isinstance(file, dict) and isinstance(file.get("path"), str)):
+        raise EntryError("'file' must be null or an object with a 'path'")
+    created_at = parse_time(raw.get("created_at"), what="created_at")
+    return ItemData(
+        source_key=_source_key(raw, created_at),
+        original_id=_original_id(raw),
+        kind=text(raw.get("kind"), what="kind"),
+        title=text(raw.get("title"), what="title"),
+        url=text(raw.get("url"), what="url"),
+        content=text(raw.get("content"), what="content"),
+        tags=tuple(tags),
+        file_path=file["path"] if file else "",
+        file_name=text(file.get("name"), what="file name") if file else "",
+        created_at=created_at,
+        updated_at=parse_time(raw.get("updated_at"), what="updated_at"),
+    )
+
+
+def todo_from_entry(raw) -> TodoData:
+    if not isinstance(raw, dict):
+        raise EntryError("a todo is not an object")
+    created_at = parse_time(raw.get("created_at"), what="created_at")
+    return TodoData(
+        source_key=_source_key(raw, created_at),
+        original_id=_original_id(raw),
+        title=text(raw.get("title"), what="title"),
+        description=text(raw.get("description"), what="description"),
+        todo_date=parse_time(raw.get("todo_date"), what="todo_date"),
+        complete=_bool(raw, "complete"),
+        completed_at=parse_time(raw.get("completed_at"), what="completed_at"),
+        created_at=created_at,
+        updated_at=parse_time(raw.get("updated_at"), what="updated_at"),
+    )

@@ -1,0 +1,18 @@
+"""What the portability services refuse, each with its own status and code (config.exceptions
+answers them as ``{detail, code}``)."""
+
+from config.exceptions import Conflict, DomainError
+
+
+class ImportTooLarge(DomainError):
+    status_code = 413
+    code = "import_too_large"
+
+
+class ExportNotReady(Conflict):
+    code = "export_not_ready"
+
+
+class ExportExpired(DomainError):
+    status_code = 410
+    code = "export_expired"

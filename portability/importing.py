@@ -1,0 +1,344 @@
+"""The import itself: every entry of a source becomes rows of the user's, one entry at a time in a
+transaction of its own, so a broken entry is recorded and the others still come in. The Import
+row's counts are saved as it goes (at most about once a second), which is the progress clients see.
+"""
+
+import logging
+import posixpath
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from collector import services as collector_services
+from collector.models import Item
+from collector.uploads import max_upload_bytes
+from config.exceptions import DomainError
+from config.titles import title_fit, title_from_text
+from conversations.model_choice import model_for_or_none
+from conversations.models import Conversation, LLMModel, Message, Role
+from conversations.titles import AUTOTITLE_MAX_CHARS
+from todos import services as todo_services
+from todos.models import Todo
+
+from . import documents, sources
+from .data import ConversationData, Entry, EntryError, ItemData, TodoData
+from .models import Import, ImportRecord, JobStatus, RecordKind, SourceFormat
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (entries done, entries in all)
+
+MAX_RECORDED_ERRORS = 500
+SAVE_EVERY_SECONDS = 1.0
+TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length
+SYSTEM_PROMPT_MAX_CHARS = 8000
+_COUNT_FIELDS = (
+    "conversations_total",
+    "conversations_imported",
+    "conversations_skipped",
+    "conversations_failed",
+    "messages_imported",
+    "items_imported",
+    "items_skipped",
+    "todos_imported",
+    "todos_skipped",
+    "errors",
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    target_id: str | None  # None: skipped
+    messages: int = 0
+
+    @property
+    def skipped(self) -> bool:
+        return self.target_id is None
+
+
+SKIPPED = Outcome(target_id=None)
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    if isinstance(exc, DomainError):
+        return exc.detail
+    return str(exc)
+
+
+# --- what was imported before -------------------------------------------------------------------
+
+
+def _recorded(*, owner, kind: str, source: str, key: str, model) -> bool:
+    """Whether this source entry was imported into the account before and its row is still there."""
+    if not key:
+        return False
+    record = ImportRecord.objects.filter(owner=owner, kind=kind, source=source, source_key=key).first()
+    return record is not None and model.objects.filter(pk=record.target_id, owner=owner).exists()
+
+
+def _record(*, owner, kind: str, source: str, key: str, target_id) -> None:
+    if key:
+        ImportRecord.objects.update_or_create(
+            owner=owner, kind=kind, source=source, source_key=key, defaults={"target_id": str(target_id)}
+        )
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError):
+        return False
+    return True
+
+
+# --- conversations -------------------------------------------------------------------------------
+
+
+def _increasing(times: list[datetime | None], *, start: datetime) -> list[datetime]:
+    """Each message's time, or the one before it when it has none, made strictly increasing (by a
+    microsecond where two are equal), so the conversation's order is the order of the file."""
+    result: list[datetime] = []
+    previous: datetime | None = None
+    for moment in times:
+        if moment is None:
+            moment = previous + timedelta(microseconds=1) if previous else start
+        if previous is not None and moment <= previous:
+            moment = previous + timedelta(microseconds=1)
+        result.append(moment)
+        previous = moment
+    return result
+
+
+class _Models:
+    """Models named by slug, looked up once per import."""
+
+    def __init__(self, owner):
+        self.owner = owner
+        self._by_slug: dict[str, LLMModel | None] = {}
+        self._for_conversation: dict[str, LLMModel | None] = {}
+
+    def by_slug(self, slug: str) -> LLMModel | None:
+        if not slug:
+            return None
+        if slug not in self._by_slug:
+            self._by_slug[slug] = LLMModel.objects.filter(slug=slug).first()
+        return self._by_slug[slug]
+
+    def for_conversation(self, slug: str) -> LLMModel | None:
+        """The named model while the user's plan has it, else their default; none if none named."""
+        if not slug:
+            return None
+        if slug not in self._for_conversation:
+            self._for_conversation[slug] = model_for_or_none(user=self.owner, preferred=self.by_slug(slug))
+        return self._for_conversation[slug]
+
+
+def conversation_import(*, owner, data: ConversationData, models: _Models) -> Outcome:
+    """One conversation into ``owner``'s account (call inside a transaction)."""
+    if _recorded(
+        owner=owner, kind=RecordKind.CONVERSATION, source=data.source, key=data.source_key, model=Conversation
+    ):
+        return SKIPPED
+    if (
+        data.source == SourceFormat.CHAT_SERVER
+        and _is_uuid(data.source_key)
+        and Conversation.objects.filter(pk=data.source_key, owner=owner).exists()
+    ):
+        return SKIPPED  # the very conversation this document was exported from
+    if not data.messages and not data.keep_empty:
+        return SKIPPED
+
+    now = timezone.now()
+    times = _increasing([m.created_at for m in data.messages], start=data.created_at or now)
+    created_at = data.created_at or (times[0] if times else now)
+    title = data.title
+    if not title.strip() and data.source == SourceFormat.CHATGPT:
+        first_question = next((m.content for m in data.messages if m.role == Role.USER), "")
+        title = title_from_text(first_question, max_length=AUTOTITLE_MAX_CHARS)
+    conversation = Conversation.objects.create(
+        owner=owner,
+        title=title_fit(title, max_length=TITLE_MAX_CHARS),
+        model=models.for_conversation(data.model_slug),
+        system_prompt=data.system_prompt[:SYSTEM_PROMPT_MAX_CHARS],
+        pinned=data.pinned,
+        archived=data.archived,
+        created_at=created_at,
+    )
+    Message.objects.bulk_create(
+        Message(
+            conversation=conversation,
+            role=message.role,
+            content=message.content,
+            status=message.status,
+            model=models.by_slug(message.model_slug),
+            finish_reason=message.finish_reason,
+            superseded=message.superseded,
+            created_at=moment,
+            finished_at=moment,
+        )
+        for message, moment in zip(data.messages, times, strict=True)
+    )
+    # updated_at is auto_now: an UPDATE is the way to keep the source's time.
+    Conversation.objects.filter(pk=conversation.pk).update(
+        updated_at=data.updated_at or (times[-1] if times else created_at)
+    )
+    _record(
+        owner=owner, kind=RecordKind.CONVERSATION, source=data.source, key=data.source_key, target_id=conversation.pk
+    )
+    return Outcome(target_id=str(conversation.pk), messages=len(data.messages))
+
+
+# --- collector items and todos (a user export) --------------------------------------------------
+
+
+def _kept_times(model, pk, *, created_at: datetime | None, updated_at: datetime | None, **extra) -> None:
+    changes = {name: value for name, value in (("created_at", created_at), ("updated_at", updated_at)) if value}
+    changes.update(extra)
+    if changes:
+        model.objects.filter(pk=pk).update(**changes)
+
+
+def _is_original(model, *, owner, original_id: int | None, created_at: datetime | None) -> bool:
+    """The very row the entry was exported from (same id, owner and creation time)."""
+    if original_id is None or created_at is None:
+        return False
+    return model.objects.filter(pk=original_id, owner=owner, created_at=created_at).exists()
+
+
+def item_import(*, owner, data: ItemData, source: sources.Source) -> Outcome:
+    key_source = SourceFormat.CHAT_SERVER
+    if _recorded(owner=owner, kind=RecordKind.ITEM, source=key_source, key=data.source_key, model=Item):
+        return SKIPPED
+    if _is_original(Item, owner=owner, original_id=data.original_id, created_at=data.created_at):
+        return SKIPPED
+    upload = None
+    if data.file_path:
+        content = source.read_member(data.file_path, limit=max_upload_bytes())
+        upload = ContentFile(content, name=data.file_name or posixpath.basename(data.file_path))
+    item = collector_services.item_create(
+        user=owner,
+        kind=data.kind,
+        title=data.title,
+        content=data.content,
+        url=data.url,
+        file=upload,
+        tags=data.tags,
+    )
+    _kept_times(Item, item.pk, created_at=data.created_at, updated_at=data.updated_at)
+    _record(owner=owner, kind=RecordKind.ITEM, source=key_source, key=data.source_key, target_id=item.pk)
+    return Outcome(target_id=str(item.pk))
+
+
+def todo_import(*, owner, data: TodoData) -> Outcome:
+    key_source = SourceFormat.CHAT_SERVER
+    if _recorded(owner=owner, kind=RecordKind.TODO, source=key_source, key=data.source_key, model=Todo):
+        return SKIPPED
+    if _is_original(Todo, owner=owner, original_id=data.original_id, created_at=data.created_at):
+        return SKIPPED
+    todo = todo_services.todo_create(
+        user=owner,
+        title=data.title,
+        description=data.description,
+        todo_date=data.todo_date,
+        complete=data.complete,
+    )
+    extra = {"completed_at": data.completed_at} if data.complete and data.completed_at else {}
+    _kept_times(Todo, todo.pk, created_at=data.created_at, updated_at=data.updated_at, **extra)
+    _record(owner=owner, kind=RecordKind.TODO, source=key_source, key=data.source_key, target_id=todo.pk)
+    return Outcome(target_id=str(todo.pk))
+
+
+# --- one run over a source ----------------------------------------------------------------------
+
+
+class ImportRun:
+    """Imports every entry of ``source`` into ``row.owner``'s account, keeping ``row`` up to date."""
+
+    def __init__(self, row: Import, source: sources.Source, progress: Progress | None = None):
+        self.row, self.source, self.progress = row, source, progress
+        self.owner = row.owner
+        self.models = _Models(row.owner)
+        self.total = len(source.conversations) + len(source.items) + len(source.todos)
+        self.done = 0
+        self._saved_at = 0.0
+
+    def run(self) -> Import:
+        row = self.row
+        row.source_format = self.source.format
+        row.conversations_total = len(self.source.conversations)
+        self._save(force=True, extra=("source_format",))
+        for entry in self.source.conversations:
+            self._one(entry, kind=RecordKind.CONVERSATION, action=self._conversation)
+        for entry in self.source.items:
+            self._one(entry, kind=RecordKind.ITEM, action=self._item)
+        for entry in self.source.todos:
+            self._one(entry, kind=RecordKind.TODO, action=self._todo)
+        row.status = JobStatus.DONE
+        row.finished_at = timezone.now()
+        self._save(force=True, extra=("status", "finished_at"))
+        return row
+
+    def _one(self, entry: Entry, *, kind: str, action: Callable[[Entry], None]) -> None:
+        try:
+            action(entry)
+        except (EntryError, ValidationError, DomainError) as exc:
+            self._failed(entry, kind=kind, error=_error_text(exc))
+        except Exception as exc:  # one broken entry never stops the import; the log has the details
+            logger.exception("import %s: %s %d could not be saved", self.row.pk, kind, entry.index)
+            self._failed(entry, kind=kind, error=f"could not be saved ({type(exc).__name__})")
+        self.done += 1
+        self._save()
+        if self.progress:
+            self.progress(self.done, self.total)
+
+    def _failed(self, entry: Entry, *, kind: str, error: str) -> None:
+        if kind == RecordKind.CONVERSATION:
+            self.row.conversations_failed += 1
+        if len(self.row.errors) < MAX_RECORDED_ERRORS:
+            self.row.errors.append({"kind": kind, "index": entry.index, "title": entry.title, "error": error[:500]})
+
+    def _conversation(self, entry: Entry) -> None:
+        data = sources.parse_conversation(entry.raw)
+        with transaction.atomic():
+            outcome = conversation_import(owner=self.owner, data=data, models=self.models)
+        if outcome.skipped:
+            self.row.conversations_skipped += 1
+        else:
+            self.row.conversations_imported += 1
+            self.row.messages_imported += outcome.messages
+
+    def _item(self, entry: Entry) -> None:
+        data = documents.item_from_entry(entry.raw)
+        with transaction.atomic():
+            outcome = item_import(owner=self.owner, data=data, source=self.source)
+        if outcome.skipped:
+            self.row.items_skipped += 1
+        else:
+            self.row.items_imported += 1
+
+    def _todo(self, entry: Entry) -> None:
+        data = documents.todo_from_entry(entry.raw)
+        with transaction.atomic():
+            outcome = todo_import(owner=self.owner, data=data)
+        if outcome.skipped:
+            self.row.todos_skipped += 1
+        else:
+            self.row.todos_imported += 1
+
+    def _save(self, *, force: bool = False, extra: tuple[str, ...] = ()) -> None:
+        now = time.monotonic()
+        if not force and now - self._saved_at < SAVE_EVERY_SECONDS:
+            return
+        self._saved_at = now
+        fields = (*_COUNT_FIELDS, *extra)
+        values = {name: getattr(self.row, name) for name in fields}
+        Import.objects.filter(pk=self.row.pk).update(**values, updated_at=timezone.now())

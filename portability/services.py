@@ -1,0 +1,236 @@
+"""Writes for imports and exports: keyword-only entry points for the API, the commands and the
+admin. A request only stores an upload (or a row) and enqueues the job after commit; the jobs
+(``tasks.py``, run by ``manage.py db_worker``) do the work."""
+
+import logging
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from . import archive, conf, selectors, sources
+from .data import FileError
+from .exceptions import ExportExpired, ExportNotReady, ImportTooLarge
+from .importing import ImportRun, Progress
+from .models import Export, ExportStatus, Import, JobStatus
+
+logger = logging.getLogger(__name__)
+
+# An export asked for while another of the same user's is still queued or running, and younger than
+# this, is that one (clicking twice makes one zip; a job lost with a dead worker does not block).
+EXPORT_REUSE_WINDOW = timedelta(hours=1)
+
+
+def _enqueue_import(import_id) -> None:
+    from .tasks import import_job
+
+    try:
+        result = import_job.enqueue(str(import_id))
+    except Exception:
+        logger.exception("import %s could not be queued", import_id)
+        Import.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, error="The import could not be queued; try again.", finished_at=timezone.now()
+        )
+        return
+    Import.objects.filter(pk=import_id).update(task_id=result.id)
+
+
+def _enqueue_export(export_id) -> None:
+    from .tasks import user_export_job
+
+    try:
+        result = user_export_job.enqueue(str(export_id))
+    except Exception:
+        logger.exception("export %s could not be queued", export_id)
+        Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+            status=ExportStatus.FAILED, error="The export could not be queued; try again.", finished_at=timezone.now()
+        )
+        return
+    Export.objects.filter(pk=export_id).update(task_id=result.id)
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+def import_size_check(size: int | None) -> None:
+    limit = conf.max_import_bytes()
+    if size is not None and size > limit:
+        raise ImportTooLarge(f"The file is too large ({size} bytes); the limit is {limit} bytes.")
+
+
+@transaction.atomic
+def import_start(*, user: User, upload) -> Import:
+    """Store the upload and queue its import (``ValidationError`` on ``file`` when it is plainly
+    not an export; ``ImportTooLarge`` over the limit)."""
+    import_size_check(upload.size)
+    try:
+        sources.sniff(upload)
+    except FileError as exc:
+        raise ValidationError({"file": [str(exc)]}) from exc
+    row = Import(owner=user, file_name=os.path.basename(upload.name or "")[:255], file_size=upload.size or 0)
+    row.file.save("upload", upload, save=False)
+    try:
+        row.save()
+    except BaseException:
+        row.file.storage.delete(row.file.name)  # the row will not exist, so neither may its file
+        raise
+    transaction.on_commit(lambda: _enqueue_import(row.pk))
+    return row
+
+
+def _finish_failed(row: Import, error: str) -> None:
+    row.status, row.error, row.finished_at = JobStatus.FAILED, error, timezone.now()
+    Import.objects.filter(pk=row.pk).update(
+        status=row.status, error=row.error, finished_at=row.finished_at, updated_at=row.finished_at
+    )
+
+
+def _import_from(row: Import, fileobj, progress: Progress | None) -> Import:
+    try:
+        source = sources.read_source(fileobj)
+    except FileError as exc:
+        _finish_failed(row, str(exc))
+        return row
+    try:
+        return ImportRun(row, source, progress).run()
+    finally:
+        source.close()
+
+
+def import_run(*, import_id, progress: Progress | None = None) -> Import | None:
+    """The job: read the stored upload and import it. Runs once (a queued import is claimed); the
+    upload is deleted when it ends, whatever the outcome."""
+    now = timezone.now()
+    claimed = Import.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, updated_at=now
+    )
+    if not claimed:
+        logger.info("import %s is not queued (any more): nothing to run", import_id)
+        return None
+    row = Import.objects.select_related("owner").get(pk=import_id)
+    try:
+        with row.file.open("rb") as fileobj:
+            _import_from(row, fileobj, progress)
+    except FileNotFoundError:
+        _finish_failed(row, "The uploaded file is gone; upload it again.")
+    except Exception:
+        logger.exception("import %s failed", import_id)
+        _finish_failed(row, "The import stopped on an internal error; what was imported before it is kept.")
+    finally:
+        if row.file:
+            row.file.storage.delete(row.file.name)
+            Import.objects.filter(pk=row.pk).update(file="")
+    return row
+
+
+def import_file(*, user: User, path: Path | str, progress: Progress | None = None) -> Import:
+    """Import a file on this machine at once (the commands), recorded as an Import of ``user``'s.
+    ``FileError`` when it is plainly not an export (nothing is recorded then)."""
+    path = Path(path)
+    with path.open("rb") as fileobj:
+        sources.sniff(fileobj)
+        now = timezone.now()
+        row = Import.objects.create(
+            owner=user,
+            status=JobStatus.RUNNING,
+            file_name=path.name[:255],
+            file_size=path.stat().st_size,
+            created_at=now,
+            started_at=now,
+        )
+        try:
+            return _import_from(row, fileobj, progress)
+        except BaseException:
+            _finish_failed(row, "The import stopped on an internal error; what was imported before it is kept.")
+            raise
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_export_start(*, user: User) -> Export:
+    """Queue a zip of everything ``user`` owns (the API, and staff's "Export this user's data")."""
+    recent = (
+        selectors.exports_of(user=user)
+        .filter(
+            status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING), created_at__gte=timezone.now() - EXPORT_REUSE_WINDOW
+        )
+        .first()
+    )
+    if recent is not None:
+        return recent
+    row = Export.objects.create(owner=user)
+    transaction.on_commit(lambda: _enqueue_export(row.pk))
+    return row
+
+
+def user_export_write(*, user: User, fileobj, progress: Progress | None = None) -> dict:
+    """Write ``user``'s export zip into ``fileobj`` at once (``manage.py export_user``)."""
+    return archive.write_user_archive(user=user, fileobj=fileobj, exported_at=timezone.now(), progress=progress)
+
+
+def user_export_run(*, export_id) -> Export | None:
+    """The job: write the zip under MEDIA_ROOT/exports/ and keep it for ``PORTABILITY_EXPORT_DAYS``."""
+    now = timezone.now()
+    claimed = Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, started_at=now
+    )
+    if not claimed:
+        logger.info("export %s is not queued (any more): nothing to run", export_id)
+        return None
+    exports_purge_expired()
+    row = Export.objects.select_related("owner").get(pk=export_id)
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".zip") as scratch:
+            row.counts = archive.write_user_archive(user=row.owner, fileobj=scratch, exported_at=now)
+            scratch.flush()
+            scratch.seek(0)
+            row.file.save("export.zip", File(scratch, name="export.zip"), save=False)
+    except Exception:
+        logger.exception("export %s failed", export_id)
+        if row.file:
+            row.file.storage.delete(row.file.name)
+        finished = timezone.now()
+        Export.objects.filter(pk=row.pk).update(
+            status=ExportStatus.FAILED,
+            error="The export could not be written; ask for a new one.",
+            finished_at=finished,
+        )
+        row.refresh_from_db()
+        return row
+    row.file_size = row.file.size
+    row.status = ExportStatus.DONE
+    row.finished_at = timezone.now()
+    row.expires_at = row.finished_at + timedelta(days=conf.export_days())
+    row.save(update_fields=["file", "file_size", "counts", "status", "finished_at", "expires_at"])
+    return row
+
+
+def export_download_check(*, export: Export) -> None:
+    """Refuse a download that cannot be served (not finished yet, failed, expired)."""
+    if export.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+        raise ExportNotReady("The export is not finished yet; ask for its status and try again later.")
+    if export.status == ExportStatus.FAILED:
+        raise ExportNotReady("This export failed; ask for a new one.", code="export_failed")
+    if export.is_expired or not export.file:
+        raise ExportExpired("This export has expired and its file was deleted; ask for a new one.")
+
+
+def exports_purge_expired(*, now=None) -> int:
+    """Delete the files of exports past their expiry; their rows stay, marked expired."""
+    purged = 0
+    for export in selectors.exports_expired(now=now):
+        if export.file:
+            export.file.storage.delete(export.file.name)
+        purged += Export.objects.filter(pk=export.pk, status=ExportStatus.DONE).update(
+            status=ExportStatus.EXPIRED, file=""
+        )
+    return purged
