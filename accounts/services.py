@@ -425,3 +425,104 @@ def revoked_devices_purge(*, older_than: timedelta, batch_size: int = 1000, now:
         if not ids:
             return total
         total += Device.objects.filter(id__in=ids).delete()[1].get(Device._meta.label, 0)
+
+
+# --- deleting an account --------------------------------------------------------------------
+
+ACCOUNT_DELETE_BATCH = 200  # conversations deleted per statement (their messages go with them)
+
+
+@dataclass(frozen=True)
+class AccountDeleted:
+    email: str
+    conversations: int
+    files: int  # stored files removed once the deletion committed
+
+
+def _stored_files(collector) -> list[tuple]:
+    """(storage, name) of every file held by a row ``collector`` (a Collector about to delete) has."""
+
+    def file_fields(model) -> list:
+        return [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
+
+    found = []
+    for model, instances in collector.data.items():
+        for field in file_fields(model):
+            names = [getattr(o, field.attname).name for o in instances]
+            found += [(field.storage, name) for name in names if name]
+    for queryset in collector.fast_deletes:  # deleted without loading: read just the names
+        for field in file_fields(queryset.model):
+            names = queryset.exclude(**{field.attname: ""}).values_list(field.attname, flat=True)
+            found += [(field.storage, name) for name in names if name]
+    return found
+
+
+def _delete_files_after_commit(files: list[tuple]) -> None:
+    def delete_all():
+        for storage, name in files:
+            try:
+                storage.delete(name)
+            except Exception:  # the rows are gone: a file left behind is logged, not an error
+                logger.warning("could not delete the stored file %s", name, exc_info=True)
+
+    if files:
+        transaction.on_commit(delete_all)
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> AccountDeleted:
+    """Delete an account and everything it owns, at once and for good.
+
+    Rows: conversations and their messages, feedback, collector items and tags, todos, shares (the
+    user's public links stop working), API keys, device sessions and their refresh tokens, settings,
+    social accounts and email addresses, imports and exports, and the failed-password records of
+    its email. Files the rows held (collector uploads, imports, exports) are removed from storage
+    once the deletion has committed. Replies in flight are told to stop after commit.
+
+    Kept, without the user: samples staff curated from it (``created_by`` becomes empty), the audit
+    trail (the actor of the entries it wrote becomes empty), other users' clones of its shares
+    (they are copies). Every access token of the account stops working at once: authentication
+    looks its device session up, which is gone.
+    """
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.db.models.deletion import Collector
+
+    from conversations import generation
+    from conversations.models import IN_FLIGHT_STATUSES, Conversation, Message, Role
+
+    from .lockout import username_key
+
+    user = User.objects.select_for_update().get(pk=user.pk)  # one deletion at a time
+    email = user.email
+    in_flight = list(
+        Message.objects.filter(
+            conversation__owner=user, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES
+        ).values_list("id", flat=True)
+    )
+    # Conversations first, a batch at a time: the bulk of an account, deleted without loading
+    # all of its messages at once.
+    conversations = 0
+    while ids := list(Conversation.objects.filter(owner=user).values_list("pk", flat=True)[:ACCOUNT_DELETE_BATCH]):
+        conversations += Conversation.objects.filter(pk__in=ids).delete()[1].get(Conversation._meta.label, 0)
+    # Refresh tokens point at the user with SET_NULL (simplejwt keeps them for its blacklist):
+    # the account's go with it.
+    OutstandingToken.objects.filter(user=user).delete()
+    key = username_key(None, {"username": email})
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=key).delete()
+
+    collector = Collector(using=User.objects.db, origin=user)
+    collector.collect([user])
+    files = _stored_files(collector)
+    collector.delete()
+    _delete_files_after_commit(files)
+
+    if in_flight:
+
+        def stop_all():
+            for message_id in in_flight:
+                generation.request_stop(message_id=message_id)
+
+        transaction.on_commit(stop_all)
+    logger.info("account %s deleted (%d conversations, %d files)", user.pk, conversations, len(files))
+    return AccountDeleted(email=email, conversations=conversations, files=len(files))

@@ -252,3 +252,25 @@ class UserSettingsSerializer(InputSerializer):
 class StaffUserSettingsSerializer(UserSettingsSerializer):
     plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (staff may grant any).")
     plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)
+
+
+# --- deleting the account -------------------------------------------------------------------
+
+ACCOUNT_DELETE_PHRASE = "DELETE {email}"
+
+
+class AccountDeleteSerializer(InputSerializer):
+    password = serializers.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        required=False,
+        help_text="Your current password (required when the account has one).",
+    )
+    confirm = serializers.CharField(
+        max_length=300,
+        required=False,
+        help_text=(
+            "Only for an account without a password (signed up with Google, GitHub, Kakao or Naver): "
+            "the words `DELETE` and your email, e.g. `DELETE ann@example.com`."
+        ),
+    )

@@ -1,7 +1,11 @@
+from contextlib import nullcontext
+
+from auditlog.context import set_actor
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -10,7 +14,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ErrorSerializer
+from config.openapi import ApiAutoSchema, ErrorSerializer
 from config.throttles import IPRateThrottle
 
 from .. import lockout, selectors, services
@@ -179,8 +183,24 @@ class PasswordChangeView(APIView):
 # --- profile and settings -------------------------------------------------------------------
 
 
+class _BodyOnDeleteSchema(ApiAutoSchema):
+    """drf-spectacular documents request bodies on POST, PUT and PATCH only; ``DELETE /user``
+    takes its confirmation (a password) in a JSON body, which OpenAPI allows on DELETE."""
+
+    def _get_request_body(self, direction="request"):
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+
 @extend_schema(tags=["user"])
 class ProfileView(APIView):
+    schema = _BodyOnDeleteSchema()
+
     @extend_schema(summary="Your profile", responses=s.UserSerializer)
     def get(self, request):
         return Response(s.UserSerializer(request.user).data)
@@ -191,6 +211,47 @@ class ProfileView(APIView):
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, **data.validated_data)
         return Response(s.UserSerializer(user).data)
+
+    @extend_schema(
+        summary="Delete your account and everything it owns",
+        description=(
+            "Deletes the account at once and for good: conversations and messages, collector items and their "
+            "files, todos, shares (their links stop working), API keys, device sessions (every token stops "
+            "working), feedback, settings, linked social accounts, imports and exports. Confirm with your "
+            "current password (`password`); a wrong one is a 400 naming `password` and counts as a failed "
+            "sign-in, like a password change's. An account without a password (signed up through a social "
+            "provider) confirms with `confirm`: the words `DELETE` and its email (`DELETE ann@example.com`)."
+        ),
+        request=s.AccountDeleteSerializer,
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT, "`{password: [...]}` or `{confirm: [...]}`: the confirmation is missing or wrong"
+            ),
+            429: _LOCKED_OUT,
+        },
+    )
+    def delete(self, request):
+        data = s.AccountDeleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request.user
+        if user.has_usable_password():
+            password = data.validated_data.get("password")
+            if password is None:
+                raise ValidationError({"password": ["Your current password is required."]}, code="required")
+            # A wrong password is a failed sign-in of this account from this address, under the
+            # same limits as a password change (a stolen session cannot guess on).
+            if not lockout.check_password(request._request, user=user, password=password):
+                raise ValidationError({"password": ["The password is not correct."]}, code="password_incorrect")
+        else:
+            phrase = s.ACCOUNT_DELETE_PHRASE.format(email=user.email)
+            if data.validated_data.get("confirm", "").strip() != phrase:
+                raise ValidationError(
+                    {"confirm": [f'This account has no password: send confirm: "{phrase}".']},
+                    code="confirmation_incorrect",
+                )
+        services.user_delete(user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class _SettingsPartView(APIView):
@@ -220,7 +281,12 @@ class _SettingsPartView(APIView):
     def _write(self, request, partial: bool):
         data = self.get_serializer_class()(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        row = services.user_settings_update(user=self.get_target_user(), by_staff=self.by_staff, **data.validated_data)
+        # A staff change names its author in the audit trail, as the admin's do (ConsoleAdminSite).
+        audited = set_actor(request.user, remote_addr=client_ip(request)) if self.by_staff else nullcontext()
+        with audited:
+            row = services.user_settings_update(
+                user=self.get_target_user(), by_staff=self.by_staff, **data.validated_data
+            )
         return Response(self.get_serializer_class()(row).data)
 
     def put(self, request, **kwargs):
