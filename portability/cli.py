@@ -20,10 +20,10 @@ def user_by_email(email: str) -> User:
 
 @contextmanager
 def progress_bar(command, *, description: str, unit: str):
-    """A tqdm bar on the command's stderr; yields the ``progress(done, total)`` callback the
-    services take."""
+    """A tqdm bar on the command's stderr when it is a terminal (nothing in cron, CI or test logs,
+    which get the summary only); yields the ``progress(done, total)`` callback the services take."""
     stream = getattr(command.stderr, "_out", sys.stderr)  # the raw stream: tqdm draws with \r
-    bar = tqdm(desc=description, unit=unit, file=stream, dynamic_ncols=True, leave=True)
+    bar = tqdm(desc=description, unit=unit, file=stream, disable=None, dynamic_ncols=True, leave=True)
 
     def progress(done: int, total: int) -> None:
         if bar.total != total:

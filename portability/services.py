@@ -59,6 +59,20 @@ def _enqueue_export(export_id) -> None:
 # --- imports -------------------------------------------------------------------------------------
 
 
+_FRESH_COUNTS = {
+    "conversations_total": None,
+    "conversations_imported": 0,
+    "conversations_skipped": 0,
+    "conversations_failed": 0,
+    "messages_imported": 0,
+    "items_imported": 0,
+    "items_skipped": 0,
+    "todos_imported": 0,
+    "todos_skipped": 0,
+    "errors": [],
+}
+
+
 def import_size_check(size: int | None) -> None:
     limit = conf.max_import_bytes()
     if size is not None and size > limit:
@@ -108,11 +122,13 @@ def import_run(*, import_id, progress: Progress | None = None) -> Import | None:
     """The job: read the stored upload and import it. Runs once (a queued import is claimed); the
     upload is deleted when it ends, whatever the outcome."""
     now = timezone.now()
-    claimed = Import.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=now, updated_at=now
+    # A running one too: a job handed out again after its worker died starts over, and what that
+    # worker had imported is skipped as already there.
+    claimed = Import.objects.filter(pk=import_id, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).update(
+        status=JobStatus.RUNNING, started_at=now, updated_at=now, **_FRESH_COUNTS
     )
     if not claimed:
-        logger.info("import %s is not queued (any more): nothing to run", import_id)
+        logger.info("import %s is finished or gone: nothing to run", import_id)
         return None
     row = Import.objects.select_related("owner").get(pk=import_id)
     try:
@@ -180,11 +196,11 @@ def user_export_write(*, user: User, fileobj, progress: Progress | None = None) 
 def user_export_run(*, export_id) -> Export | None:
     """The job: write the zip under MEDIA_ROOT/exports/ and keep it for ``PORTABILITY_EXPORT_DAYS``."""
     now = timezone.now()
-    claimed = Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+    claimed = Export.objects.filter(pk=export_id, status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING)).update(
         status=ExportStatus.RUNNING, started_at=now
     )
     if not claimed:
-        logger.info("export %s is not queued (any more): nothing to run", export_id)
+        logger.info("export %s is finished or gone: nothing to run", export_id)
         return None
     exports_purge_expired()
     row = Export.objects.select_related("owner").get(pk=export_id)
