@@ -4,6 +4,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -404,27 +405,37 @@ def api_key_authenticate(raw: str) -> ApiKey | None:
 
 def expired_tokens_purge(*, batch_size: int = 1000, now: datetime | None = None) -> int:
     """Delete expired refresh-token rows (and their blacklist entries) in small batches."""
+    return sum(expired_tokens_purge_batches(batch_size=batch_size, now=now))
+
+
+def expired_tokens_purge_batches(*, batch_size: int = 1000, now: datetime | None = None) -> Iterator[int]:
+    """``expired_tokens_purge`` a batch (one transaction) at a time: yields what each deleted."""
     now = now or timezone.now()
-    total = 0
     while True:
         ids = list(OutstandingToken.objects.filter(expires_at__lt=now).values_list("id", flat=True)[:batch_size])
         if not ids:
-            return total
+            return
         with transaction.atomic():
             BlacklistedToken.objects.filter(token_id__in=ids).delete()
             deleted = OutstandingToken.objects.filter(id__in=ids).delete()[1].get(OutstandingToken._meta.label, 0)
-        total += deleted
+        yield deleted
 
 
 def revoked_devices_purge(*, older_than: timedelta, batch_size: int = 1000, now: datetime | None = None) -> int:
     """Delete device sessions revoked longer ago than ``older_than`` (kept until then for audit)."""
+    return sum(revoked_devices_purge_batches(older_than=older_than, batch_size=batch_size, now=now))
+
+
+def revoked_devices_purge_batches(
+    *, older_than: timedelta, batch_size: int = 1000, now: datetime | None = None
+) -> Iterator[int]:
+    """``revoked_devices_purge`` a batch at a time: yields what each deleted."""
     cutoff = (now or timezone.now()) - older_than
-    total = 0
     while True:
         ids = list(Device.objects.filter(revoked_at__lt=cutoff).values_list("id", flat=True)[:batch_size])
         if not ids:
-            return total
-        total += Device.objects.filter(id__in=ids).delete()[1].get(Device._meta.label, 0)
+            return
+        yield Device.objects.filter(id__in=ids).delete()[1].get(Device._meta.label, 0)
 
 
 # --- deleting an account --------------------------------------------------------------------

@@ -98,3 +98,28 @@ def test_revoked_devices_are_kept_for_the_history_then_deleted(user, outsider):
 def test_rejects_a_negative_retention():
     with pytest.raises(CommandError):
         purge("--revoked-devices-days", "-1")
+
+
+class _Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_a_terminal_sees_progress_and_logs_do_not(user):
+    for _ in range(3):
+        expired_row(user)
+    err = _Terminal()
+    call_command("purge_expired_tokens", "--batch-size", "2", stdout=StringIO(), stderr=err)
+    assert "Expired tokens: 3" in err.getvalue() and "Revoked devices: 0" in err.getvalue()
+
+    expired_row(user)
+    err = StringIO()
+    call_command("purge_expired_tokens", stdout=StringIO(), stderr=err)
+    assert err.getvalue() == ""
+
+
+def test_the_daily_job_does_what_the_command_does(user):
+    from accounts.tasks import sessions_purge_expired
+
+    expired_row(user)
+    assert sessions_purge_expired.call() == {"expired_tokens": 1, "revoked_devices": 0}

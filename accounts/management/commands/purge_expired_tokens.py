@@ -2,7 +2,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import expired_tokens_purge, revoked_devices_purge
+from accounts.services import expired_tokens_purge_batches, revoked_devices_purge_batches
+from config.progress import progress
 
 
 class Command(BaseCommand):
@@ -30,6 +31,14 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1.")
         if revoked_devices_days < 0:
             raise CommandError("--revoked-devices-days must be 0 or more.")
-        deleted = expired_tokens_purge(batch_size=batch_size)
-        devices = revoked_devices_purge(older_than=timedelta(days=revoked_devices_days), batch_size=batch_size)
+        deleted = devices = 0
+        with progress(self, total=None, desc="Expired tokens", unit="row") as bar:
+            for count in expired_tokens_purge_batches(batch_size=batch_size):
+                deleted += count
+                bar.update(count)
+        older_than = timedelta(days=revoked_devices_days)
+        with progress(self, total=None, desc="Revoked devices", unit="row") as bar:
+            for count in revoked_devices_purge_batches(older_than=older_than, batch_size=batch_size):
+                devices += count
+                bar.update(count)
         self.stdout.write(f"Deleted {deleted} expired token(s) and {devices} revoked device session(s).")
