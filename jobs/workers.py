@@ -43,15 +43,15 @@ class WorkerLost(Exception):
 
 
 def heartbeat_seconds() -> float:
-    return float(getattr(settings, "JOBS_WORKER_HEARTBEAT_SECONDS", 10.0))
+    return settings.JOBS_WORKER_HEARTBEAT_SECONDS
 
 
 def dead_after() -> timedelta:
-    return timedelta(seconds=float(getattr(settings, "JOBS_WORKER_DEAD_AFTER_SECONDS", 60.0)))
+    return timedelta(seconds=settings.JOBS_WORKER_DEAD_AFTER_SECONDS)
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "JOBS_MAX_ATTEMPTS", 3))
+    return settings.JOBS_MAX_ATTEMPTS
 
 
 def new_worker_id() -> str:
