@@ -260,6 +260,8 @@ ACCOUNT_DELETE_PHRASE = "DELETE {email}"
 
 
 class AccountDeleteSerializer(InputSerializer):
+    """The confirmation of an account's deletion: its password, or the phrase when it has none."""
+
     password = serializers.CharField(
         max_length=128,
         trim_whitespace=False,
