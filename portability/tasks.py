@@ -14,3 +14,9 @@ def import_job(import_id: str) -> None:
 @task()
 def user_export_job(export_id: str) -> None:
     services.user_export_run(export_id=export_id)
+
+
+@task()
+def exports_purge_job() -> int:
+    """Delete the files of expired user exports (each export job does it too); for a periodic run."""
+    return services.exports_purge_expired()

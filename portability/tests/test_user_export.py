@@ -236,3 +236,13 @@ def test_the_zip_imports_back_into_another_account(
     done = Import.objects.get(pk=again["id"])
     assert (done.conversations_skipped, done.items_skipped, done.todos_skipped) == (2, 2, 1)
     assert (Conversation.objects.filter(owner=outsider).count(), Item.objects.filter(owner=outsider).count()) == (2, 2)
+
+
+def test_the_purge_job_deletes_expired_files(user_client, belongings, start_export):
+    from portability.tasks import exports_purge_job
+
+    done = Export.objects.get(pk=start_export(user_client).json()["id"])
+    Export.objects.filter(pk=done.pk).update(expires_at=timezone.now())
+    result = exports_purge_job.enqueue()
+    assert result.return_value == 1
+    assert Export.objects.get(pk=done.pk).status == ExportStatus.EXPIRED
