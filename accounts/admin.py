@@ -4,8 +4,9 @@ from axes.models import AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Max, Q
-from django.http import HttpResponseBase
+from django.http import Http404, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -26,6 +27,7 @@ from .models import ApiKey, Device, Plan, User, UserSettings
 from .resources import ConsoleImportExportMixin, PlanResource, UserResource
 
 SELF_REFUSAL = "You cannot {what} your own account: ask another staff member to do it."
+SUPERUSER_REFUSAL = "Only a superuser can {what} a superuser's account."
 
 
 class UserSettingsInline(StackedInline):
@@ -182,6 +184,9 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
         if queryset.filter(pk=request.user.pk).exists():
             self.message_user(request, SELF_REFUSAL.format(what="deactivate"), messages.ERROR)
             queryset = queryset.exclude(pk=request.user.pk)
+        if not request.user.is_superuser and queryset.filter(is_superuser=True).exists():
+            self.message_user(request, SUPERUSER_REFUSAL.format(what="deactivate"), messages.ERROR)
+            queryset = queryset.exclude(is_superuser=True)
         targets = list(queryset.filter(is_active=True))
         count = services.users_deactivate(users=queryset)
         record_staff_action(targets, action="deactivate and sign out everywhere", changes={"is_active": [True, False]})
@@ -259,14 +264,28 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
         )
 
     def _refuse_self(self, request, user, what: str):
+        refusal = None
         if user.pk == request.user.pk:
-            self.message_user(request, SELF_REFUSAL.format(what=what), messages.ERROR)
-            return redirect(reverse("admin:accounts_user_change", args=[user.pk]))
-        return None
+            refusal = SELF_REFUSAL.format(what=what)
+        elif user.is_superuser and not request.user.is_superuser:
+            refusal = SUPERUSER_REFUSAL.format(what=what)
+        if refusal is None:
+            return None
+        self.message_user(request, refusal, messages.ERROR)
+        return redirect(reverse("admin:accounts_user_change", args=[user.pk]))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only a superuser hands out (or takes back) superuser rights and permissions.
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and not request.user.is_superuser:
+            fields = (*fields, "is_superuser", "groups", "user_permissions")
+        return fields
 
     def _confirm_or_do(self, request, object_id, *, what, title, text, button, do, plans=None):
         """GET: a confirmation page; POST: ``do(user)`` (returns the success message), recorded in
         the audit trail by the caller, then back to the user's page."""
+        if not str(object_id).isdigit():
+            raise Http404("No such user.")
         user = get_object_or_404(User, pk=object_id)
         refused = self._refuse_self(request, user, what)
         if refused is not None:
@@ -392,9 +411,11 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
 
     @admin.action(description=_("Unlock sign-in (forget failed passwords)"), permissions=["change"])
     def unlock_sign_in(self, request, queryset):
-        emails = list(queryset.values_list("email", flat=True))
+        users = list(queryset)
+        emails = [user.email for user in users]
         for email in emails:
             lockout.unlock(email=email)
+        record_staff_action(users, action="unlock sign-in (forget failed passwords)")
         self.message_user(
             request, f"Forgot the failed passwords of {len(emails)} user(s), from every address.", messages.SUCCESS
         )
@@ -404,9 +425,11 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
     )
     def delete_account(self, request, object_id):
         def do(user):
-            # Written first: the entry keeps the account's id and email once the row is gone.
-            record_staff_action([user], action="delete account and all data", changes={"email": [user.email, None]})
-            deleted = services.user_delete(user=user)
+            # Written first, in the deletion's transaction: the entry keeps the account's id and
+            # email once the row is gone, and goes away with it if the deletion fails.
+            with transaction.atomic():
+                record_staff_action([user], action="delete account and all data", changes={"email": [user.email, None]})
+                deleted = services.user_delete(user=user)
             self.message_user(
                 request,
                 f"Deleted {deleted.email}: {deleted.conversations} conversation(s) and everything else the account "
@@ -459,7 +482,9 @@ class DeviceAdmin(ModelAdmin):
 
     @admin.action(description=_("Revoke (sign out) selected devices"), permissions=["change"])
     def revoke(self, request, queryset):
+        targets = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
         count = services.devices_revoke(devices=queryset)
+        record_staff_action([d.user for d in targets], action=f"revoke device session(s) ({len(targets)})")
         self.message_user(request, f"Revoked {count} device session(s).", messages.SUCCESS)
 
 
@@ -504,7 +529,9 @@ class ApiKeyAdmin(ModelAdmin):
 
     @admin.action(description=_("Revoke selected keys"), permissions=["change"])
     def revoke(self, request, queryset):
+        targets = list(queryset.filter(revoked_at__isnull=True))
         count = services.api_keys_revoke(keys=queryset)
+        record_staff_action(targets, action="revoke API key", changes={"revoked": [False, True]})
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
 
 

@@ -196,6 +196,8 @@ class UserResource(resources.ModelResource):
             errors.setdefault("is_active", []).append(
                 "You cannot deactivate your own account or remove your own staff status: ask another staff member."
             )
+        if importer is not None and instance.is_superuser and not importer.is_superuser:
+            errors.setdefault("email", []).append("Only a superuser can change a superuser's account.")
         if errors:
             raise ValidationError(errors)
 

@@ -167,6 +167,15 @@ def test_the_user_export_has_the_columns_and_no_password(admin_client, user, out
     assert "md5$" not in text and "password" not in text and "superuser" not in text
 
 
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_escaped_in_the_csv(admin_client, user):
+    User.objects.filter(pk=user.pk).update(display_name='=HYPERLINK("http://evil.example","x")')
+
+    rows = {row["email"]: row for row in csv_rows(export(admin_client, USERS))}
+
+    assert not rows["alice@example.com"]["display_name"].startswith("=")
+    assert "HYPERLINK" in rows["alice@example.com"]["display_name"]
+
+
 def test_the_user_export_as_json(admin_client, user):
     rows = json.loads(export(admin_client, USERS, JSON_FORMAT))
     assert {"email": "alice@example.com", "display_name": "Alice", "is_active": "1", "is_staff": "0"}.items() <= next(

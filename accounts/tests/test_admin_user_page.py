@@ -177,3 +177,63 @@ def test_staff_without_change_permission_cannot_act(member):
     assert client.post(action(member, "deactivate")).status_code in (302, 403)
     member.refresh_from_db()
     assert member.is_active
+
+
+@pytest.fixture
+def deputy(db):
+    """Staff who may change users, but no superuser."""
+    from django.contrib.auth.models import Permission
+
+    staff = User.objects.create_user(email="deputy@example.com", password="Deputy-pass-42", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client = Client()
+    client.force_login(User.objects.get(pk=staff.pk))
+    return client
+
+
+@pytest.mark.parametrize("name", ["deactivate", "revoke-sessions", "reset-quota"])
+def test_staff_who_are_not_superusers_cannot_act_on_a_superuser(deputy, root, name):
+    services.session_start(user=root, device_id="laptop")
+
+    response = deputy.post(action(root, name))
+
+    assert response.status_code == 302
+    assert any("Only a superuser" in text for text in texts(response))
+    root.refresh_from_db()
+    assert root.is_active and Device.objects.active().filter(user=root).count() == 1
+
+
+def test_nor_through_the_bulk_action_nor_by_granting_themselves_superuser(deputy, root, member):
+    response = deputy.post(
+        "/admin/accounts/user/", {"action": "deactivate_and_sign_out", "_selected_action": [root.pk, member.pk]}
+    )
+    root.refresh_from_db()
+    member.refresh_from_db()
+    assert root.is_active and not member.is_active
+    assert any("Only a superuser" in text for text in texts(response))
+
+    page_html = deputy.get(f"/admin/accounts/user/{member.pk}/change/").content.decode()
+    assert 'name="is_superuser"' not in page_html
+
+
+def test_an_unknown_user_id_in_an_action_is_a_404(admin_web):
+    assert admin_web.get("/admin/accounts/user/abc/deactivate/").status_code == 404
+    assert admin_web.get("/admin/accounts/user/999999/deactivate/").status_code == 404
+
+
+def test_revoking_keys_and_devices_and_unlocking_are_audited(admin_web, root, member):
+    key = ApiKey.objects.get(user=member)
+    device = Device.objects.get(user=member)
+
+    admin_web.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+    admin_web.post("/admin/accounts/device/", {"action": "revoke", "_selected_action": [device.pk]})
+    admin_web.post("/admin/accounts/user/", {"action": "unlock_sign_in", "_selected_action": [member.pk]})
+
+    actions = {
+        (entry.content_type.model, entry.additional_data["staff_action"])
+        for entry in LogEntry.objects.filter(actor=root)
+        if entry.additional_data
+    }
+    assert ("apikey", "revoke API key") in actions
+    assert ("user", "revoke device session(s) (1)") in actions
+    assert ("user", "unlock sign-in (forget failed passwords)") in actions

@@ -297,6 +297,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
 AUDITLOG_MASK_CALLABLE = "config.audit.mask_whole"
+# Exported CSV cells that a spreadsheet would run as formulas (=, +, -, @) are escaped.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -454,6 +456,7 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a stalled SMTP server must not hold requests
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

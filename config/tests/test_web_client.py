@@ -371,6 +371,10 @@ def test_markdown_reply_is_rendered_and_sanitised(page, user):
         expect(reply.locator("script")).to_have_count(0)
         expect(reply.locator("[onerror]")).to_have_count(0)
         expect(reply.locator("[href^='javascript' i]")).to_have_count(0)
+        # Nor can a reply dress up as the app: no dialog, no class of the page's own.
+        expect(reply.locator("dialog")).to_have_count(0)
+        ours = "code, .code-block, .code-head, .code-language, .copy-code, .table-wrap, [class^='hljs-']"
+        expect(reply.locator(f".markdown [class]:not({ours})")).to_have_count(0)
         expect(reply).to_contain_text("click")
         clicks = reply.locator("a", has_text="click")
         for index in range(clicks.count()):

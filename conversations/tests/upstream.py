@@ -48,6 +48,8 @@ Read more on [the example site](https://example.com).
 <script>window.__xss=2</script>
 
 And [click](javascript:window.__xss=3) here.
+
+<dialog open class="wide"><a class="primary" href="https://example.com/login">Session expired: sign in</a></dialog>
 """
 
 

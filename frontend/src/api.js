@@ -49,7 +49,12 @@ export function refreshTokens() {
       const token = localStorage.getItem(REFRESH_KEY); // read under the lock: another tab may have rotated it
       if (!token) throw new SignedOut();
       const r = await fetch("/api/v1/auth/refresh", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ refresh: token }) });
-      if (r.status === 400 || r.status === 401) { forget(); throw new SignedOut(); }
+      if (r.status === 400 || r.status === 401) {
+        // Forget only the token that failed: another tab may have just signed in afresh.
+        access = null;
+        if (localStorage.getItem(REFRESH_KEY) === token) localStorage.removeItem(REFRESH_KEY);
+        throw new SignedOut();
+      }
       if (!r.ok) throw await problem(r);
       const tokens = await r.json();
       access = tokens.access;
@@ -104,13 +109,17 @@ export async function allPages(path, maxPages = 20) {
 }
 
 export async function signIn(email, password) {
-  const r = await fetch("/api/v1/auth/login", { method: "POST", headers: JSON_HEADERS,
-    body: JSON.stringify({ email, password, device_id: deviceId(), device_name: browserName() }) });
-  if (!r.ok) throw await problem(r);
-  const session = await r.json();
-  access = session.access;
-  localStorage.setItem(REFRESH_KEY, session.refresh);
-  return session;
+  const run = async () => {
+    const r = await fetch("/api/v1/auth/login", { method: "POST", headers: JSON_HEADERS,
+      body: JSON.stringify({ email, password, device_id: deviceId(), device_name: browserName() }) });
+    if (!r.ok) throw await problem(r);
+    const session = await r.json();
+    access = session.access;
+    localStorage.setItem(REFRESH_KEY, session.refresh);
+    return session;
+  };
+  // Under the refresh lock, so no tab's refresh reads or clears the token while it changes.
+  return navigator.locks ? navigator.locks.request("chat.refresh", run) : run();
 }
 
 export async function register(email, password, displayName) {

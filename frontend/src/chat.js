@@ -14,6 +14,11 @@ let opening = 0; // a newer openChat makes the answers of older ones irrelevant
 let sending = false;
 let starters = null; // prompts and samples, loaded once
 
+// Enter sends (Shift+Enter: a new line), except on touch keyboards, whose Enter is the only way to
+// a new line; there the send button sends.
+const touch = window.matchMedia("(pointer: coarse)");
+const enterSends = (event) => event.key === "Enter" && !event.shiftKey && !event.isComposing && !touch.matches;
+
 const rel = (url) => ((u) => u.pathname + u.search)(new URL(url, location.origin));
 const LIVE = ["pending", "streaming"];
 
@@ -107,8 +112,11 @@ async function chooseModel(slug) {
     renderHeader();
     return;
   }
+  const mine = opening;
   try {
-    state.chat.conversation = await api(`/api/v1/conversations/${state.chat.id}`, { method: "PATCH", body: { model: slug } });
+    const updated = await api(`/api/v1/conversations/${state.chat.id}`, { method: "PATCH", body: { model: slug } });
+    if (mine !== opening) return; // another chat is open now
+    state.chat.conversation = updated;
     renderHeader();
     announce(`Model: ${modelName(slug)}`);
   } catch (error) { say(error.message); }
@@ -281,18 +289,21 @@ export async function send() {
   sending = true;
   $("#send").disabled = true;
   say("");
+  const mine = opening;
   try {
     let sent;
     if (!state.chat.id) {
       const body = { message: content, model: state.chat.draftModel };
       if (state.chat.draftSystemPrompt) body.system_prompt = state.chat.draftSystemPrompt;
       sent = await api("/api/v1/conversations", { method: "POST", body });
+      if (mine !== opening) return sentElsewhere(input, content);
       state.chat.id = sent.id;
       state.chat.conversation = sent;
       setAddress(sent.id);
       renderHeader();
     } else {
       sent = await api(`/api/v1/conversations/${state.chat.id}/messages`, { method: "POST", body: { content } });
+      if (mine !== opening) return sentElsewhere(input, content);
     }
     // Only now is the draft cleared: a refusal (a plan limit, a reply in progress) keeps it.
     input.value = "";
@@ -306,12 +317,24 @@ export async function send() {
   }
 }
 
+// The user opened another chat while their message was on its way: it was sent all the same (the
+// sidebar shows where), but this chat's view and address are left alone.
+function sentElsewhere(input, content) {
+  if (input.value === content) { input.value = ""; input.dispatchEvent(new Event("input")); }
+  loadConversations();
+}
+
+let resending = false; // a regenerate or an edit on its way: a second click would only get a 409
+
 async function regenerate() {
-  if (state.streaming) return;
+  if (state.streaming || resending) return;
+  resending = true;
+  const mine = opening;
   try {
     const sent = await api(`/api/v1/conversations/${state.chat.id}/regenerate`, { method: "POST", body: {} });
-    await started(sent, { reload: true });
+    if (mine === opening) await started(sent, { reload: true }); else loadConversations();
   } catch (error) { say(error.message); }
+  finally { resending = false; }
 }
 
 function startEdit(view) {
@@ -320,16 +343,19 @@ function startEdit(view) {
   const cancel = () => { paint(view); updateActions(); };
   const submit = async () => {
     const content = field.value;
-    if (!content.trim()) return;
+    if (!content.trim() || resending) return;
+    resending = true;
+    const mine = opening;
     try {
       const sent = await api(`/api/v1/conversations/${state.chat.id}/edit`, {
         method: "POST", body: { message_id: view.message.id, content } });
-      await started(sent, { reload: true });
+      if (mine === opening) await started(sent, { reload: true }); else loadConversations();
     } catch (error) { say(error.message); }
+    finally { resending = false; }
   };
   field.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { event.preventDefault(); cancel(); }
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); submit(); }
+    if (enterSends(event)) { event.preventDefault(); submit(); }
   });
   view.body.replaceChildren(field, h("div", { class: "edit-actions" },
     h("button", { type: "button", onclick: cancel }, "Cancel"),
@@ -421,7 +447,9 @@ function follow(id) {
   setStreaming(true);
   (async () => {
     let lastEventId = null;
+    let followed = null; // the reply these event ids belong to
     let failures = 0;
+    let emptyResumes = 0;
     let finished = false;
     try {
       while (!finished && !control.signal.aborted) {
@@ -431,11 +459,21 @@ function follow(id) {
           const r = await request(`/api/v1/conversations/${id}/stream`, { headers, signal: control.signal });
           if (!r.ok) throw await problem(r);
           say("");
+          let events = 0;
           for await (const event of sseEvents(r.body)) {
+            if (control.signal.aborted) return; // frames still buffered from a chat left behind
+            // Event ids count within one reply. If another reply started while we were away (a
+            // message from another device), our Last-Event-ID means nothing for it: start over
+            // from what the server has saved, which also settles the reply we were following.
+            if (followed !== null && event.data.message_id !== followed) { reloadAfterDrift(control); return; }
+            followed = event.data.message_id;
+            events += 1;
             if (event.id !== null) lastEventId = event.id;
             failures = 0;
             if (handle(event)) { finished = true; break; }
           }
+          // Resumed and told nothing twice over: the reply we followed ended beyond what we saw.
+          if (!finished && lastEventId !== null && events === 0 && ++emptyResumes >= 2) { reloadAfterDrift(control); return; }
         } catch (error) {
           if (control.signal.aborted || error instanceof SignedOut) return;
           if (error.status && error.status < 500 && error.status !== 429) { say(error.message); return; }
@@ -451,6 +489,11 @@ function follow(id) {
       if (finished) loadConversations();
     }
   })();
+}
+
+function reloadAfterDrift(control) {
+  control.abort();
+  loadMessages().catch((error) => say(error.message));
 }
 
 // Back online: reconnect now rather than at the end of the back-off.
@@ -476,7 +519,7 @@ export function setupComposer() {
   const grow = () => { input.style.height = "auto"; input.style.height = `${Math.min(input.scrollHeight, 240)}px`; };
   input.addEventListener("input", grow);
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); send(); }
+    if (enterSends(event)) { event.preventDefault(); send(); }
   });
   $("#composer").addEventListener("submit", (event) => { event.preventDefault(); send(); });
   $("#stop").addEventListener("click", stop);

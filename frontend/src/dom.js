@@ -32,7 +32,7 @@ export function announce(text) {
 // The one line under the header where problems are shown (role=alert in the page).
 export function say(text) {
   // Inside an open dialog the message goes into the dialog, which sits above the page.
-  const dialog = [...document.querySelectorAll("dialog[open]")].at(-1);
+  const dialog = [...document.querySelectorAll("body > dialog[open]")].at(-1);
   const bar = dialog?.querySelector(".dialog-error") ?? $("#status");
   bar.textContent = text || "";
   bar.hidden = !text;
@@ -77,7 +77,7 @@ export function confirmDialog({ title, text, confirm, danger = true }) {
       onclick: () => { answer = true; dialog.close(); } }, confirm);
     const no = h("button", { type: "button", onclick: () => dialog.close() }, "Cancel");
     const dialog = openDialog({ title, body: h("p", {}, text), actions: [no, yes], onClose: () => resolve(answer) });
-    yes.focus();
+    no.focus(); // Enter on a confirmation never destroys by accident
   });
 }
 

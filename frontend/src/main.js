@@ -1,5 +1,5 @@
 // The web client at / and /c/<id>: an SPA over the public REST API.
-import { SignedOut, api, forget, hasSession, refreshTokens, register, signIn, signOut, whenSignedOut } from "./api.js";
+import { SignedOut, api, forget, hasSession, problem, refreshTokens, register, signIn, signOut, whenSignedOut } from "./api.js";
 import { openChat, resetChat, setupComposer } from "./chat.js";
 import { openCollector } from "./collector.js";
 import { $, $$, h, icon, say } from "./dom.js";
@@ -182,7 +182,10 @@ setupComposer();
 
 (async () => {
   try {
-    state.models = await api("/api/v1/models").then((body) => body.results ?? body);
+    // Public: fetched without a token (no refresh needed before the page knows who you are).
+    const r = await fetch("/api/v1/models");
+    if (!r.ok) throw await problem(r);
+    state.models = await r.json().then((body) => body.results ?? body);
   } catch (error) { say(error.message); }
   const reset = RESET_PATH.exec(location.pathname);
   if (reset) { showAuth(""); return showReset(decodeURIComponent(reset[1])); }

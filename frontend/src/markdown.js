@@ -35,10 +35,19 @@ const marked = new Marked({ gfm: true, breaks: false, async: false });
 
 const PURIFY = {
   // No images (they would fetch from anywhere: a tracking pixel in a reply), no forms, no styles.
-  FORBID_TAGS: ["img", "style", "form", "input", "button", "textarea", "select", "iframe", "svg", "math"],
+  FORBID_TAGS: ["img", "style", "form", "input", "button", "textarea", "select", "iframe", "svg", "math", "dialog",
+    "template", "object", "embed", "video", "audio", "source", "picture", "link", "meta", "base"],
   FORBID_ATTR: ["style", "id", "name"],
   ALLOWED_URI_REGEXP: /^(?:https?:|mailto:)/i,
 };
+
+// No class from a reply but a code block's language: a reply must not borrow the page's own
+// styling (a fake dialog, a fake button) to pass itself off as the app.
+DOMPurify.addHook("uponSanitizeAttribute", (node, data) => {
+  if (data.attrName === "class" && !(node.tagName === "CODE" && /^language-[\w+#.-]+$/.test(data.attrValue))) {
+    data.keepAttr = false;
+  }
+});
 
 // Links open in a new tab without giving it a handle on this page or the referrer.
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
