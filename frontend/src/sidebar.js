@@ -18,7 +18,9 @@ export async function loadConversations({ reset = true } = {}) {
   const mine = ++generation;
   list.loading = true;
   try {
-    const params = new URLSearchParams({ page_size: String(PAGE_SIZE), archived: String(list.archived) });
+    // A refresh (after a reply, a rename...) keeps as many rows as were loaded by scrolling.
+    const size = reset ? Math.min(100, Math.max(PAGE_SIZE, list.items.length)) : PAGE_SIZE;
+    const params = new URLSearchParams({ page_size: String(size), archived: String(list.archived) });
     if (list.query) params.set("q", list.query);
     const path = reset ? `/api/v1/conversations?${params}` : list.next;
     const page = await api(path);
@@ -155,10 +157,15 @@ export function setupSidebar() {
   let timer = null;
   $("#search").addEventListener("input", (event) => {
     clearTimeout(timer);
-    timer = setTimeout(() => { state.list.query = event.target.value.trim(); loadConversations(); }, 250);
+    timer = setTimeout(() => {
+      state.list.query = event.target.value.trim();
+      state.list.items = []; // another list: start from its first page
+      loadConversations();
+    }, 250);
   });
   $("#show-archived").addEventListener("click", (event) => {
     state.list.archived = !state.list.archived;
+    state.list.items = [];
     event.currentTarget.setAttribute("aria-pressed", String(state.list.archived));
     event.currentTarget.textContent = state.list.archived ? "Back to chats" : "Archived chats";
     loadConversations();
