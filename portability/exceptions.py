@@ -9,6 +9,10 @@ class ImportTooLarge(DomainError):
     code = "import_too_large"
 
 
+class TooManyImports(Conflict):
+    code = "too_many_imports"
+
+
 class ExportNotReady(Conflict):
     code = "export_not_ready"
 

@@ -17,7 +17,7 @@ from accounts.models import User
 
 from . import archive, conf, selectors, sources
 from .data import FileError
-from .exceptions import ExportExpired, ExportNotReady, ImportTooLarge
+from .exceptions import ExportExpired, ExportNotReady, ImportTooLarge, TooManyImports
 from .importing import ImportRun, Progress
 from .models import Export, ExportStatus, Import, JobStatus
 
@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 # An export asked for while another of the same user's is still queued or running, and younger than
 # this, is that one (clicking twice makes one zip; a job lost with a dead worker does not block).
 EXPORT_REUSE_WINDOW = timedelta(hours=1)
+# Uploads wait on disk for the worker: a user has at most this many imports queued or running
+# (counting those of the last day, so one lost with a dead worker does not block for ever).
+MAX_IMPORTS_IN_FLIGHT = 3
+IN_FLIGHT_WINDOW = timedelta(days=1)
 
 
 def _enqueue_import(import_id) -> None:
@@ -82,8 +86,16 @@ def import_size_check(size: int | None) -> None:
 @transaction.atomic
 def import_start(*, user: User, upload) -> Import:
     """Store the upload and queue its import (``ValidationError`` on ``file`` when it is plainly
-    not an export; ``ImportTooLarge`` over the limit)."""
+    not an export; ``ImportTooLarge`` over the limit; ``TooManyImports`` while the user already has
+    ``MAX_IMPORTS_IN_FLIGHT`` waiting)."""
     import_size_check(upload.size)
+    in_flight = selectors.imports_of(user=user).filter(
+        status__in=(JobStatus.QUEUED, JobStatus.RUNNING), created_at__gte=timezone.now() - IN_FLIGHT_WINDOW
+    )
+    if in_flight.count() >= MAX_IMPORTS_IN_FLIGHT:
+        raise TooManyImports(
+            f"You have {MAX_IMPORTS_IN_FLIGHT} imports waiting or running; upload more once they are done."
+        )
     try:
         sources.sniff(upload)
     except FileError as exc:

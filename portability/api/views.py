@@ -24,6 +24,9 @@ from ..exceptions import ExportExpired, ImportTooLarge
 from . import serializers as s
 
 _TOO_LARGE = OpenApiResponse(ErrorSerializer, "The file is over `PORTABILITY_MAX_IMPORT_BYTES` (`import_too_large`).")
+_TOO_MANY = OpenApiResponse(
+    ErrorSerializer, "You already have imports waiting or running (`too_many_imports`): try once they are done."
+)
 _NOT_READY = OpenApiResponse(
     ErrorSerializer, "Not finished yet (`export_not_ready`), or failed (`export_failed`): ask for its status."
 )
@@ -63,6 +66,7 @@ def _no_sniffing(response):
         responses={
             202: OpenApiResponse(s.ImportSerializer, "Accepted: the import is queued"),
             400: INVALID_INPUT,
+            409: _TOO_MANY,
             413: _TOO_LARGE,
         },
     ),
@@ -128,7 +132,9 @@ class ConversationExportView(APIView):
         },
     )
     def get(self, request, pk):
-        query = s.ConversationExportQuerySerializer(data=request.query_params)
+        # A plain dict: DRF reads an empty value in a QueryDict as "not given" (the default), the
+        # schema says an empty format is refused.
+        query = s.ConversationExportQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         try:
             conversation, messages = selectors.conversation_for_export(user=request.user, pk=pk)

@@ -4,6 +4,7 @@ titles and times; broken conversations reported; the zip form; files that are no
 import io
 import json
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -275,3 +276,22 @@ def test_a_job_handed_out_again_starts_over_and_a_finished_one_is_not_run(user):
     assert (again.status, again.conversations_imported, again.conversations_skipped) == (JobStatus.DONE, 1, 1)
     assert Conversation.objects.filter(owner=user).count() == 2
     assert services.import_run(import_id=row.pk) is None
+
+
+def test_at_most_three_imports_wait_per_user(user_client, outsider_client, user):
+    from django.utils import timezone
+
+    def post(client):  # the job is not run: no commit callbacks here
+        return client.post(IMPORTS, {"file": SimpleUploadedFile("c.json", b"[]")}, format="multipart")
+
+    assert [post(user_client).status_code for _ in range(3)] == [202, 202, 202]
+    refused = post(user_client)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "too_many_imports"
+    assert post(outsider_client).status_code == 202  # a limit per user
+    # Finished ones, and any from before the last day (lost with a dead worker), do not count.
+    first = Import.objects.filter(owner=user).order_by("created_at").first()
+    Import.objects.filter(pk=first.pk).update(status=JobStatus.DONE)
+    assert post(user_client).status_code == 202
+    Import.objects.filter(owner=user, status=JobStatus.QUEUED).update(created_at=timezone.now() - timedelta(days=2))
+    assert post(user_client).status_code == 202

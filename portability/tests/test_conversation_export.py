@@ -126,6 +126,8 @@ def test_an_unknown_format_is_a_400_naming_it(user_client, conversation):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"format": ['"xml" is not a valid choice.']}
+    # Empty is not "not given": the schema says at least one character.
+    assert user_client.get(export_url(conversation) + "?format=").json() == {"format": ['"" is not a valid choice.']}
 
 
 def test_the_schema_still_answers_json_with_its_format_parameter(api_client):
