@@ -194,7 +194,10 @@ def _read_zip(fileobj: IO[bytes]) -> Source:
     except zipfile.BadZipFile as exc:
         raise FileError("The file is not a readable zip.") from exc
     try:
-        manifest = _read_json_member(archive, MANIFEST_JSON, required=False)
+        try:
+            manifest = _read_json_member(archive, MANIFEST_JSON, required=False)
+        except FileError:
+            manifest = None  # someone else's manifest: not ours, so not a user export
         if documents.document_format(manifest) == documents.USER_EXPORT_FORMAT:
             return _read_user_archive(archive, manifest)
         member = _conversations_member(archive)

@@ -295,3 +295,13 @@ def test_at_most_three_imports_wait_per_user(user_client, outsider_client, user)
     assert post(user_client).status_code == 202
     Import.objects.filter(owner=user, status=JobStatus.QUEUED).update(created_at=timezone.now() - timedelta(days=2))
     assert post(user_client).status_code == 202
+
+
+def test_a_zip_with_someone_elses_manifest_is_still_a_chatgpt_export(user_client, upload):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("manifest.json", "not ours, not even JSON")
+        archive.writestr("conversations.json", gpt.as_json(gpt.export()))
+    body = upload(user_client, buffer.getvalue(), name="export.zip").json()
+    done = user_client.get(f"{IMPORTS}/{body['id']}").json()
+    assert (done["status"], done["source_format"], done["conversations_imported"]) == ("done", "chatgpt", 2)
