@@ -36,6 +36,8 @@ PERIODIC = (
     Periodic("conversations.tasks.conversations_purge_expired", timedelta(days=1), _retention_configured),
     # Expired refresh tokens and long-revoked device sessions.
     Periodic("accounts.tasks.sessions_purge_expired", timedelta(days=1)),
+    # The files of user exports past their expiry (PORTABILITY_EXPORT_DAYS).
+    Periodic("portability.tasks.exports_purge_job", timedelta(days=1)),
 )
 
 

@@ -1,10 +1,11 @@
 """schemathesis hooks for the contract test (loaded through ``SCHEMATHESIS_HOOKS``).
 
-The run itself signs its user out (``/auth/logout`` with ``all``, a password change) and may
-revoke API keys, so fixed credentials would turn the rest of the run into 401s and leave the
-operations behind them untested. These providers sign in again, as the same device, or make a
-new API key, whenever a response says the credential no longer works (schemathesis retries a
-request that got a 401 once, with a fresh one). The OpenAI-compatible ``/v1`` takes API keys.
+The run itself signs its user out (``/auth/logout`` with ``all``, a password change), may revoke
+API keys and could delete the account (``DELETE /user``), so fixed credentials would turn the rest
+of the run into 401s and leave the operations behind them untested. These providers sign in again,
+as the same device (registering the user again if it is gone), or make a new API key, whenever a
+response says the credential no longer works (schemathesis retries a request that got a 401 once,
+with a fresh one). The OpenAI-compatible ``/v1`` takes API keys.
 """
 
 import os
@@ -18,15 +19,17 @@ def _base() -> str:
 
 
 def _session_token() -> str:
+    credentials = {"email": os.environ["CONTRACT_EMAIL"], "password": os.environ["CONTRACT_PASSWORD"]}
     response = httpx.post(
-        f"{_base()}/api/v1/auth/login",
-        json={
-            "email": os.environ["CONTRACT_EMAIL"],
-            "password": os.environ["CONTRACT_PASSWORD"],
-            "device_id": "contract-test",
-        },
-        timeout=10,
+        f"{_base()}/api/v1/auth/login", json={**credentials, "device_id": "contract-test"}, timeout=10
     )
+    if response.status_code == 401:
+        # The run deleted its own account (``DELETE /user`` with the right password): the same
+        # user again, so the operations after it still run signed in.
+        httpx.post(f"{_base()}/api/v1/auth/register", json=credentials, timeout=10).raise_for_status()
+        response = httpx.post(
+            f"{_base()}/api/v1/auth/login", json={**credentials, "device_id": "contract-test"}, timeout=10
+        )
     response.raise_for_status()
     return response.json()["access"]
 

@@ -154,12 +154,13 @@ def test_a_periodic_job_is_enqueued_once_per_period(db_tasks):
 
 def test_due_jobs_are_enqueued_and_disabled_ones_are_not(db_tasks, settings):
     settings.CHAT = {**settings.CHAT, "RETENTION_DAYS": 0}
-    assert periodic.periodic_enqueue_due() == ["accounts.tasks.sessions_purge_expired"]
+    always = ["accounts.tasks.sessions_purge_expired", "portability.tasks.exports_purge_job"]
+    assert periodic.periodic_enqueue_due() == always
     assert periodic.periodic_enqueue_due() == []  # not due again today
     settings.CHAT = {**settings.CHAT, "RETENTION_DAYS": 30}
     assert periodic.periodic_enqueue_due() == ["conversations.tasks.conversations_purge_expired"]
     assert set(DBTaskResult.objects.values_list("task_path", flat=True)) == {
-        "accounts.tasks.sessions_purge_expired",
+        *always,
         "conversations.tasks.conversations_purge_expired",
     }
 
