@@ -3,7 +3,7 @@ from allauth.socialaccount.models import SocialAccount
 from axes.models import AccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponseBase
@@ -173,6 +173,26 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
         # Not on the add page: save_model creates the settings row, and a filled-in settings
         # inline would then try to insert a second one.
         return self.inlines if obj is not None else ()
+
+    def delete_model(self, request, obj):
+        # The stock delete page and "Delete selected" go through the one account deletion too
+        # (files on disk, tokens, sign-in records), recorded in the audit trail.
+        with transaction.atomic():
+            record_staff_action([obj], action="delete account and all data", changes={"email": [obj.email, None]})
+            services.user_delete(user=obj)
+
+    def get_deleted_objects(self, objs, request):
+        # The summary lists what goes; the per-model delete permissions of what a user owns (API
+        # keys and devices cannot be deleted one by one in the admin) do not stop the account's
+        # deletion, which has its own rules (services.user_delete).
+        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, set(), protected
+
+    def delete_queryset(self, request, queryset):
+        if not request.user.is_superuser and queryset.filter(is_superuser=True).exists():
+            raise PermissionDenied(SUPERUSER_REFUSAL.format(what="delete"))
+        for user in queryset.exclude(pk=request.user.pk):
+            self.delete_model(request, user)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -237,3 +237,17 @@ def test_revoking_keys_and_devices_and_unlocking_are_audited(admin_web, root, me
     assert ("apikey", "revoke API key") in actions
     assert ("user", "revoke device session(s) (1)") in actions
     assert ("user", "unlock sign-in (forget failed passwords)") in actions
+
+
+def test_the_stock_delete_page_deletes_through_the_account_deletion(admin_web, root, member):
+    from collector.models import Item
+
+    response = admin_web.post(f"/admin/accounts/user/{member.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=member.pk).exists()
+    assert not Item.objects.filter(owner_id=member.pk).exists()
+    assert any(
+        (entry.additional_data or {}).get("staff_action") == "delete account and all data"
+        for entry in LogEntry.objects.filter(actor=root)
+    )
