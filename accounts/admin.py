@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, StackedInline, TabularInline
@@ -469,7 +469,41 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
             do=do,
         )
 
-    actions_detail = (*actions_detail, "delete_account")
+    @unfold_action(description=_("Export data"), url_path="export-data", permissions=["change"], icon="download")
+    def export_data(self, request, object_id):
+        def do(user):
+            # Imported here: portability depends on accounts, not the other way round.
+            from portability.services import user_export_start
+
+            export = user_export_start(user=user)
+            record_staff_action([user], action="export the account's data")
+            link = reverse("admin:portability_export_change", args=[export.pk])
+            self.message_user(
+                request,
+                format_html(
+                    'An export of {}\'s data is queued (<a href="{}">export {}</a>): a zip of their profile, '
+                    "settings, conversations, collector items and files, todos and shares, which they can also "
+                    "download themselves (GET /api/v1/user/exports/{}/download).",
+                    user.email,
+                    link,
+                    export.pk,
+                    export.pk,
+                ),
+                messages.SUCCESS,
+            )
+            return redirect(reverse("admin:accounts_user_change", args=[user.pk]))
+
+        return self._confirm_or_do(
+            request,
+            object_id,
+            what="export the data of",
+            title=_("Export this user's data?"),
+            text="A zip of everything {user} owns is made by the background worker (a data request).",
+            button=_("Export data"),
+            do=do,
+        )
+
+    actions_detail = (*actions_detail, "export_data", "delete_account")
 
 
 class DeviceStatusFilter(admin.SimpleListFilter):

@@ -251,3 +251,19 @@ def test_the_stock_delete_page_deletes_through_the_account_deletion(admin_web, r
         (entry.additional_data or {}).get("staff_action") == "delete account and all data"
         for entry in LogEntry.objects.filter(actor=root)
     )
+
+
+def test_staff_can_run_a_users_data_export(admin_web, root, member):
+    from portability.models import Export
+
+    assert admin_web.get(action(member, "export-data")).status_code == 200
+
+    response = admin_web.post(action(member, "export-data"))
+
+    assert response.status_code == 302
+    export = Export.objects.get(owner=member)
+    assert f"/admin/portability/export/{export.pk}/change/" in " ".join(texts(response))
+    assert any(
+        (entry.additional_data or {}).get("staff_action") == "export the account's data"
+        for entry in LogEntry.objects.filter(actor=root)
+    )
