@@ -54,7 +54,7 @@ def _reconnecting_after_errors(func):
 _background_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-db")
 
 
-def _inside_async_to_sync() -> bool:
+def inside_async_to_sync() -> bool:
     # asgiref marks a coroutine run by async_to_sync with the executor of its calling thread (the
     # one place this project reads that attribute; tests of ``generate_now`` fail if it moves).
     return getattr(AsyncToSync.executors, "current", None) is not None
@@ -70,7 +70,7 @@ def background_db_sync_to_async(func):
     to a thread that is gone.
     """
     run = _reconnecting_after_errors(func)
-    if _inside_async_to_sync():
+    if inside_async_to_sync():
         return sync_to_async(run, thread_sensitive=True)
     return sync_to_async(run, thread_sensitive=False, executor=_background_executor)
 

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 
-from config.db import background_db_sync_to_async
+from config.db import background_db_sync_to_async, inside_async_to_sync
 from config.logging import request_id_var
 
 from ..models import IN_FLIGHT_STATUSES, Message
@@ -126,6 +126,10 @@ async def run_reply(message_id) -> None:
     if claimed is None:
         return  # stopped before start, or another worker has it
     run = ReplyRun(claimed)
+    # A reply generated inside a request (?wait=true: async_to_sync) has its checkpoints written
+    # on that request's thread, whose connection (and, in tests, transaction) holds its row; the
+    # request outlives the reply, since it waits for it (see _Supervisor._checkpoint).
+    run.db_context = contextvars.copy_context() if inside_async_to_sync() else None
     RUNS[run.message_id] = run
     supervisor = _supervisor()
     supervisor.runs[run.message_id] = run
@@ -170,6 +174,15 @@ class _Supervisor:
             except Exception:  # a cache or database hiccup must not end the supervision
                 logger.warning("reply supervisor tick failed", exc_info=True)
 
+    @staticmethod
+    async def _checkpoint(batch: list, db_context) -> set:
+        async def write():
+            return await background_db_sync_to_async(rows.replies_checkpoint)(checkpoints=batch)
+
+        if db_context is None:
+            return await write()
+        return await asyncio.get_running_loop().create_task(write(), context=db_context.copy())
+
     async def _tick(self) -> None:
         runs = list(self.runs.values())
         if not runs:
@@ -183,7 +196,14 @@ class _Supervisor:
         if not due:
             return
         checkpoints = [(run.message_id, run.text(), run.seq + rows.SEQ_RESERVE) for run in due]
-        lost = await background_db_sync_to_async(rows.replies_checkpoint)(checkpoints=checkpoints)
+        lost = set()
+        by_context: dict = {}
+        for run, checkpoint in zip(due, checkpoints, strict=True):
+            by_context.setdefault(id(run.db_context) if run.db_context else None, (run.db_context, []))[1].append(
+                checkpoint
+            )
+        for db_context, batch in by_context.values():
+            lost |= await self._checkpoint(batch, db_context)
         for run, (message_id, _, ceiling) in zip(due, checkpoints, strict=True):
             run.last_checkpoint = now
             if message_id in lost:
