@@ -92,6 +92,8 @@ SIDEBAR = [
             (_("Collector items"), "inventory_2", "collector.item"),
             (_("Collector tags"), "sell", "collector.tag"),
             (_("Todos"), "checklist", "todos.todo"),
+            (_("Imports"), "upload_file", "portability.import"),
+            (_("Data exports"), "download", "portability.export"),
         ],
     ),
     (
