@@ -32,32 +32,30 @@ MAX_IMPORTS_IN_FLIGHT = 3
 IN_FLIGHT_WINDOW = timedelta(days=1)
 
 
+def _enqueue(job, model, row_id, *, what: str) -> None:
+    """Queue ``job`` for the row (an Import or an Export: both say "queued" and "failed"); a row
+    whose job cannot be queued ends failed, saying so."""
+    try:
+        result = job.enqueue(str(row_id))
+    except Exception:
+        logger.exception("%s %s could not be queued", what, row_id)
+        model.objects.filter(pk=row_id, status="queued").update(
+            status="failed", error=f"The {what} could not be queued; try again.", finished_at=timezone.now()
+        )
+        return
+    model.objects.filter(pk=row_id).update(task_id=result.id)
+
+
 def _enqueue_import(import_id) -> None:
     from .tasks import import_job
 
-    try:
-        result = import_job.enqueue(str(import_id))
-    except Exception:
-        logger.exception("import %s could not be queued", import_id)
-        Import.objects.filter(pk=import_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED, error="The import could not be queued; try again.", finished_at=timezone.now()
-        )
-        return
-    Import.objects.filter(pk=import_id).update(task_id=result.id)
+    _enqueue(import_job, Import, import_id, what="import")
 
 
 def _enqueue_export(export_id) -> None:
     from .tasks import user_export_job
 
-    try:
-        result = user_export_job.enqueue(str(export_id))
-    except Exception:
-        logger.exception("export %s could not be queued", export_id)
-        Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
-            status=ExportStatus.FAILED, error="The export could not be queued; try again.", finished_at=timezone.now()
-        )
-        return
-    Export.objects.filter(pk=export_id).update(task_id=result.id)
+    _enqueue(user_export_job, Export, export_id, what="export")
 
 
 # --- imports -------------------------------------------------------------------------------------
