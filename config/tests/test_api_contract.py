@@ -78,10 +78,6 @@ def test_every_operation_conforms_to_the_schema(tmp_path, upstream):  # noqa: F8
                     MAX_EXAMPLES,
                     "--seed",
                     SEED,
-                    # Hypothesis' "too slow" health check times the generation of test data on
-                    # this machine (it fired on a loaded 2-core box); it says nothing of the API.
-                    "--suppress-health-check",
-                    "too_slow",
                     "--no-color",
                 ],
                 cwd=tmp_path,  # its cache and reports stay out of the checkout
