@@ -20,6 +20,11 @@ if settings.SERVE_STATIC:
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
 
+from config.body_limits import BodySizeLimitMiddleware  # noqa: E402
+
+# Bodies over their route's limit are refused before Django reads (and spools) them.
+http_app = BodySizeLimitMiddleware(http_app)
+
 
 async def lifespan(scope, receive, send):
     """Server start: remember the loop replies are generated on, start the periodic reaper."""

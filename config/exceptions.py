@@ -43,6 +43,17 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class ServiceUnavailable(DomainError):
+    """A part the request needs (Redis, the database) does not answer: try again shortly."""
+
+    status_code = 503
+    code = "service_unavailable"
+
+    def __init__(self, detail: str = "The service is briefly unavailable; try again in a few seconds.", *, wait=5):
+        super().__init__(detail)
+        self.wait = wait  # sent as Retry-After
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         refused = exceptions.APIException(detail=exc.detail, code=exc.code)

@@ -3,6 +3,12 @@
 Python's json module raises RecursionError (not ValueError) at about 1,000 levels, which every
 parser here (DRF's, allauth's headless views) turned into a 500. Counting brackets outside strings
 is linear and cheap, and one middleware covers every JSON endpoint, signed in or not.
+
+Which bodies are checked is not decided by the Content-Type a client claims: media types are
+case-insensitive (``Application/JSON`` is JSON), and allauth's headless views parse any body as
+JSON whatever it is labelled (``text/plain`` included). So every body is checked except the two
+form encodings, which no JSON parser here reads; bodies are small by then (``config/body_limits``
+refuses large ones before they are read).
 """
 
 import re
@@ -10,6 +16,7 @@ import re
 from django.http import JsonResponse
 
 MAX_JSON_DEPTH = 64
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 _TOKENS = re.compile(rb'\\.|"|[\[\]{}]', re.DOTALL)
 
 
@@ -35,8 +42,8 @@ class JsonDepthLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        content_type = request.META.get("CONTENT_TYPE", "")
-        if "json" in content_type and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        content_type = request.META.get("CONTENT_TYPE", "").strip().lower()
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not content_type.startswith(_FORM_TYPES):
             if json_depth(request.body) > MAX_JSON_DEPTH:
                 return JsonResponse(
                     {"detail": f"JSON is nested more than {MAX_JSON_DEPTH} levels deep.", "code": "parse_error"},

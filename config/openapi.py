@@ -31,6 +31,7 @@ INVALID_INPUT = OpenApiResponse(
     "whole cannot be read (malformed JSON, nested too deeply, too large).",
 )
 NOT_FOUND = OpenApiResponse(ErrorSerializer, "Not found (also for anything that is not yours)")
+CONFLICT = OpenApiResponse(ErrorSerializer, "Not possible in the current state of things (the `code` says why).")
 _NOT_AUTHENTICATED = OpenApiResponse(
     ErrorSerializer,
     "Credentials are missing, invalid or expired, or their session was signed out "

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.authentication import DeviceJWTAuthentication
 from config.db import db_sync_to_async
+from config.errors import backing_service_down
 
 from . import generation, listener
 from .api.stream import end_when_signed_out, parse_last_event_id
@@ -17,6 +18,7 @@ from .selectors import conversations_owned
 AUTH_TIMEOUT_SECONDS = 10
 TOKEN_MAX_CHARS = 4096
 
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: Redis or the database does not answer for now
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -43,6 +45,12 @@ def _in_flight_id(conversation_id):
 
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):
+    # No channel of the consumer's own: the listener subscribes its own channel to the reply's
+    # group. (With one, every connection would poll the channel layer for nothing, and a Redis
+    # outage would crash the socket with an abnormal closure instead of a close code.) An alias
+    # that is not configured means no layer (channels.layers.get_channel_layer).
+    channel_layer_alias = None
+
     async def connect(self):
         self.user = None
         self.pump: asyncio.Task | None = None
@@ -93,11 +101,17 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         asyncio.ensure_future(self.close(code=CLOSE_UNAUTHORIZED))
 
     async def _forward(self, last_event_id):
-        async for event in listener.listen(conversation_id=self.conversation_id, last_event_id=last_event_id):
-            if event is not None:  # keep-alives: WebSocket pings already do that job
-                await self.send(
-                    text_data=f'{{"event":"{event.name.value}","id":{event.id},"data":{event.data_json()}}}'
-                )
+        try:
+            async for event in listener.listen(conversation_id=self.conversation_id, last_event_id=last_event_id):
+                if event is not None:  # keep-alives: WebSocket pings already do that job
+                    await self.send(
+                        text_data=f'{{"event":"{event.name.value}","id":{event.id},"data":{event.data_json()}}}'
+                    )
+        except Exception as exc:
+            if not backing_service_down(exc):
+                raise
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.close(code=1000)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
@@ -105,6 +119,10 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
         except ValueError:  # not JSON
             await self.close(code=CLOSE_BAD_REQUEST)
+        except Exception as exc:
+            if not backing_service_down(exc):
+                raise
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def disconnect(self, code):
         timer = getattr(self, "auth_timer", None)

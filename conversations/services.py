@@ -122,7 +122,9 @@ def conversation_delete(*, conversation: Conversation) -> None:
 
 
 def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: UserSettings) -> None:
-    """Raise 429/409 when sending would break a limit. Call with the user's settings row locked."""
+    """Raise 429/409 when sending would break a limit (503 when the reply could not be delivered
+    now). Call with the user's settings row locked."""
+    generation.ensure_pipeline_ready()
     now = timezone.now()
     plan = settings_row.plan
     if plan.daily_message_limit:  # 0: unlimited, nothing to count

@@ -15,7 +15,7 @@ from .markdown import render_markdown
 # No script may ever run on a page that shows what strangers wrote: the CSP forbids it outright,
 # the rest keeps the link private (no referrer leaks it, no search engine indexes it).
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",

@@ -1,7 +1,7 @@
 """Thin views: validate input, call a selector or service, serialize."""
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -11,7 +11,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import INVALID_INPUT, NOT_FOUND
+from config.exceptions import Conflict
+from config.openapi import CONFLICT, INVALID_INPUT, NOT_FOUND
 from config.viewsets import INT_PATTERN
 from conversations.selectors import conversations_owned
 
@@ -58,9 +59,9 @@ def _reject_oversized_body(request) -> None:
     destroy=extend_schema(summary="Delete an item (and its file)", responses={204: None, 404: NOT_FOUND}),
     file=extend_schema(
         summary="Download an item's file",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND},
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND, 409: CONFLICT},
         description="The owner's download of the uploaded file (as an attachment, with its original name); "
-        "never served from a public media URL.",
+        "never served from a public media URL. A note or a link has no file: 409 `item_has_no_file`.",
     ),
 )
 class ItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -102,7 +103,8 @@ class ItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def file(self, request, pk):
         item = self.get_object()
         if not item.file:
-            raise Http404
+            # The item exists (a 404 would say it does not): it is a note or a link.
+            raise Conflict(f"This item is a {item.kind}: only file items have a file.", code="item_has_no_file")
         response = FileResponse(
             item.file.open("rb"),
             as_attachment=True,

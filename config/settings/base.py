@@ -105,6 +105,7 @@ SITE_ID = 1
 MIDDLEWARE = [
     "config.logging.RequestIdMiddleware",
     "config.json_limits.JsonDepthLimitMiddleware",
+    "config.errors.BackingServiceDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -525,3 +526,18 @@ CHAT = {
 
 # --- Collector ------------------------------------------------------------------------------
 COLLECTOR_MAX_UPLOAD_BYTES = env.int("COLLECTOR_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
+
+# --- Request body limits (config/body_limits.py), checked before a body is read --------------
+# The proxy in front should refuse the same sizes first (docs/deployment.md shows them).
+PORTABILITY_MAX_IMPORT_BYTES = env.int("PORTABILITY_MAX_IMPORT_BYTES", default=200 * 1024 * 1024)
+_MULTIPART_OVERHEAD = 1024 * 1024  # form fields and boundaries around an uploaded file
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+OPENAI_API_MAX_BODY_BYTES = env.int("OPENAI_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+ADMIN_MAX_BODY_BYTES = env.int("ADMIN_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# (path prefix, methods (empty: any), most bytes); the first match wins, else REQUEST_MAX_BODY_BYTES.
+REQUEST_BODY_LIMITS = [
+    ("/api/v1/imports", {"POST"}, PORTABILITY_MAX_IMPORT_BYTES + _MULTIPART_OVERHEAD),
+    ("/api/v1/collector/items", {"POST", "PATCH", "PUT"}, COLLECTOR_MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD),
+    ("/v1/", set(), OPENAI_API_MAX_BODY_BYTES),
+    ("/admin/", set(), ADMIN_MAX_BODY_BYTES),
+]

@@ -839,3 +839,27 @@ def test_collector_note_with_tag(page, user):
     expect(items.get_by_role("listitem")).to_contain_text("Quarterly report")
     saved = user.api("GET", "/api/v1/collector/items?tag=travel").json()
     assert [item["title"] for item in saved["results"]] == ["Packing list"], json.dumps(saved)
+
+
+def test_continue_a_share_asks_before_copying_it(page, user, server):
+    """A link from anywhere (/?continue_share=<id>) must not write into the account unasked."""
+    expect = _expect()
+    owner = User(server.base, user.email, user.headers)
+    conversation = owner.conversation(message="Share me", title="Shared plan")
+    share = owner.api("POST", "/api/v1/shares", json={"conversation_id": conversation["id"]}).json()
+    before = owner.api("GET", "/api/v1/conversations").json()["count"]
+
+    sign_in(page, user, f"/?continue_share={share['id']}")
+    dialog = page.get_by_role("dialog", name="Continue this shared conversation?")
+    expect(dialog).to_contain_text("Shared plan")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert "continue_share" not in page.url
+    assert owner.api("GET", "/api/v1/conversations").json()["count"] == before
+
+    page.goto(f"/?continue_share={share['id']}")
+    dialog = page.get_by_role("dialog", name="Continue this shared conversation?")
+    dialog.get_by_role("button", name="Add a copy").click()
+    expect(page).to_have_url(re.compile(r"/c/[0-9a-f-]{36}$"))
+    expect(question_texts(page)).to_have_text(["Share me"])
+    assert owner.api("GET", "/api/v1/conversations").json()["count"] == before + 1

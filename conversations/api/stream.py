@@ -6,6 +6,7 @@ an APIView only for the OpenAPI document: ``as_view()`` hands Django the async f
 
 import asyncio
 import logging
+import re
 
 from django.http import JsonResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,6 +25,7 @@ from ..selectors import conversations_owned
 logger = logging.getLogger(__name__)
 
 LAST_EVENT_ID_MAX = 10**9
+_EVENT_ID_DIGITS = re.compile(r"[0-9]{1,10}")
 SESSION_RECHECK_SECONDS = 3.0
 
 STREAM_DESCRIPTION = """
@@ -85,15 +87,20 @@ def _own_conversation(user, pk) -> Conversation | None:
 
 
 def parse_last_event_id(value) -> int | None:
+    """The id a client says it has, as the SSE spec writes ids: ASCII digits and nothing else
+    (Python's ``int()`` would also take ``+5``, `` 5``, ``5_0`` and other scripts' digits). A
+    WebSocket's JSON may send it as a number."""
     if value in (None, ""):
         return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValueError("Must be a non-negative integer (the id of the last event received).") from None
-    if not 0 <= number <= LAST_EVENT_ID_MAX:
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = ""
+    if not _EVENT_ID_DIGITS.fullmatch(text) or int(text) > LAST_EVENT_ID_MAX:
         raise ValueError("Must be a non-negative integer (the id of the last event received).")
-    return number
+    return int(text)
 
 
 def _open_stream(request, pk):

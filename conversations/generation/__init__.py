@@ -10,9 +10,17 @@ Titles live in ``conversations.titles``; the event log in ``conversations.eventl
 """
 
 from .reaping import reap_periodically, reap_stale, reap_stale_sync
-from .scheduling import generate_now, remember_server_loop, request_stop, start_generation, stop_key
+from .scheduling import (
+    ensure_pipeline_ready,
+    generate_now,
+    remember_server_loop,
+    request_stop,
+    start_generation,
+    stop_key,
+)
 
 __all__ = [
+    "ensure_pipeline_ready",
     "generate_now",
     "reap_periodically",
     "reap_stale",

@@ -100,6 +100,32 @@ def _task_done(task: asyncio.Task) -> None:
         logger.error("generation task %s failed", task.get_name(), exc_info=task.exception())
 
 
+# A reply is started only when what carries its events and stop requests answers: with Redis
+# down, its rows would be made and count against the plan while no client could follow it. A
+# success is remembered this long per process, so this costs no round trip per request.
+PIPELINE_CHECK_SECONDS = 1.0
+_pipeline_ok_until = 0.0
+
+
+def ensure_pipeline_ready() -> None:
+    """Raise ``ServiceUnavailable`` (503, ``Retry-After``) when the shared cache that carries stop
+    flags and, with Redis, the event logs does not answer. Call before making a reply's rows."""
+    global _pipeline_ok_until
+    if isinstance(cache, LocMemCache) or time.monotonic() < _pipeline_ok_until:
+        return
+    from config.errors import backing_service_down
+    from config.exceptions import ServiceUnavailable
+
+    try:
+        cache.get("chat:pipeline-ready")
+    except Exception as exc:
+        if backing_service_down(exc):
+            logger.warning("not starting a reply: the shared cache does not answer (%s)", exc.__class__.__name__)
+            raise ServiceUnavailable() from exc
+        raise
+    _pipeline_ok_until = time.monotonic() + PIPELINE_CHECK_SECONDS
+
+
 def start_generation(*, message_id) -> None:
     """Schedule the reply ``message_id`` (status pending). Returns at once."""
     # The task must not inherit the request's context: asgiref's per-request sync thread would

@@ -2,7 +2,7 @@
 import { SignedOut, api, forget, hasSession, problem, refreshTokens, register, signIn, signOut, whenSignedOut } from "./api.js";
 import { openChat, resetChat, setupComposer } from "./chat.js";
 import { openCollector } from "./collector.js";
-import { $, $$, h, icon, say } from "./dom.js";
+import { $, $$, confirmDialog, h, icon, say } from "./dom.js";
 import { currentRoute, go, whenRouted } from "./router.js";
 import { applyTheme, openSettings } from "./settings.js";
 import { loadConversations, setupSidebar } from "./sidebar.js";
@@ -90,15 +90,25 @@ async function showApp() {
   await openChat(currentRoute());
 }
 
-// A share page's "Continue this conversation" lands here as /?continue_share=<id>: clone the
+// A share page's "Continue this conversation" lands here as /?continue_share=<id>: after the
+// user says yes (a link from anywhere must not write into an account unasked), clone the
 // snapshot into this user's conversations and open the copy, once.
 async function continueSharedConversation() {
   const params = new URLSearchParams(location.search);
   const shareId = params.get("continue_share");
   if (!shareId) return false;
   history.replaceState(null, "", location.pathname);
+  const path = `/api/v1/shares/${encodeURIComponent(shareId)}`;
   try {
-    const conversation = await api(`/api/v1/shares/${encodeURIComponent(shareId)}/clone`, { method: "POST" });
+    const share = await api(path);
+    const yes = await confirmDialog({
+      title: "Continue this shared conversation?",
+      text: `A copy of “${share.title || "Untitled"}” (${share.messages?.length ?? 0} messages) is added to your conversations, where you can go on with it.`,
+      confirm: "Add a copy",
+      danger: false,
+    });
+    if (!yes) return false;
+    const conversation = await api(`${path}/clone`, { method: "POST" });
     loadConversations();
     await go(conversation.id, { replace: true });
     return true;

@@ -169,4 +169,19 @@ def test_page_links_continue_to_the_reference_client(client, hostile_share):
     # in config/tests/test_web_client.py follows the link).
     client_source = (Path(settings.BASE_DIR) / "frontend" / "src" / "main.js").read_text()
     assert 'params.get("continue_share")' in client_source
-    assert "/api/v1/shares/${encodeURIComponent(shareId)}/clone" in client_source
+    assert "`${path}/clone`" in client_source and "confirmDialog" in client_source
+
+
+def test_remote_images_in_replies_are_links_never_loaded(client, user):
+    # A reply's image would tell its host the address of every reader of the share.
+    pixel = "https://tracker.example/pixel.png?reader=1"
+    conversation = conversation_with_messages(owner=user, pairs=[("img", f"See ![a chart]({pixel}) here.")])
+    share = services.share_create(user=user, conversation=conversation)
+    response = client.get(f"/share/{share.pk}/")
+    tags = _tags(response.content.decode())
+    assert not [attrs for tag, attrs in tags if tag == "img"]
+    assert ("a", {"href": pixel, "rel": "nofollow noopener noreferrer"}) in [
+        (tag, {k: v for k, v in attrs.items() if k in ("href", "rel")}) for tag, attrs in tags
+    ]
+    img_src = next(part for part in response["Content-Security-Policy"].split(";") if "img-src" in part)
+    assert "https:" not in img_src and "http:" not in img_src
