@@ -5,15 +5,15 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from config.testing import serve_asgi, serve_model
+from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from testsupport.servers import serve_asgi, serve_model
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _background_connection_closed_before_teardown(django_db_setup, django_db_blocker):
     # Set up after the test database, so torn down before it is dropped.
     yield
-    from config.db import close_background_connections
+    from core.db import close_background_connections
 
     with django_db_blocker.unblock():
         close_background_connections()

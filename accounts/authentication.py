@@ -83,7 +83,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raw = None
-        # Imported here: DRF's settings import this module while services (config.exceptions ->
+        # Imported here: DRF's settings import this module while services (core.exceptions ->
         # rest_framework.views) is still being imported.
         from .services import api_key_authenticate
 

@@ -57,7 +57,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from config.errors import _is_api as is_api_request
+from core.http import client_ip, is_api_request
 
 from .models import User
 
@@ -69,8 +69,6 @@ def lockout_address(request) -> str | None:
     """The address failures are counted by: the client's (``client_ip``, the one rule), except
     that an IPv6 address counts as its /64. One host usually holds a whole /64, so counting single
     IPv6 addresses would give an attacker 2**64 fresh per-address budgets."""
-    from .api.views import client_ip  # the views import this module's callers
-
     ip = client_ip(request)
     try:
         address = ipaddress.ip_address(ip)

@@ -17,9 +17,9 @@ from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from config.exceptions import Conflict, NotPermitted
-from config.services import save_changed
-from config.titles import title_clean
+from core.exceptions import Conflict, NotPermitted
+from core.services import save_changed
+from core.titles import title_clean
 
 from .models import ApiKey, Device, LoginType, Plan, User, UserSettings
 from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM, TokenInvalid, TokenPair, decode_refresh, token_pair_for_device

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from config.exceptions import ReferenceNotFound
-from config.services import save_changed
-from config.titles import title_clean, title_fit
+from core.exceptions import ReferenceNotFound
+from core.services import save_changed
+from core.titles import title_clean, title_fit
 
 from .models import Item, ItemKind, Tag
 from .uploads import CheckedUpload, check_upload

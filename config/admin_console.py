@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.sites import UnfoldAdminSite
 
-from accounts.api.views import client_ip
+from core.http import client_ip
 
 
 class ConsoleAdminSite(UnfoldAdminSite):

@@ -20,7 +20,7 @@ if settings.SERVE_STATIC:
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
 
-from config.body_limits import BodySizeLimitMiddleware  # noqa: E402
+from core.body_limits import BodySizeLimitMiddleware  # noqa: E402
 
 # Bodies over their route's limit are refused before Django reads (and spools) them.
 http_app = BodySizeLimitMiddleware(http_app)
@@ -44,7 +44,7 @@ async def lifespan(scope, receive, send):
         elif message["type"] == "lifespan.shutdown":
             if reaper is not None:
                 reaper.cancel()
-            from config.db import close_background_connections
+            from core.db import close_background_connections
 
             await asyncio.to_thread(close_background_connections)
             await send({"type": "lifespan.shutdown.complete"})

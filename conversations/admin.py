@@ -9,7 +9,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from accounts.resources import ConsoleImportExportMixin
 from collector.models import Item
 from config.audit import record_staff_action
-from config.titles import TitleFormMixin
+from core.titles import TitleFormMixin
 
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
 from .resources import LLMModelResource, PromptResource

@@ -7,8 +7,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.authentication import DeviceJWTAuthentication
-from config.db import db_sync_to_async
-from config.errors import backing_service_down
+from core.db import db_sync_to_async
+from core.errors import backing_service_down
 
 from . import generation, listener
 from .api.stream import end_when_signed_out, parse_last_event_id

@@ -1,9 +1,9 @@
 """Refusals specific to conversations, each with a stable code clients can branch on.
 
-Domain errors (config.exceptions): services raise them, the API's one handler answers them.
+Domain errors (core.exceptions): services raise them, the API's one handler answers them.
 """
 
-from config.exceptions import Conflict, DomainError, ReferenceNotFound
+from core.exceptions import Conflict, DomainError, ReferenceNotFound
 
 
 class PlanLimitExceeded(DomainError):

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 
 from channels.layers import get_channel_layer
 
-from config.db import db_sync_to_async
+from core.db import db_sync_to_async
 
 from . import eventlog, generation
 from .events import Done, Event, EventName, Snapshot, TokenUsage

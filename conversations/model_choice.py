@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from accounts.models import User
 from accounts.services import user_settings_get
-from config.exceptions import Conflict, DomainError, NotPermitted
+from core.exceptions import Conflict, DomainError, NotPermitted
 
 from .models import LLMModel
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from accounts.models import User, UserSettings
 from accounts.services import user_settings_get
-from config.exceptions import DomainError
-from config.services import save_changed
-from config.titles import title_clean, title_fit
+from core.exceptions import DomainError
+from core.services import save_changed
+from core.titles import title_clean, title_fit
 
 from . import generation
 from .exceptions import (

@@ -1,6 +1,6 @@
 """Titles for untitled conversations, from their first question (run after a first reply)."""
 
-from config.titles import title_from_text
+from core.titles import title_from_text
 
 from .models import Conversation, Message, Role
 

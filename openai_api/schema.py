@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 
 from accounts.authentication import ApiKeyAuthentication
-from config.viewsets import AsyncViewDocs
+from core.viewsets import AsyncViewDocs
 
 from . import views
 from .serializers import ChatCompletionRequestSerializer

@@ -9,8 +9,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import InputSerializer
 from conversations.services import SYSTEM_PROMPT_MAX_CHARS
+from core.serializers import InputSerializer
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 MAX_MESSAGES = 1000

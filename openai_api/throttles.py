@@ -3,7 +3,7 @@ a runaway script is slowed before it reaches the plan's limits or the model's se
 
 import math
 
-from config.throttles import SettingsRateThrottle
+from core.throttles import SettingsRateThrottle
 
 from . import errors
 

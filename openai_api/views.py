@@ -15,13 +15,13 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts.authentication import ApiKeyAuthentication
-from config.db import db_sync_to_async
-from config.exceptions import DomainError
 from conversations import generation, listener
 from conversations.events import EventName
 from conversations.model_choice import models_usable
 from conversations.models import MessageStatus
 from conversations.services import api_completion_start
+from core.db import db_sync_to_async
+from core.exceptions import DomainError
 
 from . import errors
 from .formatting import Completion, finish_reason, model_list

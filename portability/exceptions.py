@@ -1,7 +1,7 @@
-"""What the portability services refuse, each with its own status and code (config.exceptions
+"""What the portability services refuse, each with its own status and code (core.exceptions
 answers them as ``{detail, code}``)."""
 
-from config.exceptions import Conflict, DomainError
+from core.exceptions import Conflict, DomainError
 
 
 class ImportTooLarge(DomainError):

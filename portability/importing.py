@@ -19,11 +19,11 @@ from django.utils import timezone
 from collector import services as collector_services
 from collector.models import Item
 from collector.uploads import max_upload_bytes
-from config.exceptions import DomainError
-from config.titles import title_fit, title_from_text
 from conversations.model_choice import model_for_or_none
 from conversations.models import Conversation, LLMModel, Message, Role
 from conversations.titles import AUTOTITLE_MAX_CHARS
+from core.exceptions import DomainError
+from core.titles import title_fit, title_from_text
 from todos import services as todo_services
 from todos.models import Todo
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 
-from config.titles import TitleFormMixin
+from core.titles import TitleFormMixin
 
 from . import services
 from .models import Sample, Share

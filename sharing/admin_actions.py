@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from config.exceptions import Conflict
+from core.exceptions import Conflict
 
 from .services import sample_create_from_conversation
 

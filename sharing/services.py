@@ -13,13 +13,13 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from config.exceptions import Conflict
-from config.services import save_changed
-from config.titles import title_clean, title_fit, title_from_text
 from conversations.model_choice import model_for_or_none
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, OriginKind, Role
 from conversations.services import TITLE_MAX_CHARS as CONVERSATION_TITLE_MAX_CHARS
 from conversations.titles import AUTOTITLE_MAX_CHARS
+from core.exceptions import Conflict
+from core.services import save_changed
+from core.titles import title_clean, title_fit, title_from_text
 
 from .models import Sample, Share
 

@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.services import save_changed
-from config.titles import title_clean
+from core.services import save_changed
+from core.titles import title_clean
 
 from .models import Todo
 

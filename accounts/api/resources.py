@@ -7,8 +7,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from config.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
-from config.viewsets import INT_PATTERN, UUID_PATTERN, PublicActionsMixin
+from core.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
+from core.viewsets import INT_PATTERN, UUID_PATTERN, PublicActionsMixin
 
 from .. import selectors, services
 from ..authentication import current_device

@@ -1,8 +1,8 @@
 from rest_framework import serializers
 
-from config.openapi import CatalogSlugField
-from config.serializers import InputSerializer
 from conversations.quota import daily_usage
+from core.openapi import CatalogSlugField
+from core.serializers import InputSerializer
 
 from ..models import ApiKey, Device, Plan, Theme, User, UserSettings
 from ..services import API_KEY_NAME_MAX_LENGTH
@@ -128,7 +128,7 @@ class PlanSerializer(serializers.ModelSerializer):
 # --- API keys -------------------------------------------------------------------------------
 
 # A name with something to read: at least one character that is neither whitespace nor a control
-# character (the service drops control characters and folds whitespace, config.titles), no NUL.
+# character (the service drops control characters and folds whitespace, core.titles), no NUL.
 API_KEY_NAME_PATTERN = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$"
 
 

@@ -1,7 +1,7 @@
 """Attempt limits per client address. Failed passwords (per account and address, per address, per
 account) are limited by ``accounts.lockout`` on every path that checks one."""
 
-from config.throttles import IPRateThrottle
+from core.throttles import IPRateThrottle
 
 
 class LoginIPThrottle(IPRateThrottle):

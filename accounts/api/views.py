@@ -14,8 +14,8 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ApiAutoSchema, ErrorSerializer
-from config.throttles import IPRateThrottle
+from core.http import client_ip
+from core.openapi import ApiAutoSchema, ErrorSerializer
 
 from .. import lockout, selectors, services
 from ..authentication import current_device
@@ -30,11 +30,6 @@ _LOCKED_OUT = OpenApiResponse(
     "address within 15 minutes (`Retry-After` in seconds), or 100 in a row on the account (no "
     "`Retry-After`: until an administrator unlocks it)",
 )
-
-
-def client_ip(request) -> str | None:
-    # NUM_PROXIES-aware, the same address the throttles key on.
-    return IPRateThrottle().get_ident(request) or None
 
 
 def _user_agent(request) -> str:

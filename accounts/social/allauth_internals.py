@@ -7,7 +7,7 @@ imported where they are used. What is below is not documented API: functions of
 move or change any of it without notice, so:
 
 * django-allauth is pinned in ``requirements.txt``;
-* ``accounts/tests/test_allauth_internals.py`` checks that the installed version is the pinned
+* ``tests/accounts/test_allauth_internals.py`` checks that the installed version is the pinned
   one, that every name here still exists with the shape we use, and that no other module of the
   project imports ``allauth.*.internal``. An upgrade fails there first, in one place.
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from core.http import client_ip
+
 from .. import services
 from ..api.serializers import DeviceBriefSerializer
-from ..api.views import client_ip
 from ..models import LoginType, User
 from ..validators import clean_device_id
 from .allauth_internals import get_authentication_records

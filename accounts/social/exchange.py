@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 
-from config.serializers import InputSerializer
+from core.serializers import InputSerializer
 
 from ..api.serializers import DeviceIdField, LoginResponseSerializer, UserSerializer
 from ..api.throttles import LoginIPThrottle

@@ -2,7 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import InputSerializer
+from core.serializers import InputSerializer
 
 from .. import selectors, services
 from ..models import Item, ItemKind, Tag

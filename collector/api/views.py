@@ -11,10 +11,10 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import Conflict
-from config.openapi import CONFLICT, INVALID_INPUT, NOT_FOUND
-from config.viewsets import INT_PATTERN
 from conversations.selectors import conversations_owned
+from core.exceptions import Conflict
+from core.openapi import CONFLICT, INVALID_INPUT, NOT_FOUND
+from core.viewsets import INT_PATTERN
 
 from .. import selectors, services
 from ..uploads import max_upload_bytes

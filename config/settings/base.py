@@ -103,9 +103,9 @@ INSTALLED_APPS = [
 SITE_ID = 1
 
 MIDDLEWARE = [
-    "config.logging.RequestIdMiddleware",
-    "config.json_limits.JsonDepthLimitMiddleware",
-    "config.errors.BackingServiceDownMiddleware",
+    "core.logging.RequestIdMiddleware",
+    "core.json_limits.JsonDepthLimitMiddleware",
+    "core.errors.BackingServiceDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -333,12 +333,12 @@ REST_FRAMEWORK = {
     # of Swagger's Authorize is form-encoded): any other body is a 415, as the schema says.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.DefaultPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "config.openapi.ApiAutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["config.throttles.AnonThrottle", "config.throttles.UserThrottle"],
-    # Rates are read through config.throttles at request time, so tests and operators can
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.ApiAutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttles.AnonThrottle", "core.throttles.UserThrottle"],
+    # Rates are read through core.throttles at request time, so tests and operators can
     # change them without re-importing DRF.
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON", default="300/min"),
@@ -472,8 +472,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request_id": {"()": "config.logging.RequestIdFilter"},
-        "redact": {"()": "config.logging.RedactSecretsFilter"},
+        "request_id": {"()": "core.logging.RequestIdFilter"},
+        "redact": {"()": "core.logging.RedactSecretsFilter"},
     },
     "formatters": {
         "standard": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
@@ -527,7 +527,7 @@ CHAT = {
 # --- Collector ------------------------------------------------------------------------------
 COLLECTOR_MAX_UPLOAD_BYTES = env.int("COLLECTOR_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 
-# --- Request body limits (config/body_limits.py), checked before a body is read --------------
+# --- Request body limits (core/body_limits.py), checked before a body is read --------------
 # The proxy in front should refuse the same sizes first (docs/deployment.md shows them).
 PORTABILITY_MAX_IMPORT_BYTES = env.int("PORTABILITY_MAX_IMPORT_BYTES", default=200 * 1024 * 1024)
 _MULTIPART_OVERHEAD = 1024 * 1024  # form fields and boundaries around an uploaded file

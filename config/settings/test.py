@@ -15,7 +15,7 @@ CHAT = {**CHAT, "REAP_ON_START": False}  # noqa: F405
 SECRET_KEY = "test-only-secret-key-0123456789-0123456789-0123456789-abcdef"  # noqa: S105
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
 # The test database is created and dropped around the run: no pool holding connections to it
-# (the pool itself is exercised by a test server process, conversations/tests/test_db_pool.py).
+# (the pool itself is exercised by a test server process, tests/conversations/test_db_pool.py).
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)
 # Jobs run inside the test, at enqueue time (jobs through a real db_worker process have tests of
 # their own that use the database backend).

@@ -1,8 +1,8 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from config.openapi import CatalogSlugField
-from config.serializers import InputSerializer
+from core.openapi import CatalogSlugField
+from core.serializers import InputSerializer
 
 from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating
 from ..services import FEEDBACK_COMMENT_MAX_CHARS, SYSTEM_PROMPT_MAX_CHARS, TITLE_MAX_CHARS

@@ -13,9 +13,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions
 
 from accounts.authentication import DeviceJWTAuthentication, session_is_live
-from config.db import db_sync_to_async
-from config.openapi import ErrorSerializer
-from config.viewsets import AsyncViewDocs
+from core.db import db_sync_to_async
+from core.openapi import ErrorSerializer
+from core.viewsets import AsyncViewDocs
 
 from .. import listener
 from ..events import EventName

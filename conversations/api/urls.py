@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config.viewsets import INT_PATTERN, api_router
+from core.viewsets import INT_PATTERN, api_router
 
 from . import views
 from .stream import StreamView

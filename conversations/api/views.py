@@ -12,9 +12,9 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.selectors import user_list
-from config.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
-from config.pagination import OldestFirstCursorPagination
-from config.viewsets import UUID_PATTERN
+from core.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
+from core.pagination import OldestFirstCursorPagination
+from core.viewsets import UUID_PATTERN
 
 from .. import generation, selectors, services
 from ..models import Conversation, Message

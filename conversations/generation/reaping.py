@@ -13,7 +13,7 @@ import logging
 from asgiref.sync import async_to_sync
 from django.conf import settings
 
-from config.db import background_db_sync_to_async
+from core.db import background_db_sync_to_async
 
 from .. import eventlog
 from ..events import Done, Error, Event, EventName, Snapshot, TokenUsage

@@ -12,7 +12,7 @@ import time
 
 from django.conf import settings
 
-from config.db import background_db_sync_to_async
+from core.db import background_db_sync_to_async
 
 from .. import eventlog
 from ..events import Delta, Done, Error, Event, EventName, Start, TokenUsage

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 
-from config.db import background_db_sync_to_async, inside_async_to_sync
-from config.logging import request_id_var
+from core.db import background_db_sync_to_async, inside_async_to_sync
+from core.logging import request_id_var
 
 from ..models import IN_FLIGHT_STATUSES, Message
 from . import rows
@@ -113,8 +113,8 @@ def ensure_pipeline_ready() -> None:
     global _pipeline_ok_until
     if isinstance(cache, LocMemCache) or time.monotonic() < _pipeline_ok_until:
         return
-    from config.errors import backing_service_down
-    from config.exceptions import ServiceUnavailable
+    from core.errors import backing_service_down
+    from core.exceptions import ServiceUnavailable
 
     try:
         cache.get("chat:pipeline-ready")

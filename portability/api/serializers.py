@@ -2,8 +2,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.serializers import InputSerializer
 from conversations.models import MessageStatus, Role
+from core.serializers import InputSerializer
 
 from .. import documents
 from ..models import Export, Import, RecordKind

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config.viewsets import api_router
+from core.viewsets import api_router
 
 from . import views
 

@@ -15,9 +15,9 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
-from config.viewsets import UUID_PATTERN
 from conversations.models import Conversation
+from core.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
+from core.viewsets import UUID_PATTERN
 
 from .. import conf, documents, selectors, services
 from ..exceptions import ExportExpired, ImportTooLarge

@@ -1,9 +1,9 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from config.serializers import InputSerializer
 from conversations.api.serializers import ConversationSerializer
 from conversations.models import Role
+from core.serializers import InputSerializer
 
 from ..models import Sample, Share
 from ..services import DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS

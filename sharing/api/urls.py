@@ -1,4 +1,4 @@
-from config.viewsets import api_router
+from core.viewsets import api_router
 
 from . import views
 

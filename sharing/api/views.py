@@ -9,10 +9,10 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 
 from accounts.authentication import OptionalDeviceJWTAuthentication
-from config.openapi import INVALID_INPUT, ErrorSerializer
-from config.viewsets import UUID_PATTERN, PublicActionsMixin
 from conversations.models import Conversation, OriginKind
 from conversations.selectors import conversations_owned
+from core.openapi import INVALID_INPUT, ErrorSerializer
+from core.viewsets import UUID_PATTERN, PublicActionsMixin
 
 from .. import selectors, services
 from . import serializers as s

@@ -2,7 +2,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from rest_framework import serializers
 
-from config.serializers import InputSerializer
+from core.serializers import InputSerializer
 
 from ..models import Todo
 

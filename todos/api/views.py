@@ -5,8 +5,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.openapi import INVALID_INPUT, NOT_FOUND
-from config.viewsets import INT_PATTERN
+from core.openapi import INVALID_INPUT, NOT_FOUND
+from core.viewsets import INT_PATTERN
 
 from .. import selectors, services
 from . import serializers as s

@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import expired_tokens_purge_batches, revoked_devices_purge_batches
-from config.progress import progress
+from core.progress import progress
 
 
 class Command(BaseCommand):

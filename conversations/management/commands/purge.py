@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from config.progress import progress
 from conversations import retention
+from core.progress import progress
 
 PREVIEW_OWNERS = 50  # owners listed one per line by a dry run; the rest are counted
 

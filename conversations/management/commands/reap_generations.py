@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from config.progress import progress
 from conversations.generation import reap_stale_sync
 from conversations.generation.rows import replies_stale
+from core.progress import progress
 
 BATCH = 100  # replies reaped per call (each is its own conditional UPDATE)
 

@@ -1,0 +1,52 @@
+"""Replies and streams must not pin database connections (a leak exhausts PostgreSQL).
+
+Every connection the process opens is tracked through Django's ``connection_created`` signal;
+after many replies sent and streamed through the real server, the number still open must not
+have grown with the number of replies.
+"""
+
+import weakref
+from types import SimpleNamespace
+
+import httpx
+import pytest
+from django.db.backends.signals import connection_created
+
+from tests.conversations.test_stream import bearer, collect, make_model, wait_until_final
+from tests.conversations.upstream import upstream  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def open_connections():
+    wrappers: weakref.WeakSet = weakref.WeakSet()
+
+    def remember(sender, connection, **kwargs):
+        wrappers.add(connection)
+
+    connection_created.connect(remember, weak=False)
+    yield lambda: sum(1 for wrapper in list(wrappers) if wrapper.connection is not None)
+    connection_created.disconnect(remember)
+
+
+def _send_and_stream(base, headers, model_slug) -> None:
+    created = httpx.post(
+        f"{base}/api/v1/conversations", json={"message": "hi", "model": model_slug}, headers=headers, timeout=20
+    )
+    assert created.status_code == 201, created.text
+    events = collect(base, SimpleNamespace(pk=created.json()["id"]), headers)
+    assert events[-1].name == "message.done"
+    wait_until_final(created.json()["assistant_message"]["id"])
+
+
+def test_replies_and_streams_do_not_keep_connections_open(asgi_server, upstream, user, open_connections):  # noqa: F811
+    model = make_model(upstream, "normal:3")
+    headers = bearer(user)
+    _send_and_stream(asgi_server, headers, model.slug)  # warm up: the server's own threads connect once
+    after_one = open_connections()
+
+    for _ in range(8):
+        _send_and_stream(asgi_server, headers, model.slug)
+
+    assert open_connections() <= after_one

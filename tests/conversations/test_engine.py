@@ -1,0 +1,177 @@
+"""The generation engine against a real OpenAI-compatible server (tests.conversations.upstream)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conversations import eventlog, generation
+from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
+from tests.conversations.upstream import expected_text, upstream  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def make_model(upstream, mode: str, slug: str | None = None) -> LLMModel:  # noqa: F811
+    return LLMModel.objects.create(
+        slug=slug or mode.replace(":", "-").replace(".", "-"),
+        display_name=mode,
+        provider="openai",
+        upstream_model=mode,
+        base_url=upstream.base_url,
+        request_timeout_seconds=2.0,
+        context_window=4096,
+        max_output_tokens=4000,
+    )
+
+
+def make_exchange(owner, model, question: str = "Hello there") -> tuple[Conversation, Message, Message]:
+    conversation = Conversation.objects.create(owner=owner, model=model)
+    asked = Message.objects.create(conversation=conversation, role=Role.USER, content=question, model=model)
+    reply = Message.objects.create(
+        conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.PENDING, model=model
+    )
+    return conversation, asked, reply
+
+
+def test_generate_now_saves_the_whole_reply_and_usage(user, upstream):  # noqa: F811
+    model = make_model(upstream, "normal:12")
+    conversation, _, reply = make_exchange(user, model)
+
+    generation.generate_now(message_id=reply.id)
+
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.COMPLETE
+    assert reply.content == expected_text(12)
+    assert reply.completion_tokens == 12
+    assert reply.prompt_tokens > 0
+    assert reply.latency_ms is not None and reply.duration_ms >= reply.latency_ms
+    assert reply.finished_at is not None
+    # The engine titles an untitled conversation after its first reply.
+    conversation.refresh_from_db()
+    assert conversation.title == "Hello there"
+    # The event log: start, deltas whose text adds up to the reply, done.
+    events = eventlog.local_get(reply.id).events
+    names = [e.name.value for e in events]
+    assert names[0] == "message.start" and names[-1] == "message.done"
+    assert [e.id for e in events] == list(range(1, len(names) + 1))
+    assert eventlog.text_of(events) == reply.content
+    assert reply.stream_seq == events[-1].id
+
+
+def test_history_is_sent_oldest_first_with_the_system_prompt(user, upstream):  # noqa: F811
+    model = make_model(upstream, "burst:3")
+    conversation = Conversation.objects.create(owner=user, model=model, system_prompt="Be brief.")
+    Message.objects.create(conversation=conversation, role=Role.USER, content="first question")
+    Message.objects.create(conversation=conversation, role=Role.ASSISTANT, content="first answer")
+    Message.objects.create(conversation=conversation, role=Role.USER, content="second question")
+    reply = Message.objects.create(conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.PENDING)
+    before = len(upstream.requests)
+
+    generation.generate_now(message_id=reply.id)
+
+    sent = upstream.requests[before]["messages"]
+    assert sent == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "first question"},
+        {"role": "assistant", "content": "first answer"},
+        {"role": "user", "content": "second question"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "kept_some_text"),
+    [
+        ("http500:10", "upstream_error", False),
+        ("drop:40", "upstream_unreachable", True),
+        ("malformed:40", "upstream_bad_response", True),
+        ("timeout:5", "upstream_timeout", False),
+    ],
+)
+def test_upstream_failures_end_in_error_keeping_the_question_and_the_text(user, upstream, mode, code, kept_some_text):  # noqa: F811
+    model = make_model(upstream, mode)
+    model.request_timeout_seconds = 0.5
+    model.save()
+    _, asked, reply = make_exchange(user, model)
+
+    generation.generate_now(message_id=reply.id)
+
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.ERROR
+    assert reply.error_code == code
+    assert reply.error
+    assert (reply.content != "") is kept_some_text
+    if kept_some_text:
+        assert expected_text(40).startswith(reply.content)
+    assert Message.objects.get(pk=asked.pk).content == "Hello there"
+    names = [e.name.value for e in eventlog.local_get(reply.id).events]
+    assert names[-2:] == ["error", "message.done"]
+
+
+def test_a_failure_before_the_first_token_is_retried(user, upstream):  # noqa: F811
+    model = make_model(upstream, "flaky500:5")
+    _, _, reply = make_exchange(user, model, question="flaky question")
+    before = len(upstream.requests)
+
+    generation.generate_now(message_id=reply.id)
+
+    reply.refresh_from_db()
+    assert reply.status == MessageStatus.COMPLETE
+    assert reply.content == expected_text(5)
+    assert len(upstream.requests) - before == 2
+
+
+def _writes(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+
+
+def test_database_writes_do_not_depend_on_the_reply_length(user, upstream, settings):  # noqa: F811
+    # Checkpoints are time-based; the burst replies below take well under this.
+    settings.CHAT = {**settings.CHAT, "CHECKPOINT_SECONDS": 30.0}
+    counts = {}
+    for tokens in (100, 2000):
+        model = make_model(upstream, f"burst:{tokens}")
+        _, _, reply = make_exchange(user, model)
+        with CaptureQueriesContext(connection) as captured:
+            generation.generate_now(message_id=reply.id)
+        reply.refresh_from_db()
+        assert reply.content == expected_text(tokens)
+        counts[tokens] = len(_writes(captured))
+    assert counts[100] == counts[2000]
+    # Claim, finalise, title.
+    assert counts[100] == 3
+
+
+def test_a_stop_request_ends_the_reply_as_stopped_keeping_its_text(user, upstream):  # noqa: F811
+    import threading
+    import time
+
+    model = make_model(upstream, "slow:200")
+    _, _, reply = make_exchange(user, model)
+    generation.start_generation(message_id=reply.id)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        row = Message.objects.get(pk=reply.pk)
+        log = eventlog.local_get(reply.id)
+        if log and eventlog.text_of(log.events):
+            break
+        time.sleep(0.02)
+    assert threading.active_count() > 1
+
+    assert generation.request_stop(message_id=reply.id) is True
+
+    row = Message.objects.get(pk=reply.pk)
+    assert row.status == MessageStatus.STOPPED
+    assert row.content and expected_text(200).startswith(row.content)
+    assert row.content != expected_text(200)
+    assert generation.request_stop(message_id=reply.id) is False
+
+
+def test_stopping_a_reply_nobody_started_marks_it_stopped(user, upstream):  # noqa: F811
+    model = make_model(upstream, "normal:3")
+    _, _, reply = make_exchange(user, model)
+
+    assert generation.request_stop(message_id=reply.id) is True
+
+    assert Message.objects.get(pk=reply.pk).status == MessageStatus.STOPPED
+    generation.generate_now(message_id=reply.id)  # a late worker does not resurrect it
+    assert Message.objects.get(pk=reply.pk).status == MessageStatus.STOPPED

@@ -1,0 +1,162 @@
+"""Service rules that the API tests do not reach directly."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conversations import services, titles
+from conversations.models import Conversation, Feedback, MessageStatus, Role
+from tests.conversations.factories import (
+    AssistantMessageFactory,
+    ConversationFactory,
+    MessageFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("first_message", "title"),
+    [
+        ("How do I sort a list in Python?", "How do I sort a list in Python?"),
+        ("\n\n  Plan   my\ttrip  \nto Kyoto in autumn", "Plan my trip"),
+        (
+            "Explain the difference between processes and threads in operating systems, with examples",
+            "Explain the difference between processes and threads in",
+        ),
+        ("x" * 80, "x" * 60),
+    ],
+)
+def test_autotitle_uses_the_first_line_of_the_first_user_message(user, first_message, title):
+    conversation = ConversationFactory(owner=user, title="")
+    MessageFactory(conversation=conversation, content=first_message)
+    AssistantMessageFactory(conversation=conversation, content="A reply that is not the title.")
+    MessageFactory(conversation=conversation, content="A later question")
+
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) == title
+    conversation.refresh_from_db()
+    assert conversation.title == title
+    assert len(conversation.title) <= 60
+
+
+def test_autotitle_never_overwrites_a_title(user):
+    conversation = ConversationFactory(owner=user, title="Chosen by me")
+    MessageFactory(conversation=conversation, content="Something else entirely")
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) is None
+    conversation.refresh_from_db()
+    assert conversation.title == "Chosen by me"
+
+
+def test_autotitle_without_a_user_message_does_nothing(user):
+    conversation = ConversationFactory(owner=user, title="")
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) is None
+    assert Conversation.objects.get(pk=conversation.pk).title == ""
+
+
+def test_message_send_hands_the_reply_to_the_engine_only_after_commit(user, django_capture_on_commit_callbacks):
+    conversation = ConversationFactory(owner=user)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        user_message, reply = services.message_send(conversation=conversation, user=user, content="hi")
+    assert len(callbacks) == 1
+    assert (user_message.role, user_message.content) == (Role.USER, "hi")
+    assert (reply.role, reply.status, reply.content) == (Role.ASSISTANT, MessageStatus.PENDING, "")
+    assert reply.created_at > user_message.created_at
+
+
+def test_message_send_with_wait_leaves_the_generation_to_the_caller(user, django_capture_on_commit_callbacks):
+    conversation = ConversationFactory(owner=user)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.message_send(conversation=conversation, user=user, content="hi", wait=True)
+    assert callbacks == []
+
+
+def test_message_send_keeps_the_text_exactly_as_written(user):
+    conversation = ConversationFactory(owner=user)
+    text = "  indented code:\n    x = 1\n"
+    user_message, _ = services.message_send(conversation=conversation, user=user, content=text, wait=True)
+    user_message.refresh_from_db()
+    assert user_message.content == text
+
+
+def test_autotitle_takes_the_edited_first_question(user):
+    conversation = ConversationFactory(owner=user, title="")
+    MessageFactory(conversation=conversation, content="Typo'd questoin", superseded=True)
+    MessageFactory(conversation=conversation, content="The question")
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) == "The question"
+
+
+def test_conversation_update_writes_only_the_changed_columns(user):
+    conversation = ConversationFactory(owner=user, title="t", pinned=False)
+    with CaptureQueriesContext(connection) as ctx:
+        services.conversation_update(conversation=conversation, user=user, title="t", pinned=True)
+    updates = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+    assert '"pinned"' in updates[0] and '"updated_at"' in updates[0]
+    assert '"title"' not in updates[0] and '"system_prompt"' not in updates[0]
+
+
+def test_feedback_set_creates_then_changes_one_row(user):
+    reply = AssistantMessageFactory(conversation=ConversationFactory(owner=user))
+    feedback, created = services.feedback_set(user=user, message=reply, rating="up", comment="")
+    assert created
+    again, created = services.feedback_set(user=user, message=reply, rating="down", comment=" meh ")
+    assert not created and again.pk == feedback.pk
+    assert Feedback.objects.get().comment == "meh"
+
+
+def test_feedback_on_a_user_message_is_refused(user):
+    question = MessageFactory(conversation=ConversationFactory(owner=user))
+    with pytest.raises(ValidationError) as exc:
+        services.feedback_set(user=user, message=question, rating="up", comment="")
+    assert "message_id" in exc.value.message_dict
+
+
+def test_deleting_a_conversation_stops_its_reply_in_flight(user, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from conversations import generation
+
+    conversation = ConversationFactory(owner=user)
+    reply = AssistantMessageFactory(conversation=conversation, status=MessageStatus.STREAMING)
+    finished = AssistantMessageFactory(conversation=conversation, status=MessageStatus.COMPLETE)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.conversation_delete(conversation=conversation)
+    assert not Conversation.objects.filter(pk=conversation.pk).exists()
+    # The worker (in whatever process) sees the stop flag at its next flush.
+    assert cache.get(generation.stop_key(reply.pk))
+    assert cache.get(generation.stop_key(finished.pk)) is None
+
+
+def test_conversation_titles_follow_the_one_title_rule(user):
+    conversation = services.conversation_create(user=user, title=" Trip\x07 to\n\tKyoto ")
+    assert conversation.title == "Trip to Kyoto"
+
+    services.conversation_update(conversation=conversation, user=user, title="\x1b[1mBold\x00 plan")
+    assert Conversation.objects.get(pk=conversation.pk).title == "[1mBold plan"
+
+    with pytest.raises(ValidationError) as exc:
+        services.conversation_update(conversation=conversation, user=user, title="x" * 201)
+    assert "title" in exc.value.message_dict
+
+
+def test_autotitle_drops_control_characters(user):
+    conversation = ConversationFactory(owner=user, title="")
+    # (No NUL here: PostgreSQL cannot store one, and the API refuses it before it gets this far.)
+    MessageFactory(conversation=conversation, content="\x07\n\x1b\nWhat is\x7f a monad?")
+    assert titles.conversation_autotitle(conversation_id=conversation.pk) == "What is a monad?"
+
+
+def test_conversation_update_with_nothing_different_writes_nothing(user):
+    conversation = ConversationFactory(owner=user, title="Same", pinned=True)
+    with CaptureQueriesContext(connection) as ctx:
+        services.conversation_update(conversation=conversation, user=user, title=" Same ", pinned=True)
+    assert [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]] == []
+
+
+def test_feedback_set_again_with_the_same_rating_writes_nothing(user):
+    reply = AssistantMessageFactory(conversation=ConversationFactory(owner=user))
+    services.feedback_set(user=user, message=reply, rating="up", comment="good")
+    with CaptureQueriesContext(connection) as ctx:
+        services.feedback_set(user=user, message=reply, rating="up", comment=" good ")
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]

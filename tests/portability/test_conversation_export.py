@@ -1,0 +1,244 @@
+"""GET /conversations/{id}/export?format=json|markdown, and our JSON coming back through POST /imports."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from conversations.models import Conversation, Message, MessageStatus
+from portability.models import Import
+from tests.conversations.factories import ConversationFactory, LLMModelFactory
+
+from .conftest import IMPORTS
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC)
+
+
+def export_url(conversation, fmt=None):
+    url = f"/api/v1/conversations/{conversation.pk}/export"
+    return f"{url}?format={fmt}" if fmt else url
+
+
+@pytest.fixture
+def conversation(user):
+    model = LLMModelFactory(slug="house-model", display_name="House model")
+    conversation = ConversationFactory(
+        owner=user, title='Grüße, 東京 / "plans"', model=model, system_prompt="Answer in German.", pinned=True
+    )
+    rows = [
+        ("user", "Wie sagt man Grüße in 東京?", MessageStatus.COMPLETE, False),
+        ("assistant", "First draft", MessageStatus.COMPLETE, True),  # regenerated away
+        ("assistant", "Man sagt こんにちは.", MessageStatus.COMPLETE, False),
+        ("user", "Und **danke**?", MessageStatus.COMPLETE, False),
+        ("assistant", "ありがとう — cut off", MessageStatus.STOPPED, False),
+    ]
+    for index, (role, content, status, superseded) in enumerate(rows):
+        Message.objects.create(
+            conversation=conversation,
+            role=role,
+            content=content,
+            status=status,
+            superseded=superseded,
+            model=model if role == "assistant" else None,
+            finish_reason="stop" if role == "assistant" else "",
+            created_at=START + timedelta(seconds=index),
+        )
+    Conversation.objects.filter(pk=conversation.pk).update(created_at=START, updated_at=START + timedelta(minutes=5))
+    conversation.refresh_from_db()
+    return conversation
+
+
+def test_json_export_is_our_versioned_document_as_an_attachment(user_client, conversation):
+    response = user_client.get(export_url(conversation, "json"))
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/json"
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment; ")
+    # A safe name: the title slugified (no quotes, slashes or spaces), non-ASCII encoded (RFC 5987).
+    assert "filename*=utf-8''gr%C3%BC%C3%9Fe-%E6%9D%B1%E4%BA%AC-plans-" in disposition
+    assert disposition.endswith(f"{str(conversation.pk)[:8]}.json")
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+    document = json.loads(response.content)
+    assert document["format"] == "chat-server.conversation"
+    assert document["version"] == 1
+    assert document["id"] == str(conversation.pk)
+    assert document["title"] == conversation.title
+    assert document["created_at"] == "2026-03-01T09:00:00.123456Z"
+    assert document["updated_at"] == "2026-03-01T09:05:00.123456Z"
+    assert (document["model"], document["system_prompt"], document["pinned"], document["archived"]) == (
+        "house-model",
+        "Answer in German.",
+        True,
+        False,
+    )
+    # What the conversation's reader sees: the regenerated-away draft is not in it.
+    assert [(m["role"], m["content"], m["status"]) for m in document["messages"]] == [
+        ("user", "Wie sagt man Grüße in 東京?", "complete"),
+        ("assistant", "Man sagt こんにちは.", "complete"),
+        ("user", "Und **danke**?", "complete"),
+        ("assistant", "ありがとう — cut off", "stopped"),
+    ]
+    assert document["messages"][1] == {
+        "role": "assistant",
+        "content": "Man sagt こんにちは.",
+        "created_at": "2026-03-01T09:00:02.123456Z",
+        "status": "complete",
+        "model": "house-model",
+        "finish_reason": "stop",
+        "superseded": False,
+    }
+
+
+def test_json_is_the_default_format(user_client, conversation):
+    response = user_client.get(export_url(conversation))
+    assert response.status_code == 200
+    assert json.loads(response.content)["format"] == "chat-server.conversation"
+
+
+def test_markdown_export_is_a_transcript(user_client, conversation):
+    response = user_client.get(export_url(conversation, "markdown"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/markdown; charset=utf-8"
+    assert response["Content-Disposition"].endswith(".md")
+    text = response.content.decode()
+    assert text.startswith('# Grüße, 東京 / "plans"\n')
+    assert "model House model" in text
+    assert "> Answer in German." in text
+    assert "### You · 2026-03-01 09:00 UTC\n\nWie sagt man Grüße in 東京?" in text
+    assert "### Assistant · 2026-03-01 09:00 UTC (stopped)\n\nありがとう — cut off" in text
+    assert "First draft" not in text
+
+
+def test_the_format_parameter_is_ours_not_drfs_and_accept_does_not_matter(user_client, conversation):
+    # DRF would read ?format= as a renderer name and answer 404; here it is the export's parameter.
+    response = user_client.get(export_url(conversation, "markdown"), HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/markdown")
+    response = user_client.get(export_url(conversation, "json"), HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+
+
+def test_an_unknown_format_is_a_400_naming_it(user_client, conversation):
+    response = user_client.get(export_url(conversation, "xml"))
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"format": ['"xml" is not a valid choice.']}
+    # Empty is not "not given": the schema says at least one character.
+    assert user_client.get(export_url(conversation) + "?format=").json() == {"format": ['"" is not a valid choice.']}
+
+
+def test_the_schema_still_answers_json_with_its_format_parameter(api_client):
+    response = api_client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    assert "/api/v1/conversations/{id}/export" in response.json()["paths"]
+
+
+def test_another_users_conversation_is_a_404(outsider_client, user_client, conversation):
+    assert outsider_client.get(export_url(conversation, "json")).status_code == 404
+    assert outsider_client.get(export_url(conversation, "markdown")).status_code == 404
+    missing = "/api/v1/conversations/00000000-0000-4000-8000-000000000000/export"
+    assert user_client.get(missing).status_code == 404
+    assert outsider_client.get(export_url(conversation)).json()["code"] == "not_found"
+
+
+def test_export_needs_a_signed_in_user(api_client, conversation):
+    assert api_client.get(export_url(conversation)).status_code == 401
+
+
+def _shape(conversation) -> tuple:
+    messages = conversation.messages.filter(superseded=False).order_by("created_at", "id")
+    return (
+        conversation.title,
+        conversation.created_at,
+        conversation.updated_at,
+        conversation.system_prompt,
+        conversation.pinned,
+        conversation.archived,
+        [(m.role, m.content, m.status, m.created_at, m.finish_reason) for m in messages],
+    )
+
+
+def test_round_trip_export_then_import_gives_the_same_conversation(
+    user_client, outsider_client, outsider, user, conversation, upload
+):
+    exported = user_client.get(export_url(conversation, "json")).content
+    original = _shape(conversation)
+
+    # Into another account: a new conversation with the same title, messages, roles, order and times.
+    body = upload(outsider_client, exported, name="conversation.json").json()
+    done = outsider_client.get(f"{IMPORTS}/{body['id']}").json()
+    assert done["status"] == "done", done
+    assert done["source_format"] == "chat-server"
+    assert (done["conversations_imported"], done["messages_imported"]) == (1, 4)
+    copy = Conversation.objects.get(owner=outsider)
+    assert copy.pk != conversation.pk
+    assert _shape(copy) == original
+    assert copy.model.slug == "house-model"
+    assert [m.model.slug if m.model else None for m in copy.messages.order_by("created_at")] == [
+        None,
+        "house-model",
+        None,
+        "house-model",
+    ]
+
+    # Into the same account while the original is there: nothing to do.
+    again = upload(user_client, exported).json()
+    assert user_client.get(f"{IMPORTS}/{again['id']}").json()["conversations_skipped"] == 1
+    assert Conversation.objects.filter(owner=user).count() == 1
+
+    # After it was deleted: it comes back as it was.
+    user_client.delete(f"/api/v1/conversations/{conversation.pk}")
+    restored = upload(user_client, exported).json()
+    assert user_client.get(f"{IMPORTS}/{restored['id']}").json()["conversations_imported"] == 1
+    assert _shape(Conversation.objects.get(owner=user)) == original
+
+    # And the copy exports to the same document (but for its id and the export time).
+    second = json.loads(outsider_client.get(export_url(copy, "json")).content)
+    first = json.loads(exported)
+    for document in (first, second):
+        document.pop("id")
+        document.pop("exported_at")
+    assert second == first
+
+
+def test_a_list_of_our_documents_and_a_bundle_are_imported(
+    user_client, outsider_client, outsider, conversation, upload
+):
+    document = json.loads(user_client.get(export_url(conversation)).content)
+    other = {**document, "id": "00000000-0000-4000-8000-0000000000aa", "title": "Second", "messages": []}
+    body = upload(outsider_client, json.dumps([document, other]).encode()).json()
+    done = Import.objects.get(pk=body["id"])
+    # Our documents come in even without messages (nothing in them is "hidden").
+    assert (done.conversations_imported, done.messages_imported) == (2, 4)
+    bundle = {
+        "format": "chat-server.conversations",
+        "version": 1,
+        "conversations": [{**other, "id": "x", "title": "Third"}],
+    }
+    body = upload(outsider_client, json.dumps(bundle).encode()).json()
+    assert Import.objects.get(pk=body["id"]).conversations_imported == 1
+    assert set(Conversation.objects.filter(owner=outsider).values_list("title", flat=True)) == {
+        conversation.title,
+        "Second",
+        "Third",
+    }
+
+
+def test_a_newer_version_or_a_bad_document_is_reported(user_client, outsider_client, conversation, upload):
+    document = json.loads(user_client.get(export_url(conversation)).content)
+    newer = {**document, "version": 2}
+    bad_role = {**document, "id": "y", "messages": [{"role": "wizard", "content": "x"}]}
+    body = upload(outsider_client, json.dumps([newer, bad_role]).encode()).json()
+    errors = outsider_client.get(f"{IMPORTS}/{body['id']}").json()["errors"]
+    assert [error["error"] for error in errors] == [
+        "version 2 of chat-server.conversation is newer than this server reads (1)",
+        "message 0 has an unknown role 'wizard'",
+    ]
+    newer_bundle = {"format": "chat-server.conversations", "version": 9, "conversations": []}
+    body = upload(outsider_client, json.dumps(newer_bundle).encode()).json()
+    failed = outsider_client.get(f"{IMPORTS}/{body['id']}").json()
+    assert failed["status"] == "failed"
+    assert "newer than this server reads" in failed["error"]

@@ -1,0 +1,51 @@
+"""The todos admin renders, searches, and its bulk actions report what they did."""
+
+import pytest
+
+from accounts.models import User
+from tests.todos.factories import TodoFactory
+from todos.models import Todo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_web(client):
+    admin = User.objects.create_superuser(email="root@example.com", password="Admin-pass-1")
+    client.force_login(admin)
+    return client
+
+
+def test_changelist_renders_and_searches(admin_web, user, outsider):
+    TodoFactory(owner=user, title="Alice task")
+    TodoFactory(owner=outsider, title="Charlie task")
+    response = admin_web.get("/admin/todos/todo/", {"q": "alice@example.com"})
+    assert response.status_code == 200
+    assert b"Alice task" in response.content
+    assert b"Charlie task" not in response.content
+    assert admin_web.get("/admin/todos/todo/", {"complete__exact": "1"}).status_code == 200
+
+
+def test_bulk_actions(admin_web, user):
+    todos = TodoFactory.create_batch(3, owner=user)
+    ids = [todo.pk for todo in todos]
+    response = admin_web.post("/admin/todos/todo/", {"action": "mark_complete", "_selected_action": ids}, follow=True)
+    assert b"3 todo(s) marked complete." in response.content
+    assert Todo.objects.filter(complete=True, completed_at__isnull=False).count() == 3
+
+    response = admin_web.post(
+        "/admin/todos/todo/", {"action": "mark_incomplete", "_selected_action": ids[:1]}, follow=True
+    )
+    assert b"1 todo(s) marked incomplete." in response.content
+    assert Todo.objects.filter(complete=False, completed_at__isnull=True).count() == 1
+
+
+def test_add_through_the_admin(admin_web, user):
+    response = admin_web.post(
+        "/admin/todos/todo/add/",
+        {"owner": user.pk, "title": "From admin", "description": "", "complete": "on"},
+    )
+    assert response.status_code == 302, response.content
+    todo = Todo.objects.get()
+    assert (todo.owner, todo.title, todo.complete) == (user, "From admin", True)
+    assert todo.completed_at is not None

@@ -1,0 +1,1 @@
+"""Real servers (uvicorn, the model server, databases of their own) for tests and benchmarks."""
