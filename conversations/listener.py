@@ -263,3 +263,58 @@ async def listen(*, conversation_id, last_event_id: int | None = None) -> AsyncI
     await listener.open()
     async for event in listener.events():
         yield event
+
+
+class ReplyProgress:
+    """What a client has of a reply as its events arrive: the text so far, then how it ended (the
+    ``error`` event's payload, if any, and the ``message.done`` payload). Both APIs that wait for a
+    whole reply (``?wait=true``, the OpenAI-compatible ``/v1``) read replies through it."""
+
+    def __init__(self):
+        self.text = ""
+        self.error = None
+        self.done = None
+
+    def take(self, event: Event) -> str:
+        """Follow one event; return the text it adds (a snapshot replaces, so only its new end)."""
+        if event.name is EventName.DELTA:
+            self.text += event.data.text
+            return event.data.text
+        if event.name is EventName.SNAPSHOT:
+            new = event.data.text[len(self.text) :] if event.data.text.startswith(self.text) else ""
+            self.text = event.data.text
+            return new
+        if event.name is EventName.ERROR:
+            self.error = event.data
+        elif event.name is EventName.DONE:
+            self.done = event.data
+        return ""
+
+
+async def await_reply(follower: Listener) -> ReplyProgress:
+    """Follow an opened listener to the end of its reply (``progress.done`` stays None only if the
+    stream ended without one: a lost log whose client should resume)."""
+    progress = ReplyProgress()
+    async for event in follower.events():
+        if event is not None:
+            progress.take(event)
+            if progress.done is not None:
+                break
+    return progress
+
+
+def reply_wait(message: Message, *, timeout: float) -> ReplyProgress:
+    """From sync code (a DRF view): wait for the reply ``message``, generated as every reply is (a
+    task of the server's loop, or of the background loop without a server), to end; at most
+    ``timeout`` seconds (then ``progress.done`` is None and the reply goes on)."""
+    from asgiref.sync import async_to_sync
+
+    async def follow() -> ReplyProgress:
+        follower = Listener(conversation_id=message.conversation_id, message=message)
+        await follower.open()
+        try:
+            return await asyncio.wait_for(await_reply(follower), timeout)
+        except TimeoutError:
+            return ReplyProgress()
+
+    return async_to_sync(follow)()

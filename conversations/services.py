@@ -212,10 +212,9 @@ def _ask(
     settings_row: UserSettings,
     content: str,
     model_slug: str | None,
-    wait: bool,
 ) -> tuple[Message, Message]:
     """Pick the reply's model, check the plan's limits, save the question and its pending reply,
-    and start it after commit (unless ``wait``). Call with ``settings_row`` locked, in a transaction."""
+    and start it after commit. Call with ``settings_row`` locked, in a transaction."""
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
@@ -229,8 +228,7 @@ def _ask(
         fields.append("model")
     conversation.save(update_fields=fields)
 
-    if not wait:
-        _start_after_commit(assistant_message.id)
+    _start_after_commit(assistant_message.id)
     return user_message, assistant_message
 
 
@@ -241,13 +239,9 @@ def message_send(
     user: User,
     content: str,
     model_slug: str | None = None,
-    wait: bool = False,
 ) -> tuple[Message, Message]:
-    """Save the user's message and a pending assistant reply, then start generating it.
-
-    With ``wait=True`` nothing is started: the caller runs ``engine.generate_now`` itself after
-    the transaction has committed.
-    """
+    """Save the user's message and a pending assistant reply, then (after commit) start generating
+    it. A caller that wants the finished reply waits for it (``listener.reply_wait``)."""
     content = _clean_content(content)
     return _ask(
         conversation=conversation,
@@ -255,8 +249,18 @@ def message_send(
         settings_row=_settings_locked(user),
         content=content,
         model_slug=model_slug,
-        wait=wait,
     )
+
+
+@transaction.atomic
+def conversation_start(
+    *, user: User, title: str = "", model_slug: str | None = None, system_prompt: str = "", message: str | None = None
+) -> tuple[Conversation, tuple[Message, Message] | None]:
+    """A new conversation, and its first question and pending reply when ``message`` is given: one
+    transaction, so a first message refused by a plan limit leaves no empty conversation behind."""
+    conversation = conversation_create(user=user, title=title, model_slug=model_slug, system_prompt=system_prompt)
+    sent = None if message is None else message_send(conversation=conversation, user=user, content=message)
+    return conversation, sent
 
 
 def _last_question(*, conversation: Conversation) -> Message | None:
@@ -276,7 +280,6 @@ def message_resend(
     message_id=None,
     content: str | None = None,
     model_slug: str | None = None,
-    wait: bool = False,
 ) -> tuple[Message, Message]:
     """Ask the conversation's last question again: regenerate its reply (``content=None``: the
     same text) or edit it (``content``: the new text).
@@ -314,7 +317,6 @@ def message_resend(
         settings_row=settings_row,
         content=question.content if content is None else content,
         model_slug=model_slug,
-        wait=wait,
     )
 
 

@@ -17,7 +17,7 @@ final saves of replies do not queue behind the sync views of requests (and the r
 from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 
-from asgiref.sync import AsyncToSync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.db import DatabaseError, close_old_connections, connection, connections
 
 
@@ -54,28 +54,23 @@ def _reconnecting_after_errors(func):
 _background_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-db")
 
 
-def inside_async_to_sync() -> bool:
-    # asgiref marks a coroutine run by async_to_sync with the executor of its calling thread (the
-    # one place this project reads that attribute; tests of ``generate_now`` fail if it moves).
-    return getattr(AsyncToSync.executors, "current", None) is not None
-
-
 def background_db_sync_to_async(func):
     """``sync_to_async`` for background ORM work: one thread and one long-lived connection.
 
     Call it from a task that does not belong to a request (see ``generation.start_generation``).
-    Inside ``async_to_sync`` (``generate_now``, tests) the calls come back to the calling thread, so
-    they see its transaction. That is read from the task's context: a task that outlives the call
-    that created it (e.g. the reply supervisor) must be started with an empty one, or its calls go
-    to a thread that is gone.
+    Its calls never see a caller's open transaction: a reply's rows must be committed before it
+    starts (``transaction.on_commit``), and tests that run replies use committed data
+    (``django_db(transaction=True)``).
     """
-    run = _reconnecting_after_errors(func)
-    if inside_async_to_sync():
-        return sync_to_async(run, thread_sensitive=True)
-    return sync_to_async(run, thread_sensitive=False, executor=_background_executor)
+    return sync_to_async(_reconnecting_after_errors(func), thread_sensitive=False, executor=_background_executor)
+
+
+def on_background_thread(func, *, timeout: float = 10):
+    """Run ``func`` on the background thread (with its connection) and return its result."""
+    return _background_executor.submit(func).result(timeout=timeout)
 
 
 def close_background_connections(timeout: float = 10) -> None:
     """Close the background thread's connection: at server shutdown, and in tests before the test
     database is dropped (PostgreSQL refuses while a session is open)."""
-    _background_executor.submit(connections.close_all).result(timeout=timeout)
+    on_background_thread(connections.close_all, timeout=timeout)

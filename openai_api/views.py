@@ -16,7 +16,6 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts.authentication import ApiKeyAuthentication
 from conversations import generation, listener
-from conversations.events import EventName
 from conversations.model_choice import models_usable
 from conversations.models import MessageStatus
 from conversations.services import api_completion_start
@@ -110,48 +109,25 @@ def _not_allowed(method: str) -> JsonResponse:
     return response
 
 
-class _Reply:
-    """What a client has of a reply: the text so far, then how it ended."""
-
-    def __init__(self):
-        self.text = ""
-        self.error = None
-        self.done = None
-
-    def take(self, event) -> str:
-        """Follow one event; return the text it adds (a snapshot replaces, so only its new end)."""
-        if event.name is EventName.DELTA:
-            self.text += event.data.text
-            return event.data.text
-        if event.name is EventName.SNAPSHOT:
-            new = event.data.text[len(self.text) :] if event.data.text.startswith(self.text) else ""
-            self.text = event.data.text
-            return new
-        if event.name is EventName.ERROR:
-            self.error = event.data
-        elif event.name is EventName.DONE:
-            self.done = event.data
-        return ""
-
-    def failure(self) -> errors.OpenAIError | None:
-        """None for a completed reply; otherwise why it did not complete (interrupted, error...)."""
-        if self.done is None:
-            return errors.reply_failed("The reply did not finish; try again.", code="interrupted")
-        if self.done.status == MessageStatus.COMPLETE:
-            return None
-        if self.error is not None:
-            return errors.reply_failed(self.error.message, code=self.error.code)
-        return errors.reply_failed(f"The reply ended {self.done.status}.", code="interrupted")
+def _failure(reply: listener.ReplyProgress) -> errors.OpenAIError | None:
+    """None for a completed reply; otherwise why it did not complete (interrupted, error...)."""
+    if reply.done is None:
+        return errors.reply_failed("The reply did not finish; try again.", code="interrupted")
+    if reply.done.status == MessageStatus.COMPLETE:
+        return None
+    if reply.error is not None:
+        return errors.reply_failed(reply.error.message, code=reply.error.code)
+    return errors.reply_failed(f"The reply ended {reply.done.status}.", code="interrupted")
 
 
-async def _stop_unless_done(reply: _Reply, reply_id) -> None:
+async def _stop_unless_done(reply: listener.ReplyProgress, reply_id) -> None:
     if reply.done is None:  # the client left (or the server is stopping): stop generating for nobody
         await db_sync_to_async(generation.request_stop)(message_id=reply_id)
 
 
 async def _stream(follower, completion: Completion, reply_id):
     """OpenAI's SSE: a role chunk, content chunks, the finishing chunk, usage if asked, [DONE]."""
-    reply = _Reply()
+    reply = listener.ReplyProgress()
     try:
         yield completion.chunk(role="assistant", content="")
         async for event in follower.events():
@@ -163,7 +139,7 @@ async def _stream(follower, completion: Completion, reply_id):
                 yield completion.chunk(content=text)
             if reply.done is not None:
                 break
-        failure = reply.failure()
+        failure = _failure(reply)
         if failure is not None:
             yield completion.error_chunk(failure.body())
             return
@@ -176,16 +152,12 @@ async def _stream(follower, completion: Completion, reply_id):
 
 
 async def _whole(follower, completion: Completion, reply_id):
-    reply = _Reply()
+    reply = listener.ReplyProgress()
     try:
-        async for event in follower.events():
-            if event is not None:
-                reply.take(event)
-                if reply.done is not None:
-                    break
+        reply = await listener.await_reply(follower)
     finally:
         await _stop_unless_done(reply, reply_id)
-    failure = reply.failure()
+    failure = _failure(reply)
     if failure is not None:
         return failure.response()
     return JsonResponse(completion.whole(reply.text, reply.done))

@@ -513,6 +513,8 @@ CHAT = {
     "LOCAL_MODEL_THREADS": env.int("CHAT_LOCAL_MODEL_THREADS", default=2),
     "LOCAL_MODEL_URL": env.str("CHAT_LOCAL_MODEL_URL", default="http://127.0.0.1:8081/v1"),
     "MAX_MESSAGE_CHARS": env.int("CHAT_MAX_MESSAGE_CHARS", default=32000),
+    # How long a ?wait=true request waits for its reply; past it, 202 and the reply goes on.
+    "WAIT_SECONDS": env.float("CHAT_WAIT_SECONDS", default=300.0),
     # Whether the OpenAI-compatible API keeps what requests said and got back; its usage figures
     # (tokens, timings, status) are kept either way.
     "API_KEEP_CONTENT": env.bool("CHAT_API_KEEP_CONTENT", default=False),

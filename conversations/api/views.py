@@ -1,6 +1,6 @@
 """Thin views: validate input, call a selector or service, serialize."""
 
-from django.db import transaction
+from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -16,8 +16,8 @@ from core.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
 from core.pagination import OldestFirstCursorPagination
 from core.viewsets import UUID_PATTERN
 
-from .. import generation, selectors, services
-from ..models import Conversation, Message
+from .. import listener, selectors, services
+from ..models import IN_FLIGHT_STATUSES, Conversation, Message
 from . import serializers as s
 
 _ERROR = ErrorSerializer
@@ -37,9 +37,10 @@ def stream_url(conversation: Conversation) -> str:
     return reverse("conversation-stream", kwargs={"pk": conversation.pk})
 
 
-def _generate_now(message: Message) -> Message:
-    """Run the reply in this request (``?wait=true``) and return it as saved."""
-    generation.generate_now(message_id=message.id)
+def _finished(message: Message) -> Message:
+    """``?wait=true``: the reply, started like any other, followed to its end (at most
+    ``CHAT_WAIT_SECONDS``), as saved."""
+    listener.reply_wait(message, timeout=settings.CHAT["WAIT_SECONDS"])
     return Message.objects.select_related("model").get(pk=message.pk)
 
 
@@ -54,15 +55,19 @@ def _sent_payload(conversation, user_message, assistant_message) -> dict:
 def _sent_response(conversation, user_message, assistant_message, *, wait: bool) -> Response:
     """A question just asked: 202 with its pending reply, or with ``?wait=true`` 201 with it finished."""
     if wait:
-        assistant_message = _generate_now(assistant_message)
+        assistant_message = _finished(assistant_message)
+    done = wait and assistant_message.status not in IN_FLIGHT_STATUSES
     return Response(
         _sent_payload(conversation, user_message, assistant_message),
-        status=status.HTTP_201_CREATED if wait else status.HTTP_202_ACCEPTED,
+        status=status.HTTP_201_CREATED if done else status.HTTP_202_ACCEPTED,
     )
 
 
 _WAIT = OpenApiParameter(
-    "wait", bool, description="true: generate the reply before answering (201 with the finished reply)."
+    "wait",
+    bool,
+    description="true: answer once the reply has finished (201 with it); a reply still going after "
+    "`CHAT_WAIT_SECONDS` (300) is answered 202 as without `wait`, and goes on.",
 )
 
 # --- public catalog ---------------------------------------------------------------------------
@@ -216,18 +221,15 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         wait = _wait_flag(request)
         v = data.validated_data
-        sent = None
-        # One transaction: a first message refused by a plan limit leaves no empty conversation behind.
-        with transaction.atomic():
-            conversation = services.conversation_create(
-                user=request.user, title=v["title"], model_slug=v["model"], system_prompt=v["system_prompt"]
-            )
-            if v["message"] is not None:
-                sent = services.message_send(
-                    conversation=conversation, user=request.user, content=v["message"], wait=wait
-                )
+        conversation, sent = services.conversation_start(
+            user=request.user,
+            title=v["title"],
+            model_slug=v["model"],
+            system_prompt=v["system_prompt"],
+            message=v["message"],
+        )
         if sent is not None and wait:
-            sent = (sent[0], _generate_now(sent[1]))
+            sent = (sent[0], _finished(sent[1]))
         body = self._summary(conversation)
         if sent is not None:
             body.update(_sent_payload(conversation, *sent))
@@ -284,7 +286,6 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             user=request.user,
             content=data.validated_data["content"],
             model_slug=data.validated_data.get("model"),
-            wait=wait,
         )
         return _sent_response(conversation, *sent, wait=wait)
 
@@ -295,7 +296,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         wait = _wait_flag(request)
         sent = services.message_resend(
-            conversation=conversation, user=request.user, model_slug=data.validated_data.get("model"), wait=wait
+            conversation=conversation, user=request.user, model_slug=data.validated_data.get("model")
         )
         return _sent_response(conversation, *sent, wait=wait)
 
@@ -312,7 +313,6 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             message_id=v["message_id"],
             content=v["content"],
             model_slug=v.get("model"),
-            wait=wait,
         )
         return _sent_response(conversation, *sent, wait=wait)
 

@@ -12,7 +12,6 @@ Titles live in ``conversations.titles``; the event log in ``conversations.eventl
 from .reaping import reap_periodically, reap_stale, reap_stale_sync
 from .scheduling import (
     ensure_pipeline_ready,
-    generate_now,
     remember_server_loop,
     request_stop,
     start_generation,
@@ -21,7 +20,6 @@ from .scheduling import (
 
 __all__ = [
     "ensure_pipeline_ready",
-    "generate_now",
     "reap_periodically",
     "reap_stale",
     "reap_stale_sync",

@@ -48,7 +48,6 @@ class ReplyRun:
         self.last_flush = 0.0
         self.timer: asyncio.TimerHandle | None = None
         self.task: asyncio.Task | None = None
-        self.db_context = None  # set by scheduling.run_reply for a reply generated inside a request
         self.loop: asyncio.AbstractEventLoop | None = None
         self.stop_requested = False
         self.lost = False  # stopped or reaped by someone else: finish without writing

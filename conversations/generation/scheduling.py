@@ -11,17 +11,16 @@ checkpoints that are due (one transaction), which are also the heartbeats the re
 import asyncio
 import contextvars
 import logging
-import os
 import threading
 import time
 import weakref
 
-from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 
-from core.db import background_db_sync_to_async, inside_async_to_sync
+from core.db import background_db_sync_to_async
 from core.logging import request_id_var
 
 from ..models import IN_FLIGHT_STATUSES, Message
@@ -77,12 +76,8 @@ def _get_background_loop() -> asyncio.AbstractEventLoop:
 
 
 def _target_loop() -> asyncio.AbstractEventLoop:
-    # A sync view under ASGI runs in a thread that asgiref tags with the server's loop.
-    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid():
-        loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-        if _usable(loop):
-            remember_server_loop(loop)
-            return loop
+    # The server's loop (remembered at its start by the ASGI lifespan), so listeners in this process
+    # share the reply's loop; without a server (commands, the sync test client) a loop of our own.
     if _usable(_server_loop):
         return _server_loop
     return _get_background_loop()
@@ -142,20 +137,11 @@ def start_generation(*, message_id) -> None:
         context.run(_spawn, message_id)
 
 
-def generate_now(*, message_id) -> None:
-    """Generate the reply in the calling (sync) thread and return when it is saved."""
-    async_to_sync(run_reply)(message_id)
-
-
 async def run_reply(message_id) -> None:
     claimed = await background_db_sync_to_async(rows.reply_claim)(message_id=message_id)
     if claimed is None:
         return  # stopped before start, or another worker has it
     run = ReplyRun(claimed)
-    # A reply generated inside a request (?wait=true: async_to_sync) has its checkpoints written
-    # on that request's thread, whose connection (and, in tests, transaction) holds its row; the
-    # request outlives the reply, since it waits for it (see _Supervisor._checkpoint).
-    run.db_context = contextvars.copy_context() if inside_async_to_sync() else None
     RUNS[run.message_id] = run
     supervisor = _supervisor()
     supervisor.runs[run.message_id] = run
@@ -183,11 +169,8 @@ class _Supervisor:
 
     def wake(self) -> None:
         if self.task is None or self.task.done():
-            # An empty context, not the waking reply's: the supervisor outlives that reply. Woken by
-            # ``generate_now`` (a ``?wait=true`` request, inside ``async_to_sync``) it would carry
-            # asgiref's marker of that request's thread and send every later checkpoint there, to
-            # an executor that quits with the request ("CurrentThreadExecutor already quit"), so no
-            # reply of the loop would be saved (or beat) again; and log under that request's id.
+            # An empty context, not the waking reply's: the supervisor outlives that reply, and
+            # would otherwise log every later line under that reply's request id.
             self.task = asyncio.get_running_loop().create_task(
                 self._loop(), name="reply-supervisor", context=contextvars.Context()
             )
@@ -199,15 +182,6 @@ class _Supervisor:
                 await self._tick()
             except Exception:  # a cache or database hiccup must not end the supervision
                 logger.warning("reply supervisor tick failed", exc_info=True)
-
-    @staticmethod
-    async def _checkpoint(batch: list, db_context) -> set:
-        async def write():
-            return await background_db_sync_to_async(rows.replies_checkpoint)(checkpoints=batch)
-
-        if db_context is None:
-            return await write()
-        return await asyncio.get_running_loop().create_task(write(), context=db_context.copy())
 
     async def _tick(self) -> None:
         runs = list(self.runs.values())
@@ -222,14 +196,7 @@ class _Supervisor:
         if not due:
             return
         checkpoints = [(run.message_id, run.text(), run.seq + rows.SEQ_RESERVE) for run in due]
-        lost = set()
-        by_context: dict = {}
-        for run, checkpoint in zip(due, checkpoints, strict=True):
-            by_context.setdefault(id(run.db_context) if run.db_context else None, (run.db_context, []))[1].append(
-                checkpoint
-            )
-        for db_context, batch in by_context.values():
-            lost |= await self._checkpoint(batch, db_context)
+        lost = await background_db_sync_to_async(rows.replies_checkpoint)(checkpoints=checkpoints)
         for run, (message_id, _, ceiling) in zip(due, checkpoints, strict=True):
             run.last_checkpoint = now
             if message_id in lost:

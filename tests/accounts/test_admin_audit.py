@@ -14,10 +14,10 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import services
 from accounts.models import ApiKey, Plan, User, UserSettings
-from conversations import generation
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
 from tests.accounts.factories import UserFactory
 from tests.conversations.factories import LLMModelFactory, PromptFactory
+from tests.conversations.replies import finish_reply
 from tests.conversations.upstream import upstream  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -268,7 +268,7 @@ def test_finishing_a_reply_writes_no_audit_entry(user, upstream):  # noqa: F811
     )
     before = LogEntry.objects.count()
 
-    generation.generate_now(message_id=reply.id)
+    finish_reply(message_id=reply.id)
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.COMPLETE

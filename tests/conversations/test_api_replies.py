@@ -5,7 +5,7 @@ import pytest
 from conversations.models import Conversation, LLMModel, Message, MessageStatus
 from tests.conversations.factories import ConversationFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.usefixtures("local_model")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.usefixtures("local_model")]
 
 LIST = "/api/v1/conversations"
 
@@ -21,7 +21,7 @@ def test_wait_true_returns_the_finished_reply(user_client, user):
     response = user_client.post(
         f"{LIST}/{conversation.pk}/messages?wait=true", {"content": "Say hello in one word."}, format="json"
     )
-    assert response.status_code == 201
+    assert response.status_code == 201, response.content
     body = response.json()
     reply = body["assistant_message"]
     assert reply["status"] == "complete", reply
@@ -36,7 +36,7 @@ def test_wait_true_returns_the_finished_reply(user_client, user):
 
 def test_create_with_a_message_and_wait_returns_the_reply(user_client):
     response = user_client.post(f"{LIST}?wait=true", {"message": "What is the capital of France?"}, format="json")
-    assert response.status_code == 201
+    assert response.status_code == 201, response.content
     body = response.json()
     assert body["assistant_message"]["status"] == "complete"
     assert body["assistant_message"]["content"].strip()

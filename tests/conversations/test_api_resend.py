@@ -366,6 +366,7 @@ def upstream_model(upstream, mode: str) -> LLMModel:  # noqa: F811
     )
 
 
+@pytest.mark.django_db(transaction=True)  # ?wait=true: the reply starts after commit
 def test_the_model_is_sent_no_superseded_turn(user_client, user, upstream):  # noqa: F811
     model = upstream_model(upstream, "burst:3")
     conversation = ConversationFactory(owner=user, model=model, system_prompt="Be brief.")

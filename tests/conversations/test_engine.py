@@ -1,11 +1,10 @@
 """The generation engine against a real OpenAI-compatible server (tests.conversations.upstream)."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from conversations import eventlog, generation
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
+from tests.conversations.replies import background_statements, finish_reply
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,11 +32,11 @@ def make_exchange(owner, model, question: str = "Hello there") -> tuple[Conversa
     return conversation, asked, reply
 
 
-def test_generate_now_saves_the_whole_reply_and_usage(user, upstream):  # noqa: F811
+def test_a_reply_saves_its_whole_text_and_usage(user, upstream):  # noqa: F811
     model = make_model(upstream, "normal:12")
     conversation, _, reply = make_exchange(user, model)
 
-    generation.generate_now(message_id=reply.id)
+    finish_reply(message_id=reply.id)
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.COMPLETE
@@ -67,7 +66,7 @@ def test_history_is_sent_oldest_first_with_the_system_prompt(user, upstream):  #
     reply = Message.objects.create(conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.PENDING)
     before = len(upstream.requests)
 
-    generation.generate_now(message_id=reply.id)
+    finish_reply(message_id=reply.id)
 
     sent = upstream.requests[before]["messages"]
     assert sent == [
@@ -93,7 +92,7 @@ def test_upstream_failures_end_in_error_keeping_the_question_and_the_text(user, 
     model.save()
     _, asked, reply = make_exchange(user, model)
 
-    generation.generate_now(message_id=reply.id)
+    finish_reply(message_id=reply.id)
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.ERROR
@@ -112,7 +111,7 @@ def test_a_failure_before_the_first_token_is_retried(user, upstream):  # noqa: F
     _, _, reply = make_exchange(user, model, question="flaky question")
     before = len(upstream.requests)
 
-    generation.generate_now(message_id=reply.id)
+    finish_reply(message_id=reply.id)
 
     reply.refresh_from_db()
     assert reply.status == MessageStatus.COMPLETE
@@ -120,8 +119,8 @@ def test_a_failure_before_the_first_token_is_retried(user, upstream):  # noqa: F
     assert len(upstream.requests) - before == 2
 
 
-def _writes(captured) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+def _writes(statements) -> list[str]:
+    return [sql for sql in statements if sql.lstrip().upper().startswith(("INSERT", "UPDATE"))]
 
 
 def test_database_writes_do_not_depend_on_the_reply_length(user, upstream, settings):  # noqa: F811
@@ -131,8 +130,8 @@ def test_database_writes_do_not_depend_on_the_reply_length(user, upstream, setti
     for tokens in (100, 2000):
         model = make_model(upstream, f"burst:{tokens}")
         _, _, reply = make_exchange(user, model)
-        with CaptureQueriesContext(connection) as captured:
-            generation.generate_now(message_id=reply.id)
+        with background_statements() as captured:
+            finish_reply(message_id=reply.id)
         reply.refresh_from_db()
         assert reply.content == expected_text(tokens)
         counts[tokens] = len(_writes(captured))
@@ -173,5 +172,5 @@ def test_stopping_a_reply_nobody_started_marks_it_stopped(user, upstream):  # no
     assert generation.request_stop(message_id=reply.id) is True
 
     assert Message.objects.get(pk=reply.pk).status == MessageStatus.STOPPED
-    generation.generate_now(message_id=reply.id)  # a late worker does not resurrect it
+    finish_reply(message_id=reply.id)  # a late worker does not resurrect it
     assert Message.objects.get(pk=reply.pk).status == MessageStatus.STOPPED

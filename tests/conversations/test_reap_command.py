@@ -12,7 +12,7 @@ from conversations.management.commands import reap_generations
 from conversations.models import Message, MessageStatus, Role
 from tests.conversations.factories import ConversationFactory, MessageFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # the reaper writes on its own thread
 
 
 class Terminal(io.StringIO):

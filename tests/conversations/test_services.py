@@ -64,17 +64,10 @@ def test_message_send_hands_the_reply_to_the_engine_only_after_commit(user, djan
     assert reply.created_at > user_message.created_at
 
 
-def test_message_send_with_wait_leaves_the_generation_to_the_caller(user, django_capture_on_commit_callbacks):
-    conversation = ConversationFactory(owner=user)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.message_send(conversation=conversation, user=user, content="hi", wait=True)
-    assert callbacks == []
-
-
 def test_message_send_keeps_the_text_exactly_as_written(user):
     conversation = ConversationFactory(owner=user)
     text = "  indented code:\n    x = 1\n"
-    user_message, _ = services.message_send(conversation=conversation, user=user, content=text, wait=True)
+    user_message, _ = services.message_send(conversation=conversation, user=user, content=text)
     user_message.refresh_from_db()
     assert user_message.content == text
 

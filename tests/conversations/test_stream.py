@@ -9,6 +9,7 @@ from django.core.management import call_command
 from accounts import services as account_services
 from conversations import eventlog, generation
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
+from tests.conversations.replies import finish_reply
 from tests.conversations.sse import iter_events
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
 
@@ -147,7 +148,7 @@ def test_reconnecting_with_last_event_id_yields_every_later_event_once(asgi_serv
 def test_last_event_id_also_works_as_a_query_parameter_after_the_end(asgi_server, upstream, user):  # noqa: F811
     model = make_model(upstream, "burst:20")
     conversation, reply = exchange(user, model)
-    generation.generate_now(message_id=reply.id)
+    finish_reply(message_id=reply.id)
     last_id = eventlog.local_get(reply.id).last_id
 
     events = collect(asgi_server, conversation, bearer(user), params={"last_event_id": 2})
@@ -175,7 +176,7 @@ def test_a_late_joiner_gets_a_snapshot_then_live_deltas(asgi_server, upstream, u
 def test_with_nothing_in_flight_the_stream_sends_the_final_state_and_closes(asgi_server, upstream, user):  # noqa: F811
     model = make_model(upstream, "burst:10")
     conversation, reply = exchange(user, model)
-    generation.generate_now(message_id=reply.id)
+    finish_reply(message_id=reply.id)
     eventlog.local_clear()  # even with the event log gone
 
     events = collect(asgi_server, conversation, bearer(user))

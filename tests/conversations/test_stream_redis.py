@@ -10,8 +10,9 @@ import textwrap
 import pytest
 from django.conf import settings
 
-from conversations import eventlog, generation
+from conversations import eventlog
 from conversations.models import Message
+from tests.conversations.replies import finish_reply
 from tests.conversations.test_stream import exchange, make_model
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
 
@@ -64,7 +65,7 @@ def test_a_listener_in_another_process_receives_the_stream(upstream, user):  # n
     )
     try:
         assert listener.stdout.readline().strip() == "ready"
-        generation.generate_now(message_id=reply.id)
+        finish_reply(message_id=reply.id)
         out, _ = listener.communicate(timeout=30)
     finally:
         listener.kill()
@@ -83,7 +84,7 @@ def test_a_listener_in_another_process_receives_the_stream(upstream, user):  # n
 def _bytes_for(upstream, user, tokens: int) -> int:  # noqa: F811
     conversation, reply = exchange(user, make_model(upstream, f"burst:{tokens}"))
     before = eventlog.shared_bytes_written
-    generation.generate_now(message_id=reply.id)
+    finish_reply(message_id=reply.id)
     return eventlog.shared_bytes_written - before
 
 

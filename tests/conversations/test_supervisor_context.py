@@ -1,10 +1,10 @@
 """A reply keeps being checkpointed after a ``?wait=true`` request on the same loop has ended.
 
 The per-loop supervisor (stop flags, checkpoints, heartbeats) is started by whichever reply of the
-loop needs it first. When that is a ``?wait=true`` request, whose reply runs inside
-``async_to_sync``, the supervisor must not take that request's context with it: it would send
-every later checkpoint to the request's thread, gone once the request is answered, and the other
-replies of the loop would no longer be saved (nor beat, so the reaper would end them).
+loop needs it first. When that reply was asked by a ``?wait=true`` request, the supervisor must not
+depend on that request: the other replies of the loop must go on being saved (and beat, or the
+reaper would end them) after it is answered. (The reply of a ``?wait=true`` request is scheduled
+like any other and the request waits on a listener; this guards that it stays so.)
 """
 
 import threading

@@ -9,6 +9,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from conversations import generation
+from conversations.generation.scheduling import run_reply
 from conversations.models import Message
 from tests.conversations.test_stream import bearer, exchange, make_model
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
@@ -56,7 +57,7 @@ async def test_the_websocket_carries_the_same_events(asgi_server, upstream, user
 async def test_the_websocket_resumes_after_last_event_id(asgi_server, upstream, user):  # noqa: F811
     model = await sync_to_async(make_model)(upstream, "burst:15")
     conversation, reply = await sync_to_async(exchange)(user, model)
-    await sync_to_async(generation.generate_now)(message_id=reply.id)
+    await run_reply(reply.id)
     token = await sync_to_async(token_of)(user)
     async with connect(ws_url(asgi_server, conversation), origin="http://127.0.0.1") as ws:
         await ws.send(json.dumps({"type": "auth", "token": token, "last_event_id": 1}))

@@ -6,7 +6,7 @@ from conversations.models import LLMModel, Message
 
 from .factories import conversation_with_messages
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
