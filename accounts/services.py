@@ -492,9 +492,9 @@ def user_delete(*, user: User) -> AccountDeleted:
 
     Kept, without the user: samples staff curated from it (``created_by`` becomes empty), the audit
     trail (the actor of the entries it wrote becomes empty), other users' clones of its shares
-    (they are copies), the reply ledger's entries (user and key become empty, the source stays), so
-    the service's usage figures do not change. Every access token of the account stops working at once: authentication
-    looks its device session up, which is gone.
+    (they are copies), the reply ledger's entries (user and key become empty, the source stays: the
+    service's usage figures do not change). Every access token of the account stops working at
+    once: authentication looks its device session up, which is gone.
     """
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.db.models.deletion import Collector
