@@ -492,14 +492,16 @@ def user_delete(*, user: User) -> AccountDeleted:
 
     Kept, without the user: samples staff curated from it (``created_by`` becomes empty), the audit
     trail (the actor of the entries it wrote becomes empty), other users' clones of its shares
-    (they are copies). Every access token of the account stops working at once: authentication
-    looks its device session up, which is gone.
+    (they are copies), the reply ledger's entries (user and key become empty, the source stays: the
+    service's usage figures do not change). Every access token of the account stops working at
+    once: authentication looks its device session up, which is gone.
     """
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.db.models.deletion import Collector
 
     from conversations import generation
     from conversations.models import IN_FLIGHT_STATUSES, Conversation, Message, Role
+    from conversations.services import ledger_stop_deleted
 
     from .lockout import username_key
 
@@ -529,6 +531,7 @@ def user_delete(*, user: User) -> AccountDeleted:
     _delete_files_after_commit(files)
 
     if in_flight:
+        ledger_stop_deleted(message_ids=in_flight)
 
         def stop_all():
             for message_id in in_flight:

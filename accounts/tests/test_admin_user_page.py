@@ -12,7 +12,7 @@ from django.test import Client
 from accounts import services
 from accounts.models import ApiKey, Device, User, UserSettings
 from conversations.quota import daily_usage
-from conversations.tests.factories import ConversationFactory, MessageFactory
+from conversations.tests.factories import ConversationFactory, turn
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def member(db):
     user = services.user_create(email="member@example.com", password="Member-pass-42")
     services.session_start(user=user, device_id="phone")
     services.api_key_create(user=user, name="scripts")
-    MessageFactory(conversation=ConversationFactory(owner=user))
+    turn(ConversationFactory(owner=user))
     return user
 
 
