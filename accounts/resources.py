@@ -20,6 +20,8 @@ from import_export.formats import base_formats
 from import_export.resources import Diff
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
+from config.admin_guard import SUPERUSER_REFUSAL, may_act_on
+
 from . import services
 from .models import Plan, User, UserSettings
 
@@ -196,8 +198,8 @@ class UserResource(resources.ModelResource):
             errors.setdefault("is_active", []).append(
                 "You cannot deactivate your own account or remove your own staff status: ask another staff member."
             )
-        if importer is not None and instance.is_superuser and not importer.is_superuser:
-            errors.setdefault("email", []).append("Only a superuser can change a superuser's account.")
+        if importer is not None and not may_act_on(importer, instance):
+            errors.setdefault("email", []).append(SUPERUSER_REFUSAL.format(what="change"))
         if errors:
             raise ValidationError(errors)
 

@@ -16,11 +16,20 @@ from unfold.sites import UnfoldAdminSite
 
 from accounts.api.views import client_ip
 
+from .admin_guard import guarded_admin
+
 
 class ConsoleAdminSite(UnfoldAdminSite):
     """Every change made through the admin is recorded by django-auditlog with the staff member
     who made it and their address (the audit trail); changes made elsewhere (the API, commands)
-    are recorded without a staff actor."""
+    are recorded without a staff actor.
+
+    Every admin registered here, the libraries' too, gets the superuser guard
+    (``config/admin_guard.py``): staff who are not superusers cannot act on a superuser's account.
+    """
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        super().register(model_or_iterable, guarded_admin(admin_class or admin.ModelAdmin), **options)
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
