@@ -521,6 +521,11 @@ CHAT = {
     # Conversations without activity (updated_at) for this many days are deleted by the daily
     # purge job (conversations/tasks.py) and `manage.py purge --apply`; 0 keeps them forever.
     "RETENTION_DAYS": env.int("CHAT_RETENTION_DAYS", default=0),
+    # The environment variables a model row may name as its API key (names, PREFIX* patterns);
+    # the server's own settings are never allowed, whatever this says (conversations/llm/keys.py).
+    "API_KEY_ENV_ALLOWED": env.list(
+        "CHAT_API_KEY_ENV_ALLOWED", default=["LLM_KEY_*", "OPENAI_API_KEY", "VLLM_API_KEY", "OPENROUTER_API_KEY"]
+    ),
 }
 
 # --- Collector ------------------------------------------------------------------------------
