@@ -297,8 +297,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
 AUDITLOG_MASK_CALLABLE = "config.audit.mask_whole"
-# Exported CSV cells that a spreadsheet would run as formulas (=, +, -, @) are escaped.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exported CSV cells a spreadsheet would run as formulas (=, +, -, @, tab, CR first) are quoted by
+# the admin's CSV format (config/spreadsheets.py). The library's own escaping is off: it removed
+# one leading "=" only, and from JSON exports too (changing the data, protecting nothing).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
