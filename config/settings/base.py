@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "config.logging.RequestIdMiddleware",
     "config.json_limits.JsonDepthLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
