@@ -17,6 +17,7 @@ import secrets
 from functools import wraps
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject, empty
 
 HEADER = "Content-Security-Policy"
@@ -80,8 +81,11 @@ class ContentSecurityPolicyMiddleware:
 
     @staticmethod
     def _finish(request, response):
-        if HEADER not in response and response.get("Content-Type", "").startswith("text/html"):
-            response[HEADER] = policy(request)
+        if HEADER in response or not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        if settings.DEBUG and response.status_code >= 500:
+            return response  # Django's debug page: its inline script shows the frames' variables
+        response[HEADER] = policy(request)
         return response
 
     def __call__(self, request):
