@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -51,6 +52,15 @@ class LLMModel(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def clean(self):
+        super().clean()
+        # Imported here: the providers (and their SDK) are not needed to load the models.
+        from .llm.keys import api_key_env_problem
+
+        problem = api_key_env_problem(self.api_key_env)
+        if problem:
+            raise ValidationError({"api_key_env": problem})
 
 
 class Prompt(models.Model):

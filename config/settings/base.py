@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "config.json_limits.JsonDepthLimitMiddleware",
     "config.errors.BackingServiceDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -298,8 +299,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
 AUDITLOG_MASK_CALLABLE = "config.audit.mask_whole"
-# Exported CSV cells that a spreadsheet would run as formulas (=, +, -, @) are escaped.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exported CSV cells a spreadsheet would run as formulas (=, +, -, @, tab, CR first) are quoted by
+# the admin's CSV format (config/spreadsheets.py). The library's own escaping is off: it removed
+# one leading "=" only, and from JSON exports too (changing the data, protecting nothing).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -522,6 +525,11 @@ CHAT = {
     # Conversations without activity (updated_at) for this many days are deleted by the daily
     # purge job (conversations/tasks.py) and `manage.py purge --apply`; 0 keeps them forever.
     "RETENTION_DAYS": env.int("CHAT_RETENTION_DAYS", default=0),
+    # The environment variables a model row may name as its API key (names, PREFIX* patterns);
+    # the server's own settings are never allowed, whatever this says (conversations/llm/keys.py).
+    "API_KEY_ENV_ALLOWED": env.list(
+        "CHAT_API_KEY_ENV_ALLOWED", default=["LLM_KEY_*", "OPENAI_API_KEY", "VLLM_API_KEY", "OPENROUTER_API_KEY"]
+    ),
 }
 
 # --- Collector ------------------------------------------------------------------------------
