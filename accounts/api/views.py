@@ -27,8 +27,9 @@ _ERROR = ErrorSerializer
 _LOCKED_OUT = OpenApiResponse(
     _ERROR,
     "Too many failed passwords (code `too_many_failed_logins`): 10 per account and address or 50 per "
-    "address within 15 minutes (`Retry-After` in seconds), or 100 in a row on the account (no "
-    "`Retry-After`: until an administrator unlocks it)",
+    "address within 15 minutes, or 100 on the account within 60 minutes from addresses it has not "
+    "signed in from lately; `Retry-After` says in how many seconds it lifts (a password reset lifts "
+    "the account's at once)",
 )
 
 

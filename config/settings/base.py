@@ -209,12 +209,17 @@ LOGIN_URL = "admin:login"
 # Failed passwords only, on every path that checks one (API login, Swagger's form login, the
 # admin, allauth's headless login and re-authentication, the current password of a password
 # change). An account+address pair or an address is refused for the window after its limit;
-# an account is refused, from every address, once it has LOGIN_FAILURES_PER_ACCOUNT failures
-# since its last successful sign-in, until staff unlock it.
+# an account is refused, from every address it has not signed in from lately, once it has
+# LOGIN_FAILURES_PER_ACCOUNT failures within LOGIN_ACCOUNT_LOCK_MINUTES since its last
+# successful sign-in. Every refusal ends by itself (Retry-After); a password reset ends it too.
 LOGIN_FAILURES_PER_ACCOUNT_IP = env.int("LOGIN_FAILURES_PER_ACCOUNT_IP", default=10)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=50)
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=100)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15))
+LOGIN_ACCOUNT_LOCK_WINDOW = timedelta(minutes=env.int("LOGIN_ACCOUNT_LOCK_MINUTES", default=60))
+# The account limit does not hold at an address the account signed in from within this many
+# days (its Device rows' ip); 0 holds it everywhere.
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
 # axes' own rule is the account+address one; the handler adds the per-address and per-account ones.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
