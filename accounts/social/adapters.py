@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -31,6 +32,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             services.user_settings_get(user=user)  # signups through allauth get the default plan too
         return user
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        if template_prefix == "account/email/password_reset_key":
+            # The reset mail says how long its link lasts (templates/account/email/).
+            context = {**context, "password_reset_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+        super().send_mail(template_prefix, email, context)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
