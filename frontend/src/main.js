@@ -109,6 +109,18 @@ async function continueSharedConversation() {
   }
 }
 
+// Registering answers alike whether or not the email already has an account (the server never
+// says which); signing in next tells the person registering only whether *their* password works.
+async function registerAndSignIn(email, password, displayName) {
+  await register(email, password, displayName);
+  try {
+    await signIn(email, password);
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    throw new Error("Could not sign in with this email and password. If the email already has an account, sign in with its password or use “Forgot password?”.");
+  }
+}
+
 function setupAuth() {
   const form = $("#auth-form");
   const registerMode = () => form.dataset.mode === "register";
@@ -129,8 +141,8 @@ function setupAuth() {
     $("#auth-submit").disabled = true;
     say("");
     try {
-      if (registerMode()) await register(email, password, $("#display-name").value.trim());
-      await signIn(email, password);
+      if (registerMode()) await registerAndSignIn(email, password, $("#display-name").value.trim());
+      else await signIn(email, password);
       $("#password").value = "";
       await showApp();
     } catch (error) {
