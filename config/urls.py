@@ -29,7 +29,10 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("", client_page, name="client"),
     path("c/<uuid:conversation_id>", client_page, name="client-conversation"),
-    path("reset-password/<str:key>", client_page, name="client-reset-password"),
+    # The reset page; its key comes in the fragment (never sent here). Links of the old form,
+    # with the key in the path, still open it (the page reads either; logs redact the path).
+    path("reset-password", client_page, name="client-reset-password"),
+    path("reset-password/<str:key>", client_page, name="client-reset-password-key"),
 ]
 
 handler400 = "config.errors.bad_request"

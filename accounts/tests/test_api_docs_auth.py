@@ -134,7 +134,7 @@ def chromium():
 def email(docs_server):
     address = f"docs-{uuid.uuid4().hex[:8]}@example.com"
     r = httpx.post(f"{docs_server}/api/v1/auth/register", json={"email": address, "password": PASSWORD})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     return address
 
 
