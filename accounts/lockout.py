@@ -9,18 +9,30 @@ and its signal handlers record failures), and the current password of a password
 * **account + address**: ``LOGIN_FAILURES_PER_ACCOUNT_IP`` (10) failures. This is axes' own rule
   (``AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]``, ``AXES_FAILURE_LIMIT``).
 * **address**: ``LOGIN_FAILURES_PER_IP`` (50) failures, whatever accounts they name.
-* **account**: ``LOGIN_FAILURES_PER_ACCOUNT`` (100) *consecutive* failures from any address,
-  counted in axes' failure log since the account's last successful sign-in (``last_login``).
+* **account**: ``LOGIN_FAILURES_PER_ACCOUNT`` (100) failures from any address within
+  ``LOGIN_ACCOUNT_LOCK_MINUTES`` (60), counted in axes' failure log since the account's last
+  successful sign-in (``last_login``), except from an address the account knows (below).
 
-The window is axes' cool-off, ``LOGIN_FAILURE_WINDOW_MINUTES`` (15): axes keeps one row per
-account, address and user agent whose count restarts once 15 minutes pass without a failure, and
-the first two limits add up the rows with a failure in the last 15 minutes. A pair or an address
-at its limit is refused until enough of its rows are 15 minutes old (``Retry-After`` says when);
-attempts refused meanwhile check no password, so they neither count nor extend the lockout. The
-account limit has no window (NIST counts consecutive failures): once reached, every address is
-refused until staff unlock the account (the user admin's action, ``manage.py axes_reset_username``,
-or deleting its rows under "Access failures") or it completes a password reset (allauth's
-``password_reset`` signal, once reset links are configured).
+The window of the first two is axes' cool-off, ``LOGIN_FAILURE_WINDOW_MINUTES`` (15): axes keeps
+one row per account, address and user agent whose count restarts once 15 minutes pass without a
+failure, and the first two limits add up the rows with a failure in the last 15 minutes. The
+account limit counts single failures of the last 60 minutes. Whatever the limit, a refusal lasts
+until enough failures have left its window (``Retry-After`` says when): every lock ends by itself,
+so nobody can lock an owner out for good by guessing at their account. Attempts refused meanwhile
+check no password, so they neither count nor extend the lockout. Staff lift it at once (the user
+admin's action, ``manage.py axes_reset_username``, or deleting its rows under "Access
+failures"), and so does the owner by completing a password reset (allauth's ``password_reset``
+signal): the reset link is the owner's way back, and it forgets every failure of the account.
+
+**Known addresses** (OWASP's "device cookies", keyed by address since this API has no cookies):
+the account limit is not applied from an address the account signed in from in the last
+``LOGIN_KNOWN_ADDRESS_DAYS`` (30) days, as its Device rows record it (``Device.ip``, updated at
+every sign-in and token refresh; signed-out devices count too, an IPv6 address as its /64). An
+attacker spraying guesses from elsewhere cannot lock the owner out of their usual place; the
+account + address and address limits still hold there, so from such an address at most
+``LOGIN_FAILURES_PER_ACCOUNT_IP`` guesses per 15 minutes reach the account. Only someone sharing
+that address could tell that the account exists (its limit does not hold them), and only after
+100 failures of their own making.
 
 A success forgets that account's failures from that address (``AXES_RESET_ON_SUCCESS`` with the
 pair as the only lockout parameter), never the address's failures on other accounts, so an
@@ -28,8 +40,7 @@ attacker cannot reset an address's budget by signing in to an account of their o
 emails are counted exactly like existing ones, so a lockout reveals nothing about accounts.
 
 A refused attempt answers 429: JSON ``{"detail", "code": "too_many_failed_logins"}`` on the API
-and ``/_allauth/``, an HTML page on the admin, with ``Retry-After`` (seconds) unless the account
-limit was reached (it does not lift by itself).
+and ``/_allauth/``, an HTML page on the admin, with ``Retry-After`` (seconds).
 """
 
 from __future__ import annotations
@@ -59,17 +70,16 @@ from django.shortcuts import render
 
 from core.http import client_ip, is_api_request
 
-from .models import User
+from .models import Device, User
 
 LOCKOUT_CODE = "too_many_failed_logins"
 _MAX_USERNAME_LENGTH = 254  # AccessAttempt.username holds 255; an email holds at most 254
 
 
-def lockout_address(request) -> str | None:
-    """The address failures are counted by: the client's (``client_ip``, the one rule), except
-    that an IPv6 address counts as its /64. One host usually holds a whole /64, so counting single
-    IPv6 addresses would give an attacker 2**64 fresh per-address budgets."""
-    ip = client_ip(request)
+def counted_address(ip: str | None) -> str | None:
+    """An address as failures are counted by it: an IPv6 address as its /64. One host usually
+    holds a whole /64, so counting single IPv6 addresses would give an attacker 2**64 fresh
+    per-address budgets."""
     try:
         address = ipaddress.ip_address(ip)
     except (TypeError, ValueError):
@@ -77,6 +87,12 @@ def lockout_address(request) -> str | None:
     if address.version == 6 and address.ipv4_mapped is None:
         return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
     return ip
+
+
+def lockout_address(request) -> str | None:
+    """The address failures are counted by: the client's (``client_ip``, the one rule), counted."""
+
+    return counted_address(client_ip(request))
 
 
 def username_key(request: HttpRequest | None, credentials: dict | None) -> str | None:
@@ -102,7 +118,11 @@ def username_key(request: HttpRequest | None, credentials: dict | None) -> str |
 @dataclass(frozen=True)
 class Lockout:
     rule: str  # "account_ip", "ip" or "account"
-    retry_after: int | None  # seconds; None when only staff (or a password reset) lift it
+    retry_after: int  # seconds until it lifts by itself
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
 
 
 def _seconds_until_below(rows: list[tuple[datetime, int]], limit: int, window: timedelta, now: datetime) -> int | None:
@@ -113,19 +133,39 @@ def _seconds_until_below(rows: list[tuple[datetime, int]], limit: int, window: t
     for attempt_time, count in sorted(rows):  # the row with the oldest last failure leaves first
         total -= count
         if total < limit:
-            return max(1, math.ceil((attempt_time + window - now).total_seconds()))
+            return _seconds_until(attempt_time + window, now)
     return 1  # not reached: the loop ends with total == 0 < limit
 
 
-def consecutive_failures(username: str | None) -> int:
-    """Failed password checks of ``username`` since its account's last successful sign-in."""
+def _account_lockout(username: str | None, ip: str | None, now: datetime) -> Lockout | None:
+    """The account limit: its failures since its last sign-in and within the window, unless this
+    address is one the account knows. Costs two queries (three when the limit is reached)."""
     if username is None:
-        return 0
-    failures = AccessFailureLog.objects.filter(username=username)
-    last_login = User.objects.filter(email__iexact=username).values_list("last_login", flat=True).first()
-    if last_login is not None:
-        failures = failures.filter(attempt_time__gt=last_login)
-    return failures.count()
+        return None
+    window = settings.LOGIN_ACCOUNT_LOCK_WINDOW
+    user = User.objects.filter(email__iexact=username).values("pk", "last_login").first()
+    since = now - window
+    if user and user["last_login"] and user["last_login"] > since:
+        since = user["last_login"]
+    failures = AccessFailureLog.objects.filter(username=username, attempt_time__gt=since)
+    count = failures.count()
+    limit = settings.LOGIN_FAILURES_PER_ACCOUNT
+    if count < limit:
+        return None
+    if user and ip in known_addresses(user_id=user["pk"], now=now):
+        return None
+    # It lifts when the failure that brings the count below the limit leaves the window.
+    pivot = failures.order_by("attempt_time").values_list("attempt_time", flat=True)[count - limit]
+    return Lockout("account", _seconds_until(pivot + window, now))
+
+
+def known_addresses(*, user_id: int, now: datetime) -> set[str]:
+    """The addresses (as counted) this account signed in from lately, as its devices last saw them."""
+    days = settings.LOGIN_KNOWN_ADDRESS_DAYS
+    if days <= 0:
+        return set()
+    seen = Device.objects.filter(user_id=user_id, ip__isnull=False, last_seen_at__gte=now - timedelta(days=days))
+    return {counted_address(ip) for ip in seen.values_list("ip", flat=True)}
 
 
 class LockoutHandler(AxesDatabaseHandler):
@@ -135,11 +175,10 @@ class LockoutHandler(AxesDatabaseHandler):
         """Which limit refuses this attempt (the one lifting last), or None."""
         AxesProxyHandler.update_request(request)
         username = get_client_username(request, credentials)
-        if consecutive_failures(username) >= settings.LOGIN_FAILURES_PER_ACCOUNT:
-            return Lockout("account", None)
         now, window, ip = request.axes_attempt_time, get_cool_off(request), request.axes_ip_address
+        account = _account_lockout(username, ip, now)
+        found = [account] if account else []
         recent = AccessAttempt.objects.filter(attempt_time__gte=now - window)
-        found = []
         for rule, attempts, limit in (
             ("account_ip", recent.filter(username=username, ip_address=ip), settings.LOGIN_FAILURES_PER_ACCOUNT_IP),
             ("ip", recent.filter(ip_address=ip), settings.LOGIN_FAILURES_PER_IP),
@@ -172,8 +211,8 @@ class LockoutHandler(AxesDatabaseHandler):
             )
 
     def reset_attempts(self, *, ip_address=None, username=None, ip_or_username=False) -> int:
-        """Staff unlock (``axes_reset_username``, the user admin's action): the account's failure
-        log goes too, so its consecutive count restarts."""
+        """Staff unlock (``axes_reset_username``, the user admin's action), a password reset: the
+        account's failure log goes too, so its count restarts."""
         if username is not None:
             username = username_key(None, {"username": username})
             AccessFailureLog.objects.filter(username=username).delete()
@@ -212,19 +251,17 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     lock = LockoutHandler().lockout(request, getattr(request, "axes_credentials", None))
     if lock is None:  # unlocked in the meantime (staff): the window is the honest upper bound
         lock = Lockout("unknown", int(get_cool_off(request).total_seconds()))
-    if lock.retry_after is None:
-        detail = "Too many failed sign-in attempts on this account: it is locked until an administrator unlocks it."
-    else:
-        minutes = math.ceil(lock.retry_after / 60)
-        detail = f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    minutes = math.ceil(lock.retry_after / 60)
+    detail = f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}"
+    # Said alike whether the account exists: an unknown email reaches this limit the same way.
+    detail += ", or reset your password." if lock.rule == "account" else "."
     status = settings.AXES_HTTP_RESPONSE_CODE
     if is_api_request(request):
         response = JsonResponse({"detail": detail, "code": LOCKOUT_CODE}, status=status)
     else:
         page = {**admin.site.each_context(request), "title": "Sign-in locked", "detail": detail}
         response = render(request, "accounts/lockout.html", page, status=status)
-    if lock.retry_after is not None:
-        response["Retry-After"] = str(lock.retry_after)
+    response["Retry-After"] = str(lock.retry_after)
     return response
 
 

@@ -20,6 +20,9 @@ from import_export.formats import base_formats
 from import_export.resources import Diff
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
+from config.admin_guard import SUPERUSER_REFUSAL, may_act_on
+from config.spreadsheets import SafeCSV
+
 from . import services
 from .models import Plan, User, UserSettings
 
@@ -29,11 +32,12 @@ from .models import Plan, User, UserSettings
 class ConsoleImportExportMixin(ImportExportMixin):
     """Import and Export for an admin, in unfold's look. Importing needs the model's add and change
     permissions, exporting its change permission (a bulk copy of the data is more than viewing it);
-    other staff get 403. CSV and JSON (XLSX would need openpyxl, which is not installed)."""
+    other staff get 403. CSV and JSON (XLSX would need openpyxl, which is not installed); the CSV
+    never holds a cell a spreadsheet would run as a formula (``config/spreadsheets.py``)."""
 
     import_form_class = ImportForm
     export_form_class = ExportForm  # every column of the resource: no per-field choice to get wrong
-    formats = [base_formats.CSV, base_formats.JSON]
+    formats = [SafeCSV, base_formats.JSON]
 
     def has_import_permission(self, request) -> bool:
         return self.has_add_permission(request) and self.has_change_permission(request)
@@ -196,8 +200,8 @@ class UserResource(resources.ModelResource):
             errors.setdefault("is_active", []).append(
                 "You cannot deactivate your own account or remove your own staff status: ask another staff member."
             )
-        if importer is not None and instance.is_superuser and not importer.is_superuser:
-            errors.setdefault("email", []).append("Only a superuser can change a superuser's account.")
+        if importer is not None and not may_act_on(importer, instance):
+            errors.setdefault("email", []).append(SUPERUSER_REFUSAL.format(what="change"))
         if errors:
             raise ValidationError(errors)
 

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -58,11 +60,7 @@ def user_create(
     if password is None:
         user.set_unusable_password()  # social-only accounts
     else:
-        try:
-            password_validation.validate_password(password, user)
-        except ValidationError as exc:
-            raise ValidationError({"password": exc.messages}, code="password_invalid") from exc
-        user.set_password(password)
+        _password_set(user, password)
     try:
         with transaction.atomic():
             user.save()
@@ -70,6 +68,68 @@ def user_create(
         raise ValidationError({"email": ["A user with this email already exists."]}, code="email_taken") from exc
     UserSettings.objects.create(user=user, plan=_default_plan())
     return user
+
+
+def _password_set(user: User, password: str) -> None:
+    """The password rules (a 400 naming ``password``), then the hash."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}, code="password_invalid") from exc
+    user.set_password(password)
+
+
+# The owner of an email someone tries to register again hears of it at most this often.
+REGISTRATION_NOTICE_INTERVAL = timedelta(hours=1)
+
+
+def user_register(*, email: str, password: str, display_name: str = "", site_url: str) -> None:
+    """Self-service sign-up that never says whether the email already has an account (OWASP ASVS
+    5.0: registration must not reveal valid users by message, status or time). Returns nothing on
+    purpose.
+
+    A new email gets its account. A taken one changes nothing, and its owner is mailed a notice
+    (by the job worker, at most once per ``REGISTRATION_NOTICE_INTERVAL``). Both take the same
+    steps a caller could time: the password rules (the same 400 either way, checked against the
+    email as given) and one password hash; the mail is never sent inside the request. Whoever
+    registered then signs in: with a taken email that fails as any wrong password does.
+    """
+    email = User.objects.normalize_email(email)
+    user = User(email=email, display_name=display_name.strip())
+    _password_set(user, password)  # hashed whether or not it is kept: no timing tell
+    owner = User.objects.filter(email__iexact=email).first()
+    if owner is None:
+        try:
+            with transaction.atomic():
+                user.save()
+                UserSettings.objects.create(user=user, plan=_default_plan())
+            return
+        except IntegrityError:  # a concurrent registration of the same email won the race
+            owner = User.objects.filter(email__iexact=email).first()
+    if owner is not None and owner.is_active:
+        _registration_notice_queue(owner=owner, site_url=site_url)
+
+
+def _registration_notice_queue(*, owner: User, site_url: str) -> None:
+    if not cache.add(f"accounts:registration-notice:{owner.pk}", 1, REGISTRATION_NOTICE_INTERVAL.total_seconds()):
+        return
+    from .tasks import registration_notice_job
+
+    try:
+        registration_notice_job.enqueue(owner.pk, site_url)
+    except Exception:  # the answer must not change because a notice could not be queued
+        logger.exception("registration notice for user %s could not be queued", owner.pk)
+
+
+def registration_notice_send(*, user_id: int, site_url: str) -> None:
+    """Tell an account's owner that someone tried to register its email (the job's work)."""
+    owner = User.objects.filter(pk=user_id, is_active=True).first()
+    if owner is None:
+        return
+    context = {"email": owner.email, "site_url": site_url}
+    subject = " ".join(render_to_string("accounts/email/registration_notice_subject.txt", context).split())
+    body = render_to_string("accounts/email/registration_notice_message.txt", context)
+    send_mail(subject, body, None, [owner.email])
 
 
 def user_settings_get(*, user: User) -> UserSettings:
@@ -492,14 +552,16 @@ def user_delete(*, user: User) -> AccountDeleted:
 
     Kept, without the user: samples staff curated from it (``created_by`` becomes empty), the audit
     trail (the actor of the entries it wrote becomes empty), other users' clones of its shares
-    (they are copies). Every access token of the account stops working at once: authentication
-    looks its device session up, which is gone.
+    (they are copies), the reply ledger's entries (user and key become empty, the source stays: the
+    service's usage figures do not change). Every access token of the account stops working at
+    once: authentication looks its device session up, which is gone.
     """
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.db.models.deletion import Collector
 
     from conversations import generation
     from conversations.models import IN_FLIGHT_STATUSES, Conversation, Message, Role
+    from conversations.services import ledger_stop_deleted
 
     from .lockout import username_key
 
@@ -529,6 +591,7 @@ def user_delete(*, user: User) -> AccountDeleted:
     _delete_files_after_commit(files)
 
     if in_flight:
+        ledger_stop_deleted(message_ids=in_flight)
 
         def stop_all():
             for message_id in in_flight:

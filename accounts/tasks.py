@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django_tasks import task
 
-from .services import expired_tokens_purge, revoked_devices_purge
+from .services import expired_tokens_purge, registration_notice_send, revoked_devices_purge
 
 REVOKED_DEVICES_KEPT_DAYS = 90  # as `manage.py purge_expired_tokens` keeps them by default
 
@@ -16,3 +16,11 @@ def sessions_purge_expired() -> dict:
     tokens = expired_tokens_purge()
     devices = revoked_devices_purge(older_than=timedelta(days=REVOKED_DEVICES_KEPT_DAYS))
     return {"expired_tokens": tokens, "revoked_devices": devices}
+
+
+@task()
+def registration_notice_job(user_id: int, site_url: str) -> None:
+    """Mail an account's owner that someone tried to register its email: queued by
+    ``services.user_register``, so the request answers in the same time whether the email was
+    taken or not, and a slow mail server holds no request."""
+    registration_notice_send(user_id=user_id, site_url=site_url)

@@ -1,9 +1,11 @@
 import asyncio
+import os
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import models, transaction
 from django.db.models import Count
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
 from accounts.resources import ConsoleImportExportMixin
@@ -11,6 +13,7 @@ from collector.models import Item
 from config.audit import record_staff_action
 from core.titles import TitleFormMixin
 
+from .llm.keys import api_key_env_problem
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
 from .resources import LLMModelResource, PromptResource
 
@@ -26,6 +29,7 @@ class LLMModelAdmin(ConsoleImportExportMixin, ModelAdmin):
         "context_window",
         "enabled",
         "is_default",
+        "api_key_status",
         "order",
     )
     list_filter = ("provider", "enabled", "is_default")
@@ -39,12 +43,33 @@ class LLMModelAdmin(ConsoleImportExportMixin, ModelAdmin):
         (
             "Upstream",
             {
-                "fields": ("provider", "upstream_model", "base_url", "api_key_env", "request_timeout_seconds"),
-                "description": "API keys are read from the environment variable named here, never stored.",
+                "fields": (
+                    "provider",
+                    "upstream_model",
+                    "base_url",
+                    "api_key_env",
+                    "api_key_status",
+                    "request_timeout_seconds",
+                ),
+                "description": "API keys are read from the environment variable named here, never stored: "
+                "only a name the operator allows (CHAT_API_KEY_ENV_ALLOWED), never one of the server's own "
+                "settings.",
             },
         ),
         ("Generation", {"fields": ("context_window", "max_output_tokens", "temperature")}),
     )
+    readonly_fields = ("api_key_status",)
+
+    @admin.display(description="API key")
+    def api_key_status(self, obj) -> str:
+        # A row written before the rule (or by a migration) shows why it cannot read its key; the
+        # provider refuses it anyway (conversations/llm/keys.py).
+        if not obj.api_key_env:
+            return "-"
+        problem = api_key_env_problem(obj.api_key_env)
+        if problem:
+            return format_html('<span class="text-red-600 dark:text-red-400">Refused: {}</span>', problem)
+        return f"{obj.api_key_env} ({'set' if os.environ.get(obj.api_key_env) else 'not set'})"
 
     @admin.action(description="Enable the selected models")
     def enable(self, request, queryset):

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -51,6 +52,15 @@ class LLMModel(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def clean(self):
+        super().clean()
+        # Imported here: the providers (and their SDK) are not needed to load the models.
+        from .llm.keys import api_key_env_problem
+
+        problem = api_key_env_problem(self.api_key_env)
+        if problem:
+            raise ValidationError({"api_key_env": problem})
 
 
 class Prompt(models.Model):
@@ -166,6 +176,68 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
+
+
+class Source(models.TextChoices):
+    APP = "app", "App"  # the web client or the REST API with a user's session
+    API = "api", "API key"  # the OpenAI-compatible API
+
+
+class LedgerEntry(models.Model):
+    """One reply asked for: a message sent, a regenerate, an edit, an OpenAI-compatible request.
+
+    What the daily quota (``conversations.quota``) and the usage figures (``conversations.usage``)
+    count, kept apart from the conversation so that deleting it (the user, the retention purge)
+    gives neither the day's quota back nor takes the reply out of the figures. Written in the
+    transaction that creates the reply's rows (``services._question_and_reply``); its outcome is
+    written by the statements that end the reply (``generation.rows``). It holds no text. Imports
+    and clones of shares write none: copied history is not a reply asked for.
+    """
+
+    # SET_NULL: deleting an account keeps the service's figures (its own quota no longer matters).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # The reply's id, not a foreign key: the entry outlives the message.
+    message_id = models.UUIDField(unique=True)
+    # Kept apart from ``api_key``, which an account's deletion empties: the source stays.
+    source = models.CharField(max_length=3, choices=Source.choices, default=Source.APP)
+    api_key = models.ForeignKey("accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    model = models.ForeignKey(LLMModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # ``pending`` until the reply ends (its start is not written here), then how it ended.
+    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to the first token.")
+
+    # The reply's fields its outcome copies when it ends.
+    OUTCOME_FIELDS = ("status", "prompt_tokens", "completion_tokens", "latency_ms")
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=("user", "created_at"), name="ledger_user_day"),  # the daily quota
+            models.Index(fields=("created_at",), name="ledger_created"),  # the figures' windows
+            models.Index(
+                fields=("status",), condition=Q(status__in=IN_FLIGHT_STATUSES), name="ledger_in_flight"
+            ),  # replies in flight, whenever they started
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} reply {self.message_id} ({self.status})"
+
+    @classmethod
+    def of_reply(cls, reply: Message, *, conversation: Conversation) -> "LedgerEntry":
+        """The (unsaved) entry of ``reply``, asked for in ``conversation``, as it stands."""
+        return cls(
+            user_id=conversation.owner_id,
+            message_id=reply.pk,
+            source=Source.APP if conversation.api_key_id is None else Source.API,
+            api_key_id=conversation.api_key_id,
+            model_id=reply.model_id,
+            created_at=reply.created_at,
+            **{name: getattr(reply, name) for name in cls.OUTCOME_FIELDS},
+        )
 
 
 class Rating(models.TextChoices):

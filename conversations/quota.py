@@ -1,11 +1,12 @@
 """A plan's daily message quota: what counts as a message sent today, and when the day ends.
 
 The one rule, for the check before a reply starts (``services._check_plan_limits``) and for the
-figures a user reads (``usage_today`` of ``GET /user/settings/subscription``): every user message
-created since midnight UTC in any of the user's conversations, the OpenAI-compatible API's requests
-included, and superseded ones too (regenerating or editing a turn costs one message, as sending
-does). When staff reset a user's quota for today (``quota_reset``), only messages after that
-moment count until midnight.
+figures a user reads (``usage_today`` of ``GET /user/settings/subscription``): every reply the user
+asked for since midnight UTC, as the reply ledger (``LedgerEntry``) records them: messages sent,
+regenerates and edits (each costs one message, as sending does) and the OpenAI-compatible API's
+requests. The ledger outlives the conversations, so deleting them gives nothing back; imported
+history and clones of shares are not replies asked for and never count. When staff reset a user's
+quota for today (``quota_reset``), only replies asked for after that moment count until midnight.
 """
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import UserSettings
 
-from .models import Message, Role
+from .models import LedgerEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +35,12 @@ def _utc_midnight(now: datetime) -> datetime:
 
 
 def messages_sent_today(*, owner_id: int, reset_at: datetime | None = None, now: datetime | None = None) -> int:
-    """User messages the user has created since midnight UTC, or since a staff reset made later
-    today (one query)."""
+    """Replies the user has asked for since midnight UTC, or since a staff reset made later today
+    (one query, on the ledger's (user, created_at) index)."""
     since = _utc_midnight(now or timezone.now())
     if reset_at is not None and reset_at > since:
         since = reset_at
-    return Message.objects.filter(conversation__owner_id=owner_id, role=Role.USER, created_at__gte=since).count()
+    return LedgerEntry.objects.filter(user_id=owner_id, created_at__gte=since).count()
 
 
 def daily_usage(*, settings_row: UserSettings, now: datetime | None = None) -> DailyUsage:

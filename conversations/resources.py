@@ -1,8 +1,6 @@
 """Bulk import and export of the model catalog and the suggested prompts (django-import-export);
 the admin side and the shared widgets are in ``accounts/resources.py``."""
 
-import re
-
 from django.core.exceptions import ValidationError
 from import_export import resources, widgets
 from import_export.fields import Field
@@ -11,8 +9,6 @@ from accounts.models import Plan
 from accounts.resources import flag_field, slugs_in
 
 from .models import LLMModel, Prompt
-
-ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class PlanSlugsWidget(widgets.ManyToManyWidget):
@@ -33,8 +29,10 @@ class PlanSlugsWidget(widgets.ManyToManyWidget):
 
 class LLMModelResource(resources.ModelResource):
     """Models by slug. No secret is ever in the file: ``api_key_env`` is the NAME of the
-    environment variable that holds the key (the model never stores a key), and an import refuses
-    anything that is not such a name, so a key pasted there by mistake is not stored. ``plans``
+    environment variable that holds the key (the model never stores a key); the model's ``clean()``
+    (``clean_model_instances``) refuses anything but a name the operator allows
+    (``conversations/llm/keys.py``), so neither a key pasted there by mistake nor the name of one of
+    the server's own secrets is stored. ``plans``
     lists the slugs of the plans that may use the model (blank: every plan)."""
 
     enabled = flag_field("enabled")
@@ -74,12 +72,6 @@ class LLMModelResource(resources.ModelResource):
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
-        if instance.api_key_env and not ENV_VAR_NAME.fullmatch(instance.api_key_env):
-            # Not echoed: it may be a key pasted into the wrong column.
-            errors["api_key_env"] = [
-                "Give the NAME of the environment variable that holds the API key (letters, digits "
-                "and _), never the key itself."
-            ]
         if "plans" in row:  # the many-to-many is written after the save: check it before
             try:
                 self.fields["plans"].clean(row)

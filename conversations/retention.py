@@ -6,7 +6,8 @@ per transaction; a conversation with a reply in flight is never deleted, however
 
 What stays: shares made from a conversation are snapshots (``sharing.models``), so their links keep
 working until they expire or are revoked, without a source; samples likewise. Collector items a
-conversation used as context are the user's, not the conversation's, and stay too.
+conversation used as context are the user's, not the conversation's, and stay too. So does the
+reply ledger (``LedgerEntry``): the daily quota and the usage figures keep counting the replies.
 
 ``CHAT_RETENTION_DAYS`` (0: keep forever) is what the daily job (``conversations.tasks``) applies;
 ``manage.py purge`` previews or applies any age.

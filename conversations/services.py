@@ -34,6 +34,7 @@ from .models import (
     IN_FLIGHT_STATUSES,
     Conversation,
     Feedback,
+    LedgerEntry,
     Message,
     MessageStatus,
     OriginKind,
@@ -110,12 +111,21 @@ def conversation_delete(*, conversation: Conversation) -> None:
     )
     conversation.delete()
     if in_flight:
+        ledger_stop_deleted(message_ids=in_flight)
 
         def stop_all():
             for message_id in in_flight:
                 generation.request_stop(message_id=message_id)
 
         transaction.on_commit(stop_all)
+
+
+def ledger_stop_deleted(*, message_ids) -> int:
+    """The ledger's end of replies deleted while in flight (with their conversation or account):
+    stopped, as their workers are told after commit; their own final save finds no row to end."""
+    return LedgerEntry.objects.filter(message_id__in=message_ids, status__in=IN_FLIGHT_STATUSES).update(
+        status=MessageStatus.STOPPED
+    )
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -169,10 +179,11 @@ def _start_after_commit(message_id) -> None:
 def _question_and_reply(
     *, conversation: Conversation, model, question: str, generation_options: dict | None = None
 ) -> tuple[Message, Message]:
-    """The user's message and the pending reply to it (what a plan's daily limit counts is the
-    first; the generation task takes the second)."""
+    """The user's message, the pending reply to it (the generation task takes it) and the reply's
+    ledger entry (what the plan's daily limit and the usage figures count; deleting the
+    conversation leaves it). Every reply asked for, whatever the path, is made here."""
     now = timezone.now()
-    user_message = Message.objects.create(
+    user_message = Message(
         conversation=conversation,
         role=Role.USER,
         content=question,
@@ -182,7 +193,7 @@ def _question_and_reply(
         finished_at=now,
     )
     # A microsecond later, so ordering by created_at never puts the reply before the question.
-    reply = Message.objects.create(
+    reply = Message(
         conversation=conversation,
         role=Role.ASSISTANT,
         content="",
@@ -191,6 +202,9 @@ def _question_and_reply(
         created_at=now + timedelta(microseconds=1),
         generation_options=generation_options or {},
     )
+    # Both messages in one INSERT (their ids are made here), so the ledger costs sending nothing more.
+    Message.objects.bulk_create([user_message, reply])
+    LedgerEntry.of_reply(reply, conversation=conversation).save(force_insert=True)
     return user_message, reply
 
 

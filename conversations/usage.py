@@ -5,11 +5,19 @@ days: the work is done by the database (``Count``/``Sum``/``Avg`` with filters, 
 grouping, ``ROW_NUMBER`` windows for percentiles), and Python only fills the gaps (days without
 messages) and derives ratios.
 
-Figures about conversations and messages come split by source, as ``<figure>_app`` and
-``<figure>_api`` next to ``<figure>``: "app" is a conversation without an API key (the app, the
-REST API with a user's session), "api" one made with a personal API key through the
-OpenAI-compatible API (``Conversation.api_key`` set). The split is conditional aggregation in the
-same query as the total, so it costs no query of its own.
+Messages sent, replies, active users, tokens, failures and time to first token are read from the
+reply ledger (``LedgerEntry``, one entry per reply asked for), which deleting a conversation or an
+account does not touch: yesterday's figures stay what they were. Each message sent asks for one
+reply, so "messages" and "replies" are the same count, kept under both names for the pages that
+show them side by side; imported history and clones of shares are neither. Figures about
+conversations, feedback, replies in flight and the latest failures (which link to the message)
+read their own tables.
+
+Figures come split by source, as ``<figure>_app`` and ``<figure>_api`` next to ``<figure>``:
+"app" is the app (the REST API with a user's session), "api" a personal API key through the
+OpenAI-compatible API (the ledger's ``source``; for conversations, ``Conversation.api_key`` set).
+The split is conditional aggregation in the same query as the total, so it costs no query of its
+own.
 """
 
 from __future__ import annotations
@@ -19,13 +27,13 @@ from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db.models import Aggregate, Avg, Count, F, Max, Q, Sum, Window
+from django.db.models import Aggregate, Avg, Count, Exists, F, Max, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from accounts.models import Plan
 
-from .models import IN_FLIGHT_STATUSES, Conversation, Feedback, Message, MessageStatus, Rating, Role
+from .models import IN_FLIGHT_STATUSES, Conversation, Feedback, LedgerEntry, Message, MessageStatus, Rating, Role
 
 WINDOW_CHOICES = (7, 14, 30)
 DEFAULT_WINDOW_DAYS = 14
@@ -54,8 +62,11 @@ class UsageWindow:
         return [self.first_day + timedelta(days=offset) for offset in range(self.days)]
 
 
-def _source_filter(source: str, *, path: str = "conversation__") -> Q:
-    """Rows of one source; ``path`` leads from the queried model to the conversation."""
+def _source_filter(source: str, *, path: str | None = None) -> Q:
+    """Rows of one source: the ledger's own ``source``, or, where ``path`` leads from the queried
+    model to a conversation, whether it has an API key."""
+    if path is None:
+        return Q(source=source)
     return Q(**{f"{path}api_key__isnull": source == "app"})
 
 
@@ -65,7 +76,7 @@ def _by_source(
     expression: str,
     *,
     filter: Q | None = None,
-    path: str = "conversation__",
+    path: str | None = None,
     **extra,
 ) -> dict[str, Aggregate]:
     """``name`` over every row and ``name_app``/``name_api`` over each source's, for one query.
@@ -85,6 +96,13 @@ def _by_source(
 
 def _names(*figures: str) -> list[str]:
     return [f"{figure}{suffix}" for figure in figures for suffix in ("", "_app", "_api")]
+
+
+def _as_messages_sent(figures: dict, *, replies: str, messages: str) -> dict:
+    """Each message sent asked for one reply (one ledger entry): the same count, by source."""
+    for suffix in ("", "_app", "_api"):
+        figures[f"{messages}{suffix}"] = figures[f"{replies}{suffix}"]
+    return figures
 
 
 def usage_window(*, days: int, now: datetime | None = None) -> UsageWindow:
@@ -108,23 +126,21 @@ def _whole_days(days: int, now: datetime | None) -> UsageWindow:
 def usage_totals(*, window: UsageWindow) -> dict:
     """3 queries: users (all and new), conversations, messages, replies, distinct senders and keys.
 
-    Users have no source; conversations (all time), user messages, replies and active users (who
-    sent a message) are split by it. ``api_keys_used``: keys with a reply in the window.
+    Users have no source; conversations (all time, those that still exist), messages sent, replies
+    and active users (who sent a message) are split by it. ``api_keys_used``: keys with a reply in
+    the window.
     """
     user_figures = get_user_model().objects.aggregate(
         users=Count("id"), new_users=Count("id", filter=Q(date_joined__gte=window.since))
     )
     conversation_figures = Conversation.objects.aggregate(**_by_source("conversations", Count, "id", path=""))
-    sent, replied = Q(role=Role.USER), Q(role=Role.ASSISTANT)
-    message_figures = Message.objects.filter(
-        role__in=(Role.USER, Role.ASSISTANT), created_at__gte=window.since
-    ).aggregate(
-        **_by_source("messages", Count, "id", filter=sent),
-        **_by_source("replies", Count, "id", filter=replied),
-        **_by_source("active_users", Count, "conversation__owner", filter=sent, distinct=True),
-        api_keys_used=Count("conversation__api_key", filter=replied, distinct=True),
+    ledger_figures = LedgerEntry.objects.filter(created_at__gte=window.since).aggregate(
+        **_by_source("replies", Count, "id"),
+        **_by_source("active_users", Count, "user", distinct=True),
+        api_keys_used=Count("api_key", distinct=True),
     )
-    return {**user_figures, **conversation_figures, **message_figures}
+    _as_messages_sent(ledger_figures, replies="replies", messages="messages")
+    return {**user_figures, **conversation_figures, **ledger_figures}
 
 
 def usage_per_day(*, window: UsageWindow) -> list[dict]:
@@ -137,22 +153,20 @@ def usage_per_day(*, window: UsageWindow) -> list[dict]:
     ``user_pct``/``reply_pct`` are the bar widths (share of the busiest figure in the window);
     ``user_api_pct``/``reply_api_pct`` the API-key share of each bar.
     """
-    sent, replied = Q(role=Role.USER), Q(role=Role.ASSISTANT)
     grouped = (
-        Message.objects.filter(created_at__gte=window.since, role__in=(Role.USER, Role.ASSISTANT))
+        LedgerEntry.objects.filter(created_at__gte=window.since)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(
-            **_by_source("user_messages", Count, "id", filter=sent),
-            **_by_source("replies", Count, "id", filter=replied),
-            **_by_source("active_users", Count, "conversation__owner", filter=sent, distinct=True),
-            **_by_source("tokens", Sum, _REPLY_TOKENS, filter=replied),
-            finished=Count("id", filter=replied & ~Q(status__in=IN_FLIGHT_STATUSES)),
-            failed=Count("id", filter=replied & Q(status__in=FAILED_STATUSES)),
+            **_by_source("replies", Count, "id"),
+            **_by_source("active_users", Count, "user", distinct=True),
+            **_by_source("tokens", Sum, _REPLY_TOKENS),
+            finished=Count("id", filter=~Q(status__in=IN_FLIGHT_STATUSES)),
+            failed=Count("id", filter=Q(status__in=FAILED_STATUSES)),
         )
         .order_by("day")
     )
-    by_day = {row["day"]: row for row in grouped}
+    by_day = {row["day"]: _as_messages_sent(row, replies="replies", messages="user_messages") for row in grouped}
     figures = [*_names("user_messages", "replies", "active_users", "tokens"), "finished", "failed"]
     rows = [
         {"day": day, **{figure: by_day.get(day, {}).get(figure) or 0 for figure in figures}} for day in window.dates
@@ -177,7 +191,7 @@ def usage_latency_per_day(*, window: UsageWindow) -> list[dict]:
     """
     day = TruncDate("created_at")
     ranked = (
-        Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since, latency_ms__isnull=False)
+        LedgerEntry.objects.filter(created_at__gte=window.since, latency_ms__isnull=False)
         .annotate(
             day=day,
             rank=Window(RowNumber(), partition_by=[day], order_by=F("latency_ms").asc()),
@@ -208,7 +222,7 @@ def usage_per_model(*, window: UsageWindow) -> list[dict]:
     finished replies: one still streaming has not failed (yet).
     """
     rows = list(
-        Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since)
+        LedgerEntry.objects.filter(created_at__gte=window.since)
         .values("model_id", "model__slug", "model__display_name")
         .annotate(
             **_by_source("replies", Count, "id"),
@@ -239,19 +253,19 @@ def usage_reply_statuses(*, window: UsageWindow) -> dict:
     """1 query. Replies of the window by final status, plus every reply in flight right now.
 
     In-flight replies are counted whenever they started: a reply stuck since before the window is
-    exactly what an operator wants to see. Each figure also by source (``complete_api``...).
+    exactly what an operator wants to see. "In flight" is the live state of the reply's message,
+    not only the ledger's: a reply deleted before it ended (a conversation deleted in the admin)
+    is no longer in flight, whatever its entry says. Each figure also by source (``complete_api``...).
     """
     in_window = Q(created_at__gte=window.since)
-    figures = (
-        Message.objects.filter(role=Role.ASSISTANT)
-        .filter(in_window | Q(status__in=IN_FLIGHT_STATUSES))
-        .aggregate(
-            **_by_source("complete", Count, "id", filter=in_window & Q(status=MessageStatus.COMPLETE)),
-            **_by_source("stopped", Count, "id", filter=in_window & Q(status=MessageStatus.STOPPED)),
-            **_by_source("error", Count, "id", filter=in_window & Q(status=MessageStatus.ERROR)),
-            **_by_source("interrupted", Count, "id", filter=in_window & Q(status=MessageStatus.INTERRUPTED)),
-            **_by_source("in_flight", Count, "id", filter=Q(status__in=IN_FLIGHT_STATUSES)),
-        )
+    ledger_in_flight = Q(status__in=IN_FLIGHT_STATUSES)
+    live = Exists(Message.objects.filter(pk=OuterRef("message_id"), status__in=IN_FLIGHT_STATUSES))
+    figures = LedgerEntry.objects.filter(in_window | ledger_in_flight).aggregate(
+        **_by_source("complete", Count, "id", filter=in_window & Q(status=MessageStatus.COMPLETE)),
+        **_by_source("stopped", Count, "id", filter=in_window & Q(status=MessageStatus.STOPPED)),
+        **_by_source("error", Count, "id", filter=in_window & Q(status=MessageStatus.ERROR)),
+        **_by_source("interrupted", Count, "id", filter=in_window & Q(status=MessageStatus.INTERRUPTED)),
+        **_by_source("in_flight", Count, "id", filter=ledger_in_flight & Q(live)),
     )
     return figures
 
@@ -268,20 +282,21 @@ def usage_feedback(*, window: UsageWindow) -> dict:
 def usage_top_users(*, window: UsageWindow, limit: int = TOP_USERS_LIMIT) -> list[dict]:
     """1 query. Users who sent the most messages in the window, with their plan (may be missing).
 
-    Ranked by all their messages; ``messages_app``/``messages_api`` split them by source.
+    Ranked by all their messages; ``messages_app``/``messages_api`` split them by source. Deleted
+    accounts are left out (their entries have no user any more).
     """
     # Settings are one-to-one with the user, so joining them for the plan never multiplies rows.
     rows = (
-        Message.objects.filter(role=Role.USER, created_at__gte=window.since)
-        .values("conversation__owner_id", "conversation__owner__email", "conversation__owner__settings__plan__name")
+        LedgerEntry.objects.filter(created_at__gte=window.since, user__isnull=False)
+        .values("user_id", "user__email", "user__settings__plan__name")
         .annotate(**_by_source("messages", Count, "id"))
-        .order_by("-messages", "conversation__owner__email")[:limit]
+        .order_by("-messages", "user__email")[:limit]
     )
     return [
         {
-            "user_id": row["conversation__owner_id"],
-            "email": row["conversation__owner__email"],
-            "plan": row["conversation__owner__settings__plan__name"] or "",
+            "user_id": row["user_id"],
+            "email": row["user__email"],
+            "plan": row["user__settings__plan__name"] or "",
             **{figure: row[figure] for figure in _names("messages")},
         }
         for row in rows
@@ -296,9 +311,9 @@ def usage_api_keys(*, window: UsageWindow, now: datetime | None = None, limit: i
     Never the key's hash: only what its owner is shown too.
     """
     now = now or timezone.now()
-    key = "conversation__api_key__"
+    key = "api_key__"
     rows = (
-        Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since, conversation__api_key__isnull=False)
+        LedgerEntry.objects.filter(created_at__gte=window.since, api_key__isnull=False)
         .values(
             f"{key}id",
             f"{key}name",
@@ -349,7 +364,8 @@ def usage_latest_failures(*, window: UsageWindow, limit: int = LATEST_FAILURES_L
     """1 query. The most recent replies of the window that ended in error or were interrupted.
 
     What an operator needs to find them (when, status, error code, model, owner, source), never
-    their content nor the error's full text (both are on the message's own admin page).
+    their content nor the error's full text (both are on the message's own admin page). Read from
+    the messages, not the ledger: each row links to its message, and a deleted one has no page.
     """
     rows = (
         Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since, status__in=FAILED_STATUSES)

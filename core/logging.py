@@ -54,8 +54,18 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-# JWTs, bearer credentials, and password/token fields in query strings, JSON or form bodies.
+# Paths whose rest is a secret, whatever it holds: the web client's reset page, whose key older
+# reset links carry in the path (new links carry it in the fragment, which no request sends).
+_PRIVATE_PATH = r"(?i)(/reset-password)(?:/|%2F|\?|;)"
+# Within one argument (a request's path, as uvicorn and django.request log it): to its end, so a
+# path holding spaces or quotes loses all of it.
+_PRIVATE_PATH_ARGUMENT = re.compile(_PRIVATE_PATH + r".*", re.DOTALL)
+
+# Secret paths, JWTs, bearer credentials, password/token fields in query strings, JSON or form
+# bodies, and OAuth's one-time codes in query strings (a provider's callback, our own handoff).
 _SECRET_PATTERNS = [
+    (re.compile(_PRIVATE_PATH + r"[^\s\"'<>]*"), r"\1/[REDACTED]"),
+    (re.compile(r"(?i)([?&;](?:code|state)=)[^&\s\"'#]+"), r"\1[REDACTED]"),
     (re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), "[REDACTED-JWT]"),
     # Personal API keys (accounts.services.api_key_create: "sk-" and 43 URL-safe characters).
     (re.compile(r"sk-[A-Za-z0-9_-]{16,}"), "[REDACTED-API-KEY]"),
@@ -77,10 +87,27 @@ def redact(text: str) -> str:
     return text
 
 
+def _redact_argument(value):
+    if not isinstance(value, str):
+        return value
+    return redact(_PRIVATE_PATH_ARGUMENT.sub(r"\1/[REDACTED]", value))
+
+
 class RedactSecretsFilter(logging.Filter):
-    """Rewrites the fully formatted message, so secrets in ``args`` are caught as well."""
+    """Redacts each string argument, then the formatted message, so secrets in ``args`` are caught
+    whatever the format string. Arguments keep their shape when that is enough (uvicorn's access
+    formatter unpacks them); otherwise the record becomes the redacted message alone.
+
+    On every handler of ours, and on the loggers that write request lines (``uvicorn.access``,
+    ``uvicorn.error``, ``django.request``, ``django.server``: settings.LOGGING), so their records
+    are clean before any handler sees them, an operator's or a library's included.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_argument(value) for value in record.args)
+        elif isinstance(record.args, dict):  # "%(name)s" formats
+            record.args = {key: _redact_argument(value) for key, value in record.args.items()}
         try:
             message = record.getMessage()
         except Exception:  # a broken format string is not ours to fix here

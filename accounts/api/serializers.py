@@ -102,7 +102,7 @@ class LoginResponseSerializer(TokenPairSerializer):
 
 
 class RegisterResponseSerializer(serializers.Serializer):
-    user = UserSerializer()
+    detail = serializers.CharField(help_text="The same words whether or not the email already had an account.")
 
 
 class RefreshSerializer(InputSerializer):

@@ -27,8 +27,9 @@ _ERROR = ErrorSerializer
 _LOCKED_OUT = OpenApiResponse(
     _ERROR,
     "Too many failed passwords (code `too_many_failed_logins`): 10 per account and address or 50 per "
-    "address within 15 minutes (`Retry-After` in seconds), or 100 in a row on the account (no "
-    "`Retry-After`: until an administrator unlocks it)",
+    "address within 15 minutes, or 100 on the account within 60 minutes from addresses it has not "
+    "signed in from lately; `Retry-After` says in how many seconds it lifts (a password reset lifts "
+    "the account's at once)",
 )
 
 
@@ -46,20 +47,34 @@ class PublicAuthView(APIView):
         return 'Bearer realm="api"'
 
 
+# The one answer, whether or not the email already had an account.
+REGISTERED = (
+    "Registration received: sign in with this email and password. "
+    "An email that already has an account keeps it unchanged."
+)
+
+
 class RegisterView(PublicAuthView):
     throttle_classes = [RegisterIPThrottle]
 
     @extend_schema(
         tags=["auth"],
         summary="Create an account",
+        description=(
+            "Answers 202 with the same body whether or not the email already has an account, so it never "
+            "tells who is registered: a new email gets its account, a taken one changes nothing (its owner "
+            "is mailed a notice). Then sign in (`POST /auth/login`) with the same email and password; for "
+            "a taken email that fails as any wrong password does (401 `invalid_credentials`). A password "
+            "the rules refuse is a 400 naming `password`, whichever the email."
+        ),
         request=s.RegisterSerializer,
-        responses={201: s.RegisterResponseSerializer, 400: None},
+        responses={202: s.RegisterResponseSerializer, 400: None},
     )
     def post(self, request):
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
-        return Response({"user": s.UserSerializer(user).data}, status=status.HTTP_201_CREATED)
+        services.user_register(**data.validated_data, site_url=request.build_absolute_uri("/"))
+        return Response({"detail": REGISTERED}, status=status.HTTP_202_ACCEPTED)
 
 
 SWAGGER_DEVICE_ID = "api-docs"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -32,10 +33,27 @@ class AccountAdapter(DefaultAccountAdapter):
             services.user_settings_get(user=user)  # signups through allauth get the default plan too
         return user
 
+    def is_open_for_signup(self, request) -> bool:
+        # Password sign-up has one door, POST /api/v1/auth/register, which never says whether an
+        # email already has an account; allauth's own (/_allauth/app/v1/auth/signup) says so (and
+        # signs in at once, which cannot be kept without saying so). Social sign-ups are open:
+        # SocialAccountAdapter.is_open_for_signup.
+        return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        if template_prefix == "account/email/password_reset_key":
+            # The reset mail says how long its link lasts (templates/account/email/).
+            context = {**context, "password_reset_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+        super().send_mail(template_prefix, email, context)
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     # Naver marks every address as verified, whoever owns it; we trust nobody's word on that.
     UNVERIFIED_EMAIL_PROVIDERS = frozenset({"naver"})
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        # allauth asks the account adapter, which closes password sign-ups; social ones stay open.
+        return True
 
     def pre_social_login(self, request, sociallogin) -> None:
         provider_id = sociallogin.account.provider

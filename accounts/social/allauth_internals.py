@@ -28,8 +28,9 @@ Behaviour of allauth (not names) we also rely on, each covered by a test of the 
 from allauth.account.internal.flows.login import get_authentication_records
 
 # The body of GET /_allauth/app/v1/config, rebuilt by config_view.AppConfigView so app clients
-# see every configured provider (allauth lists only token-capable ones to them).
-from allauth.headless.base.response import ConfigResponse
+# see every configured provider (allauth lists only token-capable ones to them); and allauth's
+# own 403 for a closed sign-up, answered by signup_view.SignupView before it reads its input.
+from allauth.headless.base.response import ConfigResponse, ForbiddenResponse
 
 # The view behind /_allauth/app/v1/config; subclassed so its client marking and as_api_view
 # stay allauth's.
@@ -60,6 +61,7 @@ __all__ = [
     "ConfigResponse",
     "ConfigView",
     "Flow",
+    "ForbiddenResponse",
     "get_authentication_records",
     "purge_request_user_cache",
     "session_store",

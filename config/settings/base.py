@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "core.json_limits.JsonDepthLimitMiddleware",
     "core.errors.BackingServiceDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,12 +211,17 @@ LOGIN_URL = "admin:login"
 # Failed passwords only, on every path that checks one (API login, Swagger's form login, the
 # admin, allauth's headless login and re-authentication, the current password of a password
 # change). An account+address pair or an address is refused for the window after its limit;
-# an account is refused, from every address, once it has LOGIN_FAILURES_PER_ACCOUNT failures
-# since its last successful sign-in, until staff unlock it.
+# an account is refused, from every address it has not signed in from lately, once it has
+# LOGIN_FAILURES_PER_ACCOUNT failures within LOGIN_ACCOUNT_LOCK_MINUTES since its last
+# successful sign-in. Every refusal ends by itself (Retry-After); a password reset ends it too.
 LOGIN_FAILURES_PER_ACCOUNT_IP = env.int("LOGIN_FAILURES_PER_ACCOUNT_IP", default=10)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=50)
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=100)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15))
+LOGIN_ACCOUNT_LOCK_WINDOW = timedelta(minutes=env.int("LOGIN_ACCOUNT_LOCK_MINUTES", default=60))
+# The account limit does not hold at an address the account signed in from within this many
+# days (its Device rows' ip); 0 holds it everywhere.
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=30)
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
 # axes' own rule is the account+address one; the handler adds the per-address and per-account ones.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -298,8 +304,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
 AUDITLOG_MASK_CALLABLE = "config.audit.mask_whole"
-# Exported CSV cells that a spreadsheet would run as formulas (=, +, -, @) are escaped.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exported CSV cells a spreadsheet would run as formulas (=, +, -, @, tab, CR first) are quoted by
+# the admin's CSV format (config/spreadsheets.py). The library's own escaping is off: it removed
+# one leading "=" only, and from JSON exports too (changing the data, protecting nothing).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -414,9 +422,14 @@ HEADLESS_FRONTEND_URLS = {
     # Where a provider callback lands when its state is missing or unknown (no client to return to).
     "socialaccount_login_error": env("SOCIAL_LOGIN_ERROR_URL", default="/"),
     # The link in a password-reset email: the web client's reset page (another front-end points
-    # it at its own page; {key} is the reset key it posts back with the new password).
-    "account_reset_password_from_key": env("PASSWORD_RESET_URL", default="/reset-password/{key}"),
+    # it at its own page; {key} is the reset key it posts back with the new password). The key
+    # rides in the fragment, which browsers never send: it stays out of request lines, so out of
+    # access logs and proxies, and the page takes it out of the address bar at once.
+    "account_reset_password_from_key": env("PASSWORD_RESET_URL", default="/reset-password#key={key}"),
 }
+# A reset key works once, for this long (Django's PASSWORD_RESET_TIMEOUT, in seconds; ASVS asks
+# for short-lived reset tokens). Signing in or changing the password also ends it.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) * 60
 # callback_url values outside ALLOWED_HOSTS the redirect flow may return to (e.g. an SPA origin
 # or an app scheme such as "myapp://auth"): same scheme and host, path at or below the entry's
 # (accounts/social/callback_urls.py).
@@ -497,7 +510,17 @@ LOGGING = {
     "root": {"handlers": ["console", "file"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        "uvicorn.access": {"handlers": ["console", "file"], "level": LOG_LEVEL, "propagate": False},
+        # The loggers that write request lines redact them themselves (a reset key in an old
+        # link's path, a token in a query string), before any handler, whoever attached it.
+        "uvicorn.access": {
+            "handlers": ["console", "file"],
+            "level": LOG_LEVEL,
+            "propagate": False,
+            "filters": ["redact"],
+        },
+        "uvicorn.error": {"filters": ["redact"]},
+        "django.request": {"filters": ["redact"]},
+        "django.server": {"handlers": ["console", "file"], "level": "INFO", "propagate": False, "filters": ["redact"]},
     },
 }
 Path(LOG_FILE).parent.mkdir(parents=True, exist_ok=True)
@@ -524,6 +547,11 @@ CHAT = {
     # Conversations without activity (updated_at) for this many days are deleted by the daily
     # purge job (conversations/tasks.py) and `manage.py purge --apply`; 0 keeps them forever.
     "RETENTION_DAYS": env.int("CHAT_RETENTION_DAYS", default=0),
+    # The environment variables a model row may name as its API key (names, PREFIX* patterns);
+    # the server's own settings are never allowed, whatever this says (conversations/llm/keys.py).
+    "API_KEY_ENV_ALLOWED": env.list(
+        "CHAT_API_KEY_ENV_ALLOWED", default=["LLM_KEY_*", "OPENAI_API_KEY", "VLLM_API_KEY", "OPENROUTER_API_KEY"]
+    ),
 }
 
 # --- Collector ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DEBUG = False
 LOGGING["root"]["handlers"] = ["console"]
 LOGGING["loggers"]["uvicorn.access"]["handlers"] = ["console"]
+LOGGING["loggers"]["django.server"]["handlers"] = ["console"]
 LOGGING["root"]["level"] = "WARNING"
 # Test servers start beside replies the test itself runs in this process.
 CHAT = {**CHAT, "REAP_ON_START": False}  # noqa: F405

@@ -1,5 +1,8 @@
 """Row writes of a reply being generated: the claim, checkpoints, the final save, reaping.
 
+A reply's end (finalised, stopped before it started, reaped) is copied into its ledger entry in
+the same transaction (``LedgerEntry.OUTCOME_FIELDS``): one more statement per reply, none per token.
+
 Every UPDATE here is conditional on the status it expects, so a stopped or reaped reply is never
 brought back by a late worker, and a worker learns from a zero row count that it lost the reply.
 
@@ -22,7 +25,16 @@ from collector.selectors import conversation_context_items
 
 from ..llm.context import context_items_text
 from ..model_choice import model_for_or_none
-from ..models import IN_FLIGHT_STATUSES, Conversation, LLMModel, Message, MessageStatus, OriginKind, Role
+from ..models import (
+    IN_FLIGHT_STATUSES,
+    Conversation,
+    LedgerEntry,
+    LLMModel,
+    Message,
+    MessageStatus,
+    OriginKind,
+    Role,
+)
 
 HISTORY_MAX_MESSAGES = 200
 # More events than a reply publishes between two checkpoints (about 1/coalescing window a second,
@@ -86,24 +98,36 @@ def replies_checkpoint(*, checkpoints: list[tuple[str, str, int]]) -> set[str]:
     return lost
 
 
+def _ledger_end(*, message_id, fields: dict) -> None:
+    """Copy how a reply ended into its ledger entry. Called in the transaction of the update that
+    ended the reply, and only when it did: an entry's outcome is written once, with the reply's."""
+    LedgerEntry.objects.filter(message_id=message_id).update(
+        **{name: fields[name] for name in LedgerEntry.OUTCOME_FIELDS if name in fields}
+    )
+
+
 def reply_finalise(*, message_id, **fields) -> bool:
     """Save the final state of a streaming reply. False if it was stopped or reaped meanwhile."""
     now = timezone.now()
-    return bool(
-        Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
+    with transaction.atomic():
+        if not Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
             finished_at=now, heartbeat_at=now, updated_at=now, **fields
-        )
-    )
+        ):
+            return False
+        _ledger_end(message_id=message_id, fields=fields)
+    return True
 
 
 def reply_stop_pending(*, message_id) -> Message | None:
     """Stop a reply nobody has started: it ends with no text. Returns the row if it was pending."""
     now = timezone.now()
-    if Message.objects.filter(pk=message_id, status=MessageStatus.PENDING).update(
-        status=MessageStatus.STOPPED, finished_at=now, heartbeat_at=now, updated_at=now, stream_seq=2
-    ):
-        return Message.objects.get(pk=message_id)
-    return None
+    with transaction.atomic():
+        if not Message.objects.filter(pk=message_id, status=MessageStatus.PENDING).update(
+            status=MessageStatus.STOPPED, finished_at=now, heartbeat_at=now, updated_at=now, stream_seq=2
+        ):
+            return None
+        _ledger_end(message_id=message_id, fields={"status": MessageStatus.STOPPED})
+    return Message.objects.get(pk=message_id)
 
 
 def replies_stale(*, conversation_id=None, message_ids=None, stale_after: float | None = None) -> list[Message]:
@@ -129,8 +153,8 @@ def replies_stale(*, conversation_id=None, message_ids=None, stale_after: float 
 def reply_interrupt(*, message: Message, status_before: str, content: str, done_seq: int) -> bool:
     """Mark a stale reply interrupted, keeping ``content``; False if its state moved meanwhile."""
     now = timezone.now()
-    return bool(
-        Message.objects.filter(pk=message.pk, status=status_before, heartbeat_at=message.heartbeat_at).update(
+    with transaction.atomic():
+        if not Message.objects.filter(pk=message.pk, status=status_before, heartbeat_at=message.heartbeat_at).update(
             status=MessageStatus.INTERRUPTED,
             content=content,
             stream_seq=done_seq,
@@ -138,8 +162,10 @@ def reply_interrupt(*, message: Message, status_before: str, content: str, done_
             error="The worker generating this reply stopped before it finished.",
             finished_at=now,
             updated_at=now,
-        )
-    )
+        ):
+            return False
+        _ledger_end(message_id=message.pk, fields={"status": MessageStatus.INTERRUPTED})
+    return True
 
 
 def keeps_content(conversation: Conversation) -> bool:

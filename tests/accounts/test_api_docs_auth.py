@@ -70,15 +70,19 @@ def test_openapi_documents_the_token_fields(api_client):
 
 @pytest.mark.django_db
 def test_docs_page_loads_the_renewal_between_swagger_ui_and_its_start_up(client):
-    page = client.get("/api/docs/").content.decode()
+    response = client.get("/api/docs/")
+    page = response.content.decode()
 
-    scripts = re.findall(r"<script(?: src=\"([^\"]+)\"[^>]*)?>", page)
+    scripts = re.findall(r"<script(?: src=\"([^\"]+)\")?[^>]*>", page)
     assert scripts[:3] == [
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-standalone-preset.js",
         "/static/accounts/api_docs_auth.js",
     ]
     assert scripts[3] == ""  # then drf-spectacular's inline start-up, which calls SwaggerUIBundle
+    # ...and runs under the page's Content-Security-Policy only by the request's nonce (config/csp.py).
+    nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+    assert f'<script nonce="{nonce}">' in page
     assert 'data-refresh-url="/api/v1/auth/refresh"' in page
     assert "SwaggerUIBundle({" in page.split("api_docs_auth.js", 1)[1]
 
@@ -130,7 +134,7 @@ def chromium():
 def email(docs_server):
     address = f"docs-{uuid.uuid4().hex[:8]}@example.com"
     r = httpx.post(f"{docs_server}/api/v1/auth/register", json={"email": address, "password": PASSWORD})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     return address
 
 
@@ -140,6 +144,9 @@ class Docs:
     def __init__(self, page, base):
         self.page, self.base, self.calls = page, base, []
         page.on("response", self._record)
+        # What the page's Content-Security-Policy refused (chromium reports each on the console).
+        self.csp_violations = []
+        page.on("console", lambda m: "Content Security Policy" in m.text and self.csp_violations.append(m.text))
 
     def _record(self, response):
         if "/api/v1/" in response.url:
@@ -237,6 +244,7 @@ def test_expired_access_token_is_renewed_before_the_request(docs, email):
     assert renewed["access_token"] != first["access_token"]
     assert renewed["refresh_token"] not in (first["refresh_token"], None)  # rotated, and kept
     assert docs.authorized()
+    assert docs.csp_violations == []  # all of it under the page's CSP
 
 
 @browser_test

@@ -138,3 +138,25 @@ def test_api_keys_are_redacted_wherever_they_appear():
     ):
         cleaned = redact(line)
         assert secret not in cleaned and secret[3:20] not in cleaned, cleaned
+
+
+def test_request_lines_are_redacted_keeping_the_shape_uvicorns_formatter_reads():
+    from uvicorn.logging import AccessFormatter
+
+    from core.logging import RedactSecretsFilter
+
+    args = ("192.0.2.1:5000", "GET", "/reset-password/a b/SECRET?key=SECRET2&code=C0DE", "1.1", 404)
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', args, None)
+
+    assert RedactSecretsFilter().filter(record)
+
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+    assert line == '192.0.2.1:5000 - "GET /reset-password/[REDACTED] HTTP/1.1" 404 Not Found'
+
+
+def test_oauth_codes_in_query_strings_are_redacted_but_error_codes_are_kept():
+    from core.logging import redact
+
+    line = redact('GET /accounts/github/login/callback/?code=abc123&state=xyz {"code": "too_many_failed_logins"}')
+    assert "abc123" not in line and "xyz" not in line
+    assert '"code": "too_many_failed_logins"' in line

@@ -1,7 +1,7 @@
 """Forgotten password: allauth's headless reset (``/_allauth/app/v1/auth/password/request`` and
-``.../reset``) mails a link to the web client's reset page (``/reset-password/{key}``, the
-``HEADLESS_FRONTEND_URLS`` entry); the new password works, the old one does not, and every
-session opened with the old password ends."""
+``.../reset``) mails a link to the web client's reset page (``/reset-password#key={key}``, the
+``HEADLESS_FRONTEND_URLS`` entry: the key in the fragment, never sent to a server); the new
+password works, the old one does not, and every session opened with the old password ends."""
 
 import re
 
@@ -24,7 +24,7 @@ def _reset_key(client, email) -> str:
     response = client.post(REQUEST, {"email": email}, content_type="application/json")
     assert response.status_code == 200, response.content
     assert len(mail.outbox) == 1
-    link = re.search(r"http://testserver/reset-password/(\S+)", mail.outbox[0].body)
+    link = re.search(r"http://testserver/reset-password#key=(\S+)", mail.outbox[0].body)
     assert link, mail.outbox[0].body
     return link.group(1)
 
@@ -33,10 +33,11 @@ def _reset_key(client, email) -> str:
 def test_the_emailed_link_opens_the_web_clients_reset_page(user):
     key = _reset_key(Client(), user.email)
 
-    page = Client().get(f"/reset-password/{key}")
-    assert page.status_code == 200
-    assert "text/html" in page["Content-Type"]
-    assert key not in page.content.decode(), "the key stays in the address, never in the page"
+    for path in ("/reset-password", f"/reset-password/{key}"):  # the link's page; an old link's
+        page = Client().get(path)
+        assert page.status_code == 200
+        assert "text/html" in page["Content-Type"]
+        assert key not in page.content.decode(), "the key stays in the address, never in the page"
 
 
 @pytest.mark.django_db

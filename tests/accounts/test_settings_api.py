@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Plan, User, UserSettings
-from tests.conversations.factories import AssistantMessageFactory, ConversationFactory, MessageFactory
+from tests.conversations.factories import ConversationFactory, turn
 
 pytestmark = pytest.mark.django_db
 
@@ -212,11 +212,13 @@ def _midnight_utc(moment: datetime) -> datetime:
 def test_subscription_shows_the_messages_sent_today(user_client, user, outsider, django_assert_num_queries):
     midnight = _midnight_utc(timezone.now())
     conversation = ConversationFactory(owner=user)
-    MessageFactory(conversation=conversation, created_at=midnight)  # today, the first instant
-    MessageFactory(conversation=conversation, superseded=True)  # regenerated: it was sent all the same
-    MessageFactory(conversation=conversation, created_at=midnight - timedelta(microseconds=1))  # yesterday
-    AssistantMessageFactory(conversation=conversation)  # replies are not sent
-    MessageFactory(conversation=ConversationFactory(owner=outsider))  # someone else's
+    turn(conversation, created_at=midnight)  # today, the first instant
+    turn(conversation, superseded=True)  # regenerated: it was sent all the same
+    turn(conversation, created_at=midnight - timedelta(microseconds=1))  # yesterday
+    turn(ConversationFactory(owner=outsider))  # someone else's
+    deleted = ConversationFactory(owner=user)
+    turn(deleted)
+    deleted.delete()  # deleted since: it was sent all the same
 
     # device session (auth), the settings row with its plan, the messages sent today.
     with django_assert_num_queries(3):
@@ -224,14 +226,14 @@ def test_subscription_shows_the_messages_sent_today(user_client, user, outsider,
 
     assert r.status_code == 200
     assert r.json()["usage_today"] == {
-        "messages_sent": 2,
+        "messages_sent": 3,
         "daily_message_limit": 50,
         "resets_at": (midnight + timedelta(days=1)).isoformat().replace("+00:00", "Z"),
     }
 
 
 def test_an_unlimited_plan_has_no_daily_limit_in_the_usage(staff_client, user):
-    MessageFactory(conversation=ConversationFactory(owner=user))
+    turn(ConversationFactory(owner=user))
     staff_client.patch(staff_settings_url(user.pk, "/subscription"), {"plan": "pro"})  # 0: unlimited
 
     usage = staff_client.get(staff_settings_url(user.pk, "/subscription")).json()["usage_today"]

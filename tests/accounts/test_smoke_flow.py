@@ -5,8 +5,7 @@ pytestmark = pytest.mark.django_db
 
 def test_register_login_refresh_reuse_logout_all(api_client, password, reuse_interval_over):
     r = api_client.post("/api/v1/auth/register", {"email": "Bob@Example.com", "password": password}, format="json")
-    assert r.status_code == 201, r.content
-    assert r.json()["user"]["email"] == "bob@example.com"
+    assert r.status_code == 202, r.content
 
     a = api_client.post("/api/v1/auth/login", {"email": "bob@example.com", "password": password, "device_id": "phone"})
     b = api_client.post("/api/v1/auth/login", {"email": "BOB@example.com", "password": password, "device_id": "laptop"})

@@ -705,14 +705,22 @@ def test_allauth_password_login_issues_a_local_device(db, user, password):
     assert (device["login_type"], device["device_id"]) == ("local", "desk-1")
 
 
-def test_allauth_signup_gets_the_default_plan(db):
-    response = Client().post(
-        "/_allauth/app/v1/auth/signup",
-        {"email": "new@example.com", "password": "Str0ng-Passw0rd"},
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
-    assert User.objects.get(email="new@example.com").settings.plan.slug == "free"
+def test_allauths_password_signup_is_closed_whatever_the_email(db, user):
+    # Password sign-up is POST /api/v1/auth/register, which never says whether an email is taken;
+    # allauth's answered "already registered" (and signed in at once).
+    answers = [
+        Client().post(
+            "/_allauth/app/v1/auth/signup",
+            {"email": email, "password": "Str0ng-Passw0rd"},
+            content_type="application/json",
+        )
+        for email in ("new@example.com", user.email, "not an email")
+    ]
+    assert [r.status_code for r in answers] == [403] * 3
+    assert len({r.content for r in answers}) == 1
+    assert not User.objects.filter(email="new@example.com").exists()
+    config = Client().get("/_allauth/app/v1/config").json()["data"]["account"]
+    assert config["is_open_for_signup"] is False
 
 
 def test_social_account_admin_list_costs_the_same_for_1_and_many_rows(db, staff_user):

@@ -90,14 +90,14 @@ def test_registration_is_limited_per_ip(rates, password):
     rates(register_ip="2/hour")
     client = from_ip("203.0.113.20")
     for n in range(2):
-        assert client.post(REGISTER, {"email": f"new{n}@example.com", "password": password}).status_code == 201
+        assert client.post(REGISTER, {"email": f"new{n}@example.com", "password": password}).status_code == 202
 
     r = client.post(REGISTER, {"email": "new9@example.com", "password": password})
 
     assert_throttled(r)
     assert int(r["Retry-After"]) > 60  # an hourly window
     other_ip = from_ip("203.0.113.21").post(REGISTER, {"email": "new9@example.com", "password": password})
-    assert other_ip.status_code == 201
+    assert other_ip.status_code == 202
 
 
 def test_failed_registrations_count_too(rates):

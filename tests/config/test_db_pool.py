@@ -37,7 +37,7 @@ def test_a_burst_of_requests_waits_for_pooled_connections_instead_of_failing(tmp
         server = ServerProcess(env).start()
         try:
             body = {"email": "burst@example.com", "password": PASSWORD}
-            assert httpx.post(f"{server.base}/api/v1/auth/register", json=body).status_code == 201
+            assert httpx.post(f"{server.base}/api/v1/auth/register", json=body).status_code == 202
             access = httpx.post(f"{server.base}/api/v1/auth/login", json=body).json()["access"]
             statuses = asyncio.run(_burst(server.base, {"Authorization": f"Bearer {access}"}))
         finally:

@@ -202,7 +202,7 @@ def user(server) -> User:
     """A new account, and an API session of its own (another device than the browser)."""
     email = f"web-{uuid.uuid4().hex[:10]}@example.com"
     r = httpx.post(f"{server.base}/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     return User(server.base, email, _login(server.base, email))
 
 

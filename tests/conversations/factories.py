@@ -1,7 +1,20 @@
+import uuid
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
-from conversations.models import Conversation, Feedback, LLMModel, Message, MessageStatus, Prompt, Role
+from conversations.models import (
+    Conversation,
+    Feedback,
+    LedgerEntry,
+    LLMModel,
+    Message,
+    MessageStatus,
+    Prompt,
+    Role,
+    Source,
+)
 from tests.accounts.factories import UserFactory
 
 
@@ -53,10 +66,42 @@ class MessageFactory(factory.django.DjangoModelFactory):
 
 
 class AssistantMessageFactory(MessageFactory):
+    """A reply, with its ledger entry as the service writes it (``ledger=False``: none, as for
+    imported or cloned history, or rows older than the ledger)."""
+
+    class Meta:
+        skip_postgeneration_save = True  # the hook writes another row, not this one
+
     role = Role.ASSISTANT
     content = "An answer."
     completion_tokens = 3
     prompt_tokens = 10
+
+    @factory.post_generation
+    def ledger(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            LedgerEntry.of_reply(self, conversation=self.conversation).save()
+
+
+def turn(conversation: Conversation, *, question: str = "a question", **reply_fields) -> Message:
+    """A message sent and its reply, as the service makes them (with the reply's ledger entry)."""
+    # ``created_at`` is the reply's (and its entry's); the question comes a microsecond before.
+    created_at = reply_fields.pop("created_at", None) or timezone.now()
+    MessageFactory(conversation=conversation, content=question, created_at=created_at - timedelta(microseconds=1))
+    return AssistantMessageFactory(conversation=conversation, created_at=created_at, **reply_fields)
+
+
+class LedgerEntryFactory(factory.django.DjangoModelFactory):
+    """A reply asked for, as the ledger keeps it, whether or not its conversation still exists."""
+
+    class Meta:
+        model = LedgerEntry
+
+    user = factory.SubFactory(UserFactory)
+    message_id = factory.LazyFunction(uuid.uuid4)
+    source = Source.APP
+    status = MessageStatus.COMPLETE
+    created_at = factory.LazyFunction(timezone.now)
 
 
 class FeedbackFactory(factory.django.DjangoModelFactory):

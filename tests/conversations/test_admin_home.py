@@ -22,6 +22,7 @@ from tests.conversations.factories import (
     FeedbackFactory,
     LLMModelFactory,
     MessageFactory,
+    turn,
 )
 from tests.conversations.test_dashboard import make_api_key
 
@@ -77,13 +78,12 @@ def test_messages_per_day_chart_splits_app_and_api_key(staff_web, user):
     in_app = ConversationFactory(owner=user)
     by_api = ConversationFactory(owner=user, api_key=make_api_key(user))
     for _ in range(3):
-        MessageFactory(conversation=in_app, created_at=yesterday)
-    MessageFactory(conversation=by_api, created_at=yesterday)
+        turn(in_app, created_at=yesterday)
+    turn(by_api, created_at=yesterday)
     for _ in range(2):
-        MessageFactory(conversation=in_app)
-        MessageFactory(conversation=by_api)
-    AssistantMessageFactory(conversation=in_app)  # a reply is not a message sent
-    MessageFactory(conversation=in_app, role=Role.SYSTEM)
+        turn(in_app)
+        turn(by_api)
+    MessageFactory(conversation=in_app, role=Role.SYSTEM)  # not a message sent
 
     response = staff_web.get(HOME)
 
@@ -121,11 +121,10 @@ def test_tokens_per_model_chart(staff_web, user):
 
 def test_active_users_per_day_chart(staff_web, user, outsider):
     yesterday = timezone.now() - timedelta(days=1)
-    MessageFactory(conversation=ConversationFactory(owner=user))
-    MessageFactory(conversation=ConversationFactory(owner=user))  # still one active user
-    MessageFactory(conversation=ConversationFactory(owner=outsider, api_key=make_api_key(outsider)))
-    MessageFactory(conversation=ConversationFactory(owner=outsider), created_at=yesterday)
-    AssistantMessageFactory(conversation=ConversationFactory(owner=UserFactory()))  # replied to, sent nothing
+    turn(ConversationFactory(owner=user))
+    turn(ConversationFactory(owner=user))  # still one active user
+    turn(ConversationFactory(owner=outsider, api_key=make_api_key(outsider)))
+    turn(ConversationFactory(owner=outsider), created_at=yesterday)
 
     response = staff_web.get(HOME)
 
@@ -175,27 +174,22 @@ def test_cards_show_todays_figures(staff_web, user, outsider):
     model = LLMModelFactory(slug="card-model")
     in_app = ConversationFactory(owner=user, model=model)
     by_api = ConversationFactory(owner=outsider, model=model, api_key=make_api_key(outsider))
-    MessageFactory(conversation=in_app)
-    MessageFactory(conversation=in_app)
-    MessageFactory(conversation=by_api)
-    first = AssistantMessageFactory(conversation=in_app, prompt_tokens=1000, completion_tokens=234, latency_ms=120)
-    AssistantMessageFactory(conversation=by_api, prompt_tokens=10, completion_tokens=6, latency_ms=80)
-    AssistantMessageFactory(
-        conversation=by_api, status=MessageStatus.ERROR, error_code="timeout", prompt_tokens=4, completion_tokens=0
-    )
+    first = turn(in_app, prompt_tokens=1000, completion_tokens=234, latency_ms=120)
+    turn(by_api, prompt_tokens=10, completion_tokens=6, latency_ms=80)
+    turn(by_api, status=MessageStatus.ERROR, error_code="timeout", prompt_tokens=4, completion_tokens=0)
     # Still streaming: its prompt not yet counted, 3 completion tokens so far; they count.
-    AssistantMessageFactory(conversation=in_app, status="streaming", prompt_tokens=None, completion_tokens=3)
+    turn(in_app, status="streaming", prompt_tokens=None, completion_tokens=3)
     FeedbackFactory(message=first, user=user, rating="up")
     FeedbackFactory(message=first, user=outsider, rating="down")
     last_week = timezone.now() - timedelta(days=6)
-    MessageFactory(conversation=in_app, created_at=last_week)  # in the window, not today
+    turn(in_app, created_at=last_week)  # in the window, not today
 
     response = staff_web.get(HOME)
 
     page = response.content.decode()
-    assert kpi(response, "messages").value == kpi_value_in_html(page, "messages") == "3"
-    assert kpi(response, "messages").detail == "app 2 · API key 1"
-    assert kpi(response, "messages").footer == "0.3 a day on average over the last 14 days"
+    assert kpi(response, "messages").value == kpi_value_in_html(page, "messages") == "4"
+    assert kpi(response, "messages").detail == "app 2 · API key 2"
+    assert kpi(response, "messages").footer == "0.4 a day on average over the last 14 days"
     assert kpi(response, "active-users").value == "2"
     assert kpi(response, "tokens").value == "1,257"
     assert kpi(response, "tokens").detail == "app 1,237 · API key 20"
@@ -253,8 +247,8 @@ def test_latest_failures_link_to_the_message_and_never_show_its_text(staff_web, 
 
 def test_busiest_users_table(staff_web, user, outsider):
     for _ in range(3):
-        MessageFactory(conversation=ConversationFactory(owner=user))
-    MessageFactory(conversation=ConversationFactory(owner=outsider))
+        turn(ConversationFactory(owner=user))
+    turn(ConversationFactory(owner=outsider))
 
     response = staff_web.get(HOME)
 
@@ -278,7 +272,7 @@ def test_links_to_usage_failures_and_audit_trail(staff_web):
 
 @pytest.mark.parametrize(("params", "days"), [({}, 14), ({"days": ""}, 14), ({"days": "7"}, 7), ({"days": "30"}, 30)])
 def test_window_choice(staff_web, user, params, days):
-    MessageFactory(conversation=ConversationFactory(owner=user), created_at=timezone.now() - timedelta(days=10))
+    turn(ConversationFactory(owner=user), created_at=timezone.now() - timedelta(days=10))
 
     response = staff_web.get(HOME, params)
 

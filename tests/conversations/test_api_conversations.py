@@ -14,6 +14,7 @@ from tests.conversations.factories import (
     ConversationFactory,
     LLMModelFactory,
     MessageFactory,
+    turn,
 )
 
 pytestmark = pytest.mark.django_db
@@ -200,7 +201,7 @@ def test_create_rejects_a_model_outside_the_plan(user_client):
 
 def test_create_with_a_message_over_quota_leaves_no_empty_conversation(user_client, user):
     Plan.objects.filter(slug="free").update(daily_message_limit=1)
-    MessageFactory(conversation=ConversationFactory(owner=user))
+    turn(ConversationFactory(owner=user))
     response = user_client.post(LIST, {"message": "one more"}, format="json")
     assert response.status_code == 429
     assert response.json()["code"] == "daily_quota_exceeded"

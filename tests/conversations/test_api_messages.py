@@ -15,6 +15,7 @@ from tests.conversations.factories import (
     FeedbackFactory,
     LLMModelFactory,
     MessageFactory,
+    turn,
 )
 
 pytestmark = pytest.mark.django_db
@@ -192,9 +193,9 @@ def test_model_restricted_to_a_plan(user_client, user, conversation):
 def test_daily_quota_gives_429_with_code_and_retry_after(user_client, user, conversation):
     set_plan(user, "free", daily_message_limit=2)
     other = ConversationFactory(owner=user)
-    MessageFactory(conversation=other)
+    turn(other)
     # Yesterday's messages do not count.
-    MessageFactory(conversation=other, created_at=timezone.now() - timedelta(days=1, hours=1))
+    turn(other, created_at=timezone.now() - timedelta(days=1, hours=1))
     assert user_client.post(url(conversation), {"content": "second"}, format="json").status_code == 202
     Message.objects.filter(status=MessageStatus.PENDING).update(status=MessageStatus.COMPLETE)
 
@@ -209,7 +210,7 @@ def test_a_staff_quota_reset_lets_the_user_send_again_today(user_client, user, c
     from conversations.quota import quota_reset
 
     set_plan(user, "free", daily_message_limit=1)
-    MessageFactory(conversation=conversation)
+    turn(conversation)
     assert user_client.post(url(conversation), {"content": "over"}, format="json").status_code == 429
 
     assert quota_reset(settings_rows=UserSettings.objects.filter(user=user)) == 1
@@ -224,13 +225,13 @@ def test_a_staff_quota_reset_lets_the_user_send_again_today(user_client, user, c
 def test_unlimited_plan_has_no_daily_quota(user_client, user, conversation):
     set_plan(user, "pro", daily_message_limit=0)  # 0 = unlimited
     for _ in range(3):
-        MessageFactory(conversation=conversation)
+        turn(conversation)
     assert user_client.post(url(conversation), {"content": "more"}, format="json").status_code == 202
 
 
 def test_the_quota_counts_only_my_messages(user_client, user, outsider, conversation):
     set_plan(user, "free", daily_message_limit=1)
-    MessageFactory(conversation=ConversationFactory(owner=outsider))
+    turn(ConversationFactory(owner=outsider))
     assert user_client.post(url(conversation), {"content": "mine"}, format="json").status_code == 202
 
 

@@ -37,7 +37,7 @@ def _setup(env, upstream_url: str) -> None:  # noqa: F811
 
 def _sign_in(base) -> dict:
     body = {"email": "crash@example.com", "password": PASSWORD}
-    assert httpx.post(f"{base}/api/v1/auth/register", json=body).status_code == 201
+    assert httpx.post(f"{base}/api/v1/auth/register", json=body).status_code == 202
     access = httpx.post(f"{base}/api/v1/auth/login", json=body).json()["access"]
     return {"Authorization": f"Bearer {access}"}
 

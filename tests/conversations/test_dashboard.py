@@ -22,6 +22,7 @@ from tests.conversations.factories import (
     FeedbackFactory,
     LLMModelFactory,
     MessageFactory,
+    turn,
 )
 
 pytestmark = pytest.mark.django_db
@@ -83,9 +84,8 @@ def test_staff_sees_yesterdays_messages_in_yesterdays_row(staff_web, user):
     yesterday = timezone.now() - timedelta(days=1)
     conversation = ConversationFactory(owner=user)
     for _ in range(3):
-        MessageFactory(conversation=conversation, created_at=yesterday)
-    AssistantMessageFactory(conversation=conversation, created_at=yesterday)
-    MessageFactory(conversation=conversation)  # today: must not land in yesterday's row
+        turn(conversation, created_at=yesterday)
+    turn(conversation)  # today: must not land in yesterday's row
 
     response = staff_web.get(URL)
 
@@ -93,10 +93,10 @@ def test_staff_sees_yesterdays_messages_in_yesterdays_row(staff_web, user):
     html = response.content.decode()
     yesterday_row = row_html(html, "data-day", timezone.localdate(yesterday).isoformat())
     assert cell(yesterday_row, "user-messages") == 3
-    assert cell(yesterday_row, "replies") == 1
+    assert cell(yesterday_row, "replies") == 3
     today_row = row_html(html, "data-day", timezone.localdate().isoformat())
     assert cell(today_row, "user-messages") == 1
-    assert cell(today_row, "replies") == 0
+    assert cell(today_row, "replies") == 1
     # The busiest figure gets the full bar; the chart is plain CSS (the admin's own theme script aside).
     assert 'style="width: 100%;"' in yesterday_row
     dashboard = html[html.index('id="content-main"') : html.index('id="usage-plans"')]
@@ -109,8 +109,8 @@ def test_staff_sees_yesterdays_messages_in_yesterdays_row(staff_web, user):
 
 def test_messages_before_the_window_are_left_out(staff_web, user):
     conversation = ConversationFactory(owner=user)
-    MessageFactory(conversation=conversation, created_at=timezone.now() - timedelta(days=20))
-    MessageFactory(conversation=conversation, created_at=timezone.now() - timedelta(days=3))
+    turn(conversation, created_at=timezone.now() - timedelta(days=20))
+    turn(conversation, created_at=timezone.now() - timedelta(days=3))
 
     response = staff_web.get(URL, {"days": "7"})
 
@@ -125,7 +125,7 @@ def test_totals_count_users_conversations_and_senders(staff_web, user, outsider)
     old_user.date_joined = timezone.now() - timedelta(days=60)
     old_user.save(update_fields=["date_joined"])
     ConversationFactory(owner=outsider)  # a conversation, but nothing sent in it
-    MessageFactory(conversation=ConversationFactory(owner=user))
+    turn(ConversationFactory(owner=user))
 
     totals = staff_web.get(URL).context["totals"]
 
@@ -139,8 +139,8 @@ def test_totals_count_users_conversations_and_senders(staff_web, user, outsider)
         "messages": 1,
         "messages_app": 1,
         "messages_api": 0,
-        "replies": 0,
-        "replies_app": 0,
+        "replies": 1,
+        "replies_app": 1,
         "replies_api": 0,
         "active_users": 1,
         "active_users_app": 1,
@@ -243,21 +243,21 @@ def test_top_users_by_messages_with_their_plan(staff_web, user, outsider):
     pro = Plan.objects.get(slug="pro")
     UserSettings.objects.filter(user=user).update(plan=pro)
     for _ in range(3):
-        MessageFactory(conversation=ConversationFactory(owner=user))
-    MessageFactory(conversation=ConversationFactory(owner=outsider))
-    AssistantMessageFactory(conversation=ConversationFactory(owner=outsider))  # replies are not "sent"
-    AssistantMessageFactory(conversation=ConversationFactory(owner=outsider))
+        turn(ConversationFactory(owner=user))
+    for _ in range(2):
+        turn(ConversationFactory(owner=outsider))
     quiet = [UserFactory() for _ in range(11)]
     for index, person in enumerate(quiet):
         sent_at = timezone.now() - timedelta(minutes=index)
-        MessageFactory(conversation=ConversationFactory(owner=person), created_at=sent_at)
+        turn(ConversationFactory(owner=person), created_at=sent_at)
 
     response = staff_web.get(URL)
 
     top = response.context["top_users"]
     assert len(top) == 10
     assert (top[0]["email"], top[0]["plan"], top[0]["messages"]) == ("alice@example.com", pro.name, 3)
-    assert all(row["messages"] == 1 for row in top[1:])
+    assert (top[1]["email"], top[1]["messages"]) == ("charlie@example.com", 2)
+    assert all(row["messages"] == 1 for row in top[2:])
     assert cell(row_html(response.content.decode(), "data-user", "alice@example.com"), "messages") == 3
 
 
@@ -439,35 +439,35 @@ def test_app_and_api_key_replies_are_counted_in_their_own_columns(staff_web, use
     yesterday = timezone.now() - timedelta(days=1)
     in_app = ConversationFactory(owner=user, model=model)
     for _ in range(2):
-        MessageFactory(conversation=in_app)
-        AssistantMessageFactory(conversation=in_app, prompt_tokens=10, completion_tokens=3, latency_ms=100)
+        turn(in_app, prompt_tokens=10, completion_tokens=3, latency_ms=100)
     key = make_api_key(user, name="ci job", prefix="sk-abc1234")
     by_api = ConversationFactory(owner=user, model=model, api_key=key)
-    MessageFactory(conversation=by_api)
     for tokens, latency_ms in ((100, 300), (200, 500)):
-        AssistantMessageFactory(conversation=by_api, prompt_tokens=tokens, completion_tokens=7, latency_ms=latency_ms)
-    AssistantMessageFactory(conversation=by_api, prompt_tokens=1, completion_tokens=0, latency_ms=None, status="error")
-    AssistantMessageFactory(conversation=by_api, created_at=yesterday, prompt_tokens=5, completion_tokens=5)
-    AssistantMessageFactory(conversation=by_api, status="streaming", prompt_tokens=None, completion_tokens=None)
-    # Another user's key conversation with only a message: an API sender, but no reply.
-    MessageFactory(conversation=ConversationFactory(owner=outsider, api_key=make_api_key(outsider)))
+        turn(by_api, prompt_tokens=tokens, completion_tokens=7, latency_ms=latency_ms)
+    turn(by_api, prompt_tokens=1, completion_tokens=0, latency_ms=None, status="error")
+    turn(by_api, created_at=yesterday, prompt_tokens=5, completion_tokens=5)
+    turn(by_api, status="streaming", prompt_tokens=None, completion_tokens=None)
+    # Another user: a message in the app today; their key was used only before the window.
+    turn(ConversationFactory(owner=outsider))
+    old = timezone.now() - timedelta(days=40)
+    turn(ConversationFactory(owner=outsider, api_key=make_api_key(outsider)), created_at=old)
 
     response = staff_web.get(URL)
 
     totals = response.context["totals"]
-    assert (totals["conversations"], totals["conversations_app"], totals["conversations_api"]) == (3, 1, 2)
-    assert (totals["messages"], totals["messages_app"], totals["messages_api"]) == (4, 2, 2)
-    assert (totals["replies"], totals["replies_app"], totals["replies_api"]) == (7, 2, 5)
-    assert (totals["active_users"], totals["active_users_app"], totals["active_users_api"]) == (2, 1, 2)
-    assert totals["api_keys_used"] == 1  # the outsider's key has no reply
+    assert (totals["conversations"], totals["conversations_app"], totals["conversations_api"]) == (4, 2, 2)
+    assert (totals["messages"], totals["messages_app"], totals["messages_api"]) == (8, 3, 5)
+    assert (totals["replies"], totals["replies_app"], totals["replies_api"]) == (8, 3, 5)
+    assert (totals["active_users"], totals["active_users_app"], totals["active_users_api"]) == (2, 2, 1)
+    assert totals["api_keys_used"] == 1  # the outsider's key has no reply in the window
     html = response.content.decode()
-    assert re.search(r'id="total-replies-app">2<', html) and re.search(r'id="total-replies-api">5<', html)
-    assert re.search(r'id="total-messages-api">2<', html)
+    assert re.search(r'id="total-replies-app">3<', html) and re.search(r'id="total-replies-api">5<', html)
+    assert re.search(r'id="total-messages-api">5<', html)
 
     today = row_html(html, "data-day", timezone.localdate().isoformat())
-    assert [cell(today, name) for name in ("user-messages", "user-messages-app", "user-messages-api")] == [4, 2, 2]
-    assert [cell(today, name) for name in ("replies", "replies-app", "replies-api")] == [6, 2, 4]
-    assert 'class="api-part" style="width: 67%;"' in today  # 4 of the 6 replies through a key
+    assert [cell(today, name) for name in ("user-messages", "user-messages-app", "user-messages-api")] == [7, 3, 4]
+    assert [cell(today, name) for name in ("replies", "replies-app", "replies-api")] == [7, 3, 4]
+    assert 'class="api-part" style="width: 57%;"' in today  # 4 of the 7 replies through a key
     yesterday_row = row_html(html, "data-day", timezone.localdate(yesterday).isoformat())
     assert [cell(yesterday_row, name) for name in ("replies", "replies-app", "replies-api")] == [1, 0, 1]
 
@@ -485,18 +485,18 @@ def test_app_and_api_key_replies_are_counted_in_their_own_columns(staff_web, use
     assert split(model_row, "error-rate") == ("0.0%", "25.0%")
 
     statuses = response.context["statuses"]
-    assert (statuses["complete_app"], statuses["complete_api"]) == (2, 3)
+    assert (statuses["complete_app"], statuses["complete_api"]) == (3, 3)
     assert (statuses["error_app"], statuses["error_api"]) == (0, 1)
     assert (statuses["in_flight_app"], statuses["in_flight_api"]) == (0, 1)
     assert re.search(
-        r'data-status="complete">.*?<td class="num">5</td><td class="num source app">2</td><td class="num api">3</td>',
+        r'data-status="complete">.*?<td class="num">6</td><td class="num source app">3</td><td class="num api">3</td>',
         html,
     )
 
     top = {row["email"]: row for row in response.context["top_users"]}
-    assert (top["alice@example.com"]["messages_app"], top["alice@example.com"]["messages_api"]) == (2, 1)
+    assert (top["alice@example.com"]["messages_app"], top["alice@example.com"]["messages_api"]) == (2, 5)
     alice_row = row_html(html, "data-user", "alice@example.com")
-    assert [cell(alice_row, name) for name in ("messages", "messages-app", "messages-api")] == [3, 2, 1]
+    assert [cell(alice_row, name) for name in ("messages", "messages-app", "messages-api")] == [7, 2, 5]
 
     [key_row] = response.context["api_keys"]
     assert (key_row["name"], key_row["prefix"], key_row["email"]) == ("ci job", "sk-abc1234", "alice@example.com")

@@ -136,8 +136,8 @@ def test_database_writes_do_not_depend_on_the_reply_length(user, upstream, setti
         assert reply.content == expected_text(tokens)
         counts[tokens] = len(_writes(captured))
     assert counts[100] == counts[2000]
-    # Claim, finalise, title.
-    assert counts[100] == 3
+    # Claim, finalise (the reply, then its ledger entry, in one transaction), title.
+    assert counts[100] == 4
 
 
 def test_a_stop_request_ends_the_reply_as_stopped_keeping_its_text(user, upstream):  # noqa: F811

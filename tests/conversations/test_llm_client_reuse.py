@@ -19,12 +19,12 @@ def _model(**overrides) -> LLMModel:
 
 
 def test_one_client_per_loop_and_upstream(monkeypatch):
-    monkeypatch.setenv("UPSTREAM_KEY", "k1")
+    monkeypatch.setenv("LLM_KEY_UPSTREAM", "k1")
 
     async def clients():
-        same = get_provider(_model(api_key_env="UPSTREAM_KEY")).client
-        again = get_provider(_model(api_key_env="UPSTREAM_KEY")).client
-        other_upstream = get_provider(_model(api_key_env="UPSTREAM_KEY", base_url="http://127.0.0.1:10/v1")).client
+        same = get_provider(_model(api_key_env="LLM_KEY_UPSTREAM")).client
+        again = get_provider(_model(api_key_env="LLM_KEY_UPSTREAM")).client
+        other_upstream = get_provider(_model(api_key_env="LLM_KEY_UPSTREAM", base_url="http://127.0.0.1:10/v1")).client
         return same, again, other_upstream
 
     first_loop = asyncio.run(clients())
@@ -37,8 +37,8 @@ def test_one_client_per_loop_and_upstream(monkeypatch):
 
 def test_a_rotated_key_gets_a_new_client(monkeypatch):
     async def client_with(key):
-        monkeypatch.setenv("UPSTREAM_KEY", key)
-        return get_provider(_model(api_key_env="UPSTREAM_KEY")).client
+        monkeypatch.setenv("LLM_KEY_UPSTREAM", key)
+        return get_provider(_model(api_key_env="LLM_KEY_UPSTREAM")).client
 
     async def both():
         return await client_with("old"), await client_with("new")

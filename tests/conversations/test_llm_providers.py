@@ -70,8 +70,8 @@ def test_the_openai_provider_streams_text_then_usage(upstream):  # noqa: F811
 
 
 def test_the_api_key_comes_from_the_named_environment_variable(upstream, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("TEST_UPSTREAM_KEY", "sk-from-env")
-    provider = get_provider(openai_model(upstream, "burst:1", api_key_env="TEST_UPSTREAM_KEY"))
+    monkeypatch.setenv("LLM_KEY_TEST_UPSTREAM", "sk-from-env")
+    provider = get_provider(openai_model(upstream, "burst:1", api_key_env="LLM_KEY_TEST_UPSTREAM"))
     collect(provider, [{"role": "user", "content": "hi"}], max_tokens=5, temperature=0)
     assert upstream.headers[-1]["authorization"] == "Bearer sk-from-env"
 

@@ -91,12 +91,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
+        self.server.record_call("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
         if self.path.rstrip("/").endswith("/models"):
             self._json(200, {"object": "list", "data": [{"id": m, "object": "model"} for m in MODELS]})
         else:
             self._json(404, {"error": {"message": "not found"}})
 
     def do_POST(self):
+        self.server.record_call("POST", self.path, {k.lower(): v for k, v in self.headers.items()})
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         if not self.path.rstrip("/").endswith("/chat/completions"):
@@ -192,6 +194,8 @@ class UpstreamServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict] = []
         self.headers: list[dict] = []
+        # Every request received, answered or not: (method, path, headers in lower case).
+        self.calls: list[tuple[str, str, dict]] = []
         self.hang = threading.Event()
         self._seen: set[str] = set()
         self._lock = threading.Lock()
@@ -212,6 +216,10 @@ class UpstreamServer(ThreadingHTTPServer):
         with self._lock:
             self.requests.append(body)
             self.headers.append(headers)
+
+    def record_call(self, method: str, path: str, headers: dict) -> None:
+        with self._lock:
+            self.calls.append((method, path, headers))
 
     def first_time(self, key: str) -> bool:
         with self._lock:

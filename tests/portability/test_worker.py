@@ -33,7 +33,7 @@ def test_imports_and_exports_run_in_the_worker(tmp_path):
         server = ServerProcess(env).start()
         try:
             base = f"{server.base}/api/v1"
-            assert httpx.post(f"{base}/auth/register", json={"email": EMAIL, "password": PASSWORD}).status_code == 201
+            assert httpx.post(f"{base}/auth/register", json={"email": EMAIL, "password": PASSWORD}).status_code == 202
             login = httpx.post(f"{base}/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()
             client = httpx.Client(headers={"Authorization": f"Bearer {login['access']}"}, timeout=30)
 
