@@ -59,7 +59,7 @@ from allauth.headless.account.views import ChangePasswordView as AllauthChangePa
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username, get_cool_off
-from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib import admin
@@ -230,6 +230,13 @@ class LockoutHandler(AxesDatabaseHandler):
 def unlock(*, email: str) -> int:
     """Forget every failed password of this account, from every address (staff, password reset)."""
     return AxesProxyHandler.reset_attempts(username=email)
+
+
+def forget_account(*, email: str) -> None:
+    """Delete every sign-in record of this email (its account is being deleted)."""
+    key = username_key(None, {"username": email})
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=key).delete()
 
 
 @receiver(password_reset, dispatch_uid="accounts.lockout.unlock_after_password_reset")

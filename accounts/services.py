@@ -23,7 +23,9 @@ from core.exceptions import Conflict, NotPermitted
 from core.services import save_changed
 from core.titles import title_clean
 
+from . import lockout
 from .models import ApiKey, Device, LoginType, Plan, User, UserSettings
+from .signals import account_deleting
 from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM, TokenInvalid, TokenPair, decode_refresh, token_pair_for_device
 
 logger = logging.getLogger(__name__)
@@ -500,7 +502,7 @@ def revoked_devices_purge_batches(
 
 # --- deleting an account --------------------------------------------------------------------
 
-ACCOUNT_DELETE_BATCH = 200  # conversations deleted per statement (their messages go with them)
+ACCOUNT_DELETE_PHRASE = "DELETE {email}"  # what an account without a password types to delete itself
 
 
 @dataclass(frozen=True)
@@ -508,36 +510,6 @@ class AccountDeleted:
     email: str
     conversations: int
     files: int  # stored files removed once the deletion committed
-
-
-def _stored_files(collector) -> list[tuple]:
-    """(storage, name) of every file held by a row ``collector`` (a Collector about to delete) has."""
-
-    def file_fields(model) -> list:
-        return [f for f in model._meta.concrete_fields if isinstance(f, models.FileField)]
-
-    found = []
-    for model, instances in collector.data.items():
-        for field in file_fields(model):
-            names = [getattr(o, field.attname).name for o in instances]
-            found += [(field.storage, name) for name in names if name]
-    for queryset in collector.fast_deletes:  # deleted without loading: read just the names
-        for field in file_fields(queryset.model):
-            names = queryset.exclude(**{field.attname: ""}).values_list(field.attname, flat=True)
-            found += [(field.storage, name) for name in names if name]
-    return found
-
-
-def _delete_files_after_commit(files: list[tuple]) -> None:
-    def delete_all():
-        for storage, name in files:
-            try:
-                storage.delete(name)
-            except Exception:  # the rows are gone: a file left behind is logged, not an error
-                logger.warning("could not delete the stored file %s", name, exc_info=True)
-
-    if files:
-        transaction.on_commit(delete_all)
 
 
 @transaction.atomic
@@ -556,47 +528,42 @@ def user_delete(*, user: User) -> AccountDeleted:
     service's usage figures do not change). Every access token of the account stops working at
     once: authentication looks its device session up, which is gone.
     """
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from django.db.models.deletion import Collector
-
-    from conversations import generation
-    from conversations.models import IN_FLIGHT_STATUSES, Conversation, Message, Role
-    from conversations.services import ledger_stop_deleted
-
-    from .lockout import username_key
-
     user = User.objects.select_for_update().get(pk=user.pk)  # one deletion at a time
     email = user.email
-    in_flight = list(
-        Message.objects.filter(
-            conversation__owner=user, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES
-        ).values_list("id", flat=True)
-    )
-    # Conversations first, a batch at a time: the bulk of an account, deleted without loading
-    # all of its messages at once.
-    conversations = 0
-    while ids := list(Conversation.objects.filter(owner=user).values_list("pk", flat=True)[:ACCOUNT_DELETE_BATCH]):
-        conversations += Conversation.objects.filter(pk__in=ids).delete()[1].get(Conversation._meta.label, 0)
+    # The apps above accounts delete what needs more than the cascade, and say what went.
+    removed: dict[str, int] = {}
+    for _receiver, answer in account_deleting.send(sender=User, user=user):
+        for name, count in (answer or {}).items():
+            removed[name] = removed.get(name, 0) + count
     # Refresh tokens point at the user with SET_NULL (simplejwt keeps them for its blacklist):
-    # the account's go with it.
+    # the account's go with it. So do the failed-password records of its email.
     OutstandingToken.objects.filter(user=user).delete()
-    key = username_key(None, {"username": email})
-    for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        model.objects.filter(username=key).delete()
+    lockout.forget_account(email=email)
+    user.delete()  # the rest of what it owns goes with the cascade
+    logger.info(
+        "account %s deleted (%d conversations, %d files)",
+        user.pk,
+        removed.get("conversations", 0),
+        removed.get("files", 0),
+    )
+    return AccountDeleted(email=email, conversations=removed.get("conversations", 0), files=removed.get("files", 0))
 
-    collector = Collector(using=User.objects.db, origin=user)
-    collector.collect([user])
-    files = _stored_files(collector)
-    collector.delete()
-    _delete_files_after_commit(files)
 
-    if in_flight:
-        ledger_stop_deleted(message_ids=in_flight)
-
-        def stop_all():
-            for message_id in in_flight:
-                generation.request_stop(message_id=message_id)
-
-        transaction.on_commit(stop_all)
-    logger.info("account %s deleted (%d conversations, %d files)", user.pk, conversations, len(files))
-    return AccountDeleted(email=email, conversations=conversations, files=len(files))
+def account_delete_confirmed(*, request, user: User, password: str | None, confirm: str | None) -> AccountDeleted:
+    """``DELETE /user``: the account's owner proves it is them, then the account goes. With a password,
+    that password (a wrong one counts as a failed sign-in of this account from this address, under
+    the same limits as a password change: a stolen session cannot guess on); without one (signed
+    up through a social provider), the typed confirmation ``DELETE <email>``."""
+    if user.has_usable_password():
+        if password is None:
+            raise ValidationError({"password": ["Your current password is required."]}, code="required")
+        if not lockout.check_password(request, user=user, password=password):
+            raise ValidationError({"password": ["The password is not correct."]}, code="password_incorrect")
+    else:
+        phrase = ACCOUNT_DELETE_PHRASE.format(email=user.email)
+        if (confirm or "").strip() != phrase:
+            raise ValidationError(
+                {"confirm": [f'This account has no password: send confirm: "{phrase}".']},
+                code="confirmation_incorrect",
+            )
+    return user_delete(user=user)

@@ -6,4 +6,4 @@ class CollectorConfig(AppConfig):
     name = "collector"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 (connects the file clean-up receiver)
+        from . import signals  # noqa: F401 (connects its receivers)

@@ -1,15 +1,14 @@
-from django.db import transaction
-from django.db.models.signals import post_delete
+"""What collector answers when other apps say something happened (connected in apps.ready). Item
+files go with their rows by core's one rule (core/files.py)."""
+
 from django.dispatch import receiver
+
+from accounts.signals import account_deleting
 
 from .models import Item
 
 
-@receiver(post_delete, sender=Item, dispatch_uid="collector_item_file_cleanup")
-def item_file_delete_after_commit(sender, instance: Item, **kwargs) -> None:
-    # Covers every way a row goes (item_delete, admin bulk delete, a user's account cascading),
-    # and only once the deletion is committed, so a rollback never leaves a row without its file.
-    if not instance.file:
-        return
-    storage, name = instance.file.storage, instance.file.name
-    transaction.on_commit(lambda: storage.delete(name))
+@receiver(account_deleting, dispatch_uid="collector_account_deleting")
+def files_of_a_deleted_account(sender, user, **kwargs) -> dict:
+    # The items go with the account's cascade, their files after commit: say how many files.
+    return {"files": Item.objects.filter(owner=user).exclude(file="").count()}

@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.sites import UnfoldAdminSite
 
+from core import csp
 from core.http import client_ip
 
-from . import csp
 from .admin_guard import guarded_admin
 
 # unfold's pages run Alpine.js, whose standard build (the one unfold ships) evaluates each x-

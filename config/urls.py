@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts.lockout import ChangePasswordView
 from conversations.dashboard import usage_dashboard_view
+from core import csp
 
-from . import csp
 from .client import client_page
 from .health import healthz
 

@@ -10,9 +10,9 @@ from accounts.authentication import DeviceJWTAuthentication
 from core.db import db_sync_to_async
 from core.errors import backing_service_down
 
-from . import generation, listener
+from . import listener, services
 from .api.stream import end_when_signed_out, parse_last_event_id
-from .models import IN_FLIGHT_STATUSES, Message, Role
+from .exceptions import NothingInFlight
 from .selectors import conversations_owned
 
 AUTH_TIMEOUT_SECONDS = 10
@@ -36,12 +36,15 @@ def _owns(user, conversation_id) -> bool:
     return conversations_owned(user=user, summary=False).filter(pk=conversation_id).exists()
 
 
-def _in_flight_id(conversation_id):
-    return (
-        Message.objects.filter(conversation_id=conversation_id, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES)
-        .values_list("id", flat=True)
-        .first()
-    )
+def _stop(user, conversation_id) -> None:
+    """``{"type": "stop"}``: the same stop as ``POST /conversations/{id}/stop``."""
+    conversation = conversations_owned(user=user, summary=False).filter(pk=conversation_id).first()
+    if conversation is None:
+        return
+    try:
+        services.generation_stop(conversation=conversation)
+    except NothingInFlight:
+        pass  # nothing to stop: the socket ends with the reply anyway
 
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):
@@ -67,9 +70,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if self.user is None:
             await self._authenticate(content if kind == "auth" else {})
         elif kind == "stop":
-            message_id = await db_sync_to_async(_in_flight_id)(self.conversation_id)
-            if message_id is not None:
-                await db_sync_to_async(generation.request_stop)(message_id=message_id)
+            await db_sync_to_async(_stop)(self.user, self.conversation_id)
 
     async def _authenticate(self, content: dict):
         token = content.get("token")

@@ -138,6 +138,12 @@ class MessageStatus(models.TextChoices):
 IN_FLIGHT_STATUSES = (MessageStatus.PENDING, MessageStatus.STREAMING)
 
 
+class MessageQuerySet(models.QuerySet):
+    def in_flight(self) -> "MessageQuerySet":
+        """Replies being generated (or about to be): the one meaning of "a reply in flight"."""
+        return self.filter(role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES)
+
+
 class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
@@ -165,6 +171,8 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         ordering = ("created_at", "id")

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from .models import IN_FLIGHT_STATUSES, Conversation, Message
+from .models import Conversation, Message
 
 _AGE = re.compile(r"(\d{1,6})([dw])")
 _UNIT_DAYS = {"d": 1, "w": 7}
@@ -44,7 +44,7 @@ def retention_age() -> timedelta | None:
 
 
 def _reply_in_flight():
-    return Exists(Message.objects.filter(conversation=OuterRef("pk"), status__in=IN_FLIGHT_STATUSES))
+    return Exists(Message.objects.in_flight().filter(conversation=OuterRef("pk")))
 
 
 def conversations_expired(*, cutoff: datetime) -> QuerySet:

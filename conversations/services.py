@@ -101,31 +101,46 @@ def conversation_update(
     return conversation
 
 
-@transaction.atomic
-def conversation_delete(*, conversation: Conversation) -> None:
-    # Stop work in flight first, so no worker keeps writing into rows that are going away.
-    in_flight = list(
-        Message.objects.filter(
-            conversation=conversation, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES
-        ).values_list("id", flat=True)
-    )
-    conversation.delete()
-    if in_flight:
-        ledger_stop_deleted(message_ids=in_flight)
-
-        def stop_all():
-            for message_id in in_flight:
-                generation.request_stop(message_id=message_id)
-
-        transaction.on_commit(stop_all)
-
-
-def ledger_stop_deleted(*, message_ids) -> int:
-    """The ledger's end of replies deleted while in flight (with their conversation or account):
-    stopped, as their workers are told after commit; their own final save finds no row to end."""
-    return LedgerEntry.objects.filter(message_id__in=message_ids, status__in=IN_FLIGHT_STATUSES).update(
+def replies_stop(*, replies) -> int:
+    """End the replies in flight among ``replies`` (a Message queryset) because their rows are going
+    away (a conversation or an account deleted): their ledger entries end ``stopped`` now, and
+    their workers are told to stop once the deletion has committed (a worker's own final save
+    then finds no row). Call before deleting the rows, inside the deletion's transaction."""
+    message_ids = list(replies.in_flight().values_list("id", flat=True))
+    if not message_ids:
+        return 0
+    LedgerEntry.objects.filter(message_id__in=message_ids, status__in=IN_FLIGHT_STATUSES).update(
         status=MessageStatus.STOPPED
     )
+
+    def stop_all():
+        for message_id in message_ids:
+            generation.request_stop(message_id=message_id)
+
+    transaction.on_commit(stop_all)
+    return len(message_ids)
+
+
+@transaction.atomic
+def conversation_delete(*, conversation: Conversation) -> None:
+    replies_stop(replies=Message.objects.filter(conversation=conversation))
+    conversation.delete()
+
+
+CONVERSATIONS_DELETE_BATCH = 200  # conversations deleted per statement (their messages go with them)
+
+
+@transaction.atomic
+def conversations_delete_owned(*, owner: User) -> int:
+    """Every conversation of ``owner`` (an account being deleted), a batch at a time, so an account's
+    bulk goes without loading all its messages at once. Returns how many went."""
+    replies_stop(replies=Message.objects.filter(conversation__owner=owner))
+    deleted = 0
+    while ids := list(
+        Conversation.objects.filter(owner=owner).values_list("pk", flat=True)[:CONVERSATIONS_DELETE_BATCH]
+    ):
+        deleted += Conversation.objects.filter(pk__in=ids).delete()[1].get(Conversation._meta.label, 0)
+    return deleted
 
 
 # --- messages ---------------------------------------------------------------------------------
@@ -145,9 +160,7 @@ def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: 
                 "The limit resets at midnight UTC.",
                 wait=max(1, int((usage.resets_at - now).total_seconds()) + 1),
             )
-    in_flight = Message.objects.filter(
-        conversation__owner=user, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES
-    ).values_list("conversation_id", flat=True)
+    in_flight = Message.objects.in_flight().filter(conversation__owner=user).values_list("conversation_id", flat=True)
     in_flight_conversations = list(in_flight)
     if len(in_flight_conversations) >= plan.max_concurrent_generations:
         raise TooManyGenerations(
@@ -377,11 +390,7 @@ def api_completion_start(
 
 
 def message_in_flight(*, conversation: Conversation) -> Message | None:
-    return (
-        Message.objects.filter(conversation=conversation, role=Role.ASSISTANT, status__in=IN_FLIGHT_STATUSES)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    return Message.objects.in_flight().filter(conversation=conversation).order_by("-created_at", "-id").first()
 
 
 def generation_stop(*, conversation: Conversation) -> Message:

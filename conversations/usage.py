@@ -259,7 +259,7 @@ def usage_reply_statuses(*, window: UsageWindow) -> dict:
     """
     in_window = Q(created_at__gte=window.since)
     ledger_in_flight = Q(status__in=IN_FLIGHT_STATUSES)
-    live = Exists(Message.objects.filter(pk=OuterRef("message_id"), status__in=IN_FLIGHT_STATUSES))
+    live = Exists(Message.objects.in_flight().filter(pk=OuterRef("message_id")))
     figures = LedgerEntry.objects.filter(in_window | ledger_in_flight).aggregate(
         **_by_source("complete", Count, "id", filter=in_window & Q(status=MessageStatus.COMPLETE)),
         **_by_source("stopped", Count, "id", filter=in_window & Q(status=MessageStatus.STOPPED)),

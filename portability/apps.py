@@ -7,4 +7,4 @@ class PortabilityConfig(AppConfig):
     verbose_name = "Import and export"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 (connects the file clean-up receivers)
+        from . import signals  # noqa: F401 (connects its receivers)

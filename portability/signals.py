@@ -1,16 +1,15 @@
-from django.db import transaction
-from django.db.models.signals import post_delete
+"""What portability answers when other apps say something happened (connected in apps.ready). The
+files of imports (an upload not read yet) and exports (a zip) go with their rows by core's one
+rule (core/files.py)."""
+
 from django.dispatch import receiver
+
+from accounts.signals import account_deleting
 
 from .models import Export, Import
 
 
-@receiver(post_delete, sender=Import, dispatch_uid="portability_import_file_cleanup")
-@receiver(post_delete, sender=Export, dispatch_uid="portability_export_file_cleanup")
-def job_file_delete_after_commit(sender, instance, **kwargs) -> None:
-    # An upload not read yet or an export zip goes with its row (an account deleted with its rows
-    # too), once the deletion is committed.
-    if not instance.file:
-        return
-    storage, name = instance.file.storage, instance.file.name
-    transaction.on_commit(lambda: storage.delete(name))
+@receiver(account_deleting, dispatch_uid="portability_account_deleting")
+def files_of_a_deleted_account(sender, user, **kwargs) -> dict:
+    # Imports and exports go with the account's cascade, their files after commit.
+    return {"files": sum(model.objects.filter(owner=user).exclude(file="").count() for model in (Import, Export))}

@@ -256,8 +256,6 @@ class StaffUserSettingsSerializer(UserSettingsSerializer):
 
 # --- deleting the account -------------------------------------------------------------------
 
-ACCOUNT_DELETE_PHRASE = "DELETE {email}"
-
 
 class AccountDeleteSerializer(InputSerializer):
     """The confirmation of an account's deletion: its password, or the phrase when it has none."""

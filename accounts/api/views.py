@@ -244,23 +244,12 @@ class ProfileView(APIView):
     def delete(self, request):
         data = s.AccountDeleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = request.user
-        if user.has_usable_password():
-            password = data.validated_data.get("password")
-            if password is None:
-                raise ValidationError({"password": ["Your current password is required."]}, code="required")
-            # A wrong password is a failed sign-in of this account from this address, under the
-            # same limits as a password change (a stolen session cannot guess on).
-            if not lockout.check_password(request._request, user=user, password=password):
-                raise ValidationError({"password": ["The password is not correct."]}, code="password_incorrect")
-        else:
-            phrase = s.ACCOUNT_DELETE_PHRASE.format(email=user.email)
-            if data.validated_data.get("confirm", "").strip() != phrase:
-                raise ValidationError(
-                    {"confirm": [f'This account has no password: send confirm: "{phrase}".']},
-                    code="confirmation_incorrect",
-                )
-        services.user_delete(user=user)
+        services.account_delete_confirmed(
+            request=request._request,
+            user=request.user,
+            password=data.validated_data.get("password"),
+            confirm=data.validated_data.get("confirm"),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     # ours
+    "core",
     "accounts",
     "conversations",
     "sharing",

@@ -26,7 +26,6 @@ from collector.selectors import conversation_context_items
 from ..llm.context import context_items_text
 from ..model_choice import model_for_or_none
 from ..models import (
-    IN_FLIGHT_STATUSES,
     Conversation,
     LedgerEntry,
     LLMModel,
@@ -134,11 +133,11 @@ def replies_stale(*, conversation_id=None, message_ids=None, stale_after: float 
     """In-flight replies whose worker stopped beating (``stale_after=0``: every in-flight reply)."""
     stale_after = settings.CHAT["STALE_AFTER_SECONDS"] if stale_after is None else stale_after
     cutoff = timezone.now() - timedelta(seconds=stale_after)
-    qs = Message.objects.filter(status__in=IN_FLIGHT_STATUSES).filter(
+    qs = Message.objects.in_flight().filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
     )
     if stale_after <= 0:
-        qs = Message.objects.filter(status__in=IN_FLIGHT_STATUSES)
+        qs = Message.objects.in_flight()
     if conversation_id is not None:
         qs = qs.filter(conversation_id=conversation_id)
     if message_ids is not None:

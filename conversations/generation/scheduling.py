@@ -244,7 +244,7 @@ def request_stop(*, message_id) -> bool:
     # Give the generator a moment, so the caller can report the final state.
     deadline = time.monotonic() + STOP_WAIT_SECONDS
     while time.monotonic() < deadline:
-        if not Message.objects.filter(pk=message_id, status__in=IN_FLIGHT_STATUSES).exists():
+        if not Message.objects.in_flight().filter(pk=message_id).exists():
             break
         time.sleep(0.02)
     else:

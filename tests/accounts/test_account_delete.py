@@ -17,6 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts import services
 from accounts.models import ApiKey, Device, UserSettings
 from collector import services as collector_services
+from conversations import services as conversation_services
 from conversations.models import Conversation, Feedback, Message, MessageStatus, Role
 from sharing import services as sharing_services
 from sharing.models import Sample, Share
@@ -112,26 +113,17 @@ def test_the_service_deletes_files_only_after_commit(user, _media_root, django_c
     assert (deleted.email, deleted.conversations, deleted.files) == ("alice@example.com", 0, 1)
 
 
-def test_files_go_whatever_model_holds_them(user, _media_root, django_capture_on_commit_callbacks):
-    # The service removes the file of every row it deletes that holds one, found from the models,
-    # not only the collector's items (whose own signal removes theirs too): here without it.
+def test_every_model_holding_files_has_them_removed_with_its_rows():
+    # One rule (core/files.py) for every installed model with a FileField, whichever app it is in:
+    # a new model holding files cannot forget its clean-up (account deletion relies on it).
+    from django.apps import apps
+    from django.db import models
     from django.db.models.signals import post_delete
 
-    from collector.models import Item
-
-    item = collector_services.item_create(user=user, kind="file", file=SimpleUploadedFile("a.txt", b"abc"))
-    stored = _media_root / item.file.name
-    assert post_delete.disconnect(sender=Item, dispatch_uid="collector_item_file_cleanup")
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.user_delete(user=user)
-    finally:
-        from collector import signals
-
-        post_delete.connect(
-            signals.item_file_delete_after_commit, sender=Item, dispatch_uid="collector_item_file_cleanup"
-        )
-    assert not stored.exists()
+    holding = [m for m in apps.get_models() if any(isinstance(f, models.FileField) for f in m._meta.concrete_fields)]
+    assert {m._meta.label for m in holding} >= {"collector.Item", "portability.Import", "portability.Export"}
+    for model in holding:
+        assert post_delete.has_listeners(model), model
 
 
 def test_imports_and_exports_files_go_too(user, _media_root, django_capture_on_commit_callbacks):
@@ -180,7 +172,7 @@ def test_replies_in_flight_are_told_to_stop_after_commit(user, monkeypatch, djan
 
 
 def test_a_big_account_is_deleted_in_batches(user, monkeypatch):
-    monkeypatch.setattr(services, "ACCOUNT_DELETE_BATCH", 3)
+    monkeypatch.setattr(conversation_services, "CONVERSATIONS_DELETE_BATCH", 3)
     for n in range(7):
         conversation = ConversationFactory(owner=user, title=f"c{n}")
         MessageFactory(conversation=conversation, role=Role.USER, content="x")

@@ -214,7 +214,7 @@ def test_deleting_an_account_keeps_the_service_figures_without_the_user(user, ou
 def test_deleting_a_conversation_with_a_reply_in_flight_ends_its_entry(user):
     three_a_day(user)
     conversation = ConversationFactory(owner=user, model=LLMModelFactory(slug="slow"))
-    _question, reply = services.message_send(conversation=conversation, user=user, content="hi", wait=True)
+    _question, reply = services.message_send(conversation=conversation, user=user, content="hi")
 
     services.conversation_delete(conversation=conversation)
 
@@ -247,7 +247,7 @@ def test_concurrent_replies_are_counted_from_the_live_replies_not_the_ledger(use
     # A pending entry whose reply is gone (an admin deletion) does not hold the user's one slot.
     LedgerEntryFactory(user=user, status=MessageStatus.PENDING)
     conversation = ConversationFactory(owner=user, model=LLMModelFactory(slug="one-slot"))
-    services.message_send(conversation=conversation, user=user, content="first", wait=True)
+    services.message_send(conversation=conversation, user=user, content="first")
 
     with pytest.raises(services.TooManyGenerations):
         services.message_send(conversation=ConversationFactory(owner=user), user=user, content="second")
@@ -294,7 +294,7 @@ def test_importing_todays_history_costs_no_quota_and_writes_no_entry(user, tmp_p
     conversation = Conversation.objects.get(owner=user)
     conversation.model = LLMModelFactory(slug="after-import")
     conversation.save()
-    services.message_send(conversation=conversation, user=user, content="my own", wait=True)
+    services.message_send(conversation=conversation, user=user, content="my own")
     assert daily_usage(settings_row=UserSettings.objects.get(user=user)).messages_sent == 1
 
 

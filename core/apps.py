@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """The shared helpers at the bottom of the house (no models of its own)."""
+
+    name = "core"
+
+    def ready(self) -> None:
+        from .files import connect_file_cleanup
+
+        connect_file_cleanup()
