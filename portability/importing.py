@@ -17,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.storage import storage_check
 from collector import services as collector_services
 from collector.models import Item
 from collector.uploads import max_upload_bytes
@@ -231,7 +232,10 @@ def _is_original(model, *, owner, original_id: int | None, created_at: datetime 
     return model.objects.filter(pk=original_id, owner=owner, created_at=created_at).exists()
 
 
-def item_import(*, owner, data: ItemData, source: sources.Source) -> Outcome:
+def item_import(*, owner, data: ItemData, source: sources.Source, index: int | None = None) -> Outcome:
+    """One collector item into ``owner``'s account (call inside a transaction). Its file is read out
+    of the zip only if it fits in the owner's storage as the zip declares it (``storage_check``
+    again on the bytes actually read, in ``item_create``), and each file of the zip only once."""
     key_source = SourceFormat.CHAT_SERVER
     if _recorded(owner=owner, kind=RecordKind.ITEM, source=key_source, key=data.source_key, model=Item):
         return SKIPPED
@@ -239,7 +243,8 @@ def item_import(*, owner, data: ItemData, source: sources.Source) -> Outcome:
         return SKIPPED
     upload = None
     if data.file_path:
-        content = source.read_member(data.file_path, limit=max_upload_bytes())
+        storage_check(user=owner, size=source.member_size(data.file_path))
+        content = source.read_member(data.file_path, limit=max_upload_bytes(), reader=index)
         upload = ContentFile(content, name=data.file_name or posixpath.basename(data.file_path))
     item = collector_services.item_create(
         user=owner,
@@ -352,7 +357,7 @@ class ImportRun:
     def _item(self, entry: Entry) -> None:
         data = documents.item_from_entry(entry.raw)
         with transaction.atomic():
-            outcome = item_import(owner=self.owner, data=data, source=self.source)
+            outcome = item_import(owner=self.owner, data=data, source=self.source, index=entry.index)
         if outcome.skipped:
             self.row.items_skipped += 1
         else:

@@ -62,21 +62,47 @@ class Source:
     todos: Entries = field(default_factory=Entries)
     manifest: dict = field(default_factory=dict)
     archive: zipfile.ZipFile | None = None
+    # The collector files read out of the archive so far, by where their bytes start (a zip naming
+    # one member for many items, or listing the same bytes under many names, would otherwise be
+    # stored again and again), and the bytes read in all: at most ``conf.max_unzipped_bytes()``.
+    members_read: dict[int, int] = field(default_factory=dict)
+    member_bytes_read: int = 0
 
-    def read_member(self, path: str, *, limit: int) -> bytes:
-        """A file inside the archive (a collector item's bytes), at most ``limit`` bytes."""
+    def member_size(self, path: str) -> int:
+        """The size a file inside the archive declares (``EntryError`` when it is not there)."""
+        return self._member(path).file_size
+
+    def _member(self, path: str) -> zipfile.ZipInfo:
         if self.archive is None:
             raise EntryError("files come only inside a zip")
         try:
-            info = self.archive.getinfo(path)
+            return self.archive.getinfo(path)
         except KeyError as exc:
             raise EntryError(f"the zip has no file {path[:100]!r}") from exc
+
+    def read_member(self, path: str, *, limit: int, reader: int | None = None) -> bytes:
+        """A file inside the archive (a collector item's bytes), at most ``limit`` bytes; each file
+        once per import (``reader``: the index of the entry reading it, named when another asks)."""
+        info = self._member(path)
+        if info.header_offset in self.members_read:
+            first = self.members_read[info.header_offset]
+            raise EntryError(f"{path[:100]!r} was read for item {first} already (each file of the zip is read once)")
         if info.file_size > limit:
             raise EntryError(f"{path[:100]!r} is larger than {limit} bytes")
-        with self.archive.open(info) as member:
-            data = member.read(limit + 1)
+        budget = conf.max_unzipped_bytes() - self.member_bytes_read
+        if info.file_size > budget:
+            raise EntryError(f"the import has read {conf.max_unzipped_bytes()} bytes of files, its limit")
+        self.members_read[info.header_offset] = reader if reader is not None else -1
+        try:
+            with self.archive.open(info) as member:
+                data = member.read(min(limit, budget) + 1)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise EntryError(f"{path[:100]!r} cannot be read from the zip: {exc}") from exc
+        self.member_bytes_read += len(data)
         if len(data) > limit:
             raise EntryError(f"{path[:100]!r} is larger than {limit} bytes")
+        if len(data) > budget:
+            raise EntryError(f"the import has read {conf.max_unzipped_bytes()} bytes of files, its limit")
         return data
 
     def close(self) -> None:

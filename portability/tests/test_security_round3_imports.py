@@ -7,6 +7,10 @@
   under ``conf.IMPORT_MEMORY_CEILING`` (256 MiB of growth) whatever the file: measured here on the
   real command in a process of its own. An import that failed on its file is a final ``failed``
   with its ``error`` (never run again), and one whose worker stopped twice is not run a third time.
+- Hole 4, a user-archive import multiplies storage: a 6.5 KB upload whose ``collector/items.json``
+  names one zip member 100 times wrote 524 MB. Now each file of the zip is read once, every file a
+  user stores counts against their plan's storage (``Plan.storage_limit_bytes``,
+  ``accounts/storage.py``), and the collector API and the importer refuse what does not fit.
 """
 
 import io
@@ -22,6 +26,9 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import Plan
+from accounts.storage import storage_used_bytes
+from collector.models import Item
 from config.testing import ROOT, manage, own_database, server_env
 from conversations.models import Conversation
 from portability import conf, importing, services, sources
@@ -31,6 +38,8 @@ from . import chatgpt_export as gpt
 from .conftest import IMPORTS
 
 MIB = 1024 * 1024
+ITEMS = "/api/v1/collector/items"
+SUBSCRIPTION = "/api/v1/user/settings/subscription"
 
 
 # --- files -------------------------------------------------------------------------------------
@@ -345,3 +354,112 @@ def test_a_zip_listing_too_many_files_is_refused_at_upload(user_client, upload, 
     assert response.status_code == 400
     assert response.json()["file"][0].startswith("The zip lists too many files (its directory is ")
     assert upload(user_client, gpt.as_zip(gpt.export()), name="export.zip").status_code == 202
+
+
+# --- hole 4: storage -----------------------------------------------------------------------------
+
+
+def _file_item(index: int, path: str) -> dict:
+    return {
+        "id": index,
+        "kind": "file",
+        "title": f"Copy {index}",
+        "file": {"path": path, "name": "notes.txt", "size": 5 * MIB, "content_type": "text/plain"},
+        "created_at": f"2026-01-01T00:00:{index % 60:02d}.{index:06d}Z",
+    }
+
+
+def _stored_bytes(media_root: Path) -> int:
+    return sum(path.stat().st_size for path in (media_root / "collector").rglob("*") if path.is_file())
+
+
+@pytest.mark.django_db
+def test_the_issues_6_kb_archive_naming_one_file_100_times_stores_it_once(user_client, user, upload, _media_root):
+    path = "collector/files/1/notes.txt"
+    data = user_archive([_file_item(index, path) for index in range(100)], {path: _repeat(b"a" * 1024, 5 * 1024)})
+    assert len(data) < 8_000
+    done = _done(user_client, upload(user_client, data, name="export.zip"))
+    assert done["status"] == "done"
+    assert (done["items_imported"], len(done["errors"])) == (1, 99)
+    assert done["errors"][0] == {
+        "kind": "item",
+        "index": 1,
+        "title": "Copy 1",
+        "error": f"'{path}' was read for item 0 already (each file of the zip is read once)",
+    }
+    assert _stored_bytes(_media_root) == 5 * MIB  # was 100 times that
+    assert storage_used_bytes(user_id=user.pk) == 5 * MIB
+
+
+@pytest.mark.django_db
+def test_an_archive_import_stores_at_most_the_plans_storage(user_client, user, upload, _media_root):
+    Plan.objects.filter(slug="free").update(storage_limit_bytes=12 * MIB)
+    files = {f"collector/files/{index}/notes.txt": _repeat(b"b" * 1024, 5 * 1024) for index in range(6)}
+    items = [_file_item(index, f"collector/files/{index}/notes.txt") for index in range(6)]
+    done = _done(user_client, upload(user_client, user_archive(items, files), name="export.zip"))
+    assert done["status"] == "done"
+    assert done["items_imported"] == 2
+    assert [error["error"] for error in done["errors"]] == [
+        "The file (5 MiB) does not fit in your plan's storage: 10 MiB of 12 MiB used. Delete files to make room."
+    ] * 4
+    assert _stored_bytes(_media_root) == 10 * MIB
+    assert storage_used_bytes(user_id=user.pk) == 10 * MIB
+
+
+@pytest.mark.django_db
+def test_the_collector_api_refuses_an_upload_over_the_remaining_storage(user_client, outsider_client, user, outsider):
+    Plan.objects.filter(slug="free").update(storage_limit_bytes=3 * MIB)
+
+    def post(client, size: int, name: str = "notes.txt"):
+        upload = SimpleUploadedFile(name, b"c" * size, content_type="text/plain")
+        return client.post(ITEMS, {"kind": "file", "file": upload}, format="multipart")
+
+    assert post(user_client, 2 * MIB).status_code == 201
+    refused = post(user_client, 2 * MIB)
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "detail": (
+            "The file (2 MiB) does not fit in your plan's storage: 2 MiB of 3 MiB used. Delete files to make room."
+        ),
+        "code": "storage_quota_exceeded",
+    }
+    too_large = post(user_client, 4 * MIB)
+    assert too_large.status_code == 413
+    assert too_large.json()["code"] == "storage_quota_exceeded"
+    assert Item.objects.filter(owner=user).count() == 1
+    assert post(user_client, 1 * MIB).status_code == 201  # what is left still fits
+
+    # Another user's storage is their own: untouched by the first user's files, and full only of theirs.
+    assert post(outsider_client, 2 * MIB).status_code == 201
+    assert storage_used_bytes(user_id=outsider.pk) == 2 * MIB
+    assert storage_used_bytes(user_id=user.pk) == 3 * MIB
+    storage = outsider_client.get(SUBSCRIPTION).json()["storage"]
+    assert storage == {"used_bytes": 2 * MIB, "limit_bytes": 3 * MIB}
+
+
+@pytest.mark.django_db
+def test_the_subscription_shows_storage_used_and_the_limit(user_client, user):
+    assert user_client.get(SUBSCRIPTION).json()["storage"] == {"used_bytes": 0, "limit_bytes": 1024**3}
+    Plan.objects.filter(slug="free").update(storage_limit_bytes=0)
+    assert user_client.get(SUBSCRIPTION).json()["storage"] == {"used_bytes": 0, "limit_bytes": None}
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_a_users_storage_and_adds_no_file_past_it(client, user):
+    from accounts.models import User
+
+    client.force_login(User.objects.create_superuser(email="root@example.com", password="Admin-pass-1"))
+    Plan.objects.filter(slug="free").update(storage_limit_bytes=3 * MIB)
+
+    def add(size: int):
+        upload = SimpleUploadedFile("notes.txt", b"d" * size, content_type="text/plain")
+        form = {"owner": user.pk, "kind": "file", "title": "", "url": "", "content": "", "tag_names": ""}
+        return client.post("/admin/collector/item/add/", {**form, "file": upload})
+
+    assert add(2 * MIB).status_code == 302
+    refused = add(2 * MIB)
+    assert refused.status_code == 200  # the form again, saying why
+    assert b"does not fit in your plan&#x27;s storage: 2 MiB of 3 MiB used" in refused.content
+    assert Item.objects.filter(owner=user).count() == 1
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
+    assert b"2 MiB of 3 MiB used by files" in page.content
