@@ -293,6 +293,13 @@ def _read_zip(fileobj: IO[bytes], *, limits: Limits) -> Source:
     return Source(format=kind, conversations=conversations, archive=archive)
 
 
+def zip_manifest(fileobj: IO[bytes]) -> dict | None:
+    """The ``manifest.json`` of a zip, read within the same limits as an import's (None when the
+    zip has none, or none that can be read as an object); ``FileError`` when it is no zip."""
+    with _open_zip(fileobj) as archive:
+        return _manifest(archive, limits=_limits(deadline=None))
+
+
 def read_source(fileobj: IO[bytes], *, deadline: float | None = None) -> Source:
     """The file checked, and its entries ready to be read one at a time (``FileError`` when it is
     none of the accepted kinds, or breaks a limit of the whole file). ``fileobj`` must stay open
