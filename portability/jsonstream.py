@@ -17,7 +17,10 @@ Numbers are read as ``int`` and ``float`` (as ``json.loads`` does); yajl refuses
 64 bits, ``NaN`` and ``Infinity``, which no export holds.
 """
 
+import lzma
 import time
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -37,6 +40,10 @@ READ_SIZE = 64 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"
 _OPEN = frozenset(("start_map", "start_array"))
 _CLOSE = frozenset(("end_map", "end_array"))
+
+# What reading a broken stream raises: a truncated file, a zip member with a bad CRC or corrupt
+# compressed data (zlib's and lzma's own errors), an encrypted or unknown compression.
+READ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, RuntimeError)
 
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]
 
@@ -110,7 +117,7 @@ class _Reader:
             raise ImportTimedOut(f"{self.name} was still being read when the import's time was up.")
         try:
             data = self.raw.read(size if size > 0 else READ_SIZE)
-        except (OSError, EOFError, ValueError) as exc:  # zip members: bad CRC, truncated, corrupt
+        except READ_ERRORS as exc:
             raise FileError(f"{self.name} cannot be read: {exc}") from exc
         if not self._started:
             self._started = True

@@ -20,7 +20,7 @@ from typing import IO
 
 from . import chatgpt, conf, documents
 from .data import ConversationData, Entry, EntryError, FileError
-from .jsonstream import JsonFile, Limits
+from .jsonstream import READ_ERRORS, JsonFile, Limits
 from .models import SourceFormat
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -96,7 +96,7 @@ class Source:
         try:
             with self.archive.open(info) as member:
                 data = member.read(min(limit, budget) + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except READ_ERRORS as exc:
             raise EntryError(f"{path[:100]!r} cannot be read from the zip: {exc}") from exc
         self.member_bytes_read += len(data)
         if len(data) > limit:
@@ -184,7 +184,13 @@ def _member_file(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, limits: Lim
     def opener():
         try:
             return archive.open(info)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ) as exc:  # RuntimeError: encrypted
             raise FileError(f"{info.filename} cannot be read from the zip: {exc}") from exc
 
     return JsonFile(opener, name=info.filename, limits=limits, what=what)

@@ -463,3 +463,14 @@ def test_the_admin_shows_a_users_storage_and_adds_no_file_past_it(client, user):
     assert Item.objects.filter(owner=user).count() == 1
     page = client.get(f"/admin/accounts/user/{user.pk}/change/")
     assert b"2 MiB of 3 MiB used by files" in page.content
+
+
+@pytest.mark.django_db
+def test_a_corrupt_zip_member_ends_the_import_failed_saying_so(user_client, upload):
+    data = bytearray(_zip({"conversations.json": gpt.as_json(gpt.export())}))
+    compressed_start = data.index(b"conversations.json") + len("conversations.json")
+    data[compressed_start + 20] ^= 0xFF  # inside the deflated bytes: a bad block or a bad CRC
+    done = _done(user_client, upload(user_client, bytes(data), name="export.zip"))
+    assert done["status"] == "failed"
+    assert done["error"].startswith("conversations.json"), done["error"]
+    assert "internal error" not in done["error"]
