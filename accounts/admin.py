@@ -26,6 +26,7 @@ from conversations.quota import daily_usage, quota_reset
 from . import lockout, services
 from .models import ApiKey, Device, Plan, User, UserSettings
 from .resources import ConsoleImportExportMixin, PlanResource, UserResource
+from .storage import size_text, storage_usage
 
 SELF_REFUSAL = "You cannot {what} your own account: ask another staff member to do it."
 
@@ -138,13 +139,21 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
     list_filter = ("is_active", "is_staff", "is_superuser", "settings__plan", LoginTypeFilter)
     list_select_related = ("settings__plan",)
     search_fields = ("email", "display_name")
-    readonly_fields = ("date_joined", "last_login", "updated_at", "plan_and_quota", "last_activity", "activity")
+    readonly_fields = (
+        "date_joined",
+        "last_login",
+        "updated_at",
+        "plan_and_quota",
+        "storage",
+        "last_activity",
+        "activity",
+    )
     inlines = (UserSettingsInline, SocialAccountInline, DeviceInline, ApiKeyInline)
     actions = ("deactivate_and_sign_out", "reactivate", "unlock_sign_in")
     # Buttons at the top of a user's page; each asks for confirmation (a POST), never acts on a GET.
     actions_detail = ("deactivate_user", "reactivate_user", "grant_plan", "revoke_sessions", "reset_quota")
     fieldsets = (
-        (_("At a glance"), {"fields": ("plan_and_quota", "last_activity", "activity")}),
+        (_("At a glance"), {"fields": ("plan_and_quota", "storage", "last_activity", "activity")}),
         (None, {"fields": ("email", "password")}),
         (_("Profile"), {"fields": ("display_name",)}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
@@ -235,6 +244,14 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
         return (
             f"{settings_row.plan.name}: {usage.messages_sent} of {limit} messages sent today (resets at midnight UTC)"
         )
+
+    @admin.display(description=_("storage"))
+    def storage(self, obj):
+        if obj.pk is None:
+            return "-"
+        usage = storage_usage(settings_row=services.user_settings_get(user=obj))
+        limit = size_text(usage.limit_bytes) if usage.limit_bytes is not None else _("no limit")
+        return f"{size_text(usage.used_bytes)} of {limit} used by files"
 
     @admin.display(description=_("last activity"))
     def last_activity(self, obj):
@@ -594,6 +611,7 @@ class PlanAdmin(ConsoleImportExportMixin, ModelAdmin):
         "slug",
         "daily_message_limit",
         "max_concurrent_generations",
+        "storage_limit_bytes",
         "selectable_by_user",
         "subscriber_count",
         "order",

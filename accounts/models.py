@@ -64,6 +64,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.email = User.objects.normalize_email(self.email)
 
 
+# Every plan's storage unless staff set another (the seeded Free, Plus and Pro get it too).
+DEFAULT_STORAGE_LIMIT_BYTES = 1024**3
+
+
 class Plan(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=80)
@@ -71,6 +75,10 @@ class Plan(models.Model):
         help_text="Messages a user may send per day (UTC). 0 means unlimited."
     )
     max_concurrent_generations = models.PositiveSmallIntegerField(default=1)
+    storage_limit_bytes = models.PositiveBigIntegerField(
+        default=DEFAULT_STORAGE_LIMIT_BYTES,
+        help_text="Bytes of files a user may store (collector files; accounts/storage.py). 0 means unlimited.",
+    )
     selectable_by_user = models.BooleanField(default=True, help_text="Users may switch to this plan themselves.")
     order = models.PositiveSmallIntegerField(default=0)
 

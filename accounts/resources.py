@@ -241,7 +241,15 @@ class PlanResource(resources.ModelResource):
 
     class Meta:
         model = Plan
-        fields = ("slug", "name", "daily_message_limit", "max_concurrent_generations", "selectable_by_user", "order")
+        fields = (
+            "slug",
+            "name",
+            "daily_message_limit",
+            "max_concurrent_generations",
+            "storage_limit_bytes",
+            "selectable_by_user",
+            "order",
+        )
         import_id_fields = ("slug",)
         skip_unchanged = True
         report_skipped = True

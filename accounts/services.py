@@ -123,6 +123,34 @@ def _registration_notice_queue(*, owner: User, site_url: str) -> None:
         logger.exception("registration notice for user %s could not be queued", owner.pk)
 
 
+def mail_deliver_later(message) -> None:
+    """Queue a rendered mail (an ``EmailMessage``, HTML alternatives kept) for the job worker; if it
+    cannot be queued, send it now rather than lose it."""
+    from .tasks import mail_deliver_job
+
+    data = {
+        "subject": message.subject,
+        "body": message.body,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "alternatives": [[content, mimetype] for content, mimetype in getattr(message, "alternatives", [])],
+    }
+    try:
+        mail_deliver_job.enqueue(data)
+    except Exception:
+        logger.exception("a mail could not be queued; sending it in the request")
+        mail_deliver(message=data)
+
+
+def mail_deliver(*, message: dict) -> None:
+    from django.core.mail import EmailMultiAlternatives
+
+    mail = EmailMultiAlternatives(message["subject"], message["body"], message["from_email"], message["to"])
+    for content, mimetype in message.get("alternatives") or []:
+        mail.attach_alternative(content, mimetype)
+    mail.send()
+
+
 def registration_notice_send(*, user_id: int, site_url: str) -> None:
     """Tell an account's owner that someone tried to register its email (the job's work)."""
     owner = User.objects.filter(pk=user_id, is_active=True).first()

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django_tasks import task
 
-from .services import expired_tokens_purge, registration_notice_send, revoked_devices_purge
+from .services import expired_tokens_purge, mail_deliver, registration_notice_send, revoked_devices_purge
 
 REVOKED_DEVICES_KEPT_DAYS = 90  # as `manage.py purge_expired_tokens` keeps them by default
 
@@ -24,3 +24,10 @@ def registration_notice_job(user_id: int, site_url: str) -> None:
     ``services.user_register``, so the request answers in the same time whether the email was
     taken or not, and a slow mail server holds no request."""
     registration_notice_send(user_id=user_id, site_url=site_url)
+
+
+@task()
+def mail_deliver_job(message: dict) -> None:
+    """Send a mail rendered in a request (``services.mail_deliver_later``): the request answers in
+    the same time whoever it mails, and a slow mail server holds no request."""
+    mail_deliver(message=message)

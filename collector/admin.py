@@ -3,6 +3,9 @@ from django.contrib import admin
 from django.db.models import Count
 from unfold.admin import ModelAdmin
 
+from accounts.storage import storage_check
+from core.exceptions import DomainError
+
 from . import services
 from .models import Item, ItemKind, Tag
 
@@ -39,14 +42,20 @@ class ItemAdminForm(forms.ModelForm):
                 if kind == ItemKind.LINK:
                     services.item_fields_clean(kind=kind, title=cleaned.get("title", ""), url=cleaned.get("url", ""))
             elif "kind" in cleaned:
-                services.item_fields_clean(
+                values = services.item_fields_clean(
                     kind=cleaned["kind"],
                     title=cleaned.get("title", ""),
                     url=cleaned.get("url", ""),
                     upload=cleaned.get("file") or None,
                 )
+                checked = values.get("checked_upload")
+                if checked is not None and cleaned.get("owner") is not None:
+                    # The owner's plan storage, told on the form (item_create checks it again).
+                    storage_check(user=cleaned["owner"], size=checked.size)
         except forms.ValidationError as exc:
             self.add_error(None, exc)
+        except DomainError as exc:
+            self.add_error("file", exc.detail)
         return cleaned
 
 

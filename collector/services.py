@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from accounts.storage import storage_check
 from core.exceptions import ReferenceNotFound
 from core.services import save_changed
 from core.titles import title_clean, title_fit
@@ -121,6 +122,8 @@ def item_create(
         item.tags.set(_tags_get_or_create(user=user, names=tag_names))
         return item
 
+    # The plan's storage (accounts.storage), checked in this transaction, which it locks for the user.
+    storage_check(user=user, size=checked.size)
     item.file_name = checked.original_name
     item.file_size = checked.size
     item.content_type = checked.content_type

@@ -1,4 +1,7 @@
-"""Staff who are not superusers never act on a superuser's account, on any admin path.
+"""Staff who are not superusers never act on a superuser's account, nor on another staff member's,
+on any admin path: only a superuser manages the accounts that hold admin powers (a staff member
+with ``change_user`` could otherwise set the password of a colleague holding more permissions and
+sign in as them). Their own account stays theirs to edit (its rights fields are read-only to them).
 
 A row *belongs* to a user when it is deleted with them: a foreign key or one-to-one to the user
 model with ``on_delete=CASCADE`` (the account's settings, devices, API keys, conversations,
@@ -6,7 +9,8 @@ allauth's social accounts and email addresses...), or such a key to a row that b
 (a message through its conversation, a social token through its social account). A row that only
 names a user (``Sample.created_by``, ``SET_NULL``) does not belong to them.
 
-For staff who are not superusers, a superuser and every row that belongs to one are read-only:
+For staff who are not superusers, a *protected* account (a superuser, or another staff member) and
+every row that belongs to one are read-only:
 
 - ``has_change_permission`` / ``has_delete_permission`` with the object answer no, so Django's
   own change form (shown read-only, 403 on POST), password form, delete page, inlines and unfold's
@@ -32,7 +36,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-SUPERUSER_REFUSAL = "Only a superuser can {what} a superuser's account."
+SUPERUSER_REFUSAL = "Only a superuser can {what} a superuser's or another staff member's account."
 # Steps followed from a row to the user it belongs to (a feedback's message's conversation's owner).
 MAX_DEPTH = 3
 
@@ -63,36 +67,47 @@ def owner_paths(model, depth: int = MAX_DEPTH) -> tuple[str, ...]:
     return tuple(paths)
 
 
-def superuser_rows(model) -> Q | None:
-    """The rows of ``model`` that are a superuser or belong to one; None if no row can."""
+def _protected_user(actor_pk) -> Q:
+    """Accounts a non-superuser ``actor`` may not act on: superusers, and staff but themselves."""
+    return Q(is_superuser=True) | (Q(is_staff=True) & ~Q(pk=actor_pk))
+
+
+def protected_rows(model, actor) -> Q | None:
+    """The rows of ``model`` that are, or belong to, an account protected from ``actor``; None if
+    no row can."""
+    accounts = _protected_user(getattr(actor, "pk", None))
     if model is get_user_model():
-        return Q(is_superuser=True)
+        return accounts
     query = None
     for path in owner_paths(model):
-        term = Q(**{f"{path}__is_superuser": True})
+        term = Q(**{f"{path}__in": get_user_model()._default_manager.filter(accounts).values("pk")})
         query = term if query is None else query | term
     return query
 
 
-def belongs_to_superuser(obj) -> bool:
-    """Whether ``obj`` (a saved or unsaved instance, as it is now in memory) is a superuser or
-    belongs to one."""
+def _is_protected(user, actor) -> bool:
+    return bool(user.is_superuser) or (bool(user.is_staff) and user.pk != getattr(actor, "pk", None))
+
+
+def belongs_to_protected(obj, actor) -> bool:
+    """Whether ``obj`` (a saved or unsaved instance, as it is now in memory) is, or belongs to, an
+    account protected from ``actor``."""
     if isinstance(obj, get_user_model()):
-        return bool(obj.is_superuser)
+        return _is_protected(obj, actor)
     for path in owner_paths(type(obj)):
         target = obj
         for name in path.split("__"):
             target = getattr(target, name, None)  # RelatedObjectDoesNotExist is an AttributeError
             if target is None:
                 break
-        if target is not None and target.is_superuser:
+        if target is not None and _is_protected(target, actor):
             return True
     return False
 
 
-def stored_belongs_to_superuser(model, pk) -> bool:
+def stored_belongs_to_protected(model, pk, actor) -> bool:
     """The same question of the row as stored (not as a form may have changed it in memory)."""
-    query = superuser_rows(model)
+    query = protected_rows(model, actor)
     if query is None or pk is None:
         return False
     try:
@@ -102,7 +117,7 @@ def stored_belongs_to_superuser(model, pk) -> bool:
 
 
 def may_act_on(actor, obj) -> bool:
-    return bool(actor.is_superuser) or not belongs_to_superuser(obj)
+    return bool(actor.is_superuser) or not belongs_to_protected(obj, actor)
 
 
 class SuperuserGuard:
@@ -118,7 +133,7 @@ class SuperuserGuard:
         cache_ = request.__dict__.setdefault("_superuser_guard", {})
         key = (self.model, str(obj))
         if key not in cache_:
-            cache_[key] = not stored_belongs_to_superuser(self.model, unquote(str(obj)))
+            cache_[key] = not stored_belongs_to_protected(self.model, unquote(str(obj)), request.user)
         return cache_[key]
 
     def has_change_permission(self, request, obj=None):
@@ -135,7 +150,7 @@ class SuperuserGuard:
         if db_field.many_to_one or db_field.one_to_one:
             if not _owning(db_field):  # a row that only names a user (created_by) names anyone
                 return formfield
-        query = superuser_rows(db_field.related_model)
+        query = protected_rows(db_field.related_model, request.user)
         if query is not None:
             formfield.queryset = formfield.queryset.exclude(query)
         return formfield
@@ -153,14 +168,14 @@ class SuperuserGuard:
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if request.user.is_superuser or superuser_rows(self.model) is None:
+        if request.user.is_superuser or protected_rows(self.model, request.user) is None:
             return actions
         return {name: (_guarded_action(func), name, text) for name, (func, name, text) in actions.items()}
 
     def _refuse_write(self, request, obj, what: str) -> None:
         if request.user.is_superuser:
             return
-        if belongs_to_superuser(obj) or stored_belongs_to_superuser(type(obj), obj.pk):
+        if belongs_to_protected(obj, request.user) or stored_belongs_to_protected(type(obj), obj.pk, request.user):
             raise PermissionDenied(SUPERUSER_REFUSAL.format(what=what))
 
     def save_model(self, request, obj, form, change):
@@ -172,7 +187,7 @@ class SuperuserGuard:
         return super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        query = superuser_rows(queryset.model)
+        query = protected_rows(queryset.model, request.user)
         if not request.user.is_superuser and query is not None and queryset.filter(query).exists():
             raise PermissionDenied(SUPERUSER_REFUSAL.format(what="delete"))
         return super().delete_queryset(request, queryset)
@@ -188,12 +203,15 @@ class InlineSuperuserGuard(SuperuserGuard):
 def _guarded_action(func):
     @wraps(func)
     def guarded(modeladmin, request, queryset):
-        left_out = queryset.filter(superuser_rows(modeladmin.model))
+        left_out = queryset.filter(protected_rows(modeladmin.model, request.user))
         count = left_out.count()
         if count:
             modeladmin.message_user(
                 request,
-                _("Only a superuser can act on a superuser's account: %(count)d selected row(s) left out.")
+                _(
+                    "Only a superuser can act on a superuser's or another staff member's account: "
+                    "%(count)d selected row(s) left out."
+                )
                 % {"count": count},
                 messages.ERROR,
             )

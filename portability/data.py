@@ -79,6 +79,7 @@ class Entry:
     index: int
     raw: object
     title: str = ""
+    error: str = ""  # why it could not be read (over a limit): then ``raw`` is None
     extra: dict = field(default_factory=dict)
 
 

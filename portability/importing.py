@@ -3,6 +3,7 @@ transaction of its own, so a broken entry is recorded and the others still come 
 row's counts are saved as it goes (at most about once a second), which is the progress clients see.
 """
 
+import itertools
 import logging
 import posixpath
 import time
@@ -16,6 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.storage import storage_check
 from collector import services as collector_services
 from collector.models import Item
 from collector.uploads import max_upload_bytes
@@ -27,8 +29,9 @@ from core.titles import title_fit, title_from_text
 from todos import services as todo_services
 from todos.models import Todo
 
-from . import documents, sources
-from .data import ConversationData, Entry, EntryError, ItemData, TodoData
+from . import conf, documents, sources
+from .data import ConversationData, Entry, EntryError, FileError, ItemData, TodoData
+from .jsonstream import ImportTimedOut
 from .models import Import, ImportRecord, JobStatus, RecordKind, SourceFormat
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ MAX_RECORDED_ERRORS = 500
 SAVE_EVERY_SECONDS = 1.0
 TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length
 SYSTEM_PROMPT_MAX_CHARS = 8000
+MESSAGE_BATCH = 500
 _COUNT_FIELDS = (
     "conversations_total",
     "conversations_imported",
@@ -119,18 +123,27 @@ def _increasing(times: list[datetime | None], *, start: datetime) -> list[dateti
 
 
 class _Models:
-    """Models named by slug, looked up once per import."""
+    """Models named by slug, looked up once per import (at most ``MAX_CACHED`` slugs remembered:
+    a file may name millions of different ones)."""
+
+    MAX_CACHED = 256
 
     def __init__(self, owner):
         self.owner = owner
         self._by_slug: dict[str, LLMModel | None] = {}
         self._for_conversation: dict[str, LLMModel | None] = {}
 
+    def _remember(self, cache: dict, slug: str, value):
+        if len(cache) >= self.MAX_CACHED:
+            cache.clear()
+        cache[slug] = value
+        return value
+
     def by_slug(self, slug: str) -> LLMModel | None:
         if not slug:
             return None
         if slug not in self._by_slug:
-            self._by_slug[slug] = LLMModel.objects.filter(slug=slug).first()
+            return self._remember(self._by_slug, slug, LLMModel.objects.filter(slug=slug).first())
         return self._by_slug[slug]
 
     def for_conversation(self, slug: str) -> LLMModel | None:
@@ -138,7 +151,8 @@ class _Models:
         if not slug:
             return None
         if slug not in self._for_conversation:
-            self._for_conversation[slug] = model_for_or_none(user=self.owner, preferred=self.by_slug(slug))
+            chosen = model_for_or_none(user=self.owner, preferred=self.by_slug(slug))
+            return self._remember(self._for_conversation, slug, chosen)
         return self._for_conversation[slug]
 
 
@@ -173,7 +187,7 @@ def conversation_import(*, owner, data: ConversationData, models: _Models) -> Ou
         archived=data.archived,
         created_at=created_at,
     )
-    Message.objects.bulk_create(
+    rows = (
         Message(
             conversation=conversation,
             role=message.role,
@@ -187,6 +201,10 @@ def conversation_import(*, owner, data: ConversationData, models: _Models) -> Ou
         )
         for message, moment in zip(data.messages, times, strict=True)
     )
+    # In batches: bulk_create makes a list of what it is given, and a model instance costs about
+    # a kilobyte (a conversation may hold tens of thousands of messages).
+    while batch := list(itertools.islice(rows, MESSAGE_BATCH)):
+        Message.objects.bulk_create(batch)
     # updated_at is auto_now: an UPDATE is the way to keep the source's time.
     Conversation.objects.filter(pk=conversation.pk).update(
         updated_at=data.updated_at or (times[-1] if times else created_at)
@@ -214,7 +232,10 @@ def _is_original(model, *, owner, original_id: int | None, created_at: datetime 
     return model.objects.filter(pk=original_id, owner=owner, created_at=created_at).exists()
 
 
-def item_import(*, owner, data: ItemData, source: sources.Source) -> Outcome:
+def item_import(*, owner, data: ItemData, source: sources.Source, index: int | None = None) -> Outcome:
+    """One collector item into ``owner``'s account (call inside a transaction). Its file is read out
+    of the zip only if it fits in the owner's storage as the zip declares it (``storage_check``
+    again on the bytes actually read, in ``item_create``), and each file of the zip only once."""
     key_source = SourceFormat.CHAT_SERVER
     if _recorded(owner=owner, kind=RecordKind.ITEM, source=key_source, key=data.source_key, model=Item):
         return SKIPPED
@@ -222,7 +243,8 @@ def item_import(*, owner, data: ItemData, source: sources.Source) -> Outcome:
         return SKIPPED
     upload = None
     if data.file_path:
-        content = source.read_member(data.file_path, limit=max_upload_bytes())
+        storage_check(user=owner, size=source.member_size(data.file_path))
+        content = source.read_member(data.file_path, limit=max_upload_bytes(), reader=index)
         upload = ContentFile(content, name=data.file_name or posixpath.basename(data.file_path))
     item = collector_services.item_create(
         user=owner,
@@ -261,10 +283,15 @@ def todo_import(*, owner, data: TodoData) -> Outcome:
 
 
 class ImportRun:
-    """Imports every entry of ``source`` into ``row.owner``'s account, keeping ``row`` up to date."""
+    """Imports every entry of ``source`` into ``row.owner``'s account, keeping ``row`` up to date.
+    The entries are read one at a time as it goes; a file that breaks a rule of the whole file
+    while being read, or time running out (``deadline``, a ``time.monotonic()``), ends the import
+    failed, keeping what came in before."""
 
-    def __init__(self, row: Import, source: sources.Source, progress: Progress | None = None):
-        self.row, self.source, self.progress = row, source, progress
+    def __init__(
+        self, row: Import, source: sources.Source, progress: Progress | None = None, *, deadline: float | None = None
+    ):
+        self.row, self.source, self.progress, self.deadline = row, source, progress, deadline
         self.owner = row.owner
         self.models = _Models(row.owner)
         self.total = len(source.conversations) + len(source.items) + len(source.todos)
@@ -276,19 +303,30 @@ class ImportRun:
         row.source_format = self.source.format
         row.conversations_total = len(self.source.conversations)
         self._save(force=True, extra=("source_format",))
-        for entry in self.source.conversations:
-            self._one(entry, kind=RecordKind.CONVERSATION, action=self._conversation)
-        for entry in self.source.items:
-            self._one(entry, kind=RecordKind.ITEM, action=self._item)
-        for entry in self.source.todos:
-            self._one(entry, kind=RecordKind.TODO, action=self._todo)
-        row.status = JobStatus.DONE
+        try:
+            for entry in self.source.conversations:
+                self._one(entry, kind=RecordKind.CONVERSATION, action=self._conversation)
+            for entry in self.source.items:
+                self._one(entry, kind=RecordKind.ITEM, action=self._item)
+            for entry in self.source.todos:
+                self._one(entry, kind=RecordKind.TODO, action=self._todo)
+        except FileError as exc:
+            row.status, row.error = JobStatus.FAILED, f"{exc} What was imported before it is kept."
+        else:
+            row.status = JobStatus.DONE
         row.finished_at = timezone.now()
-        self._save(force=True, extra=("status", "finished_at"))
+        self._save(force=True, extra=("status", "error", "finished_at"))
         return row
 
     def _one(self, entry: Entry, *, kind: str, action: Callable[[Entry], None]) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise ImportTimedOut(
+                f"The import took longer than {conf.import_max_seconds()} seconds (its limit) and was stopped; "
+                "importing the same file again goes on where it stopped."
+            )
         try:
+            if entry.error:
+                raise EntryError(entry.error)
             action(entry)
         except (EntryError, ValidationError, DomainError) as exc:
             self._failed(entry, kind=kind, error=_error_text(exc))
@@ -319,7 +357,7 @@ class ImportRun:
     def _item(self, entry: Entry) -> None:
         data = documents.item_from_entry(entry.raw)
         with transaction.atomic():
-            outcome = item_import(owner=self.owner, data=data, source=self.source)
+            outcome = item_import(owner=self.owner, data=data, source=self.source, index=entry.index)
         if outcome.skipped:
             self.row.items_skipped += 1
         else:

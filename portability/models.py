@@ -62,6 +62,9 @@ class Import(models.Model):
     errors = models.JSONField(default=list, blank=True, help_text="[{kind, index, title, error}] per failed entry.")
     error = models.TextField(blank=True, help_text="Why the whole import failed.")
     task_id = models.CharField(max_length=64, blank=True, help_text="The background job's id.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a worker started it (again only after a worker stopped mid-way)."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

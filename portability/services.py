@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -30,6 +31,10 @@ EXPORT_REUSE_WINDOW = timedelta(hours=1)
 # (counting those of the last day, so one lost with a dead worker does not block for ever).
 MAX_IMPORTS_IN_FLIGHT = 3
 IN_FLIGHT_WINDOW = timedelta(days=1)
+# Runs of one import: the first, and one more if a worker stopped during it (a restart, a deploy).
+# A worker stopped twice by the same import is likely stopped by its file: it is not run a third
+# time (the job system alone would, up to JOBS_MAX_ATTEMPTS).
+MAX_IMPORT_RUNS = 2
 
 
 def _enqueue(job, model, row_id, *, what: str) -> None:
@@ -117,28 +122,32 @@ def _finish_failed(row: Import, error: str) -> None:
 
 
 def _import_from(row: Import, fileobj, progress: Progress | None) -> Import:
+    deadline = conf.import_deadline()
     try:
-        source = sources.read_source(fileobj)
+        source = sources.read_source(fileobj, deadline=deadline)
     except FileError as exc:
         _finish_failed(row, str(exc))
         return row
     try:
-        return ImportRun(row, source, progress).run()
+        return ImportRun(row, source, progress, deadline=deadline).run()
     finally:
         source.close()
 
 
 def import_run(*, import_id, progress: Progress | None = None) -> Import | None:
     """The job: read the stored upload and import it. Runs once (a queued import is claimed); the
-    upload is deleted when it ends, whatever the outcome."""
+    upload is deleted when it ends, whatever the outcome. Whatever goes wrong with the file ends
+    the import ``failed`` with its ``error``: the job itself never fails, so it is never retried."""
     now = timezone.now()
     # A running one too: a job handed out again after its worker died starts over, and what that
-    # worker had imported is skipped as already there.
-    claimed = Import.objects.filter(pk=import_id, status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).update(
-        status=JobStatus.RUNNING, started_at=now, updated_at=now, **_FRESH_COUNTS
+    # worker had imported is skipped as already there; but only once (MAX_IMPORT_RUNS), as the
+    # file itself may be what stopped the worker.
+    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING, attempts__lt=MAX_IMPORT_RUNS)
+    claimed = Import.objects.filter(claimable, pk=import_id).update(
+        status=JobStatus.RUNNING, started_at=now, updated_at=now, attempts=F("attempts") + 1, **_FRESH_COUNTS
     )
     if not claimed:
-        logger.info("import %s is finished or gone: nothing to run", import_id)
+        _give_up_interrupted(import_id)
         return None
     row = Import.objects.select_related("owner").get(pk=import_id)
     try:
@@ -150,10 +159,30 @@ def import_run(*, import_id, progress: Progress | None = None) -> Import | None:
         logger.exception("import %s failed", import_id)
         _finish_failed(row, "The import stopped on an internal error; what was imported before it is kept.")
     finally:
-        if row.file:
-            row.file.storage.delete(row.file.name)
-            Import.objects.filter(pk=row.pk).update(file="")
+        _delete_upload(row)
     return row
+
+
+def _delete_upload(row: Import) -> None:
+    if row.file:
+        row.file.storage.delete(row.file.name)
+        Import.objects.filter(pk=row.pk).update(file="")
+
+
+def _give_up_interrupted(import_id) -> None:
+    """An import whose workers stopped mid-way ``MAX_IMPORT_RUNS`` times ends failed (and its upload
+    is deleted); a finished or deleted one is left alone."""
+    row = Import.objects.filter(pk=import_id, status=JobStatus.RUNNING).first()
+    if row is None:
+        logger.info("import %s is finished or gone: nothing to run", import_id)
+        return
+    logger.error("import %s: its worker stopped %d times; marked failed", import_id, row.attempts)
+    _finish_failed(
+        row,
+        f"The import was interrupted {row.attempts} times (its worker stopped) and is not tried again; "
+        "what was imported before it is kept. Upload the file again to go on.",
+    )
+    _delete_upload(row)
 
 
 def import_file(*, user: User, path: Path | str, progress: Progress | None = None) -> Import:

@@ -1,20 +1,26 @@
 """Reading an uploaded file: which kind it is, told from its content (never from its name), and its
-entries, each parsed only when the import reaches it.
+entries, each read and parsed only when the import reaches it.
 
 Accepted: a ChatGPT ``conversations.json`` (a list of conversations), our conversation document or
 a list of them, our ``chat-server.conversations`` bundle, and zips holding one of these as
 ``conversations.json`` (a ChatGPT data export as downloaded), or our user export (its
 ``manifest.json`` says so; collector items, their files and todos come in too).
+
+No file is ever loaded whole: each JSON is read as a stream (``jsonstream``), first once to check it
+and count its entries, then once more, one entry at a time, as the import goes. The limits are in
+``conf`` (one entry's bytes and values, the entries of a list, the unzipped size, the time).
 """
 
-import json
+import contextlib
 import posixpath
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from . import chatgpt, conf, documents
 from .data import ConversationData, Entry, EntryError, FileError
+from .jsonstream import READ_ERRORS, JsonFile, Limits
 from .models import SourceFormat
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -23,32 +29,80 @@ CONVERSATIONS_JSON = "conversations.json"
 MANIFEST_JSON = "manifest.json"
 ITEMS_JSON = "collector/items.json"
 TODOS_JSON = "todos.json"
+# zipfile reads a zip's whole central directory into memory when it opens it, at about ten times
+# its size (some 500 bytes per file in the zip): beyond this, a small upload of empty files would
+# cost the web process and the worker gigabytes. 4 MiB holds some 40,000 files.
+MAX_ZIP_DIRECTORY_BYTES = 4 * 1024 * 1024
 _NOT_OURS = "Expected a ChatGPT data export (its conversations.json, or the zip holding it) or a chat-server export."
+
+
+class Entries:
+    """The entries of one list of a file: counted by the first pass (``len``), then read one at a
+    time, each time the list is iterated (never all of them in memory)."""
+
+    def __init__(self, file: JsonFile | None = None, *, count: int = 0, list_key: str | None = None, whole=False):
+        self.file, self.count, self.list_key, self.whole = file, count, list_key, whole
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Entry]:
+        if self.file is None:
+            return
+        raws = [self.file.whole()] if self.whole else self.file.entries(list_key=self.list_key)
+        for raw in raws:
+            yield Entry(index=raw.index, raw=raw.value, title=raw.title, error=raw.error)
 
 
 @dataclass
 class Source:
     format: str
-    conversations: list[Entry]
-    items: list[Entry] = field(default_factory=list)
-    todos: list[Entry] = field(default_factory=list)
+    conversations: Entries
+    items: Entries = field(default_factory=Entries)
+    todos: Entries = field(default_factory=Entries)
     manifest: dict = field(default_factory=dict)
     archive: zipfile.ZipFile | None = None
+    # The collector files read out of the archive so far, by where their bytes start (a zip naming
+    # one member for many items, or listing the same bytes under many names, would otherwise be
+    # stored again and again), and the bytes read in all: at most ``conf.max_unzipped_bytes()``.
+    members_read: dict[int, int] = field(default_factory=dict)
+    member_bytes_read: int = 0
 
-    def read_member(self, path: str, *, limit: int) -> bytes:
-        """A file inside the archive (a collector item's bytes), at most ``limit`` bytes."""
+    def member_size(self, path: str) -> int:
+        """The size a file inside the archive declares (``EntryError`` when it is not there)."""
+        return self._member(path).file_size
+
+    def _member(self, path: str) -> zipfile.ZipInfo:
         if self.archive is None:
             raise EntryError("files come only inside a zip")
         try:
-            info = self.archive.getinfo(path)
+            return self.archive.getinfo(path)
         except KeyError as exc:
             raise EntryError(f"the zip has no file {path[:100]!r}") from exc
+
+    def read_member(self, path: str, *, limit: int, reader: int | None = None) -> bytes:
+        """A file inside the archive (a collector item's bytes), at most ``limit`` bytes; each file
+        once per import (``reader``: the index of the entry reading it, named when another asks)."""
+        info = self._member(path)
+        if info.header_offset in self.members_read:
+            first = self.members_read[info.header_offset]
+            raise EntryError(f"{path[:100]!r} was read for item {first} already (each file of the zip is read once)")
         if info.file_size > limit:
             raise EntryError(f"{path[:100]!r} is larger than {limit} bytes")
-        with self.archive.open(info) as member:
-            data = member.read(limit + 1)
+        budget = conf.max_unzipped_bytes() - self.member_bytes_read
+        if info.file_size > budget:
+            raise EntryError(f"the import has read {conf.max_unzipped_bytes()} bytes of files, its limit")
+        self.members_read[info.header_offset] = reader if reader is not None else -1
+        try:
+            with self.archive.open(info) as member:
+                data = member.read(min(limit, budget) + 1)
+        except READ_ERRORS as exc:
+            raise EntryError(f"{path[:100]!r} cannot be read from the zip: {exc}") from exc
+        self.member_bytes_read += len(data)
         if len(data) > limit:
             raise EntryError(f"{path[:100]!r} is larger than {limit} bytes")
+        if len(data) > budget:
+            raise EntryError(f"the import has read {conf.max_unzipped_bytes()} bytes of files, its limit")
         return data
 
     def close(self) -> None:
@@ -66,6 +120,24 @@ def _head(fileobj: IO[bytes], size: int = 512) -> bytes:
     return head
 
 
+def _open_zip(fileobj: IO[bytes]) -> zipfile.ZipFile:
+    """The zip, opened only when its directory is small enough to hold in memory (``FileError``)."""
+    try:
+        # The very record ZipFile reads (a private function of the standard library's, used here
+        # only; test_security_round3_imports fails loudly if it moves).
+        end = zipfile._EndRecData(fileobj)
+        directory_bytes = end[zipfile._ECD_SIZE] if end is not None else 0
+        if directory_bytes <= MAX_ZIP_DIRECTORY_BYTES:
+            fileobj.seek(0)
+            return zipfile.ZipFile(fileobj)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise FileError("The file is not a readable zip.") from exc
+    raise FileError(
+        f"The zip lists too many files (its directory is {directory_bytes} bytes; "
+        f"at most {MAX_ZIP_DIRECTORY_BYTES} are read)."
+    )
+
+
 def sniff(fileobj: IO[bytes]) -> None:
     """Refuse at once what can be told from the first bytes or a zip's directory (``FileError``);
     the rest is found out by the job."""
@@ -74,10 +146,8 @@ def sniff(fileobj: IO[bytes]) -> None:
         raise FileError("The file is empty.")
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         try:
-            with zipfile.ZipFile(fileobj) as archive:
+            with _open_zip(fileobj) as archive:
                 _conversations_member(archive)
-        except zipfile.BadZipFile as exc:
-            raise FileError("The file is not a readable zip.") from exc
         finally:
             fileobj.seek(0)
         return
@@ -89,13 +159,48 @@ def sniff(fileobj: IO[bytes]) -> None:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _load_json(data: bytes | IO[bytes], *, name: str):
+def _limits(*, deadline: float | None) -> Limits:
+    return Limits(
+        entries=conf.max_import_entries(),
+        entry_bytes=conf.max_entry_bytes(),
+        entry_values=conf.max_entry_values(),
+        total_bytes=conf.max_unzipped_bytes(),
+        deadline=deadline,
+    )
+
+
+def _plain_file(fileobj: IO[bytes], *, limits: Limits) -> JsonFile:
+    def opener():
+        fileobj.seek(0)
+        return contextlib.nullcontext(fileobj)
+
+    return JsonFile(opener, name="The file", limits=limits, what="conversation")
+
+
+def _member_file(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, limits: Limits, what: str) -> JsonFile:
+    if info.file_size > limits.total_bytes:
+        raise FileError(f"{info.filename} is larger than {limits.total_bytes} bytes unzipped.")
+
+    def opener():
+        try:
+            return archive.open(info)
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+        ) as exc:  # RuntimeError: encrypted
+            raise FileError(f"{info.filename} cannot be read from the zip: {exc}") from exc
+
+    return JsonFile(opener, name=info.filename, limits=limits, what=what)
+
+
+def _member(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
     try:
-        return json.loads(data) if isinstance(data, bytes) else json.load(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FileError(f"{name} is not valid JSON: {exc}") from exc
-    except RecursionError as exc:
-        raise FileError(f"{name} is nested too deeply to read.") from exc
+        return archive.getinfo(name)
+    except KeyError:
+        return None
 
 
 def _conversations_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
@@ -111,113 +216,108 @@ def _conversations_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
     return min(candidates, key=lambda info: (info.filename.count("/"), info.filename))
 
 
-def _read_json_member(archive: zipfile.ZipFile, name: str, *, required: bool = True):
-    try:
-        info = archive.getinfo(name)
-    except KeyError as exc:
-        if not required:
-            return None
-        raise FileError(f"The zip has no {name}.") from exc
-    limit = conf.max_unzipped_bytes()
-    if info.file_size > limit:
-        raise FileError(f"{name} is larger than {limit} bytes unzipped.")
-    try:
-        with archive.open(info) as member:
-            data = member.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise FileError(f"{name} cannot be read from the zip: {exc}") from exc
-    if len(data) > limit:
-        raise FileError(f"{name} is larger than {limit} bytes unzipped.")
-    return _load_json(data, name=name)
-
-
-def _title_of(raw) -> str:
-    title = raw.get("title") if isinstance(raw, dict) else None
-    return title[:200] if isinstance(title, str) else ""
-
-
-def _entries(raws: list) -> list[Entry]:
-    return [Entry(index=index, raw=raw, title=_title_of(raw)) for index, raw in enumerate(raws)]
-
-
-def _conversation_list(document, *, name: str) -> tuple[str, list]:
-    """The conversations a JSON document holds, and which format they are in."""
-    if isinstance(document, list):
-        if document and not any(isinstance(raw, dict) for raw in document):
+def _conversations(file: JsonFile) -> tuple[str, Entries]:
+    """The conversations a JSON file holds, and which format they are in (a first pass over it)."""
+    name = file.name
+    shape = file.scan(list_key="conversations", header_keys=("format", "version"), other_keys=("mapping",))
+    if shape.kind == "array":
+        if shape.count and not shape.any_object:
             raise FileError(f"{name} is a list, but none of its entries is a conversation. {_NOT_OURS}")
-        first = next((raw for raw in document if isinstance(raw, dict)), None)
-        kind = SourceFormat.CHAT_SERVER if documents.document_format(first) else SourceFormat.CHATGPT
-        return kind, document
-    kind = documents.document_format(document)
-    if kind == documents.CONVERSATION_FORMAT:
-        return SourceFormat.CHAT_SERVER, [document]
-    if kind == documents.CONVERSATIONS_FORMAT:
-        try:
-            documents.check_version(document)
-        except EntryError as exc:
-            raise FileError(f"{name}: {exc}") from exc
-        conversations = document.get("conversations")
-        if not isinstance(conversations, list):
-            raise FileError(f"{name}: 'conversations' must be a list.")
-        return SourceFormat.CHAT_SERVER, conversations
-    if chatgpt.looks_like_conversation(document):
-        return SourceFormat.CHATGPT, [document]
-    if isinstance(document, dict):
+        kind = SourceFormat.CHAT_SERVER if documents.document_format(shape.first_object) else SourceFormat.CHATGPT
+        return kind, Entries(file, count=shape.count)
+    if shape.kind == "object":
+        kind = documents.document_format(shape.header)
+        if kind == documents.CONVERSATIONS_FORMAT:
+            try:
+                documents.check_version(shape.header)
+            except EntryError as exc:
+                raise FileError(f"{name}: {exc}") from exc
+            if not shape.has_list:
+                raise FileError(f"{name}: 'conversations' must be a list.")
+            return SourceFormat.CHAT_SERVER, Entries(file, count=shape.count, list_key="conversations")
+        if kind == documents.CONVERSATION_FORMAT:
+            return SourceFormat.CHAT_SERVER, Entries(file, count=1, whole=True)
+        if "mapping" in shape.keys:
+            return SourceFormat.CHATGPT, Entries(file, count=1, whole=True)
         raise FileError(f"{name} is a JSON object, not a list of conversations. {_NOT_OURS}")
     raise FileError(f"{name} is not a list of conversations. {_NOT_OURS}")
 
 
-def _read_user_archive(archive: zipfile.ZipFile, manifest: dict) -> Source:
+def _list_member(archive: zipfile.ZipFile, name: str, *, limits: Limits, what: str) -> Entries:
+    info = _member(archive, name)
+    if info is None:
+        return Entries()
+    file = _member_file(archive, info, limits=limits, what=what)
+    shape = file.scan()
+    if shape.kind != "array":
+        raise FileError(f"{name} must be a list.")
+    return Entries(file, count=shape.count)
+
+
+def _manifest(archive: zipfile.ZipFile, *, limits: Limits) -> dict | None:
+    info = _member(archive, MANIFEST_JSON)
+    if info is None:
+        return None
+    try:
+        manifest = _member_file(archive, info, limits=limits, what="manifest").whole()
+    except FileError:
+        return None  # someone else's manifest: not ours, so not a user export
+    return manifest.value if isinstance(manifest.value, dict) else None
+
+
+def _read_user_archive(archive: zipfile.ZipFile, manifest: dict, *, limits: Limits) -> Source:
     try:
         documents.check_version(manifest)
     except EntryError as exc:
         raise FileError(f"{MANIFEST_JSON}: {exc}") from exc
-    _, conversations = _conversation_list(_read_json_member(archive, CONVERSATIONS_JSON), name=CONVERSATIONS_JSON)
-    items = _read_json_member(archive, ITEMS_JSON, required=False) or []
-    todos = _read_json_member(archive, TODOS_JSON, required=False) or []
-    for name, value in ((ITEMS_JSON, items), (TODOS_JSON, todos)):
-        if not isinstance(value, list):
-            raise FileError(f"{name} must be a list.")
+    info = _member(archive, CONVERSATIONS_JSON)
+    if info is None:
+        raise FileError(f"The zip has no {CONVERSATIONS_JSON}.")
+    _, conversations = _conversations(_member_file(archive, info, limits=limits, what="conversation"))
     return Source(
         format=SourceFormat.USER_ARCHIVE,
-        conversations=_entries(conversations),
-        items=_entries(items),
-        todos=_entries(todos),
+        conversations=conversations,
+        items=_list_member(archive, ITEMS_JSON, limits=limits, what="item"),
+        todos=_list_member(archive, TODOS_JSON, limits=limits, what="todo"),
         manifest=manifest,
         archive=archive,
     )
 
 
-def _read_zip(fileobj: IO[bytes]) -> Source:
+def _read_zip(fileobj: IO[bytes], *, limits: Limits) -> Source:
+    archive = _open_zip(fileobj)
     try:
-        archive = zipfile.ZipFile(fileobj)
-    except zipfile.BadZipFile as exc:
-        raise FileError("The file is not a readable zip.") from exc
-    try:
-        try:
-            manifest = _read_json_member(archive, MANIFEST_JSON, required=False)
-        except FileError:
-            manifest = None  # someone else's manifest: not ours, so not a user export
+        manifest = _manifest(archive, limits=limits)
         if documents.document_format(manifest) == documents.USER_EXPORT_FORMAT:
-            return _read_user_archive(archive, manifest)
+            return _read_user_archive(archive, manifest, limits=limits)
         member = _conversations_member(archive)
-        kind, conversations = _conversation_list(_read_json_member(archive, member.filename), name=member.filename)
+        kind, conversations = _conversations(_member_file(archive, member, limits=limits, what="conversation"))
     except BaseException:
         archive.close()
         raise
-    archive.close()
-    return Source(format=kind, conversations=_entries(conversations))
+    # The archive stays open: the conversations are read from it as the import goes.
+    return Source(format=kind, conversations=conversations, archive=archive)
 
 
-def read_source(fileobj: IO[bytes]) -> Source:
-    """The file's entries (``FileError`` when it is none of the accepted kinds)."""
+def zip_manifest(fileobj: IO[bytes]) -> dict | None:
+    """The ``manifest.json`` of a zip, read within the same limits as an import's (None when the
+    zip has none, or none that can be read as an object); ``FileError`` when it is no zip."""
+    with _open_zip(fileobj) as archive:
+        return _manifest(archive, limits=_limits(deadline=None))
+
+
+def read_source(fileobj: IO[bytes], *, deadline: float | None = None) -> Source:
+    """The file checked, and its entries ready to be read one at a time (``FileError`` when it is
+    none of the accepted kinds, or breaks a limit of the whole file). ``fileobj`` must stay open
+    while the entries are read."""
     head = _head(fileobj)
     if not head:
         raise FileError("The file is empty.")
+    limits = _limits(deadline=deadline)
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
-        return _read_zip(fileobj)
-    kind, conversations = _conversation_list(_load_json(fileobj, name="The file"), name="The file")
-    return Source(format=kind, conversations=_entries(conversations))
+        return _read_zip(fileobj, limits=limits)
+    kind, conversations = _conversations(_plain_file(fileobj, limits=limits))
+    return Source(format=kind, conversations=conversations)
 
 
 def parse_conversation(raw) -> ConversationData:

@@ -6,6 +6,7 @@ from core.serializers import InputSerializer
 
 from ..models import ApiKey, Device, Plan, Theme, User, UserSettings
 from ..services import API_KEY_NAME_MAX_LENGTH
+from ..storage import storage_usage
 from ..validators import DEVICE_ID_MAX_LENGTH, validate_device_id
 
 
@@ -121,7 +122,14 @@ class PasswordChangeSerializer(InputSerializer):
 class PlanSerializer(serializers.ModelSerializer):
     class Meta:
         model = Plan
-        fields = ("slug", "name", "daily_message_limit", "max_concurrent_generations", "selectable_by_user")
+        fields = (
+            "slug",
+            "name",
+            "daily_message_limit",
+            "max_concurrent_generations",
+            "storage_limit_bytes",
+            "selectable_by_user",
+        )
         read_only_fields = fields
 
 
@@ -201,6 +209,15 @@ class UsageTodaySerializer(serializers.Serializer):
     resets_at = serializers.DateTimeField(help_text="When the count starts again from zero (the next midnight UTC).")
 
 
+class StorageSerializer(serializers.Serializer):
+    """Your files against your plan's storage (``accounts/storage.py``)."""
+
+    used_bytes = serializers.IntegerField(help_text="Bytes of files you store now (collector files).")
+    limit_bytes = serializers.IntegerField(
+        allow_null=True, help_text="Bytes of files the plan lets you store; null: unlimited."
+    )
+
+
 class SubscriptionSerializer(InputSerializer):
     plan = CatalogSlugField(
         slugs=_selectable_plans, max_length=40, help_text="Slug of the plan (only selectable plans)."
@@ -209,6 +226,7 @@ class SubscriptionSerializer(InputSerializer):
     plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
     plan_details = PlanSerializer(read_only=True)
     usage_today = UsageTodaySerializer(read_only=True)
+    storage = StorageSerializer(read_only=True)
 
     def to_representation(self, instance: UserSettings):
         return {
@@ -219,6 +237,7 @@ class SubscriptionSerializer(InputSerializer):
             else None,
             "plan_details": PlanSerializer(instance.plan).data,
             "usage_today": UsageTodaySerializer(daily_usage(settings_row=instance)).data,
+            "storage": StorageSerializer(storage_usage(settings_row=instance)).data,
         }
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
+from allauth.core import context as allauth_context  # send_mail has a parameter named context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -44,7 +46,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if template_prefix == "account/email/password_reset_key":
             # The reset mail says how long its link lasts (templates/account/email/).
             context = {**context, "password_reset_minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
-        super().send_mail(template_prefix, email, context)
+        # Rendered here (allauth's context: the request, the site), delivered by the job worker:
+        # allauth mails only known addresses (a reset asked for an unknown one sends nothing), so
+        # delivering in the request would make its answer slower for accounts that exist.
+        request = allauth_context.request
+        rendered = self.render_mail(
+            template_prefix,
+            email,
+            {"request": request, "email": email, "current_site": get_current_site(request), **context},
+        )
+        services.mail_deliver_later(rendered)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from conversations.selectors import conversations_owned
 from core.exceptions import Conflict
-from core.openapi import CONFLICT, INVALID_INPUT, NOT_FOUND
+from core.openapi import CONFLICT, INVALID_INPUT, NOT_FOUND, ErrorSerializer
 from core.viewsets import INT_PATTERN
 
 from .. import selectors, services
@@ -21,6 +21,14 @@ from ..uploads import max_upload_bytes
 from . import serializers as s
 
 _FIELD_ERRORS = INVALID_INPUT
+_STORAGE_FULL = OpenApiResponse(
+    ErrorSerializer,
+    "The file does not fit in what is left of your plan's storage (`storage_quota_exceeded`): delete files "
+    "to make room (`GET /user/settings/subscription` has `storage`).",
+)
+_LARGER_THAN_STORAGE = OpenApiResponse(
+    ErrorSerializer, "The file alone is larger than your plan's whole storage (`storage_quota_exceeded`)."
+)
 
 
 # Room for the multipart envelope and the other form fields around the file itself.
@@ -48,7 +56,7 @@ def _reject_oversized_body(request) -> None:
     create=extend_schema(
         summary="Add a note, link or file",
         request={"application/json": s.ItemCreateSerializer, "multipart/form-data": s.ItemCreateSerializer},
-        responses={201: s.ItemSerializer, 400: _FIELD_ERRORS},
+        responses={201: s.ItemSerializer, 400: _FIELD_ERRORS, 409: _STORAGE_FULL, 413: _LARGER_THAN_STORAGE},
     ),
     retrieve=extend_schema(summary="Get one of your items", responses={200: s.ItemSerializer, 404: NOT_FOUND}),
     partial_update=extend_schema(

@@ -119,6 +119,15 @@ async function devices() {
   return h("div", { class: "stack" }, h("ul", { class: "rows", "aria-label": "Signed-in devices" }, rows), everywhere);
 }
 
+// 1536 -> "1.5 KiB": sizes as the server's messages write them.
+function size(bytes) {
+  const units = ["bytes", "KiB", "MiB", "GiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return unit ? `${Number(value.toPrecision(3))} ${units[unit]}` : `${value} bytes`;
+}
+
 async function plan() {
   const [subscription, plans] = await Promise.all([
     api("/api/v1/user/settings/subscription"),
@@ -132,11 +141,16 @@ async function plan() {
     ? `${used ?? "?"} of ${limit} messages used today`
     : `${used ?? 0} messages today (no daily limit)`;
   const meter = limit ? h("meter", { min: "0", max: String(limit), value: String(used ?? 0), "aria-label": "Messages used today" }) : "";
+  const storage = subscription.storage;
+  const files = storage && (storage.limit_bytes
+    ? `${size(storage.used_bytes)} of ${size(storage.limit_bytes)} of file storage used`
+    : `${size(storage.used_bytes)} of files stored (no storage limit)`);
   const choices = plans.filter((p) => p.selectable_by_user && p.slug !== subscription.plan);
   return h("div", { class: "stack" },
     h("p", {}, "Plan: ", h("strong", {}, details.name)),
     h("p", { id: "quota" }, quota), meter,
     usage?.resets_at ? h("p", { class: "muted" }, `Resets ${new Date(usage.resets_at).toLocaleString()}`) : "",
+    files ? h("p", { id: "storage" }, files) : "",
     h("p", { class: "muted" }, `Up to ${details.max_concurrent_generations} repl${details.max_concurrent_generations === 1 ? "y" : "ies"} at a time.`),
     choices.length ? h("div", {}, h("h3", {}, "Switch plan"), choices.map((p) => h("button", { type: "button", onclick: async () => {
       try {

@@ -362,6 +362,7 @@ def test_plans_round_trip_unchanged_and_a_change_is_imported(admin_client, admin
         "name",
         "daily_message_limit",
         "max_concurrent_generations",
+        "storage_limit_bytes",
         "selectable_by_user",
         "order",
     ]

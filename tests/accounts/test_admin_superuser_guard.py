@@ -19,7 +19,7 @@ from django.test import Client
 
 from accounts import services
 from accounts.models import ApiKey, Device, User
-from config.admin_guard import SuperuserGuard, superuser_rows
+from config.admin_guard import SuperuserGuard, protected_rows
 from tests.accounts.admin_forms import form_data
 
 pytestmark = pytest.mark.django_db
@@ -344,7 +344,7 @@ def test_a_device_cannot_be_moved_onto_a_superuser(deputy, root, member):
 
 def test_every_registered_admin_has_the_guard():
     assert all(isinstance(model_admin, SuperuserGuard) for model_admin in admin.site._registry.values())
-    belongs = {model._meta.label_lower for model in admin.site._registry if superuser_rows(model) is not None}
+    belongs = {model._meta.label_lower for model in admin.site._registry if protected_rows(model, None) is not None}
     assert {
         "accounts.user",
         "accounts.device",
@@ -373,3 +373,35 @@ def test_a_write_that_slips_past_the_forms_is_refused(deputy_user, root, rf):
         device_admin.save_model(request, device, form=None, change=True)
     with pytest.raises(PermissionDenied):
         device_admin.delete_queryset(request, Device.objects.filter(pk=device.pk))
+
+
+# --- other staff: only a superuser manages the accounts that hold admin powers -------------------
+
+
+@pytest.fixture
+def colleague(db):
+    # Staff with more than the deputy: taking their account over would be an escalation.
+    user = services.user_create(email="colleague@example.com", password="Colleague-pass-42")
+    User.objects.filter(pk=user.pk).update(is_staff=True)
+    return grant(User.objects.get(pk=user.pk), {**DEPUTY_PERMISSIONS, "conversations": ["change_llmmodel"]})
+
+
+def test_another_staff_members_password_and_email_are_refused(deputy, root_web, colleague):
+    url = f"{USERS}{colleague.pk}/password/"
+    assert deputy.post(url, password_data(NEW_PASSWORD)).status_code == 403
+    colleague.refresh_from_db()
+    assert not colleague.check_password(NEW_PASSWORD)
+
+    data = form_data(root_web.get(change_page(colleague)).content.decode(), "user_form", email="mine@example.com")
+    assert deputy.post(change_page(colleague), data).status_code == 403
+    colleague.refresh_from_db()
+    assert colleague.email == "colleague@example.com"
+
+
+def test_a_staff_member_still_edits_their_own_account(deputy, deputy_user, root_web):
+    data = form_data(root_web.get(change_page(deputy_user)).content.decode(), "user_form", display_name="Deputy D.")
+    response = deputy.post(change_page(deputy_user), data)
+    assert response.status_code == 302, response.content[:500]
+    deputy_user.refresh_from_db()
+    assert deputy_user.display_name == "Deputy D."
+    assert not deputy_user.is_superuser

@@ -201,6 +201,7 @@ def test_get_subscription(user_client):
         "name": "Free",
         "daily_message_limit": 50,
         "max_concurrent_generations": 1,
+        "storage_limit_bytes": 1024**3,
         "selectable_by_user": True,
     }
 
@@ -220,8 +221,9 @@ def test_subscription_shows_the_messages_sent_today(user_client, user, outsider,
     turn(deleted)
     deleted.delete()  # deleted since: it was sent all the same
 
-    # device session (auth), the settings row with its plan, the messages sent today.
-    with django_assert_num_queries(3):
+    # device session (auth), the settings row with its plan, the messages sent today, the bytes of
+    # files stored.
+    with django_assert_num_queries(4):
         r = user_client.get(SUBSCRIPTION)
 
     assert r.status_code == 200

@@ -799,6 +799,7 @@ def test_settings_devices_and_plan(page, user):
     dialog.get_by_role("tab", name="Plan").click()
     expect(dialog.get_by_role("tab", name="Plan")).to_have_attribute("aria-selected", "true")
     expect(dialog.get_by_role("tabpanel")).to_contain_text(re.compile(r"(?<!\d)1 of \d+ messages used today"))
+    expect(dialog.locator("#storage")).to_have_text("0 bytes of 1 GiB of file storage used")
 
 
 # --- 13. collector -------------------------------------------------------------------------------

@@ -1,10 +1,8 @@
-import json
-import zipfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portability import cli, documents, services
+from portability import cli, documents, services, sources
 from portability.data import FileError
 from portability.models import JobStatus, SourceFormat
 from portability.sources import MANIFEST_JSON
@@ -12,10 +10,12 @@ from portability.sources import MANIFEST_JSON
 
 def _manifest(path: Path) -> dict:
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(MANIFEST_JSON) as member:
-            manifest = json.load(member)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise CommandError(f"{path}: not a user export of this server (no readable {MANIFEST_JSON}).") from exc
+        with path.open("rb") as fileobj:
+            manifest = sources.zip_manifest(fileobj)
+    except (FileError, OSError) as exc:
+        raise CommandError(f"{path}: not a user export of this server ({exc})") from exc
+    if manifest is None:
+        raise CommandError(f"{path}: not a user export of this server (no readable {MANIFEST_JSON}).")
     if documents.document_format(manifest) != documents.USER_EXPORT_FORMAT:
         raise CommandError(f"{path}: not a user export of this server ({MANIFEST_JSON} says otherwise).")
     return manifest
