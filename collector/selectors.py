@@ -50,26 +50,3 @@ def item_list(
 def tag_list(*, user) -> QuerySet[Tag]:
     """The user's tags with how many items carry each, in one query."""
     return Tag.objects.filter(owner=user).annotate(item_count=Count("items")).order_by("name", "id")
-
-
-def conversation_context_items(*, conversation) -> QuerySet[Item]:
-    """Items attached to a conversation; the generation engine reads their text as context."""
-    return conversation.context_items.filter(owner_id=conversation.owner_id).prefetch_related("tags").order_by("id")
-
-
-def conversation_context_text(*, conversation, max_chars: int) -> str:
-    """The attached items as one text block for the model, cut to ``max_chars`` (the caller's
-    share of the context window). Items come in attachment-id order; a cut item ends with a marker."""
-    parts: list[str] = []
-    remaining = max_chars
-    for item in conversation_context_items(conversation=conversation):
-        header = f"### {item.title}" + (f"\n{item.url}" if item.url else "")
-        block = f"{header}\n{item.content}".strip()
-        if remaining <= 0:
-            break
-        if len(block) > remaining:
-            marker = "\n[truncated]"
-            block = block[: max(0, remaining - len(marker))] + marker
-        parts.append(block)
-        remaining -= len(block) + 2
-    return "\n\n".join(parts)

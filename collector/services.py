@@ -10,7 +10,6 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from accounts.storage import storage_check
-from core.exceptions import ReferenceNotFound
 from core.services import save_changed
 from core.titles import title_clean, title_fit
 
@@ -19,7 +18,6 @@ from .uploads import CheckedUpload, check_upload
 
 MAX_TAGS_PER_ITEM = 20
 MAX_TAG_LENGTH = 50
-MAX_CONTEXT_ITEMS = 20
 TITLE_MAX_LENGTH = Item._meta.get_field("title").max_length
 CONTENT_MAX_CHARS = 100_000
 
@@ -174,22 +172,5 @@ def item_update(
 
 @transaction.atomic
 def item_delete(*, item: Item) -> None:
-    # The stored file is removed after commit by collector.signals (also on cascades).
+    # The stored file is removed after commit (core/files.py: every way a row goes).
     item.delete()
-
-
-@transaction.atomic
-def conversation_context_set(*, user, conversation, item_ids: Sequence[int]) -> list[Item]:
-    """Replace the collector items given to the model as context in one of the user's conversations."""
-    if conversation.owner_id != user.pk:
-        raise ValidationError({"conversation": ["Not your conversation."]})
-    ids = list(dict.fromkeys(item_ids))
-    if len(ids) > MAX_CONTEXT_ITEMS:
-        raise ValidationError({"item_ids": [f"At most {MAX_CONTEXT_ITEMS} items can be attached."]})
-    items = list(Item.objects.filter(owner=user, pk__in=ids))
-    missing = sorted(set(ids) - {item.pk for item in items})
-    if missing:
-        raise ReferenceNotFound(f"No such items of yours: {', '.join(map(str, missing))}.", code="items_not_found")
-    conversation.context_items.set(items)
-    order = {pk: index for index, pk in enumerate(ids)}
-    return sorted(items, key=lambda item: order[item.pk])

@@ -4,8 +4,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 
 from accounts.models import User
+from collector.models import Item
 
 from .models import Conversation, Feedback, LLMModel, Message, OriginKind, Prompt
+from .quota import DailyUsage, daily_usage
 
 PREVIEW_CHARS = 160
 SEARCH_MAX_CHARS = 200
@@ -100,3 +102,14 @@ def prompt_list_public(*, category: str | None = None) -> QuerySet[Prompt]:
     if category:
         qs = qs.filter(category__iexact=category)
     return qs.order_by("order", "id")
+
+
+def usage_today(*, settings_row) -> DailyUsage:
+    """The day's replies asked for against the user's plan (the reply ledger: ``quota.daily_usage``)."""
+    return daily_usage(settings_row=settings_row)
+
+
+def conversation_context_items(*, conversation) -> QuerySet[Item]:
+    """Collector items attached to a conversation (the owner's only); the generation engine reads
+    their text as context."""
+    return conversation.context_items.filter(owner_id=conversation.owner_id).prefetch_related("tags").order_by("id")

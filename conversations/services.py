@@ -4,6 +4,7 @@ The generation itself belongs to ``conversations.generation``; this module only 
 engine works on and hands it the assistant message id after the transaction commits.
 """
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,7 +15,8 @@ from django.utils import timezone
 
 from accounts.models import User, UserSettings
 from accounts.services import user_settings_get
-from core.exceptions import DomainError
+from collector.models import Item
+from core.exceptions import DomainError, ReferenceNotFound
 from core.services import save_changed
 from core.titles import title_clean, title_fit
 
@@ -46,6 +48,7 @@ from .quota import daily_usage
 TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length
 SYSTEM_PROMPT_MAX_CHARS = 8000
 FEEDBACK_COMMENT_MAX_CHARS = 2000
+MAX_CONTEXT_ITEMS = 20
 
 # --- conversations ----------------------------------------------------------------------------
 
@@ -141,6 +144,23 @@ def conversations_delete_owned(*, owner: User) -> int:
     ):
         deleted += Conversation.objects.filter(pk__in=ids).delete()[1].get(Conversation._meta.label, 0)
     return deleted
+
+
+@transaction.atomic
+def conversation_context_set(*, user: User, conversation: Conversation, item_ids: Sequence[int]) -> list[Item]:
+    """Replace the collector items given to the model as context in one of the user's conversations."""
+    if conversation.owner_id != user.pk:
+        raise ValidationError({"conversation": ["Not your conversation."]})
+    ids = list(dict.fromkeys(item_ids))
+    if len(ids) > MAX_CONTEXT_ITEMS:
+        raise ValidationError({"item_ids": [f"At most {MAX_CONTEXT_ITEMS} items can be attached."]})
+    items = list(Item.objects.filter(owner=user, pk__in=ids))
+    missing = sorted(set(ids) - {item.pk for item in items})
+    if missing:
+        raise ReferenceNotFound(f"No such items of yours: {', '.join(map(str, missing))}.", code="items_not_found")
+    conversation.context_items.set(items)
+    order = {pk: index for index, pk in enumerate(ids)}
+    return sorted(items, key=lambda item: order[item.pk])
 
 
 # --- messages ---------------------------------------------------------------------------------

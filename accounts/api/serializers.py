@@ -1,16 +1,14 @@
 from rest_framework import serializers
 
-from conversations.quota import daily_usage
 from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
 from ..models import ApiKey, Device, Plan, Theme, User, UserSettings
 from ..services import API_KEY_NAME_MAX_LENGTH
-from ..storage import storage_usage
 from ..validators import DEVICE_ID_MAX_LENGTH, validate_device_id
 
 
-def _selectable_plans():
+def selectable_plans():
     return Plan.objects.filter(selectable_by_user=True).values_list("slug", flat=True)
 
 
@@ -197,62 +195,13 @@ class NotificationSerializer(InputSerializer):
     product_updates = serializers.BooleanField()
 
 
-class UsageTodaySerializer(serializers.Serializer):
-    """Your plan's daily message quota as it stands."""
-
-    messages_sent = serializers.IntegerField(
-        help_text="Messages sent since midnight UTC (the app and API keys alike; regenerating or editing counts one)."
-    )
-    daily_message_limit = serializers.IntegerField(
-        allow_null=True, help_text="Messages the plan allows per day (UTC); null: unlimited."
-    )
-    resets_at = serializers.DateTimeField(help_text="When the count starts again from zero (the next midnight UTC).")
-
-
-class StorageSerializer(serializers.Serializer):
-    """Your files against your plan's storage (``accounts/storage.py``)."""
-
-    used_bytes = serializers.IntegerField(help_text="Bytes of files you store now (collector files).")
-    limit_bytes = serializers.IntegerField(
-        allow_null=True, help_text="Bytes of files the plan lets you store; null: unlimited."
-    )
-
-
-class SubscriptionSerializer(InputSerializer):
-    plan = CatalogSlugField(
-        slugs=_selectable_plans, max_length=40, help_text="Slug of the plan (only selectable plans)."
-    )
-    auto_renew = serializers.BooleanField()
-    plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    plan_details = PlanSerializer(read_only=True)
-    usage_today = UsageTodaySerializer(read_only=True)
-    storage = StorageSerializer(read_only=True)
-
-    def to_representation(self, instance: UserSettings):
-        return {
-            "plan": instance.plan.slug,
-            "auto_renew": instance.auto_renew,
-            "plan_renews_at": serializers.DateTimeField().to_representation(instance.plan_renews_at)
-            if instance.plan_renews_at
-            else None,
-            "plan_details": PlanSerializer(instance.plan).data,
-            "usage_today": UsageTodaySerializer(daily_usage(settings_row=instance)).data,
-            "storage": StorageSerializer(storage_usage(settings_row=instance)).data,
-        }
-
-
-class StaffSubscriptionSerializer(SubscriptionSerializer):
-    plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (staff may grant any).")
-    plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)
-
-
 class UserSettingsSerializer(InputSerializer):
     theme = serializers.ChoiceField(choices=Theme.choices)
     language = serializers.RegexField(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=16)
     email_notifications = serializers.BooleanField()
     push_notifications = serializers.BooleanField()
     product_updates = serializers.BooleanField()
-    plan = CatalogSlugField(slugs=_selectable_plans, max_length=40)
+    plan = CatalogSlugField(slugs=selectable_plans, max_length=40)
     auto_renew = serializers.BooleanField()
     plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
 

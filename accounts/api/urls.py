@@ -19,14 +19,8 @@ urlpatterns = [
     path("auth/password/change", views.PasswordChangeView.as_view(), name="auth-password-change"),
     path("user", views.ProfileView.as_view(), name="user"),
     path("user/settings", views.UserSettingsView.as_view(), name="user-settings"),
-    path("user/settings/subscription", views.SubscriptionView.as_view(), name="user-settings-subscription"),
     path("user/settings/theme", views.ThemeView.as_view(), name="user-settings-theme"),
     path("user/settings/notification", views.NotificationView.as_view(), name="user-settings-notification"),
     path("users/<int:user_id>/settings", views.StaffUserSettingsView.as_view(), name="staff-user-settings"),
-    path(
-        "users/<int:user_id>/settings/subscription",
-        views.StaffSubscriptionView.as_view(),
-        name="staff-user-settings-subscription",
-    ),
     *router.urls,
 ]

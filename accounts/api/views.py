@@ -253,7 +253,7 @@ class ProfileView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class _SettingsPartView(APIView):
+class SettingsPartView(APIView):
     """GET, PUT (all fields of the part) and PATCH (some) of one user's settings."""
 
     serializer_class: type[serializers.Serializer] = s.UserSettingsSerializer
@@ -296,31 +296,24 @@ class _SettingsPartView(APIView):
 
 
 @extend_schema(tags=["user"])
-class UserSettingsView(_SettingsPartView):
+class UserSettingsView(SettingsPartView):
     serializer_class = s.UserSettingsSerializer
     part = "settings"
 
 
 @extend_schema(tags=["user"])
-class SubscriptionView(_SettingsPartView):
-    serializer_class = s.SubscriptionSerializer
-    part = "subscription"
-    http_method_names = ["get", "put", "patch", "options"]
-
-
-@extend_schema(tags=["user"])
-class ThemeView(_SettingsPartView):
+class ThemeView(SettingsPartView):
     serializer_class = s.ThemeSerializer
     part = "theme and language"
 
 
 @extend_schema(tags=["user"])
-class NotificationView(_SettingsPartView):
+class NotificationView(SettingsPartView):
     serializer_class = s.NotificationSerializer
     part = "notification settings"
 
 
-class _StaffTargetMixin:
+class StaffTargetMixin:
     permission_classes = [IsAdminUser]
     by_staff = True
 
@@ -329,16 +322,8 @@ class _StaffTargetMixin:
 
 
 @extend_schema(tags=["staff"])
-class StaffUserSettingsView(_StaffTargetMixin, _SettingsPartView):
+class StaffUserSettingsView(StaffTargetMixin, SettingsPartView):
     serializer_class = s.UserSettingsSerializer
     part = "a user's settings"
     staff_serializer_class = s.StaffUserSettingsSerializer
-    http_method_names = ["get", "put", "patch", "options"]
-
-
-@extend_schema(tags=["staff"])
-class StaffSubscriptionView(_StaffTargetMixin, _SettingsPartView):
-    serializer_class = s.SubscriptionSerializer
-    part = "a user's subscription"
-    staff_serializer_class = s.StaffSubscriptionSerializer
     http_method_names = ["get", "put", "patch", "options"]

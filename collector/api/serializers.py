@@ -89,16 +89,3 @@ class TagSerializer(serializers.ModelSerializer):
         model = Tag
         fields = ("id", "name", "item_count", "created_at")
         read_only_fields = fields
-
-
-class ContextItemsInputSerializer(InputSerializer):
-    item_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-        max_length=services.MAX_CONTEXT_ITEMS,
-        allow_empty=True,
-    )
-
-
-class ContextItemsSerializer(serializers.Serializer):
-    item_ids = serializers.ListField(child=serializers.IntegerField())
-    items = ItemSerializer(many=True)

@@ -1,5 +1,3 @@
-from django.urls import path
-
 from core.viewsets import api_router
 
 from . import views
@@ -8,11 +6,4 @@ router = api_router()
 router.register("collector/items", views.ItemViewSet, basename="collector-item")
 router.register("collector/tags", views.TagViewSet, basename="collector-tag")
 
-urlpatterns = [
-    *router.urls,
-    path(
-        "conversations/<uuid:pk>/context-items",
-        views.ConversationContextItemsView.as_view(),
-        name="conversation-context-items",
-    ),
-]
+urlpatterns = router.urls

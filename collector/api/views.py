@@ -2,16 +2,13 @@
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from conversations.selectors import conversations_owned
 from core.exceptions import Conflict
 from core.openapi import CONFLICT, INVALID_INPUT, NOT_FOUND, ErrorSerializer
 from core.viewsets import INT_PATTERN
@@ -135,37 +132,3 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.tag_list(user=self.request.user)
-
-
-@extend_schema(tags=["collector"])
-class ConversationContextItemsView(APIView):
-    """Collector items whose text is given to the model as context for one conversation."""
-
-    def _conversation(self, request, pk):
-        return get_object_or_404(conversations_owned(user=request.user, summary=False), pk=pk)
-
-    def _respond(self, request, conversation):
-        items = list(selectors.conversation_context_items(conversation=conversation))
-        body = {"item_ids": [item.pk for item in items], "items": items}
-        return Response(s.ContextItemsSerializer(body, context={"request": request}).data)
-
-    @extend_schema(
-        summary="The items given to the model as context",
-        responses={200: s.ContextItemsSerializer, 404: NOT_FOUND},
-    )
-    def get(self, request, pk):
-        return self._respond(request, self._conversation(request, pk))
-
-    @extend_schema(
-        summary="Choose the items given to the model as context",
-        request=s.ContextItemsInputSerializer,
-        responses={200: s.ContextItemsSerializer, 400: _FIELD_ERRORS, 404: NOT_FOUND},
-    )
-    def put(self, request, pk):
-        conversation = self._conversation(request, pk)
-        data = s.ContextItemsInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.conversation_context_set(
-            user=request.user, conversation=conversation, item_ids=data.validated_data["item_ids"]
-        )
-        return self._respond(request, conversation)

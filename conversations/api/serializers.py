@@ -1,11 +1,12 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from collector.api.serializers import MAX_ID, ItemSerializer
 from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
 from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating
-from ..services import FEEDBACK_COMMENT_MAX_CHARS, SYSTEM_PROMPT_MAX_CHARS, TITLE_MAX_CHARS
+from ..services import FEEDBACK_COMMENT_MAX_CHARS, MAX_CONTEXT_ITEMS, SYSTEM_PROMPT_MAX_CHARS, TITLE_MAX_CHARS
 
 # --- catalog ----------------------------------------------------------------------------------
 
@@ -235,3 +236,16 @@ class FeedbackSerializer(serializers.ModelSerializer):
         model = Feedback
         fields = ("id", "message_id", "rating", "comment", "created_at", "updated_at")
         read_only_fields = fields
+
+
+class ContextItemsInputSerializer(InputSerializer):
+    item_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        max_length=MAX_CONTEXT_ITEMS,
+        allow_empty=True,
+    )
+
+
+class ContextItemsSerializer(serializers.Serializer):
+    item_ids = serializers.ListField(child=serializers.IntegerField())
+    items = ItemSerializer(many=True)

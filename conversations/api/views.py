@@ -193,6 +193,10 @@ _CONVERSATION_WRITE = {
             ),
         },
     ),
+    context_items=extend_schema(
+        summary="The collector items given to the model as context",
+        responses={200: s.ContextItemsSerializer, 404: _NOT_FOUND},
+    ),
     feedback=extend_schema(
         summary="Rate a message (one rating per user and message, changeable)",
         request=s.FeedbackCreateSerializer,
@@ -315,6 +319,25 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             model_slug=v.get("model"),
         )
         return _sent_response(conversation, *sent, wait=wait)
+
+    @extend_schema(
+        methods=["PUT"],
+        summary="Choose the collector items given to the model as context",
+        request=s.ContextItemsInputSerializer,
+        responses={200: s.ContextItemsSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+    )
+    @action(detail=True, methods=["get", "put"], url_path="context-items")
+    def context_items(self, request, pk):
+        conversation = self.get_object()
+        if request.method == "PUT":
+            data = s.ContextItemsInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            services.conversation_context_set(
+                user=request.user, conversation=conversation, item_ids=data.validated_data["item_ids"]
+            )
+        items = list(selectors.conversation_context_items(conversation=conversation))
+        body = {"item_ids": [item.pk for item in items], "items": items}
+        return Response(s.ContextItemsSerializer(body, context={"request": request}).data)
 
     @action(detail=True, methods=["post"])
     def stop(self, request, pk):

@@ -21,8 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from collector.selectors import conversation_context_items
-
+from .. import selectors
 from ..llm.context import context_items_text
 from ..model_choice import model_for_or_none
 from ..models import (
@@ -77,7 +76,7 @@ def reply_claim(*, message_id) -> Claimed | None:
     )
     history.reverse()
     # Only the owner's own items, whoever attached them (the one owner-filtered selector).
-    context = context_items_text(conversation_context_items(conversation=conversation))
+    context = context_items_text(selectors.conversation_context_items(conversation=conversation))
     if not keeps_content(conversation):
         _request_forget(conversation=conversation, message=message)
     return Claimed(message, conversation, model, history, context)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from collector import selectors
+from conversations import selectors
 from conversations.models import Conversation
 from tests.collector.factories import ItemFactory
 
@@ -63,21 +63,7 @@ def test_outsider_and_anonymous(outsider_client, api_client, outsider, conversat
     assert api_client.put(url(conversation), {"item_ids": []}).status_code == 401
 
 
-def test_context_text_is_bounded_for_the_model(user, conversation):
-    note = ItemFactory(owner=user, title="Spec", content="The API uses JWT.")
-    link = ItemFactory(owner=user, kind="link", title="Docs", url="https://example.com/d", content="x" * 500)
-    conversation.context_items.set([note, link])
-
-    full = selectors.conversation_context_text(conversation=conversation, max_chars=10_000)
-    assert full.startswith("### Spec\nThe API uses JWT.\n\n### Docs\nhttps://example.com/d\n")
-
-    cut = selectors.conversation_context_text(conversation=conversation, max_chars=120)
-    assert len(cut) <= 120
-    assert cut.startswith("### Spec\nThe API uses JWT.")
-    assert cut.endswith("[truncated]")
-
-
 def test_context_ignores_items_no_longer_owned(user, outsider, conversation):
     # Even if a foreign row slipped into the relation, it is never given to the model.
     conversation.context_items.set([ItemFactory(owner=outsider, content="secret")])
-    assert selectors.conversation_context_text(conversation=conversation, max_chars=1000) == ""
+    assert list(selectors.conversation_context_items(conversation=conversation)) == []
