@@ -10,10 +10,11 @@ from accounts.authentication import DeviceJWTAuthentication
 from core.db import db_sync_to_async
 from core.errors import backing_service_down
 
-from . import listener, services
+from . import services
 from .api.stream import end_when_signed_out, parse_last_event_id
 from .exceptions import NothingInFlight
 from .selectors import conversations_owned
+from .streaming import listener
 
 AUTH_TIMEOUT_SECONDS = 10
 TOKEN_MAX_CHARS = 4096

@@ -3,7 +3,7 @@
 import json
 import time
 
-from conversations.events import Done
+from conversations.streaming.events import Done
 
 
 def _compact(value) -> str:

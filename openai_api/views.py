@@ -15,10 +15,11 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts.authentication import ApiKeyAuthentication
-from conversations import generation, listener
+from conversations import generation
 from conversations.model_choice import models_usable
 from conversations.models import MessageStatus
 from conversations.services import api_completion_start
+from conversations.streaming import listener
 from core.db import db_sync_to_async
 from core.exceptions import DomainError
 

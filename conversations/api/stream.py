@@ -17,10 +17,10 @@ from core.db import db_sync_to_async
 from core.openapi import ErrorSerializer
 from core.viewsets import AsyncViewDocs
 
-from .. import listener
-from ..events import EventName
 from ..models import Conversation
 from ..selectors import conversations_owned
+from ..streaming import listener
+from ..streaming.events import EventName
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from core.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
 from core.pagination import OldestFirstCursorPagination
 from core.viewsets import UUID_PATTERN
 
-from .. import listener, selectors, services
+from .. import selectors, services
 from ..models import IN_FLIGHT_STATUSES, Conversation, Message
+from ..streaming import listener
 from . import serializers as s
 
 _ERROR = ErrorSerializer

@@ -6,7 +6,7 @@
 - ``rows``: every database write of a reply being generated;
 - ``reaping``: ending replies whose worker is gone.
 
-Titles live in ``conversations.titles``; the event log in ``conversations.eventlog``.
+Titles live in ``conversations.titles``; the event log in ``conversations.streaming.eventlog``.
 """
 
 from .reaping import reap_periodically, reap_stale, reap_stale_sync

@@ -15,9 +15,9 @@ from django.conf import settings
 
 from core.db import background_db_sync_to_async
 
-from .. import eventlog
-from ..events import Done, Error, Event, EventName, Snapshot, TokenUsage
 from ..models import Message, MessageStatus
+from ..streaming import eventlog
+from ..streaming.events import Done, Error, Event, EventName, Snapshot, TokenUsage
 from . import rows
 from .runner import running
 

@@ -14,11 +14,11 @@ from django.conf import settings
 
 from core.db import background_db_sync_to_async
 
-from .. import eventlog
-from ..events import Delta, Done, Error, Event, EventName, Start, TokenUsage
 from ..llm import ProviderError, get_provider
 from ..llm.context import build_messages
 from ..models import MessageStatus
+from ..streaming import eventlog
+from ..streaming.events import Delta, Done, Error, Event, EventName, Start, TokenUsage
 from ..titles import conversation_autotitle
 from . import rows
 

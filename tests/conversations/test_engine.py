@@ -2,8 +2,9 @@
 
 import pytest
 
-from conversations import eventlog, generation
+from conversations import generation
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
+from conversations.streaming import eventlog
 from tests.conversations.replies import background_statements, finish_reply
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
 

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts import services as account_services
-from conversations import eventlog, generation
+from conversations import generation
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
+from conversations.streaming import eventlog
 from tests.conversations.replies import finish_reply
 from tests.conversations.sse import iter_events
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401

@@ -10,8 +10,8 @@ import textwrap
 import pytest
 from django.conf import settings
 
-from conversations import eventlog
 from conversations.models import Message
+from conversations.streaming import eventlog
 from tests.conversations.replies import finish_reply
 from tests.conversations.test_stream import exchange, make_model
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
@@ -26,7 +26,7 @@ LISTENER = textwrap.dedent(
     import asyncio, json, sys
     import django
     django.setup()
-    from conversations.listener import Listener
+    from conversations.streaming.listener import Listener
 
     async def main(conversation_id):
         listener = Listener(conversation_id=conversation_id, last_event_id=0)

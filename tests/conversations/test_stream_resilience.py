@@ -13,9 +13,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from conversations import eventlog, listener
-from conversations.events import Delta, Done, Event, EventName, Start, TokenUsage
 from conversations.models import Conversation, Message, MessageStatus, Role
+from conversations.streaming import eventlog, listener
+from conversations.streaming.events import Delta, Done, Event, EventName, Start, TokenUsage
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -149,7 +149,7 @@ def test_a_websocket_closes_with_try_again_later_while_redis_is_down(server_with
 def test_a_websocket_whose_events_cannot_be_read_closes_with_1013(asgi_server, user, monkeypatch):
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from conversations import listener
+    from conversations.streaming import listener
     from tests.conversations.factories import ConversationFactory
     from tests.conversations.test_stream import bearer
 

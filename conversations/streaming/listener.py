@@ -25,9 +25,10 @@ from channels.layers import get_channel_layer
 
 from core.db import db_sync_to_async
 
-from . import eventlog, generation
+from .. import generation
+from ..models import IN_FLIGHT_STATUSES, Message, MessageStatus, Role
+from . import eventlog
 from .events import Done, Event, EventName, Snapshot, TokenUsage
-from .models import IN_FLIGHT_STATUSES, Message, MessageStatus, Role
 
 logger = logging.getLogger(__name__)
 
