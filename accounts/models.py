@@ -95,10 +95,6 @@ class Theme(models.TextChoices):
     SYSTEM = "system"
 
 
-def default_plan_id() -> int | None:
-    return Plan.objects.filter(slug="free").values_list("id", flat=True).first()
-
-
 class UserSettings(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="settings")
     theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)

@@ -74,11 +74,6 @@ def conversation_get(*, user: User, pk, summary: bool = True) -> Conversation:
     return conversations_owned(user=user, summary=summary).get(pk=pk)
 
 
-def conversations_of(*, owner: User) -> QuerySet[Conversation]:
-    """Every conversation of ``owner`` (archived ones included), for staff views."""
-    return conversation_list(user=owner)
-
-
 def message_list(*, conversation: Conversation, user: User | None = None) -> QuerySet[Message]:
     """The conversation's messages (not superseded ones), oldest first; with ``user``, their own
     rating of each one."""

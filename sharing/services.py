@@ -18,7 +18,6 @@ from conversations.models import Conversation, LLMModel, Message, MessageStatus,
 from conversations.services import TITLE_MAX_CHARS as CONVERSATION_TITLE_MAX_CHARS
 from conversations.titles import AUTOTITLE_MAX_CHARS
 from core.exceptions import Conflict
-from core.services import save_changed
 from core.titles import title_clean, title_fit, title_from_text
 
 from .models import Sample, Share
@@ -194,16 +193,6 @@ def sample_create_from_conversation(
         created_by=created_by,
         published=published,
     )
-
-
-def sample_publish(*, sample: Sample) -> Sample:
-    save_changed(sample, published=True)
-    return sample
-
-
-def sample_unpublish(*, sample: Sample) -> Sample:
-    save_changed(sample, published=False)
-    return sample
 
 
 def samples_set_published(*, samples: QuerySet[Sample], published: bool) -> int:

@@ -10,7 +10,7 @@ from accounts.models import Plan, UserSettings
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
 from core.exceptions import Conflict
 from sharing import selectors, services
-from sharing.models import Share
+from sharing.models import Sample, Share
 
 from .factories import LLMModelFactory, MessageFactory, conversation_with_messages
 
@@ -181,9 +181,9 @@ def test_sample_from_conversation_publish_unpublish_and_clone(user, staff_user, 
     )
     assert sample.published and sample.message_count == 2 and sample.created_by == staff_user
 
-    services.sample_unpublish(sample=sample)
+    assert services.samples_set_published(samples=Sample.objects.filter(pk=sample.pk), published=False) == 1
     assert list(selectors.sample_list_public()) == []
-    services.sample_publish(sample=sample)
+    assert services.samples_set_published(samples=Sample.objects.filter(pk=sample.pk), published=True) == 1
     assert list(selectors.sample_list_public()) == [sample]
 
     clone = services.sample_clone(sample=sample, user=outsider)
@@ -195,8 +195,8 @@ def test_publishing_a_published_sample_writes_nothing(user, django_assert_num_qu
     sample = services.sample_create_from_conversation(
         conversation=conversation_with_messages(owner=user), created_by=None
     )
-    with django_assert_num_queries(0):
-        services.sample_publish(sample=sample)
+    with django_assert_num_queries(1):  # one UPDATE that finds nothing to change
+        assert services.samples_set_published(samples=Sample.objects.filter(pk=sample.pk), published=True) == 0
 
 
 # --- the cloner's model -----------------------------------------------------------------------
