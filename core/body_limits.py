@@ -33,6 +33,7 @@ def body_limit(method: str, path: str) -> int:
 
 
 def _refusal(path: str, status: int, detail: str, code: str) -> bytes:
+    body: dict[str, object]
     if path.startswith("/v1/"):  # the OpenAI-compatible API answers in OpenAI's shape
         body = {"error": {"message": detail, "type": "invalid_request_error", "param": None, "code": code}}
     else:

@@ -62,7 +62,8 @@ def policy(request) -> str:
         directives.setdefault(name, list(BASE["default-src"]))
         directives[name] += [source for source in sources if source not in directives[name]]
     nonce = getattr(request, "csp_nonce", None)
-    if isinstance(nonce, SimpleLazyObject) and nonce._wrapped is not empty:  # a template used it
+    # A template used it when the lazy value was made (Django's own CSP support asks the same).
+    if isinstance(nonce, SimpleLazyObject) and getattr(nonce, "_wrapped", empty) is not empty:
         directives["script-src"].append(f"'nonce-{nonce}'")
     return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
 

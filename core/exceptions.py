@@ -54,12 +54,18 @@ class ServiceUnavailable(DomainError):
         self.wait = wait  # sent as Retry-After
 
 
+class _Refused(exceptions.APIException):
+    """A domain error as DRF's handler answers it: ``wait`` (seconds) becomes ``Retry-After``."""
+
+    def __init__(self, error: DomainError):
+        super().__init__(detail=error.detail, code=error.code)
+        self.status_code = error.status_code
+        self.wait = getattr(error, "wait", None)
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        refused = exceptions.APIException(detail=exc.detail, code=exc.code)
-        refused.status_code = exc.status_code
-        refused.wait = getattr(exc, "wait", None)  # DRF's handler turns it into Retry-After
-        exc = refused
+        exc = _Refused(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

@@ -120,7 +120,7 @@ class ApiAutoSchema(AutoSchema):
         (a bearer token OR the login form), so each gets a requirement of its own."""
         if "security" not in operation:
             return
-        alternatives = []
+        alternatives: list[dict] = []
         for requirement in operation["security"]:
             parts = [{name: scopes} for name, scopes in requirement.items()] or [{}]
             alternatives.extend(part for part in parts if part not in alternatives)

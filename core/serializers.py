@@ -8,6 +8,7 @@ DRF's parsing.
 """
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.http import QueryDict
 from rest_framework import serializers
@@ -58,7 +59,13 @@ def wrong_json_types(fields, data: Mapping) -> dict[str, list[str]]:
     return errors
 
 
-class StrictJSONInput:
+if TYPE_CHECKING:
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
+
+
+class StrictJSONInput(_SerializerBase):
     def to_internal_value(self, data):
         if isinstance(data, Mapping) and not isinstance(data, QueryDict):
             errors = wrong_json_types(self.fields, data)

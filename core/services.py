@@ -1,7 +1,7 @@
 """Write helpers every app's services share."""
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def _current_value(instance: Model, name: str, value):
@@ -10,7 +10,7 @@ def _current_value(instance: Model, name: str, value):
     A foreign key compares by id, so an unloaded relation is never fetched just to compare it.
     """
     field = instance._meta.get_field(name)
-    if field.many_to_one or field.one_to_one:
+    if isinstance(field, Field) and (field.many_to_one or field.one_to_one):
         return getattr(instance, field.attname), getattr(value, "pk", value)
     return getattr(instance, name), value
 

@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache as shared_cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.throttling import UserRateThrottle as DRFUserRateThrottle
@@ -14,7 +15,7 @@ logger = logging.getLogger(__name__)
 FALLBACK_WARNING_EVERY_SECONDS = 60.0
 
 
-class FallbackCache:
+class FallbackCache(BaseCache):
     """The shared cache, or this process's own memory while the shared one fails.
 
     Counting per process is weaker than counting across processes, but a throttle that answers
@@ -22,6 +23,7 @@ class FallbackCache:
     """
 
     def __init__(self):
+        super().__init__({})
         self.local = LocMemCache("throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
         self._warned_at = 0.0
 
@@ -31,19 +33,19 @@ class FallbackCache:
             self._warned_at = now
             logger.warning("throttles fall back to this process's memory: the shared cache failed (%s)", exc)
 
-    def get(self, key, default=None):
+    def get(self, key, default=None, version=None):
         try:
-            return shared_cache.get(key, default)
+            return shared_cache.get(key, default, version)
         except Exception as exc:
             self._failed(exc)
-            return self.local.get(key, default)
+            return self.local.get(key, default, version)
 
-    def set(self, key, value, timeout=None):
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         try:
-            shared_cache.set(key, value, timeout)
+            shared_cache.set(key, value, timeout, version)
         except Exception as exc:
             self._failed(exc)
-            self.local.set(key, value, timeout)
+            self.local.set(key, value, timeout, version)
 
 
 throttle_cache = FallbackCache()

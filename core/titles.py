@@ -8,7 +8,9 @@ could fix it.
 """
 
 import unicodedata
+from typing import TYPE_CHECKING
 
+from django import forms
 from django.core.exceptions import ValidationError
 
 
@@ -49,7 +51,13 @@ def title_from_text(text: str | None, *, max_length: int) -> str:
     return (cut[:space] if space > 0 else first_line[:max_length]).rstrip(" ,.;:-")
 
 
-class TitleFormMixin:
+if TYPE_CHECKING:
+    _ModelFormBase = forms.ModelForm
+else:
+    _ModelFormBase = object
+
+
+class TitleFormMixin(_ModelFormBase):
     """For admin model forms: a title staff type follows the same rule as a title typed in the app
     (one line, no control characters, refused when too long)."""
 

@@ -4,9 +4,14 @@ A viewset's ``get_queryset`` calls its app's owner-scoped selector, so DRF's ``g
 one place where "yours or 404" is decided: another user's object is simply not in the queryset.
 """
 
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from django.http import HttpResponseBase
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
 
 # Django's <uuid:...> converter: lower-case hex only. Anything else never reaches a view (JSON 404).
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -18,7 +23,13 @@ def api_router() -> SimpleRouter:
     return SimpleRouter(trailing_slash=False)
 
 
-class PublicActionsMixin:
+if TYPE_CHECKING:
+    _ViewSetBase = GenericViewSet
+else:
+    _ViewSetBase = object
+
+
+class PublicActionsMixin(_ViewSetBase):
     """The viewset's ``public_actions`` are open to anyone and ignore whatever credentials come
     with them: a stale bearer token must not turn a public read into a 401. Every other action keeps
     the normal authentication and ``permission_classes``.
@@ -49,7 +60,7 @@ class AsyncViewDocs(APIView):
     async function view (``serve``), which ``as_view()`` hands Django. DRF's views are sync, and a
     client waiting on a stream must not hold a thread."""
 
-    serve = None  # staticmethod(the async view)
+    serve: Callable[..., Awaitable[HttpResponseBase]]  # staticmethod(the async view)
 
     @classmethod
     def as_view(cls, **initkwargs):
@@ -58,7 +69,6 @@ class AsyncViewDocs(APIView):
         async def view(request, *args, **kwargs):
             return await serve(request, *args, **kwargs)
 
-        view.cls = cls  # what drf-spectacular reads
-        view.initkwargs = initkwargs
-        view.csrf_exempt = True  # bearer credentials in a header, never a cookie
+        # What drf-spectacular reads, and no CSRF check: bearer credentials come in a header, never a cookie.
+        view.__dict__.update(cls=cls, initkwargs=initkwargs, csrf_exempt=True)
         return view

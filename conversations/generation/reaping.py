@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 def _last_events(message: Message, *, base: int, text: str | None) -> list[Event]:
     """The end of a reply after event ``base``: its text if the log lacks it, the error, done."""
     message_id = str(message.id)
-    events = []
+    events: list[Event] = []
     if text is not None:
         events.append(Event(base + len(events) + 1, EventName.SNAPSHOT, Snapshot(message_id, text, base + 1)))
     if message.error_code:

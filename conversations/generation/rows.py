@@ -142,9 +142,11 @@ def replies_stale(*, conversation_id=None, message_ids=None, stale_after: float 
     if message_ids is not None:
         qs = qs.filter(pk__in=message_ids)
     fields = ("id", "conversation_id", "content", "status", "heartbeat_at", "stream_seq", "created_at")
-    fields += ("conversation__origin_kind",)  # whether its text may be kept (keeps_content)
+    kept_by = ("conversation__origin_kind",)  # whether its text may be kept (keeps_content)
     return list(
-        qs.select_related("conversation").only(*fields, "prompt_tokens", "completion_tokens", "error_code", "error")
+        qs.select_related("conversation").only(
+            *fields, *kept_by, "prompt_tokens", "completion_tokens", "error_code", "error"
+        )
     )
 
 

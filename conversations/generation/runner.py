@@ -47,8 +47,12 @@ class ReplyRun:
         self.coalesce = settings.CHAT["DELTA_COALESCE_SECONDS"]
         self.last_flush = 0.0
         self.timer: asyncio.TimerHandle | None = None
-        self.task: asyncio.Task | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
+        # Made by its task (scheduling.run_reply), on the loop it runs on: stop() comes from others.
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a ReplyRun is made by the task that runs it")
+        self.task: asyncio.Task = task
+        self.loop: asyncio.AbstractEventLoop = asyncio.get_running_loop()
         self.stop_requested = False
         self.lost = False  # stopped or reaped by someone else: finish without writing
         self.finishing = False
@@ -91,7 +95,7 @@ class ReplyRun:
         """End the reply now (thread-safe): as ``stopped``, or silently if ``lost`` to another writer."""
         self.stop_requested = True
         self.lost = self.lost or lost
-        if self.task is not None and not self.task.done():
+        if not self.task.done():
             self.loop.call_soon_threadsafe(self._cancel)
 
     def _cancel(self) -> None:
@@ -107,8 +111,6 @@ class ReplyRun:
     # --- the reply ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        self.task = asyncio.current_task()
-        self.loop = asyncio.get_running_loop()
         claimed = self.claimed
         model = claimed.model
         self._publish(EventName.START, Start(self.message_id, self.model_slug))
@@ -151,7 +153,7 @@ class ReplyRun:
             if not self.stop_requested:  # the server is shutting down: save what exists
                 await asyncio.shield(self._save_interrupted())
                 raise
-            asyncio.current_task().uncancel()
+            self.task.uncancel()
             status = MessageStatus.STOPPED
         except Exception as exc:
             logger.exception("generation of %s failed", self.message_id)

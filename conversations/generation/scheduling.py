@@ -60,7 +60,7 @@ def _usable(loop) -> bool:
 def _get_background_loop() -> asyncio.AbstractEventLoop:
     global _background_loop
     with _background_lock:
-        if not _usable(_background_loop):
+        if _background_loop is None or not _usable(_background_loop):
             loop = asyncio.new_event_loop()
             started = threading.Event()
 
@@ -78,7 +78,7 @@ def _get_background_loop() -> asyncio.AbstractEventLoop:
 def _target_loop() -> asyncio.AbstractEventLoop:
     # The server's loop (remembered at its start by the ASGI lifespan), so listeners in this process
     # share the reply's loop; without a server (commands, the sync test client) a loop of our own.
-    if _usable(_server_loop):
+    if _server_loop is not None and _usable(_server_loop):
         return _server_loop
     return _get_background_loop()
 
