@@ -4,8 +4,10 @@ The generation itself belongs to ``conversations.generation``; this module only 
 engine works on and hands it the assistant message id after the transaction commits.
 """
 
-from collections.abc import Sequence
-from datetime import timedelta
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,6 +39,7 @@ from .models import (
     Conversation,
     Feedback,
     LedgerEntry,
+    LLMModel,
     Message,
     MessageStatus,
     OriginKind,
@@ -63,6 +66,98 @@ def _clean_system_prompt(system_prompt: str) -> str:
 
 
 @transaction.atomic
+@dataclass(frozen=True)
+class PastMessage:
+    """A message of a conversation made from history (a clone, an import): as it was."""
+
+    role: str
+    content: str
+    created_at: datetime | None = None  # None: right after the one before
+    model: LLMModel | None = None
+    status: str = MessageStatus.COMPLETE
+    finish_reason: str = ""
+    superseded: bool = False
+
+
+HISTORY_BATCH = 500  # messages per INSERT: a model instance costs about a kilobyte
+
+
+def _in_time_order(messages: Iterable[PastMessage], *, start: datetime) -> Iterator[tuple[PastMessage, datetime]]:
+    """Each message with its time, or the one before it plus a microsecond when it has none
+    (``start`` for a first without one), made strictly increasing: the order is the given order."""
+    previous: datetime | None = None
+    for message in messages:
+        moment = message.created_at
+        if moment is None:
+            moment = previous + timedelta(microseconds=1) if previous else start
+        if previous is not None and moment <= previous:
+            moment = previous + timedelta(microseconds=1)
+        previous = moment
+        yield message, moment
+
+
+def conversation_create_from_history(
+    *,
+    owner: User,
+    title: str,
+    messages: Iterable[PastMessage],
+    count: int,
+    model: LLMModel | None = None,
+    system_prompt: str = "",
+    pinned: bool = False,
+    archived: bool = False,
+    origin_kind: str = "",
+    origin_id: str = "",
+    created_at: datetime | None = None,
+    updated_at: datetime | None = None,
+) -> Conversation:
+    """A conversation of ``owner`` holding past messages, ready to be continued (a share's or a
+    sample's clone, an imported one). The one time rule for all: messages keep their times, made
+    strictly increasing in the given order; those without one follow the one before; with no time
+    at all (a clone) the ``count`` messages end now, so the owner's next message sorts after them.
+    The conversation starts at ``created_at`` (else its first message) and was last active at
+    ``updated_at`` (else its last message). Nothing here is a reply asked for: no ledger entry, no
+    quota. Call inside a transaction; ``messages`` is read once, a batch at a time."""
+    now = timezone.now()
+    start = created_at or now - timedelta(microseconds=max(count - 1, 0))
+    conversation = Conversation.objects.create(
+        owner=owner,
+        title=title_fit(title, max_length=TITLE_MAX_CHARS),
+        model=model,
+        system_prompt=system_prompt[:SYSTEM_PROMPT_MAX_CHARS],
+        pinned=pinned,
+        archived=archived,
+        origin_kind=origin_kind,
+        origin_id=origin_id,
+        created_at=start,
+    )
+    first = last = None
+    timed = _in_time_order(messages, start=start)
+    while batch := list(itertools.islice(timed, HISTORY_BATCH)):
+        Message.objects.bulk_create(
+            Message(
+                conversation=conversation,
+                role=m.role,
+                content=m.content,
+                status=m.status,
+                model=m.model,
+                finish_reason=m.finish_reason,
+                superseded=m.superseded,
+                created_at=moment,
+                finished_at=moment,
+            )
+            for m, moment in batch
+        )
+        first = first or batch[0][1]
+        last = batch[-1][1]
+    changes = {"updated_at": updated_at or last or conversation.created_at}
+    if created_at is None and first is not None and first != conversation.created_at:
+        changes["created_at"] = first
+    # updated_at is auto_now: an UPDATE is the way to keep the history's time.
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    return conversation
+
+
 def conversation_create(
     *, user: User, title: str = "", model_slug: str | None = None, system_prompt: str = ""
 ) -> Conversation:

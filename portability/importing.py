@@ -3,14 +3,13 @@ transaction of its own, so a broken entry is recorded and the others still come 
 row's counts are saved as it goes (at most about once a second), which is the progress clients see.
 """
 
-import itertools
 import logging
 import posixpath
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -22,10 +21,11 @@ from collector import services as collector_services
 from collector.models import Item
 from collector.uploads import max_upload_bytes
 from conversations.model_choice import model_for_or_none
-from conversations.models import Conversation, LLMModel, Message, Role
+from conversations.models import Conversation, LLMModel, Role
+from conversations.services import PastMessage, conversation_create_from_history
 from conversations.titles import AUTOTITLE_MAX_CHARS
 from core.exceptions import DomainError
-from core.titles import title_fit, title_from_text
+from core.titles import title_from_text
 from todos import services as todo_services
 from todos.models import Todo
 
@@ -40,9 +40,6 @@ Progress = Callable[[int, int], None]  # (entries done, entries in all)
 
 MAX_RECORDED_ERRORS = 500
 SAVE_EVERY_SECONDS = 1.0
-TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length
-SYSTEM_PROMPT_MAX_CHARS = 8000
-MESSAGE_BATCH = 500
 _COUNT_FIELDS = (
     "conversations_total",
     "conversations_imported",
@@ -107,21 +104,6 @@ def _is_uuid(value: str) -> bool:
 # --- conversations -------------------------------------------------------------------------------
 
 
-def _increasing(times: list[datetime | None], *, start: datetime) -> list[datetime]:
-    """Each message's time, or the one before it when it has none, made strictly increasing (by a
-    microsecond where two are equal), so the conversation's order is the order of the file."""
-    result: list[datetime] = []
-    previous: datetime | None = None
-    for moment in times:
-        if moment is None:
-            moment = previous + timedelta(microseconds=1) if previous else start
-        if previous is not None and moment <= previous:
-            moment = previous + timedelta(microseconds=1)
-        result.append(moment)
-        previous = moment
-    return result
-
-
 class _Models:
     """Models named by slug, looked up once per import (at most ``MAX_CACHED`` slugs remembered:
     a file may name millions of different ones)."""
@@ -171,43 +153,32 @@ def conversation_import(*, owner, data: ConversationData, models: _Models) -> Ou
     if not data.messages and not data.keep_empty:
         return SKIPPED
 
-    now = timezone.now()
-    times = _increasing([m.created_at for m in data.messages], start=data.created_at or now)
-    created_at = data.created_at or (times[0] if times else now)
     title = data.title
     if not title.strip() and data.source == SourceFormat.CHATGPT:
         first_question = next((m.content for m in data.messages if m.role == Role.USER), "")
         title = title_from_text(first_question, max_length=AUTOTITLE_MAX_CHARS)
-    conversation = Conversation.objects.create(
+    conversation = conversation_create_from_history(
         owner=owner,
-        title=title_fit(title, max_length=TITLE_MAX_CHARS),
+        title=title,
+        messages=(
+            PastMessage(
+                role=message.role,
+                content=message.content,
+                created_at=message.created_at,
+                model=models.by_slug(message.model_slug),
+                status=message.status,
+                finish_reason=message.finish_reason,
+                superseded=message.superseded,
+            )
+            for message in data.messages
+        ),
+        count=len(data.messages),
         model=models.for_conversation(data.model_slug),
-        system_prompt=data.system_prompt[:SYSTEM_PROMPT_MAX_CHARS],
+        system_prompt=data.system_prompt,
         pinned=data.pinned,
         archived=data.archived,
-        created_at=created_at,
-    )
-    rows = (
-        Message(
-            conversation=conversation,
-            role=message.role,
-            content=message.content,
-            status=message.status,
-            model=models.by_slug(message.model_slug),
-            finish_reason=message.finish_reason,
-            superseded=message.superseded,
-            created_at=moment,
-            finished_at=moment,
-        )
-        for message, moment in zip(data.messages, times, strict=True)
-    )
-    # In batches: bulk_create makes a list of what it is given, and a model instance costs about
-    # a kilobyte (a conversation may hold tens of thousands of messages).
-    while batch := list(itertools.islice(rows, MESSAGE_BATCH)):
-        Message.objects.bulk_create(batch)
-    # updated_at is auto_now: an UPDATE is the way to keep the source's time.
-    Conversation.objects.filter(pk=conversation.pk).update(
-        updated_at=data.updated_at or (times[-1] if times else created_at)
+        created_at=data.created_at,
+        updated_at=data.updated_at,
     )
     _record(
         owner=owner, kind=RecordKind.CONVERSATION, source=data.source, key=data.source_key, target_id=conversation.pk

@@ -5,7 +5,7 @@ copies the snapshot back into a new conversation of the caller. Both directions 
 each (``_snapshot_messages`` and ``_conversation_from_snapshot``), shared by shares and samples.
 """
 
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,10 +15,10 @@ from django.utils import timezone
 from accounts.models import User
 from conversations.model_choice import model_for_or_none
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, OriginKind, Role
-from conversations.services import TITLE_MAX_CHARS as CONVERSATION_TITLE_MAX_CHARS
+from conversations.services import PastMessage, conversation_create_from_history
 from conversations.titles import AUTOTITLE_MAX_CHARS
 from core.exceptions import Conflict
-from core.titles import title_clean, title_fit, title_from_text
+from core.titles import title_clean, title_from_text
 
 from .models import Sample, Share
 
@@ -75,33 +75,20 @@ def _conversation_from_snapshot(
 ) -> Conversation:
     """A new conversation of ``user`` holding the snapshot's messages, ready to be continued."""
     model = _clone_model(user=user, slug=model_slug)
-    conversation = Conversation.objects.create(
+    return conversation_create_from_history(
         owner=user,
-        title=title_fit(title, max_length=CONVERSATION_TITLE_MAX_CHARS),
+        title=title,
+        messages=(
+            PastMessage(
+                role=item["role"], content=item["content"], model=model if item["role"] == Role.ASSISTANT else None
+            )
+            for item in messages
+        ),
+        count=len(messages),
         model=model,
         origin_kind=origin_kind,
         origin_id=origin_id,
     )
-    # Fresh, strictly increasing timestamps ending now: the copies keep their order and the
-    # caller's next message sorts after them.
-    now = timezone.now()
-    count = len(messages)
-    rows = []
-    for index, item in enumerate(messages):
-        created = now - timedelta(microseconds=count - 1 - index)
-        rows.append(
-            Message(
-                conversation=conversation,
-                role=item["role"],
-                content=item["content"],
-                status=MessageStatus.COMPLETE,
-                model=model if item["role"] == Role.ASSISTANT else None,
-                created_at=created,
-                finished_at=created,
-            )
-        )
-    Message.objects.bulk_create(rows)
-    return conversation
 
 
 def _check_expiry(expires_at) -> None:
