@@ -1,15 +1,16 @@
 // The open chat: its messages (Markdown, rendered as they stream), the composer, stop,
 // regenerate, edit and resend, feedback, the model picker and the chat's own settings.
-import { SignedOut, api, problem, request, sseEvents } from "./api.js";
+import { SignedOut, api, problem, request } from "./api.js";
 import { $, announce, copyText, h, icon, menuButton, say } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { go, setAddress } from "./router.js";
 import { conversationTitle, loadConversations } from "./sidebar.js";
 import { openChatSettings } from "./chat_settings.js";
 import { broadcast, defaultModel, modelName, onBroadcast, state } from "./state.js";
+import { followReply } from "./stream.js";
 
 const views = new Map(); // message id -> {message, text, el, body, note, actions}
-let follower = null; // the stream being followed: {control, id, wake}
+let follower = null; // the reply being followed: {control, id}
 let opening = 0; // a newer openChat makes the answers of older ones irrelevant
 let sending = false;
 let starters = null; // prompts and samples, loaded once
@@ -74,7 +75,7 @@ async function loadMessages(mine = opening) {
   scrollDown(true);
   const last = messages.at(-1);
   // A reply still being generated (started in another tab, or before a reload): attach to it.
-  if (last?.role === "assistant" && LIVE.includes(last.status)) follow(id);
+  if (last?.role === "assistant" && LIVE.includes(last.status)) follow(id, last.id);
 }
 
 function markCurrent() {
@@ -279,7 +280,7 @@ function started(sent, { reload = false } = {}) {
   addMessage(sent.user_message);
   addMessage(sent.assistant_message);
   scrollDown(true);
-  follow(state.chat.id);
+  follow(state.chat.id, sent.assistant_message.id);
 }
 
 export async function send() {
@@ -408,7 +409,7 @@ function stopFollowing() {
   follower = null;
 }
 
-// Applies one stream event; true when the reply is finished.
+// Applies one event of the reply; true when the reply is finished.
 function handle(event) {
   const data = event.data;
   let view = views.get(data.message_id);
@@ -417,7 +418,7 @@ function handle(event) {
     view = addMessage({ id: data.message_id, role: "assistant", content: "", status: "streaming", model: data.model });
   }
   const m = view.message;
-  switch (event.event) {
+  switch (event.name) {
     case "message.start": m.status = "streaming"; break;
     case "snapshot": view.text = data.text; m.status = "streaming"; schedulePaint(view); break; // the text so far
     case "delta": view.text += data.text; m.status = "streaming"; schedulePaint(view); break; // only the new text
@@ -438,66 +439,35 @@ function handle(event) {
   return false;
 }
 
-function follow(id) {
+// Follows the conversation's reply (stream.js does the resuming) and paints what it says.
+async function follow(id, messageId = null) {
   stopFollowing();
   const control = new AbortController();
-  let wake = () => {};
-  const me = { control, id, wake: () => wake() };
+  const me = { control, id };
   follower = me;
   setStreaming(true);
-  (async () => {
-    let lastEventId = null;
-    let followed = null; // the reply these event ids belong to
-    let failures = 0;
-    let emptyResumes = 0;
-    let finished = false;
-    try {
-      while (!finished && !control.signal.aborted) {
-        try {
-          // After a drop, resume right after the last event seen: the server replays the rest once.
-          const headers = lastEventId === null ? {} : { "Last-Event-ID": lastEventId };
-          const r = await request(`/api/v1/conversations/${id}/stream`, { headers, signal: control.signal });
-          if (!r.ok) throw await problem(r);
-          say("");
-          let events = 0;
-          for await (const event of sseEvents(r.body)) {
-            if (control.signal.aborted) return; // frames still buffered from a chat left behind
-            // Event ids count within one reply. If another reply started while we were away (a
-            // message from another device), our Last-Event-ID means nothing for it: start over
-            // from what the server has saved, which also settles the reply we were following.
-            if (followed !== null && event.data.message_id !== followed) { reloadAfterDrift(control); return; }
-            followed = event.data.message_id;
-            events += 1;
-            if (event.id !== null) lastEventId = event.id;
-            failures = 0;
-            if (handle(event)) { finished = true; break; }
-          }
-          // Resumed and told nothing twice over: the reply we followed ended beyond what we saw.
-          if (!finished && lastEventId !== null && events === 0 && ++emptyResumes >= 2) { reloadAfterDrift(control); return; }
-        } catch (error) {
-          if (control.signal.aborted || error instanceof SignedOut) return;
-          if (error.status && error.status < 500 && error.status !== 429) { say(error.message); return; }
-          say("Connection lost; reconnecting…");
-        }
-        // The reply goes on being generated on the server, so waiting loses nothing.
-        if (!finished && !control.signal.aborted) {
-          await new Promise((resolve) => { wake = resolve; setTimeout(resolve, Math.min(500 * 2 ** failures++, 8000)); });
-        }
-      }
-    } finally {
-      if (follower === me) { follower = null; setStreaming(false); }
-      if (finished) loadConversations();
+  let finished = false;
+  try {
+    for await (const item of followReply(id, { messageId, signal: control.signal })) {
+      if (item.type === "open") say("");
+      else if (item.type === "lost") say("Connection lost; reconnecting…");
+      else if (item.type === "drift") { reloadAfterDrift(control); return; }
+      else if (handle(item)) finished = true;
     }
-  })();
+  } catch (error) {
+    if (!control.signal.aborted && !(error instanceof SignedOut)) say(error.message);
+  } finally {
+    if (follower === me) { follower = null; setStreaming(false); }
+    if (finished) loadConversations();
+  }
 }
 
+// Our event ids mean nothing for another reply: start over from what the server has saved, which
+// also settles the reply we were following.
 function reloadAfterDrift(control) {
   control.abort();
   loadMessages().catch((error) => say(error.message));
 }
-
-// Back online: reconnect now rather than at the end of the back-off.
-window.addEventListener("online", () => follower?.wake());
 
 // --- other tabs -------------------------------------------------------------------------------
 
