@@ -10,6 +10,9 @@ await build({
   sourcemap: false,
   format: "esm",
   target: ["es2022"],
+  // The screens are Preact components written in JSX (*.jsx), compiled to preact/jsx-runtime calls.
+  jsx: "automatic",
+  jsxImportSource: "preact",
   legalComments: "linked", // the libraries' licence texts go into app.js.LEGAL.txt beside the bundle
   logLevel: "warning",
 });
