@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 
-import { ApiError, SignedOut, api, forget, problem, refreshTokens, request, signIn, sseEvents, whenSignedOut } from "../src/api.js";
+import { ApiError, SignedOut, api, forget, problem, refreshTokens, request, signIn, singleFlight, sseEvents, whenSignedOut } from "../src/api.js";
 
 class MemoryStorage {
   items = new Map();
@@ -233,5 +233,28 @@ describe("refreshTokens", () => {
     const calls = serve({ "POST /api/v1/auth/refresh": () => json({ access: "a2", refresh: "r2" }) });
     await Promise.all([refreshTokens(), refreshTokens()]);
     assert.equal(calls.length, 1);
+  });
+});
+
+describe("singleFlight", () => {
+  test("one run per name at a time, shared by its callers; other names run beside it", async () => {
+    let runs = 0;
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    const task = async () => { runs += 1; await gate; return runs; };
+    const a = [singleFlight("a", task), singleFlight("a", task)];
+    const b = singleFlight("b", task);
+    assert.equal(a[0], a[1]);
+    release();
+    assert.deepEqual(await Promise.all([...a, b]), [2, 2, 2]);
+    assert.equal(runs, 2);
+    assert.deepEqual(locks, ["a", "b"]);
+    await singleFlight("a", task); // finished: the next call is a run of its own
+    assert.equal(runs, 3);
+  });
+
+  test("a failed run is not kept: the next call runs again", async () => {
+    await assert.rejects(singleFlight("c", async () => { throw new Error("down"); }), /down/);
+    assert.equal(await singleFlight("c", async () => "up"), "up");
   });
 });
