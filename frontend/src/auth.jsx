@@ -8,7 +8,7 @@ import { say } from "./ui/notices.js";
 
 // What the sign-in screen shows: `card` null (the form), "forgot" or "reset" (with `key`); `title`
 // replaces the form's heading once; `visits` counts the times it was shown (the email takes the focus).
-export const authView = signal({ card: null, key: null, title: null, visits: 0 });
+const authView = signal({ card: null, key: null, title: null, visits: 0 });
 
 export function showSignIn({ title = null } = {}) {
   authView.value = { card: null, key: null, title, visits: authView.value.visits + 1 };

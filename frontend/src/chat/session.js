@@ -9,7 +9,7 @@ import { broadcast, chat, defaultModel, emptyChat, modelName, onBroadcast, strea
 import { followReply } from "../stream.js";
 import { announce, say } from "../ui/notices.js";
 
-export const LIVE = ["pending", "streaming"];
+const LIVE = ["pending", "streaming"];
 export const isLive = (message) => LIVE.includes(message.status);
 
 // The messages shown, oldest first: one signal per message, so a streamed delta re-renders only
@@ -67,7 +67,7 @@ export async function openChat(id) {
   }
 }
 
-export async function loadMessages(mine = opening) {
+async function loadMessages(mine = opening) {
   const id = chat.peek().id;
   const list = [];
   let path = `/api/v1/conversations/${id}/messages`;
