@@ -2,7 +2,7 @@
 // and "Choose a new password" (the link's page, /reset-password#key=<key>; reset_key.js has already
 // taken the key out of the address).
 import { signal } from "@preact/signals";
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { forget, register, signIn } from "./api.js";
 import { say } from "./ui/notices.js";
 
@@ -104,11 +104,10 @@ function Reset({ resetKey }) {
 export function AuthScreen({ onSignedIn }) {
   const { card, key, title, visits } = authView.value;
   const [registering, setRegistering] = useState(false);
-  const [heading, setHeading] = useState(title);
+  const [switchedAt, setSwitchedAt] = useState(-1); // the visit in which the mode was switched
   const email = useRef(null);
   const password = useRef(null);
   const name = useRef(null);
-  useEffect(() => setHeading(title), [title, visits]);
   useLayoutEffect(() => { if (!card) email.current.focus(); }, [visits]);
   const [busy, submit] = useSubmit(async () => {
     const address = email.current.value.trim();
@@ -117,7 +116,9 @@ export function AuthScreen({ onSignedIn }) {
     password.current.value = "";
     await onSignedIn();
   });
-  const switchMode = () => { setRegistering(!registering); setHeading(null); say(""); };
+  // Switching between signing in and registering drops this visit's heading ("Password changed...").
+  const switchMode = () => { setRegistering(!registering); setSwitchedAt(visits); say(""); };
+  const heading = switchedAt === visits ? null : title;
 
   return (
     <main id="auth">

@@ -203,13 +203,13 @@ const TABS = [["General", General], ["Password", Password], ["Devices", Devices]
 function Settings({ start }) {
   const [selected, setSelected] = useState(Math.max(0, TABS.findIndex(([name]) => name === start)));
   const tabs = useRef([]);
-  const focusNext = useRef(true);
-  // After the dialog has opened (a child's layout effect would run before it is shown).
-  useEffect(() => {
-    if (focusNext.current) tabs.current[selected]?.focus();
-    focusNext.current = false;
-  }, [selected]);
-  const select = (index, focus = false) => { focusNext.current = focus; setSelected(index); };
+  // The selected tab has the focus: at first once the dialog is open (a child's layout effect
+  // would run before it is shown), then as the arrows move it.
+  useEffect(() => tabs.current[selected]?.focus(), []);
+  const select = (index, focus = false) => {
+    setSelected(index);
+    if (focus) tabs.current[index].focus();
+  };
   const onKeyDown = (event) => {
     const at = tabs.current.indexOf(document.activeElement);
     if (event.key === "ArrowRight" || event.key === "ArrowDown") { event.preventDefault(); select((at + 1) % TABS.length, true); }

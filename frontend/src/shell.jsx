@@ -18,15 +18,19 @@ export function Shell({ maxChars, onSignOut }) {
   }, [drawer]);
   const close = (refocus = false) => setDrawer({ open: false, refocus });
 
+  // Read by the Escape listener, registered once: a listener registered again after each change
+  // would miss an Escape pressed in the frame before its effect ran.
+  const isOpen = useRef(open);
+  isOpen.current = open;
   useEffect(() => {
     const onKeyDown = (event) => {
       // An Escape already handled (a menu, a rename) or meant for an open dialog is not for the drawer.
-      if (event.key !== "Escape" || event.defaultPrevented || document.querySelector("dialog[open]") || !open) return;
-      close(true);
+      if (event.key !== "Escape" || event.defaultPrevented || document.querySelector("dialog[open]") || !isOpen.current) return;
+      setDrawer({ open: false, refocus: true });
     };
     document.addEventListener("keydown", onKeyDown);
     return () => document.removeEventListener("keydown", onKeyDown);
-  }, [open]);
+  }, []);
 
   return (
     <div id="shell" class={open ? "drawer-open" : undefined}>

@@ -1,5 +1,5 @@
 // What can be done to one message: copy, regenerate, rate (with an optional comment), edit.
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
 import { copyText } from "../ui/notices.js";
@@ -36,7 +36,7 @@ export function MessageActions({ message, last, onEdit, onRated }) {
 // After a rating: an optional comment on it.
 export function FeedbackForm({ message, rating, onClose }) {
   const field = useRef(null);
-  useEffect(() => field.current.focus(), [rating]);
+  useLayoutEffect(() => field.current.focus(), [rating]);
   const submit = async (event) => {
     event.preventDefault();
     if (await comment(message, rating, field.current.value)) onClose();
@@ -56,7 +56,7 @@ export function FeedbackForm({ message, rating, onClose }) {
 // The last question, edited in place and sent again (its reply is replaced).
 export function EditBox({ message, onCancel }) {
   const field = useRef(null);
-  useEffect(() => field.current.focus(), []);
+  useLayoutEffect(() => field.current.focus(), []);
   const submit = () => edit(message.peek(), field.current.value);
   return (
     <>

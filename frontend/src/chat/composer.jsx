@@ -1,6 +1,6 @@
 // The message box: Enter sends (Shift+Enter: a new line), it grows with its text, and while a reply
 // streams Send gives way to Stop (Escape in the box stops too).
-import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
 import { enterSends } from "./actions.jsx";
@@ -9,7 +9,8 @@ import { composerFocus, draft, send, sending, stop } from "./session.js";
 export function Composer({ maxChars }) {
   const input = useRef(null);
   const focusAsked = composerFocus.value;
-  useEffect(() => { if (focusAsked) input.current.focus(); }, [focusAsked]);
+  // At once (not after the next paint): the person may already be moving the focus elsewhere.
+  useLayoutEffect(() => { if (focusAsked) input.current.focus(); }, [focusAsked]);
   // Through the CSSOM (allowed by the page's CSP, unlike a style attribute).
   useLayoutEffect(() => {
     const box = input.current;
