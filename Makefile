@@ -1,5 +1,6 @@
 # Two commands for a newcomer:  `make run`  (install + migrate + seed + serve on 127.0.0.1:8000)
-#                               `make test` (install test tools + run the whole test suite)
+#                               `make test` (install test tools + run the whole test suite:
+#                                            the web client's unit tests, then pytest)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -56,7 +57,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt $(
 # The web client (frontend/): its libraries come from npm at the versions package-lock.json pins,
 # bundled by esbuild into frontend/dist/client/, which Django serves as /static/client/.
 CLIENT_BUNDLE := frontend/dist/client/app.js
-$(CLIENT_BUNDLE): frontend/package.json frontend/package-lock.json frontend/build.mjs $(wildcard frontend/src/*)
+$(CLIENT_BUNDLE): frontend/package.json frontend/package-lock.json frontend/build.mjs $(shell find frontend/src -type f)
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 client: $(CLIENT_BUNDLE)
@@ -74,7 +75,9 @@ serve:
 		MODEL_PORT='$(MODEL_PORT)' CHAT_LOCAL_MODEL_URL='$(CHAT_LOCAL_MODEL_URL)' \
 		$(VENV)/bin/honcho start --no-colour --procfile Procfile --app-root .
 
+# The client's unit tests (node --test: api.js, stream.js) first: seconds, and they need no server.
 test: install-dev
+	cd frontend && npm test --silent
 	$(VENV)/bin/pytest
 
 lint: install-dev

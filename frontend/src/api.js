@@ -12,7 +12,6 @@ export class ApiError extends Error {
 }
 
 let access = null;
-let refreshing = null;
 let onSignedOut = () => {};
 export const whenSignedOut = (callback) => { onSignedOut = callback; };
 
@@ -42,27 +41,35 @@ export async function problem(response) {
   return new ApiError(`The server answered ${response.status}.`, response.status, null);
 }
 
+// One run of `task` at a time per `name`: callers in this tab share the run under way, and the tabs
+// of this browser take turns under the Web Lock `name` (where the browser has Web Locks). The
+// renewal of a rotating refresh token needs both: the server treats a second use of a rotated token
+// as theft. Swagger UI's renewal (api_docs_auth.js) uses it too.
+const flights = new Map();
+export function singleFlight(name, task) {
+  if (!flights.has(name)) {
+    const run = globalThis.navigator?.locks ? navigator.locks.request(name, task) : task();
+    flights.set(name, run.finally(() => flights.delete(name)));
+  }
+  return flights.get(name);
+}
+
 export function refreshTokens() {
-  // Single flight: the server treats a second use of a rotated refresh token as theft.
-  refreshing ??= (async () => {
-    const run = async () => {
-      const token = localStorage.getItem(REFRESH_KEY); // read under the lock: another tab may have rotated it
-      if (!token) throw new SignedOut();
-      const r = await fetch("/api/v1/auth/refresh", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ refresh: token }) });
-      if (r.status === 400 || r.status === 401) {
-        // Forget only the token that failed: another tab may have just signed in afresh.
-        access = null;
-        if (localStorage.getItem(REFRESH_KEY) === token) localStorage.removeItem(REFRESH_KEY);
-        throw new SignedOut();
-      }
-      if (!r.ok) throw await problem(r);
-      const tokens = await r.json();
-      access = tokens.access;
-      localStorage.setItem(REFRESH_KEY, tokens.refresh);
-    };
-    return navigator.locks ? navigator.locks.request("chat.refresh", run) : run();
-  })().finally(() => { refreshing = null; });
-  return refreshing;
+  return singleFlight("chat.refresh", async () => {
+    const token = localStorage.getItem(REFRESH_KEY); // read under the lock: another tab may have rotated it
+    if (!token) throw new SignedOut();
+    const r = await fetch("/api/v1/auth/refresh", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ refresh: token }) });
+    if (r.status === 400 || r.status === 401) {
+      // Forget only the token that failed: another tab may have just signed in afresh.
+      access = null;
+      if (localStorage.getItem(REFRESH_KEY) === token) localStorage.removeItem(REFRESH_KEY);
+      throw new SignedOut();
+    }
+    if (!r.ok) throw await problem(r);
+    const tokens = await r.json();
+    access = tokens.access;
+    localStorage.setItem(REFRESH_KEY, tokens.refresh);
+  });
 }
 
 // fetch with the bearer token; a 401 renews the token once and sends the request again.

@@ -1,5 +1,7 @@
 // Replies are Markdown: parsed by marked, sanitised by DOMPurify before they touch the page,
 // code highlighted by highlight.js (a chosen set of languages, to keep the bundle small).
+// The one place HTML is set: the element it renders into is a Preact component's, whose children
+// Preact leaves alone (chat/view.jsx, <Markdown>).
 import DOMPurify from "dompurify";
 import hljs from "highlight.js/lib/core";
 import bash from "highlight.js/lib/languages/bash";
@@ -25,7 +27,7 @@ import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import { Marked } from "marked";
-import { copyText, h } from "./dom.js";
+import { copyText } from "./ui/notices.js";
 
 const LANGUAGES = { bash, c, cpp, csharp, css, diff, go, java, javascript, json, kotlin, markdown, php, python,
   ruby, rust, shell, sql, swift, typescript, xml, yaml };
@@ -70,17 +72,29 @@ function highlight(code) {
   return language && hljs.getLanguage(language) ? language : language || "";
 }
 
+// The few elements added around the sanitised HTML (text always as text).
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
+
 function decorateCode(pre) {
   const code = pre.querySelector("code") ?? pre;
   const language = highlight(code);
-  const copy = h("button", { type: "button", class: "copy-code", "aria-label": "Copy code" }, "Copy");
+  const copy = element("button", "copy-code", "Copy");
+  copy.type = "button";
+  copy.setAttribute("aria-label", "Copy code");
   copy.addEventListener("click", async () => {
     await copyText(code.textContent);
     copy.textContent = "Copied";
     setTimeout(() => { copy.textContent = "Copy"; }, 1500);
   });
-  const block = h("div", { class: "code-block" },
-    h("div", { class: "code-head" }, h("span", { class: "code-language" }, language || "text"), copy));
+  const head = element("div", "code-head");
+  head.append(element("span", "code-language", language || "text"), copy);
+  const block = element("div", "code-block");
+  block.append(head);
   pre.replaceWith(block);
   block.append(pre);
 }
@@ -93,7 +107,7 @@ export function renderMarkdown(target, text) {
   for (const pre of target.querySelectorAll("pre")) decorateCode(pre);
   // Wide tables scroll inside the message, never the page (phones).
   for (const table of target.querySelectorAll("table")) {
-    const wrap = h("div", { class: "table-wrap" });
+    const wrap = element("div", "table-wrap");
     table.replaceWith(wrap);
     wrap.append(table);
   }

@@ -1,13 +1,17 @@
-// What the page knows right now; every module reads and writes this one object.
-export const state = {
-  user: null,
-  models: [],
-  // The sidebar: the pages of conversations loaded so far, and where the next page is.
-  list: { items: [], next: null, query: "", archived: false, loading: false },
-  // The open chat: id null means a new chat that is created on its first message.
-  chat: { id: null, conversation: null, messages: [], draftModel: null, draftSystemPrompt: "" },
-  streaming: false,
-};
+// What the page knows right now, as signals: a component that reads one re-renders when it changes,
+// and code outside components (the stream, other tabs) changes them by assigning `.value`.
+import { signal } from "@preact/signals";
+
+export const user = signal(null);
+export const models = signal([]);
+// The sidebar: the pages of conversations loaded so far, and where the next page is.
+export const list = signal({ items: [], next: null, query: "", archived: false, loading: false });
+// The open chat: id null means a new chat that is created on its first message; `loaded` once its
+// messages are in.
+export const emptyChat = () => ({ id: null, conversation: null, draftModel: null, draftSystemPrompt: "", loaded: false });
+export const chat = signal(emptyChat());
+// A reply of the open chat is being followed.
+export const streaming = signal(false);
 
 // Tabs of this browser tell each other what changed, so a reply started in one tab shows in the
 // others and a rename or delete is seen everywhere without a reload.
@@ -18,10 +22,12 @@ export function onBroadcast(callback) { listeners.push(callback); }
 if (channel) channel.onmessage = (event) => listeners.forEach((callback) => callback(event.data));
 
 export function modelName(slug) {
-  const model = state.models.find((m) => m.slug === slug);
+  const model = models.value.find((m) => m.slug === slug);
   return model ? model.display_name || model.slug : slug || "";
 }
 
 export function defaultModel() {
-  return (state.models.find((m) => m.is_default) ?? state.models[0])?.slug ?? null;
+  return (models.value.find((m) => m.is_default) ?? models.value[0])?.slug ?? null;
 }
+
+export const conversationTitle = (c) => c.title || c.last_message_preview?.slice(0, 60) || "New chat";

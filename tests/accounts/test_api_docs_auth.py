@@ -1,8 +1,9 @@
 """Swagger UI's Authorize dialog (/api/docs/) tells the truth once access tokens expire.
 
 The login answers Swagger's OAuth2 password form with the RFC 6749 5.1 fields, and the page loads
-accounts/static/accounts/api_docs_auth.js, which renews the dialog's access token with its refresh
-token, or logs Swagger UI out when the session cannot be renewed.
+api_docs_auth.js (frontend/src/, bundled with the web client into /static/client/), which renews
+the dialog's access token with its refresh token, or logs Swagger UI out when the session cannot be
+renewed.
 
 The browser tests drive Debian's chromium (Playwright, ``executable_path``; never a downloaded
 browser) against a real server process whose access tokens live 5 seconds, and use the real
@@ -77,7 +78,7 @@ def test_docs_page_loads_the_renewal_between_swagger_ui_and_its_start_up(client)
     assert scripts[:3] == [
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-standalone-preset.js",
-        "/static/accounts/api_docs_auth.js",
+        "/static/client/api_docs_auth.js",
     ]
     assert scripts[3] == ""  # then drf-spectacular's inline start-up, which calls SwaggerUIBundle
     # ...and runs under the page's Content-Security-Policy only by the request's nonce (config/csp.py).

@@ -16,7 +16,8 @@ from django.urls import Resolver404, resolve
 from config.client import CLIENT_BUILD_DIR
 
 FRONTEND = Path(settings.BASE_DIR) / "frontend"
-SOURCES = sorted((FRONTEND / "src").glob("*.js"))
+# Every module of the client: plain modules (*.js) and components (*.jsx), in sub-folders too.
+SOURCES = sorted(path for path in (FRONTEND / "src").rglob("*") if path.suffix in {".js", ".jsx"})
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 NONCE_ATTR = re.compile(r'\bnonce="([^"]+)"')
 CSP_NONCE = re.compile(r"script-src 'nonce-([^']+)'")
@@ -24,6 +25,10 @@ CSP_NONCE = re.compile(r"script-src 'nonce-([^']+)'")
 API_PATH = re.compile(r"/api/v1/(?:[A-Za-z0-9_\-/.]|\$\{[^}]*\})*")
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 SCRIPT_BUDGET_GZIPPED = 200 * 1024  # the issue's first-load budget
+# Where a string becomes markup or code (Preact's dangerouslySetInnerHTML included).
+HTML_SINK = re.compile(
+    r"\.(?:innerHTML|outerHTML)\s*=|insertAdjacentHTML|dangerouslySetInnerHTML|document\.write|\beval\(|new Function"
+)
 
 
 def _page(client, path="/"):
@@ -92,7 +97,9 @@ def test_front_end_libraries_come_from_npm_at_pinned_versions():
         assert lock["packages"][f"node_modules/{name}"]["version"] == version
     # No library source is kept in the repository: only our own modules are under src/.
     imports = {m for src in SOURCES for m in re.findall(r'from "([^".][^"]*)"', src.read_text())}
-    assert {i.split("/")[0] for i in imports} <= set(package["dependencies"])
+    # A package's name is its first path segment, or its first two when scoped (@preact/signals).
+    names = {"/".join(i.split("/")[: 2 if i.startswith("@") else 1]) for i in imports}
+    assert names and names <= set(package["dependencies"])
 
 
 def test_page_embeds_no_token_secret_or_user_data(client, user, auth_client):
@@ -148,12 +155,7 @@ def test_client_uses_only_api_paths_that_exist():
 def test_only_sanitised_markdown_becomes_markup():
     # Text from users and models goes in as Text nodes; the one HTML sink is the Markdown
     # renderer, which sets only what DOMPurify returned (or highlight.js's escaped output).
-    sinks = {
-        src.name: re.findall(
-            r"\.(?:innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function", src.read_text()
-        )
-        for src in SOURCES
-    }
+    sinks = {str(src.relative_to(FRONTEND / "src")): re.findall(HTML_SINK, src.read_text()) for src in SOURCES}
     assert {name: found for name, found in sinks.items() if found} == {"markdown.js": [".innerHTML =", ".innerHTML ="]}
     markdown = (FRONTEND / "src" / "markdown.js").read_text()
     assert "target.innerHTML = html" in markdown and "DOMPurify.sanitize(" in markdown

@@ -1,0 +1,74 @@
+// What can be done to one message: copy, regenerate, rate (with an optional comment), edit.
+import { useLayoutEffect, useRef } from "preact/hooks";
+import { streaming } from "../state.js";
+import { Icon } from "../ui/icons.jsx";
+import { copyText } from "../ui/notices.js";
+import { comment, edit, isLive, rate, regenerate, settling } from "./session.js";
+
+// Enter sends (Shift+Enter: a new line), except on touch keyboards, whose Enter is the only way to
+// a new line; there the send button sends.
+const touch = window.matchMedia("(pointer: coarse)");
+export const enterSends = (event) => event.key === "Enter" && !event.shiftKey && !event.isComposing && !touch.matches;
+
+const IconButton = ({ label, title = label, icon, ...props }) => (
+  <button type="button" class="icon" aria-label={label} title={title} {...props}><Icon name={icon} /></button>
+);
+
+// `last`: this is the last question or the last reply (only those are regenerated or edited).
+export function MessageActions({ message, last, onEdit, onRated }) {
+  const m = message.value;
+  if (isLive(m) || settling.value) return null;
+  const idle = !streaming.value;
+  const text = m.content ?? "";
+  return (
+    <>
+      {text ? <IconButton label="Copy message" title="Copy" icon="copy" onClick={() => copyText(text)} /> : null}
+      {m.role === "assistant" && last && idle ? <IconButton label="Regenerate" icon="regenerate" onClick={regenerate} /> : null}
+      {m.role === "assistant" && text ? [["up", "Good reply"], ["down", "Bad reply"]].map(([rating, label]) => (
+        <IconButton label={label} icon={rating} aria-pressed={String(m.my_rating === rating)}
+          onClick={async () => { if (await rate(message, rating)) onRated(rating); }} />
+      )) : null}
+      {m.role === "user" && last && idle ? <IconButton label="Edit message" title="Edit" icon="edit" onClick={onEdit} /> : null}
+    </>
+  );
+}
+
+// After a rating: an optional comment on it.
+export function FeedbackForm({ message, rating, onClose }) {
+  const field = useRef(null);
+  useLayoutEffect(() => field.current.focus(), [rating]);
+  const submit = async (event) => {
+    event.preventDefault();
+    if (await comment(message, rating, field.current.value)) onClose();
+  };
+  return (
+    <form class="feedback-form" onSubmit={submit}>
+      <textarea ref={field} rows="2" maxlength="2000" aria-label="Feedback comment"
+        placeholder={rating === "up" ? "What was good? (optional)" : "What went wrong? (optional)"} />
+      <div>
+        <button type="button" onClick={onClose}>Close</button>
+        <button type="submit" class="primary">Send feedback</button>
+      </div>
+    </form>
+  );
+}
+
+// The last question, edited in place and sent again (its reply is replaced).
+export function EditBox({ message, onCancel }) {
+  const field = useRef(null);
+  useLayoutEffect(() => field.current.focus(), []);
+  const submit = () => edit(message.peek(), field.current.value);
+  return (
+    <>
+      <textarea ref={field} class="edit-box" aria-label="Edited message" rows="3" defaultValue={message.peek().content ?? ""}
+        onKeyDown={(event) => {
+          if (event.key === "Escape") { event.preventDefault(); onCancel(); }
+          if (enterSends(event)) { event.preventDefault(); submit(); }
+        }} />
+      <div class="edit-actions">
+        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="button" class="primary" onClick={submit}>Send edited message</button>
+      </div>
+    </>
+  );
+}

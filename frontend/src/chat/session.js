@@ -1,0 +1,330 @@
+// The open chat, as state and what can be done to it: open, send, regenerate, edit, stop, rate, and
+// following its reply (stream.js does the resuming; this paints what it says). No markup: the
+// components of chat/ render these signals.
+import { batch, signal } from "@preact/signals";
+import { SignedOut, api, problem, request } from "../api.js";
+import { loadConversations } from "../conversations.js";
+import { go, setAddress } from "../router.js";
+import { broadcast, chat, defaultModel, emptyChat, modelName, onBroadcast, streaming, user } from "../state.js";
+import { followReply } from "../stream.js";
+import { announce, say } from "../ui/notices.js";
+
+const LIVE = ["pending", "streaming"];
+export const isLive = (message) => LIVE.includes(message.status);
+
+// The messages shown, oldest first: one signal per message, so a streamed delta re-renders only
+// its own message.
+export const messages = signal([]);
+export const draft = signal(""); // the composer's text
+export const sending = signal(false);
+// True while a regenerated or edited chat reloads: the replaced messages must not be acted on.
+export const settling = signal(false);
+export const starters = signal(null); // {prompts, samples}, loaded once per sign-in
+// Bumped to ask the composer for the focus, and the log to scroll to its end.
+export const composerFocus = signal(0);
+export const scrollToEnd = signal(0);
+
+let follower = null; // the reply being followed: {control}
+let opening = 0; // a newer openChat makes the answers of older ones irrelevant
+let resending = false; // a regenerate or an edit on its way: a second click would only get a 409
+
+const rel = (url) => ((u) => u.pathname + u.search)(new URL(url, location.origin));
+const setChat = (fields) => { chat.value = { ...chat.value, ...fields }; };
+
+// A message's signal, with a key of its own: a list loaded again is new components (no edit box
+// or comment form left open on a replaced message).
+let keys = 0;
+function entry(message) {
+  const held = signal(message);
+  held.key = ++keys;
+  return held;
+}
+function show(list) { messages.value = list.map(entry); }
+function find(id) { return messages.value.find((m) => m.peek().id === id); }
+function patch(message, fields) { message.value = { ...message.peek(), ...fields }; }
+
+// --- opening a chat --------------------------------------------------------------------------
+
+export async function openChat(id) {
+  const mine = ++opening;
+  stopFollowing();
+  show([]);
+  const draftModel = chat.peek().id === null && !id ? chat.peek().draftModel : null;
+  chat.value = { ...emptyChat(), id, draftModel: draftModel ?? defaultModel(), loaded: !id };
+  streaming.value = false;
+  if (!id) { composerFocus.value += 1; return; }
+  try {
+    const conversation = await api(`/api/v1/conversations/${id}`);
+    if (mine !== opening) return;
+    setChat({ conversation });
+    await loadMessages(mine);
+  } catch (error) {
+    if (mine !== opening || error instanceof SignedOut) return;
+    if (error.status === 404) {
+      say("That conversation does not exist, or it was deleted.");
+      go(null, { replace: true });
+    } else say(error.message);
+  }
+}
+
+async function loadMessages(mine = opening) {
+  const id = chat.peek().id;
+  const list = [];
+  let path = `/api/v1/conversations/${id}/messages`;
+  while (path) { // cursor pages, oldest first
+    const page = await api(path);
+    if (mine !== opening) return;
+    list.push(...page.results);
+    path = page.next ? rel(page.next) : null;
+  }
+  stopFollowing();
+  show(list);
+  setChat({ loaded: true });
+  scrollToEnd.value += 1;
+  const last = list.at(-1);
+  // A reply still being generated (started in another tab, or before a reload): attach to it.
+  if (last?.role === "assistant" && isLive(last)) follow(id, last.id);
+}
+
+export async function chooseModel(slug) {
+  if (!chat.peek().id) { setChat({ draftModel: slug }); return; }
+  const mine = opening;
+  try {
+    const updated = await api(`/api/v1/conversations/${chat.peek().id}`, { method: "PATCH", body: { model: slug } });
+    if (mine !== opening) return; // another chat is open now
+    setChat({ conversation: updated });
+    announce(`Model: ${modelName(slug)}`);
+  } catch (error) { say(error.message); }
+}
+
+// Creates the conversation of a new chat when something needs its id (chat settings).
+export async function ensureConversation() {
+  const current = chat.peek();
+  if (current.id) return current.conversation;
+  const body = { model: current.draftModel };
+  if (current.draftSystemPrompt) body.system_prompt = current.draftSystemPrompt;
+  const conversation = await api("/api/v1/conversations", { method: "POST", body });
+  setChat({ id: conversation.id, conversation });
+  setAddress(conversation.id);
+  loadConversations();
+  return conversation;
+}
+
+// --- sending, regenerating, editing -------------------------------------------------------------
+
+function started(sent, { reload = false } = {}) {
+  broadcast({ type: "sent", id: chat.peek().id });
+  loadConversations();
+  if (reload) { settling.value = true; return loadMessages().finally(() => { settling.value = false; }); }
+  messages.value = [...messages.value, entry(sent.user_message), entry(sent.assistant_message)];
+  scrollToEnd.value += 1;
+  follow(chat.peek().id, sent.assistant_message.id);
+  return undefined;
+}
+
+export async function send() {
+  const content = draft.value;
+  if (!content.trim() || streaming.value || sending.value) return;
+  sending.value = true;
+  say("");
+  const mine = opening;
+  try {
+    let sent;
+    const current = chat.peek();
+    if (!current.id) {
+      const body = { message: content, model: current.draftModel };
+      if (current.draftSystemPrompt) body.system_prompt = current.draftSystemPrompt;
+      sent = await api("/api/v1/conversations", { method: "POST", body });
+      if (mine !== opening) { sentElsewhere(content); return; }
+      setChat({ id: sent.id, conversation: sent });
+      setAddress(sent.id);
+    } else {
+      sent = await api(`/api/v1/conversations/${current.id}/messages`, { method: "POST", body: { content } });
+      if (mine !== opening) { sentElsewhere(content); return; }
+    }
+    // Only now is the draft cleared: a refusal (a plan limit, a reply in progress) keeps it.
+    draft.value = "";
+    started(sent);
+  } catch (error) {
+    if (!(error instanceof SignedOut)) say(error.message);
+  } finally {
+    sending.value = false;
+  }
+}
+
+// The user opened another chat while their message was on its way: it was sent all the same (the
+// sidebar shows where), but this chat's view and address are left alone.
+function sentElsewhere(content) {
+  if (draft.value === content) draft.value = "";
+  loadConversations();
+}
+
+// `path(id)` answers the action's address (written out whole, so tests can check it exists).
+async function resend(path, body) {
+  if (streaming.value || resending) return;
+  resending = true;
+  const mine = opening;
+  try {
+    const sent = await api(path(chat.peek().id), { method: "POST", body });
+    if (mine === opening) await started(sent, { reload: true }); else loadConversations();
+  } catch (error) { say(error.message); }
+  finally { resending = false; }
+}
+
+export const regenerate = () => resend((id) => `/api/v1/conversations/${id}/regenerate`, {});
+export const edit = (message, content) => (content.trim()
+  ? resend((id) => `/api/v1/conversations/${id}/edit`, { message_id: message.id, content }) : undefined);
+
+export async function stop() {
+  if (!chat.peek().id) return;
+  try {
+    const r = await request(`/api/v1/conversations/${chat.peek().id}/stop`, { method: "POST" });
+    // 409: it had just finished. Either way the stream reports the final state.
+    if (!r.ok && r.status !== 409) say((await problem(r)).message);
+  } catch (error) { if (!(error instanceof SignedOut)) say(error.message); }
+}
+
+// --- feedback -----------------------------------------------------------------------------------
+
+// Answers true once the rating is saved.
+export async function rate(message, rating) {
+  try {
+    await api(`/api/v1/conversations/${chat.peek().id}/feedback`, { method: "POST", body: { message_id: message.peek().id, rating } });
+    patch(message, { my_rating: rating });
+    announce("Thanks for your feedback");
+    return true;
+  } catch (error) { say(error.message); return false; }
+}
+
+export async function comment(message, rating, text) {
+  try {
+    await api(`/api/v1/conversations/${chat.peek().id}/feedback`, { method: "POST",
+      body: { message_id: message.peek().id, rating, comment: text } });
+    announce("Feedback sent");
+    return true;
+  } catch (error) { say(error.message); return false; }
+}
+
+// --- following a reply --------------------------------------------------------------------------
+
+function stopFollowing() {
+  follower?.control.abort();
+  follower = null;
+}
+
+// Deltas arrive tens of milliseconds apart: the message is repainted at most every 40 ms.
+const PAINT_EVERY_MS = 40;
+
+async function follow(id, messageId = null) {
+  stopFollowing();
+  const control = new AbortController();
+  const me = { control };
+  follower = me;
+  streaming.value = true;
+  const texts = new Map(); // message id -> the text so far, ahead of what is painted
+  let timer = null;
+  const paint = () => {
+    timer = null;
+    for (const [messageId, text] of texts) {
+      const message = find(messageId);
+      if (message && message.peek().content !== text) patch(message, { content: text });
+    }
+  };
+  let finished = false;
+  try {
+    for await (const item of followReply(id, { messageId, signal: control.signal })) {
+      if (item.type === "open") say("");
+      else if (item.type === "lost") say("Connection lost; reconnecting…");
+      else if (item.type === "drift") {
+        // Our event ids mean nothing for another reply: start over from what the server has
+        // saved, which also settles the reply we were following.
+        control.abort();
+        loadMessages().catch((error) => say(error.message));
+        return;
+      } else {
+        const data = item.data;
+        let message = find(data.message_id);
+        if (!message) { // a reply this page did not know of
+          message = entry({ id: data.message_id, role: "assistant", content: "", status: "streaming", model: data.model });
+          messages.value = [...messages.value, message];
+        }
+        const text = texts.get(data.message_id) ?? message.peek().content ?? "";
+        switch (item.name) {
+          case "message.start": patch(message, { status: "streaming" }); break;
+          case "snapshot": texts.set(data.message_id, data.text); break; // the text so far
+          case "delta": texts.set(data.message_id, text + data.text); break; // only the new text
+          case "error": patch(message, { error: data.message, error_code: data.code }); break;
+          case "message.done":
+            clearTimeout(timer);
+            batch(() => { // one render: the last text and the final state together
+              paint();
+              patch(message, { status: data.status, finish_reason: data.finish_reason });
+            });
+            announce(data.status === "complete" ? "Reply finished" : `Reply ${data.status}`);
+            finished = true;
+            break;
+          default: break;
+        }
+        if (item.name === "snapshot" || item.name === "delta") {
+          if (message.peek().status !== "streaming") patch(message, { status: "streaming" });
+          timer ??= setTimeout(paint, PAINT_EVERY_MS);
+        }
+      }
+    }
+  } catch (error) {
+    if (!control.signal.aborted && !(error instanceof SignedOut)) say(error.message);
+  } finally {
+    clearTimeout(timer);
+    if (!control.signal.aborted) paint();
+    if (follower === me) { follower = null; streaming.value = false; }
+    if (finished) loadConversations();
+  }
+}
+
+// --- other tabs -------------------------------------------------------------------------------
+
+export function watchOtherTabs() {
+  onBroadcast(async (message) => {
+    if (!user.peek()) return;
+    loadConversations();
+    if (message.id !== chat.peek().id) return;
+    if (message.type === "deleted") { say("This chat was deleted in another tab."); go(null, { replace: true }); return; }
+    if (message.type === "sent" && !follower) await loadMessages();
+    if (message.type === "changed") {
+      try { setChat({ conversation: await api(`/api/v1/conversations/${message.id}`) }); } catch { /* gone */ }
+    }
+  });
+}
+
+// The prompt library and the samples, shown on an empty chat.
+export async function loadStarters() {
+  if (starters.peek()) return;
+  const [prompts, samples] = await Promise.all([
+    api("/api/v1/prompts").then((b) => b.results ?? b).catch(() => []),
+    api("/api/v1/samples").then((b) => b.results ?? b).catch(() => []),
+  ]);
+  starters.value = { prompts, samples };
+}
+
+export async function cloneSample(sample) {
+  try {
+    const conversation = await api(`/api/v1/samples/${sample.id}/clone`, { method: "POST" });
+    await loadConversations();
+    go(conversation.id);
+  } catch (error) { say(error.message); }
+}
+
+export function pickStarter(prompt) {
+  draft.value = prompt.text;
+  composerFocus.value += 1;
+}
+
+export function resetChat() {
+  ++opening;
+  stopFollowing();
+  show([]);
+  draft.value = "";
+  starters.value = null;
+  chat.value = emptyChat();
+  streaming.value = false;
+}

@@ -1,0 +1,70 @@
+// A chat's own settings: its system prompt and the collector items given to the model as context.
+// Saving what needs the conversation creates it (a new chat has none until its first message).
+import { useRef, useState } from "preact/hooks";
+import { allPages, api } from "../api.js";
+import { chat } from "../state.js";
+import { openDialog } from "../ui/dialogs.jsx";
+import { useLoad } from "../ui/load.js";
+import { announce, say } from "../ui/notices.js";
+import { ensureConversation } from "./session.js";
+
+function ChatSettings({ close }) {
+  const conversation = chat.peek().conversation;
+  const prompt = useRef(null);
+  const form = useRef(null);
+  const [saving, setSaving] = useState(false);
+  const { data, loading } = useLoad(async () => {
+    const items = await allPages("/api/v1/collector/items?page_size=100", 5);
+    const chosen = conversation ? (await api(`/api/v1/conversations/${conversation.id}/context-items`)).item_ids : [];
+    return { items, chosen: new Set(chosen) };
+  });
+
+  const submit = async (event) => {
+    event.preventDefault();
+    setSaving(true);
+    try {
+      const chosen = data?.chosen ?? new Set();
+      const picked = [...form.current.querySelectorAll(".checklist input:checked")].map((box) => Number(box.value));
+      const changedItems = picked.length !== chosen.size || picked.some((id) => !chosen.has(id));
+      const systemPrompt = prompt.current.value;
+      chat.value = { ...chat.value, draftSystemPrompt: systemPrompt }; // kept until the first message creates the chat
+      if (chat.peek().id || changedItems) {
+        const current = await ensureConversation();
+        if ((current.system_prompt ?? "") !== systemPrompt) {
+          const updated = await api(`/api/v1/conversations/${current.id}`, { method: "PATCH", body: { system_prompt: systemPrompt } });
+          chat.value = { ...chat.value, conversation: updated };
+        }
+        if (changedItems) await api(`/api/v1/conversations/${current.id}/context-items`, { method: "PUT", body: { item_ids: picked } });
+      }
+      announce("Chat settings saved");
+      close();
+    } catch (error) { say(error.message); }
+    finally { setSaving(false); }
+  };
+
+  return (
+    <form ref={form} class="stack" onSubmit={submit}>
+      <label for="system-prompt">System prompt</label>
+      <textarea ref={prompt} id="system-prompt" rows="5" maxlength="8000" placeholder="How should the assistant answer in this chat? (optional)"
+        defaultValue={conversation ? conversation.system_prompt ?? "" : chat.peek().draftSystemPrompt} />
+      <fieldset class="context-items">
+        <legend>Context from your collector</legend>
+        {loading || !data ? <p class="muted">Loading…</p> : data.items.length ? (
+          <ul class="checklist">
+            {data.items.map((item) => (
+              <li key={item.id}><label>
+                <input type="checkbox" value={String(item.id)} defaultChecked={data.chosen.has(item.id)} />
+                {` ${item.title || item.url || item.file_name || "Untitled"} `}<span class="muted">{`(${item.kind})`}</span>
+              </label></li>
+            ))}
+          </ul>
+        ) : <p class="muted">Your collector is empty: add notes, links and files from Collector in the sidebar.</p>}
+      </fieldset>
+      <div class="dialog-actions"><button type="submit" class="primary" disabled={saving}>Save</button></div>
+    </form>
+  );
+}
+
+export function openChatSettings() {
+  openDialog({ title: "Chat settings", wide: true, body: (close) => <ChatSettings close={close} /> });
+}

@@ -1,0 +1,126 @@
+// The open chat on screen: its header (title, model picker, chat settings), its messages (Markdown,
+// rendered as they stream, with their notes and actions), the starters and the composer.
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { renderMarkdown } from "../markdown.js";
+import { chat, conversationTitle, modelName, models, streaming } from "../state.js";
+import { Icon } from "../ui/icons.jsx";
+import { MenuButton } from "../ui/menu.jsx";
+import { EditBox, FeedbackForm, MessageActions } from "./actions.jsx";
+import { Composer } from "./composer.jsx";
+import { chooseModel, isLive, messages, scrollToEnd } from "./session.js";
+import { openChatSettings } from "./settings.jsx";
+import { Starters } from "./starters.jsx";
+
+function ModelPicker() {
+  const current = chat.value.conversation?.model ?? chat.value.draftModel;
+  const name = modelName(current);
+  return (
+    <MenuButton label={`Model: ${name || "none"}. Choose model`} className="model-button" items={() => models.value.map((model) => ({
+      label: model.display_name || model.slug,
+      description: model.description,
+      checked: model.slug === current,
+      onSelect: () => chooseModel(model.slug),
+    }))}>
+      <span>{name || "Choose a model"}</span><span aria-hidden="true"> ▾</span>
+    </MenuButton>
+  );
+}
+
+function Header({ drawerOpen, onOpenDrawer, openerRef }) {
+  const conversation = chat.value.conversation;
+  const title = conversation ? conversationTitle(conversation) : "New chat";
+  useEffect(() => { document.title = conversation ? `${title} · Chat` : "Chat"; }, [conversation, title]);
+  return (
+    <header class="chat-head">
+      <button ref={openerRef} id="open-sidebar" type="button" class="icon" aria-label="Open sidebar" aria-controls="sidebar"
+        aria-expanded={String(drawerOpen)} onClick={onOpenDrawer}><Icon name="menu" /></button>
+      <h1 id="chat-title">{title}</h1>
+      <div id="model-slot"><ModelPicker /></div>
+      <button id="chat-options" type="button" class="icon" aria-label="Chat settings" title="Chat settings"
+        onClick={openChatSettings}><Icon name="sliders" /></button>
+    </header>
+  );
+}
+
+// A reply's Markdown: markdown.js sets the sanitised HTML into this element, whose children Preact
+// does not manage (it renders none).
+function Markdown({ text, onPainted }) {
+  const ref = useRef(null);
+  useLayoutEffect(() => { renderMarkdown(ref.current, text); onPainted(); }, [text]);
+  return <div ref={ref} class="body markdown" />;
+}
+
+function Body({ message, onPainted }) {
+  const text = message.content ?? "";
+  if (message.role !== "assistant") return <div class="body plain">{text}</div>;
+  if (text) return <Markdown key="markdown" text={text} onPainted={onPainted} />;
+  return (
+    <div key="empty" class="body markdown">
+      {isLive(message) ? <span class="typing" aria-label="Writing"><span /><span /><span /></span> : null}
+    </div>
+  );
+}
+
+const NOTES = {
+  stopped: () => "Stopped.",
+  interrupted: () => "Interrupted: the server stopped before this reply was finished.",
+  error: (m) => `This reply failed${m.error ? `: ${m.error}` : "."}`,
+};
+const noteOf = (m) => NOTES[m.status]?.(m)
+  ?? (m.status === "complete" && m.finish_reason === "length" ? "Cut off: the reply reached its length limit." : "");
+
+function Message({ message, last, onPainted }) {
+  const m = message.value;
+  const [editing, setEditing] = useState(false);
+  const [feedback, setFeedback] = useState(null); // the rating whose comment form is open
+  const who = m.role === "user" ? "You" : modelName(m.model) || "Assistant";
+  const note = noteOf(m);
+  return (
+    <article class={`msg ${m.role}`} data-id={m.id} data-status={m.status} aria-busy={isLive(m) ? "true" : undefined}
+      aria-label={m.role === "user" ? "You said" : `${who} said`}>
+      <div class="who">{who}</div>
+      {editing
+        ? <div class="body plain"><EditBox message={message} onCancel={() => setEditing(false)} /></div>
+        : <Body message={m} onPainted={onPainted} />}
+      <p class={m.status === "error" ? "note bad" : "note"} hidden={!note}>{note}</p>
+      <div class="actions">
+        {editing ? null : <MessageActions message={message} last={last} onEdit={() => setEditing(true)} onRated={setFeedback} />}
+      </div>
+      {feedback ? <FeedbackForm key={feedback} message={message} rating={feedback} onClose={() => setFeedback(null)} /> : null}
+    </article>
+  );
+}
+
+const nearBottom = (box) => box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+
+function Log() {
+  const box = useRef(null);
+  const list = messages.value;
+  // Asked for (a chat loaded, a message sent): to the end. After a repaint: only if the reader was
+  // already there.
+  const scrollAsked = scrollToEnd.value;
+  useLayoutEffect(() => { box.current.scrollTop = box.current.scrollHeight; }, [scrollAsked]);
+  const onPainted = () => { if (box.current && nearBottom(box.current)) box.current.scrollTop = box.current.scrollHeight; };
+  const lastUser = list.findLast((m) => m.peek().role === "user");
+  const lastReply = list.findLast((m) => m.peek().role === "assistant");
+  return (
+    // While a reply streams, screen readers wait for it instead of reading every token; the end is
+    // announced ("Reply finished").
+    <div ref={box} id="messages" role="log" aria-label="Messages" aria-busy={String(streaming.value)}>
+      {list.map((message) => (
+        <Message key={message.key} message={message} last={message === lastUser || message === lastReply} onPainted={onPainted} />
+      ))}
+    </div>
+  );
+}
+
+export function ChatView({ maxChars, drawerOpen, onOpenDrawer, openerRef }) {
+  return (
+    <main id="chat" aria-label="Chat">
+      <Header drawerOpen={drawerOpen} onOpenDrawer={onOpenDrawer} openerRef={openerRef} />
+      <Log />
+      <Starters />
+      <Composer maxChars={maxChars} />
+    </main>
+  );
+}

@@ -1,0 +1,146 @@
+// The collector: the user's notes, links and files, with tags and search. Items are attached to a
+// chat from the chat's settings.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { allPages, api, problem, request } from "./api.js";
+import { confirmDialog, openDialog } from "./ui/dialogs.jsx";
+import { announce, say } from "./ui/notices.js";
+
+const splitTags = (text) => text.split(",").map((t) => t.trim()).filter(Boolean);
+const nameOf = (item) => item.title || item.url || item.file_name || "Untitled";
+
+// The file is behind the bearer token: fetch it, then hand the browser a local copy.
+async function download(item) {
+  try {
+    const r = await request(new URL(item.download_url, location.origin).pathname);
+    if (!r.ok) throw await problem(r);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await r.blob());
+    link.download = item.file_name || "download";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  } catch (error) { say(error.message); }
+}
+
+function Item({ item, onDeleted }) {
+  const name = nameOf(item);
+  const remove = async () => {
+    if (!(await confirmDialog({ title: "Delete item?", text: `Delete “${name}” from your collector?`, confirm: "Delete" }))) return;
+    try { await api(`/api/v1/collector/items/${item.id}`, { method: "DELETE" }); announce("Item deleted"); await onDeleted(); }
+    catch (error) { say(error.message); }
+  };
+  return (
+    <li>
+      <div>
+        <strong>{name}</strong> <span class="muted">{`(${item.kind})`}</span>
+        {item.kind === "link" ? <div><a href={item.url} target="_blank" rel="noopener noreferrer nofollow">{item.url}</a></div> : null}
+        {item.content ? <p class="clip">{item.content.slice(0, 300)}</p> : null}
+        {item.tags.length ? <div class="tags">{item.tags.map((t) => <span class="tag">{t}</span>)}</div> : null}
+      </div>
+      <div class="row-actions">
+        {item.download_url ? <button type="button" aria-label={`Download ${name}`} onClick={() => download(item)}>Download</button> : null}
+        <button type="button" class="danger" aria-label={`Delete ${name}`} onClick={remove}>Delete</button>
+      </div>
+    </li>
+  );
+}
+
+function AddForm({ onAdded }) {
+  const [kind, setKind] = useState("note");
+  const form = useRef(null);
+  const submit = async (event) => {
+    event.preventDefault();
+    const fields = form.current.elements;
+    const title = fields.title.value.trim();
+    const tags = splitTags(fields.tags.value);
+    try {
+      if (kind === "file") {
+        const file = fields.file.files[0];
+        if (!file) throw new Error("Choose a file first.");
+        const body = new FormData();
+        body.append("kind", "file");
+        body.append("file", file);
+        if (title) body.append("title", title);
+        for (const t of tags) body.append("tags", t);
+        await api("/api/v1/collector/items", { method: "POST", form: body });
+      } else {
+        await api("/api/v1/collector/items", { method: "POST", body: {
+          kind, title, url: kind === "link" ? fields.url.value.trim() : "",
+          content: kind === "note" ? fields.content.value : "", tags } });
+      }
+      for (const name of ["title", "url", "content", "file", "tags"]) fields[name].value = "";
+      say("");
+      announce("Item added");
+      await onAdded();
+    } catch (error) { say(error.message); }
+  };
+  return (
+    <form ref={form} class="stack collector-add" onSubmit={submit}>
+      <h3>Add to collector</h3>
+      <select aria-label="Kind of item" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
+        <option value="note">Note</option><option value="link">Link</option><option value="file">File</option>
+      </select>
+      <input name="title" type="text" maxlength="200" aria-label="Title" placeholder="Title" />
+      <input name="url" type="url" maxlength="2000" aria-label="Link address" placeholder="https://…" hidden={kind !== "link"} />
+      <textarea name="content" rows="3" aria-label="Note text" placeholder="Note" hidden={kind !== "note"} />
+      <input name="file" type="file" aria-label="File" hidden={kind !== "file"} />
+      <input name="tags" type="text" aria-label="Tags" placeholder="Tags, comma-separated" />
+      <button type="submit" class="primary">Add item</button>
+    </form>
+  );
+}
+
+function Collector() {
+  const [query, setQuery] = useState("");
+  const [tag, setTag] = useState("");
+  const [items, setItems] = useState(null);
+  const [tags, setTags] = useState([]);
+  const generation = useRef(0);
+
+  const refresh = async (q = query, t = tag) => {
+    const mine = ++generation.current;
+    const params = new URLSearchParams({ page_size: "100" });
+    if (q.trim()) params.set("q", q.trim());
+    if (t) params.set("tag", t);
+    const found = await allPages(`/api/v1/collector/items?${params}`, 5);
+    if (mine === generation.current) setItems(found);
+  };
+  const refreshTags = async () => setTags(await allPages("/api/v1/collector/tags?page_size=100", 5));
+  const both = () => Promise.all([refresh(), refreshTags()]);
+
+  useEffect(() => { both().catch((error) => say(error.message)); }, []);
+  const timer = useRef(null);
+  const onSearch = (event) => {
+    const q = event.currentTarget.value;
+    setQuery(q);
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => refresh(q, tag).catch((e) => say(e.message)), 250);
+  };
+  const onTag = (event) => {
+    const t = event.currentTarget.value;
+    setTag(t);
+    refresh(query, t).catch((e) => say(e.message));
+  };
+
+  return (
+    <div class="stack">
+      <div class="inline">
+        <input type="search" aria-label="Search collector" placeholder="Search (comma-separated keywords)" value={query} onInput={onSearch} />
+        <select aria-label="Filter by tag" value={tag} onChange={onTag}>
+          <option value="">All tags</option>
+          {tags.map((t) => <option value={t.name}>{t.name}</option>)}
+        </select>
+      </div>
+      <ul class="rows collector-items" aria-label="Collector items">
+        {(items ?? []).map((item) => <Item key={item.id} item={item} onDeleted={() => refresh()} />)}
+        {items && !items.length ? <li class="muted">{query || tag ? "Nothing matches." : "Nothing collected yet."}</li> : null}
+      </ul>
+      <AddForm onAdded={both} />
+    </div>
+  );
+}
+
+export function openCollector() {
+  openDialog({ title: "Collector", wide: true, body: () => <Collector /> });
+}

@@ -1,0 +1,89 @@
+// Following a reply as it is generated: GET /conversations/{id}/stream (Server-Sent Events), resumed
+// after every drop with Last-Event-ID so no event is seen twice or missed. No DOM and no page state:
+// the network, the clock and the "back online" signal are parameters, so node --test drives it.
+import { SignedOut, problem, request as authorizedRequest, sseEvents } from "./api.js";
+
+export const BACKOFF_FIRST_MS = 500;
+export const BACKOFF_MAX_MS = 8000;
+// The reply goes on being generated on the server, so waiting loses nothing; it only costs latency.
+export const backoff = (failures) => Math.min(BACKOFF_FIRST_MS * 2 ** failures, BACKOFF_MAX_MS);
+
+// Errors that another try cannot mend: the request itself is refused (404, 403...), not the network.
+const final = (error) => error instanceof SignedOut
+  || (error?.status >= 400 && error.status < 500 && error.status !== 429);
+
+/**
+ * Follows the reply of conversation `conversationId` until its `message.done`, yielding:
+ * - `{type: "open"}`: a connection was answered (a "reconnecting" notice can go);
+ * - `{type: "event", name, id, data}`: one event of the reply (`message.start`, `snapshot`, `delta`,
+ *   `error`, `message.done`), each exactly once, in order; the generator ends after `message.done`;
+ * - `{type: "lost", error, retryIn}`: the connection failed; another is tried in `retryIn` ms, or
+ *   as soon as `online` fires `online`;
+ * - `{type: "drift"}`, then the end: a resume met another reply's events (a message sent from
+ *   elsewhere while we were away), or two connections in a row closed without an event (the reply
+ *   ended beyond what we saw). Our event ids mean nothing any more: the caller reloads the conversation from the server.
+ * Aborting `signal` ends it quietly; a refusal (4xx but 429, SignedOut) is thrown.
+ *
+ * `messageId` is the reply expected (events of another one are drift); `lastEventId` resumes after
+ * that event. `request(path, {headers, signal})` answers a fetch Response (api.js's bearer-token
+ * request by default); `clock` has setTimeout/clearTimeout; `online` is an EventTarget (the window).
+ */
+export async function* followReply(conversationId, {
+  lastEventId = null,
+  messageId = null,
+  signal,
+  request = authorizedRequest,
+  clock = globalThis,
+  online = globalThis,
+} = {}) {
+  let followed = messageId; // the reply our event ids belong to
+  let failures = 0;
+  let emptyEnds = 0;
+  while (!signal?.aborted) {
+    let events = 0;
+    try {
+      // After a drop, resume right after the last event seen: the server replays the rest once.
+      const headers = lastEventId !== null ? { "Last-Event-ID": String(lastEventId) } : {};
+      const response = await request(`/api/v1/conversations/${conversationId}/stream`, { headers, signal });
+      if (!response.ok) throw await problem(response);
+      yield { type: "open" };
+      for await (const event of sseEvents(response.body)) {
+        if (signal?.aborted) return; // frames still buffered from a stream given up
+        if (followed !== null && event.data?.message_id !== followed) { yield { type: "drift" }; return; }
+        followed = event.data?.message_id ?? followed;
+        events += 1;
+        failures = 0;
+        if (event.id !== null) lastEventId = event.id;
+        yield { type: "event", name: event.event, id: event.id, data: event.data };
+        if (event.event === "message.done") return;
+      }
+      // Answered and closed twice without a word (a resume after the reply ended beyond the ids we
+      // saw): reload rather than ask again for ever.
+      if (events) emptyEnds = 0;
+      else if (++emptyEnds >= 2) { yield { type: "drift" }; return; }
+    } catch (error) {
+      if (signal?.aborted) return;
+      if (final(error)) throw error;
+      yield { type: "lost", error, retryIn: backoff(failures) };
+    }
+    if (signal?.aborted) return;
+    await pause(backoff(failures), { clock, online, signal });
+    failures += 1;
+  }
+}
+
+// Resolves after `ms`, when the browser comes back online, or when `signal` aborts.
+function pause(ms, { clock, online, signal }) {
+  return new Promise((resolve) => {
+    let timer = null;
+    const done = () => {
+      clock.clearTimeout(timer);
+      online?.removeEventListener?.("online", done);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    timer = clock.setTimeout(done, ms);
+    online?.addEventListener?.("online", done);
+    signal?.addEventListener("abort", done);
+  });
+}
