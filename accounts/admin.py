@@ -19,8 +19,8 @@ from unfold.admin import ModelAdmin, StackedInline, TabularInline
 from unfold.decorators import action as unfold_action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from config.admin_guard import SUPERUSER_REFUSAL, may_act_on
-from config.audit import record_staff_action
+from console.audit import record_staff_action
+from console.guard import SUPERUSER_REFUSAL, may_act_on
 from conversations.quota import daily_usage, quota_reset
 
 from . import lockout, services
@@ -198,7 +198,7 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
         return deleted, model_count, set(), protected
 
     def delete_queryset(self, request, queryset):
-        # A superuser among them is refused before this (config/admin_guard.py).
+        # A superuser among them is refused before this (console/guard.py).
         for user in queryset.exclude(pk=request.user.pk):
             self.delete_model(request, user)
 
@@ -212,7 +212,7 @@ class UserAdmin(ConsoleImportExportMixin, DjangoUserAdmin, ModelAdmin):
         if queryset.filter(pk=request.user.pk).exists():
             self.message_user(request, SELF_REFUSAL.format(what="deactivate"), messages.ERROR)
             queryset = queryset.exclude(pk=request.user.pk)
-        # Superusers were left out already, for staff who are not one (config/admin_guard.py).
+        # Superusers were left out already, for staff who are not one (console/guard.py).
         targets = list(queryset.filter(is_active=True))
         count = services.users_deactivate(users=queryset)
         record_staff_action(targets, action="deactivate and sign out everywhere", changes={"is_active": [True, False]})

@@ -20,8 +20,8 @@ from import_export.formats import base_formats
 from import_export.resources import Diff
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
-from config.admin_guard import SUPERUSER_REFUSAL, may_act_on
-from config.spreadsheets import SafeCSV
+from console.guard import SUPERUSER_REFUSAL, may_act_on
+from console.spreadsheets import SafeCSV
 
 from . import services
 from .models import Plan, User, UserSettings
@@ -33,7 +33,7 @@ class ConsoleImportExportMixin(ImportExportMixin):
     """Import and Export for an admin, in unfold's look. Importing needs the model's add and change
     permissions, exporting its change permission (a bulk copy of the data is more than viewing it);
     other staff get 403. CSV and JSON (XLSX would need openpyxl, which is not installed); the CSV
-    never holds a cell a spreadsheet would run as a formula (``config/spreadsheets.py``)."""
+    never holds a cell a spreadsheet would run as a formula (``console/spreadsheets.py``)."""
 
     import_form_class = ImportForm
     export_form_class = ExportForm  # every column of the resource: no per-field choice to get wrong

@@ -10,7 +10,7 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from accounts.resources import ConsoleImportExportMixin
 from collector.models import Item
-from config.audit import record_staff_action
+from console.audit import record_staff_action
 from core.titles import TitleFormMixin
 
 from .llm.keys import api_key_env_problem

@@ -196,7 +196,7 @@ def test_staff_who_are_not_superusers_cannot_act_on_a_superuser(deputy, root, na
     services.session_start(user=root, device_id="laptop")
 
     # The superuser's page offers no action to them, and the action itself is refused (403) by
-    # the admin's object permission (config/admin_guard.py) before it runs.
+    # the admin's object permission (console/guard.py) before it runs.
     assert action(root, name) not in deputy.get(page(root)).content.decode()
     response = deputy.post(action(root, name), {"plan": "pro"})
 

@@ -291,7 +291,7 @@ def test_a_bad_window_is_named_and_no_figure_is_shown(staff_web, user, value):
 
     response = staff_web.get(HOME, {"days": value})
 
-    assert response.status_code == 400  # config.admin_console.ConsoleAdminSite.index
+    assert response.status_code == 400  # console.site.ConsoleAdminSite.index
     page = response.content.decode()
     assert 'id="days-error" role="alert"' in page
     assert "“days” must be one of 7, 14, 30" in page
