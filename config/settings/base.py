@@ -130,7 +130,10 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # The console's admin pages override unfold's and Django's: app directories are searched
+        # in INSTALLED_APPS order, where unfold comes first and the console last, so its
+        # directory is named here, searched before any app's.
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "console" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
