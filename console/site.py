@@ -15,6 +15,7 @@ from unfold.sites import UnfoldAdminSite
 from core import csp
 from core.http import client_ip
 
+from .dashboard import parse_days
 from .guard import guarded_admin
 
 # unfold's pages run Alpine.js, whose standard build (the one unfold ships) evaluates each x-
@@ -54,8 +55,6 @@ class ConsoleAdminSite(UnfoldAdminSite):
     def index(self, request, extra_context=None):
         # The dashboard's window (?days=): a value that is not offered is a 400 with its message
         # (unfold's index sets the status itself, after the dashboard callback has run).
-        from conversations.dashboard import parse_days
-
         response = super().index(request, extra_context)
         if parse_days(request.GET.get("days")) is None:
             response.status_code = 400

@@ -288,7 +288,7 @@ UNFOLD = {
     "SITE_SYMBOL": "forum",
     "SITE_URL": "/",
     "SHOW_VIEW_ON_SITE": False,
-    "DASHBOARD_CALLBACK": "conversations.dashboard.admin_home_context",
+    "DASHBOARD_CALLBACK": "console.dashboard.admin_home_context",
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,

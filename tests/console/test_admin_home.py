@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from console.usage import usage_home_data, usage_latency_per_day, usage_window
 from conversations.models import MessageStatus, Role
-from conversations.usage import usage_home_data, usage_latency_per_day, usage_window
 from tests.accounts.factories import UserFactory
+from tests.console.test_dashboard import make_api_key
 from tests.conversations.factories import (
     AssistantMessageFactory,
     ConversationFactory,
@@ -24,7 +25,6 @@ from tests.conversations.factories import (
     MessageFactory,
     turn,
 )
-from tests.conversations.test_dashboard import make_api_key
 
 pytestmark = pytest.mark.django_db
 
