@@ -21,11 +21,11 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from console.audit import record_staff_action
 from console.guard import SUPERUSER_REFUSAL, may_act_on
+from console.resources import ConsoleImportExportMixin, PlanResource, UserResource
 from conversations.quota import daily_usage, quota_reset
 
 from . import lockout, services
 from .models import ApiKey, Device, Plan, User, UserSettings
-from .resources import ConsoleImportExportMixin, PlanResource, UserResource
 from .storage import size_text, storage_usage
 
 SELF_REFUSAL = "You cannot {what} your own account: ask another staff member to do it."

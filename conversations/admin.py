@@ -8,14 +8,13 @@ from django.db.models import Count
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
-from accounts.resources import ConsoleImportExportMixin
 from collector.models import Item
 from console.audit import record_staff_action
+from console.resources import ConsoleImportExportMixin, LLMModelResource, PromptResource
 from core.titles import TitleFormMixin
 
 from .llm.keys import api_key_env_problem
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
-from .resources import LLMModelResource, PromptResource
 
 
 @admin.register(LLMModel)
