@@ -12,6 +12,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from . import services
 from .models import ApiKey, Device, Plan, User, UserSettings
 
+
 class UserSettingsInline(StackedInline):
     model = UserSettings
     can_delete = False
