@@ -1,10 +1,8 @@
 from allauth.headless.constants import Client
-from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.lockout import ChangePasswordView
-from conversations.dashboard import usage_dashboard_view
 from core import csp
 
 from .client import client_page
@@ -24,8 +22,7 @@ urlpatterns = [
     # allauth's password change, with its current-password check under the sign-in limits.
     path("_allauth/app/v1/account/password/change", ChangePasswordView.as_api_view(client=Client.APP)),
     path("_allauth/", include("allauth.headless.urls")),
-    path("admin/usage/", usage_dashboard_view, name="admin-usage"),
-    path("admin/", admin.site.urls),
+    path("admin/", include("console.urls")),  # the operator console: the admin and its usage page
     path("", include("sharing.urls")),
     path("", client_page, name="client"),
     path("c/<uuid:conversation_id>", client_page, name="client-conversation"),

@@ -1,26 +1,24 @@
-import asyncio
 import os
 
 from django import forms
-from django.contrib import admin, messages
-from django.db import models, transaction
+from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
-from accounts.resources import ConsoleImportExportMixin
 from collector.models import Item
-from config.audit import record_staff_action
 from core.titles import TitleFormMixin
 
 from .llm.keys import api_key_env_problem
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
-from .resources import LLMModelResource, PromptResource
 
 
 @admin.register(LLMModel)
-class LLMModelAdmin(ConsoleImportExportMixin, ModelAdmin):
-    resource_classes = [LLMModelResource]
+class LLMModelAdmin(ModelAdmin):
+    """The model catalog. The console registers its subclass in place of this one
+    (``console/admin/conversations.py``): import and export, the bulk actions, the connection test."""
+
     list_display = (
         "display_name",
         "slug",
@@ -37,7 +35,6 @@ class LLMModelAdmin(ConsoleImportExportMixin, ModelAdmin):
     ordering = ("order", "id")
     filter_horizontal = ("plans",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = ("enable", "disable", "make_default", "test_connection")
     fieldsets = (
         (None, {"fields": ("slug", "display_name", "description", "enabled", "is_default", "order", "plans")}),
         (
@@ -71,67 +68,9 @@ class LLMModelAdmin(ConsoleImportExportMixin, ModelAdmin):
             return format_html('<span class="text-red-600 dark:text-red-400">Refused: {}</span>', problem)
         return f"{obj.api_key_env} ({'set' if os.environ.get(obj.api_key_env) else 'not set'})"
 
-    @admin.action(description="Enable the selected models")
-    def enable(self, request, queryset):
-        targets = list(queryset.filter(enabled=False))
-        count = queryset.filter(enabled=False).update(enabled=True)
-        record_staff_action(targets, action="enable", changes={"enabled": [False, True]})
-        self.message_user(request, f"Enabled {count} model(s).", messages.SUCCESS)
-
-    @admin.action(description="Disable the selected models")
-    def disable(self, request, queryset):
-        defaults = list(queryset.filter(is_default=True).values_list("slug", flat=True))
-        targets = list(queryset.filter(enabled=True, is_default=False))
-        count = queryset.filter(enabled=True, is_default=False).update(enabled=False)
-        record_staff_action(targets, action="disable", changes={"enabled": [True, False]})
-        self.message_user(request, f"Disabled {count} model(s).", messages.SUCCESS)
-        if defaults:
-            self.message_user(
-                request,
-                f"Kept {', '.join(defaults)} enabled: it is the default. Make another model the default first.",
-                messages.WARNING,
-            )
-
-    @admin.action(description="Make the selected model the default")
-    def make_default(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(request, "Select exactly one model to make it the default.", messages.ERROR)
-            return
-        model = queryset.get()
-        with transaction.atomic():
-            # One default at most (a unique constraint): clear the old one first.
-            previous = list(LLMModel.objects.filter(is_default=True).exclude(pk=model.pk))
-            LLMModel.objects.filter(is_default=True).exclude(pk=model.pk).update(is_default=False)
-            LLMModel.objects.filter(pk=model.pk).update(is_default=True, enabled=True)
-            record_staff_action(
-                previous, action="make another model the default", changes={"is_default": [True, False]}
-            )
-            record_staff_action([model], action="make default", changes={"is_default": [model.is_default, True]})
-        self.message_user(request, f"{model.display_name} is now the default model.", messages.SUCCESS)
-
-    @admin.action(description="Test the connection to the selected models")
-    def test_connection(self, request, queryset):
-        try:
-            from conversations.llm import get_provider
-        except ImportError:
-            self.message_user(request, "The LLM providers are not available in this build.", messages.ERROR)
-            return
-        for model in queryset:
-            try:
-                result = asyncio.run(get_provider(model).check())
-            except Exception as exc:  # noqa: BLE001 - any failure is the answer the operator asked for
-                self.message_user(request, f"{model.slug}: failed: {exc}", messages.ERROR)
-                continue
-            if result is False:
-                self.message_user(request, f"{model.slug}: failed.", messages.ERROR)
-            else:
-                detail = f" ({result})" if result not in (None, True) else ""
-                self.message_user(request, f"{model.slug}: OK{detail}", messages.SUCCESS)
-
 
 @admin.register(Prompt)
-class PromptAdmin(ConsoleImportExportMixin, ModelAdmin):
-    resource_classes = [PromptResource]
+class PromptAdmin(ModelAdmin):
     list_display = ("title", "category", "order", "enabled", "updated_at")
     list_editable = ("order", "enabled")
     list_filter = ("category", "enabled")
@@ -206,7 +145,6 @@ class ConversationAdmin(ModelAdmin):
     filter_horizontal = ("context_items",)
     date_hierarchy = "created_at"
     inlines = (MessageInline,)
-    actions = ("publish_as_sample",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(message_total=Count("messages"))
@@ -222,16 +160,6 @@ class ConversationAdmin(ModelAdmin):
     @admin.display(description="messages", ordering="message_total")
     def message_count(self, obj) -> int:
         return obj.message_total
-
-    @admin.action(description="Publish as sample")
-    def publish_as_sample(self, request, queryset):
-        # Imported here: sharing depends on conversations, not the other way round.
-        try:
-            from sharing.admin_actions import publish_as_sample
-        except ImportError:
-            self.message_user(request, "Samples are not available in this build.", messages.ERROR)
-            return
-        return publish_as_sample(self, request, queryset)
 
 
 @admin.register(Message)

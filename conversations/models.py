@@ -194,7 +194,7 @@ class Source(models.TextChoices):
 class LedgerEntry(models.Model):
     """One reply asked for: a message sent, a regenerate, an edit, an OpenAI-compatible request.
 
-    What the daily quota (``conversations.quota``) and the usage figures (``conversations.usage``)
+    What the daily quota (``conversations.quota``) and the usage figures (``console.usage``)
     count, kept apart from the conversation so that deleting it (the user, the retention purge)
     gives neither the day's quota back nor takes the reply out of the figures. Written in the
     transaction that creates the reply's rows (``services._question_and_reply``); its outcome is

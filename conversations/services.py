@@ -540,3 +540,27 @@ def feedback_set(*, user: User, message: Message, rating: str, comment: str = ""
     if not created:
         save_changed(feedback, rating=rating, comment=comment)
     return feedback, created
+
+
+# --- the model catalog ------------------------------------------------------------------------
+
+
+def models_enable(*, models) -> int:
+    """Enable the disabled ones among ``models``; returns how many."""
+    return models.filter(enabled=False).update(enabled=True)
+
+
+def models_disable(*, models) -> int:
+    """Disable the enabled ones among ``models`` but the default, which stays enabled until another
+    model is made the default; returns how many."""
+    return models.filter(enabled=True, is_default=False).update(enabled=False)
+
+
+@transaction.atomic
+def model_make_default(*, model: LLMModel) -> list[LLMModel]:
+    """Make ``model`` the default, enabling it; returns the models that were the default."""
+    # One default at most (a unique constraint): clear the old one first.
+    previous = list(LLMModel.objects.filter(is_default=True).exclude(pk=model.pk))
+    LLMModel.objects.filter(is_default=True).exclude(pk=model.pk).update(is_default=False)
+    LLMModel.objects.filter(pk=model.pk).update(is_default=True, enabled=True)
+    return previous

@@ -10,7 +10,7 @@ a template first asks for it). Styles may be inline: the admin's templates and S
 
 A view that needs more says so with :func:`allow` (on the request) or :func:`allowing` (a view
 decorator): the admin allows ``'unsafe-eval'`` (unfold's Alpine.js evaluates its ``x-`` attributes
-with ``Function``; config/admin_console.py), Redoc ``blob:`` workers (its search runs in one).
+with ``Function``; console/site.py), Redoc ``blob:`` workers (its search runs in one).
 """
 
 import secrets

@@ -3,12 +3,12 @@ from django.urls import path
 from core.viewsets import api_router
 
 from ..social.exchange import SocialExchangeView
-from . import resources, views
+from . import views, viewsets
 
 router = api_router()
-router.register("auth/devices", resources.DeviceViewSet, basename="auth-device")
-router.register("plans", resources.PlanViewSet, basename="plan")
-router.register("api-keys", resources.ApiKeyViewSet, basename="api-key")
+router.register("auth/devices", viewsets.DeviceViewSet, basename="auth-device")
+router.register("plans", viewsets.PlanViewSet, basename="plan")
+router.register("api-keys", viewsets.ApiKeyViewSet, basename="api-key")
 
 urlpatterns = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),

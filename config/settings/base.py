@@ -66,7 +66,7 @@ INSTALLED_APPS = [
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.import_export",
-    "config.admin_apps.ConsoleAdminConfig",  # django.contrib.admin with our site class
+    "console.apps.ConsoleAdminConfig",  # django.contrib.admin with our site class
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "portability",
     "openai_api",
     "jobs",
+    # The operator console, after the apps whose admins it replaces (console/apps.py).
+    "console.apps.ConsoleConfig",
 ]
 SITE_ID = 1
 
@@ -128,7 +130,10 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # The console's admin pages override unfold's and Django's: app directories are searched
+        # in INSTALLED_APPS order, where unfold comes first and the console last, so its
+        # directory is named here, searched before any app's.
+        "DIRS": [BASE_DIR / "templates", BASE_DIR / "console" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -272,7 +277,7 @@ JOBS_WORKER_HEARTBEAT_SECONDS = env.float("JOBS_WORKER_HEARTBEAT_SECONDS", defau
 JOBS_WORKER_DEAD_AFTER_SECONDS = env.float("JOBS_WORKER_DEAD_AFTER_SECONDS", default=60.0)
 JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
 
-# --- Admin console (django-unfold; config/admin_console.py) -----------------------------------
+# --- Admin console (django-unfold; console/) ------------------------------------------------
 # Where a sign-in with no "next" lands: unfold's login form carries none, and Django's default
 # (/accounts/profile/) does not exist here. Only the admin signs in through Django's login view.
 LOGIN_REDIRECT_URL = "admin:index"
@@ -283,11 +288,11 @@ UNFOLD = {
     "SITE_SYMBOL": "forum",
     "SITE_URL": "/",
     "SHOW_VIEW_ON_SITE": False,
-    "DASHBOARD_CALLBACK": "conversations.dashboard.admin_home_context",
+    "DASHBOARD_CALLBACK": "console.dashboard.admin_home_context",
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,
-        "navigation": "config.admin_console.sidebar_navigation",
+        "navigation": "console.sidebar.sidebar_navigation",
     },
 }
 # The audit trail (django-auditlog): what staff manage, not the chat traffic itself. The admin
@@ -304,9 +309,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "sharing.sample",
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
-AUDITLOG_MASK_CALLABLE = "config.audit.mask_whole"
+AUDITLOG_MASK_CALLABLE = "console.audit.mask_whole"
 # Exported CSV cells a spreadsheet would run as formulas (=, +, -, @, tab, CR first) are quoted by
-# the admin's CSV format (config/spreadsheets.py). The library's own escaping is off: it removed
+# the admin's CSV format (console/spreadsheets.py). The library's own escaping is off: it removed
 # one leading "=" only, and from JSON exports too (changing the data, protecting nothing).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 

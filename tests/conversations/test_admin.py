@@ -1,9 +1,8 @@
-"""The conversations admin renders and its actions do what they say."""
+"""The conversations admin renders, and keeps what users own read-only (the console's actions: tests/console/)."""
 
 import re
 
 import pytest
-from django.contrib.messages import get_messages
 from django.test import Client
 
 from conversations.models import LLMModel, Message, MessageStatus
@@ -12,7 +11,6 @@ from tests.conversations.factories import (
     AssistantMessageFactory,
     ConversationFactory,
     FeedbackFactory,
-    LLMModelFactory,
     MessageFactory,
 )
 
@@ -104,66 +102,6 @@ def test_superseded_messages_stay_visible_to_staff(admin_web, some_rows):
     response = admin_web.get("/admin/conversations/message/", {"superseded__exact": "1"})
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == list(Message.objects.filter(superseded=True))
-
-
-def _action(client, model: str, action: str, pks) -> list[str]:
-    response = client.post(
-        f"/admin/conversations/{model}/",
-        {"action": action, "_selected_action": [str(pk) for pk in pks]},
-        follow=True,
-    )
-    assert response.status_code == 200
-    return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-def test_enable_and_disable_actions(admin_web):
-    example = LLMModel.objects.get(slug="gpt-4o-mini")
-    assert _action(admin_web, "llmmodel", "enable", [example.pk]) == ["Enabled 1 model(s)."]
-    assert LLMModel.objects.get(pk=example.pk).enabled
-    default = LLMModel.objects.get(is_default=True)
-    notes = _action(admin_web, "llmmodel", "disable", [example.pk, default.pk])
-    assert notes[0] == "Disabled 1 model(s)."
-    assert "default" in notes[1]
-    assert not LLMModel.objects.get(pk=example.pk).enabled
-    assert LLMModel.objects.get(pk=default.pk).enabled  # the default is never switched off
-
-
-def test_make_default_action_moves_the_default(admin_web):
-    example = LLMModel.objects.get(slug="ollama-llama3-2")
-    notes = _action(admin_web, "llmmodel", "make_default", [example.pk])
-    assert "now the default" in notes[0]
-    assert list(LLMModel.objects.filter(is_default=True).values_list("slug", flat=True)) == ["ollama-llama3-2"]
-    assert LLMModel.objects.get(pk=example.pk).enabled
-
-
-def test_make_default_needs_exactly_one_model(admin_web):
-    pks = LLMModel.objects.values_list("pk", flat=True)[:2]
-    notes = _action(admin_web, "llmmodel", "make_default", pks)
-    assert "exactly one" in notes[0]
-    assert LLMModel.objects.get(is_default=True).slug == "smollm2-135m"
-
-
-def test_test_connection_reports_an_unreachable_upstream(admin_web):
-    # Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
-    broken = LLMModelFactory(slug="nowhere", base_url="http://127.0.0.1:9/v1", request_timeout_seconds=2)
-    notes = _action(admin_web, "llmmodel", "test_connection", [broken.pk])
-    assert len(notes) == 1
-    assert notes[0].startswith("nowhere: failed")
-
-
-@pytest.mark.slow
-def test_test_connection_reaches_the_local_model_server(admin_web, local_model):
-    local = LLMModel.objects.get(slug="smollm2-135m")
-    notes = _action(admin_web, "llmmodel", "test_connection", [local.pk])
-    assert notes == ["smollm2-135m: OK"]
-
-
-def test_publish_as_sample_action(admin_web, some_rows):
-    from sharing.models import Sample
-
-    notes = _action(admin_web, "conversation", "publish_as_sample", [some_rows.pk])
-    assert "Published 1" in notes[0]
-    assert Sample.objects.filter(source_conversation=some_rows).count() == 1
 
 
 def test_conversations_are_not_added_in_the_admin(admin_web):

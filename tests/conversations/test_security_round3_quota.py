@@ -20,12 +20,12 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Plan, UserSettings
+from console.usage import usage_dashboard_data, usage_home_data
 from conversations import services
 from conversations.generation import rows
 from conversations.models import Conversation, LedgerEntry, Message, MessageStatus, OriginKind, Role, Source
 from conversations.quota import daily_usage
 from conversations.retention import conversations_purge
-from conversations.usage import usage_dashboard_data, usage_home_data
 from sharing.models import Share
 from sharing.services import share_clone
 from tests.conversations.factories import (

@@ -1,8 +1,8 @@
 """Issue 18, hole 10: /admin/ and /api/docs/ sent no Content-Security-Policy. Every HTML page now
-has one (config/csp.py): the admin's allows unfold's Alpine.js its eval, Swagger UI's start-up runs
+has one (core/csp.py): the admin's allows unfold's Alpine.js its eval, Swagger UI's start-up runs
 by the request's nonce, Redoc loads nothing from another origin; the pages with policies of their
 own (the web client, the share page) keep them. That the pages work under them is shown in a
-browser by tests/config/test_admin_browser.py and tests/accounts/test_api_docs_auth.py."""
+browser by tests/console/test_admin_browser.py and tests/accounts/test_api_docs_auth.py."""
 
 import re
 

@@ -2,10 +2,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from conversations.models import Conversation
 from sharing import services
-from sharing.admin_actions import publish_as_sample
-from sharing.models import Sample, Share
+from sharing.models import Share
 from tests.accounts.factories import UserFactory
 
 from .factories import SampleFactory, conversation_with_messages
@@ -67,34 +65,3 @@ def test_sample_admin_pages_and_actions(admin_browser):
     assert "Unpublished 1 sample(s)." in response.content.decode()
     sample.refresh_from_db()
     assert not sample.published
-
-
-def test_publish_as_sample_action_snapshots_each_conversation(rf, user, staff_user):
-    full = conversation_with_messages(owner=user, pairs=[("Q", "A")])
-    empty = conversation_with_messages(owner=user, pairs=[])
-    request = rf.post("/admin/")
-    request.user = staff_user
-    sent: list[str] = []
-
-    class FakeAdmin:
-        def message_user(self, request, message, level=None):
-            sent.append(message)
-
-    publish_as_sample(FakeAdmin(), request, Conversation.objects.filter(pk__in=[full.pk, empty.pk]))
-
-    sample = Sample.objects.get()
-    assert (sample.source_conversation, sample.created_by, sample.published) == (full, staff_user, True)
-    assert sent[0] == "Published 1 conversation(s) as samples."
-    assert "Skipped" in sent[1]
-
-
-def test_publish_as_sample_from_the_conversation_admin(admin_browser, user):
-    conversation = conversation_with_messages(owner=user, pairs=[("Q", "A")])
-    response = admin_browser.post(
-        reverse("admin:conversations_conversation_changelist"),
-        {"action": "publish_as_sample", "_selected_action": [str(conversation.pk)]},
-        follow=True,
-    )
-    assert response.status_code == 200
-    assert "Published 1 conversation(s) as samples." in response.content.decode()
-    assert Sample.objects.get().source_conversation == conversation

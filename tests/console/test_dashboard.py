@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ApiKey, Plan, UserSettings
+from console.usage import usage_dashboard_data
 from conversations.models import MessageStatus, Role
-from conversations.usage import usage_dashboard_data
 from sharing.models import Share
 from tests.accounts.factories import UserFactory
 from tests.conversations.factories import (

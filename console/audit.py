@@ -2,7 +2,7 @@
 
 Saves of tracked models are logged by auditlog itself. The admin's bulk actions write with
 UPDATE statements (one query for many rows, no save signals), so they record themselves here:
-one entry per row, with the actor the admin site set (config.admin_console.ConsoleAdminSite).
+one entry per row, with the actor the admin site set (console.site.ConsoleAdminSite).
 """
 
 from auditlog.models import LogEntry

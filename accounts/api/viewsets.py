@@ -1,4 +1,4 @@
-"""The account's resources as viewsets: device sessions, personal API keys and the plan catalog.
+"""The account's collections as viewsets: device sessions, personal API keys and the plan catalog.
 
 Sign-in, refresh, sign-out and settings are RPC-style and stay views (``views.py``).
 """

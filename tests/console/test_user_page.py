@@ -8,9 +8,11 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.messages import get_messages
 from django.test import Client
+from django.utils.html import escape
 
 from accounts import services
 from accounts.models import ApiKey, Device, User, UserSettings
+from console.user_actions import SELF_REFUSAL, USER_ACTIONS
 from conversations.quota import daily_usage
 from tests.conversations.factories import ConversationFactory, turn
 
@@ -76,6 +78,26 @@ def test_a_get_only_asks(admin_web, member, name):
     assert member.is_active
     assert Device.objects.active().filter(user=member).count() == 1
     assert audit_of(member) == [] or all("staff_action" not in (e.additional_data or {}) for e in audit_of(member))
+
+
+@pytest.mark.parametrize("user_action", USER_ACTIONS, ids=lambda user_action: user_action.name)
+def test_every_action_of_the_table_is_a_button_that_asks_first_and_spares_oneself(admin_web, root, member, user_action):
+    assert action(member, user_action.url_path) in admin_web.get(page(member)).content.decode()
+
+    confirmation = admin_web.get(action(member, user_action.url_path))
+
+    html = confirmation.content.decode()
+    assert confirmation.status_code == 200 and 'method="post"' in html
+    assert escape(str(user_action.title)) in html and escape(str(user_action.button)) in html
+    assert escape(user_action.text.format(user=member.email)) in html
+    assert ('name="plan"' in html) == user_action.offers_plans
+
+    refused = admin_web.post(action(root, user_action.url_path), {"plan": "pro"})
+
+    assert refused.status_code == 302 and refused["Location"] == page(root)
+    assert texts(refused) == [SELF_REFUSAL.format(what=user_action.what)]
+    assert User.objects.filter(pk=root.pk, is_active=True).exists()
+    assert not any("staff_action" in (entry.additional_data or {}) for entry in LogEntry.objects.all())
 
 
 def test_deactivate_signs_out_everywhere_and_is_audited(admin_web, root, member):
@@ -196,7 +218,7 @@ def test_staff_who_are_not_superusers_cannot_act_on_a_superuser(deputy, root, na
     services.session_start(user=root, device_id="laptop")
 
     # The superuser's page offers no action to them, and the action itself is refused (403) by
-    # the admin's object permission (config/admin_guard.py) before it runs.
+    # the admin's object permission (console/guard.py) before it runs.
     assert action(root, name) not in deputy.get(page(root)).content.decode()
     response = deputy.post(action(root, name), {"plan": "pro"})
 

@@ -1,4 +1,4 @@
-"""Two admin pages over the usage figures of :mod:`conversations.usage`: the detailed usage
+"""Two admin pages over the usage figures of :mod:`console.usage`: the detailed usage
 dashboard (``/admin/usage/``) and the admin home (``/admin/``, unfold's ``DASHBOARD_CALLBACK``),
 the operator's one-minute read of who is using what, how much, and whether anything is failing.
 
@@ -51,10 +51,6 @@ def usage_dashboard(request):
     context.update(usage_dashboard_data(days=days))
     context["days"] = days
     return TemplateResponse(request, "admin/usage_dashboard.html", context)
-
-
-# admin_view: staff only (others go to the admin login), never cached, CSRF-protected.
-usage_dashboard_view = admin.site.admin_view(usage_dashboard)
 
 
 # --- the admin home -------------------------------------------------------------------------
@@ -305,7 +301,7 @@ def admin_home_context(request, context):
     """``UNFOLD["DASHBOARD_CALLBACK"]``: what the admin home shows, as ``context["home"]``.
 
     Today's figures (cards), the window's series (charts) and who and what is busiest or failing
-    (tables), from 7 queries of :func:`conversations.usage.usage_home_data` whatever the data.
+    (tables), from 7 queries of :func:`console.usage.usage_home_data` whatever the data.
     A ``days`` that is not one of the choices shows what is allowed instead of any figure.
     """
     raw = request.GET.get("days")

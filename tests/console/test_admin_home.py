@@ -13,9 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from console.usage import usage_home_data, usage_latency_per_day, usage_window
 from conversations.models import MessageStatus, Role
-from conversations.usage import usage_home_data, usage_latency_per_day, usage_window
 from tests.accounts.factories import UserFactory
+from tests.console.test_dashboard import make_api_key
 from tests.conversations.factories import (
     AssistantMessageFactory,
     ConversationFactory,
@@ -24,7 +25,6 @@ from tests.conversations.factories import (
     MessageFactory,
     turn,
 )
-from tests.conversations.test_dashboard import make_api_key
 
 pytestmark = pytest.mark.django_db
 
@@ -291,7 +291,7 @@ def test_a_bad_window_is_named_and_no_figure_is_shown(staff_web, user, value):
 
     response = staff_web.get(HOME, {"days": value})
 
-    assert response.status_code == 400  # config.admin_console.ConsoleAdminSite.index
+    assert response.status_code == 400  # console.site.ConsoleAdminSite.index
     page = response.content.decode()
     assert 'id="days-error" role="alert"' in page
     assert "“days” must be one of 7, 14, 30" in page

@@ -23,7 +23,7 @@ every row that belongs to one are read-only:
   admin that overrides the above): the last line, 403.
 
 ``ConsoleAdminSite.register`` gives every registered admin this guard, the libraries' too; the
-user import (``accounts/resources.py``) asks :func:`may_act_on` as well.
+user import (``console/resources.py``) asks :func:`may_act_on` as well.
 """
 
 from functools import cache, wraps

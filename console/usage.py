@@ -25,15 +25,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Aggregate, Avg, Count, Exists, F, Max, OuterRef, Q, Sum, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
 from accounts.models import Plan
-
-from .models import IN_FLIGHT_STATUSES, Conversation, Feedback, LedgerEntry, Message, MessageStatus, Rating, Role
+from conversations.models import (
+    IN_FLIGHT_STATUSES,
+    Conversation,
+    Feedback,
+    LedgerEntry,
+    Message,
+    MessageStatus,
+    Rating,
+    Role,
+)
+from sharing.models import Share
 
 WINDOW_CHOICES = (7, 14, 30)
 DEFAULT_WINDOW_DAYS = 14
@@ -400,9 +408,8 @@ def usage_shares(*, window: UsageWindow) -> dict:
     Views are a counter on the share, not a log with dates, so "views in the window" can only
     mean views of the shares created in it; the all-time total is given next to it.
     """
-    share_model = apps.get_model("sharing", "Share")  # sharing depends on conversations, not back
     in_window = Q(created_at__gte=window.since)
-    figures = share_model.objects.aggregate(
+    figures = Share.objects.aggregate(
         created=Count("id", filter=in_window),
         views_of_new=Sum("view_count", filter=in_window),
         views_all_time=Sum("view_count"),

@@ -5,7 +5,7 @@ The deputy is staff with explicit permissions on users and the rows that sign a 
 root, a superuser, every path is refused: Django's password form and change form, the delete
 page, each bulk action, the import, and the side doors (the settings inline, devices, API keys,
 allauth's social accounts and email addresses, added or moved onto root). Against an ordinary
-member the same deputy still does all of it. The rule is config/admin_guard.py.
+member the same deputy still does all of it. The rule is console/guard.py.
 """
 
 import pytest
@@ -19,7 +19,7 @@ from django.test import Client
 
 from accounts import services
 from accounts.models import ApiKey, Device, User
-from config.admin_guard import SuperuserGuard, protected_rows
+from console.guard import SuperuserGuard, protected_rows
 from tests.accounts.admin_forms import form_data
 
 pytestmark = pytest.mark.django_db
