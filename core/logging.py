@@ -4,8 +4,10 @@ import contextvars
 import logging
 import re
 import uuid
+from pathlib import Path
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -118,3 +120,12 @@ class RedactSecretsFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+class SharedRotatingFileHandler(ConcurrentRotatingFileHandler):
+    """A rotating log file several processes share (rotation under a lock file), whose directory
+    is made when the handler opens it, not when the settings are imported."""
+
+    def __init__(self, filename, *args, **kwargs):
+        Path(filename).parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(filename, *args, **kwargs)

@@ -1,0 +1,51 @@
+"""The service's own knobs: replies, the collector, request body limits."""
+
+from .env import env
+from .redis import REDIS_URL
+
+# --- Chat service knobs (used by the conversations app) -------------------------------------
+CHAT = {
+    # Coalesce deltas for this long before publishing them.
+    "DELTA_COALESCE_SECONDS": env.float("CHAT_DELTA_COALESCE_SECONDS", default=0.05),
+    # Checkpoint a streaming reply to the database at most this often.
+    "CHECKPOINT_SECONDS": env.float("CHAT_CHECKPOINT_SECONDS", default=1.0),
+    # A streaming reply whose heartbeat is older than this is marked interrupted.
+    "STALE_AFTER_SECONDS": env.float("CHAT_STALE_AFTER_SECONDS", default=30.0),
+    "LOCAL_MODEL_THREADS": env.int("CHAT_LOCAL_MODEL_THREADS", default=2),
+    "LOCAL_MODEL_URL": env.str("CHAT_LOCAL_MODEL_URL", default="http://127.0.0.1:8081/v1"),
+    "MAX_MESSAGE_CHARS": env.int("CHAT_MAX_MESSAGE_CHARS", default=32000),
+    # How long a ?wait=true request waits for its reply; past it, 202 and the reply goes on.
+    "WAIT_SECONDS": env.float("CHAT_WAIT_SECONDS", default=300.0),
+    # Whether the OpenAI-compatible API keeps what requests said and got back; its usage figures
+    # (tokens, timings, status) are kept either way.
+    "API_KEEP_CONTENT": env.bool("CHAT_API_KEEP_CONTENT", default=False),
+    # A single-process server (no Redis) ends every in-flight reply when it starts: none of them
+    # can still have a worker. With Redis, other processes may: the heartbeat decides.
+    "REAP_ON_START": env.bool("CHAT_REAP_ON_START", default=not REDIS_URL),
+    # Conversations without activity (updated_at) for this many days are deleted by the daily
+    # purge job (conversations/tasks.py) and `manage.py purge --apply`; 0 keeps them forever.
+    "RETENTION_DAYS": env.int("CHAT_RETENTION_DAYS", default=0),
+    # The environment variables a model row may name as its API key (names, PREFIX* patterns);
+    # the server's own settings are never allowed, whatever this says (conversations/llm/keys.py).
+    "API_KEY_ENV_ALLOWED": env.list(
+        "CHAT_API_KEY_ENV_ALLOWED", default=["LLM_KEY_*", "OPENAI_API_KEY", "VLLM_API_KEY", "OPENROUTER_API_KEY"]
+    ),
+}
+
+# --- Collector ------------------------------------------------------------------------------
+COLLECTOR_MAX_UPLOAD_BYTES = env.int("COLLECTOR_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
+
+# --- Request body limits (core/body_limits.py), checked before a body is read --------------
+# The proxy in front should refuse the same sizes first (docs/deployment.md shows them).
+PORTABILITY_MAX_IMPORT_BYTES = env.int("PORTABILITY_MAX_IMPORT_BYTES", default=200 * 1024 * 1024)
+_MULTIPART_OVERHEAD = 1024 * 1024  # form fields and boundaries around an uploaded file
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+OPENAI_API_MAX_BODY_BYTES = env.int("OPENAI_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
+ADMIN_MAX_BODY_BYTES = env.int("ADMIN_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+# (path prefix, methods (empty: any), most bytes); the first match wins, else REQUEST_MAX_BODY_BYTES.
+REQUEST_BODY_LIMITS = [
+    ("/api/v1/imports", {"POST"}, PORTABILITY_MAX_IMPORT_BYTES + _MULTIPART_OVERHEAD),
+    ("/api/v1/collector/items", {"POST", "PATCH", "PUT"}, COLLECTOR_MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD),
+    ("/v1/", set(), OPENAI_API_MAX_BODY_BYTES),
+    ("/admin/", set(), ADMIN_MAX_BODY_BYTES),
+]
