@@ -4,7 +4,7 @@ Only *failed* password checks count, wherever a password is checked: ``POST /api
 (JSON or Swagger's form), ``/admin/login/``, allauth's headless login and re-authentication (all
 through ``django.contrib.auth.authenticate``, where axes' backend refuses a locked-out attempt
 and its signal handlers record failures), and the current password of a password change
-(``check_password`` below). Three limits, from the environment (``config/settings/base.py``):
+(``check_password`` below). Three limits, from the environment (``config/settings/parts/auth.py``):
 
 * **account + address**: ``LOGIN_FAILURES_PER_ACCOUNT_IP`` (10) failures. This is axes' own rule
   (``AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]``, ``AXES_FAILURE_LIMIT``).
