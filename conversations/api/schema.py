@@ -143,6 +143,7 @@ CONVERSATIONS = view_schema(
             responses={200: s.ContextItemsSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
         ),
         extend_schema(
+            methods=["GET"],
             summary="The collector items given to the model as context",
             responses={200: s.ContextItemsSerializer, 404: _NOT_FOUND},
         ),
