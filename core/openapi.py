@@ -53,7 +53,10 @@ _View = TypeVar("_View", bound=type)
 def view_schema(*, tags: list[str], **operations: Any) -> Callable[[_View], _View]:
     """A view's whole OpenAPI declaration as one class decorator, kept in ``<app>/api/schema.py``
     so the view module reads as logic: its ``tags``, and for each action (or HTTP method of an
-    APIView) an ``extend_schema(...)``, or a list of them scoped by ``methods``."""
+    APIView) an ``extend_schema(...)``, or a list of them scoped by ``methods`` (an unscoped one
+    would override the others). Declare only what ``ApiAutoSchema`` cannot tell: the framework's
+    own errors (400, 401, 403, 404, 415, 429) it adds by itself; a 404 with words of its own
+    (what "not found" covers here) is declared."""
 
     def decorate(view: _View) -> _View:
         return extend_schema(tags=tags)(extend_schema_view(**operations)(view))

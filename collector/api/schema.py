@@ -3,11 +3,10 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
-from core.openapi import CONFLICT, INVALID_INPUT, NOT_FOUND, ErrorSerializer, view_schema
+from core.openapi import CONFLICT, ErrorSerializer, view_schema
 
 from . import serializers as s
 
-_FIELD_ERRORS = INVALID_INPUT
 _STORAGE_FULL = OpenApiResponse(
     ErrorSerializer,
     "The file does not fit in what is left of your plan's storage (`storage_quota_exceeded`): delete files "
@@ -22,23 +21,21 @@ ITEMS = view_schema(
     list=extend_schema(
         summary="List or search your collector items",
         parameters=[s.ItemFilterSerializer],
-        responses={200: s.ItemSerializer(many=True), 400: _FIELD_ERRORS},
+        responses={200: s.ItemSerializer(many=True)},
     ),
     create=extend_schema(
         summary="Add a note, link or file",
         request={"application/json": s.ItemCreateSerializer, "multipart/form-data": s.ItemCreateSerializer},
-        responses={201: s.ItemSerializer, 400: _FIELD_ERRORS, 409: _STORAGE_FULL, 413: _LARGER_THAN_STORAGE},
+        responses={201: s.ItemSerializer, 409: _STORAGE_FULL, 413: _LARGER_THAN_STORAGE},
     ),
-    retrieve=extend_schema(summary="Get one of your items", responses={200: s.ItemSerializer, 404: NOT_FOUND}),
+    retrieve=extend_schema(summary="Get one of your items", responses={200: s.ItemSerializer}),
     partial_update=extend_schema(
-        summary="Change an item",
-        request=s.ItemUpdateSerializer,
-        responses={200: s.ItemSerializer, 400: _FIELD_ERRORS, 404: NOT_FOUND},
+        summary="Change an item", request=s.ItemUpdateSerializer, responses={200: s.ItemSerializer}
     ),
-    destroy=extend_schema(summary="Delete an item (and its file)", responses={204: None, 404: NOT_FOUND}),
+    destroy=extend_schema(summary="Delete an item (and its file)", responses={204: None}),
     file=extend_schema(
         summary="Download an item's file",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND, 409: CONFLICT},
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: CONFLICT},
         description="The owner's download of the uploaded file (as an attachment, with its original name); "
         "never served from a public media URL. A note or a link has no file: 409 `item_has_no_file`.",
     ),

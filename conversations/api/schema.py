@@ -3,15 +3,12 @@ declaration per view. The SSE stream documents itself in ``stream.py``."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from core.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer, view_schema
+from core.openapi import ErrorSerializer, view_schema
 
 from . import serializers as s
 
-_ERROR = ErrorSerializer
-_NOT_FOUND = NOT_FOUND
-_FIELD_ERRORS = INVALID_INPUT
-_LIMIT = OpenApiResponse(_ERROR, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
-_CONFLICT = OpenApiResponse(_ERROR, "generation_in_progress: a reply is still being generated here")
+_LIMIT = OpenApiResponse(ErrorSerializer, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
+_CONFLICT = OpenApiResponse(ErrorSerializer, "generation_in_progress: a reply is still being generated here")
 _WAIT = OpenApiParameter(
     "wait",
     bool,
@@ -27,7 +24,6 @@ def _sending(*, responses: dict, **kwargs):
         responses={
             202: OpenApiResponse(s.MessageSentSerializer, "Accepted: the reply is being generated; follow stream_url"),
             201: OpenApiResponse(s.MessageSentSerializer, "With ?wait=true: the finished reply"),
-            400: _FIELD_ERRORS,
             429: _LIMIT,
             **responses,
         },
@@ -44,50 +40,47 @@ PROMPTS = view_schema(
     list=extend_schema(
         summary="List the prompt library",
         parameters=[s.PromptQuerySerializer],
-        responses={200: s.PromptSerializer(many=True), 400: _FIELD_ERRORS},
+        responses={200: s.PromptSerializer(many=True)},
     ),
 )
 
 # --- conversations ----------------------------------------------------------------------------
 
 # What the conversation's own rules refuse on every write (core.openapi.ApiAutoSchema reads it).
-CONVERSATION_REFUSALS = {403: OpenApiResponse(_ERROR, "model_not_in_plan: your plan does not include that model")}
-
-_CONVERSATION_WRITE = {
-    "request": s.ConversationUpdateSerializer,
-    "responses": {200: s.ConversationSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+CONVERSATION_REFUSALS = {
+    403: OpenApiResponse(ErrorSerializer, "model_not_in_plan: your plan does not include that model")
 }
+
+_CONVERSATION_WRITE = {"request": s.ConversationUpdateSerializer, "responses": {200: s.ConversationSerializer}}
 
 CONVERSATIONS = view_schema(
     tags=["conversations"],
     list=extend_schema(
         summary="List or search your conversations",
         parameters=[s.ConversationListQuerySerializer],
-        responses={200: s.ConversationSerializer(many=True), 400: _FIELD_ERRORS},
+        responses={200: s.ConversationSerializer(many=True)},
     ),
     create=extend_schema(
         summary="Start a conversation (optionally with its first message)",
         request=s.ConversationCreateSerializer,
         parameters=[_WAIT],
-        responses={201: s.ConversationCreatedSerializer, 400: _FIELD_ERRORS, 409: _CONFLICT, 429: _LIMIT},
+        responses={201: s.ConversationCreatedSerializer, 409: _CONFLICT, 429: _LIMIT},
     ),
-    retrieve=extend_schema(
-        summary="Get one of your conversations", responses={200: s.ConversationSerializer, 404: _NOT_FOUND}
-    ),
+    retrieve=extend_schema(summary="Get one of your conversations", responses={200: s.ConversationSerializer}),
     update=extend_schema(summary="Change a conversation's title, model, pin or archive", **_CONVERSATION_WRITE),
     partial_update=extend_schema(summary="Change some of a conversation's settings", **_CONVERSATION_WRITE),
-    destroy=extend_schema(summary="Delete a conversation", responses={204: None, 404: _NOT_FOUND}),
+    destroy=extend_schema(summary="Delete a conversation", responses={204: None}),
     messages=[
         extend_schema(
             methods=["GET"],
             summary="List a conversation's messages, oldest first",
-            responses={200: s.MessageSerializer(many=True), 404: _NOT_FOUND},
+            responses={200: s.MessageSerializer(many=True)},
         ),
         _sending(
             methods=["POST"],
             summary="Send a message; the reply streams from stream_url",
             request=s.MessageCreateSerializer,
-            responses={404: _NOT_FOUND, 409: _CONFLICT},
+            responses={409: _CONFLICT},
         ),
     ],
     stop=extend_schema(
@@ -95,8 +88,7 @@ CONVERSATIONS = view_schema(
         request=None,
         responses={
             202: s.StopResponseSerializer,
-            404: _NOT_FOUND,
-            409: OpenApiResponse(_ERROR, "nothing_in_flight: no reply is being generated"),
+            409: OpenApiResponse(ErrorSerializer, "nothing_in_flight: no reply is being generated"),
         },
     ),
     regenerate=_sending(
@@ -108,9 +100,8 @@ CONVERSATIONS = view_schema(
         ),
         request=s.RegenerateSerializer,
         responses={
-            404: _NOT_FOUND,
             409: OpenApiResponse(
-                _ERROR,
+                ErrorSerializer,
                 "nothing_to_regenerate: the conversation has no message of yours; "
                 "generation_in_progress: a reply is still being generated here",
             ),
@@ -126,10 +117,11 @@ CONVERSATIONS = view_schema(
         request=s.EditSerializer,
         responses={
             404: OpenApiResponse(
-                _ERROR, "Not found (also for anything that is not yours); message_not_found: no such message here"
+                ErrorSerializer,
+                "Not found (also for anything that is not yours); message_not_found: no such message here",
             ),
             409: OpenApiResponse(
-                _ERROR,
+                ErrorSerializer,
                 "not_last_message: that is not the conversation's last message of yours; "
                 "generation_in_progress: a reply is still being generated here",
             ),
@@ -137,21 +129,21 @@ CONVERSATIONS = view_schema(
     ),
     context_items=[
         extend_schema(
+            methods=["GET"],
+            summary="The collector items given to the model as context",
+            responses={200: s.ContextItemsSerializer},
+        ),
+        extend_schema(
             methods=["PUT"],
             summary="Choose the collector items given to the model as context",
             request=s.ContextItemsInputSerializer,
-            responses={200: s.ContextItemsSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
-        ),
-        extend_schema(
-            methods=["GET"],
-            summary="The collector items given to the model as context",
-            responses={200: s.ContextItemsSerializer, 404: _NOT_FOUND},
+            responses={200: s.ContextItemsSerializer},
         ),
     ],
     feedback=extend_schema(
         summary="Rate a message (one rating per user and message, changeable)",
         request=s.FeedbackCreateSerializer,
-        responses={201: s.FeedbackSerializer, 200: s.FeedbackSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+        responses={201: s.FeedbackSerializer, 200: s.FeedbackSerializer},
     ),
 )
 
@@ -162,11 +154,11 @@ STAFF_CONVERSATIONS = view_schema(
     list=extend_schema(
         summary="Staff: list a user's conversations",
         parameters=[s.StaffConversationListQuerySerializer],
-        responses={200: s.StaffConversationSerializer(many=True), 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+        responses={200: s.StaffConversationSerializer(many=True)},
     ),
     retrieve=extend_schema(
         summary="Staff: read a user's conversation with its messages",
-        responses={200: s.StaffConversationDetailSerializer, 404: _NOT_FOUND},
+        responses={200: s.StaffConversationDetailSerializer},
     ),
-    destroy=extend_schema(summary="Staff: delete a user's conversation", responses={204: None, 404: _NOT_FOUND}),
+    destroy=extend_schema(summary="Staff: delete a user's conversation", responses={204: None}),
 )

@@ -3,7 +3,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
-from core.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer, view_schema
+from core.openapi import ErrorSerializer, view_schema
 
 from .. import conf, documents
 from . import serializers as s
@@ -20,9 +20,7 @@ _EXPIRED = OpenApiResponse(ErrorSerializer, "Expired: its file was deleted (`exp
 IMPORTS = view_schema(
     tags=["portability"],
     list=extend_schema(summary="List your imports", responses={200: s.ImportSerializer(many=True)}),
-    retrieve=extend_schema(
-        summary="An import's status, counts and errors", responses={200: s.ImportSerializer, 404: NOT_FOUND}
-    ),
+    retrieve=extend_schema(summary="An import's status, counts and errors", responses={200: s.ImportSerializer}),
     create=extend_schema(
         summary="Import a ChatGPT export or a chat-server export",
         description=(
@@ -40,7 +38,6 @@ IMPORTS = view_schema(
         request={"multipart/form-data": s.ImportCreateSerializer},
         responses={
             202: OpenApiResponse(s.ImportSerializer, "Accepted: the import is queued"),
-            400: INVALID_INPUT,
             409: _TOO_MANY,
             413: _TOO_LARGE,
         },
@@ -61,8 +58,6 @@ CONVERSATION_EXPORT = view_schema(
         responses={
             (200, "application/json"): OpenApiResponse(s.ConversationDocumentSerializer, "The conversation document"),
             (200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR, "A Markdown transcript"),
-            400: INVALID_INPUT,
-            404: NOT_FOUND,
         },
     ),
 )
@@ -86,13 +81,12 @@ USER_EXPORT = view_schema(
 EXPORTS = view_schema(
     tags=["portability"],
     list=extend_schema(summary="List your data exports", responses={200: s.ExportSerializer(many=True)}),
-    retrieve=extend_schema(summary="A data export's status", responses={200: s.ExportSerializer, 404: NOT_FOUND}),
+    retrieve=extend_schema(summary="A data export's status", responses={200: s.ExportSerializer}),
     download=extend_schema(
         summary="Download a finished data export",
         description="The zip, as an attachment, to its owner only (bearer token); gone once it has expired.",
         responses={
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, "The zip"),
-            404: NOT_FOUND,
             409: _NOT_READY,
             410: _EXPIRED,
         },

@@ -2,13 +2,11 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
-from core.openapi import INVALID_INPUT, ErrorSerializer, view_schema
+from core.openapi import ErrorSerializer, view_schema
 
 from . import serializers as s
 
-_ERROR = ErrorSerializer
-_FIELD_ERRORS = INVALID_INPUT
-_NOT_FOUND = OpenApiResponse(_ERROR, "Not found (also revoked, expired, unpublished or another user's)")
+_NOT_FOUND = OpenApiResponse(ErrorSerializer, "Not found (also revoked, expired, unpublished or another user's)")
 _CLONED = OpenApiResponse(
     s.ClonedConversationSerializer, "The caller's new conversation; continue it with POST /conversations/{id}/messages"
 )
@@ -18,14 +16,13 @@ SHARES = view_schema(
     list=extend_schema(
         summary="List your shared links",
         parameters=[s.ShareListQuerySerializer],
-        responses={200: s.ShareSerializer(many=True), 400: _FIELD_ERRORS},
+        responses={200: s.ShareSerializer(many=True)},
     ),
     create=extend_schema(
         summary="Share a conversation as a read-only snapshot",
         request=s.ShareCreateSerializer,
         responses={
             201: s.ShareSerializer,
-            400: _FIELD_ERRORS,
             404: _NOT_FOUND,
             409: OpenApiResponse(ErrorSerializer, "nothing_to_share: the conversation has no finished message yet"),
         },
@@ -50,7 +47,7 @@ SAMPLES = view_schema(
     create=extend_schema(
         summary="Staff: publish a conversation as a sample",
         request=s.SampleCreateSerializer,
-        responses={201: s.SampleDetailSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
+        responses={201: s.SampleDetailSerializer, 404: _NOT_FOUND},
         description="Staff only: snapshot a conversation as a sample.",
     ),
     retrieve=extend_schema(
