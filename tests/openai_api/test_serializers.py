@@ -252,6 +252,13 @@ def test_more_stop_sequences_than_the_limit_are_refused():
     assert refused(stop=["a"] * (MAX_STOP_SEQUENCES + 1)) == ("stop", "At most 4 stop sequences.")
 
 
+@pytest.mark.parametrize("stop", ["END\x00", ["ok", "\x00"]])
+def test_a_nul_character_in_a_stop_sequence_is_refused(stop):
+    # The options are saved with the reply (a JSON column): PostgreSQL cannot store \u0000 in
+    # jsonb, so this was a 500 there.
+    assert refused(stop=stop) == ("stop", "Null characters are not allowed.")
+
+
 def test_stream_options_include_usage_when_streaming():
     v = accepted(stream=True, stream_options={"include_usage": True})
     assert v["stream"] is True
