@@ -112,6 +112,9 @@ class ChatCompletionRequestSerializer(InputSerializer):
             raise serializers.ValidationError("A string or a list of non-empty strings.")
         if len(stops) > MAX_STOP_SEQUENCES:
             raise serializers.ValidationError(f"At most {MAX_STOP_SEQUENCES} stop sequences.")
+        # Saved with the reply's options (a JSON column), which PostgreSQL cannot hold a NUL in.
+        if any("\x00" in s for s in stops):
+            raise serializers.ValidationError("Null characters are not allowed.")
         return stops
 
     def validate(self, attrs):

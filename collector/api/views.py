@@ -2,31 +2,18 @@
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.exceptions import Conflict
-from core.openapi import CONFLICT, INVALID_INPUT, NOT_FOUND, ErrorSerializer
 from core.viewsets import INT_PATTERN
 
 from .. import selectors, services
 from ..uploads import max_upload_bytes
+from . import schema
 from . import serializers as s
-
-_FIELD_ERRORS = INVALID_INPUT
-_STORAGE_FULL = OpenApiResponse(
-    ErrorSerializer,
-    "The file does not fit in what is left of your plan's storage (`storage_quota_exceeded`): delete files "
-    "to make room (`GET /user/settings/subscription` has `storage`).",
-)
-_LARGER_THAN_STORAGE = OpenApiResponse(
-    ErrorSerializer, "The file alone is larger than your plan's whole storage (`storage_quota_exceeded`)."
-)
-
 
 # Room for the multipart envelope and the other form fields around the file itself.
 _FORM_OVERHEAD_BYTES = 256 * 1024
@@ -43,32 +30,7 @@ def _reject_oversized_body(request) -> None:
         raise ValidationError({"file": [f"The upload is too large; the limit is {limit} bytes."]})
 
 
-@extend_schema(tags=["collector"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="List or search your collector items",
-        parameters=[s.ItemFilterSerializer],
-        responses={200: s.ItemSerializer(many=True), 400: _FIELD_ERRORS},
-    ),
-    create=extend_schema(
-        summary="Add a note, link or file",
-        request={"application/json": s.ItemCreateSerializer, "multipart/form-data": s.ItemCreateSerializer},
-        responses={201: s.ItemSerializer, 400: _FIELD_ERRORS, 409: _STORAGE_FULL, 413: _LARGER_THAN_STORAGE},
-    ),
-    retrieve=extend_schema(summary="Get one of your items", responses={200: s.ItemSerializer, 404: NOT_FOUND}),
-    partial_update=extend_schema(
-        summary="Change an item",
-        request=s.ItemUpdateSerializer,
-        responses={200: s.ItemSerializer, 400: _FIELD_ERRORS, 404: NOT_FOUND},
-    ),
-    destroy=extend_schema(summary="Delete an item (and its file)", responses={204: None, 404: NOT_FOUND}),
-    file=extend_schema(
-        summary="Download an item's file",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: NOT_FOUND, 409: CONFLICT},
-        description="The owner's download of the uploaded file (as an attachment, with its original name); "
-        "never served from a public media URL. A note or a link has no file: 409 `item_has_no_file`.",
-    ),
-)
+@schema.ITEMS
 class ItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ItemSerializer
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -123,10 +85,7 @@ class ItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return response
 
 
-@extend_schema(tags=["collector"])
-@extend_schema_view(
-    list=extend_schema(summary="List your tags with how many items carry each"),
-)
+@schema.TAGS
 class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.TagSerializer
 

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -12,26 +11,14 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 
 from accounts.selectors import user_list
-from core.openapi import INVALID_INPUT, NOT_FOUND, ErrorSerializer
 from core.pagination import OldestFirstCursorPagination
 from core.viewsets import UUID_PATTERN
 
 from .. import selectors, services
 from ..models import IN_FLIGHT_STATUSES, Conversation, Message
 from ..streaming import listener
+from . import schema
 from . import serializers as s
-
-_ERROR = ErrorSerializer
-_NOT_FOUND = NOT_FOUND
-_FIELD_ERRORS = INVALID_INPUT
-_LIMIT = OpenApiResponse(_ERROR, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
-_CONFLICT = OpenApiResponse(_ERROR, "generation_in_progress: a reply is still being generated here")
-_SENT = {
-    202: OpenApiResponse(s.MessageSentSerializer, "Accepted: the reply is being generated; follow stream_url"),
-    201: OpenApiResponse(s.MessageSentSerializer, "With ?wait=true: the finished reply"),
-    400: _FIELD_ERRORS,
-    429: _LIMIT,
-}
 
 
 def stream_url(conversation: Conversation) -> str:
@@ -64,13 +51,6 @@ def _sent_response(conversation, user_message, assistant_message, *, wait: bool)
     )
 
 
-_WAIT = OpenApiParameter(
-    "wait",
-    bool,
-    description="true: answer once the reply has finished (201 with it); a reply still going after "
-    "`CHAT_WAIT_SECONDS` (300) is answered 202 as without `wait`, and goes on.",
-)
-
 # --- public catalog ---------------------------------------------------------------------------
 
 
@@ -81,8 +61,7 @@ class _PublicCatalogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = None
 
 
-@extend_schema(tags=["catalog"])
-@extend_schema_view(list=extend_schema(summary="List the models you can chat with"))
+@schema.MODELS
 class ModelViewSet(_PublicCatalogViewSet):
     serializer_class = s.PublicModelSerializer
 
@@ -90,14 +69,7 @@ class ModelViewSet(_PublicCatalogViewSet):
         return selectors.model_list_public()
 
 
-@extend_schema(tags=["catalog"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="List the prompt library",
-        parameters=[s.PromptQuerySerializer],
-        responses={200: s.PromptSerializer(many=True), 400: _FIELD_ERRORS},
-    )
-)
+@schema.PROMPTS
 class PromptViewSet(_PublicCatalogViewSet):
     serializer_class = s.PromptSerializer
 
@@ -120,94 +92,11 @@ class MessagePagination(OldestFirstCursorPagination):
     pass
 
 
-_CONVERSATION_WRITE = {
-    "request": s.ConversationUpdateSerializer,
-    "responses": {200: s.ConversationSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
-}
-
-
-@extend_schema(tags=["conversations"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="List or search your conversations",
-        parameters=[s.ConversationListQuerySerializer],
-        responses={200: s.ConversationSerializer(many=True), 400: _FIELD_ERRORS},
-    ),
-    create=extend_schema(
-        summary="Start a conversation (optionally with its first message)",
-        request=s.ConversationCreateSerializer,
-        parameters=[_WAIT],
-        responses={201: s.ConversationCreatedSerializer, 400: _FIELD_ERRORS, 409: _CONFLICT, 429: _LIMIT},
-    ),
-    retrieve=extend_schema(
-        summary="Get one of your conversations", responses={200: s.ConversationSerializer, 404: _NOT_FOUND}
-    ),
-    update=extend_schema(summary="Change a conversation's title, model, pin or archive", **_CONVERSATION_WRITE),
-    partial_update=extend_schema(summary="Change some of a conversation's settings", **_CONVERSATION_WRITE),
-    destroy=extend_schema(summary="Delete a conversation", responses={204: None, 404: _NOT_FOUND}),
-    stop=extend_schema(
-        summary="Stop the reply being generated",
-        request=None,
-        responses={
-            202: s.StopResponseSerializer,
-            404: _NOT_FOUND,
-            409: OpenApiResponse(_ERROR, "nothing_in_flight: no reply is being generated"),
-        },
-    ),
-    regenerate=extend_schema(
-        summary="Answer the last message again; the new reply streams from stream_url",
-        description=(
-            "Asks the conversation's last user message again, unchanged. That message and the reply to it "
-            "are superseded: hidden from the conversation (kept on the server), replaced by a new copy of "
-            "the message and a new reply. Costs one message of the day's quota, as sending does."
-        ),
-        request=s.RegenerateSerializer,
-        parameters=[_WAIT],
-        responses={
-            **_SENT,
-            404: _NOT_FOUND,
-            409: OpenApiResponse(
-                _ERROR,
-                "nothing_to_regenerate: the conversation has no message of yours; "
-                "generation_in_progress: a reply is still being generated here",
-            ),
-        },
-    ),
-    edit=extend_schema(
-        summary="Edit your last message and answer it; the new reply streams from stream_url",
-        description=(
-            "Replaces the conversation's last user message with new text. The old message and the reply to it "
-            "are superseded: hidden from the conversation (kept on the server), replaced by the new message and "
-            "a new reply. Costs one message of the day's quota, as sending does."
-        ),
-        request=s.EditSerializer,
-        parameters=[_WAIT],
-        responses={
-            **_SENT,
-            404: OpenApiResponse(
-                _ERROR, "Not found (also for anything that is not yours); message_not_found: no such message here"
-            ),
-            409: OpenApiResponse(
-                _ERROR,
-                "not_last_message: that is not the conversation's last message of yours; "
-                "generation_in_progress: a reply is still being generated here",
-            ),
-        },
-    ),
-    context_items=extend_schema(
-        summary="The collector items given to the model as context",
-        responses={200: s.ContextItemsSerializer, 404: _NOT_FOUND},
-    ),
-    feedback=extend_schema(
-        summary="Rate a message (one rating per user and message, changeable)",
-        request=s.FeedbackCreateSerializer,
-        responses={201: s.FeedbackSerializer, 200: s.FeedbackSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
-    ),
-)
+@schema.CONVERSATIONS
 class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ConversationSerializer
     lookup_value_regex = UUID_PATTERN
-    refusals = {403: OpenApiResponse(_ERROR, "model_not_in_plan: your plan does not include that model")}
+    refusals = schema.CONVERSATION_REFUSALS
 
     def get_queryset(self):
         if self.action == "list":
@@ -260,18 +149,6 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         services.conversation_delete(conversation=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        methods=["GET"],
-        summary="List a conversation's messages, oldest first",
-        responses={200: s.MessageSerializer(many=True), 404: _NOT_FOUND},
-    )
-    @extend_schema(
-        methods=["POST"],
-        summary="Send a message; the reply streams from stream_url",
-        request=s.MessageCreateSerializer,
-        parameters=[_WAIT],
-        responses={**_SENT, 404: _NOT_FOUND, 409: _CONFLICT},
-    )
     @action(
         detail=True,
         methods=["get", "post"],
@@ -321,12 +198,6 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return _sent_response(conversation, *sent, wait=wait)
 
-    @extend_schema(
-        methods=["PUT"],
-        summary="Choose the collector items given to the model as context",
-        request=s.ContextItemsInputSerializer,
-        responses={200: s.ContextItemsSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
-    )
     @action(detail=True, methods=["get", "put"], url_path="context-items")
     def context_items(self, request, pk):
         conversation = self.get_object()
@@ -366,19 +237,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 # --- staff ------------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["staff"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="Staff: list a user's conversations",
-        parameters=[s.StaffConversationListQuerySerializer],
-        responses={200: s.StaffConversationSerializer(many=True), 400: _FIELD_ERRORS, 404: _NOT_FOUND},
-    ),
-    retrieve=extend_schema(
-        summary="Staff: read a user's conversation with its messages",
-        responses={200: s.StaffConversationDetailSerializer, 404: _NOT_FOUND},
-    ),
-    destroy=extend_schema(summary="Staff: delete a user's conversation", responses={204: None, 404: _NOT_FOUND}),
-)
+@schema.STAFF_CONVERSATIONS
 class StaffConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """``/users/{user_id}/conversations``: staff read (and delete) any user's conversations."""
 

@@ -2,7 +2,6 @@
 
 from django.db.models import Count
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAdminUser
@@ -11,18 +10,11 @@ from rest_framework.response import Response
 from accounts.authentication import OptionalDeviceJWTAuthentication
 from conversations.models import Conversation, OriginKind
 from conversations.selectors import conversations_owned
-from core.openapi import INVALID_INPUT, ErrorSerializer
 from core.viewsets import UUID_PATTERN, PublicActionsMixin
 
 from .. import selectors, services
+from . import schema
 from . import serializers as s
-
-_ERROR = ErrorSerializer
-_FIELD_ERRORS = INVALID_INPUT
-_NOT_FOUND = OpenApiResponse(_ERROR, "Not found (also revoked, expired, unpublished or another user's)")
-_CLONED = OpenApiResponse(
-    s.ClonedConversationSerializer, "The caller's new conversation; continue it with POST /conversations/{id}/messages"
-)
 
 
 def _cloned_payload(conversation: Conversation) -> dict:
@@ -48,36 +40,7 @@ def _conversation_or_404(*, pk, owner=None) -> Conversation:
 # --- shares -----------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["sharing"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="List your shared links",
-        parameters=[s.ShareListQuerySerializer],
-        responses={200: s.ShareSerializer(many=True), 400: _FIELD_ERRORS},
-    ),
-    create=extend_schema(
-        summary="Share a conversation as a read-only snapshot",
-        request=s.ShareCreateSerializer,
-        responses={
-            201: s.ShareSerializer,
-            400: _FIELD_ERRORS,
-            404: _NOT_FOUND,
-            409: OpenApiResponse(ErrorSerializer, "nothing_to_share: the conversation has no finished message yet"),
-        },
-        description="Snapshot one of your conversations as a public link. Later messages do not appear.",
-    ),
-    retrieve=extend_schema(
-        summary="Read a shared conversation (public)",
-        responses={200: s.PublicShareSerializer, 404: _NOT_FOUND},
-        description="Public.",
-    ),
-    destroy=extend_schema(
-        summary="Revoke a shared link", responses={204: None, 404: _NOT_FOUND}, description="Owner or staff."
-    ),
-    clone=extend_schema(
-        summary="Continue a shared conversation as your own", request=None, responses={201: _CLONED, 404: _NOT_FOUND}
-    ),
-)
+@schema.SHARES
 class ShareViewSet(PublicActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ShareSerializer
     lookup_url_kwarg = "share_id"
@@ -123,24 +86,7 @@ class ShareViewSet(PublicActionsMixin, mixins.ListModelMixin, viewsets.GenericVi
 # --- samples ----------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["samples"])
-@extend_schema_view(
-    list=extend_schema(summary="List the published samples (public)", description="Published samples (public)."),
-    create=extend_schema(
-        summary="Staff: publish a conversation as a sample",
-        request=s.SampleCreateSerializer,
-        responses={201: s.SampleDetailSerializer, 400: _FIELD_ERRORS, 404: _NOT_FOUND},
-        description="Staff only: snapshot a conversation as a sample.",
-    ),
-    retrieve=extend_schema(
-        summary="Read a sample (public)",
-        responses={200: s.SampleDetailSerializer, 404: _NOT_FOUND},
-        description="Public for published samples; staff also see unpublished ones.",
-    ),
-    clone=extend_schema(
-        summary="Continue a sample as your own conversation", request=None, responses={201: _CLONED, 404: _NOT_FOUND}
-    ),
-)
+@schema.SAMPLES
 class SampleViewSet(PublicActionsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.SampleSerializer
     lookup_url_kwarg = "sample_id"

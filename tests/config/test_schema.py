@@ -64,6 +64,15 @@ def test_every_operation_has_a_summary(api_client):
     assert missing == []
 
 
+def test_every_operation_has_a_summary_of_its_own(api_client):
+    # Two operations with one summary is how a declaration shadowed by another shows: an action's
+    # unscoped extend_schema overriding its PUT's own (context-items' PUT read "The collector items...").
+    summaries = {}
+    for name, operation in _operations(api_client):
+        summaries.setdefault(operation.get("summary"), []).append(name)
+    assert {summary: names for summary, names in summaries.items() if len(names) > 1} == {}
+
+
 def test_security_schemes_are_alternatives(api_client):
     for name, operation in _operations(api_client):
         for requirement in operation.get("security", []):

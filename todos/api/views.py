@@ -1,44 +1,17 @@
 """Thin views: validate input, call a selector or service, serialize."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.openapi import INVALID_INPUT, NOT_FOUND
 from core.viewsets import INT_PATTERN
 
 from .. import selectors, services
+from . import schema
 from . import serializers as s
 
-_FIELD_ERRORS = INVALID_INPUT
-_WRITE = {"request": s.TodoInputSerializer, "responses": {200: s.TodoSerializer, 400: _FIELD_ERRORS, 404: NOT_FOUND}}
 
-
-@extend_schema(tags=["todos"])
-@extend_schema_view(
-    list=extend_schema(
-        summary="List your todos",
-        parameters=[s.TodoFilterSerializer],
-        responses={200: s.TodoSerializer(many=True), 400: _FIELD_ERRORS},
-    ),
-    create=extend_schema(
-        summary="Create a todo",
-        request=s.TodoInputSerializer,
-        responses={201: s.TodoSerializer, 400: _FIELD_ERRORS},
-    ),
-    retrieve=extend_schema(summary="Get one of your todos", responses={200: s.TodoSerializer, 404: NOT_FOUND}),
-    update=extend_schema(summary="Replace a todo", **_WRITE),
-    partial_update=extend_schema(summary="Change some fields of a todo", **_WRITE),
-    destroy=extend_schema(summary="Delete a todo", responses={204: None, 404: NOT_FOUND}),
-    search=extend_schema(
-        summary="Search your todos",
-        operation_id="todos_search",
-        parameters=[s.TodoFilterSerializer],
-        responses={200: s.TodoSerializer(many=True), 400: _FIELD_ERRORS},
-        description="Every filter is optional; none returns all of the caller's todos.",
-    ),
-)
+@schema.TODOS
 class TodoViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.TodoSerializer
     lookup_value_regex = INT_PATTERN

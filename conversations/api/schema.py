@@ -1,0 +1,164 @@
+"""The OpenAPI description of the catalog, conversations and staff APIs (``views.py``): one
+declaration per view. The SSE stream documents itself in ``stream.py``."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+
+from core.openapi import ErrorSerializer, view_schema
+
+from . import serializers as s
+
+_LIMIT = OpenApiResponse(ErrorSerializer, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
+_CONFLICT = OpenApiResponse(ErrorSerializer, "generation_in_progress: a reply is still being generated here")
+_WAIT = OpenApiParameter(
+    "wait",
+    bool,
+    description="true: answer once the reply has finished (201 with it); a reply still going after "
+    "`CHAT_WAIT_SECONDS` (300) is answered 202 as without `wait`, and goes on.",
+)
+
+
+def _sending(*, responses: dict, **kwargs):
+    """An operation that asks the model: 202 with the pending reply (201 finished, with ``?wait=true``)."""
+    return extend_schema(
+        parameters=[_WAIT],
+        responses={
+            202: OpenApiResponse(s.MessageSentSerializer, "Accepted: the reply is being generated; follow stream_url"),
+            201: OpenApiResponse(s.MessageSentSerializer, "With ?wait=true: the finished reply"),
+            429: _LIMIT,
+            **responses,
+        },
+        **kwargs,
+    )
+
+
+# --- public catalog ---------------------------------------------------------------------------
+
+MODELS = view_schema(tags=["catalog"], list=extend_schema(summary="List the models you can chat with"))
+
+PROMPTS = view_schema(
+    tags=["catalog"],
+    list=extend_schema(
+        summary="List the prompt library",
+        parameters=[s.PromptQuerySerializer],
+        responses={200: s.PromptSerializer(many=True)},
+    ),
+)
+
+# --- conversations ----------------------------------------------------------------------------
+
+# What the conversation's own rules refuse on every write (core.openapi.ApiAutoSchema reads it).
+CONVERSATION_REFUSALS = {
+    403: OpenApiResponse(ErrorSerializer, "model_not_in_plan: your plan does not include that model")
+}
+
+_CONVERSATION_WRITE = {"request": s.ConversationUpdateSerializer, "responses": {200: s.ConversationSerializer}}
+
+CONVERSATIONS = view_schema(
+    tags=["conversations"],
+    list=extend_schema(
+        summary="List or search your conversations",
+        parameters=[s.ConversationListQuerySerializer],
+        responses={200: s.ConversationSerializer(many=True)},
+    ),
+    create=extend_schema(
+        summary="Start a conversation (optionally with its first message)",
+        request=s.ConversationCreateSerializer,
+        parameters=[_WAIT],
+        responses={201: s.ConversationCreatedSerializer, 409: _CONFLICT, 429: _LIMIT},
+    ),
+    retrieve=extend_schema(summary="Get one of your conversations", responses={200: s.ConversationSerializer}),
+    update=extend_schema(summary="Change a conversation's title, model, pin or archive", **_CONVERSATION_WRITE),
+    partial_update=extend_schema(summary="Change some of a conversation's settings", **_CONVERSATION_WRITE),
+    destroy=extend_schema(summary="Delete a conversation", responses={204: None}),
+    messages=[
+        extend_schema(
+            methods=["GET"],
+            summary="List a conversation's messages, oldest first",
+            responses={200: s.MessageSerializer(many=True)},
+        ),
+        _sending(
+            methods=["POST"],
+            summary="Send a message; the reply streams from stream_url",
+            request=s.MessageCreateSerializer,
+            responses={409: _CONFLICT},
+        ),
+    ],
+    stop=extend_schema(
+        summary="Stop the reply being generated",
+        request=None,
+        responses={
+            202: s.StopResponseSerializer,
+            409: OpenApiResponse(ErrorSerializer, "nothing_in_flight: no reply is being generated"),
+        },
+    ),
+    regenerate=_sending(
+        summary="Answer the last message again; the new reply streams from stream_url",
+        description=(
+            "Asks the conversation's last user message again, unchanged. That message and the reply to it "
+            "are superseded: hidden from the conversation (kept on the server), replaced by a new copy of "
+            "the message and a new reply. Costs one message of the day's quota, as sending does."
+        ),
+        request=s.RegenerateSerializer,
+        responses={
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "nothing_to_regenerate: the conversation has no message of yours; "
+                "generation_in_progress: a reply is still being generated here",
+            ),
+        },
+    ),
+    edit=_sending(
+        summary="Edit your last message and answer it; the new reply streams from stream_url",
+        description=(
+            "Replaces the conversation's last user message with new text. The old message and the reply to it "
+            "are superseded: hidden from the conversation (kept on the server), replaced by the new message and "
+            "a new reply. Costs one message of the day's quota, as sending does."
+        ),
+        request=s.EditSerializer,
+        responses={
+            404: OpenApiResponse(
+                ErrorSerializer,
+                "Not found (also for anything that is not yours); message_not_found: no such message here",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "not_last_message: that is not the conversation's last message of yours; "
+                "generation_in_progress: a reply is still being generated here",
+            ),
+        },
+    ),
+    context_items=[
+        extend_schema(
+            methods=["GET"],
+            summary="The collector items given to the model as context",
+            responses={200: s.ContextItemsSerializer},
+        ),
+        extend_schema(
+            methods=["PUT"],
+            summary="Choose the collector items given to the model as context",
+            request=s.ContextItemsInputSerializer,
+            responses={200: s.ContextItemsSerializer},
+        ),
+    ],
+    feedback=extend_schema(
+        summary="Rate a message (one rating per user and message, changeable)",
+        request=s.FeedbackCreateSerializer,
+        responses={201: s.FeedbackSerializer, 200: s.FeedbackSerializer},
+    ),
+)
+
+# --- staff ------------------------------------------------------------------------------------
+
+STAFF_CONVERSATIONS = view_schema(
+    tags=["staff"],
+    list=extend_schema(
+        summary="Staff: list a user's conversations",
+        parameters=[s.StaffConversationListQuerySerializer],
+        responses={200: s.StaffConversationSerializer(many=True)},
+    ),
+    retrieve=extend_schema(
+        summary="Staff: read a user's conversation with its messages",
+        responses={200: s.StaffConversationDetailSerializer},
+    ),
+    destroy=extend_schema(summary="Staff: delete a user's conversation", responses={204: None}),
+)
