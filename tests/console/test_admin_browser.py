@@ -185,8 +185,12 @@ def test_the_admin_and_the_api_docs_work_under_their_content_security_policy(pag
     expect(operation).to_be_visible()
     page.goto("/api/redoc/")
     expect(page.locator(".api-content, [role=search]").first).to_be_visible()
-
-    assert page.csp_violations == []
+    # Redoc's menu always renders its vendor's logo from https://cdn.redoc.ly (hard-coded in its
+    # bundle); the policy refuses it on purpose (no request leaves for a CDN). Whether chromium has
+    # reported that refusal yet depends on timing: it is the one report expected, the others fail.
+    expected = [text for text in page.csp_violations if "cdn.redoc.ly/redoc/logo-mini.svg" in text]
+    assert [text for text in page.csp_violations if text not in expected] == []
+    assert len(expected) <= 1
     assert page.script_errors == []
     assert policies and all("content-security-policy" in headers for headers in policies.values()), list(policies)
     for url, headers in policies.items():
