@@ -6,7 +6,7 @@ default. (They are read at call time, so tests and operators can change them.)
 ``PORTABILITY_MAX_ENTRY_BYTES`` (16 MiB) and ``PORTABILITY_MAX_ENTRY_VALUES`` (500,000 JSON values):
 a larger one is reported as failed and the others come in. With these defaults an import job
 grows the worker by at most ``IMPORT_MEMORY_CEILING`` (256 MiB) whatever the file holds
-(``tests/portability/test_security_round3_imports.py`` measures it). It holds at most
+(``tests/security_round3/test_holes_2_4_imports.py`` measures it). It holds at most
 ``PORTABILITY_MAX_IMPORT_ENTRIES`` (100,000) entries per list and runs at most
 ``PORTABILITY_IMPORT_MAX_SECONDS`` (3,600); what it brought in before the time was up is kept.
 """

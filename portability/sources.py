@@ -124,7 +124,7 @@ def _open_zip(fileobj: IO[bytes]) -> zipfile.ZipFile:
     """The zip, opened only when its directory is small enough to hold in memory (``FileError``)."""
     try:
         # The very record ZipFile reads (a private function of the standard library's, used here
-        # only; test_security_round3_imports fails loudly if it moves).
+        # only; tests/security_round3/test_holes_2_4_imports.py fails loudly if it moves).
         end = zipfile._EndRecData(fileobj)
         directory_bytes = end[zipfile._ECD_SIZE] if end is not None else 0
         if directory_bytes <= MAX_ZIP_DIRECTORY_BYTES:

@@ -2,7 +2,7 @@
 (``CHAT_API_KEY_ENV_ALLOWED``), never from one of the server's own settings, on every path that
 writes a row (the model's clean, the admin's form, the import) and when the key is read (the
 provider: a row written before the rule). The live reproduction is in
-tests/config/test_security_round3_admin.py."""
+tests/security_round3/test_holes_1_3_admin_and_model_secrets.py."""
 
 import html
 
