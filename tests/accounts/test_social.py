@@ -93,6 +93,7 @@ def test_settings_build_providers_only_from_present_env(monkeypatch):
     import importlib
 
     import config.settings.base as base
+    import config.settings.parts.allauth as allauth_part
 
     for pid in PROVIDERS:
         monkeypatch.delenv(f"SOCIAL_{pid.upper()}_CLIENT_ID", raising=False)
@@ -101,12 +102,14 @@ def test_settings_build_providers_only_from_present_env(monkeypatch):
     monkeypatch.setenv("SOCIAL_KAKAO_SECRET", "ksecret")
     monkeypatch.setenv("SOCIAL_GOOGLE_CLIENT_ID", "only-an-id")  # no secret: not configured
     try:
+        importlib.reload(allauth_part)  # where the providers are read from the environment
         reloaded = importlib.reload(base)
         assert list(reloaded.SOCIALACCOUNT_PROVIDERS) == ["kakao"]
         assert reloaded.SOCIALACCOUNT_PROVIDERS["kakao"]["APPS"][0]["client_id"] == "kid"
         assert {f"allauth.socialaccount.providers.{p}" for p in PROVIDERS} <= set(reloaded.INSTALLED_APPS)
     finally:
         monkeypatch.undo()
+        importlib.reload(allauth_part)
         importlib.reload(base)
 
 
