@@ -7,11 +7,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 
+from core.openapi import ErrorSerializer
 from core.serializers import InputSerializer
 
 from ..api.serializers import DeviceIdField, LoginResponseSerializer, UserSerializer
 from ..api.throttles import LoginIPThrottle
-from ..api.views import _ERROR, PublicAuthView
+from ..api.views import PublicAuthView
 from ..models import User
 from .device_sessions import issue_session, session_payload
 from .handoff import HandoffForAnotherDevice, handoff_redeem
@@ -35,7 +36,7 @@ class SocialExchangeView(PublicAuthView):
         responses={
             200: LoginResponseSerializer,
             400: OpenApiResponse(description="A field is missing or malformed; the body names it."),
-            401: OpenApiResponse(_ERROR, "The code is unknown, expired or already used"),
+            401: OpenApiResponse(ErrorSerializer, "The code is unknown, expired or already used"),
         },
     )
     def post(self, request):

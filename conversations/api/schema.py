@@ -1,8 +1,10 @@
-"""The OpenAPI description of the catalog, conversations and staff APIs (``views.py``): one
-declaration per view. The SSE stream documents itself in ``stream.py``."""
+"""The OpenAPI description of the catalog, conversations and staff APIs (``views.py``) and of the
+subscription part of the settings (``subscription.py``): one declaration per view. The SSE stream
+documents itself in ``stream.py``, a documentation shell whose declaration reads that module's rules."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
+from accounts.api.schema import settings_part
 from core.openapi import ErrorSerializer, view_schema
 
 from . import serializers as s
@@ -162,3 +164,8 @@ STAFF_CONVERSATIONS = view_schema(
     ),
     destroy=extend_schema(summary="Staff: delete a user's conversation", responses={204: None}),
 )
+
+# --- settings ---------------------------------------------------------------------------------
+
+SUBSCRIPTION = settings_part("subscription")
+STAFF_SUBSCRIPTION = settings_part("subscription", staff=True)
