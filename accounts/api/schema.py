@@ -1,5 +1,6 @@
-"""The OpenAPI description of the accounts API (``views.py``, ``viewsets.py``): one declaration
-per view. ``settings_part`` also declares the subscription part conversations serves."""
+"""The OpenAPI description of the accounts API (``views.py``, ``viewsets.py``, and the social
+login's ``social/exchange.py``): one declaration per view. ``settings_part`` also declares the
+subscription part conversations serves."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -71,6 +72,19 @@ REFRESH = view_schema(
         responses={
             200: s.TokenPairSerializer,
             401: OpenApiResponse(ErrorSerializer, "token_not_valid or token_reused"),
+        },
+    ),
+)
+
+SOCIAL_EXCHANGE = view_schema(
+    tags=["auth"],
+    post=extend_schema(
+        summary="Finish a social login (redirect flow)",
+        request=s.SocialExchangeSerializer,
+        responses={
+            200: s.LoginResponseSerializer,
+            400: OpenApiResponse(description="A field is missing or malformed; the body names it."),
+            401: OpenApiResponse(ErrorSerializer, "The code is unknown, expired or already used"),
         },
     ),
 )
