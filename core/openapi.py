@@ -50,15 +50,20 @@ _RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "S
 _View = TypeVar("_View", bound=type)
 
 
-def view_schema(*, tags: list[str], **operations: Any) -> Callable[[_View], _View]:
+def view_schema(
+    *, tags: list[str], schema_class: "type[ApiAutoSchema] | None" = None, **operations: Any
+) -> Callable[[_View], _View]:
     """A view's whole OpenAPI declaration as one class decorator, kept in ``<app>/api/schema.py``
     so the view module reads as logic: its ``tags``, and for each action (or HTTP method of an
     APIView) an ``extend_schema(...)``, or a list of them scoped by ``methods`` (an unscoped one
     would override the others). Declare only what ``ApiAutoSchema`` cannot tell: the framework's
     own errors (400, 401, 403, 404, 415, 429) it adds by itself; a 404 with words of its own
-    (what "not found" covers here) is declared."""
+    (what "not found" covers here) is declared. ``schema_class``: a subclass of ``ApiAutoSchema``
+    for a view the document must describe otherwise (set first: the declarations build on it)."""
 
     def decorate(view: _View) -> _View:
+        if schema_class is not None:
+            view.schema = schema_class()  # type: ignore[attr-defined]
         return extend_schema(tags=tags)(extend_schema_view(**operations)(view))
 
     return decorate
@@ -74,13 +79,6 @@ NOT_BLANK_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class ApiAutoSchema(AutoSchema):
-    def get_summary(self):
-        # A view family sharing one implementation (the settings parts) words its own summaries.
-        summary = super().get_summary()
-        if summary is None and hasattr(self.view, "schema_summary"):
-            return self.view.schema_summary(self.method)
-        return summary
-
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction == "request" and type(field) is serializers.CharField and schema.get("type") == "string":

@@ -62,6 +62,14 @@ class LoginSerializer(InputSerializer):
         return attrs
 
 
+# The one-time code a finished provider redirect gave (social/exchange.py). A comment, not a
+# docstring: a docstring would become its description in the OpenAPI document.
+class SocialExchangeSerializer(InputSerializer):
+    code = serializers.CharField(max_length=128)
+    device_id = DeviceIdField(help_text="Optional; when sent, the device id given when the flow started.")
+    device_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
+
+
 class DeviceSerializer(serializers.ModelSerializer):
     current = serializers.SerializerMethodField()
 

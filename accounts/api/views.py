@@ -5,8 +5,6 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import FormParser, JSONParser
@@ -15,22 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.http import client_ip
-from core.openapi import ApiAutoSchema, ErrorSerializer
 
 from .. import lockout, selectors, services
 from ..authentication import current_device
 from ..tokens import TokenInvalid
+from . import schema
 from . import serializers as s
 from .throttles import LoginIPThrottle, RefreshIPThrottle, RegisterIPThrottle
-
-_ERROR = ErrorSerializer
-_LOCKED_OUT = OpenApiResponse(
-    _ERROR,
-    "Too many failed passwords (code `too_many_failed_logins`): 10 per account and address or 50 per "
-    "address within 15 minutes, or 100 on the account within 60 minutes from addresses it has not "
-    "signed in from lately; `Retry-After` says in how many seconds it lifts (a password reset lifts "
-    "the account's at once)",
-)
 
 
 def _user_agent(request) -> str:
@@ -54,22 +43,10 @@ REGISTERED = (
 )
 
 
+@schema.REGISTER
 class RegisterView(PublicAuthView):
     throttle_classes = [RegisterIPThrottle]
 
-    @extend_schema(
-        tags=["auth"],
-        summary="Create an account",
-        description=(
-            "Answers 202 with the same body whether or not the email already has an account, so it never "
-            "tells who is registered: a new email gets its account, a taken one changes nothing (its owner "
-            "is mailed a notice). Then sign in (`POST /auth/login`) with the same email and password; for "
-            "a taken email that fails as any wrong password does (401 `invalid_credentials`). A password "
-            "the rules refuse is a 400 naming `password`, whichever the email."
-        ),
-        request=s.RegisterSerializer,
-        responses={202: s.RegisterResponseSerializer, 400: None},
-    )
     def post(self, request):
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -80,22 +57,13 @@ class RegisterView(PublicAuthView):
 SWAGGER_DEVICE_ID = "api-docs"
 
 
+@schema.LOGIN
 class LoginView(PublicAuthView):
     parser_classes = [JSONParser, FormParser]  # form-encoded: Swagger's Authorize (OAuth2 password flow)
     # Failed passwords are limited by accounts.lockout (axes' backend refuses a locked-out attempt
     # inside authenticate(), its middleware answers the 429); this only caps attempts per address.
     throttle_classes = [LoginIPThrottle]
 
-    @extend_schema(
-        tags=["auth"],
-        summary="Sign in on a device (email and password)",
-        request={"application/json": s.LoginSerializer, "application/x-www-form-urlencoded": s.LoginSerializer},
-        responses={
-            200: s.LoginResponseSerializer,
-            401: OpenApiResponse(_ERROR, "Invalid email or password"),
-            429: _LOCKED_OUT,
-        },
-    )
     def post(self, request):
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -132,15 +100,10 @@ class LoginView(PublicAuthView):
         return Response(body)
 
 
+@schema.REFRESH
 class RefreshView(PublicAuthView):
     throttle_classes = [RefreshIPThrottle]
 
-    @extend_schema(
-        tags=["auth"],
-        summary="Renew the device's tokens (rotates the refresh token)",
-        request=s.RefreshSerializer,
-        responses={200: s.TokenPairSerializer, 401: OpenApiResponse(_ERROR, "token_not_valid or token_reused")},
-    )
     def post(self, request):
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -157,10 +120,8 @@ class RefreshView(PublicAuthView):
         return Response(session.tokens.as_response())
 
 
+@schema.LOGOUT
 class LogoutView(APIView):
-    @extend_schema(
-        tags=["auth"], summary="Sign out (this device, or all)", request=s.LogoutSerializer, responses={204: None}
-    )
     def post(self, request):
         data = s.LogoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -171,13 +132,8 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@schema.PASSWORD_CHANGE
 class PasswordChangeView(APIView):
-    @extend_schema(
-        tags=["auth"],
-        summary="Change your password (signs your other devices out)",
-        request=s.PasswordChangeSerializer,
-        responses={204: None, 400: None, 429: _LOCKED_OUT},
-    )
     def post(self, request):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -193,54 +149,17 @@ class PasswordChangeView(APIView):
 # --- profile and settings -------------------------------------------------------------------
 
 
-class _BodyOnDeleteSchema(ApiAutoSchema):
-    """drf-spectacular documents request bodies on POST, PUT and PATCH only; ``DELETE /user``
-    takes its confirmation (a password) in a JSON body, which OpenAPI allows on DELETE."""
-
-    def _get_request_body(self, direction="request"):
-        if self.method != "DELETE":
-            return super()._get_request_body(direction)
-        self.method = "POST"
-        try:
-            return super()._get_request_body(direction)
-        finally:
-            self.method = "DELETE"
-
-
-@extend_schema(tags=["user"])
+@schema.PROFILE
 class ProfileView(APIView):
-    schema = _BodyOnDeleteSchema()
-
-    @extend_schema(summary="Your profile", responses=s.UserSerializer)
     def get(self, request):
         return Response(s.UserSerializer(request.user).data)
 
-    @extend_schema(summary="Change your display name", request=s.UserUpdateSerializer, responses=s.UserSerializer)
     def patch(self, request):
         data = s.UserUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, **data.validated_data)
         return Response(s.UserSerializer(user).data)
 
-    @extend_schema(
-        summary="Delete your account and everything it owns",
-        description=(
-            "Deletes the account at once and for good: conversations and messages, collector items and their "
-            "files, todos, shares (their links stop working), API keys, device sessions (every token stops "
-            "working), feedback, settings, linked social accounts, imports and exports. Confirm with your "
-            "current password (`password`); a wrong one is a 400 naming `password` and counts as a failed "
-            "sign-in, like a password change's. An account without a password (signed up through a social "
-            "provider) confirms with `confirm`: the words `DELETE` and its email (`DELETE ann@example.com`)."
-        ),
-        request=s.AccountDeleteSerializer,
-        responses={
-            204: None,
-            400: OpenApiResponse(
-                OpenApiTypes.OBJECT, "`{password: [...]}` or `{confirm: [...]}`: the confirmation is missing or wrong"
-            ),
-            429: _LOCKED_OUT,
-        },
-    )
     def delete(self, request):
         data = s.AccountDeleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -259,19 +178,13 @@ class SettingsPartView(APIView):
     serializer_class: type[serializers.Serializer] = s.UserSettingsSerializer
     staff_serializer_class: type[serializers.Serializer] | None = None
     by_staff = False
-    part = "settings"  # what the summaries call this part: "Read your {part}"...
-    refusals = {403: OpenApiResponse(_ERROR, "plan_not_selectable: staff grant that plan")}
+    refusals = schema.SETTINGS_REFUSALS
 
     def get_target_user(self):
         return self.request.user
 
     def get_serializer_class(self):
         return (self.by_staff and self.staff_serializer_class) or self.serializer_class
-
-    def schema_summary(self, method: str) -> str:
-        whose = "" if self.part.startswith("a user's") else "your "
-        verb = {"GET": "Read", "PUT": "Replace", "PATCH": "Change some of"}[method]
-        return f"Staff: {verb.lower()} {whose}{self.part}" if self.by_staff else f"{verb} {whose}{self.part}"
 
     def get(self, request, **kwargs):
         row = services.user_settings_get(user=self.get_target_user())
@@ -295,22 +208,19 @@ class SettingsPartView(APIView):
         return self._write(request, partial=True)
 
 
-@extend_schema(tags=["user"])
+@schema.USER_SETTINGS
 class UserSettingsView(SettingsPartView):
     serializer_class = s.UserSettingsSerializer
-    part = "settings"
 
 
-@extend_schema(tags=["user"])
+@schema.THEME
 class ThemeView(SettingsPartView):
     serializer_class = s.ThemeSerializer
-    part = "theme and language"
 
 
-@extend_schema(tags=["user"])
+@schema.NOTIFICATION
 class NotificationView(SettingsPartView):
     serializer_class = s.NotificationSerializer
-    part = "notification settings"
 
 
 class StaffTargetMixin:
@@ -321,9 +231,8 @@ class StaffTargetMixin:
         return get_object_or_404(selectors.user_list(), pk=self.kwargs["user_id"])
 
 
-@extend_schema(tags=["staff"])
+@schema.STAFF_USER_SETTINGS
 class StaffUserSettingsView(StaffTargetMixin, SettingsPartView):
     serializer_class = s.UserSettingsSerializer
-    part = "a user's settings"
     staff_serializer_class = s.StaffUserSettingsSerializer
     http_method_names = ["get", "put", "patch", "options"]

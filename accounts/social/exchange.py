@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 
-from core.serializers import InputSerializer
-
-from ..api.serializers import DeviceIdField, LoginResponseSerializer, UserSerializer
+from ..api import schema
+from ..api.serializers import SocialExchangeSerializer, UserSerializer
 from ..api.throttles import LoginIPThrottle
-from ..api.views import _ERROR, PublicAuthView
+from ..api.views import PublicAuthView
 from ..models import User
 from .device_sessions import issue_session, session_payload
 from .handoff import HandoffForAnotherDevice, handoff_redeem
 
 
-class SocialExchangeSerializer(InputSerializer):
-    code = serializers.CharField(max_length=128)
-    device_id = DeviceIdField(help_text="Optional; when sent, the device id given when the flow started.")
-    device_name = serializers.CharField(max_length=128, required=False, allow_blank=True)
-
-
+@schema.SOCIAL_EXCHANGE
 class SocialExchangeView(PublicAuthView):
     """Trade the one-time ``code`` from a finished provider redirect for a device session."""
 
     throttle_classes = [LoginIPThrottle]
 
-    @extend_schema(
-        tags=["auth"],
-        summary="Finish a social login (redirect flow)",
-        request=SocialExchangeSerializer,
-        responses={
-            200: LoginResponseSerializer,
-            400: OpenApiResponse(description="A field is missing or malformed; the body names it."),
-            401: OpenApiResponse(_ERROR, "The code is unknown, expired or already used"),
-        },
-    )
     def post(self, request):
         data = SocialExchangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)

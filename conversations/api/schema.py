@@ -1,10 +1,13 @@
-"""The OpenAPI description of the catalog, conversations and staff APIs (``views.py``): one
-declaration per view. The SSE stream documents itself in ``stream.py``."""
+"""The OpenAPI description of the catalog, conversations and staff APIs (``views.py``), of the reply's
+stream (``stream.py``, WebSocket included) and of the subscription part of the settings
+(``subscription.py``): one declaration per view."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
+from accounts.api.schema import settings_part
 from core.openapi import ErrorSerializer, view_schema
 
+from ..streaming.events import LAST_EVENT_ID_MAX, EventName
 from . import serializers as s
 
 _LIMIT = OpenApiResponse(ErrorSerializer, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
@@ -147,6 +150,67 @@ CONVERSATIONS = view_schema(
     ),
 )
 
+# --- the reply's stream ----------------------------------------------------------------------
+
+_STREAM_DESCRIPTION = """
+Server-Sent Events of the conversation's reply being generated, or of its last reply.
+
+Events (each with `id: <seq>`, increasing by one per event of a reply):
+- `message.start` `{message_id, model}`
+- `delta` `{message_id, text}`: only the new text
+- `message.done` `{message_id, status, usage: {prompt_tokens, completion_tokens}, finish_reason}`
+  (`stop`, `length`, or empty when unknown); the stream then ends
+- `error` `{message_id, code, message}` (followed by `message.done` with status `error`)
+- `snapshot` `{message_id, text, seq}`: for a client joining late without `Last-Event-ID`, the text so
+  far; live deltas follow.
+
+Send `Last-Event-ID: n` (header, or `?last_event_id=n`) to receive every event after `n` exactly once,
+in order. With nothing in flight the stream sends the last reply's final state (`snapshot` then
+`message.done`) and closes. Comment lines (`: keep-alive`) arrive every 15 s. The reply keeps being
+generated and saved when the client goes away.
+
+**WebSocket** `/ws/conversations/{id}/` carries the same events. Connect (browsers send their
+`Origin`; other clients must send an `Origin` matching the server's host), then send
+`{"type": "auth", "token": "<access token>", "last_event_id": n?}` as the first message; the token
+is never put in the URL. Events then arrive as `{"event": "<name>", "id": <seq>, "data": {...}}`,
+and the server closes after `message.done`. `{"type": "stop"}` stops the reply. Close codes:
+4401 missing or invalid token, 4404 unknown conversation (or another user's), 4400 malformed message.
+"""
+
+_EVENT_ID = {"type": "integer", "minimum": 0, "maximum": LAST_EVENT_ID_MAX}
+# One Server-Sent Event, as a client's parser sees it; `data` is the JSON payload the description
+# lists per event.
+_SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": [name.value for name in EventName]},
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "data": {"type": "string", "description": "The event's payload, JSON."},
+    },
+}
+
+STREAM = view_schema(
+    tags=["conversations"],
+    get=extend_schema(
+        operation_id="conversations_stream",
+        summary="Stream the reply (Server-Sent Events; WebSocket described here too)",
+        description=_STREAM_DESCRIPTION,
+        parameters=[
+            # The Last-Event-ID header (what browsers' EventSource send) is described above rather
+            # than declared: a declared header parameter makes contract tools treat any other
+            # request header as a schema violation.
+            OpenApiParameter("last_event_id", _EVENT_ID, description="Resume after this event id (or Last-Event-ID)."),
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(_SSE_EVENT, "An event stream (see the description)."),
+            (401, "application/json"): OpenApiResponse(ErrorSerializer, "Missing or invalid bearer token"),
+            (404, "application/json"): OpenApiResponse(
+                ErrorSerializer, "Not found (also for another user's conversation)"
+            ),
+        },
+    ),
+)
+
 # --- staff ------------------------------------------------------------------------------------
 
 STAFF_CONVERSATIONS = view_schema(
@@ -162,3 +226,8 @@ STAFF_CONVERSATIONS = view_schema(
     ),
     destroy=extend_schema(summary="Staff: delete a user's conversation", responses={204: None}),
 )
+
+# --- settings ---------------------------------------------------------------------------------
+
+SUBSCRIPTION = settings_part("subscription")
+STAFF_SUBSCRIPTION = settings_part("subscription", staff=True)

@@ -1,7 +1,8 @@
 """``GET /conversations/{id}/stream``: Server-Sent Events of the current (or last) reply.
 
 An async Django view, so a waiting client costs no thread. DRF views are sync, so ``StreamView`` is
-an APIView only for the OpenAPI document: ``as_view()`` hands Django the async function below.
+an APIView only for the OpenAPI document (``schema.STREAM``): ``as_view()`` hands Django the async
+function below.
 """
 
 import asyncio
@@ -9,49 +10,22 @@ import logging
 import re
 
 from django.http import JsonResponse, StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 
 from accounts.authentication import DeviceJWTAuthentication, session_is_live
 from core.db import db_sync_to_async
-from core.openapi import ErrorSerializer
 from core.viewsets import AsyncViewDocs
 
 from ..models import Conversation
 from ..selectors import conversations_owned
 from ..streaming import listener
-from ..streaming.events import EventName
+from ..streaming.events import LAST_EVENT_ID_MAX
+from . import schema
 
 logger = logging.getLogger(__name__)
 
-LAST_EVENT_ID_MAX = 10**9
 _EVENT_ID_DIGITS = re.compile(r"[0-9]{1,10}")
 SESSION_RECHECK_SECONDS = 3.0
-
-STREAM_DESCRIPTION = """
-Server-Sent Events of the conversation's reply being generated, or of its last reply.
-
-Events (each with `id: <seq>`, increasing by one per event of a reply):
-- `message.start` `{message_id, model}`
-- `delta` `{message_id, text}`: only the new text
-- `message.done` `{message_id, status, usage: {prompt_tokens, completion_tokens}, finish_reason}`
-  (`stop`, `length`, or empty when unknown); the stream then ends
-- `error` `{message_id, code, message}` (followed by `message.done` with status `error`)
-- `snapshot` `{message_id, text, seq}`: for a client joining late without `Last-Event-ID`, the text so
-  far; live deltas follow.
-
-Send `Last-Event-ID: n` (header, or `?last_event_id=n`) to receive every event after `n` exactly once,
-in order. With nothing in flight the stream sends the last reply's final state (`snapshot` then
-`message.done`) and closes. Comment lines (`: keep-alive`) arrive every 15 s. The reply keeps being
-generated and saved when the client goes away.
-
-**WebSocket** `/ws/conversations/{id}/` carries the same events. Connect (browsers send their
-`Origin`; other clients must send an `Origin` matching the server's host), then send
-`{"type": "auth", "token": "<access token>", "last_event_id": n?}` as the first message; the token
-is never put in the URL. Events then arrive as `{"event": "<name>", "id": <seq>, "data": {...}}`,
-and the server closes after `message.done`. `{"type": "stop"}` stops the reply. Close codes:
-4401 missing or invalid token, 4404 unknown conversation (or another user's), 4400 malformed message.
-"""
 
 
 async def end_when_signed_out(device, stop) -> None:
@@ -151,43 +125,11 @@ async def stream_view(request, pk):
     return response
 
 
-_ERROR = ErrorSerializer
-_EVENT_ID = {"type": "integer", "minimum": 0, "maximum": LAST_EVENT_ID_MAX}
-# One Server-Sent Event, as a client's parser sees it; `data` is the JSON payload the description
-# lists per event.
-_SSE_EVENT = {
-    "type": "object",
-    "properties": {
-        "event": {"type": "string", "enum": [name.value for name in EventName]},
-        "id": {"type": "string", "pattern": "^[0-9]+$"},
-        "data": {"type": "string", "description": "The event's payload, JSON."},
-    },
-}
-
-
+@schema.STREAM
 class StreamView(AsyncViewDocs):
     """Documentation shell; requests are served by ``stream_view``."""
 
     serve = staticmethod(stream_view)
 
-    @extend_schema(
-        tags=["conversations"],
-        operation_id="conversations_stream",
-        summary="Stream the reply (Server-Sent Events; WebSocket described here too)",
-        description=STREAM_DESCRIPTION,
-        parameters=[
-            # The Last-Event-ID header (what browsers' EventSource send) is described above rather
-            # than declared: a declared header parameter makes contract tools treat any other
-            # request header as a schema violation.
-            OpenApiParameter("last_event_id", _EVENT_ID, description="Resume after this event id (or Last-Event-ID)."),
-        ],
-        responses={
-            (200, "text/event-stream"): OpenApiResponse(
-                _SSE_EVENT, description="An event stream (see the description)."
-            ),
-            (401, "application/json"): OpenApiResponse(_ERROR, "Missing or invalid bearer token"),
-            (404, "application/json"): OpenApiResponse(_ERROR, "Not found (also for another user's conversation)"),
-        },
-    )
     def get(self, request, pk):  # pragma: no cover - documentation only
         raise NotImplementedError

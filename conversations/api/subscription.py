@@ -3,7 +3,6 @@ of a user's settings, with what the plan allows used so far. Served here, not by
 the day's usage is counted by conversations (the reply ledger); the settings row is still written
 by ``accounts.services.user_settings_update``."""
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from accounts.api.serializers import PlanSerializer, selectable_plans
@@ -14,6 +13,7 @@ from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
 from .. import selectors
+from . import schema
 
 
 class UsageTodaySerializer(serializers.Serializer):
@@ -65,16 +65,14 @@ class StaffSubscriptionSerializer(SubscriptionSerializer):
     plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)
 
 
-@extend_schema(tags=["user"])
+@schema.SUBSCRIPTION
 class SubscriptionView(SettingsPartView):
     serializer_class = SubscriptionSerializer
-    part = "subscription"
     http_method_names = ["get", "put", "patch", "options"]
 
 
-@extend_schema(tags=["staff"])
+@schema.STAFF_SUBSCRIPTION
 class StaffSubscriptionView(StaffTargetMixin, SettingsPartView):
     serializer_class = SubscriptionSerializer
-    part = "a user's subscription"
     staff_serializer_class = StaffSubscriptionSerializer
     http_method_names = ["get", "put", "patch", "options"]

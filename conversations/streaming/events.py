@@ -9,6 +9,10 @@ import enum
 import json
 from dataclasses import asdict, dataclass
 
+# The largest event id a client may say it has (SSE's Last-Event-ID, the WebSocket's last_event_id),
+# far beyond any reply's count of events: ``parse_last_event_id`` refuses more, the API schema says so.
+LAST_EVENT_ID_MAX = 10**9
+
 
 class EventName(enum.StrEnum):
     START = "message.start"
