@@ -102,16 +102,24 @@ def model_server():
 
 @pytest.fixture
 def local_model(settings, model_server):
-    """Point the app's local model (``CHAT["LOCAL_MODEL_URL"]``) at the session's model server,
-    with its catalog row as the migration seeds it (a transactional test's flush removes it)."""
+    """Point the app's local model (``CHAT["LOCAL_MODEL_URL"]``) at the session's model server."""
+    settings.CHAT = {**settings.CHAT, "LOCAL_MODEL_URL": model_server}
+    yield model_server
+
+
+@pytest.fixture
+def local_model_row(db, local_model):
+    """The local model's catalog row as the migration seeds it (a transactional test's flush
+    removes what migrations made), pointed at the session's model server."""
     import importlib
 
     from conversations.models import LLMModel
 
     seeded = importlib.import_module("conversations.migrations.0002_seed_catalog").MODELS[0]
-    LLMModel.objects.get_or_create(slug=seeded["slug"], defaults={k: v for k, v in seeded.items() if k != "slug"})
-    settings.CHAT = {**settings.CHAT, "LOCAL_MODEL_URL": model_server}
-    yield model_server
+    row, _ = LLMModel.objects.get_or_create(
+        slug=seeded["slug"], defaults={k: v for k, v in seeded.items() if k != "slug"}
+    )
+    return row
 
 
 @pytest.fixture

@@ -5,13 +5,13 @@ import pytest
 from conversations.models import Conversation, LLMModel, Message, MessageStatus
 from tests.conversations.factories import ConversationFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.usefixtures("local_model")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.usefixtures("local_model_row")]
 
 LIST = "/api/v1/conversations"
 
 
 @pytest.fixture(autouse=True)
-def short_replies():
+def short_replies(local_model_row):
     # A handful of tokens is enough to prove the path end to end and keeps the test quick.
     LLMModel.objects.filter(slug="smollm2-135m").update(max_output_tokens=8)
 

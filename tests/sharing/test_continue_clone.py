@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
-def seeded_model(local_model):
+def seeded_model(local_model_row):
     # The seeded embedded model (its server runs for the session), held to a few tokens.
     model = LLMModel.objects.get(slug="smollm2-135m")
     model.max_output_tokens = 8
