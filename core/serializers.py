@@ -74,5 +74,7 @@ class StrictJSONInput(_SerializerBase):
         return super().to_internal_value(data)
 
 
+# The base of every serializer that reads a request body. (A comment, not a docstring: the
+# OpenAPI document would give it as the description of every request body without one.)
 class InputSerializer(StrictJSONInput, serializers.Serializer):
-    """The base of every serializer that reads a request body."""
+    pass

@@ -55,11 +55,11 @@ class PublicActionsMixin(_ViewSetBase):
         return [] if self.is_public_action() else super().get_authenticators()
 
 
+# An APIView for the OpenAPI document only: its methods carry the ``extend_schema`` of an async
+# function view (``serve``), which ``as_view()`` hands Django. DRF's views are sync, and a client
+# waiting on a stream must not hold a thread. (Comments, not a docstring: the document would show
+# it as an operation's description.)
 class AsyncViewDocs(APIView):
-    """An APIView for the OpenAPI document only: its methods carry the ``extend_schema`` of an
-    async function view (``serve``), which ``as_view()`` hands Django. DRF's views are sync, and a
-    client waiting on a stream must not hold a thread."""
-
     serve: Callable[..., Awaitable[HttpResponseBase]]  # staticmethod(the async view)
 
     @classmethod

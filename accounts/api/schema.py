@@ -5,7 +5,7 @@ subscription part conversations serves."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
-from core.openapi import ApiAutoSchema, ErrorSerializer, view_schema
+from core.openapi import INVALID_INPUT, ApiAutoSchema, ErrorSerializer, view_schema
 
 from .. import services
 from . import serializers as s
@@ -47,7 +47,7 @@ REGISTER = view_schema(
             "the rules refuse is a 400 naming `password`, whichever the email."
         ),
         request=s.RegisterSerializer,
-        responses={202: s.RegisterResponseSerializer, 400: None},
+        responses={202: s.RegisterResponseSerializer, 400: INVALID_INPUT},
     ),
 )
 
@@ -99,7 +99,7 @@ PASSWORD_CHANGE = view_schema(
     post=extend_schema(
         summary="Change your password (signs your other devices out)",
         request=s.PasswordChangeSerializer,
-        responses={204: None, 400: None, 429: _LOCKED_OUT},
+        responses={204: None, 400: INVALID_INPUT, 429: _LOCKED_OUT},
     ),
 )
 

@@ -26,9 +26,9 @@ def _user_agent(request) -> str:
     return request.headers.get("User-Agent", "")[:512]
 
 
+# No bearer needed; failures still answer 401 with a WWW-Authenticate challenge. (A comment: a
+# docstring would be the OpenAPI description of the views that have none of their own.)
 class PublicAuthView(APIView):
-    """No bearer needed; failures still answer 401 with a WWW-Authenticate challenge."""
-
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
