@@ -32,10 +32,9 @@ from collector.models import Item
 from conversations.models import Conversation
 from portability import conf, importing, services, sources
 from portability.models import Import, JobStatus
+from tests.portability import chatgpt_export as gpt
+from tests.portability.conftest import IMPORTS
 from testsupport.servers import ROOT, manage, own_database, server_env
-
-from . import chatgpt_export as gpt
-from .conftest import IMPORTS
 
 MIB = 1024 * 1024
 ITEMS = "/api/v1/collector/items"
