@@ -39,6 +39,10 @@ class Item(models.Model):
     file_name = models.CharField(max_length=255, blank=True, help_text="Original name of the uploaded file.")
     file_size = models.PositiveIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
+    # A file item's file, in the one store every uploaded file is in (its text extracted there).
+    stored_file = models.ForeignKey(
+        "files.StoredFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="collector_items"
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="items")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -31,6 +31,9 @@ class LLMModel(models.Model):
         max_length=100, blank=True, help_text="Name of the environment variable holding the API key."
     )
     context_window = models.PositiveIntegerField(default=2048, help_text="Tokens the model can attend to.")
+    # What the model can take beyond text: "vision" (images as image_url parts); later "tools" and
+    # "structured_output" (conversations.capabilities lists the known ones).
+    capabilities = models.JSONField(default=list, blank=True)
     max_output_tokens = models.PositiveIntegerField(default=512)
     temperature = models.FloatField(default=0.7)
     request_timeout_seconds = models.FloatField(default=60.0)
@@ -159,6 +162,10 @@ class Message(models.Model):
     error = models.TextField(blank=True)
     # Asked for by an API request (max_tokens, temperature, stop); empty for the app's replies.
     generation_options = models.JSONField(default=dict, blank=True)
+    # Files the user attached to this message (a user message's), in the order they were given.
+    attachments = models.ManyToManyField("files.StoredFile", blank=True, related_name="messages")
+    # What a reply was based on: [{n, kind: "file" | "item", id, title, snippet, page}].
+    sources = models.JSONField(default=list, blank=True)
     # Why the model stopped ("stop", "length"), as the upstream said; blank if unknown.
     finish_reason = models.CharField(max_length=20, blank=True)
     # Replaced by a regenerated or edited turn (conversations.services.message_resend): kept for

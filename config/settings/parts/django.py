@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     # ours
     "core",
     "accounts",
+    "files",
+    "knowledge",
     "conversations",
     "sharing",
     "collector",
