@@ -55,3 +55,6 @@ class FilePage(models.Model):
     class Meta:
         ordering = ("file", "number")
         constraints = [models.UniqueConstraint(fields=("file", "number"), name="one_text_per_page")]
+
+    def __str__(self) -> str:
+        return f"{self.file_id} p.{self.number}"

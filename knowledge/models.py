@@ -24,3 +24,6 @@ class Passage(models.Model):
                 name="passage_has_one_source",
             )
         ]
+
+    def __str__(self) -> str:
+        return self.text[:40]
