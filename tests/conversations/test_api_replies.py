@@ -2,6 +2,7 @@
 
 import pytest
 
+from conversations import generation
 from conversations.models import Conversation, LLMModel, Message, MessageStatus
 from tests.conversations.factories import ConversationFactory
 
@@ -59,11 +60,13 @@ def test_a_second_turn_sees_a_finished_first_one_and_feedback_applies(user_clien
     assert Message.objects.filter(conversation=conversation).count() == 4
 
 
-def test_stop_a_reply_that_has_not_started(user_client, user, django_capture_on_commit_callbacks):
+def test_stop_a_reply_that_has_not_started(user_client, user, monkeypatch):
     conversation = ConversationFactory(owner=user)
-    # Not executing the on-commit hook leaves the reply pending, as if the worker were busy.
-    with django_capture_on_commit_callbacks(execute=False):
-        sent = user_client.post(f"{LIST}/{conversation.pk}/messages", {"content": "long story"}, format="json")
+    # A start that does nothing leaves the reply pending, as if the worker were busy. (Capturing
+    # the on-commit hook cannot: these tests are transactional, so the service's own transaction
+    # commits for real and runs its hooks, and the reply could finish before the stop.)
+    monkeypatch.setattr(generation, "start_generation", lambda *, message_id: None)
+    sent = user_client.post(f"{LIST}/{conversation.pk}/messages", {"content": "long story"}, format="json")
     reply_id = sent.json()["assistant_message"]["id"]
     response = user_client.post(f"{LIST}/{conversation.pk}/stop")
     assert response.status_code == 202
