@@ -21,6 +21,7 @@ from collector.models import Item
 from core.exceptions import DomainError, ReferenceNotFound
 from core.services import save_changed
 from core.titles import title_clean, title_fit
+from files.services import files_delete_unreferenced
 
 from . import generation
 from .exceptions import (
@@ -222,7 +223,11 @@ def replies_stop(*, replies) -> int:
 @transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
     replies_stop(replies=Message.objects.filter(conversation=conversation))
+    attachments = Message.attachments.through.objects.filter(message__conversation=conversation)
+    file_ids = list(attachments.values_list("storedfile_id", flat=True).distinct())
     conversation.delete()
+    # Its attachments go too, unless another conversation's message or a collector item holds them.
+    files_delete_unreferenced(file_ids=file_ids)
 
 
 CONVERSATIONS_DELETE_BATCH = 200  # conversations deleted per statement (their messages go with them)
