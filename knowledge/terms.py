@@ -13,8 +13,9 @@ import math
 import re
 from collections.abc import Iterable
 
-# Hangul syllables, CJK ideographs, hiragana and katakana: written without spaces between words.
-_CJK = "\uac00-\ud7a3\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Hangul syllables and letters, CJK ideographs, hiragana and katakana: written without spaces
+# between words.
+_CJK = "\uac00-\ud7a3\u3131-\u318e\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
 
 ENGLISH_STOP = frozenset(
