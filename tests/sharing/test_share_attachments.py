@@ -20,7 +20,8 @@ def shared(user_client, user):
     picture = image_file(user, name="chart.png")
     conversation = Conversation.objects.create(owner=user, title="Budget")
     question = Message.objects.create(conversation=conversation, role=Role.USER, content="What is the reserve?")
-    question.attachments.set([report, picture])
+    question.attachments.add(report)
+    question.attachments.add(picture)  # in this order (set() keeps none)
     only_files = Message.objects.create(conversation=conversation, role=Role.USER, content="")
     only_files.attachments.set([picture])
     sources = [
