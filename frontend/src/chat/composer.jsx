@@ -70,7 +70,7 @@ export function Composer({ maxChars }) {
   };
   return (
     <form id="composer" onSubmit={(event) => { event.preventDefault(); send(); }}>
-      {files.length ? <ul class="chips" aria-label="Attached files">{files.map((a) => <Chip key={a.key} attachment={a} />)}</ul> : null}
+      {files.length ? <ul class="chips" aria-label="Files to send">{files.map((a) => <Chip key={a.key} attachment={a} />)}</ul> : null}
       <div class="composer-row">
         <input ref={picker} id="file-picker" type="file" multiple accept={ACCEPT} hidden tabIndex={-1} aria-hidden="true"
           onChange={(event) => { attach([...event.currentTarget.files]); event.currentTarget.value = ""; }} />
