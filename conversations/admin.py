@@ -10,8 +10,23 @@ from unfold.admin import ModelAdmin, TabularInline
 from collector.models import Item
 from core.titles import TitleFormMixin
 
+from .capabilities import KNOWN as KNOWN_CAPABILITIES
 from .llm.keys import api_key_env_problem
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
+
+
+class LLMModelAdminForm(forms.ModelForm):
+    # Ticked from the known list (conversations/capabilities.py); the model's clean() checks again.
+    capabilities = forms.MultipleChoiceField(
+        choices=[(name, name) for name in KNOWN_CAPABILITIES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the model takes beyond text: vision = images (sent as image_url parts).",
+    )
+
+    class Meta:
+        model = LLMModel
+        fields = ("capabilities",)  # the admin passes the fieldsets' fields
 
 
 @admin.register(LLMModel)
@@ -25,6 +40,7 @@ class LLMModelAdmin(ModelAdmin):
         "provider",
         "upstream_model",
         "context_window",
+        "capabilities",
         "enabled",
         "is_default",
         "api_key_status",
@@ -32,6 +48,7 @@ class LLMModelAdmin(ModelAdmin):
     )
     list_filter = ("provider", "enabled", "is_default")
     search_fields = ("slug", "display_name", "upstream_model")
+    form = LLMModelAdminForm
     ordering = ("order", "id")
     filter_horizontal = ("plans",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -53,7 +70,7 @@ class LLMModelAdmin(ModelAdmin):
                 "settings.",
             },
         ),
-        ("Generation", {"fields": ("context_window", "max_output_tokens", "temperature")}),
+        ("Generation", {"fields": ("context_window", "max_output_tokens", "temperature", "capabilities")}),
     )
     readonly_fields = ("api_key_status",)
 

@@ -64,6 +64,12 @@ class LLMModel(models.Model):
         problem = api_key_env_problem(self.api_key_env)
         if problem:
             raise ValidationError({"api_key_env": problem})
+        from .capabilities import capabilities_clean, capabilities_problem
+
+        problem = capabilities_problem(self.capabilities)
+        if problem:
+            raise ValidationError({"capabilities": problem})
+        self.capabilities = capabilities_clean(self.capabilities)
 
 
 class Prompt(models.Model):

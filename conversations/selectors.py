@@ -1,15 +1,22 @@
 """Reads for conversations, already scoped to a user and shaped for their serializers."""
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 
 from accounts.models import User
 from collector.models import Item
+from files.models import StoredFile
 
 from .models import Conversation, Feedback, LLMModel, Message, OriginKind, Prompt
 from .quota import DailyUsage, daily_usage
 
 PREVIEW_CHARS = 160
+
+
+def attachments_prefetch() -> Prefetch:
+    return Prefetch("attachments", queryset=attachments_ordered())
+
+
 SEARCH_MAX_CHARS = 200
 
 
@@ -77,7 +84,13 @@ def conversation_get(*, user: User, pk, summary: bool = True) -> Conversation:
 def message_list(*, conversation: Conversation, user: User | None = None) -> QuerySet[Message]:
     """The conversation's messages (not superseded ones), oldest first; with ``user``, their own
     rating of each one."""
-    qs = _visible_messages().filter(conversation=conversation).select_related("model").order_by("created_at", "id")
+    qs = (
+        _visible_messages()
+        .filter(conversation=conversation)
+        .select_related("model")
+        .prefetch_related(attachments_prefetch())
+        .order_by("created_at", "id")
+    )
     if user is not None:
         own_feedback = Feedback.objects.filter(message=OuterRef("pk"), user=user)
         qs = qs.annotate(my_rating=Subquery(own_feedback.values("rating")[:1]))
@@ -86,6 +99,11 @@ def message_list(*, conversation: Conversation, user: User | None = None) -> Que
 
 def message_get(*, conversation: Conversation, pk) -> Message:
     return Message.objects.filter(conversation=conversation).select_related("model").get(pk=pk)
+
+
+def attachments_ordered() -> QuerySet[StoredFile]:
+    """A message's attachments as shown: the order they were uploaded in (the composer's)."""
+    return StoredFile.objects.order_by("created_at", "id").only("id", "name", "content_type", "size", "status")
 
 
 def model_list_public() -> QuerySet[LLMModel]:

@@ -18,11 +18,13 @@ from django.utils import timezone
 from accounts.models import User, UserSettings
 from accounts.services import user_settings_get
 from collector.models import Item
-from core.exceptions import DomainError, ReferenceNotFound
+from core.exceptions import Conflict, DomainError, ReferenceNotFound
 from core.services import save_changed
 from core.titles import title_clean, title_fit
+from files.models import FileStatus, StoredFile
 
 from . import generation
+from .capabilities import VISION, has_capability
 from .exceptions import (
     DailyQuotaExceeded,
     GenerationInProgress,
@@ -32,7 +34,8 @@ from .exceptions import (
     NotLastMessage,
     TooManyGenerations,
 )
-from .llm.context import estimate_tokens
+from .images import content_text, image_count
+from .llm.context import content_tokens, estimate_tokens
 from .model_choice import model_for, model_resolve
 from .models import (
     IN_FLIGHT_STATUSES,
@@ -52,6 +55,7 @@ TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length
 SYSTEM_PROMPT_MAX_CHARS = 8000
 FEEDBACK_COMMENT_MAX_CHARS = 2000
 MAX_CONTEXT_ITEMS = 20
+MAX_ATTACHMENTS = 10
 
 # --- conversations ----------------------------------------------------------------------------
 
@@ -305,7 +309,12 @@ def _start_after_commit(message_id) -> None:
 
 
 def _question_and_reply(
-    *, conversation: Conversation, model, question: str, generation_options: dict | None = None
+    *,
+    conversation: Conversation,
+    model,
+    question: str,
+    generation_options: dict | None = None,
+    attachments: Sequence[StoredFile] = (),
 ) -> tuple[Message, Message]:
     """The user's message, the pending reply to it (the generation task takes it) and the reply's
     ledger entry (what the plan's daily limit and the usage figures count; deleting the
@@ -333,10 +342,61 @@ def _question_and_reply(
     # Both messages in one INSERT (their ids are made here), so the ledger costs sending nothing more.
     Message.objects.bulk_create([user_message, reply])
     LedgerEntry.of_reply(reply, conversation=conversation).save(force_insert=True)
+    if attachments:
+        # Rows of the through table in the order given (its ids keep that order for the reads).
+        Message.attachments.through.objects.bulk_create(
+            Message.attachments.through(message_id=user_message.pk, storedfile_id=file.pk) for file in attachments
+        )
+    attachments_known(user_message, attachments)
     return user_message, reply
 
 
-def _clean_content(content: str) -> str:
+def attachments_known(message: Message, files: Sequence[StoredFile]) -> None:
+    """Give ``message`` its attachments as a prefetch would (a message just made: no query to
+    show them)."""
+    queryset = message.attachments.all()
+    queryset._result_cache = list(files)
+    queryset._prefetch_done = True
+    message._prefetched_objects_cache = {"attachments": queryset}
+
+
+def attachments_resolve(*, user: User, file_ids: Sequence) -> list[StoredFile]:
+    """The user's files named by ``file_ids``, in that order, fit to attach: all theirs (else a
+    404 ``files_not_found`` naming the others), none ``failed`` (a 409 ``attachment_failed``
+    naming it). Files still ``processing`` are fine: the reply waits for them."""
+    ids = list(dict.fromkeys(str(file_id) for file_id in file_ids))
+    if len(ids) > MAX_ATTACHMENTS:
+        raise ValidationError({"attachments": [f"At most {MAX_ATTACHMENTS} files per message."]}, code="max_length")
+    found = {str(file.pk): file for file in StoredFile.objects.filter(owner=user, pk__in=ids)}
+    missing = [file_id for file_id in ids if file_id not in found]
+    if missing:
+        raise ReferenceNotFound(f"No such files of yours: {', '.join(missing)}.", code="files_not_found")
+    files = [found[file_id] for file_id in ids]
+    failed = [file for file in files if file.status == FileStatus.FAILED]
+    if failed:
+        names = ", ".join(f"{file.name} ({file.pk}: {file.error or 'failed'})" for file in failed)
+        raise Conflict(
+            f"These files could not be read and cannot be attached: {names}. Remove them from the message.",
+            code="attachment_failed",
+        )
+    return files
+
+
+def _check_model_reads(*, model: LLMModel, attachments: Sequence[StoredFile]) -> None:
+    """Refuse images for a model without the ``vision`` capability, before any upstream call."""
+    images = [file.name for file in attachments if file.is_image]
+    if images and not has_capability(model, VISION):
+        raise DomainError(
+            f"{model.display_name} cannot read images ({', '.join(images)}). Choose a model that can, "
+            "or remove the images.",
+            code="model_cannot_read_images",
+        )
+
+
+def _clean_content(content: str, *, attachments: Sequence = ()) -> str:
+    # A message may be files alone (as in ChatGPT): the reply is about them.
+    if attachments and isinstance(content, str) and not content.strip():
+        return ""
     if not isinstance(content, str) or not content.strip():
         raise ValidationError({"content": ["This field may not be blank."]}, code="blank")
     limit = settings.CHAT["MAX_MESSAGE_CHARS"]
@@ -354,16 +414,21 @@ def _ask(
     settings_row: UserSettings,
     content: str,
     model_slug: str | None,
+    attachments: Sequence[StoredFile] = (),
 ) -> tuple[Message, Message]:
-    """Pick the reply's model, check the plan's limits, save the question and its pending reply,
-    and start it after commit. Call with ``settings_row`` locked, in a transaction."""
+    """Pick the reply's model, check the plan's limits, save the question (with its attachments)
+    and its pending reply, and start it after commit. Call with ``settings_row`` locked, in a
+    transaction."""
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
         model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
+    _check_model_reads(model=model, attachments=attachments)
     _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
 
-    user_message, assistant_message = _question_and_reply(conversation=conversation, model=model, question=content)
+    user_message, assistant_message = _question_and_reply(
+        conversation=conversation, model=model, question=content, attachments=attachments
+    )
     fields = ["updated_at"]
     if conversation.model_id != model.pk:
         conversation.model = model
@@ -381,27 +446,45 @@ def message_send(
     user: User,
     content: str,
     model_slug: str | None = None,
+    attachments: Sequence = (),
 ) -> tuple[Message, Message]:
-    """Save the user's message and a pending assistant reply, then (after commit) start generating
-    it. A caller that wants the finished reply waits for it (``listener.reply_wait``)."""
-    content = _clean_content(content)
+    """Save the user's message (with the files ``attachments`` names: ids of the user's files) and
+    a pending assistant reply, then (after commit) start generating it. A caller that wants the
+    finished reply waits for it (``listener.reply_wait``)."""
+    content = _clean_content(content, attachments=attachments)
+    settings_row = _settings_locked(user)
+    files = attachments_resolve(user=user, file_ids=attachments) if attachments else []
     return _ask(
         conversation=conversation,
         user=user,
-        settings_row=_settings_locked(user),
+        settings_row=settings_row,
         content=content,
         model_slug=model_slug,
+        attachments=files,
     )
 
 
 @transaction.atomic
 def conversation_start(
-    *, user: User, title: str = "", model_slug: str | None = None, system_prompt: str = "", message: str | None = None
+    *,
+    user: User,
+    title: str = "",
+    model_slug: str | None = None,
+    system_prompt: str = "",
+    message: str | None = None,
+    attachments: Sequence = (),
 ) -> tuple[Conversation, tuple[Message, Message] | None]:
-    """A new conversation, and its first question and pending reply when ``message`` is given: one
-    transaction, so a first message refused by a plan limit leaves no empty conversation behind."""
+    """A new conversation, and its first question (with ``attachments``) and pending reply when
+    ``message`` is given: one transaction, so a first message refused (a plan limit, a file)
+    leaves no empty conversation behind."""
     conversation = conversation_create(user=user, title=title, model_slug=model_slug, system_prompt=system_prompt)
-    sent = None if message is None else message_send(conversation=conversation, user=user, content=message)
+    if message is None and attachments:
+        message = ""  # files alone are a first message too
+    sent = (
+        None
+        if message is None
+        else message_send(conversation=conversation, user=user, content=message, attachments=attachments)
+    )
     return conversation, sent
 
 
@@ -453,12 +536,16 @@ def message_resend(
     Message.objects.filter(later, conversation=conversation, superseded=False).update(
         superseded=True, updated_at=timezone.now()
     )
+    # The new turn keeps the question's files (an edit changes its text, not what it showed);
+    # one that failed since is left out rather than refusing the regenerate.
+    files = [file for file in question.attachments.order_by("created_at", "id") if file.status != FileStatus.FAILED]
     return _ask(
         conversation=conversation,
         user=user,
         settings_row=settings_row,
         content=question.content if content is None else content,
         model_slug=model_slug,
+        attachments=files,
     )
 
 
@@ -475,9 +562,15 @@ def api_completion_start(
     """
     settings_row = _settings_locked(user)
     model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
+    if any(image_count(turn["content"]) for turn in turns) and not has_capability(model, VISION):
+        raise DomainError(
+            f"The model '{model_slug}' cannot read images: send image_url parts to a model whose capabilities "
+            "include vision (GET /v1/models).",
+            code="model_cannot_read_images",
+        )
     # As OpenAI: a request that does not fit the model's window is refused, not cut (the app,
     # which owns its history, drops its oldest turns instead).
-    prompt_tokens = sum(estimate_tokens(turn["content"]) for turn in turns) + estimate_tokens(system)
+    prompt_tokens = sum(content_tokens(turn["content"]) for turn in turns) + estimate_tokens(system)
     if prompt_tokens >= model.context_window:
         raise DomainError(
             f"This model's context window is {model.context_window} tokens; the messages take about "
@@ -493,7 +586,7 @@ def api_completion_start(
         title=title_fit(f"API: {api_key.name}", max_length=TITLE_MAX_CHARS),
     )
     _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
-    question = next((turn["content"] for turn in reversed(turns) if turn["role"] == Role.USER), "")
+    question = next((content_text(turn["content"]) for turn in reversed(turns) if turn["role"] == Role.USER), "")
     _question, reply = _question_and_reply(
         conversation=conversation,
         model=model,
@@ -564,3 +657,37 @@ def model_make_default(*, model: LLMModel) -> list[LLMModel]:
     LLMModel.objects.filter(is_default=True).exclude(pk=model.pk).update(is_default=False)
     LLMModel.objects.filter(pk=model.pk).update(is_default=True, enabled=True)
     return previous
+
+
+@transaction.atomic
+def model_add(
+    *,
+    slug: str,
+    base_url: str,
+    upstream_model: str,
+    api_key_env: str | None = None,
+    capabilities: list[str] | None = None,
+    context_window: int | None = None,
+    display_name: str | None = None,
+) -> tuple[LLMModel, bool]:
+    """Add an OpenAI-compatible model to the catalog, or update the one with this slug (only what is
+    given changes). The admin's rules apply (``full_clean``: the URL, the key variable, the
+    capabilities). Returns (model, created)."""
+    model = LLMModel.objects.select_for_update().filter(slug=slug).first()
+    created = model is None
+    if created:
+        model = LLMModel(slug=slug, provider="openai", display_name=display_name or slug)
+    changes: dict = {"base_url": base_url, "upstream_model": upstream_model}
+    for name, value in (
+        ("api_key_env", api_key_env),
+        ("capabilities", capabilities),
+        ("context_window", context_window),
+        ("display_name", display_name),
+    ):
+        if value is not None:
+            changes[name] = value
+    for name, value in changes.items():
+        setattr(model, name, value)
+    model.full_clean()
+    model.save()
+    return model, created

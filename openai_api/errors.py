@@ -105,7 +105,7 @@ def first_field_error(detail, path: str = "") -> tuple[str, str]:
         return first_field_error(value, param)
     if isinstance(detail, list) and detail:
         if all(isinstance(item, str) for item in detail):
-            return path, str(detail[0])
+            return path, detail[0]  # a str (DRF's ErrorDetail keeps its code)
         for index, item in enumerate(detail):
             if item:
                 return first_field_error(item, f"{path}[{index}]")

@@ -81,7 +81,13 @@ def model_list(models) -> dict:
     return {
         "object": "list",
         "data": [
-            {"id": model.slug, "object": "model", "created": int(model.created_at.timestamp()), "owned_by": "system"}
+            {
+                "id": model.slug,
+                "object": "model",
+                "created": int(model.created_at.timestamp()),
+                "owned_by": "system",
+                "capabilities": list(model.capabilities or []),
+            }
             for model in models
         ],
     }

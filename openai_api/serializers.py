@@ -9,6 +9,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from conversations import images
 from conversations.services import SYSTEM_PROMPT_MAX_CHARS
 from core.serializers import InputSerializer
 
@@ -17,8 +18,34 @@ MAX_MESSAGES = 1000
 MAX_STOP_SEQUENCES = 4
 
 
-def _text_of(content, *, role: str) -> str:
-    """A message's text: a string, or the text parts of a list of content parts."""
+# Images one request may carry (each is decoded and re-encoded here).
+MAX_IMAGES = 10
+IMAGE_CODES = ("image_url_not_supported", "image_too_large", "invalid_image")
+
+
+def _image_part(part: dict) -> dict:
+    """An ``image_url`` part as the model gets it: only a ``data:image/...;base64`` URL, decoded
+    (bounded), rotated, resized and re-encoded (``conversations.images``). An http(s) URL is
+    refused: fetching it would have this server request any address a client names."""
+    image_url = part.get("image_url")
+    url = image_url.get("url") if isinstance(image_url, dict) else image_url
+    if not isinstance(url, str):
+        raise serializers.ValidationError('An image_url part is {"type": "image_url", "image_url": {"url": ...}}.')
+    if not url.strip().lower().startswith("data:"):
+        raise serializers.ValidationError(
+            "Only images sent inline as data:image/...;base64 URLs are accepted; this server does not fetch "
+            "http(s) image URLs.",
+            code="image_url_not_supported",
+        )
+    try:
+        return {"type": "image_url", "image_url": {"url": images.data_url(images.data_url_bytes(url))}}
+    except images.ImageProblem as exc:
+        raise serializers.ValidationError(str(exc), code=exc.code) from exc
+
+
+def _content_of(content, *, role: str) -> str | list[dict]:
+    """A message's content: a string, or (a user message with images) a list of a text part and
+    ``image_url`` parts; other roles' parts are joined into their text."""
     if content is None:
         if role in ("assistant", "tool"):
             return ""
@@ -26,15 +53,23 @@ def _text_of(content, *, role: str) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        texts = []
+        texts, pictures = [], []
         for part in content:
-            if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text" and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            elif kind == "image_url" and role == "user":
+                if len(pictures) >= MAX_IMAGES:
+                    raise serializers.ValidationError(f"At most {MAX_IMAGES} images per message.")
+                pictures.append(_image_part(part))
+            else:
                 raise serializers.ValidationError(
-                    'Only text content parts ({"type": "text", "text": ...}) are supported.'
+                    'Content parts are {"type": "text", "text": ...} and, in user messages, '
+                    '{"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}.'
                 )
-            texts.append(part["text"])
-        return "\n".join(texts)
-    raise serializers.ValidationError("Content is a string or a list of text parts.")
+        text = "\n".join(texts)
+        return [{"type": "text", "text": text}, *pictures] if pictures else text
+    raise serializers.ValidationError("Content is a string or a list of content parts.")
 
 
 @extend_schema_field(
@@ -51,7 +86,9 @@ def _text_of(content, *, role: str) -> str:
             },
         ],
         "nullable": True,
-        "description": "A string, or a list of text parts; null only for assistant and tool messages.",
+        "description": "A string, or a list of content parts: text, and in user messages image_url parts "
+        "(data:image/...;base64 URLs only, for models with the vision capability); null only for assistant "
+        "and tool messages.",
     }
 )
 class MessageContentField(serializers.JSONField):
@@ -78,15 +115,16 @@ class ChatMessageSerializer(InputSerializer):
 
     def validate(self, attrs):
         try:
-            text = _text_of(attrs.get("content"), role=attrs["role"])
+            content = _content_of(attrs.get("content"), role=attrs["role"])
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"content": exc.detail}) from exc
+        text = images.content_text(content)
         if "\x00" in text:
             raise serializers.ValidationError({"content": ["Null characters are not allowed."]})
         if len(text) > settings.CHAT["MAX_MESSAGE_CHARS"]:
             limit = settings.CHAT["MAX_MESSAGE_CHARS"]
             raise serializers.ValidationError({"content": [f"A message has at most {limit} characters."]})
-        return {"role": attrs["role"], "content": text}
+        return {"role": attrs["role"], "content": content}
 
 
 class StreamOptionsSerializer(InputSerializer):
@@ -123,7 +161,9 @@ class ChatCompletionRequestSerializer(InputSerializer):
                 raise serializers.ValidationError({unsupported: ["Tools are not supported by this server."]})
         turns = attrs["messages"]
         # System and developer messages become the system prompt; the other turns the history.
-        attrs["system"] = "\n\n".join(t["content"] for t in turns if t["role"] in ("system", "developer"))
+        attrs["system"] = "\n\n".join(
+            images.content_text(t["content"]) for t in turns if t["role"] in ("system", "developer")
+        )
         if len(attrs["system"]) > SYSTEM_PROMPT_MAX_CHARS:  # the app's limit on a system prompt
             raise serializers.ValidationError(
                 {"messages": [f"System and developer messages have at most {SYSTEM_PROMPT_MAX_CHARS} characters."]}

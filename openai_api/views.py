@@ -25,7 +25,7 @@ from core.exceptions import DomainError
 
 from . import errors
 from .formatting import Completion, finish_reason, model_list
-from .serializers import ChatCompletionRequestSerializer
+from .serializers import IMAGE_CODES, ChatCompletionRequestSerializer
 from .throttles import check_rate
 
 
@@ -61,7 +61,9 @@ def _start(request):
         data.is_valid(raise_exception=True)
     except DRFValidationError as exc:
         param, message = errors.first_field_error(exc.detail)
-        raise errors.invalid(message, param=param or None) from None
+        code = getattr(message, "code", None)
+        code = code if code in IMAGE_CODES else None  # the codes clients branch on; the rest stay null
+        raise errors.invalid(message, param=param or None, code=code) from None
     v = data.validated_data
     options = {"max_tokens": v["max_tokens"], "temperature": v.get("temperature"), "stop": v.get("stop") or []}
     try:

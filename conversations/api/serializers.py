@@ -1,12 +1,19 @@
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from collector.api.serializers import MAX_ID, ItemSerializer
 from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
-from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating
-from ..services import FEEDBACK_COMMENT_MAX_CHARS, MAX_CONTEXT_ITEMS, SYSTEM_PROMPT_MAX_CHARS, TITLE_MAX_CHARS
+from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating, Role
+from ..services import (
+    FEEDBACK_COMMENT_MAX_CHARS,
+    MAX_ATTACHMENTS,
+    MAX_CONTEXT_ITEMS,
+    SYSTEM_PROMPT_MAX_CHARS,
+    TITLE_MAX_CHARS,
+)
 
 # --- catalog ----------------------------------------------------------------------------------
 
@@ -20,7 +27,7 @@ class PublicModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LLMModel
-        fields = ("slug", "display_name", "description", "provider", "context_window", "is_default")
+        fields = ("slug", "display_name", "description", "provider", "context_window", "capabilities", "is_default")
         read_only_fields = fields
 
 
@@ -40,9 +47,31 @@ class PromptQuerySerializer(serializers.Serializer):
 # --- messages ---------------------------------------------------------------------------------
 
 
+class AttachmentSerializer(serializers.Serializer):
+    """A file attached to a message: what it is, never its content (``GET /files/{id}/content``)."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    content_type = serializers.CharField(read_only=True)
+    size = serializers.IntegerField(read_only=True)
+
+
+class SourceSerializer(serializers.Serializer):
+    """What a reply was based on; its text cites it as ``[n]``."""
+
+    n = serializers.IntegerField(help_text="The number the reply cites, from 1.")
+    kind = serializers.ChoiceField(choices=["file", "item"])
+    id = serializers.CharField(help_text="The file's id (kind file) or the collector item's (kind item).")
+    title = serializers.CharField()
+    snippet = serializers.CharField(help_text="The passage's text (its start, at most about 300 characters).")
+    page = serializers.IntegerField(allow_null=True, help_text="Page, slide or sheet number, when known.")
+
+
 class MessageSerializer(serializers.ModelSerializer):
     model = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     my_rating = serializers.SerializerMethodField(help_text="The caller's rating of this reply, if any.")
+    attachments = serializers.SerializerMethodField(help_text="Files attached (a user message's; else empty).")
+    sources = SourceSerializer(many=True, read_only=True, help_text="What the reply was based on (replies).")
 
     class Meta:
         model = Message
@@ -60,6 +89,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "error_code",
             "error",
             "finish_reason",
+            "attachments",
+            "sources",
             "created_at",
             "finished_at",
             "my_rating",
@@ -69,10 +100,60 @@ class MessageSerializer(serializers.ModelSerializer):
     def get_my_rating(self, obj) -> str | None:
         return getattr(obj, "my_rating", None)
 
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, obj) -> list:
+        if obj.role != Role.USER:  # only questions carry files: no query for a reply
+            return []
+        return AttachmentSerializer(obj.attachments.all(), many=True).data
+
+
+def _attachments_field():
+    return serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        max_length=MAX_ATTACHMENTS,
+        help_text=f"Ids of the user's files (POST /files) to attach, at most {MAX_ATTACHMENTS}. Images go to models "
+        "with the vision capability; documents are searched for the passages the question needs.",
+    )
+
 
 class MessageCreateSerializer(InputSerializer):
     content = serializers.CharField(
-        trim_whitespace=False, max_length=settings.CHAT["MAX_MESSAGE_CHARS"], help_text="What the user wrote."
+        trim_whitespace=False,
+        allow_blank=True,
+        max_length=settings.CHAT["MAX_MESSAGE_CHARS"],
+        help_text="What the user wrote (may be blank when files are attached).",
+    )
+    attachments = _attachments_field()
+    model = CatalogSlugField(
+        slugs=_enabled_model_slugs,
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text="Model slug for this reply (and the next ones).",
+    )
+
+    def validate(self, attrs):
+        if not attrs["content"].strip() and not attrs.get("attachments"):
+            raise serializers.ValidationError({"content": ["This field may not be blank."]}, code="blank")
+        return attrs
+
+
+class RegenerateSerializer(InputSerializer):
+    model = CatalogSlugField(
+        slugs=_enabled_model_slugs,
+        required=False,
+        allow_null=True,
+        max_length=64,
+        help_text="Model slug for the new reply (and the next ones); default: the conversation's.",
+    )
+
+
+class EditSerializer(InputSerializer):
+    message_id = serializers.UUIDField(help_text="The conversation's last user message (the one to replace).")
+    content = serializers.CharField(
+        trim_whitespace=False, max_length=settings.CHAT["MAX_MESSAGE_CHARS"], help_text="The new text of that message."
     )
     model = CatalogSlugField(
         slugs=_enabled_model_slugs,
@@ -86,23 +167,6 @@ class MessageCreateSerializer(InputSerializer):
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.", code="blank")
         return value
-
-
-class RegenerateSerializer(InputSerializer):
-    model = CatalogSlugField(
-        slugs=_enabled_model_slugs,
-        required=False,
-        allow_null=True,
-        max_length=64,
-        help_text="Model slug for the new reply (and the next ones); default: the conversation's.",
-    )
-
-
-class EditSerializer(MessageCreateSerializer):
-    message_id = serializers.UUIDField(help_text="The conversation's last user message (the one to replace).")
-    content = serializers.CharField(
-        trim_whitespace=False, max_length=settings.CHAT["MAX_MESSAGE_CHARS"], help_text="The new text of that message."
-    )
 
 
 class WaitQuerySerializer(serializers.Serializer):
@@ -170,11 +234,13 @@ class ConversationCreateSerializer(InputSerializer):
         max_length=settings.CHAT["MAX_MESSAGE_CHARS"],
         help_text="A first message; its reply starts at once.",
     )
+    attachments = _attachments_field()
 
-    def validate_message(self, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise serializers.ValidationError("This field may not be blank.", code="blank")
-        return value
+    def validate(self, attrs):
+        message = attrs.get("message")
+        if message is not None and not message.strip() and not attrs.get("attachments"):
+            raise serializers.ValidationError({"message": ["This field may not be blank."]}, code="blank")
+        return attrs
 
 
 class ConversationUpdateSerializer(InputSerializer):

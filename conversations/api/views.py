@@ -121,6 +121,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             model_slug=v["model"],
             system_prompt=v["system_prompt"],
             message=v["message"],
+            attachments=v["attachments"],
         )
         if sent is not None and wait:
             sent = (sent[0], _finished(sent[1]))
@@ -168,6 +169,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             user=request.user,
             content=data.validated_data["content"],
             model_slug=data.validated_data.get("model"),
+            attachments=data.validated_data["attachments"],
         )
         return _sent_response(conversation, *sent, wait=wait)
 

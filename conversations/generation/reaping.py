@@ -29,7 +29,8 @@ def _last_events(message: Message, *, base: int, text: str | None) -> list[Event
     message_id = str(message.id)
     events: list[Event] = []
     if text is not None:
-        events.append(Event(base + len(events) + 1, EventName.SNAPSHOT, Snapshot(message_id, text, base + 1)))
+        snapshot = Snapshot(message_id, text, base + 1, message.sources or [])
+        events.append(Event(base + len(events) + 1, EventName.SNAPSHOT, snapshot))
     if message.error_code:
         events.append(
             Event(base + len(events) + 1, EventName.ERROR, Error(message_id, message.error_code, message.error))

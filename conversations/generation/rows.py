@@ -21,8 +21,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import selectors
-from ..llm.context import context_items_text
 from ..model_choice import model_for_or_none
 from ..models import (
     Conversation,
@@ -45,8 +43,9 @@ class Claimed:
     message: Message
     conversation: Conversation
     model: LLMModel | None
+    # {id, role, content} of the turns before the reply, oldest first (the files attached to them,
+    # the sources and the images are added by ``grounding`` once their files are read).
     history: list[dict]
-    context_text: str
 
 
 def reply_claim(*, message_id) -> Claimed | None:
@@ -70,16 +69,16 @@ def reply_claim(*, message_id) -> Claimed | None:
             created_at__lt=message.created_at,
             superseded=False,  # a regenerated or edited turn is no longer part of the conversation
         )
-        .exclude(content="")
+        # A reply with no text says nothing; a question may be files alone (grounding drops a
+        # blank question without files).
+        .exclude(content="", role=Role.ASSISTANT)
         .order_by("-created_at", "-id")
-        .values("role", "content")[:HISTORY_MAX_MESSAGES]
+        .values("id", "role", "content")[:HISTORY_MAX_MESSAGES]
     )
     history.reverse()
-    # Only the owner's own items, whoever attached them (the one owner-filtered selector).
-    context = context_items_text(selectors.conversation_context_items(conversation=conversation))
     if not keeps_content(conversation):
         _request_forget(conversation=conversation, message=message)
-    return Claimed(message, conversation, model, history, context)
+    return Claimed(message, conversation, model, history)
 
 
 def replies_checkpoint(*, checkpoints: list[tuple[str, str, int]]) -> set[str]:
@@ -145,7 +144,7 @@ def replies_stale(*, conversation_id=None, message_ids=None, stale_after: float 
     kept_by = ("conversation__origin_kind",)  # whether its text may be kept (keeps_content)
     return list(
         qs.select_related("conversation").only(
-            *fields, *kept_by, "prompt_tokens", "completion_tokens", "error_code", "error"
+            *fields, *kept_by, "prompt_tokens", "completion_tokens", "error_code", "error", "sources"
         )
     )
 

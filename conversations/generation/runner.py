@@ -18,14 +18,16 @@ from ..llm import ProviderError, get_provider
 from ..llm.context import build_messages
 from ..models import MessageStatus
 from ..streaming import eventlog
-from ..streaming.events import Delta, Done, Error, Event, EventName, Start, TokenUsage
+from ..streaming.events import Delta, Done, Error, Event, EventName, Sources, Start, TokenUsage
 from ..titles import conversation_autotitle
-from . import rows
+from . import grounding, rows
 
 logger = logging.getLogger(__name__)
 
 # Every reply running in this process, by message id (whatever loop runs it).
 RUNS: dict[str, "ReplyRun"] = {}
+# How often a reply waiting for its attachments to be read looks at them again.
+ATTACHMENT_POLL_SECONDS = 0.25
 
 
 def running(message_id) -> "ReplyRun | None":
@@ -121,13 +123,17 @@ class ReplyRun:
             if model is None:
                 raise ProviderError("No model is configured for this conversation.", code="no_model")
             provider = get_provider(model)
+            await self._wait_for_attachments()
+            grounded = await background_db_sync_to_async(grounding.reply_grounding)(claimed=claimed)
+            if grounded.sources:  # before the first delta: a client shows them as the text comes
+                self._publish(EventName.SOURCES, Sources(self.message_id, grounded.sources))
             # An API request brings its own turns and sampling options; the app's replies use the
             # conversation's history and the model's settings.
             options = claimed.message.generation_options or {}
             messages, max_tokens = build_messages(
                 system_prompt=options.get("system", claimed.conversation.system_prompt),
-                context_text=claimed.context_text,
-                history=options.get("messages") or claimed.history,
+                context_text=grounded.context_text,
+                history=grounded.history,
                 context_window=model.context_window,
                 max_output_tokens=min(options.get("max_tokens") or model.max_output_tokens, model.max_output_tokens),
                 count=provider.count_tokens,
@@ -165,6 +171,18 @@ class ReplyRun:
         if self.lost:
             return
         await self._finish(status, error, usage, started, first_token_at)
+
+    async def _wait_for_attachments(self) -> None:
+        """Until every file of the reply's path is read, at most ``CHAT_ATTACHMENT_WAIT_SECONDS``
+        (a stop cancels the wait like the rest of the reply)."""
+        deadline = time.monotonic() + settings.CHAT["ATTACHMENT_WAIT_SECONDS"]
+        while waiting := await background_db_sync_to_async(grounding.attachments_waiting)(claimed=self.claimed):
+            if time.monotonic() >= deadline:
+                raise ProviderError(
+                    f"The attached files are still being read ({', '.join(waiting)}); ask again in a moment.",
+                    code="attachments_not_ready",
+                )
+            await asyncio.sleep(ATTACHMENT_POLL_SECONDS)
 
     async def _finish(self, status, error, usage, started, first_token_at) -> None:
         self.finishing = True

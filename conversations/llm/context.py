@@ -1,11 +1,19 @@
-"""Build the message list sent to a model: system prompt (with collector context), then as much
-recent history as fits the context window, oldest turns dropped first."""
+"""Build the message list sent to a model: system prompt (with the numbered sources the reply may
+cite), then as much recent history as fits the context window, oldest turns dropped first.
+
+A message's content is a string, or (a user message with images, for a vision model) a list of
+OpenAI content parts: its text parts are counted and cut like a string, each image costs
+``IMAGE_TOKENS``."""
 
 from collections.abc import Callable
 
+from ..images import content_text, image_count
+
 # Per-message overhead of chat templates (role markers, separators), in tokens.
 MESSAGE_OVERHEAD_TOKENS = 4
-CONTEXT_ITEM_MAX_CHARS = 4000
+# What an image of at most 1568 pixels a side costs a vision model, about (OpenAI: 765 to 1105
+# for "high" detail; Anthropic: width x height / 750, 1,600 for 1092 x 1092).
+IMAGE_TOKENS = 1600
 
 
 def estimate_tokens(text: str) -> int:
@@ -13,15 +21,15 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 4 + 1
 
 
-def context_items_text(items) -> str:
-    parts = []
-    for item in items:
-        body = (getattr(item, "content", "") or "").strip() or (getattr(item, "url", "") or "").strip()
-        title = (getattr(item, "title", "") or "").strip()
-        if not (title or body):
-            continue
-        parts.append(f"### {title}\n{body[:CONTEXT_ITEM_MAX_CHARS]}".strip())
-    return "\n\n".join(parts)
+def content_tokens(content, count: Callable[[str], int] = estimate_tokens) -> int:
+    return count(content_text(content)) + IMAGE_TOKENS * image_count(content)
+
+
+def _with_text(content, text: str):
+    """``content`` with its text replaced by ``text`` (its images kept)."""
+    if isinstance(content, str):
+        return text
+    return [{"type": "text", "text": text}, *(part for part in content if part.get("type") != "text")]
 
 
 def _truncate_to_tokens(text: str, budget: int, count: Callable[[str], int]) -> str:
@@ -67,22 +75,21 @@ def build_messages(
             allowed = max(0, budget // 2 - count(system) - MESSAGE_OVERHEAD_TOKENS)
             context_text = _truncate_to_tokens(context_text, allowed, count)
             if context_text:
-                system = (system + "\n\n" if system else "") + (
-                    "Use these notes from the user's collection when they help:\n\n" + context_text
-                )
+                system = (system + "\n\n" if system else "") + context_text
         system_msg = {"role": "system", "content": system}
         messages_cost += count(system) + MESSAGE_OVERHEAD_TOKENS
 
     kept: list[dict] = []
     for message in reversed(history):
-        cost = count(message["content"]) + MESSAGE_OVERHEAD_TOKENS
+        cost = content_tokens(message["content"], count) + MESSAGE_OVERHEAD_TOKENS
         if messages_cost + cost > budget:
             if not kept:
-                room = budget - messages_cost - MESSAGE_OVERHEAD_TOKENS
                 content = message["content"]
+                room = budget - messages_cost - MESSAGE_OVERHEAD_TOKENS - IMAGE_TOKENS * image_count(content)
+                text = content_text(content)
                 # Keep the end of an over-long question: that is usually where the ask is.
-                tail = _truncate_to_tokens(content[::-1], room, count)[::-1]
-                kept.append({"role": message["role"], "content": tail or content[-16:]})
+                tail = _truncate_to_tokens(text[::-1], room, count)[::-1]
+                kept.append({"role": message["role"], "content": _with_text(content, tail or text[-16:])})
             break
         kept.append(message)
         messages_cost += cost

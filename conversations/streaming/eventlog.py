@@ -124,15 +124,20 @@ class ReplyLog:
 
 
 def snapshot_of(events: list[Event], message_id: str) -> Event:
-    text_events = [e for e in events if e.name in (EventName.START, EventName.DELTA, EventName.SNAPSHOT)]
+    kinds = (EventName.START, EventName.SOURCES, EventName.DELTA, EventName.SNAPSHOT)
+    text_events = [e for e in events if e.name in kinds]
     seq = text_events[-1].id if text_events else 0
     parts: list[str] = []
+    sources: list[dict] = []
     for event in text_events:
         if event.name is EventName.SNAPSHOT:
             parts = [event.data.text]
+            sources = event.data.sources or sources
         elif event.name is EventName.DELTA:
             parts.append(event.data.text)
-    return Event(seq, EventName.SNAPSHOT, Snapshot(message_id, "".join(parts), seq))
+        elif event.name is EventName.SOURCES:
+            sources = event.data.sources
+    return Event(seq, EventName.SNAPSHOT, Snapshot(message_id, "".join(parts), seq, sources))
 
 
 def text_of(events: list[Event]) -> str:

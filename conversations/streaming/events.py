@@ -7,7 +7,7 @@ even across a crash (see ``conversations.generation.rows`` for the reserve that 
 
 import enum
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 # The largest event id a client may say it has (SSE's Last-Event-ID, the WebSocket's last_event_id),
 # far beyond any reply's count of events: ``parse_last_event_id`` refuses more, the API schema says so.
@@ -16,6 +16,9 @@ LAST_EVENT_ID_MAX = 10**9
 
 class EventName(enum.StrEnum):
     START = "message.start"
+    # What the reply is based on (numbered passages of files and collector items), before its
+    # first delta; only when there are any.
+    SOURCES = "sources"
     DELTA = "delta"
     ERROR = "error"
     DONE = "message.done"
@@ -27,6 +30,15 @@ class EventName(enum.StrEnum):
 class Start:
     message_id: str
     model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """``sources``: ``[{n, kind: "file" | "item", id, title, snippet, page}]``, as the reply's
+    ``Message.sources``; a reply's text cites them as ``[n]``."""
+
+    message_id: str
+    sources: list[dict]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,15 +71,18 @@ class Done:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The whole text as of event ``seq``: a client replaces what it shows with it."""
+    """The whole text as of event ``seq``: a client replaces what it shows with it (and its
+    sources, when a ``sources`` event came before ``seq``)."""
 
     message_id: str
     text: str
     seq: int
+    sources: list[dict] = field(default_factory=list)
 
 
 PAYLOADS = {
     EventName.START: Start,
+    EventName.SOURCES: Sources,
     EventName.DELTA: Delta,
     EventName.ERROR: Error,
     EventName.DONE: Done,
@@ -83,7 +98,7 @@ def _compact(value) -> str:
 class Event:
     id: int
     name: EventName
-    data: Start | Delta | Error | Done | Snapshot
+    data: Start | Sources | Delta | Error | Done | Snapshot
     # The encoded data, made once however many clients receive the event.
     _json: str | None = None
 

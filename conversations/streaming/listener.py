@@ -48,6 +48,7 @@ _ROW_FIELDS = (
     "prompt_tokens",
     "completion_tokens",
     "finish_reason",
+    "sources",
 )
 
 
@@ -58,7 +59,7 @@ def final_events_from_row(message: Message, *, after: int | None) -> list[Event]
     snapshot_id = max(max(message.stream_seq, 2) - 1, (after or 0) + 1)
     usage = TokenUsage(message.prompt_tokens or 0, message.completion_tokens or 0)
     return [
-        Event(snapshot_id, EventName.SNAPSHOT, Snapshot(message_id, message.content, snapshot_id)),
+        Event(snapshot_id, EventName.SNAPSHOT, Snapshot(message_id, message.content, snapshot_id, message.sources)),
         Event(snapshot_id + 1, EventName.DONE, Done(message_id, message.status, usage, message.finish_reason)),
     ]
 
@@ -273,6 +274,7 @@ class ReplyProgress:
 
     def __init__(self):
         self.text = ""
+        self.sources: list[dict] = []
         self.error = None
         self.done = None
 
@@ -282,10 +284,13 @@ class ReplyProgress:
             self.text += event.data.text
             return event.data.text
         if event.name is EventName.SNAPSHOT:
+            self.sources = event.data.sources or self.sources
             new = event.data.text[len(self.text) :] if event.data.text.startswith(self.text) else ""
             self.text = event.data.text
             return new
-        if event.name is EventName.ERROR:
+        if event.name is EventName.SOURCES:
+            self.sources = event.data.sources
+        elif event.name is EventName.ERROR:
             self.error = event.data
         elif event.name is EventName.DONE:
             self.done = event.data

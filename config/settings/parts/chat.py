@@ -30,6 +30,14 @@ CHAT = {
     "API_KEY_ENV_ALLOWED": env.list(
         "CHAT_API_KEY_ENV_ALLOWED", default=["LLM_KEY_*", "OPENAI_API_KEY", "VLLM_API_KEY", "OPENROUTER_API_KEY"]
     ),
+    # A reply to a message whose attached document is still being read waits this long for it,
+    # then ends with the error attachments_not_ready.
+    "ATTACHMENT_WAIT_SECONDS": env.float("CHAT_ATTACHMENT_WAIT_SECONDS", default=60.0),
+    # Images sent to a vision model are resized so their longer side is at most this many pixels
+    # (1568: what the major vision APIs scale down to anyway, so nothing they would see is lost).
+    "IMAGE_MAX_SIDE": env.int("CHAT_IMAGE_MAX_SIDE", default=1568),
+    # The largest image (decoded bytes) a /v1 request may send as a data URL.
+    "IMAGE_MAX_BYTES": env.int("CHAT_IMAGE_MAX_BYTES", default=8 * 1024 * 1024),
 }
 
 # --- Collector ------------------------------------------------------------------------------

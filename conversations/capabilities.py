@@ -1,0 +1,31 @@
+"""What a model can take beyond text, as listed on its catalog row (``LLMModel.capabilities``).
+
+The one list of known capabilities: the model's ``clean()`` (the admin, ``manage.py model_add``, the
+catalog import) refuses any other name, and the chat asks ``has_capability`` before it sends a
+model anything but text.
+"""
+
+VISION = "vision"  # images, as OpenAI ``image_url`` content parts
+
+# Later work adds "tools" and "structured_output" here.
+KNOWN = (VISION,)
+
+
+def capabilities_problem(value) -> str | None:
+    """Why ``value`` is not a valid capabilities list, or None."""
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        return 'A list of capability names, e.g. ["vision"].'
+    unknown = sorted({name for name in value if name not in KNOWN})
+    if unknown:
+        word = "capability" if len(unknown) == 1 else "capabilities"
+        return f"Unknown {word}: {', '.join(unknown)} (known: {', '.join(KNOWN)})."
+    return None
+
+
+def capabilities_clean(value: list[str]) -> list[str]:
+    """The list without repeats, in the order of ``KNOWN`` (so equal sets compare equal)."""
+    return [name for name in KNOWN if name in value]
+
+
+def has_capability(model, name: str) -> bool:
+    return model is not None and name in (model.capabilities or [])

@@ -1,0 +1,193 @@
+"""What a reply is grounded on, beyond the conversation's text: the files attached to its path and
+the chat's collector items.
+
+- Documents are never pasted whole: ``knowledge.retrieval.retrieve`` picks the passages most
+  relevant to the question from this message's files, the conversation's earlier files and the
+  chat's collector items, within a token budget; they go to the model in one numbered, delimited
+  system block, and to the reply as its ``sources`` (a ``sources`` event before the first delta).
+- Images go to a model with the ``vision`` capability as ``image_url`` parts of their user
+  message (the newest ones, bounded), prepared by ``conversations.images``.
+- A file still being read is waited for, bounded (``CHAT_ATTACHMENT_WAIT_SECONDS``).
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from files.models import FileStatus, StoredFile
+
+from .. import selectors
+from ..capabilities import VISION, has_capability
+from ..images import ImageProblem, image_part
+from ..llm.context import MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens
+from ..models import Message, MessageStatus
+
+logger = logging.getLogger(__name__)
+
+# Images sent with a reply: those of the newest user messages of the path, newest first.
+IMAGE_MESSAGES_MAX = 4
+IMAGES_MAX = 10
+SNIPPET_MAX_CHARS = 300
+# Room kept for the block's instructions and each source's heading.
+BLOCK_OVERHEAD_TOKENS = 120
+
+SOURCES_INTRO = (
+    "Sources from the user's files and notes follow, numbered, between <sources> and </sources>. "
+    "Answer from them when they are relevant and cite each one you use by its number in square brackets, "
+    "e.g. [1]. If they do not hold the answer, say so rather than guessing."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Grounding:
+    history: list[dict]  # {role, content}: content a string, or parts with images
+    context_text: str  # the numbered sources block ("" when none)
+    sources: list[dict]  # [{n, kind, id, title, snippet, page}]
+
+
+def _path_attachments(*, claimed) -> dict[str, list[StoredFile]]:
+    """The files attached to the user messages of the reply's history, by message id, as given.
+    Only the conversation owner's files, whatever the rows say."""
+    ids = [turn["id"] for turn in claimed.history if turn["role"] == "user"]
+    through = Message.attachments.through
+    rows = (
+        through.objects.filter(message_id__in=ids, storedfile__owner_id=claimed.conversation.owner_id)
+        .select_related("storedfile")
+        .order_by("id")
+    )
+    files: dict[str, list[StoredFile]] = {}
+    for row in rows:
+        files.setdefault(str(row.message_id), []).append(row.storedfile)
+    return files
+
+
+def attachments_waiting(*, claimed) -> list[str]:
+    """Names of the files of the reply's path still being read."""
+    if (claimed.message.generation_options or {}).get("messages"):
+        return []  # an API request: no attachments
+    return [
+        file.name
+        for files in _path_attachments(claimed=claimed).values()
+        for file in files
+        if file.status == FileStatus.PROCESSING
+    ]
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= SNIPPET_MAX_CHARS:
+        return text
+    cut = text[:SNIPPET_MAX_CHARS].rsplit(" ", 1)[0] or text[:SNIPPET_MAX_CHARS]
+    return cut + "…"
+
+
+def _retrieve(**kwargs):
+    # Imported here: knowledge's search is only needed once a reply has something to search.
+    from knowledge.retrieval import retrieve
+
+    return retrieve(**kwargs)
+
+
+def sources_block(hits) -> tuple[str, list[dict]]:
+    """The numbered system block and the reply's ``sources`` for ``hits`` (best first)."""
+    entries, sources = [], []
+    for n, hit in enumerate(hits, start=1):
+        page = f" (p. {hit.page})" if hit.page else ""
+        entries.append(f"[{n}] {hit.title}{page}\n{hit.text.strip()}")
+        sources.append(
+            {
+                "n": n,
+                "kind": hit.kind,
+                "id": str(hit.source_id),
+                "title": hit.title,
+                "snippet": _snippet(hit.text),
+                "page": hit.page,
+            }
+        )
+    if not entries:
+        return "", []
+    return f"{SOURCES_INTRO}\n\n<sources>\n" + "\n\n".join(entries) + "\n</sources>", sources
+
+
+def _budget(*, claimed, question_cost: int) -> int:
+    """Tokens the sources may take: the room left by the answer, the system prompt and the
+    question, halved so the conversation itself still fits (``build_messages``' rule)."""
+    model = claimed.model
+    max_tokens = max(1, min(model.max_output_tokens, model.context_window // 2))
+    room = model.context_window - max_tokens
+    system = estimate_tokens(claimed.conversation.system_prompt or "") + MESSAGE_OVERHEAD_TOKENS
+    return min(room // 2 - system, room - system - question_cost) - BLOCK_OVERHEAD_TOKENS
+
+
+def _question_text(text: str, files: list[StoredFile]) -> str:
+    """A user turn's text as the model reads it: what they wrote, and which files they attached
+    (a document's content reaches it through the sources, an image's as an image part)."""
+    if not files:
+        return text
+    names = ", ".join(file.name for file in files)
+    return f"{text}\n\n(Attached: {names})" if text.strip() else f"(Attached: {names})"
+
+
+def reply_grounding(*, claimed) -> Grounding:
+    """The history to send (images as parts for a vision model), the numbered sources block and
+    the reply's ``sources``; the sources are saved on the reply at once, so a reader of the row
+    (a late client, the reaper) has them before the reply ends."""
+    options = claimed.message.generation_options or {}
+    if options.get("messages"):  # an API request brings its own turns, images already prepared
+        return Grounding(options["messages"], "", [])
+    conversation = claimed.conversation
+    attached = _path_attachments(claimed=claimed)
+    vision = has_capability(claimed.model, VISION)
+
+    history: list[dict] = []
+    images_left, image_messages_left = IMAGES_MAX, IMAGE_MESSAGES_MAX
+    for turn in reversed(claimed.history):
+        files = attached.get(str(turn["id"]), []) if turn["role"] == "user" else []
+        if not turn["content"] and not files:
+            continue
+        content = _question_text(turn["content"], files)
+        images = [file for file in files if file.is_image and file.status == FileStatus.READY]
+        if images and vision and images_left and image_messages_left:
+            parts: list[dict] = [{"type": "text", "text": content}]
+            for file in images[:images_left]:
+                try:
+                    with file.blob.open("rb") as handle:
+                        parts.append(image_part(handle.read()))
+                except (ImageProblem, OSError):
+                    logger.warning("image %s could not be prepared", file.pk, exc_info=True)
+            images_left -= len(parts) - 1
+            image_messages_left -= 1
+            history.append({"role": turn["role"], "content": parts if len(parts) > 1 else content})
+        else:
+            history.append({"role": turn["role"], "content": content})
+    history.reverse()
+
+    documents = [
+        str(file.pk)
+        for files in attached.values()
+        for file in files
+        if not file.is_image and file.status == FileStatus.READY
+    ]
+    item_ids = [item.pk for item in selectors.conversation_context_items(conversation=conversation).only("id")]
+    context_text, sources = "", []
+    if (documents or item_ids) and claimed.model is not None and history:
+        last = claimed.history[-1] if claimed.history else None
+        question = last["content"] if last and last["role"] == "user" else ""
+        if not question.strip():  # files alone: their names are the question
+            question = " ".join(file.name for file in attached.get(str(last["id"]), [])) if last else ""
+        budget = _budget(claimed=claimed, question_cost=content_tokens(history[-1]["content"]))
+        if budget > 0:
+            hits = _retrieve(
+                owner_id=conversation.owner_id,
+                question=question,
+                file_ids=documents,
+                item_ids=item_ids,
+                budget_tokens=budget,
+            )
+            context_text, sources = sources_block(hits)
+    if sources:
+        Message.objects.filter(pk=claimed.message.pk, status=MessageStatus.STREAMING).update(
+            sources=sources, updated_at=timezone.now()
+        )
+    return Grounding(history, context_text, sources)
