@@ -3,7 +3,7 @@
 // by pasting (a screenshot, a copied file) or by dropping them on the chat (ChatView's drop zone);
 // each uploads at once and shows as a chip above the box.
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
-import { formatSize, IMAGE_TYPES, statusText } from "../files.js";
+import { formatSize, IMAGE_TYPES, isImage, statusText } from "../files.js";
 import { streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
 import { enterSends } from "./actions.jsx";
@@ -60,10 +60,13 @@ export function Composer({ maxChars }) {
   }, [draft.value]);
   const on = streaming.value;
   const files = attachments.value;
-  // A pasted screenshot (or a file copied in a file manager) is attached; pasted text stays text.
+  // A pasted screenshot (or a file copied in a file manager) is attached; pasted text stays text,
+  // even when the clipboard also holds a picture of it (cells copied from a spreadsheet, a
+  // paragraph from a word processor).
   const onPaste = (event) => {
     const pasted = [...(event.clipboardData?.files ?? [])];
     if (!pasted.length) return;
+    if (event.clipboardData.getData("text/plain").trim() && pasted.every((file) => isImage(file.type))) return;
     event.preventDefault();
     attach(pasted.map((file, i) => (file.name && file.name !== "image.png" ? file
       : new File([file], `pasted-${new Date().toISOString().slice(0, 19).replaceAll(":", "-")}${i ? `-${i}` : ""}.${(file.type.split("/")[1] || "bin").replace("jpeg", "jpg")}`, { type: file.type }))));

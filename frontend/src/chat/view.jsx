@@ -124,10 +124,19 @@ function Log() {
 }
 
 // Files dragged over the chat: a drop zone covers it until they are dropped (attached) or leave.
+const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+
 function useDropZone() {
   const [over, setOver] = useState(false);
   const depth = useRef(0); // dragenter/dragleave fire for every child crossed
-  const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+  // A file dropped beside the chat (the sidebar, a margin) must not make the browser leave the
+  // page to show it.
+  useEffect(() => {
+    const refuse = (event) => { if (carriesFiles(event)) event.preventDefault(); };
+    window.addEventListener("dragover", refuse);
+    window.addEventListener("drop", refuse);
+    return () => { window.removeEventListener("dragover", refuse); window.removeEventListener("drop", refuse); };
+  }, []);
   return [over, {
     onDragEnter: (event) => { if (!carriesFiles(event)) return; event.preventDefault(); depth.current += 1; setOver(true); },
     onDragOver: (event) => { if (!carriesFiles(event)) return; event.preventDefault(); event.dataTransfer.dropEffect = "copy"; },
