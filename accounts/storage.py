@@ -21,7 +21,8 @@ from .models import User, UserSettings
 from .services import user_settings_get
 
 # (app label, model, size field, owner field) of every model holding a user's stored files.
-STORED_FILES = (("collector", "Item", "file_size", "owner"),)
+# (Collector items store new uploads as StoredFile rows: only items uploaded before that count here.)
+STORED_FILES = (("collector", "Item", "file_size", "owner"), ("files", "StoredFile", "size", "owner"))
 
 
 class StorageQuotaExceeded(Conflict):

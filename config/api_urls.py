@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("conversations.api.urls")),
     path("", include("sharing.api.urls")),
     path("", include("collector.api.urls")),
+    path("", include("files.api.urls")),
     path("", include("todos.api.urls")),
     path("", include("portability.api.urls")),
 ]

@@ -29,6 +29,8 @@ class StoredFile(models.Model):
     error = models.CharField(max_length=64, blank=True, help_text="Why extraction failed: a code, e.g. no_text.")
     error_detail = models.CharField(max_length=300, blank=True)
     pages = models.PositiveIntegerField(null=True, blank=True, help_text="Pages, slides or sheets read.")
+    # Runs of the extraction job since the upload (or "Extract again"): the sweep re-queues a lost one once.
+    extract_runs = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

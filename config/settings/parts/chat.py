@@ -43,6 +43,19 @@ CHAT = {
 # --- Collector ------------------------------------------------------------------------------
 COLLECTOR_MAX_UPLOAD_BYTES = env.int("COLLECTOR_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
 
+# --- Files (files/): uploads and their text extraction -------------------------------------
+FILES_MAX_UPLOAD_BYTES = env.int("FILES_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+# Extraction runs in a child process with these bounds (files/extraction.py): wall-clock seconds
+# (also its CPU limit), pages/slides/sheets read (more: failed too_many_pages), characters kept,
+# its address space, and what a DOCX/PPTX/XLSX/HWPX zip may unpack to (more: failed too_large).
+FILES_EXTRACT_TIMEOUT_SECONDS = env.float("FILES_EXTRACT_TIMEOUT_SECONDS", default=60.0)
+FILES_EXTRACT_MAX_PAGES = env.int("FILES_EXTRACT_MAX_PAGES", default=1000)
+FILES_EXTRACT_MAX_CHARS = env.int("FILES_EXTRACT_MAX_CHARS", default=2_000_000)
+FILES_EXTRACT_MEMORY_BYTES = env.int("FILES_EXTRACT_MEMORY_BYTES", default=1024 * 1024 * 1024)
+FILES_EXTRACT_MAX_UNZIPPED_BYTES = env.int("FILES_EXTRACT_MAX_UNZIPPED_BYTES", default=200 * 1024 * 1024)
+# A file still "processing" after this many minutes lost its job: the sweep re-queues it once.
+FILES_STUCK_AFTER_MINUTES = env.int("FILES_STUCK_AFTER_MINUTES", default=15)
+
 # --- Request body limits (core/body_limits.py), checked before a body is read --------------
 # The proxy in front should refuse the same sizes first (docs/deployment.md shows them).
 PORTABILITY_MAX_IMPORT_BYTES = env.int("PORTABILITY_MAX_IMPORT_BYTES", default=200 * 1024 * 1024)
@@ -54,6 +67,7 @@ ADMIN_MAX_BODY_BYTES = env.int("ADMIN_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 REQUEST_BODY_LIMITS = [
     ("/api/v1/imports", {"POST"}, PORTABILITY_MAX_IMPORT_BYTES + _MULTIPART_OVERHEAD),
     ("/api/v1/collector/items", {"POST", "PATCH", "PUT"}, COLLECTOR_MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD),
+    ("/api/v1/files", {"POST"}, FILES_MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD),
     ("/v1/", set(), OPENAI_API_MAX_BODY_BYTES),
     ("/admin/", set(), ADMIN_MAX_BODY_BYTES),
 ]

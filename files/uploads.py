@@ -1,0 +1,162 @@
+"""What an uploaded file is, from its own bytes and its extension (never the client's Content-Type).
+
+A file is accepted only when its bytes say what it is (a PDF's ``%PDF-``, an image's signature, an
+Office or HWPX zip's own parts) or, for text formats that have no signature, when its extension
+names a text type AND its bytes decode as text. The stored ``content_type`` comes from here.
+"""
+
+import codecs
+import os
+import zipfile
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+from core.exceptions import DomainError
+
+from .types import (
+    CSV,
+    DOCX,
+    GIF,
+    HTML,
+    HWPX,
+    JPEG,
+    JSON,
+    MARKDOWN,
+    PDF,
+    PNG,
+    PPTX,
+    TEXT,
+    WEBP,
+    XLSX,
+)
+
+# The formats that have no signature: the extension names the type, the bytes must be text.
+TEXT_EXTENSIONS = {
+    ".txt": TEXT,
+    ".text": TEXT,
+    ".log": TEXT,
+    ".md": MARKDOWN,
+    ".markdown": MARKDOWN,
+    ".csv": CSV,
+    ".tsv": CSV,
+    ".json": JSON,
+    ".html": HTML,
+    ".htm": HTML,
+}
+EXTENSION_OF = {PDF: ".pdf", DOCX: ".docx", PPTX: ".pptx", XLSX: ".xlsx", HWPX: ".hwpx"}
+ACCEPTED = "PDF, DOCX, PPTX, XLSX, HWPX, HTML, Markdown, TXT, CSV, JSON, PNG, JPEG, WebP, GIF"
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # HWP 5 and the old .doc/.xls/.ppt: compound files
+_BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"PK\x03\x04", b"GIF8", b"\x7fELF", b"MZ", b"RIFF", _OLE)
+_SNIFF_TEXT_BYTES = 256 * 1024  # enough of a text file to tell its encoding
+
+
+class UnsupportedType(DomainError):
+    status_code = 415
+    code = "unsupported_type"
+
+
+class FileTooLarge(DomainError):
+    status_code = 413
+    code = "file_too_large"
+
+
+class EmptyFile(DomainError):
+    code = "empty_file"
+
+
+@dataclass(frozen=True)
+class Detected:
+    content_type: str
+    name: str
+
+
+def _unsupported(what: str) -> UnsupportedType:
+    return UnsupportedType(f"{what} This service reads {ACCEPTED} files.")
+
+
+def _zip_type(head: bytes, upload) -> str | None:
+    """An Office Open XML or HWPX package, by the parts it holds."""
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as package:
+            names = set(package.namelist())
+            if "mimetype" in names and package.getinfo("mimetype").file_size < 100:
+                if package.read("mimetype").strip() == b"application/hwp+zip":
+                    return HWPX
+            if any(name.startswith("Contents/section") for name in names) and "Contents/content.hpf" in names:
+                return HWPX
+            if "[Content_Types].xml" in names:
+                if "word/document.xml" in names:
+                    return DOCX
+                if "ppt/presentation.xml" in names:
+                    return PPTX
+                if "xl/workbook.xml" in names:
+                    return XLSX
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+        return None
+    finally:
+        upload.seek(0)
+    return None
+
+
+def _image_type(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return GIF
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return WEBP
+    return None
+
+
+def looks_like_text(data: bytes) -> bool:
+    """Bytes with no NUL and no binary signature that some encoding (UTF-8, CP949, ...) reads."""
+    if not data or data.startswith(_BINARY_MAGIC) or b"\x00" in data:
+        return False
+    try:
+        # Not final: the sniffed head may end inside a character.
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=False)
+        return True
+    except UnicodeDecodeError:
+        pass
+    return from_bytes(data).best() is not None
+
+
+def detect(upload, *, name: str) -> Detected:
+    """The type of ``upload`` (a Django UploadedFile or any seekable binary file), or
+    ``UnsupportedType`` saying what is accepted."""
+    name = os.path.basename(name or "").strip()[:255] or "upload"
+    extension = os.path.splitext(name)[1].lower()
+    upload.seek(0)
+    head = upload.read(_SNIFF_TEXT_BYTES)
+    upload.seek(0)
+
+    if head.startswith(_OLE):
+        if extension == ".hwp":
+            # HWP 5 is a binary compound file. The one Python reader, pyhwp, is AGPL-licensed, which
+            # this project cannot ship; HWPX (its open XML successor) is read instead.
+            raise UnsupportedType(
+                "HWP files (the binary format of Hangul 2014 and earlier) cannot be read here: open the file in "
+                "Hangul and save it as HWPX (File > Save As > HWPX), then upload that."
+            )
+        raise _unsupported("Old binary Office files (.doc, .xls, .ppt) cannot be read: save it as DOCX, XLSX or PPTX.")
+    if head.startswith(b"%PDF-"):
+        return Detected(PDF, name)
+    image = _image_type(head)
+    if image:
+        return Detected(image, name)
+    if head.startswith(b"PK\x03\x04"):
+        zipped = _zip_type(head, upload)
+        if zipped:
+            return Detected(zipped, name)
+        raise _unsupported(f"The file '{name}' is a zip archive of a kind this service cannot read.")
+    text_type = TEXT_EXTENSIONS.get(extension)
+    if text_type and looks_like_text(head):
+        return Detected(text_type, name)
+    if text_type:
+        raise _unsupported(f"The file '{name}' is named as text but its contents are not text.")
+    raise _unsupported(f"Files of type '{extension or 'none'}' cannot be read.")
