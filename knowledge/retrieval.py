@@ -1,0 +1,212 @@
+"""Choosing the passages a reply is built from: ``retrieve(...)`` -> ``list[Hit]``, best first,
+within a token budget.
+
+1. The scope: the owner's files named, and the owner's collector items named (an item's own
+   passages, and its stored file's, reported as the item). Another user's file or item id finds
+   nothing: every query filters on the owner.
+2. The database finds the passages containing any of the question's terms (knowledge/search.py);
+   they are ranked here by BM25 over the scope (term presence, k1 = 1.2, b = 0.75): a term found
+   in few of the scope's passages counts for more, a long passage for less per term.
+3. Passages under ``MIN_RELATIVE_SCORE`` of the best are dropped, at most ``TOP_K`` kept, each
+   only if it still fits ``budget_tokens`` (``terms.estimate_tokens``); the overlap a passage
+   shares with the one before it, when both are chosen, is sent once.
+4. A question matching nothing ("summarise this file") gets the start of each source, taken in
+   turn while the budget lasts.
+"""
+
+import math
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+
+from collector.models import Item
+from files.models import StoredFile
+
+from . import search
+from .models import Passage
+from .terms import estimate_tokens, query_terms
+
+K1 = 1.2
+B = 0.75
+# The mask of matched terms is a 32-bit integer on PostgreSQL; a longer question keeps its first terms.
+MAX_QUERY_TERMS = 31
+# How many passages per source the fallback (nothing matched) reads at most.
+FALLBACK_PASSAGES_PER_SOURCE = 40
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # "file" | "item"
+    source_id: str
+    title: str
+    page: int | None
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: str
+    source_id: str
+    title: str
+
+
+def _config(name: str):
+    return settings.KNOWLEDGE[name]
+
+
+def _sources(owner_id: int, file_ids, item_ids) -> tuple[search.Scope, dict, dict]:
+    """The scope, and the source each passage is reported as: by file id, and by item id."""
+    by_file: dict[str, _Source] = {}
+    by_item: dict[int, _Source] = {}
+    wanted_files = {str(f) for f in file_ids}
+    if wanted_files:
+        for pk, name in StoredFile.objects.filter(owner_id=owner_id, pk__in=_valid_uuids(wanted_files)).values_list(
+            "pk", "name"
+        ):
+            by_file[str(pk)] = _Source("file", str(pk), name)
+    ids = [int(i) for i in item_ids if str(i).isdigit()]
+    if ids:
+        for pk, title, stored_file_id in Item.objects.filter(owner_id=owner_id, pk__in=ids).values_list(
+            "pk", "title", "stored_file_id"
+        ):
+            source = _Source("item", str(pk), title)
+            by_item[pk] = source
+            # A file named both as an attachment and through an item is reported as the file.
+            if stored_file_id is not None and str(stored_file_id) not in by_file:
+                by_file[str(stored_file_id)] = source
+    scope = search.Scope(owner_id=owner_id, file_ids=tuple(by_file), item_ids=tuple(by_item))
+    return scope, by_file, by_item
+
+
+def _valid_uuids(values) -> list[str]:
+    valid = []
+    for value in values:
+        try:
+            valid.append(str(uuid.UUID(value)))
+        except ValueError:
+            continue  # not a file id: names nothing
+    return valid
+
+
+def _bm25(found: list[search.Match], terms: list[str], total: int) -> dict[int, float]:
+    """Each found passage's BM25 score; ``total`` passages in the scope. Document frequencies are
+    counted over ``found`` (every passage containing a term is in it, unless the scope was cut)."""
+    if not found:
+        return {}
+    df = [0] * len(terms)
+    for match in found:
+        mask = match.mask
+        i = 0
+        while mask:
+            if mask & 1:
+                df[i] += 1
+            mask >>= 1
+            i += 1
+    total = max(total, len(found))
+    idf = [math.log(1 + (total - n + 0.5) / (n + 0.5)) for n in df]
+    avgdl = sum(m.distinct_terms for m in found) / len(found) or 1.0
+    scores = {}
+    for match in found:
+        weight = sum(idf[i] for i in range(len(terms)) if match.mask >> i & 1)
+        norm = (K1 + 1) / (1 + K1 * (1 - B + B * match.distinct_terms / avgdl))
+        scores[match.passage_id] = weight * norm
+    return scores
+
+
+def _source_of(passage, by_file: dict, by_item: dict) -> _Source:
+    if passage.file_id is not None:
+        return by_file[str(passage.file_id)]
+    return by_item[passage.item_id]
+
+
+def _overlap(before: str, after: str) -> int:
+    """How many characters at the start of ``after`` repeat the end of ``before``."""
+    longest = min(len(before), len(after), _config("PASSAGE_OVERLAP") + 1)
+    for size in range(longest, 0, -1):
+        if before.endswith(after[:size]):
+            return size
+    return 0
+
+
+def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_tokens: int | None = None) -> list[Hit]:
+    """The owner's passages of the given files and items most relevant to ``question``, best
+    first, their texts within ``budget_tokens`` (``KNOWLEDGE["BUDGET_TOKENS"]`` when None)."""
+    budget = _config("BUDGET_TOKENS") if budget_tokens is None else budget_tokens
+    scope, by_file, by_item = _sources(owner_id, file_ids, item_ids)
+    if budget <= 0 or not (scope.file_ids or scope.item_ids):
+        return []
+    terms = query_terms(question)[:MAX_QUERY_TERMS]
+    found = search.matches(scope, terms, limit=_config("CANDIDATES"))
+    if not found:
+        return _starts(scope, by_file, by_item, budget)
+    scores = _bm25(found, terms, search.count_passages(scope))
+    best = max(scores.values())
+    floor = best * _config("MIN_RELATIVE_SCORE")
+    ranked = sorted((pid for pid, s in scores.items() if s >= floor), key=lambda pid: (-scores[pid], pid))
+    ranked = ranked[: _config("TOP_K") * 3]  # room for those the budget or the dedupe skips
+    passages = Passage.objects.only("id", "file_id", "item_id", "ordinal", "page", "text").in_bulk(ranked)
+    return _fill([(passages[pid], scores[pid]) for pid in ranked], by_file, by_item, budget, limit=_config("TOP_K"))
+
+
+def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> list[Hit]:
+    hits: list[Hit] = []
+    chosen: dict[tuple[str, int], str] = {}  # (source, ordinal) -> text sent
+    seen_texts: set[str] = set()
+    spent = 0
+    for passage, score in candidates:
+        if limit is not None and len(hits) >= limit:
+            break
+        source = _source_of(passage, by_file, by_item)
+        text = passage.text
+        key = " ".join(text.split())
+        if key in seen_texts:
+            continue  # the same text in two sources (one document uploaded twice)
+        # Neighbours already chosen: the repeated sentences are sent once, with the earlier one.
+        before = chosen.get((source.source_id, passage.ordinal - 1))
+        if before is not None:
+            text = text[_overlap(before, text) :].lstrip()
+        after = chosen.get((source.source_id, passage.ordinal + 1))
+        if after is not None:
+            text = text[: len(text) - _overlap(passage.text, after)].rstrip()
+        cost = estimate_tokens(text)
+        if spent + cost > budget:
+            continue
+        spent += cost
+        seen_texts.add(key)
+        chosen[(source.source_id, passage.ordinal)] = passage.text
+        hits.append(Hit(source.kind, source.source_id, source.title, passage.page, text, round(score, 4)))
+    return hits
+
+
+def _starts(scope: search.Scope, by_file, by_item, budget: int) -> list[Hit]:
+    """Nothing matched: the first passages of each source in turn, while the budget lasts."""
+    per_source: dict[str, list] = {}
+    rows = (
+        Passage.objects.filter(owner_id=scope.owner_id, ordinal__lt=FALLBACK_PASSAGES_PER_SOURCE)
+        .filter(Q(file_id__in=scope.file_ids) | Q(item_id__in=scope.item_ids))
+        .only("id", "file_id", "item_id", "ordinal", "page", "text")
+        .order_by("ordinal", "id")
+    )
+    for passage in rows:
+        per_source.setdefault(_source_of(passage, by_file, by_item).source_id, []).append(passage)
+    interleaved = []
+    for rank in range(FALLBACK_PASSAGES_PER_SOURCE):
+        interleaved.extend((ps[rank], 0.0) for ps in per_source.values() if rank < len(ps))
+    # In turn, but a source's passages never skip one: stop a source at its first that does not fit.
+    hits = []
+    spent = 0
+    stopped: set[str] = set()
+    for passage, score in interleaved:
+        source = _source_of(passage, by_file, by_item)
+        if source.source_id in stopped:
+            continue
+        cost = estimate_tokens(passage.text)
+        if spent + cost > budget:
+            stopped.add(source.source_id)
+            continue
+        spent += cost
+        hits.append(Hit(source.kind, source.source_id, source.title, passage.page, passage.text, score))
+    return hits

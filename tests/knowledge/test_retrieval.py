@@ -1,0 +1,148 @@
+"""retrieve(): Korean particles, the owner and the scope, the budget, the fallback."""
+
+import pytest
+
+from collector.models import ItemKind
+from knowledge.retrieval import retrieve
+from knowledge.terms import estimate_tokens
+from tests.accounts.factories import UserFactory
+from tests.collector.factories import ItemFactory
+
+from .factories import ready_file
+
+pytestmark = pytest.mark.django_db
+
+SEOUL = "지난 회의는 서울에서 열렸고 참석자는 모두 스물두 명이었다."
+BUSAN = "다음 회의는 부산의 해운대 근처 호텔로 정해졌다."
+FILLER = [f"{i}번째 쪽에는 예산 집행 내역과 일정 변경 사항이 정리되어 있다." for i in range(3, 12)]
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(email="bob@example.com")
+
+
+def test_a_korean_word_is_found_whatever_its_particle(user):
+    doc = ready_file(user, "회의록.pdf", [BUSAN, SEOUL, *FILLER])
+
+    hits = retrieve(owner_id=user.pk, question="서울은 회의 장소였나요?", file_ids=[doc.pk], budget_tokens=2000)
+
+    assert hits[0].text == SEOUL
+    assert (hits[0].kind, hits[0].source_id, hits[0].title, hits[0].page) == ("file", str(doc.pk), "회의록.pdf", 2)
+    assert hits[0].score > 0
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_an_english_question_in_other_inflections(user):
+    doc = ready_file(
+        user,
+        "notes.txt",
+        ["The team migrated the billing database to PostgreSQL in March.", "Lunch is served at noon on Fridays."],
+    )
+    hits = retrieve(
+        owner_id=user.pk, question="When was the migration of billing?", file_ids=[str(doc.pk)], budget_tokens=500
+    )
+    assert [h.page for h in hits] == [1]
+
+
+def test_another_users_passages_never_come_back_even_with_their_ids(user, bob):
+    mine = ready_file(user, "mine.pdf", ["우리 팀의 예산은 삼천만 원이다."])
+    theirs = ready_file(bob, "theirs.pdf", ["서울에서 열린 비밀 회의의 예산은 오억 원이다."])
+    their_note = ItemFactory(owner=bob, title="서울 메모", content="서울에서 비밀 회의")
+
+    assert retrieve(owner_id=user.pk, question="서울 회의 예산", file_ids=[theirs.pk], budget_tokens=1000) == []
+    assert retrieve(owner_id=user.pk, question="서울 회의", item_ids=[their_note.pk], budget_tokens=1000) == []
+    hits = retrieve(
+        owner_id=user.pk,
+        question="서울 회의 예산",
+        file_ids=[mine.pk, theirs.pk],
+        item_ids=[their_note.pk],
+        budget_tokens=1000,
+    )
+    assert {h.source_id for h in hits} == {str(mine.pk)}
+    # Bob, with his own ids, finds his.
+    assert retrieve(owner_id=bob.pk, question="서울 회의", file_ids=[theirs.pk], budget_tokens=1000)[
+        0
+    ].source_id == str(theirs.pk)
+
+
+def test_only_the_scope_is_searched(user):
+    inside = ready_file(user, "inside.pdf", ["Quarterly revenue grew by twelve percent."])
+    outside = ready_file(user, "outside.pdf", ["Quarterly revenue fell sharply in the outside report."])
+    note = ItemFactory(owner=user, title="Revenue note", content="Revenue targets for the next quarter.")
+
+    hits = retrieve(owner_id=user.pk, question="quarterly revenue", file_ids=[inside.pk], budget_tokens=1000)
+    assert {h.source_id for h in hits} == {str(inside.pk)}
+    hits = retrieve(owner_id=user.pk, question="quarterly revenue", item_ids=[note.pk], budget_tokens=1000)
+    assert [(h.kind, h.source_id, h.title) for h in hits] == [("item", str(note.pk), "Revenue note")]
+    assert retrieve(owner_id=user.pk, question="quarterly revenue", budget_tokens=1000) == []
+    assert outside  # never named, never found
+    assert (
+        retrieve(owner_id=user.pk, question="revenue", file_ids=["not-a-uuid"], item_ids=["x"], budget_tokens=100) == []
+    )
+
+
+def test_a_file_item_is_searched_through_its_stored_file_and_reported_as_the_item(user):
+    stored = ready_file(user, "contract.pdf", ["The contract ends on 30 June 2027.", "Payment is due monthly."])
+    item = ItemFactory(owner=user, kind=ItemKind.FILE, title="Supplier contract", content="", stored_file=stored)
+
+    hits = retrieve(owner_id=user.pk, question="When does the contract end?", item_ids=[item.pk], budget_tokens=500)
+
+    assert [(h.kind, h.source_id, h.title, h.page) for h in hits] == [("item", str(item.pk), "Supplier contract", 1)]
+    # Named as a file too, it is reported once, as the file.
+    hits = retrieve(
+        owner_id=user.pk, question="contract end", file_ids=[stored.pk], item_ids=[item.pk], budget_tokens=500
+    )
+    assert [(h.kind, h.source_id) for h in hits] == [("file", str(stored.pk))]
+
+
+def test_the_budget_is_respected(user):
+    pages = [f"Section {i}: the reactor coolant pump {i} needs inspection every {i + 2} weeks." * 3 for i in range(20)]
+    doc = ready_file(user, "manual.pdf", pages)
+
+    for budget in (0, 30, 80, 200, 1000):
+        hits = retrieve(owner_id=user.pk, question="coolant pump inspection", file_ids=[doc.pk], budget_tokens=budget)
+        assert sum(estimate_tokens(h.text) for h in hits) <= budget
+    assert retrieve(owner_id=user.pk, question="coolant pump inspection", file_ids=[doc.pk], budget_tokens=0) == []
+    many = retrieve(owner_id=user.pk, question="coolant pump inspection", file_ids=[doc.pk], budget_tokens=100000)
+    assert 1 <= len(many) <= 8  # TOP_K
+
+
+def test_weak_matches_under_the_relative_threshold_are_dropped(user, settings):
+    strong = "The lighthouse keeper Morgan logged the storm at dawn; Morgan's lighthouse log is kept."
+    weak = "A storm is mentioned here once."
+    doc = ready_file(user, "log.pdf", [strong, weak, "Nothing related."])
+    settings.KNOWLEDGE = {**settings.KNOWLEDGE, "MIN_RELATIVE_SCORE": 0.6}
+    hits = retrieve(owner_id=user.pk, question="Morgan lighthouse storm", file_ids=[doc.pk], budget_tokens=1000)
+    assert [h.page for h in hits] == [1]
+    settings.KNOWLEDGE = {**settings.KNOWLEDGE, "MIN_RELATIVE_SCORE": 0.0}
+    hits = retrieve(owner_id=user.pk, question="Morgan lighthouse storm", file_ids=[doc.pk], budget_tokens=1000)
+    assert [h.page for h in hits] == [1, 2]
+
+
+def test_adjacent_passages_send_their_overlap_once(user, settings):
+    settings.KNOWLEDGE = {**settings.KNOWLEDGE, "PASSAGE_CHARS": 300, "PASSAGE_OVERLAP": 100, "MIN_RELATIVE_SCORE": 0.0}
+    text = " ".join(f"Falcon fact {i} concerns the falcon nest." for i in range(20))
+    doc = ready_file(user, "falcons.txt", [text])
+    hits = retrieve(owner_id=user.pk, question="falcon nest", file_ids=[doc.pk], budget_tokens=5000)
+    sent = "".join(h.text for h in hits)
+    assert len(hits) > 1
+    for i in range(20):
+        assert sent.count(f"Falcon fact {i} ") == 1
+
+
+def test_a_question_matching_nothing_gets_the_start_of_each_source(user):
+    one = ready_file(user, "one.pdf", ["Alpha opening page.", "Alpha second page.", "Alpha third page."])
+    two = ready_file(user, "two.pdf", ["Beta opening page.", "Beta second page."])
+
+    hits = retrieve(owner_id=user.pk, question="요약해 주세요", file_ids=[one.pk, two.pk], budget_tokens=1000)
+    assert [h.text for h in hits][:2] == ["Alpha opening page.", "Beta opening page."]
+    assert {h.text for h in hits} == {
+        "Alpha opening page.",
+        "Alpha second page.",
+        "Alpha third page.",
+        "Beta opening page.",
+        "Beta second page.",
+    }
+    small = retrieve(owner_id=user.pk, question="zzz", file_ids=[one.pk, two.pk], budget_tokens=10)
+    assert [h.text for h in small] == ["Alpha opening page.", "Beta opening page."]
