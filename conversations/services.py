@@ -6,7 +6,7 @@ engine works on and hands it the assistant message id after the transaction comm
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -81,6 +81,7 @@ class PastMessage:
     status: str = MessageStatus.COMPLETE
     finish_reason: str = ""
     superseded: bool = False
+    sources: list = field(default_factory=list)
 
 
 HISTORY_BATCH = 500  # messages per INSERT: a model instance costs about a kilobyte
@@ -147,6 +148,7 @@ def conversation_create_from_history(
                 model=m.model,
                 finish_reason=m.finish_reason,
                 superseded=m.superseded,
+                sources=m.sources,
                 created_at=moment,
                 finished_at=moment,
             )

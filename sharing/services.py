@@ -33,16 +33,42 @@ _SHAREABLE_ROLES = (Role.USER, Role.ASSISTANT)
 _SHAREABLE_STATUSES = (MessageStatus.COMPLETE, MessageStatus.STOPPED)
 
 
+def _shared_source(source: dict) -> dict:
+    """A reply's source as strangers see it: the passage's snippet and where it came from, no id
+    (the files stay their owner's)."""
+    return {key: source.get(key) for key in ("n", "kind", "title", "snippet", "page")}
+
+
 def _snapshot_messages(*, conversation: Conversation) -> list[dict]:
-    rows = (
+    """The conversation's finished turns as a share or sample holds them. A question's files are
+    named (name, type, size), never given; a reply's sources are copied as text."""
+    rows = list(
         Message.objects.filter(
             conversation=conversation, role__in=_SHAREABLE_ROLES, status__in=_SHAREABLE_STATUSES, superseded=False
         )
-        .exclude(content="")
         .order_by("created_at", "id")
-        .values_list("role", "content", "created_at")
+        .values_list("id", "role", "content", "created_at", "sources")
     )
-    return [{"role": role, "content": content, "created_at": _iso(created)} for role, content, created in rows]
+    attached: dict = {}
+    through = Message.attachments.through
+    files = (
+        through.objects.filter(message_id__in=[row[0] for row in rows if row[1] == Role.USER])
+        .order_by("id")
+        .values_list("message_id", "storedfile__name", "storedfile__content_type", "storedfile__size")
+    )
+    for message_id, name, content_type, size in files:
+        attached.setdefault(message_id, []).append({"name": name, "content_type": content_type, "size": size})
+    snapshot = []
+    for message_id, role, content, created, sources in rows:
+        if not content and not attached.get(message_id):
+            continue
+        item = {"role": role, "content": content, "created_at": _iso(created)}
+        if attached.get(message_id):
+            item["attachments"] = attached[message_id]
+        if sources:
+            item["sources"] = [_shared_source(source) for source in sources]
+        snapshot.append(item)
+    return snapshot
 
 
 def _iso(moment) -> str:
@@ -80,7 +106,11 @@ def _conversation_from_snapshot(
         title=title,
         messages=(
             PastMessage(
-                role=item["role"], content=item["content"], model=model if item["role"] == Role.ASSISTANT else None
+                role=item["role"],
+                content=_cloned_content(item),
+                model=model if item["role"] == Role.ASSISTANT else None,
+                # As text: the cloner gets the snippets, not the files (they stay their owner's).
+                sources=[{**source, "id": ""} for source in item.get("sources", [])],
             )
             for item in messages
         ),
@@ -89,6 +119,13 @@ def _conversation_from_snapshot(
         origin_kind=origin_kind,
         origin_id=origin_id,
     )
+
+
+def _cloned_content(item: dict) -> str:
+    """A turn's text in a clone: a question of files alone names them (the files are not copied)."""
+    if item["content"] or not item.get("attachments"):
+        return item["content"]
+    return "(Attached: " + ", ".join(file["name"] for file in item["attachments"]) + ")"
 
 
 def _check_expiry(expires_at) -> None:

@@ -48,6 +48,8 @@ def share_detail(request, share_id: str):
             # Replies are Markdown; what the user typed is shown as typed (escaped by the template).
             "html": render_markdown(item["content"]) if item["role"] == "assistant" else None,
             "text": item["content"],
+            "attachments": item.get("attachments", []),
+            "sources": item.get("sources", []),
         }
         for item in share.messages
     ]

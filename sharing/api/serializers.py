@@ -9,12 +9,33 @@ from ..models import Sample, Share
 from ..services import DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS
 
 
+class SnapshotAttachmentSerializer(serializers.Serializer):
+    """A file a question carried, named only: a share never gives the file."""
+
+    name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class SnapshotSourceSerializer(serializers.Serializer):
+    """A source of a reply, as text: the passage's snippet and where it came from."""
+
+    n = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["file", "item"])
+    title = serializers.CharField()
+    snippet = serializers.CharField()
+    page = serializers.IntegerField(allow_null=True)
+
+
 class SnapshotMessageSerializer(serializers.Serializer):
-    """One message as strangers see it: who spoke, what was said, when. Nothing else."""
+    """One message as strangers see it: who spoke, what was said, when, the files it named and the
+    sources it cited. Nothing else."""
 
     role = serializers.ChoiceField(choices=[Role.USER, Role.ASSISTANT])
-    content = serializers.CharField()
+    content = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
+    attachments = SnapshotAttachmentSerializer(many=True, default=list)
+    sources = SnapshotSourceSerializer(many=True, default=list)
 
 
 # --- shares -----------------------------------------------------------------------------------

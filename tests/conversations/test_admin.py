@@ -1,6 +1,7 @@
 """The conversations admin renders, and keeps what users own read-only (the console's actions: tests/console/)."""
 
 import re
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -119,7 +120,7 @@ def test_messages_are_read_only_in_the_admin(admin_web, some_rows):
 
 def test_staff_cannot_attach_another_users_notes_and_the_engine_ignores_them(admin_web, user, outsider):
     from conversations.admin import ConversationAdminForm
-    from conversations.generation import rows
+    from conversations.generation import grounding, rows
     from tests.collector.factories import ItemFactory
 
     conversation = ConversationFactory(owner=user, title="Mine")
@@ -131,8 +132,17 @@ def test_staff_cannot_attach_another_users_notes_and_the_engine_ignores_them(adm
     page = admin_web.get(f"/admin/conversations/conversation/{conversation.pk}/change/").content.decode()
     assert "my note" in page and "their secret" not in page
 
-    # Even attached behind the admin's back, the engine sends only the owner's own notes.
+    # Even attached behind the admin's back, the engine searches only the owner's own notes.
     conversation.context_items.set([mine, theirs])
+    MessageFactory(conversation=conversation, role="user", content="what did I note?")
     reply = AssistantMessageFactory(conversation=conversation, status="pending", content="")
     claimed = rows.reply_claim(message_id=reply.pk)
-    assert "alpha" in claimed.context_text and "diary" not in claimed.context_text
+    searched = {}
+
+    def retrieve(**kwargs):
+        searched.update(kwargs)
+        return []
+
+    with mock.patch.object(grounding, "_retrieve", retrieve):
+        grounding.reply_grounding(claimed=claimed)
+    assert searched["item_ids"] == [mine.pk] and searched["owner_id"] == user.pk

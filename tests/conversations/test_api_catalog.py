@@ -7,7 +7,15 @@ from tests.conversations.factories import LLMModelFactory, PromptFactory
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC_MODEL_FIELDS = {"slug", "display_name", "description", "provider", "context_window", "is_default"}
+PUBLIC_MODEL_FIELDS = {
+    "slug",
+    "display_name",
+    "description",
+    "provider",
+    "context_window",
+    "capabilities",
+    "is_default",
+}
 
 
 def test_seeded_catalog_has_the_local_default_and_disabled_upstream_examples():

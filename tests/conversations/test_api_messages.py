@@ -90,14 +90,15 @@ def test_message_list_query_count_is_the_same_for_1_and_100_rows(
 ):
     reply = AssistantMessageFactory(conversation=conversation)
     FeedbackFactory(message=reply, user=user)
-    # device session (auth), the conversation, the page of messages with models and ratings.
-    with django_assert_num_queries(3):
+    # device session (auth), the conversation, the page of messages with models and ratings, the
+    # attachments of the page's messages (one prefetch).
+    with django_assert_num_queries(4):
         user_client.get(url(conversation))
     one = _queries(user_client, url(conversation))
     for _ in range(50):
         MessageFactory(conversation=conversation)
         FeedbackFactory(message=AssistantMessageFactory(conversation=conversation), user=user)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = user_client.get(url(conversation) + "?page_size=100")
     assert len(response.json()["results"]) == 100
     assert _queries(user_client, url(conversation)) == one

@@ -340,8 +340,9 @@ def test_regenerating_costs_the_same_statements_whatever_the_history(user_client
         {
             # 1 session (device + user), 2 the conversation, 3 the user's settings locked with
             # their plan, 4 the last question, 5 a reply in flight here, 6 the plans allowed to use
-            # the model, 7 messages sent today (quota), 8 replies in flight (concurrency)
-            "SELECT": 8,
+            # the model, 7 messages sent today (quota), 8 replies in flight (concurrency), 9 the
+            # question's attachments (the new turn keeps them)
+            "SELECT": 9,
             # the new user message and its pending reply
             "INSERT": 2,
             # the superseded turn (one statement), the conversation's updated_at

@@ -118,14 +118,14 @@ def test_an_error_after_the_stream_began_is_an_error_event():
 
 def test_the_model_list_names_each_model_by_its_slug():
     models = [
-        SimpleNamespace(slug="fast", created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
-        SimpleNamespace(slug="big", created_at=datetime(2026, 2, 1, tzinfo=UTC)),
+        SimpleNamespace(slug="fast", created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), capabilities=["vision"]),
+        SimpleNamespace(slug="big", created_at=datetime(2026, 2, 1, tzinfo=UTC), capabilities=[]),
     ]
     assert model_list(models) == {
         "object": "list",
         "data": [
-            {"id": "fast", "object": "model", "created": 1767323045, "owned_by": "system"},
-            {"id": "big", "object": "model", "created": 1769904000, "owned_by": "system"},
+            {"id": "fast", "object": "model", "created": 1767323045, "owned_by": "system", "capabilities": ["vision"]},
+            {"id": "big", "object": "model", "created": 1769904000, "owned_by": "system", "capabilities": []},
         ],
     }
     assert model_list([]) == {"object": "list", "data": []}

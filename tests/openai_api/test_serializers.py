@@ -79,7 +79,8 @@ def test_text_parts_are_joined_by_newlines():
     assert v["turns"] == [{"role": "user", "content": "one\ntwo"}]
 
 
-def test_an_image_part_is_refused_naming_the_message_content():
+def test_an_image_by_http_url_is_refused_naming_the_message_content():
+    # This server fetches no URL a client names (that would be a request forgery): data URLs only.
     parts = [
         {"type": "text", "text": "What is this?"},
         {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
@@ -88,7 +89,7 @@ def test_an_image_part_is_refused_naming_the_message_content():
         messages=[USER, {"role": "assistant", "content": "Hi"}, {"role": "user", "content": parts}]
     )
     assert param == "messages[2].content"
-    assert "Only text content parts" in message
+    assert "data:image" in message and message.code == "image_url_not_supported"
 
 
 @pytest.mark.parametrize("content", [5, {"text": "Hello"}, [{"type": "text", "text": 5}], ["Hello"]])
