@@ -75,6 +75,12 @@ export function sendBlocker(list, model) {
   if (list.some((a) => a.phase === "uploading")) return "Wait for the uploads to finish.";
   const failed = list.filter((a) => a.phase === "failed");
   if (failed.length) return `Remove ${failed.map((a) => `“${a.name}”`).join(", ")}: it could not be used.`;
+  return imageWarning(list, model);
+}
+
+// Images attached for a model whose catalog row lacks `vision`: said as soon as it is so (the
+// composer shows it under the chips), and again if Send is pressed.
+export function imageWarning(list, model) {
   if (model && !(model.capabilities ?? []).includes("vision") && list.some((a) => a.image)) {
     return `${model.display_name || model.slug} cannot read images: choose a model that can, or remove the image.`;
   }

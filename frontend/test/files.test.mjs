@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import {
-  FILE_ERRORS, MAX_ATTACHMENTS, addFiles, afterUpload, attachmentIds, explainFileError, formatSize, fromServer,
+  FILE_ERRORS, MAX_ATTACHMENTS, addFiles, afterUpload, attachmentIds, explainFileError, formatSize, fromServer, imageWarning,
   itemFileState, newAttachment, pollDelay, sendBlocker, statusText,
 } from "../src/files.js";
 
@@ -84,6 +84,9 @@ describe("when Send may go", () => {
     assert.match(sendBlocker([ready("shot.png", true)], TEXT), /^Text model cannot read images/);
     assert.equal(sendBlocker([ready("shot.png", true)], VISION), null);
     assert.equal(sendBlocker([ready("shot.png", true)], null), null); // unknown model: the server decides
+    // Said as soon as the image is attached, not only on Send.
+    assert.match(imageWarning([{ name: "shot.png", image: true, phase: "uploading" }], TEXT), /cannot read images/);
+    assert.equal(imageWarning([ready("a.pdf")], TEXT), null);
   });
 });
 

@@ -236,7 +236,9 @@ def test_pasted_and_dropped_images_show_thumbnails_and_need_a_vision_model(page,
     expect(dropped).to_have_attribute("data-phase", "ready")
     assert thumbnail_loaded(dropped.locator("img"))
 
-    # The default model reads no images: said before sending, and nothing is sent.
+    # The default model reads no images: said at once under the chips, again on Send, and nothing is sent.
+    warning = page.locator("#composer").get_by_role("status")
+    expect(warning).to_have_text(f"{TEXT_MODEL} cannot read images: choose a model that can, or remove the image.")
     send_button(page).click()
     expect(page.get_by_role("alert").filter(has_text="cannot read images")).to_contain_text(TEXT_MODEL)
     expect(questions(page)).to_have_count(0)
@@ -246,6 +248,7 @@ def test_pasted_and_dropped_images_show_thumbnails_and_need_a_vision_model(page,
     expect(chips(page)).to_have_count(1)
     page.get_by_role("button", name=re.compile(r"^Model: .*Choose model$")).click()
     page.get_by_role("menuitemradio", name=VISION_MODEL).click()
+    expect(warning).to_have_count(0)
     send_button(page).click()
     question = questions(page).last
     image = question.get_by_role("button", name=re.compile(r"^Download photo\.png")).locator("img")

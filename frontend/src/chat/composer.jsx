@@ -3,8 +3,8 @@
 // by pasting (a screenshot, a copied file) or by dropping them on the chat (ChatView's drop zone);
 // each uploads at once and shows as a chip above the box.
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
-import { formatSize, IMAGE_TYPES, isImage, statusText } from "../files.js";
-import { streaming } from "../state.js";
+import { formatSize, IMAGE_TYPES, imageWarning, isImage, statusText } from "../files.js";
+import { chat, models, streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
 import { enterSends } from "./actions.jsx";
 import { attach, attachments, removeAttachment, watchProcessing } from "./attachments.js";
@@ -60,6 +60,8 @@ export function Composer({ maxChars }) {
   }, [draft.value]);
   const on = streaming.value;
   const files = attachments.value;
+  const slug = chat.value.conversation?.model ?? chat.value.draftModel;
+  const warning = imageWarning(files, models.value.find((m) => m.slug === slug));
   // A pasted screenshot (or a file copied in a file manager) is attached; pasted text stays text,
   // even when the clipboard also holds a picture of it (cells copied from a spreadsheet, a
   // paragraph from a word processor).
@@ -74,6 +76,7 @@ export function Composer({ maxChars }) {
   return (
     <form id="composer" onSubmit={(event) => { event.preventDefault(); send(); }}>
       {files.length ? <ul class="chips" aria-label="Files to send">{files.map((a) => <Chip key={a.key} attachment={a} />)}</ul> : null}
+      {warning ? <p class="composer-warning" role="status">{warning}</p> : null}
       <div class="composer-row">
         <input ref={picker} id="file-picker" type="file" multiple accept={ACCEPT} hidden tabIndex={-1} aria-hidden="true"
           onChange={(event) => { attach([...event.currentTarget.files]); event.currentTarget.value = ""; }} />
