@@ -99,12 +99,12 @@ export function statusText({ phase, pages, error, detail }) {
   return "";
 }
 
-// A collector file item's extraction, as a chip's state (null for an item with no file status).
+// A collector file item's extraction, as a chip's state: its `file` is the store's row (status,
+// error, error_detail, pages). Null for a note, a link, or a file from before the store.
 export function itemFileState(item) {
-  const phase = item.file_status ?? item.status;
-  if (item.kind !== "file" || !phase) return null;
-  return { phase, pages: item.pages ?? item.file_pages ?? null, error: item.error ?? item.file_error ?? null,
-    detail: item.error_detail ?? item.file_error_detail ?? "" };
+  const file = item.file;
+  if (item.kind !== "file" || !file?.status) return null;
+  return { phase: file.status, pages: file.pages ?? null, error: file.error || null, detail: file.error_detail || "" };
 }
 
 // POST /api/v1/files with the bearer token (renewed once on a 401, as api.js's requests are),

@@ -124,9 +124,11 @@ describe("a file's state in words", () => {
   });
 
   test("a collector file item's extraction state; none for a note", () => {
-    assert.deepEqual(itemFileState({ kind: "file", status: "ready", pages: 3, error: "" }),
-      { phase: "ready", pages: 3, error: "", detail: "" });
-    assert.equal(itemFileState({ kind: "note" }), null);
-    assert.equal(itemFileState({ kind: "file" }), null);
+    const row = { id: "f1", name: "a.pdf", status: "ready", error: "", error_detail: "", pages: 3 };
+    assert.deepEqual(itemFileState({ kind: "file", file: row }), { phase: "ready", pages: 3, error: null, detail: "" });
+    const failed = itemFileState({ kind: "file", file: { ...row, status: "failed", error: "no_text", pages: null } });
+    assert.equal(statusText(failed), FILE_ERRORS.no_text);
+    assert.equal(itemFileState({ kind: "note", file: null }), null);
+    assert.equal(itemFileState({ kind: "file", file: null }), null); // stored before the files store
   });
 });
