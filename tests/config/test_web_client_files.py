@@ -49,7 +49,7 @@ pytestmark = [
 NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
 TEXT_MODEL, VISION_MODEL = "Text test model", "Vision test model"
 MODELS = [
-    ("text", TEXT_MODEL, "normal:12:0.02", True, []),
+    ("text", TEXT_MODEL, "cite::0.02", True, []),  # its reply cites [1] (and a [9] no source has)
     ("vision", VISION_MODEL, "normal:12:0.02", False, ["vision"]),
 ]
 
@@ -198,6 +198,15 @@ def test_a_pdf_attached_with_the_paperclip_is_read_sent_and_cited(page, user):
         dialog.get_by_role("button", name="Download").click()
     assert download.value.suggested_filename == "계약서.pdf"
     dialog.get_by_role("button", name="Close").first.click()
+    expect(dialog).to_be_hidden()
+    # The reply's own [1] opens the same passage; its [9] names no source and stays text.
+    cited = reply.locator(".markdown").get_by_role("button", name="Source 1")
+    expect(cited).to_have_text("[1]")
+    expect(reply.locator(".markdown")).to_contain_text("in writing [9].")
+    expect(reply.locator(".markdown").get_by_role("button")).to_have_count(1)
+    cited.click()
+    expect(dialog).to_contain_text(word)
+    page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
     # After a reload the sources come from the saved message.
