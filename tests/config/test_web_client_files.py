@@ -289,6 +289,28 @@ def test_a_file_that_cannot_be_used_is_explained_and_blocks_sending_until_remove
     expect(page.get_by_role("alert").filter(has_text="could not be used")).to_contain_text("scan.pdf")
     expect(questions(page)).to_have_count(0)
 
+    # A slow connection: the chip shows the upload's progress until the server has the file.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 100_000},
+    )
+    notes = ("Meeting notes, line after line.\n" * 12_000).encode()  # ~370 KB: about 4 s at 100 KB/s
+    attach_with_paperclip(page, [{"name": "notes.txt", "mimeType": "text/plain", "buffer": notes}])
+    progress = page.get_by_role("progressbar", name="Uploading notes.txt")
+    expect(progress).to_be_visible()
+    page.wait_for_function(
+        "() => { const bar = document.querySelector('#composer progress'); return bar?.value > 0 && bar.value < 1; }"
+    )
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    notes_chip = chips(page).filter(has_text="notes.txt")
+    expect(notes_chip).to_have_attribute("data-phase", "ready", timeout=20_000)
+    page.get_by_role("button", name="Remove notes.txt").click()
+
     page.get_by_role("button", name="Remove scan.pdf").click()
     page.get_by_role("button", name="Remove tool.exe").click()
     expect(page.get_by_role("list", name="Files to send")).to_have_count(0)
