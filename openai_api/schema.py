@@ -74,6 +74,9 @@ _MODELS = inline_serializer(
                 "object": serializers.ChoiceField(choices=["model"]),
                 "created": serializers.IntegerField(),
                 "owned_by": serializers.CharField(),
+                "capabilities": serializers.ListField(
+                    child=serializers.CharField(), help_text="What it takes beyond text: vision = image_url parts."
+                ),
             },
             many=True,
         ),
@@ -88,7 +91,12 @@ lines (the first with `delta.role`, then `delta.content`, then one with `finish_
 `stream_options.include_usage` a last chunk with `usage` and no choices), then `data: [DONE]`. A
 failure of the model after the stream began arrives as `data: {"error": {...}}`.
 
-System and developer messages become the system prompt; text content parts are joined. `n` must
+System and developer messages become the system prompt; text content parts are joined. A user
+message's `image_url` parts go to a model whose `capabilities` (in `/v1/models`) include `vision`,
+as data URLs only (`data:image/png;base64,...`, decoded, resized and re-encoded here); an http(s)
+image URL is refused (400 `image_url_not_supported`: this server fetches no address a client
+names), broken or oversized data too (`invalid_image`, `image_too_large`), and any image for a
+model without `vision` (400 `model_cannot_read_images`), before the model is called. `n` must
 be 1 and tools are not supported; other OpenAI parameters are accepted and ignored. Each request
 counts against the key's user's plan (daily messages, concurrent replies) and usage figures, like
 a message sent in the app; its text is kept only with `CHAT_API_KEEP_CONTENT`.

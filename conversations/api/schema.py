@@ -12,6 +12,33 @@ from . import serializers as s
 
 _LIMIT = OpenApiResponse(ErrorSerializer, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
 _CONFLICT = OpenApiResponse(ErrorSerializer, "generation_in_progress: a reply is still being generated here")
+# What a message's attachments can be refused for (sending, a conversation's first message).
+_ATTACHMENT_REFUSALS = {
+    400: OpenApiResponse(
+        ErrorSerializer,
+        "Invalid input (field messages), or model_cannot_read_images: an image attached for a model without "
+        "the vision capability (refused before any upstream call)",
+    ),
+    404: OpenApiResponse(
+        ErrorSerializer,
+        "Not found (also for anything that is not yours); files_not_found: attachments naming files that are "
+        "not yours or do not exist (the detail names their ids)",
+    ),
+    409: OpenApiResponse(
+        ErrorSerializer,
+        "generation_in_progress: a reply is still being generated here; attachment_failed: an attached file "
+        "could not be read (the detail names it)",
+    ),
+}
+_ATTACHMENTS_DESCRIPTION = (
+    "`attachments`: ids of your files (`POST /files`), at most 10; the text may then be blank. Images go to "
+    "models whose `capabilities` include `vision`, as image parts (resized, longer side at most "
+    "`CHAT_IMAGE_MAX_SIDE`). Documents are not pasted: for each reply the passages most relevant to the "
+    "question are chosen from this message's files, the conversation's earlier files and its collector "
+    "items, and the reply lists them as `sources` (announced by the stream's `sources` event). A file still "
+    "being read is waited for, at most `CHAT_ATTACHMENT_WAIT_SECONDS` (60); then the reply ends with the "
+    "error `attachments_not_ready`."
+)
 _WAIT = OpenApiParameter(
     "wait",
     bool,
@@ -65,9 +92,10 @@ CONVERSATIONS = view_schema(
     ),
     create=extend_schema(
         summary="Start a conversation (optionally with its first message)",
+        description=_ATTACHMENTS_DESCRIPTION,
         request=s.ConversationCreateSerializer,
         parameters=[_WAIT],
-        responses={201: s.ConversationCreatedSerializer, 409: _CONFLICT, 429: _LIMIT},
+        responses={201: s.ConversationCreatedSerializer, **_ATTACHMENT_REFUSALS, 429: _LIMIT},
     ),
     retrieve=extend_schema(summary="Get one of your conversations", responses={200: s.ConversationSerializer}),
     update=extend_schema(summary="Change a conversation's title, model, pin or archive", **_CONVERSATION_WRITE),
@@ -82,8 +110,9 @@ CONVERSATIONS = view_schema(
         _sending(
             methods=["POST"],
             summary="Send a message; the reply streams from stream_url",
+            description=_ATTACHMENTS_DESCRIPTION,
             request=s.MessageCreateSerializer,
-            responses={409: _CONFLICT},
+            responses=_ATTACHMENT_REFUSALS,
         ),
     ],
     stop=extend_schema(
@@ -157,12 +186,14 @@ Server-Sent Events of the conversation's reply being generated, or of its last r
 
 Events (each with `id: <seq>`, increasing by one per event of a reply):
 - `message.start` `{message_id, model}`
+- `sources` `{message_id, sources: [{n, kind: "file" | "item", id, title, snippet, page}]}`: what the
+  reply is based on (its text cites them as `[n]`), before the first `delta`; only when there are any
 - `delta` `{message_id, text}`: only the new text
 - `message.done` `{message_id, status, usage: {prompt_tokens, completion_tokens}, finish_reason}`
   (`stop`, `length`, or empty when unknown); the stream then ends
 - `error` `{message_id, code, message}` (followed by `message.done` with status `error`)
-- `snapshot` `{message_id, text, seq}`: for a client joining late without `Last-Event-ID`, the text so
-  far; live deltas follow.
+- `snapshot` `{message_id, text, seq, sources}`: for a client joining late without `Last-Event-ID`, the
+  text so far and the sources announced so far; live deltas follow.
 
 Send `Last-Event-ID: n` (header, or `?last_event_id=n`) to receive every event after `n` exactly once,
 in order. With nothing in flight the stream sends the last reply's final state (`snapshot` then

@@ -85,6 +85,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # A reply source's kind (conversations, sharing) beside the collector item's kind.
+    "ENUM_NAME_OVERRIDES": {"SourceKindEnum": ["file", "item"], "ItemKindEnum": "collector.models.ItemKind"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
