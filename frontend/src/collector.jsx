@@ -2,24 +2,14 @@
 // chat from the chat's settings.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { allPages, api } from "./api.js";
-import { itemFileState, pollDelay, statusText } from "./files.js";
+import { itemFileState, pollDelay } from "./files.js";
 import { confirmDialog, openDialog } from "./ui/dialogs.jsx";
 import { download } from "./ui/download.js";
+import { FileStatus } from "./ui/file_status.jsx";
 import { announce, say } from "./ui/notices.js";
 
 const splitTags = (text) => text.split(",").map((t) => t.trim()).filter(Boolean);
 const nameOf = (item) => item.title || item.url || item.file_name || "Untitled";
-
-// A file item's extraction: being read, ready (with its pages), or why it failed.
-function FileStatus({ item }) {
-  const state = itemFileState(item);
-  if (!state) return null;
-  return (
-    <span class={`file-status ${state.phase}`} data-phase={state.phase}>
-      {state.phase === "processing" ? <span class="spinner" aria-hidden="true" /> : null} {statusText(state)}
-    </span>
-  );
-}
 
 function Item({ item, onDeleted }) {
   const name = nameOf(item);

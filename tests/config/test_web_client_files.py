@@ -1,9 +1,10 @@
 """Files in the web client, in a real browser against a real server process and job worker.
 
-The composer's paperclip, paste and drop; a chip following its file (uploading, being read, ready
-or failed with the reason in words); sending with attachments; the reply's numbered sources, each
-opening its passage; a model without vision refusing an image before anything is sent; the
-collector showing a file's extraction and finding words inside it.
+The composer's paperclip, paste and drop; a chip following its file (its upload's progress on a slow
+connection, being read, ready or failed with the reason in words); sending with attachments; the
+reply's numbered sources and its [n] markers, each opening its passage (also after a reload); a
+model without vision refusing an image before anything is sent; the collector showing a file's
+extraction and finding words inside it.
 
 As test_web_client.py (whose browser, context and user fixtures this module shares): Debian's
 chromium, the tests' OpenAI-compatible upstream, one server per module. Documents are read by a
