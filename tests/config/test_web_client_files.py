@@ -14,6 +14,7 @@ here (a PDF with a Korean text layer, a PDF with none, a PNG).
 
 import base64
 import io
+import json
 import os
 import re
 import subprocess
@@ -147,6 +148,20 @@ def attach_with_paperclip(page, files: list[dict]) -> None:
     chooser.value.set_files(files)
 
 
+def drop_files(page, files: list[tuple[str, str, bytes]]) -> None:
+    """Drags files over the chat (its drop zone shows) and drops them."""
+    expect = _expect()
+    made = ", ".join(js_file(*f) for f in files)
+    data = page.evaluate_handle(
+        f"() => {{ const d = new DataTransfer(); for (const f of [{made}]) d.items.add(f); return d; }}"
+    )
+    chat = page.get_by_role("main", name="Chat")
+    chat.dispatch_event("dragenter", {"dataTransfer": data})
+    expect(page.get_by_text("Drop files to attach them")).to_be_visible()
+    chat.dispatch_event("drop", {"dataTransfer": data})
+    expect(page.get_by_text("Drop files to attach them")).to_be_hidden()
+
+
 def js_file(name: str, mime: str, data: bytes) -> str:
     """A JS expression making a File in the page."""
     encoded = base64.b64encode(data).decode()
@@ -160,22 +175,20 @@ def thumbnail_loaded(image) -> bool:
 # --- tests ---------------------------------------------------------------------------------------
 
 
-def test_a_pdf_attached_with_the_paperclip_is_read_sent_and_cited(page, user):
+def test_a_30_page_pdf_dropped_on_the_chat_is_asked_about_in_korean_and_cited(page, user, upstream):  # noqa: F811
+    # The issue's "done when", from the browser: the fact is on page 17 of 30.
     expect = _expect()
     word = f"zq{uuid.uuid4().hex[:6]}"
-    pages = [
-        "Chapter one: the weather in Busan was mild all week.",
-        f"제17조 보증 기간은 {word} 인도일로부터 3년입니다. 연장 신청은 서면으로 한다.",
-        "Appendix: a list of offices and their telephone numbers.",
-    ]
+    pages = [f"Page {n}: routine minutes of meeting number {n}, nothing to report." for n in range(1, 31)]
+    pages[16] = f"제17조 보증 기간은 {word} 인도일로부터 3년입니다. 연장 신청은 서면으로 한다."
     sign_in(page, user)
-    attach_with_paperclip(page, [{"name": "계약서.pdf", "mimeType": "application/pdf", "buffer": pdf_with_text(pages)}])
+    drop_files(page, [("계약서.pdf", "application/pdf", pdf_with_text(pages))])
 
     chip = chips(page).filter(has_text="계약서.pdf")
     expect(chip).to_have_count(1)
     # Read by the worker, polled by the chip until it is ready, with its page count.
     expect(chip).to_have_attribute("data-phase", "ready", timeout=20_000)
-    expect(chip).to_contain_text("Ready · 3 pages")
+    expect(chip).to_contain_text("Ready · 30 pages")
 
     composer(page).fill(f"보증 기간은 {word} 몇 년인가요?")
     send_button(page).click()
@@ -188,12 +201,15 @@ def test_a_pdf_attached_with_the_paperclip_is_read_sent_and_cited(page, user):
     reply = messages_log(page).get_by_role("article", name=re.compile("said$")).last
     wait_finished(page, reply)
     sources = reply.get_by_role("region", name="Sources")
-    first = sources.get_by_role("button", name=re.compile(r"^Source 1: 계약서\.pdf, page 2$"))
+    # The upstream was given page 17's passage, not the rest of the PDF.
+    prompt = json.dumps(upstream.requests[-1]["messages"], ensure_ascii=False)
+    assert word in prompt and "meeting number 3," not in prompt, prompt[:2000]
+    first = sources.get_by_role("button", name=re.compile(r"^Source 1: 계약서\.pdf, page 17$"))
     expect(first).to_be_visible()
     expect(first).to_contain_text("[1]")
     first.click()
     dialog = page.get_by_role("dialog", name=re.compile(r"^\[1\] 계약서\.pdf"))
-    expect(dialog).to_contain_text("page 2")
+    expect(dialog).to_contain_text("page 17")
     expect(dialog).to_contain_text(word)
     with page.expect_download() as download:
         dialog.get_by_role("button", name="Download").click()
@@ -235,13 +251,7 @@ def test_pasted_and_dropped_images_show_thumbnails_and_need_a_vision_model(page,
     assert thumbnail_loaded(pasted.locator("img"))
 
     # An image dragged onto the chat: the drop zone shows while it is over, then a second chip.
-    photo = js_file("photo.png", "image/png", png(color=(200, 30, 30)))
-    data = page.evaluate_handle(f"() => {{ const d = new DataTransfer(); d.items.add({photo}); return d; }}")
-    chat = page.get_by_role("main", name="Chat")
-    chat.dispatch_event("dragenter", {"dataTransfer": data})
-    expect(page.get_by_text("Drop files to attach them")).to_be_visible()
-    chat.dispatch_event("drop", {"dataTransfer": data})
-    expect(page.get_by_text("Drop files to attach them")).to_be_hidden()
+    drop_files(page, [("photo.png", "image/png", png(color=(200, 30, 30)))])
     dropped = chips(page).filter(has_text="photo.png")
     expect(dropped).to_have_attribute("data-phase", "ready")
     assert thumbnail_loaded(dropped.locator("img"))
