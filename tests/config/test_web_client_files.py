@@ -233,7 +233,7 @@ def test_a_30_page_pdf_dropped_on_the_chat_is_asked_about_in_korean_and_cited(pa
     expect(reloaded).to_be_visible()
 
 
-def test_pasted_and_dropped_images_show_thumbnails_and_need_a_vision_model(page, user):
+def test_pasted_and_dropped_images_show_thumbnails_and_need_a_vision_model(page, user, upstream):  # noqa: F811
     expect = _expect()
     sign_in(page, user)
     box = composer(page)
@@ -276,6 +276,9 @@ def test_pasted_and_dropped_images_show_thumbnails_and_need_a_vision_model(page,
     page.wait_for_function("() => [...document.querySelectorAll('.message-image img')].some((i) => i.naturalWidth > 0)")
     assert thumbnail_loaded(image)
     wait_finished(page, messages_log(page).get_by_role("article", name=f"{VISION_MODEL} said").last)
+    # The screenshot reached the vision model as an image.
+    parts = upstream.requests[-1]["messages"][-1]["content"]
+    assert any(p.get("type") == "image_url" for p in parts if isinstance(p, dict)), parts
 
 
 def test_a_file_that_cannot_be_used_is_explained_and_blocks_sending_until_removed(page, user):
