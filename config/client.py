@@ -22,10 +22,12 @@ SCRIPT = "app.js"
 STYLE = "app-style.css"
 
 # Strict CSP: only scripts bearing the page's nonce run (no inline handlers, no injected scripts),
-# styles only from this origin, it may only talk to this origin, and it cannot be framed.
+# styles only from this origin, it may only talk to this origin, and it cannot be framed. Images
+# also from blob: URLs, which only this page can make: thumbnails of the user's own files (a file
+# chosen, or fetched with the bearer token, which an <img src> cannot send).
 CSP_TEMPLATE = (
     "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; connect-src 'self'; "
-    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    "img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 
 

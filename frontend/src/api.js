@@ -72,23 +72,28 @@ export function refreshTokens() {
   });
 }
 
-// fetch with the bearer token; a 401 renews the token once and sends the request again.
-export async function request(path, { method = "GET", body, headers = {}, signal, form } = {}) {
-  const send = () => fetch(path, {
-    method, signal,
-    headers: { ...headers, ...(body !== undefined && JSON_HEADERS), ...(access && { Authorization: `Bearer ${access}` }) },
-    body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
-  });
+// Sends with the bearer token: `send(token)` answers something with a `status` (a fetch Response,
+// or an XMLHttpRequest upload's outcome); a 401 renews the token once and sends again.
+export async function authorized(send) {
   if (!access && hasSession()) await refreshTokens().catch(signedOut);
   const sentWith = access;
-  let response = await send();
+  let response = await send(access);
   if (response.status === 401) {
     try {
       if (access === sentWith) await refreshTokens();
     } catch (error) { signedOut(error); }
-    response = await send();
+    response = await send(access);
   }
   return response;
+}
+
+// fetch with the bearer token, renewed once on a 401.
+export function request(path, { method = "GET", body, headers = {}, signal, form } = {}) {
+  return authorized((token) => fetch(path, {
+    method, signal,
+    headers: { ...headers, ...(body !== undefined && JSON_HEADERS), ...(token && { Authorization: `Bearer ${token}` }) },
+    body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
+  }));
 }
 
 function signedOut(error) {

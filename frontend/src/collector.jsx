@@ -1,27 +1,15 @@
 // The collector: the user's notes, links and files, with tags and search. Items are attached to a
 // chat from the chat's settings.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { allPages, api, problem, request } from "./api.js";
+import { allPages, api } from "./api.js";
+import { itemFileState, pollDelay } from "./files.js";
 import { confirmDialog, openDialog } from "./ui/dialogs.jsx";
+import { download } from "./ui/download.js";
+import { FileStatus } from "./ui/file_status.jsx";
 import { announce, say } from "./ui/notices.js";
 
 const splitTags = (text) => text.split(",").map((t) => t.trim()).filter(Boolean);
 const nameOf = (item) => item.title || item.url || item.file_name || "Untitled";
-
-// The file is behind the bearer token: fetch it, then hand the browser a local copy.
-async function download(item) {
-  try {
-    const r = await request(new URL(item.download_url, location.origin).pathname);
-    if (!r.ok) throw await problem(r);
-    const link = document.createElement("a");
-    link.href = URL.createObjectURL(await r.blob());
-    link.download = item.file_name || "download";
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-  } catch (error) { say(error.message); }
-}
 
 function Item({ item, onDeleted }) {
   const name = nameOf(item);
@@ -34,12 +22,13 @@ function Item({ item, onDeleted }) {
     <li>
       <div>
         <strong>{name}</strong> <span class="muted">{`(${item.kind})`}</span>
+        <FileStatus item={item} />
         {item.kind === "link" ? <div><a href={item.url} target="_blank" rel="noopener noreferrer nofollow">{item.url}</a></div> : null}
         {item.content ? <p class="clip">{item.content.slice(0, 300)}</p> : null}
         {item.tags.length ? <div class="tags">{item.tags.map((t) => <span class="tag">{t}</span>)}</div> : null}
       </div>
       <div class="row-actions">
-        {item.download_url ? <button type="button" aria-label={`Download ${name}`} onClick={() => download(item)}>Download</button> : null}
+        {item.download_url ? <button type="button" aria-label={`Download ${name}`} onClick={() => download(item.download_url, item.file_name)}>Download</button> : null}
         <button type="button" class="danger" aria-label={`Delete ${name}`} onClick={remove}>Delete</button>
       </div>
     </li>
@@ -110,6 +99,14 @@ function Collector() {
   const both = () => Promise.all([refresh(), refreshTags()]);
 
   useEffect(() => { both().catch((error) => say(error.message)); }, []);
+  // Files still being read: look again, more slowly each time, until none is (or the dialog closes).
+  const polls = useRef(0);
+  const reading = (items ?? []).some((item) => itemFileState(item)?.phase === "processing");
+  useEffect(() => {
+    if (!reading) { polls.current = 0; return undefined; }
+    const timer = setTimeout(() => refresh().catch(() => {}), pollDelay(polls.current++));
+    return () => clearTimeout(timer);
+  }, [items, reading]);
   const timer = useRef(null);
   const onSearch = (event) => {
     const q = event.currentTarget.value;

@@ -15,8 +15,8 @@ const final = (error) => error instanceof SignedOut
 /**
  * Follows the reply of conversation `conversationId` until its `message.done`, yielding:
  * - `{type: "open"}`: a connection was answered (a "reconnecting" notice can go);
- * - `{type: "event", name, id, data}`: one event of the reply (`message.start`, `snapshot`, `delta`,
- *   `error`, `message.done`), each exactly once, in order; the generator ends after `message.done`;
+ * - `{type: "event", name, id, data}`: one event of the reply (`message.start`, `snapshot`,
+ *   `sources`, `delta`, `error`, `message.done`, and any other the server adds), each exactly once, in order; the generator ends after `message.done`;
  * - `{type: "lost", error, retryIn}`: the connection failed; another is tried in `retryIn` ms, or
  *   as soon as `online` fires `online`;
  * - `{type: "drift"}`, then the end: a resume met another reply's events (a message sent from
@@ -86,4 +86,22 @@ function pause(ms, { clock, online, signal }) {
     online?.addEventListener?.("online", done);
     signal?.addEventListener("abort", done);
   });
+}
+
+/**
+ * What an event of a reply changes on the message, besides its text (session.js paints the text
+ * itself, throttled): its status, its error, its sources. `sources` arrives as its own event
+ * before the first delta (and again when a resume replays it); a snapshot (a reply joined midway)
+ * and `message.done` may carry them too. Answers {} for an event that changes none of these.
+ */
+export function replyFields(name, data) {
+  const sources = Array.isArray(data?.sources) ? { sources: data.sources } : {};
+  switch (name) {
+    case "message.start": return { status: "streaming" };
+    case "sources": return sources;
+    case "snapshot": return data.sources?.length ? sources : {}; // [] only means "none yet"
+    case "error": return { error: data.message, error_code: data.code };
+    case "message.done": return { status: data.status, finish_reason: data.finish_reason, ...sources };
+    default: return {};
+  }
 }

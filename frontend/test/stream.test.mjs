@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { ApiError, SignedOut } from "../src/api.js";
-import { BACKOFF_MAX_MS, backoff, followReply } from "../src/stream.js";
+import { BACKOFF_MAX_MS, backoff, followReply, replyFields } from "../src/stream.js";
 
 const CONVERSATION = "c0ffee00-0000-4000-8000-000000000000";
 const frame = (id, event, data) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -243,5 +243,57 @@ describe("followReply", () => {
     }
     await settle();
     assert.equal(cancelled, true);
+  });
+});
+
+// --- sources: the passages a reply is based on -------------------------------------------------
+
+const SOURCES = [
+  { n: 1, kind: "file", id: "f1", title: "보고서.pdf", snippet: "17쪽의 사실", page: 17 },
+  { n: 2, kind: "item", id: "42", title: "A note", snippet: "noted", page: null },
+];
+
+// A reply whose sources come right after its start, before the first delta (as the server sends).
+function replyWithSources(messageId, tokens) {
+  const [start, ...rest] = reply(messageId, tokens);
+  const shifted = rest.map(([id, name, data]) => [id + 1, name, data]);
+  return [start, [2, "sources", { message_id: messageId, sources: SOURCES }], ...shifted];
+}
+
+describe("sources", () => {
+  test("the sources event is passed through once, in its place before the first delta", async () => {
+    const { request } = server([{ events: replyWithSources("m1", 2) }]);
+    const clock = new FakeClock();
+    const items = await drive(followReply(CONVERSATION, { request, clock }), clock);
+    assert.deepEqual(items.filter((i) => i.type === "event").map((i) => i.name),
+      ["message.start", "sources", "delta", "delta", "message.done"]);
+    assert.deepEqual(items.find((i) => i.name === "sources").data.sources, SOURCES);
+  });
+
+  test("a drop before the sources: the resume (Last-Event-ID) receives them, once", async () => {
+    const events = replyWithSources("m1", 3);
+    const { request, requests } = server([
+      { events: events.slice(0, 1), end: "drop" }, // only message.start got through
+      { events: events.slice(1) }, // the server replays from event 2: the sources first
+    ]);
+    const clock = new FakeClock();
+    const items = await drive(followReply(CONVERSATION, { request, clock }), clock);
+    assert.deepEqual(requests.map((r) => r.headers), [{}, { "Last-Event-ID": "1" }]);
+    assert.equal(items.filter((i) => i.name === "sources").length, 1);
+    assert.deepEqual(ids(items), events.map(([id]) => id));
+  });
+
+  test("replyFields: what each event changes on the message besides its text", () => {
+    assert.deepEqual(replyFields("sources", { message_id: "m1", sources: SOURCES }), { sources: SOURCES });
+    assert.deepEqual(replyFields("message.start", { message_id: "m1", model: "m" }), { status: "streaming" });
+    assert.deepEqual(replyFields("delta", { message_id: "m1", text: "x" }), {});
+    // A snapshot (a reply joined midway) carries the sources announced so far; [] means none yet
+    // and must not wipe sources the message already shows.
+    assert.deepEqual(replyFields("snapshot", { message_id: "m1", text: "t", seq: 4, sources: SOURCES }), { sources: SOURCES });
+    assert.deepEqual(replyFields("snapshot", { message_id: "m1", text: "t", seq: 4, sources: [] }), {});
+    assert.deepEqual(replyFields("error", { message_id: "m1", code: "upstream_error", message: "boom" }),
+      { error: "boom", error_code: "upstream_error" });
+    assert.deepEqual(replyFields("message.done", { message_id: "m1", status: "complete", finish_reason: "stop" }),
+      { status: "complete", finish_reason: "stop" });
   });
 });

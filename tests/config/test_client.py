@@ -44,7 +44,7 @@ def test_page_is_html_with_strict_headers(client):
     nonce = CSP_NONCE.search(response["Content-Security-Policy"]).group(1)
     assert response["Content-Security-Policy"] == (
         f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        "img-src 'self' data: blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
     assert response["Referrer-Policy"] == "no-referrer"
     assert "no-store" in response["Cache-Control"]

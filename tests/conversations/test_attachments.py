@@ -346,3 +346,17 @@ def test_regenerating_keeps_the_questions_files(user_client, user, upstream):  #
     assert response.status_code == 201, response.content
     assert response.json()["user_message"]["attachments"][0]["id"] == str(picture.pk)
     assert last_request_since(upstream, before)["messages"][-1]["content"][1]["type"] == "image_url"
+
+
+@pytest.mark.django_db
+def test_a_first_message_may_be_files_alone_but_not_nothing(user_client, user, upstream):  # noqa: F811
+    # The web client sends a screenshot with no words as a new chat's first message.
+    model = vision_model(upstream)
+    picture = image_file(user)
+    response = user_client.post(
+        "/api/v1/conversations", {"model": model.slug, "message": "", "attachments": [str(picture.pk)]}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert [a["id"] for a in response.json()["user_message"]["attachments"]] == [str(picture.pk)]
+    response = user_client.post("/api/v1/conversations", {"model": model.slug, "message": "  "}, format="json")
+    assert response.status_code == 400 and "message" in response.json()

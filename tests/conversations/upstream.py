@@ -10,6 +10,8 @@ The requested model name picks the behaviour: ``<mode>[:<tokens>[:<delay seconds
 - ``markdown`` streams the fixed Markdown reply ``MARKDOWN_REPLY`` (``markdown_tokens()``, its
   ``<tokens>`` part is ignored; 10 ms between tokens unless a delay is given: ``markdown::0.05``):
   a heading, a list, a wide ```python block, a wide table, a link, and hostile HTML and links
+- ``cite`` streams ``CITE_REPLY``, which cites its first source as ``[1]`` (and a ``[9]`` that no
+  source has)
 Token ``i`` is ``"t<i> "``, so a reply of ``n`` tokens is predictable.
 """
 
@@ -20,7 +22,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODELS = ["normal", "slow", "burst", "http500", "flaky500", "drop", "malformed", "timeout", "markdown"]
+MODELS = ["normal", "slow", "burst", "http500", "flaky500", "drop", "malformed", "timeout", "markdown", "cite"]
+CITE_REPLY = "The warranty lasts three years [1]; extensions are asked for in writing [9]."
 
 # What a web client must render safely: ordinary Markdown (wide enough to overflow a phone) and
 # content that would run script if it were inserted as HTML or followed as a link.
@@ -66,6 +69,11 @@ def markdown_tokens() -> list[str]:
     return re.findall(r"\s*\S+|\s+", MARKDOWN_REPLY)
 
 
+def cite_tokens() -> list[str]:
+    """``CITE_REPLY`` word by word."""
+    return re.findall(r"\S+\s*", CITE_REPLY)
+
+
 def parse_mode(model: str) -> tuple[str, int, float | None]:
     parts = model.split(":")
     mode = parts[0]
@@ -106,7 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.server.record(body, {k.lower(): v for k, v in self.headers.items()})
         mode, count, delay = parse_mode(body.get("model", "normal"))
-        pieces = markdown_tokens() if mode == "markdown" else None
+        pieces = markdown_tokens() if mode == "markdown" else cite_tokens() if mode == "cite" else None
         if pieces is not None:
             count = len(pieces)
         # Cut at max_tokens and say so ("length"), as real servers do.

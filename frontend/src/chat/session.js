@@ -5,9 +5,11 @@ import { batch, signal } from "@preact/signals";
 import { SignedOut, api, problem, request } from "../api.js";
 import { loadConversations } from "../conversations.js";
 import { go, setAddress } from "../router.js";
-import { broadcast, chat, defaultModel, emptyChat, modelName, onBroadcast, streaming, user } from "../state.js";
-import { followReply } from "../stream.js";
+import { broadcast, chat, defaultModel, emptyChat, modelName, models, onBroadcast, streaming, user } from "../state.js";
+import { attachmentIds, sendBlocker } from "../files.js";
+import { followReply, replyFields } from "../stream.js";
 import { announce, say } from "../ui/notices.js";
+import { attachments, clearAttachments } from "./attachments.js";
 
 const LIVE = ["pending", "streaming"];
 export const isLive = (message) => LIVE.includes(message.status);
@@ -122,9 +124,22 @@ function started(sent, { reload = false } = {}) {
   return undefined;
 }
 
+// The chosen model's catalog row (its capabilities say whether it reads images).
+export const currentModel = () => {
+  const slug = chat.peek().conversation?.model ?? chat.peek().draftModel;
+  return models.peek().find((m) => m.slug === slug) ?? null;
+};
+
 export async function send() {
   const content = draft.value;
-  if (!content.trim() || streaming.value || sending.value) return;
+  const files = attachments.peek();
+  if ((!content.trim() && !files.length) || streaming.value || sending.value) return;
+  // Said before anything is sent (the server refuses the same, a model that cannot read images
+  // with a 400 whose words are shown below).
+  const blocker = sendBlocker(files, currentModel());
+  if (blocker) { say(blocker); return; }
+  const ids = attachmentIds(files);
+  const withFiles = ids.length ? { attachments: ids } : {};
   sending.value = true;
   say("");
   const mine = opening;
@@ -132,18 +147,20 @@ export async function send() {
     let sent;
     const current = chat.peek();
     if (!current.id) {
-      const body = { message: content, model: current.draftModel };
+      const body = { message: content, model: current.draftModel, ...withFiles };
       if (current.draftSystemPrompt) body.system_prompt = current.draftSystemPrompt;
       sent = await api("/api/v1/conversations", { method: "POST", body });
-      if (mine !== opening) { sentElsewhere(content); return; }
+      if (mine !== opening) { sentElsewhere(content, files); return; }
       setChat({ id: sent.id, conversation: sent });
       setAddress(sent.id);
     } else {
-      sent = await api(`/api/v1/conversations/${current.id}/messages`, { method: "POST", body: { content } });
-      if (mine !== opening) { sentElsewhere(content); return; }
+      sent = await api(`/api/v1/conversations/${current.id}/messages`, { method: "POST", body: { content, ...withFiles } });
+      if (mine !== opening) { sentElsewhere(content, files); return; }
     }
-    // Only now is the draft cleared: a refusal (a plan limit, a reply in progress) keeps it.
+    // Only now are the draft and its files cleared: a refusal (a plan limit, a reply in progress,
+    // a model that cannot read images) keeps them.
     draft.value = "";
+    if (attachments.peek() === files) clearAttachments();
     started(sent);
   } catch (error) {
     if (!(error instanceof SignedOut)) say(error.message);
@@ -154,8 +171,9 @@ export async function send() {
 
 // The user opened another chat while their message was on its way: it was sent all the same (the
 // sidebar shows where), but this chat's view and address are left alone.
-function sentElsewhere(content) {
+function sentElsewhere(content, files) {
   if (draft.value === content) draft.value = "";
+  if (attachments.peek() === files) clearAttachments();
   loadConversations();
 }
 
@@ -249,22 +267,22 @@ async function follow(id, messageId = null) {
           messages.value = [...messages.value, message];
         }
         const text = texts.get(data.message_id) ?? message.peek().content ?? "";
+        const fields = replyFields(item.name, data); // status, error, sources
         switch (item.name) {
-          case "message.start": patch(message, { status: "streaming" }); break;
           case "snapshot": texts.set(data.message_id, data.text); break; // the text so far
           case "delta": texts.set(data.message_id, text + data.text); break; // only the new text
-          case "error": patch(message, { error: data.message, error_code: data.code }); break;
           case "message.done":
             clearTimeout(timer);
             batch(() => { // one render: the last text and the final state together
               paint();
-              patch(message, { status: data.status, finish_reason: data.finish_reason });
+              patch(message, fields);
             });
             announce(data.status === "complete" ? "Reply finished" : `Reply ${data.status}`);
             finished = true;
             break;
           default: break;
         }
+        if (item.name !== "message.done" && Object.keys(fields).length) patch(message, fields);
         if (item.name === "snapshot" || item.name === "delta") {
           if (message.peek().status !== "streaming") patch(message, { status: "streaming" });
           timer ??= setTimeout(paint, PAINT_EVERY_MS);
@@ -324,6 +342,7 @@ export function resetChat() {
   stopFollowing();
   show([]);
   draft.value = "";
+  clearAttachments();
   starters.value = null;
   chat.value = emptyChat();
   streaming.value = false;

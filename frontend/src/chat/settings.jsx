@@ -4,6 +4,7 @@ import { useRef, useState } from "preact/hooks";
 import { allPages, api } from "../api.js";
 import { chat } from "../state.js";
 import { openDialog } from "../ui/dialogs.jsx";
+import { FileStatus } from "../ui/file_status.jsx";
 import { useLoad } from "../ui/load.js";
 import { announce, say } from "../ui/notices.js";
 import { ensureConversation } from "./session.js";
@@ -54,7 +55,7 @@ function ChatSettings({ close }) {
             {data.items.map((item) => (
               <li key={item.id}><label>
                 <input type="checkbox" value={String(item.id)} defaultChecked={data.chosen.has(item.id)} />
-                {` ${item.title || item.url || item.file_name || "Untitled"} `}<span class="muted">{`(${item.kind})`}</span>
+                {` ${item.title || item.url || item.file_name || "Untitled"} `}<span class="muted">{`(${item.kind})`}</span><FileStatus item={item} />
               </label></li>
             ))}
           </ul>

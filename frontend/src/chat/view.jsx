@@ -6,7 +6,9 @@ import { chat, conversationTitle, modelName, models, streaming } from "../state.
 import { Icon } from "../ui/icons.jsx";
 import { MenuButton } from "../ui/menu.jsx";
 import { EditBox, FeedbackForm, MessageActions } from "./actions.jsx";
+import { attach } from "./attachments.js";
 import { Composer } from "./composer.jsx";
+import { linkCitations, MessageFiles, openSource, Sources } from "./files_view.jsx";
 import { chooseModel, isLive, messages, scrollToEnd } from "./session.js";
 import { openChatSettings } from "./settings.jsx";
 import { Starters } from "./starters.jsx";
@@ -43,17 +45,22 @@ function Header({ drawerOpen, onOpenDrawer, openerRef }) {
 }
 
 // A reply's Markdown: markdown.js sets the sanitised HTML into this element, whose children Preact
-// does not manage (it renders none).
-function Markdown({ text, onPainted }) {
+// does not manage (it renders none). Its [n] markers open the reply's source n.
+function Markdown({ text, sources, onPainted }) {
   const ref = useRef(null);
-  useLayoutEffect(() => { renderMarkdown(ref.current, text); onPainted(); }, [text]);
-  return <div ref={ref} class="body markdown" />;
+  useLayoutEffect(() => { renderMarkdown(ref.current, text); linkCitations(ref.current, sources); onPainted(); }, [text, sources]);
+  const onClick = (event) => {
+    const n = event.target.closest?.("button.cite")?.dataset.n;
+    const source = n && sources?.find((s) => String(s.n) === n);
+    if (source) openSource(source);
+  };
+  return <div ref={ref} class="body markdown" onClick={onClick} />;
 }
 
 function Body({ message, onPainted }) {
   const text = message.content ?? "";
-  if (message.role !== "assistant") return <div class="body plain">{text}</div>;
-  if (text) return <Markdown key="markdown" text={text} onPainted={onPainted} />;
+  if (message.role !== "assistant") return text ? <div class="body plain">{text}</div> : null;
+  if (text) return <Markdown key="markdown" text={text} sources={message.sources} onPainted={onPainted} />;
   return (
     <div key="empty" class="body markdown">
       {isLive(message) ? <span class="typing" aria-label="Writing"><span /><span /><span /></span> : null}
@@ -79,9 +86,11 @@ function Message({ message, last, onPainted }) {
     <article class={`msg ${m.role}`} data-id={m.id} data-status={m.status} aria-busy={isLive(m) ? "true" : undefined}
       aria-label={m.role === "user" ? "You said" : `${who} said`}>
       <div class="who">{who}</div>
+      {m.role === "user" ? <MessageFiles files={m.attachments} /> : null}
       {editing
         ? <div class="body plain"><EditBox message={message} onCancel={() => setEditing(false)} /></div>
         : <Body message={m} onPainted={onPainted} />}
+      {m.role === "assistant" ? <Sources sources={m.sources} /> : null}
       <p class={m.status === "error" ? "note bad" : "note"} hidden={!note}>{note}</p>
       <div class="actions">
         {editing ? null : <MessageActions message={message} last={last} onEdit={() => setEditing(true)} onRated={setFeedback} />}
@@ -114,13 +123,43 @@ function Log() {
   );
 }
 
+// Files dragged over the chat: a drop zone covers it until they are dropped (attached) or leave.
+const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+
+function useDropZone() {
+  const [over, setOver] = useState(false);
+  const depth = useRef(0); // dragenter/dragleave fire for every child crossed
+  // A file dropped beside the chat (the sidebar, a margin) must not make the browser leave the
+  // page to show it.
+  useEffect(() => {
+    const refuse = (event) => { if (carriesFiles(event)) event.preventDefault(); };
+    window.addEventListener("dragover", refuse);
+    window.addEventListener("drop", refuse);
+    return () => { window.removeEventListener("dragover", refuse); window.removeEventListener("drop", refuse); };
+  }, []);
+  return [over, {
+    onDragEnter: (event) => { if (!carriesFiles(event)) return; event.preventDefault(); depth.current += 1; setOver(true); },
+    onDragOver: (event) => { if (!carriesFiles(event)) return; event.preventDefault(); event.dataTransfer.dropEffect = "copy"; },
+    onDragLeave: (event) => { if (!carriesFiles(event)) return; depth.current = Math.max(0, depth.current - 1); if (!depth.current) setOver(false); },
+    onDrop: (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth.current = 0;
+      setOver(false);
+      attach([...event.dataTransfer.files]);
+    },
+  }];
+}
+
 export function ChatView({ maxChars, drawerOpen, onOpenDrawer, openerRef }) {
+  const [over, dropHandlers] = useDropZone();
   return (
-    <main id="chat" aria-label="Chat">
+    <main id="chat" aria-label="Chat" class={over ? "dragging" : undefined} {...dropHandlers}>
       <Header drawerOpen={drawerOpen} onOpenDrawer={onOpenDrawer} openerRef={openerRef} />
       <Log />
       <Starters />
       <Composer maxChars={maxChars} />
+      {over ? <div class="drop-zone" aria-hidden="true"><p>Drop files to attach them</p></div> : null}
     </main>
   );
 }

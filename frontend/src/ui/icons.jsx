@@ -13,6 +13,9 @@ const ICONS = {
   dots: "M5 12h.01 M12 12h.01 M19 12h.01",
   sliders: "M4 6h10 M18 6h2 M16 4v4 M4 12h4 M12 12h8 M10 10v4 M4 18h12 M20 18h0 M18 16v4",
   compose: "M12 4H5v15h15v-7 M17 3l4 4-8 8H9v-4z",
+  paperclip: "M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9",
+  file: "M14 3H6v18h12V7z M14 3v4h4 M9 13h6 M9 17h6",
+  download: "M12 4v11 M7 10l5 5 5-5 M5 20h14",
 };
 
 export const Icon = ({ name }) => (

@@ -1,0 +1,117 @@
+// A message's files and a reply's sources, as shown in the log.
+// - A user message's attachments: an image as a thumbnail (fetched with the bearer token into an
+//   object URL, since <img src> cannot send it), a document as a chip; either downloads on click.
+// - A reply's sources, numbered [1] [2]... under it, each opening the passage it was given (title,
+//   page, the snippet), with a download for a file source.
+import { useEffect, useState } from "preact/hooks";
+import { formatSize, isImage } from "../files.js";
+import { openDialog } from "../ui/dialogs.jsx";
+import { download, objectUrl } from "../ui/download.js";
+import { Icon } from "../ui/icons.jsx";
+
+const contentPath = (id) => `/api/v1/files/${id}/content`;
+
+function Thumbnail({ file }) {
+  const [url, setUrl] = useState(null);
+  useEffect(() => {
+    const control = new AbortController();
+    let made = null;
+    objectUrl(contentPath(file.id), file.content_type, control.signal).then((u) => {
+      if (control.signal.aborted) { if (u) URL.revokeObjectURL(u); return; }
+      made = u;
+      setUrl(u);
+    });
+    return () => { control.abort(); if (made) URL.revokeObjectURL(made); };
+  }, [file.id]);
+  return url ? <img class="thumb" src={url} alt={file.name} /> : <span class="thumb placeholder" aria-hidden="true"><Icon name="file" /></span>;
+}
+
+export function MessageFiles({ files }) {
+  if (!files?.length) return null;
+  return (
+    <ul class="message-files" aria-label="Attached files">
+      {files.map((file) => (
+        <li key={file.id}>
+          <button type="button" class={isImage(file.content_type) ? "message-image" : "chip message-file"}
+            aria-label={`Download ${file.name} (${formatSize(file.size)})`} title={`Download ${file.name}`}
+            onClick={() => download(contentPath(file.id), file.name)}>
+            {isImage(file.content_type) ? <Thumbnail file={file} /> : <>
+              <span class="file-icon" aria-hidden="true"><Icon name="file" /></span>
+              <span class="chip-text"><span class="chip-name">{file.name}</span><span class="chip-meta">{formatSize(file.size)}</span></span>
+            </>}
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+const where = (source) => (source.page ? `page ${source.page}` : "");
+
+export function openSource(source) {
+  const isFile = source.kind === "file";
+  openDialog({
+    title: `[${source.n}] ${source.title || "Source"}`,
+    body: () => (
+      <div class="stack source-passage">
+        <p class="muted">{[isFile ? "A file" : "A collector item", where(source)].filter(Boolean).join(" · ")}</p>
+        <blockquote class="snippet">{source.snippet || "(no passage kept)"}</blockquote>
+      </div>
+    ),
+    actions: (close) => [
+      isFile ? <button type="button" class="primary" onClick={() => download(contentPath(source.id), source.title)}>
+        <Icon name="download" /> Download
+      </button> : null,
+      <button type="button" autoFocus onClick={() => close()}>Close</button>,
+    ].filter(Boolean),
+  });
+}
+
+export function Sources({ sources }) {
+  if (!sources?.length) return null;
+  return (
+    <section class="sources" aria-label="Sources">
+      <h3 class="sources-head">Sources</h3>
+      <ol>
+        {sources.map((source) => (
+          <li key={source.n}>
+            <button type="button" class="source" aria-label={`Source ${source.n}: ${source.title}${source.page ? `, ${where(source)}` : ""}`}
+              onClick={() => openSource(source)}>
+              <span class="source-n">{`[${source.n}]`}</span>
+              <span class="source-title">{source.title}</span>
+              {source.page ? <span class="source-page">{`p. ${source.page}`}</span> : null}
+            </button>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+// The [n] markers of a reply's text (rendered Markdown in `root`) become buttons opening source n;
+// markers inside code, or naming no source, stay text.
+export function linkCitations(root, sources) {
+  if (!sources?.length) return;
+  const known = new Set(sources.map((s) => String(s.n)));
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node.parentElement.closest("pre, code, button, a") || !/\[\d{1,3}\]/.test(node.data)
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  const found = [];
+  while (walker.nextNode()) found.push(walker.currentNode);
+  for (const node of found) {
+    const parts = node.data.split(/(\[\d{1,3}\])/);
+    if (!parts.some((p) => known.has(p.slice(1, -1)))) continue;
+    node.replaceWith(...parts.map((part) => {
+      const n = /^\[(\d{1,3})\]$/.exec(part)?.[1];
+      if (!n || !known.has(n)) return document.createTextNode(part);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "cite";
+      button.dataset.n = n;
+      button.textContent = `[${n}]`;
+      button.setAttribute("aria-label", `Source ${n}`);
+      return button;
+    }));
+  }
+}

@@ -1,0 +1,128 @@
+// Files attached to a message: the upload (XMLHttpRequest, for its progress events, with api.js's
+// token and renewal), what a file's state means in words, and the composer's queue of attachments
+// as plain values. No DOM and no signals here, so node --test drives the rules.
+import { authorized } from "./api.js";
+
+export const MAX_ATTACHMENTS = 10; // the server's limit per message
+export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+export const isImage = (type) => IMAGE_TYPES.includes(type);
+
+// Why a file cannot be used, in words a person can act on, by the code the server gives (an
+// upload's refusal or an extraction's failure). An unknown code falls back to the server's own
+// words, then to a generic sentence naming the code.
+export const FILE_ERRORS = {
+  no_text: "This PDF has no text layer (scanned?); text recognition is not supported.",
+  too_many_pages: "This document has too many pages to be read.",
+  unsupported_type: "This kind of file cannot be read. Attach a PDF, Word (DOCX), PowerPoint (PPTX), Excel (XLSX), HWPX, HTML, Markdown, text, CSV or JSON document, or a PNG, JPEG, WebP or GIF image.",
+  file_too_large: "This file is larger than your plan allows for one file.",
+  storage_quota_exceeded: "Your file storage is full: delete some files (or chats with files) to make room.",
+  corrupt: "This file is damaged, or it is not what its name says.",
+  unreadable: "This file is damaged, or it is not what its name says.",
+  too_large: "This file holds too much once unpacked to be read safely.",
+  timeout: "Reading this file took too long; it was given up.",
+  empty_file: "This file is empty.",
+  upload_failed: "The upload failed: the connection was lost. Remove the file and try again.",
+};
+
+export function explainFileError(code, detail = "") {
+  return FILE_ERRORS[code] || detail || (code ? `This file could not be read (${code}).` : "This file could not be read.");
+}
+
+export function formatSize(bytes) {
+  if (!(bytes >= 0)) return "";
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+// A chip's state: phase "uploading" (progress 0..1), then the server's "processing" | "ready" |
+// "failed" (error: its code; detail: the server's words).
+export function newAttachment(file, key) {
+  return {
+    key, name: file.name || "file", size: file.size, type: file.type || "", image: isImage(file.type),
+    phase: "uploading", progress: 0, id: null, error: null, detail: "", pages: null, thumb: null,
+  };
+}
+
+// The server's row of the file (POST /files or GET /files/{id}) onto its chip.
+export const fromServer = (attachment, row) => ({
+  ...attachment, id: row.id, phase: row.status, progress: 1,
+  error: row.error || null, detail: row.error_detail || "", pages: row.pages ?? null,
+});
+
+// The answer to an upload: 201 with the row, or a refusal {detail, code}.
+export function afterUpload(attachment, { status, body }) {
+  if (status === 201 || status === 200) return fromServer(attachment, body);
+  const code = body?.code || (status === 413 ? "file_too_large" : status === 415 ? "unsupported_type" : "");
+  return { ...attachment, phase: "failed", error: code || null, detail: body?.detail || `The server answered ${status}.` };
+}
+
+// Files added to the queue: those beyond MAX_ATTACHMENTS are refused (answered as `refused`).
+export function addFiles(list, files, nextKey) {
+  const room = Math.max(0, MAX_ATTACHMENTS - list.length);
+  const taken = [...files].slice(0, room).map((file) => newAttachment(file, nextKey()));
+  return { list: [...list, ...taken], added: taken, refused: files.length - taken.length };
+}
+
+export const attachmentIds = (list) => list.filter((a) => a.id && a.phase !== "failed").map((a) => a.id);
+
+// Why the message cannot be sent yet (null: it can). Documents still being read may go: the
+// server waits for them. `model` is the chosen model's catalog row ({display_name, capabilities}).
+export function sendBlocker(list, model) {
+  if (list.some((a) => a.phase === "uploading")) return "Wait for the uploads to finish.";
+  const failed = list.filter((a) => a.phase === "failed");
+  if (failed.length) return `Remove ${failed.map((a) => `“${a.name}”`).join(", ")}: it could not be used.`;
+  return imageWarning(list, model);
+}
+
+// Images attached for a model whose catalog row lacks `vision`: said as soon as it is so (the
+// composer shows it under the chips), and again if Send is pressed.
+export function imageWarning(list, model) {
+  if (model && !(model.capabilities ?? []).includes("vision") && list.some((a) => a.image)) {
+    return `${model.display_name || model.slug} cannot read images: choose a model that can, or remove the image.`;
+  }
+  return null;
+}
+
+// Polling a file being read: 1 s, then slower, at most every 8 s.
+export const pollDelay = (tries) => Math.min(1000 * 1.5 ** tries, 8000);
+
+// A file's status in words, for a chip or a collector row.
+export function statusText({ phase, pages, error, detail }) {
+  if (phase === "uploading") return "Uploading…";
+  if (phase === "processing") return "Reading…";
+  if (phase === "failed") return explainFileError(error, detail);
+  if (phase === "ready") return pages ? `Ready · ${pages} ${pages === 1 ? "page" : "pages"}` : "Ready";
+  return "";
+}
+
+// A collector file item's extraction, as a chip's state: its `file` is the store's row (status,
+// error, error_detail, pages). Null for a note, a link, or a file from before the store.
+export function itemFileState(item) {
+  const file = item.file;
+  if (item.kind !== "file" || !file?.status) return null;
+  return { phase: file.status, pages: file.pages ?? null, error: file.error || null, detail: file.error_detail || "" };
+}
+
+// POST /api/v1/files with the bearer token (renewed once on a 401, as api.js's requests are),
+// reporting progress 0..1; answers {status, body}. Aborting `signal` rejects with an AbortError.
+export function uploadFile(file, { onProgress, signal } = {}) {
+  return authorized((token) => new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/v1/files");
+    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.responseType = "json"; // null when the answer is not JSON
+    xhr.upload.onprogress = (event) => { if (event.lengthComputable) onProgress?.(event.loaded / event.total); };
+    xhr.onload = () => resolve({ status: xhr.status, body: xhr.response });
+    xhr.onerror = () => resolve({ status: 0, body: { code: "upload_failed" } });
+    xhr.onabort = () => reject(new DOMException("aborted", "AbortError"));
+    if (signal?.aborted) { reject(new DOMException("aborted", "AbortError")); return; }
+    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    const form = new FormData();
+    form.append("file", file, file.name || "file");
+    xhr.send(form);
+  }));
+}
