@@ -1,7 +1,9 @@
 """Reads for the collector, always scoped to one owner."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from files.models import FilePage
 
 from .models import Item, ItemKind, Tag
 
@@ -29,10 +31,14 @@ def item_list(
     kind: str | None = None,
     ordering: str | None = None,
 ) -> QuerySet[Item]:
-    items = Item.objects.filter(owner=user).prefetch_related("tags")
+    items = Item.objects.filter(owner=user).select_related("stored_file").prefetch_related("tags")
     for keyword in keywords_parse(q):
-        # AND across keywords, OR across the fields a keyword may appear in.
-        items = items.filter(Q(title__icontains=keyword) | Q(content__icontains=keyword) | Q(url__icontains=keyword))
+        # AND across keywords, OR across the fields a keyword may appear in, the text extraction
+        # read from the item's file among them (a subquery: a join would repeat the item per page).
+        in_file = Exists(FilePage.objects.filter(file_id=OuterRef("stored_file_id"), text__icontains=keyword))
+        items = items.filter(
+            Q(title__icontains=keyword) | Q(content__icontains=keyword) | Q(url__icontains=keyword) | in_file
+        )
     if tag:
         # Tag names are unique per owner case-insensitively, so this join cannot duplicate rows.
         items = items.filter(tags__name__iexact=tag.strip())

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 
-from accounts.storage import storage_check
 from core.services import save_changed
 from core.titles import title_clean, title_fit
+from files.services import file_create
 
 from .models import Item, ItemKind, Tag
 from .uploads import CheckedUpload, check_upload
@@ -120,22 +120,19 @@ def item_create(
         item.tags.set(_tags_get_or_create(user=user, names=tag_names))
         return item
 
-    # The plan's storage (accounts.storage), checked in this transaction, which it locks for the user.
-    storage_check(user=user, size=checked.size)
-    item.file_name = checked.original_name
-    item.file_size = checked.size
-    item.content_type = checked.content_type
-    if checked.text is not None:
-        # The file's own text is what search and the model read.
-        item.content = checked.text
-    # Stored through the storage API under the field's random upload path, never the client's name.
-    item.file.save(checked.original_name, file, save=False)
+    # One store for every uploaded file: checked again (and counted against the plan's storage)
+    # there, read into text pages by its extraction job, which collector search then looks into.
+    stored = file_create(owner=user, upload=file, name=checked.original_name)
+    item.stored_file = stored
+    item.file_name = stored.name
+    item.content_type = stored.content_type
+    # file_size stays empty: the StoredFile's size is what the plan's storage counts (once).
     try:
         item.save()
         item.tags.set(_tags_get_or_create(user=user, names=tag_names))
     except BaseException:
-        # The row will not exist, so neither may its file.
-        item.file.storage.delete(item.file.name)
+        # Neither row will exist, so neither may the blob file_create stored.
+        stored.blob.storage.delete(stored.blob.name)
         raise
     return item
 
@@ -172,5 +169,6 @@ def item_update(
 
 @transaction.atomic
 def item_delete(*, item: Item) -> None:
-    # The stored file is removed after commit (core/files.py: every way a row goes).
+    # An old item's own file is removed after commit (core/files.py: every way a row goes); its
+    # StoredFile goes too unless a message holds it (collector.signals, for every way an item goes).
     item.delete()

@@ -6,6 +6,7 @@ names a text type AND its bytes decode as text. The stored ``content_type`` come
 """
 
 import codecs
+import json
 import os
 import zipfile
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from .types import (
     GIF,
     HTML,
     HWPX,
+    IMAGE_TYPES,
     JPEG,
     JSON,
     MARKDOWN,
@@ -44,9 +46,21 @@ TEXT_EXTENSIONS = {
     ".html": HTML,
     ".htm": HTML,
 }
-EXTENSION_OF = {PDF: ".pdf", DOCX: ".docx", PPTX: ".pptx", XLSX: ".xlsx", HWPX: ".hwpx"}
 ACCEPTED = "PDF, DOCX, PPTX, XLSX, HWPX, HTML, Markdown, TXT, CSV, JSON, PNG, JPEG, WebP, GIF"
 
+# Types told by their bytes, by the extensions that claim them (a mismatch is named in the refusal).
+_SIGNED_EXTENSIONS = {
+    ".pdf": PDF,
+    ".png": PNG,
+    ".jpg": JPEG,
+    ".jpeg": JPEG,
+    ".gif": GIF,
+    ".webp": WEBP,
+    ".docx": DOCX,
+    ".pptx": PPTX,
+    ".xlsx": XLSX,
+    ".hwpx": HWPX,
+}
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # HWP 5 and the old .doc/.xls/.ppt: compound files
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"PK\x03\x04", b"GIF8", b"\x7fELF", b"MZ", b"RIFF", _OLE)
 _SNIFF_TEXT_BYTES = 256 * 1024  # enough of a text file to tell its encoding
@@ -126,6 +140,24 @@ def looks_like_text(data: bytes) -> bool:
     return from_bytes(data).best() is not None
 
 
+def _signed_type(head: bytes, upload) -> str | None:
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_type(head, upload)
+    return _image_type(head)
+
+
+def _check_json(upload, name: str) -> None:
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    try:
+        json.loads(data.decode("utf-8-sig"))
+    except ValueError as exc:
+        raise _unsupported(f"The file '{name}' is not valid JSON (UTF-8).") from exc
+
+
 def detect(upload, *, name: str) -> Detected:
     """The type of ``upload`` (a Django UploadedFile or any seekable binary file), or
     ``UnsupportedType`` saying what is accepted."""
@@ -144,19 +176,26 @@ def detect(upload, *, name: str) -> Detected:
                 "Hangul and save it as HWPX (File > Save As > HWPX), then upload that."
             )
         raise _unsupported("Old binary Office files (.doc, .xls, .ppt) cannot be read: save it as DOCX, XLSX or PPTX.")
-    if head.startswith(b"%PDF-"):
-        return Detected(PDF, name)
-    image = _image_type(head)
-    if image:
-        return Detected(image, name)
+    signed = _signed_type(head, upload)
+    if signed:
+        claimed = _SIGNED_EXTENSIONS.get(extension)
+        # The name must agree with the bytes (any image name for any image: screenshots are misnamed).
+        if claimed == signed or (claimed in IMAGE_TYPES and signed in IMAGE_TYPES):
+            return Detected(signed, name)
+        raise _unsupported(
+            f"The contents of '{name}' are {signed}, which its name (ending in '{extension or 'nothing'}') "
+            "does not say: rename it with the right extension."
+        )
     if head.startswith(b"PK\x03\x04"):
-        zipped = _zip_type(head, upload)
-        if zipped:
-            return Detected(zipped, name)
         raise _unsupported(f"The file '{name}' is a zip archive of a kind this service cannot read.")
     text_type = TEXT_EXTENSIONS.get(extension)
     if text_type and looks_like_text(head):
+        if text_type == JSON:
+            _check_json(upload, name)
         return Detected(text_type, name)
     if text_type:
         raise _unsupported(f"The file '{name}' is named as text but its contents are not text.")
+    claimed = _SIGNED_EXTENSIONS.get(extension)
+    if claimed:
+        raise _unsupported(f"The contents of '{name}' are not {claimed}, although its name ends in '{extension}'.")
     raise _unsupported(f"Files of type '{extension or 'none'}' cannot be read.")

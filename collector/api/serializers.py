@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import InputSerializer
+from files.api.serializers import FileSerializer
 
 from .. import selectors, services
 from ..models import Item, ItemKind, Tag
@@ -18,6 +19,14 @@ class ItemSerializer(serializers.ModelSerializer):
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     url = serializers.CharField(read_only=True, help_text="The link's address; empty for notes and files.")
     download_url = serializers.SerializerMethodField()
+    file_size = serializers.SerializerMethodField()
+    file = FileSerializer(
+        source="stored_file",
+        read_only=True,
+        allow_null=True,
+        help_text="A file item's file in the files store: its extraction `status`, `error` and `pages` "
+        "(`GET /files/{id}` has the same). Null for notes, links and files stored before the files store.",
+    )
 
     class Meta:
         model = Item
@@ -32,14 +41,18 @@ class ItemSerializer(serializers.ModelSerializer):
             "file_size",
             "content_type",
             "download_url",
+            "file",
             "created_at",
             "updated_at",
         )
         read_only_fields = fields
 
+    def get_file_size(self, item: Item) -> int | None:
+        return item.stored_file.size if item.stored_file_id else item.file_size
+
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_download_url(self, item: Item) -> str | None:
-        if not item.file:
+        if not (item.stored_file_id or item.file):
             return None
         path = reverse("collector-item-file", kwargs={"pk": item.pk})
         request = self.context.get("request")

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from core.exceptions import Conflict
 from core.viewsets import INT_PATTERN
+from files.api.views import file_download_response
 
 from .. import selectors, services
 from ..uploads import max_upload_bytes
@@ -69,9 +70,12 @@ class ItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def file(self, request, pk):
         item = self.get_object()
+        if item.stored_file_id:
+            return file_download_response(item.stored_file)
         if not item.file:
-            # The item exists (a 404 would say it does not): it is a note or a link.
-            raise Conflict(f"This item is a {item.kind}: only file items have a file.", code="item_has_no_file")
+            # The item exists (a 404 would say it does not): it is a note or a link (or a file item
+            # whose file was deleted from the files store).
+            raise Conflict(f"This item ({item.kind}) has no file.", code="item_has_no_file")
         response = FileResponse(
             item.file.open("rb"),
             as_attachment=True,

@@ -68,13 +68,17 @@ class FileViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @action(detail=True, methods=["get"])
     def content(self, request, pk):
-        stored = self.get_object()
-        content_type = "application/octet-stream" if stored.content_type in _SERVED_AS_BYTES else stored.content_type
-        response = FileResponse(stored.blob.open("rb"), content_type=content_type)
-        response["Content-Disposition"] = content_disposition(stored.name)
-        response["Content-Length"] = str(stored.size)
-        response["X-Content-Type-Options"] = "nosniff"
-        # Even if a browser renders it, the file cannot run script against our origin.
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return file_download_response(self.get_object())
+
+
+def file_download_response(stored) -> FileResponse:
+    """The owner's download of a stored file: always an attachment, never rendered as HTML."""
+    content_type = "application/octet-stream" if stored.content_type in _SERVED_AS_BYTES else stored.content_type
+    response = FileResponse(stored.blob.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = content_disposition(stored.name)
+    response["Content-Length"] = str(stored.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    # Even if a browser renders it, the file cannot run script against our origin.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from collector.models import Item
+from files.models import StoredFile
 
 pytestmark = pytest.mark.django_db
 
@@ -20,23 +21,32 @@ def upload(client, name: str, data: bytes, content_type: str = "application/octe
     return client.post(ITEMS, {"kind": "file", "file": file, **extra}, format="multipart")
 
 
-def test_text_upload_stores_file_privately_and_extracts_text(user_client, user, _media_root):
-    response = upload(user_client, "Report Q3.md", "# Budget\nnaïve café\n".encode(), tags=["finance"])
+def test_text_upload_stores_file_privately_and_extracts_text(
+    user_client, user, _media_root, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the extraction job runs after commit
+        response = upload(user_client, "Report Q3.md", "# Budget\nnaïve café\n".encode(), tags=["finance"])
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["title"] == "Report Q3.md"
     assert body["file_name"] == "Report Q3.md"
     assert body["content_type"] == "text/markdown"
     assert body["file_size"] == len("# Budget\nnaïve café\n".encode())
-    assert body["content"] == "# Budget\nnaïve café\n"
+    # The item's own content is the user's description; the file's text is in the files store.
+    assert body["content"] == ""
     assert body["tags"] == ["finance"]
     assert body["download_url"].endswith(f"/api/v1/collector/items/{body['id']}/file")
+    assert body["file"]["status"] == "processing"
+    again = user_client.get(f"{ITEMS}/{body['id']}").json()
+    assert again["file"]["status"] == "ready"
+    assert again["file"]["pages"] == 1
+    assert again["file"]["error"] is None
 
     item = Item.objects.get(pk=body["id"])
     # A random stored name: the client's file name never reaches the filesystem.
-    assert "Report" not in item.file.name
-    assert item.file.name.startswith(f"collector/{user.pk}/")
-    assert os.path.exists(_media_root / item.file.name)
+    assert not item.file
+    assert item.stored_file.blob.name == f"files/{user.pk}/{item.stored_file_id}"
+    assert os.path.exists(_media_root / item.stored_file.blob.name)
     # The extracted text is searchable.
     found = user_client.get(ITEMS, {"q": "budget,café"}).json()["results"]
     assert [row["id"] for row in found] == [body["id"]]
@@ -72,11 +82,11 @@ def test_empty_upload_is_400(user_client):
     assert "file" in response.json()
 
 
-@pytest.mark.parametrize("name", ["page.html", "script.js", "run.exe", "image.svg", "noextension"])
-def test_disallowed_type_is_400(user_client, name):
+@pytest.mark.parametrize("name", ["script.js", "run.exe", "image.svg", "noextension"])
+def test_disallowed_type_is_415(user_client, name):
     response = upload(user_client, name, b"<script>alert(1)</script>", content_type="text/plain")
-    assert response.status_code == 400
-    assert "file" in response.json()
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_type"
     assert not Item.objects.exists()
 
 
@@ -88,14 +98,19 @@ def test_disallowed_type_is_400(user_client, name):
         ("notes.txt", PNG),  # an image named as text
         ("notes.md", b"MZ\x90\x00binary"),  # an executable named as text
         ("data.json", b"{not json"),
-        ("latin1.txt", "café".encode("latin-1")),
     ],
 )
-def test_type_spoofed_by_extension_is_400(user_client, name, data):
+def test_type_spoofed_by_extension_is_415(user_client, name, data):
+    # The files store's check (files.uploads): the same for chat attachments and collector files.
     response = upload(user_client, name, data)
-    assert response.status_code == 400
-    assert "file" in response.json()
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_type"
     assert not Item.objects.exists()
+
+
+def test_text_in_another_encoding_is_read(user_client):
+    # Not only UTF-8: Korean CP949/EUC-KR files are common (files/extraction.py decodes them).
+    assert upload(user_client, "latin1.txt", "café".encode("latin-1")).status_code == 201
 
 
 def test_download_for_owner_only(user_client, outsider_client, api_client):
@@ -125,16 +140,19 @@ def test_note_has_no_file_to_download(user_client):
 
 def test_media_url_does_not_serve_uploads(user_client, client):
     body = upload(user_client, "secret.txt", b"secret").json()
-    stored = Item.objects.get(pk=body["id"]).file.name
+    stored = Item.objects.get(pk=body["id"]).stored_file.blob.name
     assert client.get(f"/media/{stored}").status_code == 404
 
 
 def test_delete_removes_the_stored_file_after_commit(user_client, _media_root, django_capture_on_commit_callbacks):
     body = upload(user_client, "gone.txt", b"bye").json()
-    path = _media_root / Item.objects.get(pk=body["id"]).file.name
+    stored = Item.objects.get(pk=body["id"]).stored_file
+    path = _media_root / stored.blob.name
     assert path.exists()
     with django_capture_on_commit_callbacks(execute=True):
         assert user_client.delete(f"{ITEMS}/{body['id']}").status_code == 204
+    # The item's file goes with it from the files store (no message holds it).
+    assert not StoredFile.objects.filter(pk=stored.pk).exists()
     assert not path.exists()
 
 
@@ -148,13 +166,13 @@ def test_failed_save_leaves_no_orphan_file(user, _media_root, monkeypatch):
     with pytest.raises(RuntimeError):
         services.item_create(user=user, kind="file", file=SimpleUploadedFile("a.txt", b"text"), tags=["x"])
     assert not Item.objects.exists()
-    stored = list((_media_root / "collector").rglob("*")) if (_media_root / "collector").exists() else []
+    stored = list((_media_root / "files").rglob("*")) if (_media_root / "files").exists() else []
     assert [p for p in stored if p.is_file()] == []
 
 
 def test_deleting_the_account_removes_its_files(user_client, user, _media_root, django_capture_on_commit_callbacks):
     body = upload(user_client, "mine.txt", b"mine").json()
-    path = _media_root / Item.objects.get(pk=body["id"]).file.name
+    path = _media_root / Item.objects.get(pk=body["id"]).stored_file.blob.name
     with django_capture_on_commit_callbacks(execute=True):
         user.delete()
     assert not path.exists()
