@@ -91,9 +91,12 @@ def _valid_uuids(values) -> list[str]:
     return valid
 
 
-def _bm25(found: list[search.Match], terms: list[str], total: int) -> dict[int, float]:
+def _bm25(result: search.Found, terms: list[str], total: int) -> dict[int, float]:
     """Each found passage's BM25 score; ``total`` passages in the scope. Document frequencies are
-    counted over ``found`` (every passage containing a term is in it, unless the scope was cut)."""
+    counted over the found passages (every passage of the scope containing a selective term is
+    among them, unless the scope was cut); a common term's is estimated from its share of all
+    passages, when that is more."""
+    found = result.matches
     if not found:
         return {}
     df = [0] * len(terms)
@@ -106,6 +109,8 @@ def _bm25(found: list[search.Match], terms: list[str], total: int) -> dict[int, 
             mask >>= 1
             i += 1
     total = max(total, len(found))
+    for i, share in result.common.items():
+        df[i] = max(df[i], min(total, round(share * total)))
     idf = [math.log(1 + (total - n + 0.5) / (n + 0.5)) for n in df]
     avgdl = sum(m.distinct_terms for m in found) / len(found) or 1.0
     scores = {}
@@ -140,7 +145,7 @@ def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_t
         return []
     terms = query_terms(question)[:MAX_QUERY_TERMS]
     found = search.matches(scope, terms, limit=_config("CANDIDATES"))
-    if not found:
+    if not found.matches:
         return _starts(scope, by_file, by_item, budget)
     scores = _bm25(found, terms, search.count_passages(scope))
     best = max(scores.values())

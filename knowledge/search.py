@@ -1,21 +1,34 @@
 """The database's part of retrieval: which passages of a scope contain which query terms.
 
 One question to the full-text index of the database in use (made by migration 0002), answered
-the same way by both: every passage of the owner's scope that contains at least one of the terms,
-with its number of distinct terms and which of the query's terms it contains (a bit mask).
-``knowledge.retrieval`` ranks them (BM25) the same way on both, so SQLite and PostgreSQL choose
-the same passages.
+the same way by both: every passage of the owner's scope that contains at least one of the
+question's selective terms, with its number of distinct terms and which of all the question's
+terms it contains (a bit mask). ``knowledge.retrieval`` ranks them (BM25) the same way on both, so
+SQLite and PostgreSQL choose the same passages.
+
+Common terms (in more than ``COMMON_FRACTION`` of all passages, by the index's own counts, once
+the database holds ``COMMON_AFTER`` passages) do not select passages, they only score those the
+rarer terms selected: a question's "company" or "회사" would otherwise have the database read most
+of a 10,000-passage scope, for terms that weigh little in the ranking. At least ``MIN_SELECTIVE``
+of the rarest terms always select.
 
 - PostgreSQL: the GIN index on the stored ``search`` tsvector finds the passages; each
   ``search @@ 'term'`` is a binary search in that row's vector, so the mask costs little and no
   text leaves the database.
-- SQLite: the FTS5 table finds them; the mask is computed here from the passages' terms (the
-  database is in the process: nothing crosses a network).
+- SQLite: the FTS5 table finds them; the mask is ``instr`` over each passage's terms, in SQLite.
 """
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from django.db import connection
+
+COMMON_FRACTION = 0.02
+COMMON_AFTER = 20_000
+MIN_SELECTIVE = 3
+SQLITE_PROBE = 2000
+_STATS_SECONDS = 300.0
+_stats_cache: dict[str, tuple[float, object]] = {}
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,14 @@ class Match:
     passage_id: int
     distinct_terms: int
     mask: int  # bit i: the passage contains query term i
+
+
+@dataclass(frozen=True)
+class Found:
+    matches: list[Match]
+    # Terms that did not select (index in the question -> their share of all passages): their
+    # counts among ``matches`` are not their counts in the scope.
+    common: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,51 +78,136 @@ def count_passages(scope: Scope) -> int:
         return cursor.fetchone()[0]
 
 
-def matches(scope: Scope, terms: list[str], *, limit: int) -> list[Match]:
-    """The scope's passages containing any of ``terms`` (at most ``limit``, most terms first)."""
-    if not terms:
-        return []
+def _cached(key: str, compute):
+    now = time.monotonic()
+    hit = _stats_cache.get(key)
+    if hit is None or now - hit[0] > _STATS_SECONDS:
+        hit = (now, compute())
+        _stats_cache[key] = hit
+    return hit[1]
+
+
+def _shares(terms: list[str]) -> dict[str, float]:
+    """Each term's estimated share of all passages (terms too rare to be counted are left out),
+    or nothing while the database is small: then every term selects."""
     if connection.vendor == "postgresql":
-        return _postgresql(scope, terms, limit)
+        total, common = _cached(f"pg:{connection.alias}", _postgresql_stats)
+        if total < COMMON_AFTER:
+            return {}
+        return {t: common[t] for t in terms if t in common}
+    total = _cached(f"sqlite:{connection.alias}", _sqlite_total)
+    if total < COMMON_AFTER:
+        return {}
+    # FTS5 has no cheap document count per term (its vocabulary table reads the whole posting
+    # list): count at most SQLITE_PROBE passages per term, enough to tell a common term.
+    shares = {}
+    with connection.cursor() as cursor:
+        for term in terms:
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s "
+                "LIMIT %s)",
+                [f'"{term}"', SQLITE_PROBE],
+            )
+            found = cursor.fetchone()[0]
+            if found:
+                # A term at the cap is at least that common; counted as common whatever the total.
+                shares[term] = 1.0 if found >= SQLITE_PROBE else found / total
+    return shares
+
+
+def _postgresql_stats() -> tuple[float, dict[str, float]]:
+    # ANALYZE's (autovacuum's) statistics: the table's size and the most common lexemes of
+    # ``search`` with the share of rows holding each (pg_stats.most_common_elems).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'knowledge_passage'::regclass")
+        total = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = 'knowledge_passage' AND attname = 'search'"
+        )
+        row = cursor.fetchone()
+    common = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
+    return total, common
+
+
+def _sqlite_total() -> int:
+    # The largest id: as many as the passages ever written, enough to tell a small database.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM knowledge_passage")
+        return cursor.fetchone()[0]
+
+
+def _selective(terms: list[str]) -> tuple[list[str], dict[int, float]]:
+    shares = _shares(terms)
+    rarest = sorted(range(len(terms)), key=lambda i: shares.get(terms[i], 0.0))
+    keep = {i for n, i in enumerate(rarest) if n < MIN_SELECTIVE or shares.get(terms[i], 0.0) <= COMMON_FRACTION}
+    common = {i: shares[terms[i]] for i in range(len(terms)) if i not in keep}
+    return [terms[i] for i in sorted(keep)], common
+
+
+def matches(scope: Scope, terms: list[str], *, limit: int) -> Found:
+    """The scope's passages containing any of the selective ``terms`` (at most ``limit``, those
+    with most terms first), each with a mask over all ``terms``."""
+    if not terms:
+        return Found([])
+    selecting, common = _selective(terms)
+    if connection.vendor == "postgresql":
+        return Found(_postgresql(scope, terms, selecting, limit), common)
     if connection.vendor == "sqlite":
-        return _sqlite(scope, terms, limit)
+        return Found(_sqlite(scope, terms, selecting, common, limit), common)
     raise NotImplementedError(f"knowledge search has no index on {connection.vendor}")
 
 
-def _postgresql(scope: Scope, terms: list[str], limit: int) -> list[Match]:
+def _postgresql(scope: Scope, terms: list[str], selecting: list[str], limit: int) -> list[Match]:
     where, params = scope.where()
     # Terms are letters and digits only (knowledge.terms), quoted as tsquery lexemes all the same.
     lexemes = [f"'{term}'" for term in terms]
     mask = " + ".join(f"((search @@ %s::tsquery)::int << {i})" for i in range(len(terms)))
+    # The mask of the ``limit`` passages with most selective terms only (ts_rank: term counts;
+    # the cut is rare: a question's selective terms are in few passages of a scope).
     sql = (
-        f"SELECT id, length(search), {mask} AS mask FROM knowledge_passage "  # noqa: S608 (placeholders only)
-        f"WHERE {where} AND search @@ %s::tsquery "
-        # Most query terms first when a huge scope is cut at ``limit`` (the cut is rare: a scope
-        # holds thousands of passages, and a question's rare terms are in few of them).
-        "ORDER BY ts_rank(search, %s::tsquery, 0) DESC, id LIMIT %s"
+        f"SELECT id, term_count, {mask} AS mask FROM ("  # noqa: S608 (placeholders only)
+        f"SELECT id, term_count, search FROM knowledge_passage WHERE {where} AND search @@ %s::tsquery "
+        "ORDER BY ts_rank(search, %s::tsquery, 0) DESC, id LIMIT %s) AS found"
     )
-    any_term = " | ".join(lexemes)
+    any_term = " | ".join(f"'{term}'" for term in selecting)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*lexemes, *params, any_term, any_term, limit])
         return [Match(row[0], row[1], row[2]) for row in cursor.fetchall()]
 
 
-def _sqlite(scope: Scope, terms: list[str], limit: int) -> list[Match]:
+def _sqlite(scope: Scope, terms: list[str], selecting: list[str], common: dict[int, float], limit: int) -> list[Match]:
     where, params = scope.where("p")
-    query = " OR ".join(f'"{term}"' for term in terms)
+    # Which terms each passage holds, found in its space-separated terms by SQLite itself (no
+    # text comes to Python); most selective terms first when a huge scope is cut at ``limit``.
+    holds = ["(instr(' ' || p.terms || ' ', %s) > 0)" for _ in terms]
+    mask = " + ".join(f"({hold} << {i})" for i, hold in enumerate(holds))
+    selective = set(selecting)
+    chosen = [hold for hold, term in zip(holds, terms, strict=True) if term in selective]
+    chosen_params = [f" {term} " for term in terms if term in selective]
+    if any(terms.index(term) in common for term in selecting) or _sqlite_probe_full(selecting):
+        # A selecting term is in thousands of passages of the whole database: reading the scope
+        # itself costs less than the index's answer.
+        condition, condition_params = f"({' OR '.join(chosen)})", chosen_params
+    else:
+        condition = "p.id IN (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s)"
+        condition_params = [" OR ".join(f'"{term}"' for term in selecting)]
     sql = (
-        "SELECT p.id, p.terms FROM knowledge_passage p "  # noqa: S608 (placeholders only)
-        f"WHERE {where} AND p.id IN (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s)"
+        f"SELECT p.id, p.term_count, {mask} AS mask FROM knowledge_passage p "  # noqa: S608 (placeholders only)
+        f"WHERE {where} AND {condition} ORDER BY {' + '.join(chosen)} DESC, p.id LIMIT %s"
     )
-    bits = {term: 1 << i for i, term in enumerate(terms)}
-    found = []
+    padded = [f" {term} " for term in terms]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, query])
-        for passage_id, text in cursor.fetchall():
-            distinct = set(text.split())
-            mask = 0
-            for term in distinct.intersection(bits):
-                mask |= bits[term]
-            found.append(Match(passage_id, len(distinct), mask))
-    found.sort(key=lambda m: (-m.mask.bit_count(), m.passage_id))
-    return found[:limit]
+        cursor.execute(sql, [*padded, *params, *condition_params, *chosen_params, limit])
+        return [Match(row[0], row[1], row[2]) for row in cursor.fetchall()]
+
+
+def _sqlite_probe_full(selecting: list[str]) -> bool:
+    """Whether the index holds at least SQLITE_PROBE passages with any of the terms."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s "
+            "LIMIT %s)",
+            [" OR ".join(f'"{term}"' for term in selecting), SQLITE_PROBE],
+        )
+        return cursor.fetchone()[0] >= SQLITE_PROBE

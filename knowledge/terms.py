@@ -13,8 +13,9 @@ import math
 import re
 from collections.abc import Iterable
 
-# Hangul syllables, CJK ideographs, hiragana and katakana: written without spaces between words.
-_CJK = "\uac00-\ud7a3\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Hangul syllables and letters, CJK ideographs, hiragana and katakana: written without spaces
+# between words.
+_CJK = "\uac00-\ud7a3\u3131-\u318e\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
 
 ENGLISH_STOP = frozenset(
@@ -31,7 +32,7 @@ KOREAN_STOP = frozenset(
     """니다 습니 합니 입니 있습 었습 였습 됩니 했습 있다 없다 었다 였다 했다 한다 된다 이다 하는 하고 하여
     해서 되어 되었 에서 으로 에게 에는 에도 까지 부터 처럼 보다 이나 거나 지만 는데 은데 면서 니까 는지 은지
     인지 나요 까요 가요 어요 아요 세요 해요 인가 는가 무엇 엇인 엇을 엇이 어디 언제 어떤 어떻 떻게 얼마 누구
-    누가 엇입 있나 었나 였나 했나 었는 였는 했는 하나 무슨 알려 려줘 려주 주세 줘요""".split()
+    누가 엇입 대해 관해 있나 었나 였나 했나 었는 였는 했는 하나 무슨 알려 려줘 려주 주세 줘요""".split()
 )
 
 _SUFFIXES = (
