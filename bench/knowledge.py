@@ -83,6 +83,8 @@ class Vocabulary:
         self.ko, self.en = sorted(ko), sorted(en)
         rng.shuffle(self.ko)
         rng.shuffle(self.en)
+        self.ko_rank = {w: r for r, w in enumerate(self.ko)}
+        self.en_rank = {w: r for r, w in enumerate(self.en)}
         weights = [1 / (r + 1) ** 1.07 for r in range(size)]
         total = 0.0
         self.cumulative = []
@@ -110,17 +112,28 @@ class Vocabulary:
         return " ".join(out)
 
     def question(self, text: str) -> str:
-        """A question about ``text``: two of its words, in other particles or inflections."""
+        """A question about ``text``, as a person asks about a fact: its most distinctive word (the
+        rarest in the vocabulary) and another of its words, in other particles or inflections."""
         import re
 
-        ko = re.findall(r"[\uac00-\ud7a3]{2,}", text)
+        ko = [self._ko_stem(w) for w in re.findall(r"[\uac00-\ud7a3]{2,}", text)]
         en = re.findall(r"[a-z]{4,}", text.lower())
         if ko and (not en or self.rng.random() < 0.5):
-            a, b = [self._ko_stem(w) for w in self.rng.sample(ko, 2 if len(ko) > 1 else 1) * 2][:2]
+            a, b = self._pick(ko, self.ko_rank)
             template = self.rng.choice(KO_QUESTION)
             return template.format(a=a, b=b, p=self.rng.choice(PARTICLES), q=self.rng.choice(("는", "가", "의")))
-        a, b = (self.rng.sample(en, 2) if len(en) > 1 else en * 2)[:2]
+        a, b = self._pick([self._en_stem(w) for w in en], self.en_rank)
         return self.rng.choice(EN_QUESTION).format(a=a + self.rng.choice(EN_SUFFIXES), b=b)
+
+    def _pick(self, words: list[str], rank: dict[str, int]) -> tuple[str, str]:
+        rarest = max(words, key=lambda w: rank.get(w, -1))
+        return rarest, self.rng.choice(words)
+
+    def _en_stem(self, word: str) -> str:
+        for suffix in sorted(EN_SUFFIXES, key=len, reverse=True):
+            if suffix and word.endswith(suffix) and word[: -len(suffix)] in self.en_rank:
+                return word[: -len(suffix)]
+        return word
 
     def _ko_stem(self, word: str) -> str:
         for particle in sorted(PARTICLES, key=len, reverse=True):
@@ -186,15 +199,16 @@ def load_others(*, total_others: int, rng: random.Random, vocab: Vocabulary, reu
     pool = []
     for _ in range(min(20000, total_others)):
         text = vocab.passage(rng.randint(300, 800))
-        pool.append((text, index_terms(text)))
+        terms = index_terms(text)
+        pool.append((text, terms, len(set(terms.split()))))
     per_file, extra = divmod(total_others, len(files))
     rows = (
         (f.owner_id, f.pk, n, 1 + n // 10, *rng.choice(pool))
         for k, f in enumerate(files)
         for n in range(per_file + (k < extra))
     )
-    columns = "owner_id, file_id, ordinal, page, text, terms"
-    insert = f"INSERT INTO knowledge_passage ({columns}) VALUES (%s, %s, %s, %s, %s, %s)"  # noqa: S608 (constants)
+    columns = "owner_id, file_id, ordinal, page, text, terms, term_count"
+    insert = f"INSERT INTO knowledge_passage ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)"  # noqa: S608 (constants)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("DROP INDEX IF EXISTS knowledge_passage_search")

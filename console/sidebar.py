@@ -51,6 +51,7 @@ SIDEBAR = [
             (_("Shares"), "share", "sharing.share"),
             (_("Collector items"), "inventory_2", "collector.item"),
             (_("Collector tags"), "sell", "collector.tag"),
+            (_("Files"), "attach_file", "files.storedfile"),
             (_("Todos"), "checklist", "todos.todo"),
             (_("Imports"), "upload_file", "portability.import"),
             (_("Data exports"), "download", "portability.export"),

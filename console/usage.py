@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Aggregate, Avg, Count, Exists, F, Max, OuterRef, Q, Sum, Window
+from django.db.models import Aggregate, Avg, Count, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ from conversations.models import (
     Rating,
     Role,
 )
+from files.models import StoredFile
 from sharing.models import Share
 
 WINDOW_CHOICES = (7, 14, 30)
@@ -419,6 +420,44 @@ def usage_shares(*, window: UsageWindow) -> dict:
     return figures
 
 
+STORAGE_USERS_LIMIT = 10
+
+
+def usage_storage(*, limit: int = STORAGE_USERS_LIMIT) -> dict:
+    """1 query. Stored files (all time, not the window: storage is what is kept now): the users
+    storing the most, with their file count and plan limit, and the total over every user."""
+    per_user = (
+        StoredFile.objects.values("owner_id", "owner__email", "owner__settings__plan__storage_limit_bytes")
+        .annotate(bytes=Sum("size"), files=Count("id"))
+        .order_by("-bytes", "owner_id")
+    )
+    # The whole table's totals as subqueries of the same statement, carried by every top row.
+    everyone = StoredFile.objects.order_by().annotate(all=Value(1)).values("all")
+    rows = list(
+        per_user.annotate(
+            total_bytes=Subquery(everyone.annotate(t=Sum("size")).values("t")),
+            total_files=Subquery(everyone.annotate(t=Count("id")).values("t")),
+            users=Subquery(everyone.annotate(t=Count("owner_id", distinct=True)).values("t")),
+        )[:limit]
+    )
+    first = rows[0] if rows else {}
+    return {
+        "total_bytes": first.get("total_bytes") or 0,
+        "total_files": first.get("total_files") or 0,
+        "users": first.get("users") or 0,
+        "top": [
+            {
+                "user_id": row["owner_id"],
+                "email": row["owner__email"],
+                "bytes": row["bytes"],
+                "files": row["files"],
+                "limit_bytes": row["owner__settings__plan__storage_limit_bytes"] or None,
+            }
+            for row in rows
+        ],
+    }
+
+
 def usage_users_per_plan(*, total_users: int) -> list[dict]:
     """1 query. Every plan with its subscriber count; users without a settings row come last."""
     rows = [
@@ -432,7 +471,7 @@ def usage_users_per_plan(*, total_users: int) -> list[dict]:
 
 
 def usage_dashboard_data(*, days: int = DEFAULT_WINDOW_DAYS, now: datetime | None = None) -> dict:
-    """Every figure of the dashboard: 11 queries, whatever the size of the data."""
+    """Every figure of the dashboard: 12 queries, whatever the size of the data."""
     window = usage_window(days=days, now=now)
     totals = usage_totals(window=window)
     return {
@@ -446,6 +485,7 @@ def usage_dashboard_data(*, days: int = DEFAULT_WINDOW_DAYS, now: datetime | Non
         "api_keys": usage_api_keys(window=window, now=now),
         "shares": usage_shares(window=window),
         "plans": usage_users_per_plan(total_users=totals["users"]),
+        "storage": usage_storage(),
     }
 
 

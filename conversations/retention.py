@@ -23,6 +23,8 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from files.services import files_delete_unreferenced
+
 from .models import Conversation, Message
 
 _AGE = re.compile(r"(\d{1,6})([dw])")
@@ -114,7 +116,11 @@ def conversations_purge(
                 Conversation.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
             )
             still = list(conversations_expired(cutoff=cutoff).filter(pk__in=locked).values_list("pk", flat=True))
+            attachments = Message.attachments.through.objects.filter(message__conversation_id__in=still)
+            file_ids = list(attachments.values_list("storedfile_id", flat=True).distinct())
             deleted = Conversation.objects.filter(pk__in=still).delete()[1]
+            # Files attached only to the purged conversations go with them.
+            files_delete_unreferenced(file_ids=file_ids)
         batch = Purged(deleted.get(Conversation._meta.label, 0), deleted.get(Message._meta.label, 0))
         conversations += batch.conversations
         messages += batch.messages

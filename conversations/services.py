@@ -22,6 +22,7 @@ from core.exceptions import Conflict, DomainError, ReferenceNotFound
 from core.services import save_changed
 from core.titles import title_clean, title_fit
 from files.models import FileStatus, StoredFile
+from files.services import files_delete_unreferenced
 
 from . import generation
 from .capabilities import VISION, has_capability
@@ -228,7 +229,11 @@ def replies_stop(*, replies) -> int:
 @transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
     replies_stop(replies=Message.objects.filter(conversation=conversation))
+    attachments = Message.attachments.through.objects.filter(message__conversation=conversation)
+    file_ids = list(attachments.values_list("storedfile_id", flat=True).distinct())
     conversation.delete()
+    # Its attachments go too, unless another conversation's message or a collector item holds them.
+    files_delete_unreferenced(file_ids=file_ids)
 
 
 CONVERSATIONS_DELETE_BATCH = 200  # conversations deleted per statement (their messages go with them)

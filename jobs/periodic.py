@@ -38,6 +38,8 @@ PERIODIC = (
     Periodic("accounts.tasks.sessions_purge_expired", timedelta(days=1)),
     # The files of user exports past their expiry (PORTABILITY_EXPORT_DAYS).
     Periodic("portability.tasks.exports_purge_job", timedelta(days=1)),
+    # Extractions a stopped worker lost (queued once more, then failed), and blobs no row names.
+    Periodic("files.tasks.files_sweep_job", timedelta(minutes=10)),
 )
 
 

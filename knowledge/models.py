@@ -13,6 +13,7 @@ class Passage(models.Model):
     page = models.PositiveIntegerField(null=True, blank=True)
     text = models.TextField()
     terms = models.TextField(blank=True, help_text="The text as index terms (words and Korean bigrams).")
+    term_count = models.PositiveIntegerField(default=0, help_text="Distinct terms: the passage's length in BM25.")
 
     class Meta:
         ordering = ("ordinal",)

@@ -15,8 +15,7 @@ of the rarest terms always select.
 - PostgreSQL: the GIN index on the stored ``search`` tsvector finds the passages; each
   ``search @@ 'term'`` is a binary search in that row's vector, so the mask costs little and no
   text leaves the database.
-- SQLite: the FTS5 table finds them; the mask is computed here from the passages' terms (the
-  database is in the process: nothing crosses a network).
+- SQLite: the FTS5 table finds them; the mask is ``instr`` over each passage's terms, in SQLite.
 """
 
 import time
@@ -27,6 +26,7 @@ from django.db import connection
 COMMON_FRACTION = 0.02
 COMMON_AFTER = 20_000
 MIN_SELECTIVE = 3
+SQLITE_PROBE = 2000
 _STATS_SECONDS = 300.0
 _stats_cache: dict[str, tuple[float, object]] = {}
 
@@ -98,13 +98,20 @@ def _shares(terms: list[str]) -> dict[str, float]:
     total = _cached(f"sqlite:{connection.alias}", _sqlite_total)
     if total < COMMON_AFTER:
         return {}
+    # FTS5 has no cheap document count per term (its vocabulary table reads the whole posting
+    # list): count at most SQLITE_PROBE passages per term, enough to tell a common term.
     shares = {}
     with connection.cursor() as cursor:
         for term in terms:
-            cursor.execute("SELECT doc FROM knowledge_passage_vocab WHERE term = %s", [term])
-            row = cursor.fetchone()
-            if row:
-                shares[term] = row[0] / total
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s "
+                "LIMIT %s)",
+                [f'"{term}"', SQLITE_PROBE],
+            )
+            found = cursor.fetchone()[0]
+            if found:
+                # A term at the cap is at least that common; counted as common whatever the total.
+                shares[term] = 1.0 if found >= SQLITE_PROBE else found / total
     return shares
 
 
@@ -147,7 +154,7 @@ def matches(scope: Scope, terms: list[str], *, limit: int) -> Found:
     if connection.vendor == "postgresql":
         return Found(_postgresql(scope, terms, selecting, limit), common)
     if connection.vendor == "sqlite":
-        return Found(_sqlite(scope, terms, selecting, limit), common)
+        return Found(_sqlite(scope, terms, selecting, common, limit), common)
     raise NotImplementedError(f"knowledge search has no index on {connection.vendor}")
 
 
@@ -159,8 +166,8 @@ def _postgresql(scope: Scope, terms: list[str], selecting: list[str], limit: int
     # The mask of the ``limit`` passages with most selective terms only (ts_rank: term counts;
     # the cut is rare: a question's selective terms are in few passages of a scope).
     sql = (
-        f"SELECT id, length(search), {mask} AS mask FROM ("  # noqa: S608 (placeholders only)
-        f"SELECT id, search FROM knowledge_passage WHERE {where} AND search @@ %s::tsquery "
+        f"SELECT id, term_count, {mask} AS mask FROM ("  # noqa: S608 (placeholders only)
+        f"SELECT id, term_count, search FROM knowledge_passage WHERE {where} AND search @@ %s::tsquery "
         "ORDER BY ts_rank(search, %s::tsquery, 0) DESC, id LIMIT %s) AS found"
     )
     any_term = " | ".join(f"'{term}'" for term in selecting)
@@ -169,22 +176,38 @@ def _postgresql(scope: Scope, terms: list[str], selecting: list[str], limit: int
         return [Match(row[0], row[1], row[2]) for row in cursor.fetchall()]
 
 
-def _sqlite(scope: Scope, terms: list[str], selecting: list[str], limit: int) -> list[Match]:
+def _sqlite(scope: Scope, terms: list[str], selecting: list[str], common: dict[int, float], limit: int) -> list[Match]:
     where, params = scope.where("p")
-    query = " OR ".join(f'"{term}"' for term in selecting)
+    # Which terms each passage holds, found in its space-separated terms by SQLite itself (no
+    # text comes to Python); most selective terms first when a huge scope is cut at ``limit``.
+    holds = ["(instr(' ' || p.terms || ' ', %s) > 0)" for _ in terms]
+    mask = " + ".join(f"({hold} << {i})" for i, hold in enumerate(holds))
+    selective = set(selecting)
+    chosen = [hold for hold, term in zip(holds, terms, strict=True) if term in selective]
+    chosen_params = [f" {term} " for term in terms if term in selective]
+    if any(terms.index(term) in common for term in selecting) or _sqlite_probe_full(selecting):
+        # A selecting term is in thousands of passages of the whole database: reading the scope
+        # itself costs less than the index's answer.
+        condition, condition_params = f"({' OR '.join(chosen)})", chosen_params
+    else:
+        condition = "p.id IN (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s)"
+        condition_params = [" OR ".join(f'"{term}"' for term in selecting)]
     sql = (
-        "SELECT p.id, p.terms FROM knowledge_passage p "  # noqa: S608 (placeholders only)
-        f"WHERE {where} AND p.id IN (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s)"
+        f"SELECT p.id, p.term_count, {mask} AS mask FROM knowledge_passage p "  # noqa: S608 (placeholders only)
+        f"WHERE {where} AND {condition} ORDER BY {' + '.join(chosen)} DESC, p.id LIMIT %s"
     )
-    bits = {term: 1 << i for i, term in enumerate(terms)}
-    found = []
+    padded = [f" {term} " for term in terms]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, query])
-        for passage_id, text in cursor.fetchall():
-            distinct = set(text.split())
-            mask = 0
-            for term in distinct.intersection(bits):
-                mask |= bits[term]
-            found.append(Match(passage_id, len(distinct), mask))
-    found.sort(key=lambda m: (-m.mask.bit_count(), m.passage_id))
-    return found[:limit]
+        cursor.execute(sql, [*padded, *params, *condition_params, *chosen_params, limit])
+        return [Match(row[0], row[1], row[2]) for row in cursor.fetchall()]
+
+
+def _sqlite_probe_full(selecting: list[str]) -> bool:
+    """Whether the index holds at least SQLITE_PROBE passages with any of the terms."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s "
+            "LIMIT %s)",
+            [" OR ".join(f'"{term}"' for term in selecting), SQLITE_PROBE],
+        )
+        return cursor.fetchone()[0] >= SQLITE_PROBE

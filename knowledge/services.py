@@ -12,6 +12,13 @@ from .models import Passage
 from .terms import index_terms
 
 
+def _passage(*, chunk, ordinal: int, **source) -> Passage:
+    terms = index_terms(chunk.text)
+    return Passage(
+        **source, ordinal=ordinal, page=chunk.page, text=chunk.text, terms=terms, term_count=len(set(terms.split()))
+    )
+
+
 def _chunks(pages: list[tuple[int | None, str]]):
     config = settings.KNOWLEDGE
     return chunk_pages(pages, size=config["PASSAGE_CHARS"], overlap=config["PASSAGE_OVERLAP"])
@@ -23,15 +30,7 @@ def passages_index_file(*, file: StoredFile) -> int:
     if file.status == FileStatus.READY:
         pages = list(FilePage.objects.filter(file=file).order_by("number").values_list("number", "text"))
     rows = [
-        Passage(
-            owner_id=file.owner_id,
-            file=file,
-            ordinal=i,
-            page=chunk.page,
-            text=chunk.text,
-            terms=index_terms(chunk.text),
-        )
-        for i, chunk in enumerate(_chunks(pages))
+        _passage(chunk=chunk, ordinal=i, owner_id=file.owner_id, file=file) for i, chunk in enumerate(_chunks(pages))
     ]
     with transaction.atomic():
         Passage.objects.filter(file=file).delete()
@@ -49,12 +48,8 @@ def passages_index_item(*, item: Item) -> int:
     stored file's passages are found through it). How many."""
     rows = []
     if item.kind != ItemKind.FILE:
-        rows = [
-            Passage(
-                owner_id=item.owner_id, item=item, ordinal=i, page=None, text=chunk.text, terms=index_terms(chunk.text)
-            )
-            for i, chunk in enumerate(_chunks([(None, item_text(item))]))
-        ]
+        chunks = _chunks([(None, item_text(item))])
+        rows = [_passage(chunk=chunk, ordinal=i, owner_id=item.owner_id, item=item) for i, chunk in enumerate(chunks)]
     with transaction.atomic():
         Passage.objects.filter(item=item).delete()
         Passage.objects.bulk_create(rows, batch_size=500)

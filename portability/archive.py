@@ -9,6 +9,10 @@ Layout (format ``chat-server.user-export``, version 1)::
     collector/items.json   [{"id", "kind", "title", "url", "content", "tags", "file": {"path", "name", "size",
                               "content_type"} | null, "created_at", "updated_at"}]
     collector/files/<item id>/<file name>   each file item's bytes
+    files/files.json       [{"id", "name", "content_type", "size", "sha256", "status", "error", "pages",
+                              "created_at", "path", "collector_item_ids", "message_ids"}]: every uploaded
+                              file; ``path`` is where its bytes are (a collector item's under collector/files/)
+    files/<file id>/<file name>   the bytes of each file no collector item holds
     todos.json             [{"id", "title", "description", "todo_date", "complete", "completed_at", ...}]
     shares.json            [{"id", "url", "title", "source_conversation_id", "messages", ...}]
     README.txt             this layout, for people
@@ -47,6 +51,7 @@ profile.json          your profile
 settings.json         your settings and plan
 conversations.json    your conversations with every message (format chat-server.conversations)
 collector/items.json  your collector notes, links and files; each file's bytes are in collector/files/
+files/files.json      every file you uploaded (chat attachments and collector files), with where its bytes are
 todos.json            your todos
 shares.json           the links you shared, with the snapshot each one shows
 
@@ -114,17 +119,26 @@ def _file_path(item) -> str:
     return f"collector/files/{item.pk}/{name}"
 
 
-def _items(archive: zipfile.ZipFile, user: User) -> dict:
+def _copy_blob(archive: zipfile.ZipFile, blob, path: str) -> None:
+    with blob.open("rb") as source, archive.open(path, "w") as target:
+        shutil.copyfileobj(source, target, 1024 * 1024)
+
+
+def _items(archive: zipfile.ZipFile, user: User, file_paths: dict) -> dict:
     entries = []
     counts = {"collector_items": 0, "collector_files": 0, "missing_files": 0}
     for item in selectors.items_for_archive(user=user).iterator(chunk_size=200):
         path = None
-        if item.file:
+        # A file item's bytes: in the files store, or (items from before it) the item's own file.
+        blob = item.stored_file.blob if item.stored_file_id else item.file
+        if blob:
             path = _file_path(item)
             try:
-                with item.file.open("rb") as source, archive.open(path, "w") as target:
+                with blob.open("rb") as source, archive.open(path, "w") as target:
                     shutil.copyfileobj(source, target, 1024 * 1024)
                 counts["collector_files"] += 1
+                if item.stored_file_id:
+                    file_paths[item.stored_file_id] = path
             except FileNotFoundError:
                 logger.warning("export of %s: the file of collector item %s is missing", user.pk, item.pk)
                 counts["missing_files"] += 1
@@ -132,6 +146,30 @@ def _items(archive: zipfile.ZipFile, user: User) -> dict:
         entries.append(documents.item_entry(item, file_path=path))
         counts["collector_items"] += 1
     _dump(archive, "collector/items.json", entries)
+    return counts
+
+
+def _files(archive: zipfile.ZipFile, user: User, file_paths: dict) -> dict:
+    """Every stored file's metadata; the bytes of those no collector item already put in the zip."""
+    entries = []
+    counts = {"files": 0, "missing_files": 0}
+    for stored in selectors.files_for_archive(user=user).iterator(chunk_size=200):
+        path = file_paths.get(stored.pk)
+        if path is None:
+            try:
+                name = get_valid_filename(stored.name) or "file"
+            except SuspiciousFileOperation:
+                name = "file"
+            path = f"files/{stored.pk}/{name}"
+            try:
+                _copy_blob(archive, stored.blob, path)
+            except FileNotFoundError:
+                logger.warning("export of %s: the stored file %s is missing", user.pk, stored.pk)
+                counts["missing_files"] += 1
+                path = None
+        entries.append(documents.file_entry(stored, path=path))
+        counts["files"] += 1
+    _dump(archive, "files/files.json", entries)
     return counts
 
 
@@ -160,7 +198,11 @@ def write_user_archive(
         _dump(archive, "profile.json", _profile(user))
         _dump(archive, "settings.json", _settings(user))
         counts.update(_conversations(archive, user, exported_at=exported_at, progress=progress))
-        counts.update(_items(archive, user))
+        file_paths: dict = {}
+        counts.update(_items(archive, user, file_paths))
+        files_counts = _files(archive, user, file_paths)
+        counts["files"] = files_counts["files"]
+        counts["missing_files"] += files_counts["missing_files"]
         todos = [documents.todo_entry(todo) for todo in selectors.todos_for_archive(user=user)]
         _dump(archive, "todos.json", todos)
         counts["todos"] = len(todos)

@@ -188,12 +188,35 @@ def item_entry(item, *, file_path: str | None) -> dict:
         "content": item.content,
         "tags": [tag.name for tag in item.tags.all()],
         "file": (
-            {"path": file_path, "name": item.file_name, "size": item.file_size, "content_type": item.content_type}
+            {
+                "path": file_path,
+                "name": item.file_name,
+                "size": item.stored_file.size if item.stored_file_id else item.file_size,
+                "content_type": item.content_type,
+            }
             if file_path
             else None
         ),
         "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at),
+    }
+
+
+def file_entry(stored, *, path: str | None) -> dict:
+    """A stored file in a user export (files/files.json); ``path``: its bytes in the zip."""
+    return {
+        "id": str(stored.pk),
+        "name": stored.name,
+        "content_type": stored.content_type,
+        "size": stored.size,
+        "sha256": stored.sha256,
+        "status": stored.status,
+        "error": stored.error or None,
+        "pages": stored.pages,
+        "created_at": iso(stored.created_at),
+        "path": path,
+        "collector_item_ids": [item.pk for item in stored.collector_items.all()],
+        "message_ids": [str(message.pk) for message in stored.messages.all()],
     }
 
 

@@ -8,6 +8,8 @@ from collector.models import Item
 from collector.selectors import item_list
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_get, conversations_owned, message_list
+from files.models import StoredFile
+from files.selectors import file_list
 from sharing.models import Share
 from todos.models import Todo
 from todos.selectors import todo_list
@@ -48,6 +50,15 @@ def conversations_for_archive(*, user: User) -> QuerySet[Conversation]:
 
 def items_for_archive(*, user: User) -> QuerySet[Item]:
     return item_list(user=user).order_by("created_at", "id")
+
+
+def files_for_archive(*, user: User) -> QuerySet[StoredFile]:
+    return (
+        file_list(owner=user)
+        .order_by("created_at", "id")
+        .prefetch_related(Prefetch("collector_items", Item.objects.only("id", "stored_file_id")))
+        .prefetch_related(Prefetch("messages", Message.objects.only("id")))
+    )
 
 
 def todos_for_archive(*, user: User) -> QuerySet[Todo]:

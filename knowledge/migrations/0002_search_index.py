@@ -1,11 +1,11 @@
 """The full-text index of passages' ``terms``, made by the database in use (knowledge/search.py
-reads it): on SQLite an FTS5 table kept in step with the passages by triggers, and its vocabulary
-(how many passages hold each term); on PostgreSQL a stored tsvector column ('simple': the terms
-are already normalized; stripped of positions, which nothing reads; kept in the row, lz4-compressed
-where the server has it: checking a scope's rows reads it) with a GIN index. None of it is in the model:
-Django never writes them."""
+reads it): on SQLite an FTS5 table kept in step with the passages by triggers; on PostgreSQL a
+stored tsvector column ('simple': the terms are already normalized; stripped of positions, which
+nothing reads; kept in the row, lz4-compressed where the server has it: checking a scope's rows
+reads it) with a GIN index. None of it is in the model: Django never writes them. The passage's
+``term_count`` (BM25's length) is."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 SQLITE = [
     # External content: the text stays in knowledge_passage, the FTS table holds only the index.
@@ -20,10 +20,8 @@ SQLITE = [
     "INSERT INTO knowledge_passage_fts(knowledge_passage_fts, rowid, terms) VALUES ('delete', old.id, old.terms); "
     "INSERT INTO knowledge_passage_fts(rowid, terms) VALUES (new.id, new.terms); END",
     "INSERT INTO knowledge_passage_fts(knowledge_passage_fts) VALUES ('rebuild')",
-    "CREATE VIRTUAL TABLE knowledge_passage_vocab USING fts5vocab('knowledge_passage_fts', 'row')",
 ]
 SQLITE_REVERSE = [
-    "DROP TABLE IF EXISTS knowledge_passage_vocab",
     "DROP TRIGGER IF EXISTS knowledge_passage_fts_au",
     "DROP TRIGGER IF EXISTS knowledge_passage_fts_ad",
     "DROP TRIGGER IF EXISTS knowledge_passage_fts_ai",
@@ -65,6 +63,11 @@ class Migration(migrations.Migration):
     dependencies = [("knowledge", "0001_initial")]
 
     operations = [
+        migrations.AddField(
+            model_name="passage",
+            name="term_count",
+            field=models.PositiveIntegerField(default=0, help_text="Distinct terms: the passage's length in BM25."),
+        ),
         migrations.RunPython(
             _run({"sqlite": SQLITE, "postgresql": POSTGRESQL}),
             _run({"sqlite": SQLITE_REVERSE, "postgresql": POSTGRESQL_REVERSE}),

@@ -78,7 +78,7 @@ def test_deleting_the_account_leaves_no_row_of_it_and_no_file(
 ):
     made = a_full_account(user, outsider)
     client = auth_client(user, device_id="laptop")
-    stored = _media_root / made["file_item"].file.name
+    stored = _media_root / made["file_item"].stored_file.blob.name
     assert stored.exists()
     theirs = ConversationFactory(owner=outsider)
     assert rows_referencing(user.pk)  # the walk finds what is there
@@ -90,7 +90,7 @@ def test_deleting_the_account_leaves_no_row_of_it_and_no_file(
     assert rows_referencing(user.pk) == {}
     assert not get_user_model().objects.filter(pk=user.pk).exists()
     assert not stored.exists()
-    assert not list((_media_root / "collector" / str(user.pk)).glob("*"))
+    assert not list((_media_root / "files" / str(user.pk)).glob("*"))
     # What is not the user's stays: the outsider's conversations (a clone of the user's share is a
     # copy), and the curated sample, without its author or source.
     assert Conversation.objects.filter(pk__in=[theirs.pk, made["clone"].pk]).count() == 2
@@ -103,7 +103,7 @@ def test_deleting_the_account_leaves_no_row_of_it_and_no_file(
 
 def test_the_service_deletes_files_only_after_commit(user, _media_root, django_capture_on_commit_callbacks):
     item = collector_services.item_create(user=user, kind="file", file=SimpleUploadedFile("a.txt", b"abc"))
-    stored = _media_root / item.file.name
+    stored = _media_root / item.stored_file.blob.name
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         deleted = services.user_delete(user=user)
     assert stored.exists()  # until the deletion is committed
@@ -121,7 +121,12 @@ def test_every_model_holding_files_has_them_removed_with_its_rows():
     from django.db.models.signals import post_delete
 
     holding = [m for m in apps.get_models() if any(isinstance(f, models.FileField) for f in m._meta.concrete_fields)]
-    assert {m._meta.label for m in holding} >= {"collector.Item", "portability.Import", "portability.Export"}
+    assert {m._meta.label for m in holding} >= {
+        "collector.Item",
+        "files.StoredFile",
+        "portability.Import",
+        "portability.Export",
+    }
     for model in holding:
         assert post_delete.has_listeners(model), model
 

@@ -386,15 +386,15 @@ def make_activity(count: int) -> None:
     AssistantMessageFactory(conversation=ConversationFactory(owner=owner, model=other), model=other)
 
 
-def test_figures_cost_eleven_queries_whatever_the_data(django_assert_num_queries):
+def test_figures_cost_twelve_queries_whatever_the_data(django_assert_num_queries):
     make_activity(1)
     # 1 users (all, new)  2 conversations  3 user messages, replies, distinct senders and keys
     # 4 messages per day  5 per model  6 reply statuses  7 feedback  8 top users  9 API keys
-    # 10 shares  11 users per plan. Every split by source is in the query of its total.
-    with django_assert_num_queries(11):
+    # 10 shares  11 users per plan  12 storage per user. Every split by source is in the query of its total.
+    with django_assert_num_queries(12):
         small = usage_dashboard_data(days=14)
     make_activity(49)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         large = usage_dashboard_data(days=14)
     assert large["totals"]["messages"] > small["totals"]["messages"]
     assert (small["totals"]["replies_api"], large["totals"]["replies_api"]) == (1, 50)

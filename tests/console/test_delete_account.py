@@ -68,7 +68,7 @@ def test_a_post_deletes_everything_and_is_audited(
     admin_web, root, member, _media_root, django_capture_on_commit_callbacks
 ):
     item = collector_services.item_create(user=member, kind="file", file=SimpleUploadedFile("a.txt", b"abc"))
-    stored = _media_root / item.file.name
+    stored = _media_root / item.stored_file.blob.name
     member_pk = member.pk
 
     with django_capture_on_commit_callbacks(execute=True):

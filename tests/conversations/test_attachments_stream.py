@@ -36,7 +36,7 @@ def asked(user, model) -> tuple[Conversation, Message, object]:
     return conversation, reply, report
 
 
-def test_sources_come_before_the_first_delta_and_replay_on_resume(asgi_server, upstream, user):  # noqa: F811
+def test_sources_come_before_the_first_delta_and_replay_on_resume(asgi_server, upstream, user, settings):  # noqa: F811
     model = text_model(upstream, "burst:6")
     conversation, reply, report = asked(user, model)
     finish_reply(message_id=reply.id)
@@ -67,6 +67,7 @@ def test_sources_come_before_the_first_delta_and_replay_on_resume(asgi_server, u
 
     # Without the log (another process, or long after), the row's final state carries them.
     eventlog.local_clear()
+    settings.REDIS_URL = ""  # nor the shared log: the row alone (the server runs in this process)
     final = collect(asgi_server, conversation, bearer(user), params={"last_event_id": events[-1].id - 3})
     assert final[0].name == "snapshot" and final[0].data["sources"] == sources
     row = Message.objects.get(pk=reply.pk)

@@ -154,7 +154,11 @@ def test_a_periodic_job_is_enqueued_once_per_period(db_tasks):
 
 def test_due_jobs_are_enqueued_and_disabled_ones_are_not(db_tasks, settings):
     settings.CHAT = {**settings.CHAT, "RETENTION_DAYS": 0}
-    always = ["accounts.tasks.sessions_purge_expired", "portability.tasks.exports_purge_job"]
+    always = [
+        "accounts.tasks.sessions_purge_expired",
+        "portability.tasks.exports_purge_job",
+        "files.tasks.files_sweep_job",
+    ]
     assert periodic.periodic_enqueue_due() == always
     assert periodic.periodic_enqueue_due() == []  # not due again today
     settings.CHAT = {**settings.CHAT, "RETENTION_DAYS": 30}

@@ -4,7 +4,7 @@ import pytest
 
 from collector.models import ItemKind
 from knowledge.retrieval import retrieve
-from knowledge.terms import estimate_tokens
+from knowledge.terms import estimate_tokens, query_terms
 from tests.accounts.factories import UserFactory
 from tests.collector.factories import ItemFactory
 
@@ -146,3 +146,33 @@ def test_a_question_matching_nothing_gets_the_start_of_each_source(user):
     }
     small = retrieve(owner_id=user.pk, question="zzz", file_ids=[one.pk, two.pk], budget_tokens=10)
     assert [h.text for h in small] == ["Alpha opening page.", "Beta opening page."]
+
+
+def test_common_terms_score_but_do_not_select_in_a_large_database(user, monkeypatch):
+    # Made "large" at once: every term with a counted share is common, as in a big database.
+    from django.db import connection
+
+    from knowledge import search
+
+    monkeypatch.setattr(search, "COMMON_AFTER", 0)
+    monkeypatch.setattr(search, "SQLITE_PROBE", 3)
+    monkeypatch.setattr(search, "COMMON_FRACTION", 0.1)
+    monkeypatch.setattr(search, "MIN_SELECTIVE", 1)
+    search._stats_cache.clear()
+    pages = [f"The company policy section {i} covers ordinary company matters." for i in range(30)]
+    pages[17] = "The company policy on zeppelins: every zeppelin flight needs two pilots."
+    doc = ready_file(user, "policy.pdf", pages)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE knowledge_passage")
+    search._stats_cache.clear()
+
+    terms = query_terms("company policy about zeppelins")
+    selecting, common = search._selective(terms)
+    assert selecting == [terms[2]] and set(common) == {0, 1}
+    hits = retrieve(owner_id=user.pk, question="company policy about zeppelins", file_ids=[doc.pk], budget_tokens=400)
+    assert hits[0].page == 18
+    # All terms common: the scope is read, and the best passage still comes first.
+    hits = retrieve(owner_id=user.pk, question="company policy matters section 3", file_ids=[doc.pk], budget_tokens=400)
+    assert hits and all("company" in h.text for h in hits)
+    search._stats_cache.clear()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from collector import services as collector_services
 from collector.models import Item
 from conversations.models import Conversation, Message
+from files import services as files_services
 from portability import services
 from portability.models import Export, ExportStatus, Import
 from sharing import services as sharing_services
@@ -42,7 +43,17 @@ def belongings(user):
     )
     todo = todo_services.todo_create(user=user, title="Book flights", todo_date=timezone.now() + timedelta(days=3))
     share = sharing_services.share_create(user=user, conversation=conversation)
-    return {"conversation": conversation, "note": note, "file": document, "todo": todo, "share": share}
+    # A file uploaded for a chat (the files store), attached to the first message.
+    attachment = files_services.file_create(owner=user, upload=SimpleUploadedFile("일정.txt", "3일차: 교토".encode()))
+    conversation.messages.get(content="Where first?").attachments.add(attachment)
+    return {
+        "conversation": conversation,
+        "note": note,
+        "file": document,
+        "todo": todo,
+        "share": share,
+        "attachment": attachment,
+    }
 
 
 @pytest.fixture
@@ -73,6 +84,7 @@ def test_export_job_download_and_every_part_of_the_zip(user_client, user, belong
         "collector_items": 2,
         "collector_files": 1,
         "missing_files": 0,
+        "files": 2,
         "todos": 1,
         "shares": 1,
     }
@@ -94,6 +106,8 @@ def test_export_job_download_and_every_part_of_the_zip(user_client, user, belong
         "conversations.json",
         "collector/items.json",
         f"collector/files/{belongings['file'].pk}/Tickets_März.pdf",
+        "files/files.json",
+        f"files/{belongings['attachment'].pk}/일정.txt",
         "todos.json",
         "shares.json",
     }
@@ -125,6 +139,16 @@ def test_export_job_download_and_every_part_of_the_zip(user_client, user, belong
     assert file_entry["content_type"] == "application/pdf"
     # The file's own bytes.
     assert archive.read(file_entry["path"]) == PDF
+
+    # Every uploaded file: the collector's bytes are not written twice; an attachment's are under files/.
+    files = {entry["name"]: entry for entry in json.loads(archive.read("files/files.json"))}
+    assert set(files) == {"Tickets März.pdf", "일정.txt"}
+    assert files["Tickets März.pdf"]["path"] == file_entry["path"]
+    assert files["Tickets März.pdf"]["collector_item_ids"] == [belongings["file"].pk]
+    attachment = files["일정.txt"]
+    assert archive.read(attachment["path"]) == "3일차: 교토".encode()
+    assert attachment["message_ids"] == [str(belongings["conversation"].messages.get(content="Where first?").pk)]
+    assert (attachment["content_type"], attachment["size"]) == ("text/plain", len("3일차: 교토".encode()))
 
     todos = json.loads(archive.read("todos.json"))
     assert [todo["title"] for todo in todos] == ["Book flights"]
@@ -223,7 +247,7 @@ def test_the_zip_imports_back_into_another_account(
     file_item = Item.objects.get(owner=outsider, kind="file")
     assert file_item.file_name == "Tickets März.pdf"
     assert file_item.content == "the tickets"
-    with file_item.file.open("rb") as stored:
+    with file_item.stored_file.blob.open("rb") as stored:  # restored into the files store
         assert stored.read() == PDF
     assert file_item.created_at == belongings["file"].created_at
     note = Item.objects.get(owner=outsider, kind="note")

@@ -369,7 +369,7 @@ def _file_item(index: int, path: str) -> dict:
 
 
 def _stored_bytes(media_root: Path) -> int:
-    return sum(path.stat().st_size for path in (media_root / "collector").rglob("*") if path.is_file())
+    return sum(path.stat().st_size for path in (media_root / "files").rglob("*") if path.is_file())
 
 
 @pytest.mark.django_db
