@@ -30,7 +30,11 @@ PARAGRAPH = (
 
 
 def make_pdf(pages: int) -> bytes:
+    import logging
+
     from fpdf import FPDF
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)  # NanumGothic's hinting tables it drops
 
     pdf = FPDF()
     pdf.add_font("Nanum", fname=FONT)

@@ -138,6 +138,17 @@ class PlanSlugsWidget(widgets.ManyToManyWidget):
         return plans
 
 
+class CapabilitiesWidget(widgets.Widget):
+    """A model's capabilities as names, comma-separated ("vision"); the model's ``clean()``
+    refuses an unknown one."""
+
+    def clean(self, value, row=None, **kwargs):
+        return [name.strip() for name in str(value or "").split(",") if name.strip()]
+
+    def render(self, value, obj=None, **kwargs):
+        return ",".join(value or [])
+
+
 # --- resources --------------------------------------------------------------------------------
 
 
@@ -285,6 +296,7 @@ class LLMModelResource(resources.ModelResource):
     enabled = flag_field("enabled")
     is_default = flag_field("is_default")
     plans = Field(attribute="plans", column_name="plans", widget=PlanSlugsWidget())
+    capabilities = Field(attribute="capabilities", column_name="capabilities", widget=CapabilitiesWidget())
 
     class Meta:
         model = LLMModel
@@ -297,6 +309,7 @@ class LLMModelResource(resources.ModelResource):
             "base_url",
             "api_key_env",
             "context_window",
+            "capabilities",
             "max_output_tokens",
             "temperature",
             "request_timeout_seconds",

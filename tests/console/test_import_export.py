@@ -505,3 +505,19 @@ def test_prompts_are_matched_by_id_or_else_by_title(admin_client):
     trip.refresh_from_db()
     assert trip.text == "Plan a long trip to " and trip.category == "travel"
     assert Prompt.objects.filter(title="Brand new", order=9).exists()
+
+
+def test_models_capabilities_round_trip_and_an_unknown_one_is_refused(admin_client):
+    LLMModelFactory(slug="seer", capabilities=["vision"])
+    text = export(admin_client, MODELS)
+    row = next(row for row in csv_rows(text) if row["slug"] == "seer")
+    assert row["capabilities"] == "vision"
+
+    added = {**row, "slug": "seer-2"}
+    unknown = {**row, "slug": "seer-3", "capabilities": "vision,telepathy"}
+    response = preview(admin_client, MODELS, csv_text(list(row), list(added.values()), list(unknown.values())))
+    errors = invalid_rows(response)
+    assert len(errors) == 1 and "telepathy" in " ".join(next(iter(errors.values()))["capabilities"])
+    good = preview(admin_client, MODELS, csv_text(list(row), list(added.values())))
+    confirm(admin_client, MODELS, good)
+    assert LLMModel.objects.get(slug="seer-2").capabilities == ["vision"]

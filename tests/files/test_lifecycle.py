@@ -102,3 +102,13 @@ def test_storage_counts_each_file_once(user):
     a_file(user, data=b"x" * 100)
     collector_services.item_create(user=user, kind="file", file=SimpleUploadedFile("c.txt", b"y" * 50))
     assert storage_used_bytes(user_id=user.pk) == 150
+
+
+def test_deleting_a_file_takes_it_off_its_messages(user_client, user):
+    stored = a_file(user)
+    conversation = attached(user, stored)
+    message = conversation.messages.get()
+    assert user_client.delete(f"/api/v1/files/{stored.pk}").status_code == 204
+    message.refresh_from_db()
+    assert list(message.attachments.all()) == []
+    assert message.content  # the message itself stays
