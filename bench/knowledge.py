@@ -199,7 +199,7 @@ def load_others(*, total_others: int, rng: random.Random, vocab: Vocabulary, reu
     pool = []
     for _ in range(min(20000, total_others)):
         text = vocab.passage(rng.randint(300, 800))
-        terms = index_terms(text)
+        terms = f" {index_terms(text)} "
         pool.append((text, terms, len(set(terms.split()))))
     per_file, extra = divmod(total_others, len(files))
     rows = (

@@ -12,7 +12,9 @@ class Passage(models.Model):
     ordinal = models.PositiveIntegerField(help_text="Order of the passage within its source.")
     page = models.PositiveIntegerField(null=True, blank=True)
     text = models.TextField()
-    terms = models.TextField(blank=True, help_text="The text as index terms (words and Korean bigrams).")
+    terms = models.TextField(
+        blank=True, help_text="The text as index terms (words and Korean bigrams), between spaces."
+    )
     term_count = models.PositiveIntegerField(default=0, help_text="Distinct terms: the passage's length in BM25.")
 
     class Meta:

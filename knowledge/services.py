@@ -13,7 +13,8 @@ from .terms import index_terms
 
 
 def _passage(*, chunk, ordinal: int, **source) -> Passage:
-    terms = index_terms(chunk.text)
+    # Stored between spaces: SQLite finds " term " in it with instr (knowledge/search.py).
+    terms = f" {index_terms(chunk.text)} "
     return Passage(
         **source, ordinal=ordinal, page=chunk.page, text=chunk.text, terms=terms, term_count=len(set(terms.split()))
     )
