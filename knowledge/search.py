@@ -110,8 +110,9 @@ def _shares(terms: list[str]) -> dict[str, float]:
             )
             found = cursor.fetchone()[0]
             if found:
-                # A term at the cap is at least that common; counted as common whatever the total.
-                shares[term] = 1.0 if found >= SQLITE_PROBE else found / total
+                # A term at the cap is common whatever the total; its share, unknown, is taken
+                # as twice the common threshold (BM25 weighs it little, not nothing).
+                shares[term] = max(found / total, 2 * COMMON_FRACTION) if found >= SQLITE_PROBE else found / total
     return shares
 
 
