@@ -130,7 +130,7 @@ def _source_of(passage, by_file: dict, by_item: dict) -> _Source:
 def _overlap(before: str, after: str) -> int:
     """How many characters at the start of ``after`` repeat the end of ``before``."""
     longest = min(len(before), len(after), _config("PASSAGE_OVERLAP") + 1)
-    for size in range(longest, 0, -1):
+    for size in range(longest, 7, -1):  # a few equal characters are a coincidence, not an overlap
         if before.endswith(after[:size]):
             return size
     return 0
