@@ -153,7 +153,9 @@ def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_t
     ranked = sorted((pid for pid, s in scores.items() if s >= floor), key=lambda pid: (-scores[pid], pid))
     ranked = ranked[: _config("TOP_K") * 3]  # room for those the budget or the dedupe skips
     passages = Passage.objects.only("id", "file_id", "item_id", "ordinal", "page", "text").in_bulk(ranked)
-    return _fill([(passages[pid], scores[pid]) for pid in ranked], by_file, by_item, budget, limit=_config("TOP_K"))
+    # (A passage deleted meanwhile, its source re-indexed, is simply left out.)
+    candidates = [(passages[pid], scores[pid]) for pid in ranked if pid in passages]
+    return _fill(candidates, by_file, by_item, budget, limit=_config("TOP_K"))
 
 
 def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> list[Hit]:
