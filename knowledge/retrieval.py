@@ -32,8 +32,10 @@ K1 = 1.2
 B = 0.75
 # The mask of matched terms is a 32-bit integer on PostgreSQL; a longer question keeps its first terms.
 MAX_QUERY_TERMS = 31
-# How many passages per source the fallback (nothing matched) reads at most.
+# How many passages per source the fallback (nothing matched) reads at most, and the fewest tokens
+# a passage is taken to cost there (how many of a large scope's passages could fit the budget).
 FALLBACK_PASSAGES_PER_SOURCE = 40
+FALLBACK_MIN_TOKENS = 100
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,10 @@ def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> li
 def _starts(scope: search.Scope, by_file, by_item, budget: int) -> list[Hit]:
     """Nothing matched: the first passages of each source in turn, while the budget lasts."""
     per_source: dict[str, list] = {}
+    sources = len(scope.file_ids) + len(scope.item_ids)
+    depth = min(FALLBACK_PASSAGES_PER_SOURCE, budget // (FALLBACK_MIN_TOKENS * sources) + 1)
     rows = (
-        Passage.objects.filter(owner_id=scope.owner_id, ordinal__lt=FALLBACK_PASSAGES_PER_SOURCE)
+        Passage.objects.filter(owner_id=scope.owner_id, ordinal__lt=depth)
         .filter(Q(file_id__in=scope.file_ids) | Q(item_id__in=scope.item_ids))
         .only("id", "file_id", "item_id", "ordinal", "page", "text")
         .order_by("ordinal", "id")
