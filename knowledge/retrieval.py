@@ -10,7 +10,9 @@ within a token budget.
 3. Passages under ``MIN_RELATIVE_SCORE`` of the best are dropped, at most ``TOP_K`` kept, each
    only if it still fits ``budget_tokens`` (``terms.estimate_tokens``); the overlap a passage
    shares with the one before it, when both are chosen, is sent once.
-4. A question matching nothing ("summarise this file") gets the start of each source, taken in
+4. With the optional embedding model (``EmbeddingSettings``), BM25's best are re-ranked by the
+   cosine similarity of their vectors to the question's (knowledge/embeddings.py).
+5. A question matching nothing ("summarise this file") gets the start of each source, taken in
    turn while the budget lasts.
 """
 
@@ -24,7 +26,7 @@ from django.db.models import Q
 from collector.models import Item
 from files.models import StoredFile
 
-from . import search
+from . import embeddings, search
 from .models import Passage
 from .terms import estimate_tokens, query_terms
 
@@ -150,6 +152,10 @@ def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_t
     if not found.matches:
         return _starts(scope, by_file, by_item, budget)
     scores = _bm25(found, terms, search.count_passages(scope))
+    if embeddings.active_settings() is not None:
+        # The optional vectors re-rank BM25's best (their vectors are read, not all 400).
+        best_first = sorted(scores, key=lambda pid: (-scores[pid], pid))[: _config("TOP_K") * 6]
+        scores = embeddings.rerank(question, {pid: scores[pid] for pid in best_first})
     best = max(scores.values())
     floor = best * _config("MIN_RELATIVE_SCORE")
     ranked = sorted((pid for pid, s in scores.items() if s >= floor), key=lambda pid: (-scores[pid], pid))

@@ -7,8 +7,10 @@ from django.db import transaction
 from collector.models import Item, ItemKind
 from files.models import FilePage, FileStatus, StoredFile
 
+from . import embeddings
 from .chunking import chunk_pages
 from .models import Passage
+from .tasks import embed_passages_job
 from .terms import index_terms
 
 
@@ -18,6 +20,13 @@ def _passage(*, chunk, ordinal: int, **source) -> Passage:
     return Passage(
         **source, ordinal=ordinal, page=chunk.page, text=chunk.text, terms=terms, term_count=len(set(terms.split()))
     )
+
+
+def _embed_later(rows: list[Passage]) -> None:
+    # The optional vectors come from an upstream: after commit, in the job worker, never here.
+    if rows and embeddings.active_settings() is not None:
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: embed_passages_job.enqueue(ids))
 
 
 def _chunks(pages: list[tuple[int | None, str]]):
@@ -36,6 +45,7 @@ def passages_index_file(*, file: StoredFile) -> int:
     with transaction.atomic():
         Passage.objects.filter(file=file).delete()
         Passage.objects.bulk_create(rows, batch_size=500)
+        _embed_later(rows)
     return len(rows)
 
 
@@ -54,6 +64,7 @@ def passages_index_item(*, item: Item) -> int:
     with transaction.atomic():
         Passage.objects.filter(item=item).delete()
         Passage.objects.bulk_create(rows, batch_size=500)
+        _embed_later(rows)
     return len(rows)
 
 

@@ -111,3 +111,11 @@ def test_the_index_is_the_databases_own(db):
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'knowledge_passage_fts'")
             assert "fts5" in cursor.fetchone()[0]
+            # Its triggers survive every migration (a migration that rebuilds knowledge_passage on
+            # SQLite drops them: such a migration must create them again, as 0002 does).
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'knowledge_passage'")
+            assert {row[0] for row in cursor.fetchall()} == {
+                "knowledge_passage_fts_ai",
+                "knowledge_passage_fts_ad",
+                "knowledge_passage_fts_au",
+            }
