@@ -20,7 +20,7 @@ class EmbeddingSettingsAdmin(ModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request) -> bool:
-        return not EmbeddingSettings.objects.exists() and super().has_add_permission(request)
+        return False  # the list opens the one row, made on first visit
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
