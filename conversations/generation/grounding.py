@@ -187,7 +187,8 @@ def reply_grounding(*, claimed) -> Grounding:
         if not file.is_image and file.status == FileStatus.READY
     ]
     item_ids = [item.pk for item in selectors.conversation_context_items(conversation=conversation).only("id")]
-    context_text, sources = "", []
+    context_text = ""
+    sources: list[dict] = []
     if (documents or item_ids) and claimed.model is not None and history:
         last = claimed.history[-1] if claimed.history else None
         question = last["content"] if last and last["role"] == "user" else ""
