@@ -186,7 +186,7 @@ def reply_grounding(*, claimed) -> Grounding:
         for file in files
         if not file.is_image and file.status == FileStatus.READY
     ]
-    item_ids = [item.pk for item in selectors.conversation_context_items(conversation=conversation).only("id")]
+    item_ids = selectors.conversation_context_item_ids(conversation=conversation)
     context_text = ""
     sources: list[dict] = []
     if (documents or item_ids) and claimed.model is not None and history:
