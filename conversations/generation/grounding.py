@@ -13,15 +13,14 @@ the chat's collector items.
 import logging
 from dataclasses import dataclass, field
 
-from django.utils import timezone
-
 from files.models import FileStatus, StoredFile
 
 from .. import selectors
 from ..capabilities import VISION, has_capability
 from ..images import ImageProblem, image_part
 from ..llm.context import IMAGE_TOKENS, MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens
-from ..models import Message, MessageStatus
+from ..models import Message
+from . import rows
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +205,5 @@ def reply_grounding(*, claimed) -> Grounding:
             )
             context_text, sources = sources_block(hits)
     if sources:
-        Message.objects.filter(pk=claimed.message.pk, status=MessageStatus.STREAMING).update(
-            sources=sources, updated_at=timezone.now()
-        )
+        rows.reply_sources_save(message_id=claimed.message.pk, sources=sources)
     return Grounding(history, context_text, sources, image_files)
