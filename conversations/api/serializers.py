@@ -229,6 +229,7 @@ class ConversationCreateSerializer(InputSerializer):
     message = serializers.CharField(
         required=False,
         allow_null=True,
+        allow_blank=True,
         default=None,
         trim_whitespace=False,
         max_length=settings.CHAT["MAX_MESSAGE_CHARS"],
