@@ -296,9 +296,20 @@ def read(path: str, content_type: str, limits: Limits) -> list[Page]:
     return pages.pages
 
 
+def _limit_self(limits: Limits) -> None:
+    """The child's own bounds, set first thing (not by a ``preexec_fn`` in the parent: the job
+    worker has threads, and forking with a Python callback in a threaded process can deadlock)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    cpu = max(1, int(limits.timeout_seconds) + 1)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+
 def _child_main(argv: list[str]) -> int:
     path, content_type, limits_json = argv
     limits = Limits(**json.loads(limits_json))
+    _limit_self(limits)
     try:
         result: dict = {"pages": [page.__dict__ for page in read(path, content_type, limits)]}
     except ExtractionError as exc:
@@ -314,17 +325,6 @@ def _child_main(argv: list[str]) -> int:
 # --- the parent's side ------------------------------------------------------------------------------
 
 
-def _set_limits(limits: Limits):
-    def preexec() -> None:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        cpu = int(limits.timeout_seconds) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-
-    return preexec
-
-
 def extract_bounded(path: str, content_type: str, limits: Limits) -> Outcome:
     """Read the file in a child process within ``limits``; never raises for a bad file."""
     command = [sys.executable, "-m", "files.extraction", path, content_type, json.dumps(limits.__dict__)]
@@ -336,7 +336,6 @@ def extract_bounded(path: str, content_type: str, limits: Limits) -> Outcome:
             timeout=limits.timeout_seconds,
             cwd=_PROJECT_ROOT,
             env=env,
-            preexec_fn=_set_limits(limits),  # noqa: PLW1509 (the job worker's process starts no threads here)
             check=False,
         )
     except subprocess.TimeoutExpired:

@@ -1,5 +1,6 @@
 """Reads of stored files, always scoped to one owner: another user's file is not found (404)."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -17,14 +18,9 @@ def file_list(*, owner) -> QuerySet[StoredFile]:
 def file_get(*, owner, pk) -> StoredFile:
     try:
         return file_list(owner=owner).get(pk=pk)
-    except (StoredFile.DoesNotExist, ValueError, TypeError) as exc:
+    except (StoredFile.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        # Not a uuid at all is "no such file" too (Django says ValidationError for a malformed one).
         raise FileNotFound("No such file.") from exc
-    except Exception as exc:  # a malformed uuid on some backends
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise FileNotFound("No such file.") from exc
-        raise
 
 
 def file_text(*, file: StoredFile) -> str:

@@ -2,6 +2,8 @@
 
 import hashlib
 import logging
+import os
+import tempfile
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -101,8 +103,6 @@ def _local_path(stored: StoredFile):
     try:
         return stored.blob.path, None
     except NotImplementedError:
-        import tempfile
-
         copy = tempfile.NamedTemporaryFile(prefix="file-", delete=False)  # noqa: SIM115 (removed by the caller)
         with stored.blob.open("rb") as source, copy:
             for chunk in iter(lambda: source.read(1024 * 1024), b""):
@@ -127,8 +127,6 @@ def file_extract(*, file_id) -> StoredFile | None:
             outcome = extraction.extract_bounded(path, stored.content_type, extraction_limits())
         finally:
             if temporary:
-                import os
-
                 os.unlink(temporary)
 
     with transaction.atomic():

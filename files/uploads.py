@@ -179,8 +179,9 @@ def detect(upload, *, name: str) -> Detected:
     signed = _signed_type(head, upload)
     if signed:
         claimed = _SIGNED_EXTENSIONS.get(extension)
-        # The name must agree with the bytes (any image name for any image: screenshots are misnamed).
-        if claimed == signed or (claimed in IMAGE_TYPES and signed in IMAGE_TYPES):
+        # The name must agree with the bytes (any image name for any image: screenshots are misnamed;
+        # no extension at all, as a pasted blob may have, leaves the bytes to say it).
+        if claimed == signed or (claimed in IMAGE_TYPES and signed in IMAGE_TYPES) or not extension:
             return Detected(signed, name)
         raise _unsupported(
             f"The contents of '{name}' are {signed}, which its name (ending in '{extension or 'nothing'}') "

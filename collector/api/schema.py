@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from core.openapi import CONFLICT, ErrorSerializer, view_schema
+from files.api.schema import DOWNLOAD_RESPONSES
 
 from . import serializers as s
 
@@ -35,7 +36,7 @@ ITEMS = view_schema(
     destroy=extend_schema(summary="Delete an item (and its file)", responses={204: None}),
     file=extend_schema(
         summary="Download an item's file",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 409: CONFLICT},
+        responses={**DOWNLOAD_RESPONSES, (200, "application/octet-stream"): OpenApiTypes.BINARY, 409: CONFLICT},
         description="The owner's download of the uploaded file (as an attachment, with its original name); "
         "never served from a public media URL. A note or a link has no file: 409 `item_has_no_file`.",
     ),

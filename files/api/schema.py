@@ -5,7 +5,15 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from core.openapi import ErrorSerializer, view_schema
 
+from .. import types
 from . import serializers as s
+
+# A download is sent with the type its bytes were found to be (files/types.py), HTML excepted.
+SERVED_TYPES = sorted(
+    {"application/octet-stream"}
+    | {value for name, value in vars(types).items() if name.isupper() and isinstance(value, str)} - {types.HTML}
+)
+DOWNLOAD_RESPONSES = {(200, media_type): OpenApiTypes.BINARY for media_type in SERVED_TYPES}
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, "No such file of yours (another user's file is not found either).")
 
@@ -50,6 +58,6 @@ FILES = view_schema(
         description="The owner's download of the uploaded bytes, always as an attachment with the original "
         "name (`Content-Disposition`, RFC 5987); HTML is sent as `application/octet-stream` and nothing is "
         "ever rendered inline.",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: _NOT_FOUND},
+        responses={**DOWNLOAD_RESPONSES, 404: _NOT_FOUND},
     ),
 )

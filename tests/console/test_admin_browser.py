@@ -56,6 +56,9 @@ reply = Message.objects.create(conversation=conversation, role="assistant", cont
 Feedback.objects.create(message=reply, user=member, rating="up", comment="nice")
 sharing.share_create(user=member, conversation=conversation)
 item = collector.item_create(user=member, kind="note", title="Packing", content="socks", tags=["travel"])
+from django.core.files.uploadedfile import SimpleUploadedFile
+from files.services import file_create
+file_create(owner=member, upload=SimpleUploadedFile("page.html", b"<script>alert(1)</script><p>hello</p>"))
 Todo.objects.create(owner=member, title="Book flights", todo_date=timezone.localdate())
 Group.objects.create(name="Support")
 EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
@@ -81,6 +84,7 @@ SEEDED = {
     "sharing.share",
     "collector.item",
     "collector.tag",
+    "files.storedfile",
     "todos.todo",
     "auth.group",
     "sites.site",
@@ -98,7 +102,7 @@ SEEDED = {
 def server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("admin-browser")
     with own_database(tmp_path, "adminbrowser") as database_url:
-        env = server_env(database_url, tmp_path)
+        env = server_env(database_url, tmp_path, DJANGO_MEDIA_ROOT=str(tmp_path / "media"))
         manage(env, "migrate", "--noinput")
         manage(env, "seed_demo")
         manage(env, "shell", "-c", SEED.format(staff=STAFF_EMAIL, password=STAFF_PASSWORD))

@@ -51,12 +51,13 @@ def test_the_detail_never_links_the_bytes(admin_web, user):
     assert admin_web.get(f"{LIST}add/").status_code == 403
 
 
-def test_extract_again_is_audited(admin_web, user, settings, django_capture_on_commit_callbacks):
-    settings.FILES_EXTRACT_TIMEOUT_SECONDS = 0.05
+def test_extract_again_is_audited(admin_web, user, monkeypatch, django_capture_on_commit_callbacks):
+    real = services.extraction.extract_bounded
+    monkeypatch.setattr(services.extraction, "extract_bounded", lambda *a: services.extraction.Outcome(error="timeout"))
     stored = a_file(user, "a.txt", "다시".encode(), django_capture_on_commit_callbacks)
     stored.refresh_from_db()
     assert stored.error == "timeout"
-    settings.FILES_EXTRACT_TIMEOUT_SECONDS = 60
+    monkeypatch.setattr(services.extraction, "extract_bounded", real)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_web.post(LIST, {"action": "extract_again", "_selected_action": [str(stored.pk)]})
     assert response.status_code == 302

@@ -130,8 +130,9 @@ def test_memory_limit_stops_a_reader(tmp_path):
 
 
 def test_timeout(extract, settings):
-    settings.FILES_EXTRACT_TIMEOUT_SECONDS = 0.05  # less than the child needs to start
-    stored = extract("a.pdf", makers.pdf_with_text(["text"]))
+    # 300 pages take seconds to read (docs/benchmarks.md: under 100 pages/s); the child is killed.
+    settings.FILES_EXTRACT_TIMEOUT_SECONDS = 0.5
+    stored = extract("a.pdf", makers.pdf_with_text([f"{n}쪽 " + "내용 content " * 80 for n in range(300)]))
     assert stored.status == FileStatus.FAILED
     assert stored.error == "timeout"
 
@@ -142,7 +143,7 @@ def test_damaged_pdf_is_unreadable(extract):
     assert stored.error == "unreadable"
 
 
-def test_file_ready_is_sent_and_extract_again(extract, django_capture_on_commit_callbacks, settings):
+def test_file_ready_is_sent_and_extract_again(extract, django_capture_on_commit_callbacks, monkeypatch):
     received = []
 
     def listener(sender, file, **kwargs):
@@ -150,11 +151,15 @@ def test_file_ready_is_sent_and_extract_again(extract, django_capture_on_commit_
 
     file_ready.connect(listener)
     try:
-        settings.FILES_EXTRACT_TIMEOUT_SECONDS = 0.05
+        # The first reading fails (say, a reader since fixed), the second one reads the file.
+        real = services.extraction.extract_bounded
+        monkeypatch.setattr(
+            services.extraction, "extract_bounded", lambda *a: services.extraction.Outcome(error="timeout")
+        )
         stored = extract("a.txt", "다시 읽기".encode())
         assert stored.error == "timeout"
         assert received == []
-        settings.FILES_EXTRACT_TIMEOUT_SECONDS = 60
+        monkeypatch.setattr(services.extraction, "extract_bounded", real)
         with django_capture_on_commit_callbacks(execute=True):
             services.file_extract_again(file=stored)
         stored.refresh_from_db()

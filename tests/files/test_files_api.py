@@ -186,3 +186,21 @@ def test_a_20_mib_upload_gets_through(user_client, settings):
     response = upload(user_client, "big.csv", b"a,b\n" * (size // 4))
     assert response.status_code == 201, response.content
     assert response.json()["size"] == size
+
+
+def test_an_oversized_body_is_413_before_it_is_parsed(user_client, settings):
+    settings.FILES_MAX_UPLOAD_BYTES = 1024
+    response = upload(user_client, "huge.txt", b"x" * (1024 + 300 * 1024))
+    assert response.status_code == 413
+    assert response.json()["code"] == "file_too_large"
+    assert not StoredFile.objects.exists()
+
+
+def test_the_name_must_agree_with_the_bytes(user_client):
+    pdf = makers.pdf_with_text(["x"])
+    assert upload(user_client, "report.docx", pdf).status_code == 415
+    assert upload(user_client, "notes.txt", pdf).status_code == 415
+    # Any image name for any image (a screenshot saved as .jpg), and a pasted blob with no name.
+    assert upload(user_client, "screenshot.jpg", makers.png()).json()["content_type"] == "image/png"
+    assert upload(user_client, "blob", makers.png()).json()["content_type"] == "image/png"
+    assert upload(user_client, "blob", b"plain text").status_code == 415
