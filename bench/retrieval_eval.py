@@ -69,6 +69,11 @@ def evaluate(owner) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep-db", action="store_true", help="use DATABASE_URL as it is (migrated first)")
+    parser.add_argument(
+        "--plain-words",
+        action="store_true",
+        help="for comparison: index and ask with plain lowercased words (no Korean bigrams, no stemming)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     if not args.keep_db or not os.environ.get("DATABASE_URL"):
@@ -83,12 +88,19 @@ def main() -> None:
     from accounts.models import User
 
     call_command("migrate", verbosity=0)
+    if args.plain_words:
+        import re
+
+        from knowledge import terms
+
+        terms._tokens = lambda text: (w for w in re.findall(r"[^\W_]+", text.lower()) if w not in terms.ENGLISH_STOP)
     with transaction.atomic():
         owner = User.objects.create(email="retrieval-eval@example.com")
         results = evaluate(owner)
         transaction.set_rollback(True)
     passages = next(iter(results.values()))["passages"]
-    print(f"database: {connection.vendor}; all six documents in scope ({passages} passages)")
+    method = "plain words" if args.plain_words else "terms: Korean bigrams, English stems"
+    print(f"database: {connection.vendor}; {method}; all six documents in scope ({passages} passages)")
     for lang, row in sorted(results.items()):
         print(
             f"  {lang}: recall@{K} {row['found']}/{row['questions']} = {row['recall']:.3f}; "

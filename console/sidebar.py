@@ -41,6 +41,7 @@ SIDEBAR = [
         [
             (_("Model catalog"), "smart_toy", "conversations.llmmodel"),
             (_("Prompts"), "lightbulb", "conversations.prompt"),
+            (_("Embeddings for knowledge"), "hub", "knowledge.embeddingsettings"),
         ],
     ),
     (

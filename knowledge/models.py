@@ -12,7 +12,9 @@ class Passage(models.Model):
     ordinal = models.PositiveIntegerField(help_text="Order of the passage within its source.")
     page = models.PositiveIntegerField(null=True, blank=True)
     text = models.TextField()
-    terms = models.TextField(blank=True, help_text="The text as index terms (words and Korean bigrams).")
+    terms = models.TextField(
+        blank=True, help_text="The text as index terms (words and Korean bigrams), between spaces."
+    )
     term_count = models.PositiveIntegerField(default=0, help_text="Distinct terms: the passage's length in BM25.")
 
     class Meta:
@@ -28,3 +30,62 @@ class Passage(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class PassageEmbedding(models.Model):
+    """A passage's vector from the optional embedding model (a table of its own: the passages'
+    table is never rebuilt for it, which on SQLite would drop the full-text index's triggers)."""
+
+    passage = models.OneToOneField(Passage, on_delete=models.CASCADE, primary_key=True, related_name="embedding")
+    model = models.CharField(max_length=200, help_text="The embedding model that made it.")
+    vector = models.BinaryField(help_text="float32 values.")
+
+    def __str__(self) -> str:
+        return f"{self.passage_id} ({self.model})"
+
+
+class EmbeddingSettings(models.Model):
+    """The optional embedding model (one row, edited in the admin): when enabled, passages get a
+    vector from an OpenAI-compatible ``/embeddings`` endpoint, and retrieval re-ranks the BM25
+    candidates by cosine similarity with the question's vector. Off, nothing is called."""
+
+    enabled = models.BooleanField(default=False)
+    base_url = models.URLField(
+        max_length=500, blank=True, help_text="An OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."
+    )
+    model = models.CharField(max_length=200, blank=True, help_text="The embedding model's name upstream.")
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="The NAME of the environment variable holding the API key, if any."
+    )
+    weight = models.FloatField(
+        default=0.5, help_text="Share of the cosine similarity in the final score (0: BM25 only, 1: vectors only)."
+    )
+    timeout_seconds = models.FloatField(default=10.0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "embedding settings"
+        verbose_name_plural = "embedding settings"
+
+    def __str__(self) -> str:
+        return f"{self.model or 'no model'} ({'on' if self.enabled else 'off'})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from core.api_key_env import api_key_env_problem
+
+        errors = {}
+        problem = api_key_env_problem(self.api_key_env)
+        if problem:
+            errors["api_key_env"] = problem
+        if self.enabled and not (self.base_url and self.model):
+            errors["enabled"] = "Name the base URL and the model before enabling embeddings."
+        if not 0.0 <= self.weight <= 1.0:
+            errors["weight"] = "Between 0 and 1."
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def current(cls) -> "EmbeddingSettings":
+        return cls.objects.get_or_create(pk=1)[0]

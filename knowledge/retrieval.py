@@ -10,7 +10,9 @@ within a token budget.
 3. Passages under ``MIN_RELATIVE_SCORE`` of the best are dropped, at most ``TOP_K`` kept, each
    only if it still fits ``budget_tokens`` (``terms.estimate_tokens``); the overlap a passage
    shares with the one before it, when both are chosen, is sent once.
-4. A question matching nothing ("summarise this file") gets the start of each source, taken in
+4. With the optional embedding model (``EmbeddingSettings``), BM25's best are re-ranked by the
+   cosine similarity of their vectors to the question's (knowledge/embeddings.py).
+5. A question matching nothing ("summarise this file") gets the start of each source, taken in
    turn while the budget lasts.
 """
 
@@ -24,7 +26,7 @@ from django.db.models import Q
 from collector.models import Item
 from files.models import StoredFile
 
-from . import search
+from . import embeddings, search
 from .models import Passage
 from .terms import estimate_tokens, query_terms
 
@@ -32,8 +34,10 @@ K1 = 1.2
 B = 0.75
 # The mask of matched terms is a 32-bit integer on PostgreSQL; a longer question keeps its first terms.
 MAX_QUERY_TERMS = 31
-# How many passages per source the fallback (nothing matched) reads at most.
+# How many passages per source the fallback (nothing matched) reads at most, and the fewest tokens
+# a passage is taken to cost there (how many of a large scope's passages could fit the budget).
 FALLBACK_PASSAGES_PER_SOURCE = 40
+FALLBACK_MIN_TOKENS = 100
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ def _source_of(passage, by_file: dict, by_item: dict) -> _Source:
 def _overlap(before: str, after: str) -> int:
     """How many characters at the start of ``after`` repeat the end of ``before``."""
     longest = min(len(before), len(after), _config("PASSAGE_OVERLAP") + 1)
-    for size in range(longest, 0, -1):
+    for size in range(longest, 7, -1):  # a few equal characters are a coincidence, not an overlap
         if before.endswith(after[:size]):
             return size
     return 0
@@ -148,12 +152,18 @@ def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_t
     if not found.matches:
         return _starts(scope, by_file, by_item, budget)
     scores = _bm25(found, terms, search.count_passages(scope))
+    if embeddings.active_settings() is not None:
+        # The optional vectors re-rank BM25's best (their vectors are read, not all 400).
+        best_first = sorted(scores, key=lambda pid: (-scores[pid], pid))[: _config("TOP_K") * 6]
+        scores = embeddings.rerank(question, {pid: scores[pid] for pid in best_first})
     best = max(scores.values())
     floor = best * _config("MIN_RELATIVE_SCORE")
     ranked = sorted((pid for pid, s in scores.items() if s >= floor), key=lambda pid: (-scores[pid], pid))
     ranked = ranked[: _config("TOP_K") * 3]  # room for those the budget or the dedupe skips
     passages = Passage.objects.only("id", "file_id", "item_id", "ordinal", "page", "text").in_bulk(ranked)
-    return _fill([(passages[pid], scores[pid]) for pid in ranked], by_file, by_item, budget, limit=_config("TOP_K"))
+    # (A passage deleted meanwhile, its source re-indexed, is simply left out.)
+    candidates = [(passages[pid], scores[pid]) for pid in ranked if pid in passages]
+    return _fill(candidates, by_file, by_item, budget, limit=_config("TOP_K"))
 
 
 def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> list[Hit]:
@@ -189,8 +199,10 @@ def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> li
 def _starts(scope: search.Scope, by_file, by_item, budget: int) -> list[Hit]:
     """Nothing matched: the first passages of each source in turn, while the budget lasts."""
     per_source: dict[str, list] = {}
+    sources = len(scope.file_ids) + len(scope.item_ids)
+    depth = min(FALLBACK_PASSAGES_PER_SOURCE, budget // (FALLBACK_MIN_TOKENS * sources) + 1)
     rows = (
-        Passage.objects.filter(owner_id=scope.owner_id, ordinal__lt=FALLBACK_PASSAGES_PER_SOURCE)
+        Passage.objects.filter(owner_id=scope.owner_id, ordinal__lt=depth)
         .filter(Q(file_id__in=scope.file_ids) | Q(item_id__in=scope.item_ids))
         .only("id", "file_id", "item_id", "ordinal", "page", "text")
         .order_by("ordinal", "id")

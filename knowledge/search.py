@@ -110,8 +110,9 @@ def _shares(terms: list[str]) -> dict[str, float]:
             )
             found = cursor.fetchone()[0]
             if found:
-                # A term at the cap is at least that common; counted as common whatever the total.
-                shares[term] = 1.0 if found >= SQLITE_PROBE else found / total
+                # A term at the cap is common whatever the total; its share, unknown, is taken
+                # as twice the common threshold (BM25 weighs it little, not nothing).
+                shares[term] = max(found / total, 2 * COMMON_FRACTION) if found >= SQLITE_PROBE else found / total
     return shares
 
 
@@ -180,7 +181,7 @@ def _sqlite(scope: Scope, terms: list[str], selecting: list[str], common: dict[i
     where, params = scope.where("p")
     # Which terms each passage holds, found in its space-separated terms by SQLite itself (no
     # text comes to Python); most selective terms first when a huge scope is cut at ``limit``.
-    holds = ["(instr(' ' || p.terms || ' ', %s) > 0)" for _ in terms]
+    holds = ["(instr(p.terms, %s) > 0)" for _ in terms]  # terms are stored between spaces
     mask = " + ".join(f"({hold} << {i})" for i, hold in enumerate(holds))
     selective = set(selecting)
     chosen = [hold for hold, term in zip(holds, terms, strict=True) if term in selective]
@@ -192,9 +193,11 @@ def _sqlite(scope: Scope, terms: list[str], selecting: list[str], common: dict[i
     else:
         condition = "p.id IN (SELECT rowid FROM knowledge_passage_fts WHERE knowledge_passage_fts MATCH %s)"
         condition_params = [" OR ".join(f'"{term}"' for term in selecting)]
+    # The mask of the ``limit`` passages with most selecting terms only.
     sql = (
-        f"SELECT p.id, p.term_count, {mask} AS mask FROM knowledge_passage p "  # noqa: S608 (placeholders only)
-        f"WHERE {where} AND {condition} ORDER BY {' + '.join(chosen)} DESC, p.id LIMIT %s"
+        f"SELECT p.id, p.term_count, {mask} AS mask FROM knowledge_passage p WHERE p.id IN ("  # noqa: S608 (placeholders only)
+        f"SELECT p.id FROM knowledge_passage p WHERE {where} AND {condition} "
+        f"ORDER BY {' + '.join(chosen)} DESC, p.id LIMIT %s)"
     )
     padded = [f" {term} " for term in terms]
     with connection.cursor() as cursor:

@@ -7,16 +7,26 @@ from django.db import transaction
 from collector.models import Item, ItemKind
 from files.models import FilePage, FileStatus, StoredFile
 
+from . import embeddings
 from .chunking import chunk_pages
 from .models import Passage
+from .tasks import embed_passages_job
 from .terms import index_terms
 
 
 def _passage(*, chunk, ordinal: int, **source) -> Passage:
-    terms = index_terms(chunk.text)
+    # Stored between spaces: SQLite finds " term " in it with instr (knowledge/search.py).
+    terms = f" {index_terms(chunk.text)} "
     return Passage(
         **source, ordinal=ordinal, page=chunk.page, text=chunk.text, terms=terms, term_count=len(set(terms.split()))
     )
+
+
+def _embed_later(rows: list[Passage]) -> None:
+    # The optional vectors come from an upstream: after commit, in the job worker, never here.
+    if rows and embeddings.active_settings() is not None:
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: embed_passages_job.enqueue(ids))
 
 
 def _chunks(pages: list[tuple[int | None, str]]):
@@ -35,6 +45,7 @@ def passages_index_file(*, file: StoredFile) -> int:
     with transaction.atomic():
         Passage.objects.filter(file=file).delete()
         Passage.objects.bulk_create(rows, batch_size=500)
+        _embed_later(rows)
     return len(rows)
 
 
@@ -53,6 +64,7 @@ def passages_index_item(*, item: Item) -> int:
     with transaction.atomic():
         Passage.objects.filter(item=item).delete()
         Passage.objects.bulk_create(rows, batch_size=500)
+        _embed_later(rows)
     return len(rows)
 
 

@@ -17,8 +17,10 @@ def index_ready_file(sender, file, **kwargs) -> None:
 
 
 @receiver(post_save, sender=Item, dispatch_uid="knowledge_item_saved")
-def index_saved_item(sender, instance: Item, raw: bool = False, **kwargs) -> None:
+def index_saved_item(sender, instance: Item, raw: bool = False, update_fields=None, **kwargs) -> None:
     if raw:
         return  # loaddata: the rows as they are
+    if update_fields is not None and not set(update_fields) & {"kind", "title", "url", "content"}:
+        return  # its searched text did not change (tags, the stored file, times)
     # At once, in the saving transaction: the passages are written (or not) with the item.
     services.passages_index_item(item=instance)

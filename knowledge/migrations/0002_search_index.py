@@ -63,6 +63,11 @@ class Migration(migrations.Migration):
     dependencies = [("knowledge", "0001_initial")]
 
     operations = [
+        migrations.AlterField(
+            model_name="passage",
+            name="terms",
+            field=models.TextField(blank=True, help_text="The text as index terms (words and Korean bigrams), between spaces."),
+        ),
         migrations.AddField(
             model_name="passage",
             name="term_count",

@@ -58,5 +58,6 @@ def test_item_update_writes_only_the_changed_columns(user):
     item = ItemFactory(owner=user, title="Same", content="old")
     with CaptureQueriesContext(connection) as ctx:
         services.item_update(item=item, title="Same", content="new")
-    [update] = _statements(ctx)
+    # (The knowledge app re-indexes the new content in the same transaction: its own tables.)
+    [update] = [sql for sql in _statements(ctx) if "knowledge_" not in sql]
     assert '"content"' in update and '"updated_at"' in update and '"title"' not in update

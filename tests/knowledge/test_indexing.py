@@ -35,6 +35,8 @@ def test_file_ready_indexes_the_pages_and_again_replaces_them(user):
     assert _texts(file=doc) == [(1, "첫 쪽의 내용입니다."), (2, "둘째 쪽이 고쳐졌다.")]
     hits = retrieve(owner_id=user.pk, question="고쳐진 둘째 쪽", file_ids=[doc.pk], budget_tokens=100)
     assert hits[0].text == "둘째 쪽이 고쳐졌다."
+    # The index forgot the old text: its word finds nothing (the fallback's unscored starts).
+    assert all(h.score == 0 for h in retrieve(owner_id=user.pk, question="결론", file_ids=[doc.pk], budget_tokens=100))
 
 
 def test_a_deleted_file_takes_its_passages(user):
@@ -91,3 +93,29 @@ def test_reindex_rebuilds_everything_or_one_users(user, outsider, capsys):
 
     with pytest.raises(CommandError, match="No user"):
         call_command("knowledge_reindex", "--user", "nobody@example.com")
+
+
+def test_the_index_is_the_databases_own(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The tsvector stays in the row (read for every passage of a scope) and has its GIN index.
+            cursor.execute(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = 'knowledge_passage'::regclass "
+                "AND attname = 'search'"
+            )
+            assert cursor.fetchone()[0] == "m"
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_passage_search'")
+            assert "gin (search)" in cursor.fetchone()[0]
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'knowledge_passage_fts'")
+            assert "fts5" in cursor.fetchone()[0]
+            # Its triggers survive every migration (a migration that rebuilds knowledge_passage on
+            # SQLite drops them: such a migration must create them again, as 0002 does).
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'knowledge_passage'")
+            assert {row[0] for row in cursor.fetchall()} == {
+                "knowledge_passage_fts_ai",
+                "knowledge_passage_fts_ad",
+                "knowledge_passage_fts_au",
+            }

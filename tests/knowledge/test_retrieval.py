@@ -176,3 +176,53 @@ def test_common_terms_score_but_do_not_select_in_a_large_database(user, monkeypa
     hits = retrieve(owner_id=user.pk, question="company policy matters section 3", file_ids=[doc.pk], budget_tokens=400)
     assert hits and all("company" in h.text for h in hits)
     search._stats_cache.clear()
+
+
+TOPICS = (
+    "예산 편성",
+    "인사 평가",
+    "보안 점검",
+    "출장 규정",
+    "교육 일정",
+    "장비 구매",
+    "고객 응대",
+    "홍보 전략",
+    "품질 관리",
+    "재고 현황",
+    "법무 검토",
+    "채용 계획",
+    "복리 후생",
+    "시설 관리",
+    "정보 시스템",
+    "환경 안전",
+    "회의실 예약",
+    "문서 보존",
+    "협력 업체",
+    "연구 개발",
+    "해외 사업",
+    "물류 배송",
+    "회계 감사",
+    "위기 대응",
+    "사내 동호회",
+    "주차 관리",
+    "식당 운영",
+    "건강 검진",
+    "휴가 제도",
+    "퇴직 연금",
+)
+
+
+def test_a_fact_on_page_17_of_a_30_page_document_is_what_comes_back(user):
+    pages = [
+        f"{n + 1}쪽. 이 쪽은 {topic}에 관한 내용이다. 담당 부서는 매 분기 {topic} 현황을 보고서로 정리한다. "
+        "보고서의 내용은 경영진 회의에서 검토되며, 검토 결과는 다음 분기 계획에 반영된다. " * 3
+        for n, topic in enumerate(TOPICS)
+    ]
+    pages[16] += " 회의실 예약은 매주 목요일 오후 세 시에 마감되며, 마감 뒤에는 총무팀에 직접 요청해야 한다."
+    doc = ready_file(user, "사내 규정집.pdf", pages)
+
+    hits = retrieve(owner_id=user.pk, question="회의실 예약 마감이 언제인가요?", file_ids=[doc.pk], budget_tokens=1500)
+
+    assert hits[0].page == 17 and "목요일 오후 세 시" in hits[0].text
+    assert sum(estimate_tokens(h.text) for h in hits) <= 1500
+    assert len({h.page for h in hits}) <= 3, [h.page for h in hits]  # the rest of the document is not sent
