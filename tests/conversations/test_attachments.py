@@ -112,8 +112,9 @@ def test_bad_attachment_lists_are_400_naming_the_field(user_client, user, upstre
 @pytest.mark.django_db
 def test_blank_text_needs_an_attachment(user_client, user, upstream):  # noqa: F811
     conversation = Conversation.objects.create(owner=user, model=text_model(upstream))
-    response = user_client.post(messages_url(conversation), {"content": "  "}, format="json")
-    assert response.status_code == 400 and "content" in response.json()
+    for blank in ({"content": "  "}, {}, {"attachments": []}):
+        response = user_client.post(messages_url(conversation), blank, format="json")
+        assert response.status_code == 400 and "content" in response.json()
     notes = document(user, name="notes.txt", pages=["alpha"])
     response = user_client.post(
         messages_url(conversation), {"content": "", "attachments": [str(notes.pk)]}, format="json"
