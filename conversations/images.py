@@ -45,12 +45,15 @@ def prepared(raw: bytes, *, max_side: int | None = None) -> tuple[str, bytes]:
         raise ImageProblem("The image could not be read.") from exc
     lossless = source_format in ("PNG", "GIF") or (image.mode == "P" and "transparency" in image.info)
     out = io.BytesIO()
-    if lossless or image.mode in ("RGBA", "LA"):
-        if image.mode not in ("RGB", "RGBA", "L", "LA"):
-            image = image.convert("RGBA")
-        image.save(out, format="PNG", optimize=True)
-        return "image/png", out.getvalue()
-    image.convert("RGB").save(out, format="JPEG", quality=85)
+    try:
+        if lossless or image.mode in ("RGBA", "LA"):
+            if image.mode not in ("RGB", "RGBA", "L", "LA"):
+                image = image.convert("RGBA")
+            image.save(out, format="PNG", optimize=True)
+            return "image/png", out.getvalue()
+        image.convert("RGB").save(out, format="JPEG", quality=85)
+    except (OSError, ValueError) as exc:  # a mode Pillow cannot convert (16-bit, odd palettes)
+        raise ImageProblem("The image could not be read.") from exc
     return "image/jpeg", out.getvalue()
 
 

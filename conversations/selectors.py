@@ -125,4 +125,14 @@ def usage_today(*, settings_row) -> DailyUsage:
 def conversation_context_items(*, conversation) -> QuerySet[Item]:
     """Collector items attached to a conversation (the owner's only); the generation engine reads
     their text as context."""
-    return conversation.context_items.filter(owner_id=conversation.owner_id).prefetch_related("tags").order_by("id")
+    return _owned_context_items(conversation).prefetch_related("tags").order_by("id")
+
+
+def _owned_context_items(conversation) -> QuerySet[Item]:
+    # The owner's items only, whoever attached them (the admin, a row written behind its back).
+    return conversation.context_items.filter(owner_id=conversation.owner_id)
+
+
+def conversation_context_item_ids(*, conversation) -> list[int]:
+    """The ids of the conversation's collector items a reply may search (the owner's only)."""
+    return list(_owned_context_items(conversation).order_by("id").values_list("pk", flat=True))

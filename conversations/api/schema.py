@@ -2,6 +2,7 @@
 stream (``stream.py``, WebSocket included) and of the subscription part of the settings
 (``subscription.py``): one declaration per view."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
 from accounts.api.schema import settings_part
@@ -15,9 +16,10 @@ _CONFLICT = OpenApiResponse(ErrorSerializer, "generation_in_progress: a reply is
 # What a message's attachments can be refused for (sending, a conversation's first message).
 _ATTACHMENT_REFUSALS = {
     400: OpenApiResponse(
-        ErrorSerializer,
-        "Invalid input (field messages), or model_cannot_read_images: an image attached for a model without "
-        "the vision capability (refused before any upstream call)",
+        OpenApiTypes.OBJECT,
+        "Invalid input: `{field: [messages]}` for the fields at fault (a blank text needs attachments), or "
+        "`{detail, code}`: model_cannot_read_images, an image attached for a model without the vision "
+        "capability (refused before any upstream call), or a body that cannot be read.",
     ),
     404: OpenApiResponse(
         ErrorSerializer,

@@ -122,8 +122,10 @@ class MessageCreateSerializer(InputSerializer):
     content = serializers.CharField(
         trim_whitespace=False,
         allow_blank=True,
+        required=False,
+        default="",
         max_length=settings.CHAT["MAX_MESSAGE_CHARS"],
-        help_text="What the user wrote (may be blank when files are attached).",
+        help_text="What the user wrote (may be blank or left out when files are attached).",
     )
     attachments = _attachments_field()
     model = CatalogSlugField(

@@ -3,6 +3,9 @@
 - ``scheduling``: where a reply's task runs, the per-loop supervisor (stop flags, checkpoints),
   stop requests;
 - ``runner``: running one reply (provider deltas into its event log, the final save);
+- ``grounding``: what a reply is built from beyond the conversation's text (the passages
+  retrieved from its files and collector items, numbered, as its sources; images for a vision
+  model), and the wait for files still being read;
 - ``rows``: every database write of a reply being generated;
 - ``reaping``: ending replies whose worker is gone.
 

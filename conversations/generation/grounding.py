@@ -11,17 +11,16 @@ the chat's collector items.
 """
 
 import logging
-from dataclasses import dataclass
-
-from django.utils import timezone
+from dataclasses import dataclass, field
 
 from files.models import FileStatus, StoredFile
 
 from .. import selectors
 from ..capabilities import VISION, has_capability
 from ..images import ImageProblem, image_part
-from ..llm.context import MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens
-from ..models import Message, MessageStatus
+from ..llm.context import IMAGE_TOKENS, MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens
+from ..models import Message
+from . import rows
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +40,32 @@ SOURCES_INTRO = (
 
 @dataclass(frozen=True, slots=True)
 class Grounding:
-    history: list[dict]  # {role, content}: content a string, or parts with images
+    history: list[dict]  # {role, content}: content a string (or parts, an API request's)
     context_text: str  # the numbered sources block ("" when none)
     sources: list[dict]  # [{n, kind, id, title, snippet, page}]
+    # The images to send, by index in ``history`` (``with_images`` makes them parts).
+    images: dict[int, list[StoredFile]] = field(default_factory=dict)
+
+
+def with_images(grounded: Grounding) -> list[dict]:
+    """``grounded.history`` with its images as ``image_url`` parts after their turn's text.
+
+    No database here, only the files' bytes and Pillow (tenths of a second an image): the runner
+    calls it on a thread of its own, not on the one thread every reply's rows are written from.
+    """
+    history = list(grounded.history)
+    for index, files in grounded.images.items():
+        turn = history[index]
+        parts: list[dict] = [{"type": "text", "text": turn["content"]}]
+        for file in files:
+            try:
+                with file.blob.open("rb") as handle:
+                    parts.append(image_part(handle.read()))
+            except (ImageProblem, OSError):
+                logger.warning("image %s could not be prepared", file.pk, exc_info=True)
+        if len(parts) > 1:
+            history[index] = {"role": turn["role"], "content": parts}
+    return history
 
 
 def _path_attachments(*, claimed) -> dict[str, list[StoredFile]]:
@@ -140,28 +162,22 @@ def reply_grounding(*, claimed) -> Grounding:
     attached = _path_attachments(claimed=claimed)
     vision = has_capability(claimed.model, VISION)
 
-    history: list[dict] = []
+    turns: list[tuple[dict, list[StoredFile]]] = []  # newest first
     images_left, image_messages_left = IMAGES_MAX, IMAGE_MESSAGES_MAX
     for turn in reversed(claimed.history):
         files = attached.get(str(turn["id"]), []) if turn["role"] == "user" else []
         if not turn["content"] and not files:
             continue
-        content = _question_text(turn["content"], files)
+        sent: list[StoredFile] = []
         images = [file for file in files if file.is_image and file.status == FileStatus.READY]
         if images and vision and images_left and image_messages_left:
-            parts: list[dict] = [{"type": "text", "text": content}]
-            for file in images[:images_left]:
-                try:
-                    with file.blob.open("rb") as handle:
-                        parts.append(image_part(handle.read()))
-                except (ImageProblem, OSError):
-                    logger.warning("image %s could not be prepared", file.pk, exc_info=True)
-            images_left -= len(parts) - 1
+            sent = images[:images_left]
+            images_left -= len(sent)
             image_messages_left -= 1
-            history.append({"role": turn["role"], "content": parts if len(parts) > 1 else content})
-        else:
-            history.append({"role": turn["role"], "content": content})
-    history.reverse()
+        turns.append(({"role": turn["role"], "content": _question_text(turn["content"], files)}, sent))
+    turns.reverse()
+    history = [turn for turn, _ in turns]
+    image_files = {index: sent for index, (_, sent) in enumerate(turns) if sent}
 
     documents = [
         str(file.pk)
@@ -169,14 +185,16 @@ def reply_grounding(*, claimed) -> Grounding:
         for file in files
         if not file.is_image and file.status == FileStatus.READY
     ]
-    item_ids = [item.pk for item in selectors.conversation_context_items(conversation=conversation).only("id")]
-    context_text, sources = "", []
+    item_ids = selectors.conversation_context_item_ids(conversation=conversation)
+    context_text = ""
+    sources: list[dict] = []
     if (documents or item_ids) and claimed.model is not None and history:
         last = claimed.history[-1] if claimed.history else None
         question = last["content"] if last and last["role"] == "user" else ""
         if not question.strip():  # files alone: their names are the question
             question = " ".join(file.name for file in attached.get(str(last["id"]), [])) if last else ""
-        budget = _budget(claimed=claimed, question_cost=content_tokens(history[-1]["content"]))
+        images_cost = IMAGE_TOKENS * len(image_files.get(len(history) - 1, []))
+        budget = _budget(claimed=claimed, question_cost=content_tokens(history[-1]["content"]) + images_cost)
         if budget > 0:
             hits = _retrieve(
                 owner_id=conversation.owner_id,
@@ -187,7 +205,5 @@ def reply_grounding(*, claimed) -> Grounding:
             )
             context_text, sources = sources_block(hits)
     if sources:
-        Message.objects.filter(pk=claimed.message.pk, status=MessageStatus.STREAMING).update(
-            sources=sources, updated_at=timezone.now()
-        )
-    return Grounding(history, context_text, sources)
+        rows.reply_sources_save(message_id=claimed.message.pk, sources=sources)
+    return Grounding(history, context_text, sources, image_files)

@@ -81,6 +81,14 @@ def reply_claim(*, message_id) -> Claimed | None:
     return Claimed(message, conversation, model, history)
 
 
+def reply_sources_save(*, message_id, sources: list[dict]) -> None:
+    """Save a streaming reply's sources as soon as they are chosen (before its first delta), so a
+    reader of the row (the message list, a client without the log, the reaper) has them."""
+    Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
+        sources=sources, updated_at=timezone.now()
+    )
+
+
 def replies_checkpoint(*, checkpoints: list[tuple[str, str, int]]) -> set[str]:
     """Save ``(message_id, content, ceiling)`` of streaming replies in one transaction (also their
     heartbeat). Returns the ids no longer streaming (stopped or reaped meanwhile)."""

@@ -127,13 +127,16 @@ class ReplyRun:
             grounded = await background_db_sync_to_async(grounding.reply_grounding)(claimed=claimed)
             if grounded.sources:  # before the first delta: a client shows them as the text comes
                 self._publish(EventName.SOURCES, Sources(self.message_id, grounded.sources))
+            history = grounded.history
+            if grounded.images:  # decoded and resized off the rows' thread (and off the loop)
+                history = await asyncio.to_thread(grounding.with_images, grounded)
             # An API request brings its own turns and sampling options; the app's replies use the
             # conversation's history and the model's settings.
             options = claimed.message.generation_options or {}
             messages, max_tokens = build_messages(
                 system_prompt=options.get("system", claimed.conversation.system_prompt),
                 context_text=grounded.context_text,
-                history=grounded.history,
+                history=history,
                 context_window=model.context_window,
                 max_output_tokens=min(options.get("max_tokens") or model.max_output_tokens, model.max_output_tokens),
                 count=provider.count_tokens,
