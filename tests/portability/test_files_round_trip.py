@@ -180,3 +180,12 @@ def test_a_file_that_fails_its_checks_is_reported_and_the_rest_goes_on(exported,
     assert done["status"] == "done", done
     assert [(e["kind"], e["title"]) for e in done["errors"]] == [("file", "회의록.pdf")]
     assert (done["items_imported"], done["conversations_imported"]) == (1, 1)
+
+
+def test_the_zip_imported_into_its_own_account_duplicates_nothing(exported, user, user_client, upload):
+    files_before = set(StoredFile.objects.filter(owner=user).values_list("pk", flat=True))
+    done = _import(user_client, exported["zip"], upload)
+    assert (done["status"], done["errors"]) == ("done", [])
+    assert (done["files_skipped"], done["items_skipped"], done["conversations_skipped"]) == (1, 1, 1)
+    assert set(StoredFile.objects.filter(owner=user).values_list("pk", flat=True)) == files_before
+    assert not ImportRecord.objects.filter(owner=user, kind=RecordKind.FILE).exists()
