@@ -83,6 +83,7 @@ class PastMessage:
     finish_reason: str = ""
     superseded: bool = False
     sources: list = field(default_factory=list)
+    attachments: tuple = ()  # ids of the owner's StoredFiles (an import's restored files)
 
 
 HISTORY_BATCH = 500  # messages per INSERT: a model instance costs about a kilobyte
@@ -140,7 +141,7 @@ def conversation_create_from_history(
     first = last = None
     timed = _in_time_order(messages, start=start)
     while batch := list(itertools.islice(timed, HISTORY_BATCH)):
-        Message.objects.bulk_create(
+        rows = [
             Message(
                 conversation=conversation,
                 role=m.role,
@@ -154,6 +155,13 @@ def conversation_create_from_history(
                 finished_at=moment,
             )
             for m, moment in batch
+        ]
+        Message.objects.bulk_create(rows)
+        # The ids are made here (uuid4), so the attachments' rows need no read back.
+        Message.attachments.through.objects.bulk_create(
+            Message.attachments.through(message_id=row.pk, storedfile_id=file_id)
+            for row, (m, _) in zip(rows, batch, strict=True)
+            for file_id in dict.fromkeys(m.attachments)
         )
         first = first or batch[0][1]
         last = batch[-1][1]

@@ -17,8 +17,8 @@ Layout (format ``chat-server.user-export``, version 1)::
     shares.json            [{"id", "url", "title", "source_conversation_id", "messages", ...}]
     README.txt             this layout, for people
 
-``POST /imports`` and ``manage.py import_user`` read it back (conversations, items with their files,
-todos).
+``POST /imports`` and ``manage.py import_user`` read it back (files, items with their files,
+conversations with their messages' attachments and sources, todos).
 """
 
 import io
@@ -56,7 +56,8 @@ todos.json            your todos
 shares.json           the links you shared, with the snapshot each one shows
 
 Times are ISO 8601 in UTC. Import it into an account with POST /api/v1/imports (the zip as it is)
-or `manage.py import_user FILE`: conversations, collector items with their files, and todos come back.
+or `manage.py import_user FILE`: your files, collector items with their files, conversations (with
+each message's attached files and each reply's sources) and todos come back.
 """
 
 

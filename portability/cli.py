@@ -50,6 +50,8 @@ def import_summary(row: Import) -> list[str]:
             f"Collector items: {row.items_imported} imported, {row.items_skipped} skipped; "
             f"todos: {row.todos_imported} imported, {row.todos_skipped} skipped."
         )
+    if row.files_imported or row.files_skipped:
+        lines.append(f"Files (chat attachments, uploads): {row.files_imported} imported, {row.files_skipped} skipped.")
     for error in row.errors:
         title = f" {error['title']!r}" if error.get("title") else ""
         lines.append(f"  {error['kind']} #{error['index']}{title}: {error['error']}")

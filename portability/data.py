@@ -25,6 +25,8 @@ class MessageData:
     status: str = "complete"
     finish_reason: str = ""
     superseded: bool = False
+    attachments: tuple[str, ...] = ()  # file ids in the account it was exported from
+    sources: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,18 @@ class ItemData:
     file_name: str
     created_at: datetime | None
     updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FileData:
+    """A stored file of a user export (files/files.json)."""
+
+    source_key: str
+    original_id: str  # its id in the account it was exported from
+    name: str
+    path: str  # its bytes inside the archive; "" when the export had none
+    collector_item_ids: tuple[int, ...]  # the items holding it there (they bring it in themselves)
+    created_at: datetime | None
 
 
 @dataclass(frozen=True)

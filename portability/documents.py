@@ -7,7 +7,14 @@ A conversation document (``GET /conversations/{id}/export?format=json``)::
      "model": "<slug>" | null, "system_prompt": "", "pinned": false, "archived": false,
      "messages": [{"role": "user" | "assistant" | "system", "content": "...", "created_at": "...",
                    "status": "complete", "model": "<slug>" | null, "finish_reason": "",
-                   "superseded": false}]}
+                   "superseded": false,
+                   "attachments": [{"id": "<file uuid>", "name": "...", "content_type": "...", "size": 0}],
+                   "sources": [{"n": 1, "kind": "file" | "item", "id": "..." | null, "title": "...",
+                                "snippet": "...", "page": 3 | null}]}]}
+
+``attachments`` are a user message's files (their bytes are in a user export, files/files.json);
+``sources`` what an assistant reply was based on. Both were added to version 1 without a new
+version: older readers ignore them, and a document without them is read as having none.
 
 Several at once (the ``conversations.json`` of a user export)::
 
@@ -25,6 +32,7 @@ from conversations.models import Conversation, Message, MessageStatus, Role
 from .data import (
     ConversationData,
     EntryError,
+    FileData,
     ItemData,
     MessageData,
     TodoData,
@@ -55,6 +63,11 @@ def message_entry(message: Message) -> dict:
         "model": message.model.slug if message.model else None,
         "finish_reason": message.finish_reason,
         "superseded": message.superseded,
+        "attachments": [
+            {"id": str(file.pk), "name": file.name, "content_type": file.content_type, "size": file.size}
+            for file in message.attachments.all()
+        ],
+        "sources": list(message.sources or []),
     }
 
 
@@ -92,6 +105,33 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown time"
 
 
+def _markdown_text(value) -> str:
+    """One line of plain text inside Markdown (a file name, a title): its own line breaks and
+    emphasis characters cannot change the transcript's structure."""
+    line = " ".join(str(value or "").split())
+    return "".join(f"\\{char}" if char in "\\`*_[]<>#|" else char for char in line)
+
+
+def _markdown_attachments(message: Message) -> list[str]:
+    files = list(message.attachments.all())
+    if not files:
+        return []
+    return ["*Attached:* " + ", ".join(_markdown_text(file.name) for file in files), ""]
+
+
+def _markdown_sources(sources) -> list[str]:
+    entries = [source for source in sources or [] if isinstance(source, dict)]
+    if not entries:
+        return []
+    lines = ["*Sources:*", ""]
+    for position, source in enumerate(entries, start=1):
+        n = source.get("n") if isinstance(source.get("n"), int) else position
+        page = source.get("page")
+        where = f" (page {page})" if isinstance(page, int) and not isinstance(page, bool) else ""
+        lines.append(f"{n}. {_markdown_text(source.get('title')) or 'Source'}{where}")
+    return [*lines, ""]
+
+
 def conversation_markdown(conversation: Conversation, messages, *, exported_at: datetime) -> str:
     """A Markdown transcript for people (not read back by the imports: use the JSON for that)."""
     lines = [f"# {conversation.title or 'Untitled conversation'}", ""]
@@ -107,6 +147,8 @@ def conversation_markdown(conversation: Conversation, messages, *, exported_at: 
         speaker = _SPEAKERS.get(message.role, message.role)
         note = "" if message.status in (MessageStatus.COMPLETE,) else f" ({message.status})"
         lines += ["---", "", f"### {speaker} · {_when(message.created_at)}{note}", "", message.content.rstrip(), ""]
+        lines += _markdown_attachments(message)
+        lines += _markdown_sources(message.sources)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -151,7 +193,52 @@ def _message_from(raw, index: int) -> MessageData:
         status=status,
         finish_reason=text(raw.get("finish_reason"), what=f"message {index}'s finish_reason")[:20],
         superseded=_bool(raw, "superseded"),
+        attachments=_attachments_from(raw.get("attachments"), index),
+        sources=_sources_from(raw.get("sources"), index),
     )
+
+
+MAX_ATTACHMENTS = 50  # more than a message may take (10): an export from a later rule still fits
+MAX_SOURCES = 100
+_SOURCE_TEXT_CHARS = {"title": 500, "snippet": 2000}
+
+
+def _attachments_from(raw, index: int) -> tuple[str, ...]:
+    """The ids of the files a message held in the account it was exported from."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise EntryError(f"message {index}'s attachments must be a list")
+    ids = []
+    for attachment in raw[:MAX_ATTACHMENTS]:
+        file_id = attachment.get("id") if isinstance(attachment, dict) else attachment
+        if not isinstance(file_id, str):
+            raise EntryError(f"message {index} has an attachment without an id")
+        ids.append(file_id[:64])
+    return tuple(ids)
+
+
+def _sources_from(raw, index: int) -> tuple[dict, ...]:
+    """A reply's sources as text: each kept field of its type; anything else in them is dropped."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise EntryError(f"message {index}'s sources must be a list")
+    sources = []
+    for position, source in enumerate(raw[:MAX_SOURCES], start=1):
+        if not isinstance(source, dict):
+            raise EntryError(f"message {index}'s source {position} is not an object")
+        n, page, source_id = source.get("n"), source.get("page"), source.get("id")
+        entry = {
+            "n": n if isinstance(n, int) and not isinstance(n, bool) else position,
+            "kind": source.get("kind") if source.get("kind") in ("file", "item") else "file",
+            "id": str(source_id)[:64] if isinstance(source_id, str | int) and not isinstance(source_id, bool) else None,
+        }
+        for name, limit in _SOURCE_TEXT_CHARS.items():
+            entry[name] = text(source.get(name), what=f"message {index}'s source {position} {name}")[:limit]
+        entry["page"] = page if isinstance(page, int) and not isinstance(page, bool) else None
+        sources.append(entry)
+    return tuple(sources)
 
 
 def conversation_from_document(raw) -> ConversationData:
@@ -218,6 +305,29 @@ def file_entry(stored, *, path: str | None) -> dict:
         "collector_item_ids": [item.pk for item in stored.collector_items.all()],
         "message_ids": [str(message.pk) for message in stored.messages.all()],
     }
+
+
+def file_from_entry(raw) -> FileData:
+    if not isinstance(raw, dict):
+        raise EntryError("a file is not an object")
+    file_id = raw.get("id")
+    if not isinstance(file_id, str) or not file_id:
+        raise EntryError("a file has no 'id'")
+    path = raw.get("path")
+    if path is not None and not isinstance(path, str):
+        raise EntryError("'path' must be null or a string")
+    item_ids = raw.get("collector_item_ids") or []
+    if not isinstance(item_ids, list):
+        raise EntryError("'collector_item_ids' must be a list")
+    created_at = parse_time(raw.get("created_at"), what="created_at")
+    return FileData(
+        source_key=_source_key(raw, created_at),
+        original_id=file_id[:64],
+        name=text(raw.get("name"), what="name"),
+        path=path or "",
+        collector_item_ids=tuple(i for i in item_ids if isinstance(i, int) and not isinstance(i, bool)),
+        created_at=created_at,
+    )
 
 
 def todo_entry(todo) -> dict:

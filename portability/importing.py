@@ -26,11 +26,14 @@ from conversations.services import PastMessage, conversation_create_from_history
 from conversations.titles import AUTOTITLE_MAX_CHARS
 from core.exceptions import DomainError
 from core.titles import title_from_text
+from files import services as file_services
+from files.models import StoredFile
+from files.services import max_upload_bytes as max_file_bytes
 from todos import services as todo_services
 from todos.models import Todo
 
 from . import conf, documents, sources
-from .data import ConversationData, Entry, EntryError, FileError, ItemData, TodoData
+from .data import ConversationData, Entry, EntryError, FileData, FileError, ItemData, TodoData
 from .jsonstream import ImportTimedOut
 from .models import Import, ImportRecord, JobStatus, RecordKind, SourceFormat
 
@@ -50,21 +53,20 @@ _COUNT_FIELDS = (
     "items_skipped",
     "todos_imported",
     "todos_skipped",
+    "files_imported",
+    "files_skipped",
     "errors",
 )
 
 
 @dataclass(frozen=True)
 class Outcome:
-    target_id: str | None  # None: skipped
+    target_id: str | None  # the row made, or (skipped) the one already there when known
     messages: int = 0
-
-    @property
-    def skipped(self) -> bool:
-        return self.target_id is None
+    skipped: bool = False
 
 
-SKIPPED = Outcome(target_id=None)
+SKIPPED = Outcome(target_id=None, skipped=True)
 
 
 def _error_text(exc: Exception) -> str:
@@ -78,12 +80,15 @@ def _error_text(exc: Exception) -> str:
 # --- what was imported before -------------------------------------------------------------------
 
 
-def _recorded(*, owner, kind: str, source: str, key: str, model) -> bool:
-    """Whether this source entry was imported into the account before and its row is still there."""
+def _recorded(*, owner, kind: str, source: str, key: str, model) -> str | None:
+    """The row this source entry became when it was imported into the account before, if it is
+    still there (its id), else None."""
     if not key:
-        return False
+        return None
     record = ImportRecord.objects.filter(owner=owner, kind=kind, source=source, source_key=key).first()
-    return record is not None and model.objects.filter(pk=record.target_id, owner=owner).exists()
+    if record is not None and model.objects.filter(pk=record.target_id, owner=owner).exists():
+        return record.target_id
+    return None
 
 
 def _record(*, owner, kind: str, source: str, key: str, target_id) -> None:
@@ -138,8 +143,28 @@ class _Models:
         return self._for_conversation[slug]
 
 
-def conversation_import(*, owner, data: ConversationData, models: _Models) -> Outcome:
+class Restored:
+    """What the entries imported so far became in the new account, by their ids in the old one:
+    a message's attachments and a reply's sources point at these."""
+
+    def __init__(self):
+        self.files: dict[str, str] = {}  # old file id -> new file id
+        self.items: dict[str, str] = {}  # old item id -> new item id
+        self.files_of_items: dict[str, str] = {}  # old item id -> old id of the file it holds
+
+    def attachments(self, old_ids) -> tuple[str, ...]:
+        """The new files of ``old_ids`` (those not restored are left out: their entry's error says why)."""
+        return tuple(self.files[old] for old in old_ids if old in self.files)
+
+    def sources(self, sources) -> list[dict]:
+        """A reply's sources as text; each ``id`` the new file's or item's, or null when there is none."""
+        table = {"file": self.files, "item": self.items}
+        return [{**source, "id": table[source["kind"]].get(source["id"] or "")} for source in sources]
+
+
+def conversation_import(*, owner, data: ConversationData, models: _Models, restored: Restored | None = None) -> Outcome:
     """One conversation into ``owner``'s account (call inside a transaction)."""
+    restored = restored or Restored()
     if _recorded(
         owner=owner, kind=RecordKind.CONVERSATION, source=data.source, key=data.source_key, model=Conversation
     ):
@@ -169,6 +194,8 @@ def conversation_import(*, owner, data: ConversationData, models: _Models) -> Ou
                 status=message.status,
                 finish_reason=message.finish_reason,
                 superseded=message.superseded,
+                sources=restored.sources(message.sources),
+                attachments=restored.attachments(message.attachments) if message.role == Role.USER else (),
             )
             for message in data.messages
         ),
@@ -208,10 +235,10 @@ def item_import(*, owner, data: ItemData, source: sources.Source, index: int | N
     of the zip only if it fits in the owner's storage as the zip declares it (``storage_check``
     again on the bytes actually read, in ``item_create``), and each file of the zip only once."""
     key_source = SourceFormat.CHAT_SERVER
-    if _recorded(owner=owner, kind=RecordKind.ITEM, source=key_source, key=data.source_key, model=Item):
-        return SKIPPED
+    if existing := _recorded(owner=owner, kind=RecordKind.ITEM, source=key_source, key=data.source_key, model=Item):
+        return Outcome(target_id=existing, skipped=True)
     if _is_original(Item, owner=owner, original_id=data.original_id, created_at=data.created_at):
-        return SKIPPED
+        return Outcome(target_id=str(data.original_id), skipped=True)
     upload = None
     if data.file_path:
         storage_check(user=owner, size=source.member_size(data.file_path))
@@ -229,6 +256,32 @@ def item_import(*, owner, data: ItemData, source: sources.Source, index: int | N
     _kept_times(Item, item.pk, created_at=data.created_at, updated_at=data.updated_at)
     _record(owner=owner, kind=RecordKind.ITEM, source=key_source, key=data.source_key, target_id=item.pk)
     return Outcome(target_id=str(item.pk))
+
+
+def file_import(*, owner, data: FileData, source: sources.Source, index: int | None = None) -> Outcome:
+    """One stored file (a chat attachment, an upload) into ``owner``'s account (call inside a
+    transaction): its bytes from the zip go through ``file_create`` like any upload (its type read
+    from the bytes, the size and storage limits of the owner's plan, extraction queued). A file a
+    collector item holds is not read here: the item brings it in (see ``ImportRun._item``)."""
+    key_source = SourceFormat.CHAT_SERVER
+    if existing := _recorded(
+        owner=owner, kind=RecordKind.FILE, source=key_source, key=data.source_key, model=StoredFile
+    ):
+        return Outcome(target_id=existing, skipped=True)
+    if _is_uuid(data.original_id) and StoredFile.objects.filter(pk=data.original_id, owner=owner).exists():
+        return Outcome(target_id=data.original_id, skipped=True)  # the very file it was exported from
+    if not data.path:
+        raise EntryError("its bytes are not in the export (the file was missing when it was exported)")
+    # Checked on what the zip declares before reading, and by file_create on what was read.
+    storage_check(user=owner, size=source.member_size(data.path))
+    content = source.read_member(data.path, limit=max_file_bytes(), reader=index, what="file")
+    stored = file_services.file_create(
+        owner=owner, upload=ContentFile(content, name=data.name or posixpath.basename(data.path))
+    )
+    if data.created_at:
+        StoredFile.objects.filter(pk=stored.pk).update(created_at=data.created_at)
+    _record(owner=owner, kind=RecordKind.FILE, source=key_source, key=data.source_key, target_id=stored.pk)
+    return Outcome(target_id=str(stored.pk))
 
 
 def todo_import(*, owner, data: TodoData) -> Outcome:
@@ -265,7 +318,8 @@ class ImportRun:
         self.row, self.source, self.progress, self.deadline = row, source, progress, deadline
         self.owner = row.owner
         self.models = _Models(row.owner)
-        self.total = len(source.conversations) + len(source.items) + len(source.todos)
+        self.restored = Restored()
+        self.total = len(source.files) + len(source.items) + len(source.conversations) + len(source.todos)
         self.done = 0
         self._saved_at = 0.0
 
@@ -275,10 +329,14 @@ class ImportRun:
         row.conversations_total = len(self.source.conversations)
         self._save(force=True, extra=("source_format",))
         try:
-            for entry in self.source.conversations:
-                self._one(entry, kind=RecordKind.CONVERSATION, action=self._conversation)
+            # Files and items (which bring in the files they hold) first: the conversations'
+            # attachments and sources point at them.
+            for entry in self.source.files:
+                self._one(entry, kind=RecordKind.FILE, action=self._file)
             for entry in self.source.items:
                 self._one(entry, kind=RecordKind.ITEM, action=self._item)
+            for entry in self.source.conversations:
+                self._one(entry, kind=RecordKind.CONVERSATION, action=self._conversation)
             for entry in self.source.todos:
                 self._one(entry, kind=RecordKind.TODO, action=self._todo)
         except FileError as exc:
@@ -315,10 +373,27 @@ class ImportRun:
         if len(self.row.errors) < MAX_RECORDED_ERRORS:
             self.row.errors.append({"kind": kind, "index": entry.index, "title": entry.title, "error": error[:500]})
 
+    def _file(self, entry: Entry) -> None:
+        if isinstance(entry.raw, dict) and isinstance(entry.raw.get("name"), str):
+            entry.title = entry.raw["name"][:200]
+        data = documents.file_from_entry(entry.raw)
+        if data.collector_item_ids:
+            # Brought in by the item holding it (its bytes are the item's in the zip).
+            for item_id in data.collector_item_ids:
+                self.restored.files_of_items[str(item_id)] = data.original_id
+            return
+        with transaction.atomic():
+            outcome = file_import(owner=self.owner, data=data, source=self.source, index=entry.index)
+        self.restored.files[data.original_id] = outcome.target_id
+        if outcome.skipped:
+            self.row.files_skipped += 1
+        else:
+            self.row.files_imported += 1
+
     def _conversation(self, entry: Entry) -> None:
         data = sources.parse_conversation(entry.raw)
         with transaction.atomic():
-            outcome = conversation_import(owner=self.owner, data=data, models=self.models)
+            outcome = conversation_import(owner=self.owner, data=data, models=self.models, restored=self.restored)
         if outcome.skipped:
             self.row.conversations_skipped += 1
         else:
@@ -329,6 +404,13 @@ class ImportRun:
         data = documents.item_from_entry(entry.raw)
         with transaction.atomic():
             outcome = item_import(owner=self.owner, data=data, source=self.source, index=entry.index)
+        if data.original_id is not None and outcome.target_id:
+            old_id = str(data.original_id)
+            self.restored.items[old_id] = outcome.target_id
+            old_file = self.restored.files_of_items.get(old_id)
+            new_file = Item.objects.filter(pk=outcome.target_id).values_list("stored_file_id", flat=True).first()
+            if old_file and new_file:
+                self.restored.files[old_file] = str(new_file)
         if outcome.skipped:
             self.row.items_skipped += 1
         else:

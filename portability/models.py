@@ -59,6 +59,11 @@ class Import(models.Model):
     items_skipped = models.PositiveIntegerField(default=0)
     todos_imported = models.PositiveIntegerField(default=0)
     todos_skipped = models.PositiveIntegerField(default=0)
+    files_imported = models.PositiveIntegerField(
+        default=0,
+        help_text="Stored files (chat attachments, uploads) restored; a collector item's file counts as its item.",
+    )
+    files_skipped = models.PositiveIntegerField(default=0, help_text="Files already in the account (imported before).")
     errors = models.JSONField(default=list, blank=True, help_text="[{kind, index, title, error}] per failed entry.")
     error = models.TextField(blank=True, help_text="Why the whole import failed.")
     task_id = models.CharField(max_length=64, blank=True, help_text="The background job's id.")
@@ -110,6 +115,7 @@ class RecordKind(models.TextChoices):
     CONVERSATION = "conversation"
     ITEM = "item"
     TODO = "todo"
+    FILE = "file"
 
 
 class ImportRecord(models.Model):

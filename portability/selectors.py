@@ -7,7 +7,7 @@ from accounts.models import User
 from collector.models import Item
 from collector.selectors import item_list
 from conversations.models import Conversation, Message
-from conversations.selectors import conversation_get, conversations_owned, message_list
+from conversations.selectors import attachments_prefetch, conversation_get, conversations_owned, message_list
 from files.models import StoredFile
 from files.selectors import file_list
 from sharing.models import Share
@@ -40,7 +40,9 @@ def conversation_for_export(*, user: User, pk) -> tuple[Conversation, QuerySet[M
 def conversations_for_archive(*, user: User) -> QuerySet[Conversation]:
     """Every conversation of the user's (archived ones too; not the OpenAI-compatible API's
     per-request ones) with all of its messages, superseded turns included, oldest first."""
-    messages = Message.objects.select_related("model").order_by("created_at", "id")
+    messages = (
+        Message.objects.select_related("model").prefetch_related(attachments_prefetch()).order_by("created_at", "id")
+    )
     return (
         conversations_owned(user=user, summary=False)
         .prefetch_related(Prefetch("messages", queryset=messages))

@@ -4,7 +4,7 @@ entries, each read and parsed only when the import reaches it.
 Accepted: a ChatGPT ``conversations.json`` (a list of conversations), our conversation document or
 a list of them, our ``chat-server.conversations`` bundle, and zips holding one of these as
 ``conversations.json`` (a ChatGPT data export as downloaded), or our user export (its
-``manifest.json`` says so; collector items, their files and todos come in too).
+``manifest.json`` says so; its files, collector items and todos come in too).
 
 No file is ever loaded whole: each JSON is read as a stream (``jsonstream``), first once to check it
 and count its entries, then once more, one entry at a time, as the import goes. The limits are in
@@ -29,6 +29,7 @@ CONVERSATIONS_JSON = "conversations.json"
 MANIFEST_JSON = "manifest.json"
 ITEMS_JSON = "collector/items.json"
 TODOS_JSON = "todos.json"
+FILES_JSON = "files/files.json"
 # zipfile reads a zip's whole central directory into memory when it opens it, at about ten times
 # its size (some 500 bytes per file in the zip): beyond this, a small upload of empty files would
 # cost the web process and the worker gigabytes. 4 MiB holds some 40,000 files.
@@ -60,12 +61,13 @@ class Source:
     conversations: Entries
     items: Entries = field(default_factory=Entries)
     todos: Entries = field(default_factory=Entries)
+    files: Entries = field(default_factory=Entries)
     manifest: dict = field(default_factory=dict)
     archive: zipfile.ZipFile | None = None
     # The collector files read out of the archive so far, by where their bytes start (a zip naming
     # one member for many items, or listing the same bytes under many names, would otherwise be
     # stored again and again), and the bytes read in all: at most ``conf.max_unzipped_bytes()``.
-    members_read: dict[int, int] = field(default_factory=dict)
+    members_read: dict[int, tuple[str, int]] = field(default_factory=dict)
     member_bytes_read: int = 0
 
     def member_size(self, path: str) -> int:
@@ -80,19 +82,21 @@ class Source:
         except KeyError as exc:
             raise EntryError(f"the zip has no file {path[:100]!r}") from exc
 
-    def read_member(self, path: str, *, limit: int, reader: int | None = None) -> bytes:
-        """A file inside the archive (a collector item's bytes), at most ``limit`` bytes; each file
+    def read_member(self, path: str, *, limit: int, reader: int | None = None, what: str = "item") -> bytes:
+        """A file inside the archive (a stored file's or a collector item's bytes), at most ``limit`` bytes; each file
         once per import (``reader``: the index of the entry reading it, named when another asks)."""
         info = self._member(path)
         if info.header_offset in self.members_read:
-            first = self.members_read[info.header_offset]
-            raise EntryError(f"{path[:100]!r} was read for item {first} already (each file of the zip is read once)")
+            first_what, first = self.members_read[info.header_offset]
+            raise EntryError(
+                f"{path[:100]!r} was read for {first_what} {first} already (each file of the zip is read once)"
+            )
         if info.file_size > limit:
             raise EntryError(f"{path[:100]!r} is larger than {limit} bytes")
         budget = conf.max_unzipped_bytes() - self.member_bytes_read
         if info.file_size > budget:
             raise EntryError(f"the import has read {conf.max_unzipped_bytes()} bytes of files, its limit")
-        self.members_read[info.header_offset] = reader if reader is not None else -1
+        self.members_read[info.header_offset] = (what, reader if reader is not None else -1)
         try:
             with self.archive.open(info) as member:
                 data = member.read(min(limit, budget) + 1)
@@ -279,6 +283,7 @@ def _read_user_archive(archive: zipfile.ZipFile, manifest: dict, *, limits: Limi
         conversations=conversations,
         items=_list_member(archive, ITEMS_JSON, limits=limits, what="item"),
         todos=_list_member(archive, TODOS_JSON, limits=limits, what="todo"),
+        files=_list_member(archive, FILES_JSON, limits=limits, what="file"),
         manifest=manifest,
         archive=archive,
     )

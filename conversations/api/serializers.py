@@ -61,7 +61,11 @@ class SourceSerializer(serializers.Serializer):
 
     n = serializers.IntegerField(help_text="The number the reply cites, from 1.")
     kind = serializers.ChoiceField(choices=["file", "item"])
-    id = serializers.CharField(help_text="The file's id (kind file) or the collector item's (kind item).")
+    id = serializers.CharField(
+        allow_null=True,
+        help_text="The file's id (kind file) or the collector item's (kind item); null in a reply imported from "
+        "another account when that file or item did not come with it.",
+    )
     title = serializers.CharField()
     snippet = serializers.CharField(help_text="The passage's text (its start, at most about 300 characters).")
     page = serializers.IntegerField(allow_null=True, help_text="Page, slide or sheet number, when known.")

@@ -2,6 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from conversations.api.serializers import AttachmentSerializer, SourceSerializer
 from conversations.models import MessageStatus, Role
 from core.serializers import InputSerializer
 
@@ -43,6 +44,8 @@ class ImportSerializer(serializers.ModelSerializer):
             "items_skipped",
             "todos_imported",
             "todos_skipped",
+            "files_imported",
+            "files_skipped",
             "errors",
             "error",
             "created_at",
@@ -119,6 +122,8 @@ class DocumentMessageSerializer(serializers.Serializer):
     model = serializers.CharField(allow_null=True, help_text="Slug of the model that wrote it.")
     finish_reason = serializers.CharField(allow_blank=True)
     superseded = serializers.BooleanField()
+    attachments = AttachmentSerializer(many=True, help_text="A user message's files (absent in older documents).")
+    sources = SourceSerializer(many=True, help_text="What an assistant reply was based on (absent in older documents).")
 
 
 class ConversationDocumentSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from collector import services as collector_services
 from collector.models import Item
 from conversations.models import Conversation, Message
+from files import services as files_services
 from portability.models import Export, ExportStatus, Import, JobStatus
 from tests.accounts.factories import UserFactory
 from tests.conversations.factories import ConversationFactory
@@ -102,7 +103,8 @@ def test_import_chatgpt_missing_file_or_unknown_user(user, tmp_path):
 @pytest.fixture
 def belongings(user):
     conversation = ConversationFactory(owner=user, title="Notes on Ærø")
-    Message.objects.create(conversation=conversation, role="user", content="Hej!")
+    question = Message.objects.create(conversation=conversation, role="user", content="Hej!")
+    question.attachments.add(files_services.file_create(owner=user, upload=SimpleUploadedFile("færge.txt", b"10:15")))
     Message.objects.create(conversation=conversation, role="assistant", content="Hej hej.")
     collector_services.item_create(user=user, kind="link", url="https://example.com/ferry", tags=["ferry"])
     collector_services.item_create(user=user, kind="file", file=SimpleUploadedFile("map.md", "# Ærø\n".encode()))
@@ -144,8 +146,11 @@ def test_import_user_into_another_account_then_again(user, belongings, tmp_path)
         "Into bob@example.com:",
         "Imported 1 conversation(s) with 2 message(s); skipped 0, failed 0.",
         "Collector items: 2 imported, 0 skipped; todos: 1 imported, 0 skipped.",
+        "Files (chat attachments, uploads): 1 imported, 0 skipped.",
     ]
     assert Conversation.objects.get(owner=bob).title == "Notes on Ærø"
+    attached = Message.objects.get(conversation__owner=bob, role="user").attachments.get()
+    assert attached.name == "færge.txt" and attached.blob.read() == b"10:15"
     assert sorted(Item.objects.filter(owner=bob).values_list("kind", flat=True)) == ["file", "link"]
     todo = Todo.objects.get(owner=bob)
     assert todo.complete and todo.completed_at == Todo.objects.get(owner=user).completed_at
@@ -155,6 +160,7 @@ def test_import_user_into_another_account_then_again(user, belongings, tmp_path)
     assert out.splitlines()[1:] == [
         "Imported 0 conversation(s) with 0 message(s); skipped 1, failed 0.",
         "Collector items: 0 imported, 2 skipped; todos: 0 imported, 1 skipped.",
+        "Files (chat attachments, uploads): 0 imported, 1 skipped.",
     ]
     assert Conversation.objects.filter(owner=bob).count() == 1
     assert Item.objects.filter(owner=bob).count() == 2

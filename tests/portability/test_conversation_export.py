@@ -89,6 +89,8 @@ def test_json_export_is_our_versioned_document_as_an_attachment(user_client, con
         "model": "house-model",
         "finish_reason": "stop",
         "superseded": False,
+        "attachments": [],
+        "sources": [],
     }
 
 
@@ -242,3 +244,110 @@ def test_a_newer_version_or_a_bad_document_is_reported(user_client, outsider_cli
     failed = outsider_client.get(f"{IMPORTS}/{body['id']}").json()
     assert failed["status"] == "failed"
     assert "newer than this server reads" in failed["error"]
+
+
+# --- what issue 20 added: a user message's files, a reply's sources ------------------------------
+
+
+@pytest.fixture
+def with_files(user, conversation, django_capture_on_commit_callbacks):
+    """The first question holds two files; the first reply names three sources."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from files import services as files_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notes = files_services.file_create(
+            owner=user, upload=SimpleUploadedFile("Notizen *1*.txt", b"Treffen: Dienstag")
+        )
+        table = files_services.file_create(owner=user, upload=SimpleUploadedFile("plan.csv", b"day,place\n1,Asakusa\n"))
+    question = conversation.messages.get(content="Wie sagt man Grüße in 東京?")
+    question.attachments.add(notes, table)
+    reply = conversation.messages.get(content="Man sagt こんにちは.")
+    reply.sources = [
+        {"n": 1, "kind": "file", "id": str(notes.pk), "title": "Notizen *1*.txt", "snippet": "Treffen", "page": 2},
+        {"n": 2, "kind": "item", "id": "41", "title": "Packliste\n# not a heading", "snippet": "Socken", "page": None},
+    ]
+    reply.save(update_fields=["sources"])
+    return {"notes": notes, "table": table, "question": question, "reply": reply}
+
+
+def test_json_export_carries_attachments_and_sources(user_client, conversation, with_files):
+    document = json.loads(user_client.get(export_url(conversation, "json")).content)
+    assert document["version"] == 1  # added fields, not a new version: older readers ignore them
+    question, reply = document["messages"][0], document["messages"][1]
+    notes, table = with_files["notes"], with_files["table"]
+    assert question["attachments"] == [
+        {"id": str(notes.pk), "name": "Notizen *1*.txt", "content_type": "text/plain", "size": notes.size},
+        {"id": str(table.pk), "name": "plan.csv", "content_type": "text/csv", "size": table.size},
+    ]
+    assert question["sources"] == []
+    assert reply["attachments"] == []
+    assert reply["sources"] == with_files["reply"].sources
+
+
+def test_markdown_export_lists_files_and_numbered_sources(user_client, conversation, with_files):
+    text = user_client.get(export_url(conversation, "markdown")).content.decode()
+    # Under the question: its files, by name (Markdown's own characters escaped).
+    assert "Wie sagt man Grüße in 東京?\n\n*Attached:* Notizen \\*1\\*.txt, plan.csv\n" in text
+    # Under the reply: its sources, numbered as the reply cites them; a title's line break cannot
+    # make a heading.
+    assert (
+        "Man sagt こんにちは.\n\n*Sources:*\n\n1. Notizen \\*1\\*.txt (page 2)\n2. Packliste \\# not a heading\n"
+        in text
+    )
+    assert text.count("*Attached:*") == 1 and text.count("*Sources:*") == 1
+
+
+def test_a_document_imported_alone_keeps_sources_as_text_and_drops_foreign_ids(
+    user_client, outsider_client, outsider, conversation, with_files, upload
+):
+    exported = user_client.get(export_url(conversation, "json")).content
+    body = upload(outsider_client, exported, name="conversation.json").json()
+    done = outsider_client.get(f"{IMPORTS}/{body['id']}").json()
+    assert (done["status"], done["errors"], done["conversations_imported"]) == ("done", [], 1)
+    copy = Conversation.objects.get(owner=outsider)
+    question = copy.messages.get(content="Wie sagt man Grüße in 東京?")
+    reply = copy.messages.get(content="Man sagt こんにちは.")
+    # A lone document has no file bytes: the attachments cannot come; the sources' text does, their
+    # ids (files and items of the other account) do not.
+    assert list(question.attachments.all()) == []
+    assert reply.sources == [{**source, "id": None} for source in with_files["reply"].sources]
+    shown = outsider_client.get(f"/api/v1/conversations/{copy.pk}/messages").json()
+    shown = shown.get("results", shown)
+    assert [source["id"] for m in shown if m["role"] == "assistant" for source in m["sources"]] == [None, None]
+
+
+def test_a_document_from_before_files_still_imports(outsider_client, outsider, upload):
+    old = {
+        "format": "chat-server.conversation",
+        "version": 1,
+        "id": "00000000-0000-4000-8000-0000000000bb",
+        "title": "Before files",
+        "messages": [
+            {"role": "user", "content": "Hallo", "status": "complete", "model": None, "superseded": False},
+            {"role": "assistant", "content": "Hi", "status": "complete", "model": None, "finish_reason": "stop"},
+        ],
+    }
+    body = upload(outsider_client, json.dumps(old).encode()).json()
+    assert Import.objects.get(pk=body["id"]).conversations_imported == 1
+    copy = Conversation.objects.get(owner=outsider)
+    assert [(m.content, m.sources, list(m.attachments.all())) for m in copy.messages.order_by("created_at")] == [
+        ("Hallo", [], []),
+        ("Hi", [], []),
+    ]
+
+
+def test_malformed_sources_or_attachments_are_that_conversations_error(
+    user_client, outsider_client, conversation, upload
+):
+    document = json.loads(user_client.get(export_url(conversation)).content)
+    bad_sources = {**document, "id": "s", "messages": [{"role": "assistant", "content": "x", "sources": "[1]"}]}
+    bad_files = {**document, "id": "f", "messages": [{"role": "user", "content": "x", "attachments": [{"name": "a"}]}]}
+    body = upload(outsider_client, json.dumps([bad_sources, bad_files, document]).encode()).json()
+    done = outsider_client.get(f"{IMPORTS}/{body['id']}").json()
+    assert [error["error"] for error in done["errors"]] == [
+        "message 0's sources must be a list",
+        "message 0 has an attachment without an id",
+    ]
+    assert done["conversations_imported"] == 1

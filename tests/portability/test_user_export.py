@@ -237,6 +237,7 @@ def test_the_zip_imports_back_into_another_account(
     assert done["source_format"] == "chat-server-user"
     assert (done["conversations_imported"], done["messages_imported"]) == (2, 3)
     assert (done["items_imported"], done["todos_imported"], done["errors"]) == (2, 1, [])
+    assert (done["files_imported"], done["files_skipped"]) == (1, 0)
 
     trip = Conversation.objects.get(owner=outsider, title="Trip to 東京")
     assert [(m.content, m.superseded) for m in trip.messages.order_by("created_at")] == [
@@ -244,6 +245,9 @@ def test_the_zip_imports_back_into_another_account(
         ("Asakusa.", False),
         ("Old draft", True),
     ]
+    # The chat attachment too, on the same message, in the new account's files store.
+    attached = trip.messages.get(content="Where first?").attachments.get()
+    assert (attached.owner, attached.name, attached.blob.read()) == (outsider, "일정.txt", "3일차: 교토".encode())
     file_item = Item.objects.get(owner=outsider, kind="file")
     assert file_item.file_name == "Tickets März.pdf"
     assert file_item.content == "the tickets"
@@ -258,7 +262,7 @@ def test_the_zip_imports_back_into_another_account(
     # A second run brings nothing twice.
     again = upload(outsider_client, data, name="chat-export.zip").json()
     done = Import.objects.get(pk=again["id"])
-    assert (done.conversations_skipped, done.items_skipped, done.todos_skipped) == (2, 2, 1)
+    assert (done.conversations_skipped, done.items_skipped, done.todos_skipped, done.files_skipped) == (2, 2, 1, 1)
     assert (Conversation.objects.filter(owner=outsider).count(), Item.objects.filter(owner=outsider).count()) == (2, 2)
 
 

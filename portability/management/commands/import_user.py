@@ -23,9 +23,10 @@ def _manifest(path: Path) -> dict:
 
 class Command(BaseCommand):
     help = (
-        "Import a user export zip (made by POST /user/export or export_user): conversations, collector items with "
-        "their files, and todos. Running it again skips what it brought in before (and what the export was made "
-        "from, when that is still in the account). Profile, settings and shares are not imported."
+        "Import a user export zip (made by POST /user/export or export_user): files (chat attachments, uploads), "
+        "collector items with their files, conversations (their messages' attachments and sources) and todos. "
+        "Running it again skips what it brought in before (and what the export was made from, when that is still "
+        "in the account). Profile, settings and shares are not imported."
     )
 
     def add_arguments(self, parser):
