@@ -50,6 +50,8 @@ const where = (source) => (source.page ? `page ${source.page}` : "");
 
 export function openSource(source) {
   const isFile = source.kind === "file";
+  // An imported reply's source whose file did not come back has no id: nothing to download.
+  const downloadable = isFile && Boolean(source.id);
   openDialog({
     title: `[${source.n}] ${source.title || "Source"}`,
     body: () => (
@@ -59,7 +61,7 @@ export function openSource(source) {
       </div>
     ),
     actions: (close) => [
-      isFile ? <button type="button" class="primary" onClick={() => download(contentPath(source.id), source.title)}>
+      downloadable ? <button type="button" class="primary" onClick={() => download(contentPath(source.id), source.title)}>
         <Icon name="download" /> Download
       </button> : null,
       <button type="button" autoFocus onClick={() => close()}>Close</button>,
