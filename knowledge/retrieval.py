@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from collector.models import Item
-from files.models import StoredFile
+from files.models import FileStatus, StoredFile
 
 from . import embeddings, search
 from .models import Passage
@@ -67,19 +67,21 @@ def _sources(owner_id: int, file_ids, item_ids) -> tuple[search.Scope, dict, dic
     by_item: dict[int, _Source] = {}
     wanted_files = {str(f) for f in file_ids}
     if wanted_files:
-        for pk, name in StoredFile.objects.filter(owner_id=owner_id, pk__in=_valid_uuids(wanted_files)).values_list(
-            "pk", "name"
-        ):
+        # Only files read well: a file read again and failed keeps its old passages until they are
+        # re-indexed, and they must not answer for it meanwhile.
+        ready = StoredFile.objects.filter(owner_id=owner_id, pk__in=_valid_uuids(wanted_files), status=FileStatus.READY)
+        for pk, name in ready.values_list("pk", "name"):
             by_file[str(pk)] = _Source("file", str(pk), name)
     ids = [int(i) for i in item_ids if str(i).isdigit()]
     if ids:
-        for pk, title, stored_file_id in Item.objects.filter(owner_id=owner_id, pk__in=ids).values_list(
-            "pk", "title", "stored_file_id"
-        ):
+        items = Item.objects.filter(owner_id=owner_id, pk__in=ids).values_list(
+            "pk", "title", "stored_file_id", "stored_file__status"
+        )
+        for pk, title, stored_file_id, file_status in items:
             source = _Source("item", str(pk), title)
             by_item[pk] = source
             # A file named both as an attachment and through an item is reported as the file.
-            if stored_file_id is not None and str(stored_file_id) not in by_file:
+            if file_status == FileStatus.READY and str(stored_file_id) not in by_file:
                 by_file[str(stored_file_id)] = source
     scope = search.Scope(owner_id=owner_id, file_ids=tuple(by_file), item_ids=tuple(by_item))
     return scope, by_file, by_item

@@ -3,6 +3,7 @@
 import pytest
 
 from collector.models import ItemKind
+from files.models import FileStatus, StoredFile
 from knowledge.retrieval import retrieve
 from knowledge.terms import estimate_tokens, query_terms
 from tests.accounts.factories import UserFactory
@@ -226,3 +227,16 @@ def test_a_fact_on_page_17_of_a_30_page_document_is_what_comes_back(user):
     assert hits[0].page == 17 and "목요일 오후 세 시" in hits[0].text
     assert sum(estimate_tokens(h.text) for h in hits) <= 1500
     assert len({h.page for h in hits}) <= 3, [h.page for h in hits]  # the rest of the document is not sent
+
+
+def test_a_file_read_again_that_failed_answers_nothing_with_its_old_passages(user):
+    doc = ready_file(user, "회의록.pdf", [SEOUL, BUSAN])
+    note = ItemFactory(owner=user, kind=ItemKind.FILE, title="회의록 항목", stored_file=doc)
+    assert retrieve(owner_id=user.pk, question="서울 회의", file_ids=[doc.pk], budget_tokens=1000)
+    assert retrieve(owner_id=user.pk, question="서울 회의", item_ids=[note.pk], budget_tokens=1000)
+
+    # "Extract again" failed: the file's pages are gone, its passages wait for a re-index.
+    StoredFile.objects.filter(pk=doc.pk).update(status=FileStatus.FAILED, error="unreadable")
+
+    assert retrieve(owner_id=user.pk, question="서울 회의", file_ids=[doc.pk], budget_tokens=1000) == []
+    assert retrieve(owner_id=user.pk, question="서울 회의", item_ids=[note.pk], budget_tokens=1000) == []
