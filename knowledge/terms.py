@@ -9,9 +9,10 @@ Korean endings such as 니다 or 에서) are dropped on both sides: they would m
 passage and only slow the search. Nothing here needs a dictionary, a model or the network.
 """
 
-import math
 import re
 from collections.abc import Iterable
+
+from core.tokens import estimate_tokens  # noqa: F401 (the one rule, re-exported for the knowledge app)
 
 # Hangul syllables and letters, CJK ideographs, hiragana and katakana: written without spaces
 # between words.
@@ -103,13 +104,3 @@ def index_terms(text: str) -> str:
 def query_terms(text: str) -> list[str]:
     """A question's distinct terms, in order."""
     return list(dict.fromkeys(_tokens(text)))
-
-
-_WIDE = re.compile(rf"[{_CJK}]")
-
-
-def estimate_tokens(text: str) -> int:
-    """A conservative token count: a Hangul or CJK character is about one token in the common
-    tokenizers, other text about four characters per token (rounded up)."""
-    wide = len(_WIDE.findall(text))
-    return wide + math.ceil((len(text) - wide) / 4)

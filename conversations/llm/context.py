@@ -7,6 +7,8 @@ OpenAI content parts: its text parts are counted and cut like a string, each ima
 
 from collections.abc import Callable
 
+from core.tokens import estimate_tokens
+
 from ..images import content_text, image_count
 
 # Per-message overhead of chat templates (role markers, separators), in tokens.
@@ -14,11 +16,6 @@ MESSAGE_OVERHEAD_TOKENS = 4
 # What an image of at most 1568 pixels a side costs a vision model, about (OpenAI: 765 to 1105
 # for "high" detail; Anthropic: width x height / 750, 1,600 for 1092 x 1092).
 IMAGE_TOKENS = 1600
-
-
-def estimate_tokens(text: str) -> int:
-    """About four characters per token: good enough to stay inside an upstream's window."""
-    return len(text) // 4 + 1
 
 
 def content_tokens(content, count: Callable[[str], int] = estimate_tokens) -> int:

@@ -14,8 +14,11 @@ def test_english_words_are_lowercased_stemmed_and_stop_words_dropped():
     assert query_terms("running cities") == index_terms("run city").split()
 
 
-def test_token_estimate_counts_hangul_per_character():
-    assert estimate_tokens("가나다라") == 4
-    assert estimate_tokens("abcdefgh") == 2
-    assert estimate_tokens("abc") == 1
-    assert estimate_tokens("안녕 hello") == 2 + 2
+def test_token_estimate_counts_other_scripts_by_their_bytes():
+    # SmolLM2, the model shipped, spends three tokens on a Hangul syllable: a budget counted as
+    # one per syllable sent it prompts three times too long.
+    assert estimate_tokens("가나다라") == 4 * 3 + 1
+    assert estimate_tokens("abcdefgh") == 2 + 1
+    assert estimate_tokens("") == 1
+    assert estimate_tokens("안녕 hello") == 2 * 3 + 6 // 4 + 1
+    assert estimate_tokens("é") == 2 + 1
