@@ -24,12 +24,19 @@ _DIGITS = re.compile(rb"[0-9]{1,20}")
 REQUEST_TOO_LARGE = "request_too_large"
 
 
+def body_rule(method: str, path: str) -> tuple[int, str]:
+    """The most bytes a request body may hold on this route, and the ``code`` of its 413: an
+    upload route says ``file_too_large``, as its view does for a file just over the file limit."""
+    for rule in settings.REQUEST_BODY_LIMITS:
+        prefix, methods, limit = rule[0], rule[1], rule[2]
+        if path.startswith(prefix) and (not methods or method in methods):
+            return int(limit), (str(rule[3]) if len(rule) > 3 else REQUEST_TOO_LARGE)
+    return settings.REQUEST_MAX_BODY_BYTES, REQUEST_TOO_LARGE
+
+
 def body_limit(method: str, path: str) -> int:
     """The most bytes a request body may hold on this route."""
-    for prefix, methods, limit in settings.REQUEST_BODY_LIMITS:
-        if path.startswith(prefix) and (not methods or method in methods):
-            return limit
-    return settings.REQUEST_MAX_BODY_BYTES
+    return body_rule(method, path)[0]
 
 
 def _refusal(path: str, status: int, detail: str, code: str) -> bytes:
@@ -71,14 +78,14 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        limit = body_limit(scope.get("method", "GET"), path)
+        limit, code = body_rule(scope.get("method", "GET"), path)
         declared = [value for name, value in scope.get("headers", ()) if name == b"content-length"]
         if declared:
             # Only plain digits: "+5", " 5", "5,5" or two headers are not a length.
             if len(declared) > 1 or not _DIGITS.fullmatch(declared[0]):
                 return await _answer(send, path, 400, "Content-Length is not a number of bytes.", "bad_request")
             if int(declared[0]) > limit:
-                return await _answer(send, path, 413, _too_large(limit), REQUEST_TOO_LARGE)
+                return await _answer(send, path, 413, _too_large(limit), code)
 
         received = 0
         cut_off = False
@@ -105,4 +112,4 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, counting_receive, watching_send)
         if cut_off and not started:
-            await _answer(send, path, 413, _too_large(limit), REQUEST_TOO_LARGE)
+            await _answer(send, path, 413, _too_large(limit), code)

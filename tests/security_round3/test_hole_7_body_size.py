@@ -158,3 +158,18 @@ def test_live_an_ordinary_request_still_works(asgi_server):
     )
     status, _, body = _raw_request(asgi_server, head)
     assert status == 401
+
+
+@pytest.mark.parametrize("path", ["/api/v1/files", "/api/v1/collector/items"])
+def test_an_upload_route_says_file_too_large_whether_the_size_was_declared_or_counted(path):
+    over = body_limit("POST", path) + 1
+    declared = _scope(path, [(b"content-length", str(over).encode())])
+    sent, taken = _run(_reading_app, declared, [])
+    assert (sent[0]["status"], json.loads(sent[1]["body"])["code"], taken) == (413, "file_too_large", 0)
+
+    chunks = [{"type": "http.request", "body": b"x" * (over // 2 + 1), "more_body": True} for _ in range(3)]
+    sent, _ = _run(_reading_app, _scope(path), chunks)
+    assert (sent[0]["status"], json.loads(sent[1]["body"])["code"]) == (413, "file_too_large")
+    # Other routes keep the generic code.
+    sent, _ = _run(_reading_app, _scope("/api/v1/todos", [(b"content-length", b"99999999")]), [])
+    assert json.loads(sent[1]["body"])["code"] == "request_too_large"

@@ -63,11 +63,17 @@ _MULTIPART_OVERHEAD = 1024 * 1024  # form fields and boundaries around an upload
 REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
 OPENAI_API_MAX_BODY_BYTES = env.int("OPENAI_API_MAX_BODY_BYTES", default=8 * 1024 * 1024)
 ADMIN_MAX_BODY_BYTES = env.int("ADMIN_MAX_BODY_BYTES", default=10 * 1024 * 1024)
-# (path prefix, methods (empty: any), most bytes); the first match wins, else REQUEST_MAX_BODY_BYTES.
+# (path prefix, methods (empty: any), most bytes[, the 413's code]); the first match wins, else
+# REQUEST_MAX_BODY_BYTES. Upload routes answer file_too_large, as their views do.
 REQUEST_BODY_LIMITS = [
     ("/api/v1/imports", {"POST"}, PORTABILITY_MAX_IMPORT_BYTES + _MULTIPART_OVERHEAD),
-    ("/api/v1/collector/items", {"POST", "PATCH", "PUT"}, COLLECTOR_MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD),
-    ("/api/v1/files", {"POST"}, FILES_MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD),
+    (
+        "/api/v1/collector/items",
+        {"POST", "PATCH", "PUT"},
+        COLLECTOR_MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD,
+        "file_too_large",
+    ),
+    ("/api/v1/files", {"POST"}, FILES_MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD, "file_too_large"),
     ("/v1/", set(), OPENAI_API_MAX_BODY_BYTES),
     ("/admin/", set(), ADMIN_MAX_BODY_BYTES),
 ]
