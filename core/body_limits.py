@@ -27,7 +27,8 @@ REQUEST_TOO_LARGE = "request_too_large"
 def body_rule(method: str, path: str) -> tuple[int, str]:
     """The most bytes a request body may hold on this route, and the ``code`` of its 413: an
     upload route says ``file_too_large``, as its view does for a file just over the file limit."""
-    for rule in settings.REQUEST_BODY_LIMITS:
+    rules: list[tuple] = settings.REQUEST_BODY_LIMITS  # (prefix, methods, limit[, code])
+    for rule in rules:
         prefix, methods, limit = rule[0], rule[1], rule[2]
         if path.startswith(prefix) and (not methods or method in methods):
             return int(limit), (str(rule[3]) if len(rule) > 3 else REQUEST_TOO_LARGE)
