@@ -95,3 +95,32 @@ def test_the_admin_form_offers_only_known_capabilities():
     row = LLMModel(**{**data, "slug": "w", "capabilities": ["vision", "sonar"]})
     with pytest.raises(Exception, match="sonar"):
         row.full_clean()
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["manage.py", "model_add"], "required: slug, --base-url, --upstream-model"),
+        (
+            [
+                "manage.py",
+                "model_add",
+                "x",
+                "--base-url",
+                "http://h/v1",
+                "--upstream-model",
+                "m",
+                "--context-window",
+                "abc",
+            ],
+            "--context-window: invalid int value",
+        ),
+    ],
+)
+def test_a_usage_error_is_one_line_too(argv, said, capsys):
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(argv).execute()
+    assert exited.value.code == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and said in lines[0], lines
+    assert not LLMModel.objects.filter(slug="x").exists()

@@ -17,6 +17,17 @@ class Command(BaseCommand):
         "given change). The admin's checks apply: the URL, the API key variable, the capabilities."
     )
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+
+        def one_line(message):
+            # argparse would print its whole usage block: an operator's script reads one line.
+            self.stderr.write(f"CommandError: {message} (see manage.py model_add --help)")
+            raise SystemExit(2)
+
+        parser.error = one_line
+        return parser
+
     def add_arguments(self, parser):
         parser.add_argument("slug")
         parser.add_argument("--base-url", required=True, help="OpenAI-compatible base URL, e.g. https://host/v1.")
