@@ -108,7 +108,19 @@ def _zip_type(head: bytes, upload) -> str | None:
                     return PPTX
                 if "xl/workbook.xml" in names:
                     return XLSX
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+    # A damaged or unusual package is "not that type" (a 415), never a 500: an encrypted part
+    # (RuntimeError), a compression method zipfile lacks (NotImplementedError), a part cut short
+    # (EOFError), a ZIP64 part zipfile was told not to read (LargeZipFile).
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+        NotImplementedError,
+    ):
         return None
     finally:
         upload.seek(0)

@@ -1,0 +1,48 @@
+"""Upload checks on hostile files: each is a clear 4xx, never a 500, and cheap to refuse."""
+
+import io
+import struct
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from . import makers
+
+pytestmark = pytest.mark.django_db
+
+FILES = "/api/v1/files"
+
+
+def upload(client, name: str, data: bytes):
+    return client.post(FILES, {"file": SimpleUploadedFile(name, data)}, format="multipart")
+
+
+def _patch_central_header(data: bytes, filename: bytes, *, flag_bits=None, method=None) -> bytes:
+    """The zip with one part's central directory entry changed (what zipfile trusts when reading)."""
+    data = bytearray(data)
+    start = 0
+    while (start := data.find(b"PK\x01\x02", start)) != -1:
+        name_length = struct.unpack_from("<H", data, start + 28)[0]
+        if bytes(data[start + 46 : start + 46 + name_length]) == filename:
+            if flag_bits is not None:
+                struct.pack_into("<H", data, start + 8, flag_bits)
+            if method is not None:
+                struct.pack_into("<H", data, start + 10, method)
+            return bytes(data)
+        start += 4
+    raise AssertionError(f"no part {filename!r}")
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [({"flag_bits": 0x1}, RuntimeError), ({"method": 77}, NotImplementedError)],
+    ids=["encrypted", "unknown-compression"],
+)
+def test_a_hwpx_whose_mimetype_cannot_be_read_is_415(user_client, change, error):
+    data = _patch_central_header(makers.hwpx([["본문"]]), b"mimetype", **change)
+    with zipfile.ZipFile(io.BytesIO(data)) as package, pytest.raises(error):
+        package.read("mimetype")  # what the check meets
+    response = upload(user_client, "문서.hwpx", data)
+    assert response.status_code == 415, response.content
+    assert response.json()["code"] == "unsupported_type"
