@@ -166,7 +166,8 @@ def _check_json(upload, name: str) -> None:
     upload.seek(0)
     try:
         json.loads(data.decode("utf-8-sig"))
-    except ValueError as exc:
+    # RecursionError: arrays or objects nested deeper than the parser goes ("[" * 100000).
+    except (ValueError, RecursionError) as exc:
         raise _unsupported(f"The file '{name}' is not valid JSON (UTF-8).") from exc
 
 

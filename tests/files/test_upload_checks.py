@@ -46,3 +46,10 @@ def test_a_hwpx_whose_mimetype_cannot_be_read_is_415(user_client, change, error)
     response = upload(user_client, "문서.hwpx", data)
     assert response.status_code == 415, response.content
     assert response.json()["code"] == "unsupported_type"
+
+
+def test_deeply_nested_json_is_415_like_broken_json(user_client):
+    response = upload(user_client, "deep.json", b"[" * 100_000)
+    assert response.status_code == 415, response.content
+    assert response.json()["code"] == "unsupported_type"
+    assert "not valid JSON" in response.json()["detail"]
