@@ -38,7 +38,8 @@ ITEMS = view_schema(
         summary="Download an item's file",
         responses={**DOWNLOAD_RESPONSES, (200, "application/octet-stream"): OpenApiTypes.BINARY, 409: CONFLICT},
         description="The owner's download of the uploaded file (as an attachment, with its original name); "
-        "never served from a public media URL. A note or a link has no file: 409 `item_has_no_file`.",
+        "never served from a public media URL. A note or a link has no file: 409 `item_has_no_file`; a file "
+        "whose stored bytes were lost: 409 `file_content_missing`.",
     ),
 )
 

@@ -15,6 +15,10 @@ SERVED_TYPES = sorted(
 )
 DOWNLOAD_RESPONSES = {(200, media_type): OpenApiTypes.BINARY for media_type in SERVED_TYPES}
 
+CONTENT_MISSING = OpenApiResponse(
+    ErrorSerializer,
+    "The file's row is there but its stored bytes are not (`file_content_missing`): delete it and upload it again.",
+)
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, "No such file of yours (another user's file is not found either).")
 
 FILES = view_schema(
@@ -58,6 +62,6 @@ FILES = view_schema(
         description="The owner's download of the uploaded bytes, always as an attachment with the original "
         "name (`Content-Disposition`, RFC 5987); HTML is sent as `application/octet-stream` and nothing is "
         "ever rendered inline.",
-        responses={**DOWNLOAD_RESPONSES, 404: _NOT_FOUND},
+        responses={**DOWNLOAD_RESPONSES, 404: _NOT_FOUND, 409: CONTENT_MISSING},
     ),
 )

@@ -1,17 +1,23 @@
 """Upload checks on hostile files: each is a clear 4xx, never a 500, and cheap to refuse."""
 
 import io
+import os
 import struct
 import zipfile
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+
+from collector.models import Item
+from files.models import StoredFile
 
 from . import makers
 
 pytestmark = pytest.mark.django_db
 
 FILES = "/api/v1/files"
+ITEMS = "/api/v1/collector/items"
 
 
 def upload(client, name: str, data: bytes):
@@ -53,3 +59,32 @@ def test_deeply_nested_json_is_415_like_broken_json(user_client):
     assert response.status_code == 415, response.content
     assert response.json()["code"] == "unsupported_type"
     assert "not valid JSON" in response.json()["detail"]
+
+
+def test_a_file_whose_bytes_are_lost_is_409_on_download(user_client):
+    file_id = upload(user_client, "shot.png", makers.png()).json()["id"]
+    os.remove(StoredFile.objects.get(pk=file_id).blob.path)
+    response = user_client.get(f"{FILES}/{file_id}/content")
+    assert response.status_code == 409
+    assert response.json()["code"] == "file_content_missing"
+    assert user_client.get(f"{FILES}/{file_id}").json()["id"] == file_id  # the row itself still answers
+
+
+def test_a_collector_file_whose_bytes_are_lost_is_409_on_download(user_client, user):
+    response = user_client.post(
+        ITEMS, {"kind": "file", "file": SimpleUploadedFile("notes.txt", b"some notes")}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    item = Item.objects.get(pk=response.json()["id"])
+    os.remove(item.stored_file.blob.path)
+    response = user_client.get(f"{ITEMS}/{item.pk}/file")
+    assert response.status_code == 409
+    assert response.json()["code"] == "file_content_missing"
+
+    # A collector file from before the files store (the item's own file field), lost the same way.
+    old = Item(owner=user, kind="file", title="old", file_name="old.txt", file_size=5, content_type="text/plain")
+    old.file.save("old.txt", ContentFile(b"hello"), save=True)
+    os.remove(old.file.path)
+    response = user_client.get(f"{ITEMS}/{old.pk}/file")
+    assert response.status_code == 409
+    assert response.json()["code"] == "file_content_missing"
