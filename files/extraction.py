@@ -34,6 +34,8 @@ TIMEOUT = "timeout"
 TOO_LARGE = "too_large"
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The most parts a zip-based document may list (also refused at upload: files/uploads.py).
+MAX_ZIP_PARTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def _check_zip(path: str, limits: Limits) -> None:
     except zipfile.BadZipFile as exc:
         raise ExtractionError(UNREADABLE, "The file is not a readable zip package.") from exc
     unpacked = sum(info.file_size for info in infos)
-    if len(infos) > 10_000 or unpacked > limits.max_unzipped_bytes:
+    if len(infos) > MAX_ZIP_PARTS or unpacked > limits.max_unzipped_bytes:
         raise ExtractionError(
             TOO_LARGE,
             f"The file unpacks to {unpacked // (1024 * 1024)} MiB in {len(infos)} parts; "

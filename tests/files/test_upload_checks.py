@@ -88,3 +88,40 @@ def test_a_collector_file_whose_bytes_are_lost_is_409_on_download(user_client, u
     response = user_client.get(f"{ITEMS}/{old.pk}/file")
     assert response.status_code == 409
     assert response.json()["code"] == "file_content_missing"
+
+
+def _docx_with_parts(extra: int, *, name_length: int = 12) -> bytes:
+    """A real DOCX with ``extra`` empty parts added (what a directory-stuffing upload looks like)."""
+    real = zipfile.ZipFile(io.BytesIO(makers.docx(["본문"])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        for info in real.infolist():
+            package.writestr(info, real.read(info.filename))
+        for index in range(extra):
+            package.writestr(f"customXml/{index:0{name_length}d}.xml", b"")
+    return out.getvalue()
+
+
+def test_a_zip_listing_too_many_parts_is_refused_before_it_is_opened(user_client, monkeypatch):
+    data = _docx_with_parts(10_001)
+    opened = []
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", lambda self: opened.append(self))
+    response = upload(user_client, "many.docx", data)
+    assert response.status_code == 415, response.content
+    assert response.json()["code"] == "unsupported_type"
+    assert "listing 10,0" in response.json()["detail"]
+    assert "at most 10,000 parts" in response.json()["detail"]
+    assert opened == []  # its directory was never read
+
+
+def test_a_zip_directory_over_4_mib_is_refused(user_client):
+    # Few parts, long names: 120 entries of 40,000-byte names.
+    response = upload(user_client, "long.docx", _docx_with_parts(120, name_length=40_000))
+    assert response.status_code == 415, response.content
+    assert "MiB of directory" in response.json()["detail"]
+
+
+def test_a_docx_with_many_parts_below_the_bound_is_taken(user_client):
+    response = upload(user_client, "fine.docx", _docx_with_parts(2_000))
+    assert response.status_code == 201, response.content
+    assert response.json()["content_type"].endswith("wordprocessingml.document")
