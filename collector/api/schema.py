@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from core.openapi import CONFLICT, ErrorSerializer, view_schema
-from files.api.schema import DOWNLOAD_RESPONSES
+from files.api.schema import DOWNLOAD_RESPONSES, PROCESSING_FULL
 
 from . import serializers as s
 
@@ -27,7 +27,7 @@ ITEMS = view_schema(
     create=extend_schema(
         summary="Add a note, link or file",
         request={"application/json": s.ItemCreateSerializer, "multipart/form-data": s.ItemCreateSerializer},
-        responses={201: s.ItemSerializer, 409: _STORAGE_FULL, 413: _LARGER_THAN_STORAGE},
+        responses={201: s.ItemSerializer, 409: _STORAGE_FULL, 413: _LARGER_THAN_STORAGE, 429: PROCESSING_FULL},
     ),
     retrieve=extend_schema(summary="Get one of your items", responses={200: s.ItemSerializer}),
     partial_update=extend_schema(

@@ -125,3 +125,36 @@ def test_a_docx_with_many_parts_below_the_bound_is_taken(user_client):
     response = upload(user_client, "fine.docx", _docx_with_parts(2_000))
     assert response.status_code == 201, response.content
     assert response.json()["content_type"].endswith("wordprocessingml.document")
+
+
+def test_a_users_sixth_document_in_processing_is_429(user_client, outsider_client, user):
+    for index in range(5):  # the default FILES_MAX_PROCESSING_PER_USER; their jobs do not run here
+        response = upload(user_client, f"note-{index}.txt", f"note {index}".encode())
+        assert response.status_code == 201, response.content
+        assert response.json()["status"] == "processing"
+    refused = upload(user_client, "sixth.txt", b"one more")
+    assert refused.status_code == 429, refused.content
+    assert refused.json()["code"] == "too_many_files_processing"
+    assert int(refused["Retry-After"]) > 0
+    assert StoredFile.objects.filter(owner=user).count() == 5  # nothing stored for it
+    # Images are ready at once: never refused for it. Another user has their own count.
+    assert upload(user_client, "shot.png", makers.png()).status_code == 201
+    assert upload(outsider_client, "theirs.txt", b"theirs").status_code == 201
+    # The same rule for a collector file (it goes through the same file_create).
+    response = user_client.post(
+        ITEMS, {"kind": "file", "file": SimpleUploadedFile("notes.txt", b"notes")}, format="multipart"
+    )
+    assert response.status_code == 429, response.content
+    assert response.json()["code"] == "too_many_files_processing"
+    # Once one is read (or failed), there is room again.
+    StoredFile.objects.filter(owner=user, name="note-0.txt").update(status="failed")
+    assert upload(user_client, "sixth.txt", b"one more").status_code == 201
+
+
+def test_the_processing_cap_follows_its_setting(user_client, settings):
+    settings.FILES_MAX_PROCESSING_PER_USER = 1
+    assert upload(user_client, "a.txt", b"a").status_code == 201
+    assert upload(user_client, "b.txt", b"b").status_code == 429
+    settings.FILES_MAX_PROCESSING_PER_USER = 0  # no cap
+    for name in "cdefgh":
+        assert upload(user_client, f"{name}.txt", name.encode()).status_code == 201
