@@ -29,6 +29,8 @@ MAX_EXTRACT_RUNS = 2
 # What a client refused for too many files in processing is told to wait: most files are read in
 # seconds, the slowest within FILES_EXTRACT_TIMEOUT_SECONDS.
 PROCESSING_RETRY_AFTER_SECONDS = 10
+# Blob names looked up per query by the sweep (files_sweep).
+ORPHAN_LOOKUP_BATCH = 500
 
 
 class TooManyProcessing(DomainError):
@@ -251,20 +253,18 @@ def _orphan_blobs_delete(*, now, min_age: timedelta = timedelta(hours=1)) -> int
         return 0
     for owner_dir in owners:
         names = default_storage.listdir(f"files/{owner_dir}")[1]
-        known = set(
-            StoredFile.objects.filter(blob__in=[f"files/{owner_dir}/{name}" for name in names]).values_list(
-                "blob", flat=True
-            )
-        )
-        for name in names:
-            path = f"files/{owner_dir}/{name}"
-            if path in known:
-                continue
-            try:
-                modified = default_storage.get_modified_time(path)
-            except (OSError, NotImplementedError):
-                continue
-            if modified < now - min_age:
-                default_storage.delete(path)
-                removed += 1
+        # Looked up in batches: a whole folder in one ``IN`` passes SQLite's variable limit.
+        for start in range(0, len(names), ORPHAN_LOOKUP_BATCH):
+            paths = [f"files/{owner_dir}/{name}" for name in names[start : start + ORPHAN_LOOKUP_BATCH]]
+            known = set(StoredFile.objects.filter(blob__in=paths).values_list("blob", flat=True))
+            for path in paths:
+                if path in known:
+                    continue
+                try:
+                    modified = default_storage.get_modified_time(path)
+                except (OSError, NotImplementedError):
+                    continue
+                if modified < now - min_age:
+                    default_storage.delete(path)
+                    removed += 1
     return removed
