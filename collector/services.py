@@ -110,6 +110,7 @@ def item_create(
     url: str = "",
     file=None,
     tags: Iterable[str] | None = None,
+    limit_processing: bool = True,
 ) -> Item:
     values = item_fields_clean(kind=kind, title=title, url=url, upload=file)
     tag_names = tag_names_clean(tags)
@@ -122,7 +123,7 @@ def item_create(
 
     # One store for every uploaded file: checked again (and counted against the plan's storage)
     # there, read into text pages by its extraction job, which collector search then looks into.
-    stored = file_create(owner=user, upload=file, name=checked.original_name)
+    stored = file_create(owner=user, upload=file, name=checked.original_name, limit_processing=limit_processing)
     item.stored_file = stored
     item.file_name = stored.name
     item.content_type = stored.content_type

@@ -1,9 +1,11 @@
 """Reading a stored file into text pages, in a child process bounded in time and memory.
 
 ``extract_bounded`` (the parent's side, called by the extraction job) runs ``python -m
-files.extraction`` with ``RLIMIT_AS`` (memory) and ``RLIMIT_CPU`` set before the reader starts, and
-kills it at a wall-clock timeout, so a zip bomb, a 5,000-page PDF or a reader stuck in a loop ends
-as a failed file and never as a worker out of memory or a job that never ends. Zip-based formats
+files.extraction`` with ``RLIMIT_AS`` (memory), ``RLIMIT_CPU``, ``RLIMIT_FSIZE`` (no file written)
+and ``RLIMIT_NOFILE`` set before the reader starts, in its own session, and kills its whole process
+group at a wall-clock timeout, so a zip bomb, a 5,000-page PDF or a reader stuck in a loop ends
+as a failed file and never as a worker out of memory or a job that never ends. The child is given
+only the variables it needs (``child_env``: none of the parent's secrets), and its stderr is dropped. Zip-based formats
 are also refused by their declared unpacked size before any reader opens them.
 
 The child imports no Django: only the readers (pypdf, python-docx, python-pptx, openpyxl,
@@ -14,6 +16,7 @@ BeautifulSoup, defusedxml) and ``files.types``. It prints one JSON object on std
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
 import os
 import re
@@ -34,6 +37,8 @@ TIMEOUT = "timeout"
 TOO_LARGE = "too_large"
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The most parts a zip-based document may list (also refused at upload: files/uploads.py).
+MAX_ZIP_PARTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,7 @@ def _check_zip(path: str, limits: Limits) -> None:
     except zipfile.BadZipFile as exc:
         raise ExtractionError(UNREADABLE, "The file is not a readable zip package.") from exc
     unpacked = sum(info.file_size for info in infos)
-    if len(infos) > 10_000 or unpacked > limits.max_unzipped_bytes:
+    if len(infos) > MAX_ZIP_PARTS or unpacked > limits.max_unzipped_bytes:
         raise ExtractionError(
             TOO_LARGE,
             f"The file unpacks to {unpacked // (1024 * 1024)} MiB in {len(infos)} parts; "
@@ -304,6 +309,12 @@ def _limit_self(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     cpu = max(1, int(limits.timeout_seconds) + 1)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    # A reader writes no file (its answer goes to stdout, a pipe, which this does not bound): a write
+    # to one fails (EFBIG, with SIGXFSZ ignored, instead of killing the child silently).
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    # The file being read, the standard streams, the modules a reader imports: a few descriptors.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (CHILD_MAX_OPEN_FILES, CHILD_MAX_OPEN_FILES))
 
 
 def _child_main(argv: list[str]) -> int:
@@ -325,25 +336,63 @@ def _child_main(argv: list[str]) -> int:
 # --- the parent's side ------------------------------------------------------------------------------
 
 
+# The only variables the child is given: never the parent's secrets (DJANGO_SECRET_KEY, DATABASE_URL,
+# upstream API keys), which a reader tricked by a file could otherwise leak. The interpreter is the
+# parent's own (``sys.executable``, the virtualenv's); the project root, on PYTHONPATH and as the
+# working directory, is where ``files.extraction`` and ``files.types`` are imported from.
+_CHILD_PASSED_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENPYXL_DEFUSEDXML")
+CHILD_MAX_OPEN_FILES = 32
+
+
+def child_env() -> dict[str, str]:
+    env = {name: os.environ[name] for name in _CHILD_PASSED_VARIABLES if name in os.environ}
+    env.update(
+        PYTHONPATH=str(_PROJECT_ROOT),
+        PYTHONIOENCODING="utf-8",
+        PYTHONDONTWRITEBYTECODE="1",  # the child may write no file (RLIMIT_FSIZE 0), .pyc included
+    )
+    return env
+
+
+def _child_command(path: str, content_type: str, limits: Limits) -> list[str]:
+    return [sys.executable, "-m", "files.extraction", path, content_type, json.dumps(limits.__dict__)]
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    """The child and anything it started (its own session: its process group has its pid)."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def extract_bounded(path: str, content_type: str, limits: Limits) -> Outcome:
     """Read the file in a child process within ``limits``; never raises for a bad file."""
-    command = [sys.executable, "-m", "files.extraction", path, content_type, json.dumps(limits.__dict__)]
-    env = {**os.environ, "PYTHONPATH": str(_PROJECT_ROOT), "PYTHONIOENCODING": "utf-8"}
-    try:
-        done = subprocess.run(  # noqa: S603 (our own interpreter and module, arguments not from a shell)
-            command,
-            capture_output=True,
-            timeout=limits.timeout_seconds,
-            cwd=_PROJECT_ROOT,
-            env=env,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return Outcome(error=TIMEOUT, detail=f"Reading the file took longer than {limits.timeout_seconds:g} seconds.")
-    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+    # stderr goes nowhere: a reader's warnings on a damaged file (pypdf logs one per broken object)
+    # would otherwise be buffered whole in the worker. stdout holds the answer, bounded by max_chars.
+    with subprocess.Popen(  # noqa: S603 (our own interpreter and module, arguments not from a shell)
+        _child_command(path, content_type, limits),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=_PROJECT_ROOT,
+        env=child_env(),
+        start_new_session=True,
+    ) as child:
+        try:
+            stdout, _ = child.communicate(timeout=limits.timeout_seconds)
+        except subprocess.TimeoutExpired:
+            # Not yet reaped, so its pid (the group's id) is still its own.
+            _kill_group(child)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.communicate(timeout=5)
+            return Outcome(
+                error=TIMEOUT, detail=f"Reading the file took longer than {limits.timeout_seconds:g} seconds."
+            )
+    if child.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
         return Outcome(error=TIMEOUT, detail="Reading the file used more processor time than is allowed.")
     try:
-        result = json.loads(done.stdout.decode("utf-8"))
+        result = json.loads(stdout.decode("utf-8"))
     except ValueError:
         # A reader that died without answering: most often an allocation refused by RLIMIT_AS.
         return Outcome(error=TOO_LARGE, detail="Reading the file needed more memory than is allowed.")

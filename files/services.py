@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.storage import size_text, storage_check
+from core.exceptions import DomainError
 
 from . import extraction
 from .models import FilePage, FileStatus, StoredFile
@@ -25,6 +26,20 @@ DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # An extraction the job worker lost (it stopped mid-file) is run once more; a file that stopped two
 # workers is likely what stops them, and ends failed.
 MAX_EXTRACT_RUNS = 2
+# What a client refused for too many files in processing is told to wait: most files are read in
+# seconds, the slowest within FILES_EXTRACT_TIMEOUT_SECONDS.
+PROCESSING_RETRY_AFTER_SECONDS = 10
+# Blob names looked up per query by the sweep (files_sweep).
+ORPHAN_LOOKUP_BATCH = 500
+
+
+class TooManyProcessing(DomainError):
+    status_code = 429
+    code = "too_many_files_processing"
+
+    def __init__(self, detail: str, *, wait: int = PROCESSING_RETRY_AFTER_SECONDS):
+        super().__init__(detail)
+        self.wait = wait  # sent as Retry-After
 
 
 def max_upload_bytes() -> int:
@@ -62,10 +77,24 @@ def _enqueue_extraction(file_id) -> None:
         )
 
 
+def _processing_check(*, owner) -> None:
+    """One user queues at most ``FILES_MAX_PROCESSING_PER_USER`` documents' reading at a time (0: no
+    cap), so no one fills the job worker's queue for everyone else."""
+    cap = settings.FILES_MAX_PROCESSING_PER_USER
+    if cap and StoredFile.objects.filter(owner=owner, status=FileStatus.PROCESSING).count() >= cap:
+        raise TooManyProcessing(
+            f"{cap} of your files are still being read; upload this one once one of them is ready "
+            f"(in about {PROCESSING_RETRY_AFTER_SECONDS} seconds)."
+        )
+
+
 @transaction.atomic
-def file_create(*, owner, upload, name: str | None = None) -> StoredFile:
-    """Check an upload (type from its bytes, size, the owner's storage), store it, and queue its
-    extraction once the row is committed. Images need none: they are ``ready`` at once."""
+def file_create(*, owner, upload, name: str | None = None, limit_processing: bool = True) -> StoredFile:
+    """Check an upload (type from its bytes, size, the owner's storage, the documents the owner
+    already has in ``processing``), store it, and queue its extraction once the row is committed.
+    Images need none: they are ``ready`` at once (and never count as processing).
+    ``limit_processing=False`` is for a job that brings many files in at once under its own bounds
+    (an import), which must not lose files to a cap meant for uploads."""
     size = upload.size or 0
     if size == 0:
         raise EmptyFile("The file is empty.")
@@ -73,9 +102,12 @@ def file_create(*, owner, upload, name: str | None = None) -> StoredFile:
     if size > limit:
         raise FileTooLarge(f"The file ({size_text(size)}) is larger than the limit of {size_text(limit)} per file.")
     detected = detect(upload, name=name or upload.name)
-    # The plan's storage, checked in this transaction, which it locks for the user.
+    # The plan's storage, checked in this transaction, which it locks for the user (so two uploads of
+    # one user are counted one after the other below too).
     storage_check(user=owner, size=size)
     is_image = detected.content_type in IMAGE_TYPES
+    if not is_image and limit_processing:
+        _processing_check(owner=owner)
     stored = StoredFile(
         owner=owner,
         name=detected.name,
@@ -221,20 +253,18 @@ def _orphan_blobs_delete(*, now, min_age: timedelta = timedelta(hours=1)) -> int
         return 0
     for owner_dir in owners:
         names = default_storage.listdir(f"files/{owner_dir}")[1]
-        known = set(
-            StoredFile.objects.filter(blob__in=[f"files/{owner_dir}/{name}" for name in names]).values_list(
-                "blob", flat=True
-            )
-        )
-        for name in names:
-            path = f"files/{owner_dir}/{name}"
-            if path in known:
-                continue
-            try:
-                modified = default_storage.get_modified_time(path)
-            except (OSError, NotImplementedError):
-                continue
-            if modified < now - min_age:
-                default_storage.delete(path)
-                removed += 1
+        # Looked up in batches: a whole folder in one ``IN`` passes SQLite's variable limit.
+        for start in range(0, len(names), ORPHAN_LOOKUP_BATCH):
+            paths = [f"files/{owner_dir}/{name}" for name in names[start : start + ORPHAN_LOOKUP_BATCH]]
+            known = set(StoredFile.objects.filter(blob__in=paths).values_list("blob", flat=True))
+            for path in paths:
+                if path in known:
+                    continue
+                try:
+                    modified = default_storage.get_modified_time(path)
+                except (OSError, NotImplementedError):
+                    continue
+                if modified < now - min_age:
+                    default_storage.delete(path)
+                    removed += 1
     return removed

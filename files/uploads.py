@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 
 from core.exceptions import DomainError
+from core.zips import MAX_DIRECTORY_BYTES, zip_directory
 
+from .extraction import MAX_ZIP_PARTS
 from .types import (
     CSV,
     DOCX,
@@ -90,10 +92,27 @@ def _unsupported(what: str) -> UnsupportedType:
     return UnsupportedType(f"{what} This service reads {ACCEPTED} files.")
 
 
-def _zip_type(head: bytes, upload) -> str | None:
+def _check_zip_directory(upload, name: str) -> None:
+    """Refuse a zip listing more parts than any document has before ``ZipFile`` reads its whole
+    directory into the request's memory (core/zips.py): 230,000 empty parts in a 20 MB upload
+    would cost a second and 125 MB here."""
+    directory = zip_directory(upload)
+    if directory is None:
+        return  # ZipFile will not find one either
+    if directory.entries > MAX_ZIP_PARTS or directory.directory_bytes > MAX_DIRECTORY_BYTES:
+        raise UnsupportedType(
+            f"The file '{name}' is a zip package listing {directory.entries:,} parts in a directory of "
+            f"{directory.directory_bytes:,} bytes; documents of at most {MAX_ZIP_PARTS:,} parts "
+            f"({MAX_DIRECTORY_BYTES // (1024 * 1024)} MiB of directory) are read."
+        )
+
+
+def _zip_type(head: bytes, upload, name: str) -> str | None:
     """An Office Open XML or HWPX package, by the parts it holds."""
     upload.seek(0)
     try:
+        _check_zip_directory(upload, name)
+        upload.seek(0)
         with zipfile.ZipFile(upload) as package:
             names = set(package.namelist())
             if "mimetype" in names and package.getinfo("mimetype").file_size < 100:
@@ -108,7 +127,19 @@ def _zip_type(head: bytes, upload) -> str | None:
                     return PPTX
                 if "xl/workbook.xml" in names:
                     return XLSX
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError):
+    # A damaged or unusual package is "not that type" (a 415), never a 500: an encrypted part
+    # (RuntimeError), a compression method zipfile lacks (NotImplementedError), a part cut short
+    # (EOFError), a ZIP64 part zipfile was told not to read (LargeZipFile).
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+        NotImplementedError,
+    ):
         return None
     finally:
         upload.seek(0)
@@ -140,11 +171,11 @@ def looks_like_text(data: bytes) -> bool:
     return from_bytes(data).best() is not None
 
 
-def _signed_type(head: bytes, upload) -> str | None:
+def _signed_type(head: bytes, upload, name: str) -> str | None:
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(b"PK\x03\x04"):
-        return _zip_type(head, upload)
+        return _zip_type(head, upload, name)
     return _image_type(head)
 
 
@@ -154,7 +185,8 @@ def _check_json(upload, name: str) -> None:
     upload.seek(0)
     try:
         json.loads(data.decode("utf-8-sig"))
-    except ValueError as exc:
+    # RecursionError: arrays or objects nested deeper than the parser goes ("[" * 100000).
+    except (ValueError, RecursionError) as exc:
         raise _unsupported(f"The file '{name}' is not valid JSON (UTF-8).") from exc
 
 
@@ -176,7 +208,7 @@ def detect(upload, *, name: str) -> Detected:
                 "Hangul and save it as HWPX (File > Save As > HWPX), then upload that."
             )
         raise _unsupported("Old binary Office files (.doc, .xls, .ppt) cannot be read: save it as DOCX, XLSX or PPTX.")
-    signed = _signed_type(head, upload)
+    signed = _signed_type(head, upload, name)
     if signed:
         claimed = _SIGNED_EXTENSIONS.get(extension)
         # The name must agree with the bytes (any image name for any image: screenshots are misnamed;

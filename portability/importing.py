@@ -252,6 +252,7 @@ def item_import(*, owner, data: ItemData, source: sources.Source, index: int | N
         url=data.url,
         file=upload,
         tags=data.tags,
+        limit_processing=False,  # as file_import: the import's files are bounded by the import
     )
     _kept_times(Item, item.pk, created_at=data.created_at, updated_at=data.updated_at)
     _record(owner=owner, kind=RecordKind.ITEM, source=key_source, key=data.source_key, target_id=item.pk)
@@ -275,8 +276,12 @@ def file_import(*, owner, data: FileData, source: sources.Source, index: int | N
     # Checked on what the zip declares before reading, and by file_create on what was read.
     storage_check(user=owner, size=source.member_size(data.path))
     content = source.read_member(data.path, limit=max_file_bytes(), reader=index, what="file")
+    # Not held to FILES_MAX_PROCESSING_PER_USER: an import brings its files in one job, bounded by
+    # its own limits, and a file refused here would be lost from the import.
     stored = file_services.file_create(
-        owner=owner, upload=ContentFile(content, name=data.name or posixpath.basename(data.path))
+        owner=owner,
+        upload=ContentFile(content, name=data.name or posixpath.basename(data.path)),
+        limit_processing=False,
     )
     if data.created_at:
         StoredFile.objects.filter(pk=stored.pk).update(created_at=data.created_at)

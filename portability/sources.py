@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from core import zips
+
 from . import chatgpt, conf, documents
 from .data import ConversationData, Entry, EntryError, FileError
 from .jsonstream import READ_ERRORS, JsonFile, Limits
@@ -30,10 +32,8 @@ MANIFEST_JSON = "manifest.json"
 ITEMS_JSON = "collector/items.json"
 TODOS_JSON = "todos.json"
 FILES_JSON = "files/files.json"
-# zipfile reads a zip's whole central directory into memory when it opens it, at about ten times
-# its size (some 500 bytes per file in the zip): beyond this, a small upload of empty files would
-# cost the web process and the worker gigabytes. 4 MiB holds some 40,000 files.
-MAX_ZIP_DIRECTORY_BYTES = 4 * 1024 * 1024
+# The most of a zip's central directory opened (core/zips.py says why): some 40,000 files.
+MAX_ZIP_DIRECTORY_BYTES = zips.MAX_DIRECTORY_BYTES
 _NOT_OURS = "Expected a ChatGPT data export (its conversations.json, or the zip holding it) or a chat-server export."
 
 
@@ -127,10 +127,8 @@ def _head(fileobj: IO[bytes], size: int = 512) -> bytes:
 def _open_zip(fileobj: IO[bytes]) -> zipfile.ZipFile:
     """The zip, opened only when its directory is small enough to hold in memory (``FileError``)."""
     try:
-        # The very record ZipFile reads (a private function of the standard library's, used here
-        # only; tests/security_round3/test_holes_2_4_imports.py fails loudly if it moves).
-        end = zipfile._EndRecData(fileobj)
-        directory_bytes = end[zipfile._ECD_SIZE] if end is not None else 0
+        directory = zips.zip_directory(fileobj)
+        directory_bytes = directory.directory_bytes if directory is not None else 0
         if directory_bytes <= MAX_ZIP_DIRECTORY_BYTES:
             fileobj.seek(0)
             return zipfile.ZipFile(fileobj)

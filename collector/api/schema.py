@@ -4,7 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from core.openapi import CONFLICT, ErrorSerializer, view_schema
-from files.api.schema import DOWNLOAD_RESPONSES
+from files.api.schema import DOWNLOAD_RESPONSES, PROCESSING_FULL
 
 from . import serializers as s
 
@@ -27,7 +27,7 @@ ITEMS = view_schema(
     create=extend_schema(
         summary="Add a note, link or file",
         request={"application/json": s.ItemCreateSerializer, "multipart/form-data": s.ItemCreateSerializer},
-        responses={201: s.ItemSerializer, 409: _STORAGE_FULL, 413: _LARGER_THAN_STORAGE},
+        responses={201: s.ItemSerializer, 409: _STORAGE_FULL, 413: _LARGER_THAN_STORAGE, 429: PROCESSING_FULL},
     ),
     retrieve=extend_schema(summary="Get one of your items", responses={200: s.ItemSerializer}),
     partial_update=extend_schema(
@@ -38,7 +38,8 @@ ITEMS = view_schema(
         summary="Download an item's file",
         responses={**DOWNLOAD_RESPONSES, (200, "application/octet-stream"): OpenApiTypes.BINARY, 409: CONFLICT},
         description="The owner's download of the uploaded file (as an attachment, with its original name); "
-        "never served from a public media URL. A note or a link has no file: 409 `item_has_no_file`.",
+        "never served from a public media URL. A note or a link has no file: 409 `item_has_no_file`; a file "
+        "whose stored bytes were lost: 409 `file_content_missing`.",
     ),
 )
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from core.exceptions import Conflict
 from core.viewsets import INT_PATTERN
-from files.api.views import file_download_response
+from files.api.views import file_download_response, stored_content_open
 
 from .. import selectors, services
 from ..uploads import max_upload_bytes
@@ -77,7 +77,7 @@ class ItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             # whose file was deleted from the files store).
             raise Conflict(f"This item ({item.kind}) has no file.", code="item_has_no_file")
         response = FileResponse(
-            item.file.open("rb"),
+            stored_content_open(item.file),
             as_attachment=True,
             filename=item.file_name or "download",
             content_type=item.content_type or "application/octet-stream",

@@ -15,6 +15,16 @@ SERVED_TYPES = sorted(
 )
 DOWNLOAD_RESPONSES = {(200, media_type): OpenApiTypes.BINARY for media_type in SERVED_TYPES}
 
+CONTENT_MISSING = OpenApiResponse(
+    ErrorSerializer,
+    "The file's row is there but its stored bytes are not (`file_content_missing`): delete it and upload it again.",
+)
+PROCESSING_FULL = OpenApiResponse(
+    ErrorSerializer,
+    "A document while `FILES_MAX_PROCESSING_PER_USER` (5) of your files are still `processing` "
+    "(`too_many_files_processing`; images are never refused for it): upload it again once one is read, "
+    "after the `Retry-After` seconds. Too many requests in general: `throttled`.",
+)
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, "No such file of yours (another user's file is not found either).")
 
 FILES = view_schema(
@@ -42,8 +52,10 @@ FILES = view_schema(
             415: OpenApiResponse(
                 ErrorSerializer,
                 "A type this service cannot read (`unsupported_type`; the message names the accepted types; an "
-                "HWP file is asked to be saved as HWPX), or a body that is not multipart/form-data.",
+                "HWP file is asked to be saved as HWPX; a zip package listing more than 10,000 parts or 4 MiB "
+                "of directory is refused too), or a body that is not multipart/form-data.",
             ),
+            429: PROCESSING_FULL,
         },
     ),
     retrieve=extend_schema(summary="Get one of your files", responses={200: s.FileSerializer, 404: _NOT_FOUND}),
@@ -58,6 +70,6 @@ FILES = view_schema(
         description="The owner's download of the uploaded bytes, always as an attachment with the original "
         "name (`Content-Disposition`, RFC 5987); HTML is sent as `application/octet-stream` and nothing is "
         "ever rendered inline.",
-        responses={**DOWNLOAD_RESPONSES, 404: _NOT_FOUND},
+        responses={**DOWNLOAD_RESPONSES, 404: _NOT_FOUND, 409: CONTENT_MISSING},
     ),
 )

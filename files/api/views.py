@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from core.exceptions import Conflict
 from core.viewsets import UUID_PATTERN
 
 from .. import selectors, services
@@ -32,6 +33,21 @@ def _reject_oversized_body(request) -> None:
     limit = services.max_upload_bytes()
     if length > limit + _FORM_OVERHEAD_BYTES:
         raise FileTooLarge(f"The upload is larger than the limit of {limit} bytes per file.")
+
+
+class ContentMissing(Conflict):
+    code = "file_content_missing"
+
+
+def stored_content_open(field_file):
+    """A stored file's bytes, opened for a download; bytes lost from the storage (a restore
+    without the media folder, a blob deleted by hand) are a 409 the client can show, not a 500."""
+    try:
+        return field_file.open("rb")
+    except FileNotFoundError as exc:
+        raise ContentMissing(
+            "The file's stored content is missing (the server lost it); delete the file and upload it again."
+        ) from exc
 
 
 def content_disposition(name: str) -> str:
@@ -74,7 +90,7 @@ class FileViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 def file_download_response(stored) -> FileResponse:
     """The owner's download of a stored file: always an attachment, never rendered as HTML."""
     content_type = "application/octet-stream" if stored.content_type in _SERVED_AS_BYTES else stored.content_type
-    response = FileResponse(stored.blob.open("rb"), content_type=content_type)
+    response = FileResponse(stored_content_open(stored.blob), content_type=content_type)
     response["Content-Disposition"] = content_disposition(stored.name)
     response["Content-Length"] = str(stored.size)
     response["X-Content-Type-Options"] = "nosniff"

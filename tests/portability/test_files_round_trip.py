@@ -189,3 +189,14 @@ def test_the_zip_imported_into_its_own_account_duplicates_nothing(exported, user
     assert (done["files_skipped"], done["items_skipped"], done["conversations_skipped"]) == (1, 1, 1)
     assert set(StoredFile.objects.filter(owner=user).values_list("pk", flat=True)) == files_before
     assert not ImportRecord.objects.filter(owner=user, kind=RecordKind.FILE).exists()
+
+
+def test_an_import_is_not_held_to_the_processing_cap(exported, outsider, outsider_client, upload, settings):
+    # The outsider already has as many documents waiting to be read as an upload may have.
+    settings.FILES_MAX_PROCESSING_PER_USER = 1
+    files_services.file_create(owner=outsider, upload=SimpleUploadedFile("waiting.txt", b"waiting"))
+    assert StoredFile.objects.filter(owner=outsider, status="processing").count() == 1
+    done = _import(outsider_client, exported["zip"], upload)
+    assert done["status"] == "done", done
+    assert done["errors"] == []
+    assert (done["files_imported"], done["items_imported"]) == (1, 1)

@@ -53,6 +53,9 @@ FILES_EXTRACT_MAX_PAGES = env.int("FILES_EXTRACT_MAX_PAGES", default=1000)
 FILES_EXTRACT_MAX_CHARS = env.int("FILES_EXTRACT_MAX_CHARS", default=2_000_000)
 FILES_EXTRACT_MEMORY_BYTES = env.int("FILES_EXTRACT_MEMORY_BYTES", default=1024 * 1024 * 1024)
 FILES_EXTRACT_MAX_UNZIPPED_BYTES = env.int("FILES_EXTRACT_MAX_UNZIPPED_BYTES", default=200 * 1024 * 1024)
+# Documents one user may have waiting to be read at once (images never wait); the next upload is
+# 429 too_many_files_processing with Retry-After. 0: no cap.
+FILES_MAX_PROCESSING_PER_USER = env.int("FILES_MAX_PROCESSING_PER_USER", default=5)
 # A file still "processing" after this many minutes lost its job: the sweep re-queues it once.
 FILES_STUCK_AFTER_MINUTES = env.int("FILES_STUCK_AFTER_MINUTES", default=15)
 
