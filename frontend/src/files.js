@@ -22,6 +22,7 @@ export const FILE_ERRORS = {
   timeout: "Reading this file took too long; it was given up.",
   empty_file: "This file is empty.",
   upload_failed: "The upload failed: the connection was lost. Remove the file and try again.",
+  too_many_files_processing: "Several of your files are still being read: wait a moment, then attach this one again.",
 };
 
 export function explainFileError(code, detail = "") {
