@@ -13,7 +13,7 @@ within a token budget.
 4. With the optional embedding model (``EmbeddingSettings``), BM25's best are re-ranked by the
    cosine similarity of their vectors to the question's (knowledge/embeddings.py).
 5. A question matching nothing ("summarise this file") gets the start of each source, taken in
-   turn while the budget lasts.
+   turn while the budget lasts, ``TOP_K`` passages at most (as a question that matched).
 """
 
 import math
@@ -199,10 +199,12 @@ def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> li
 
 
 def _starts(scope: search.Scope, by_file, by_item, budget: int) -> list[Hit]:
-    """Nothing matched: the first passages of each source in turn, while the budget lasts."""
+    """Nothing matched: the first passages of each source in turn, while the budget lasts, at most
+    ``TOP_K`` of them (a large model's budget alone would let hundreds through)."""
+    limit = _config("TOP_K")
     per_source: dict[str, list] = {}
     sources = len(scope.file_ids) + len(scope.item_ids)
-    depth = min(FALLBACK_PASSAGES_PER_SOURCE, budget // (FALLBACK_MIN_TOKENS * sources) + 1)
+    depth = min(FALLBACK_PASSAGES_PER_SOURCE, limit, budget // (FALLBACK_MIN_TOKENS * sources) + 1)
     rows = (
         Passage.objects.filter(owner_id=scope.owner_id, ordinal__lt=depth)
         .filter(Q(file_id__in=scope.file_ids) | Q(item_id__in=scope.item_ids))
@@ -219,6 +221,8 @@ def _starts(scope: search.Scope, by_file, by_item, budget: int) -> list[Hit]:
     spent = 0
     stopped: set[str] = set()
     for passage, score in interleaved:
+        if len(hits) >= limit:
+            break
         source = _source_of(passage, by_file, by_item)
         if source.source_id in stopped:
             continue
