@@ -58,11 +58,15 @@ def with_images(grounded: Grounding) -> list[dict]:
         turn = history[index]
         parts: list[dict] = [{"type": "text", "text": turn["content"]}]
         for file in files:
+            # One that cannot be sent (past the pixel bound, not a PNG/JPEG/GIF/WebP) leaves the
+            # model its name only, which the turn's text already gives.
             try:
                 with file.blob.open("rb") as handle:
                     parts.append(image_part(handle.read()))
-            except (ImageProblem, OSError):
-                logger.warning("image %s could not be prepared", file.pk, exc_info=True)
+            except ImageProblem as exc:
+                logger.warning("image %s not sent to the model (%s): %s", file.pk, exc.code, exc)
+            except OSError:
+                logger.warning("image %s could not be read", file.pk, exc_info=True)
         if len(parts) > 1:
             history[index] = {"role": turn["role"], "content": parts}
     return history
