@@ -18,6 +18,7 @@ within a token budget.
 
 import math
 import uuid
+from array import array
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -142,9 +143,21 @@ def _overlap(before: str, after: str) -> int:
     return 0
 
 
-def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_tokens: int | None = None) -> list[Hit]:
+def retrieve(
+    *,
+    owner_id: int,
+    question: str,
+    file_ids=(),
+    item_ids=(),
+    budget_tokens: int | None = None,
+    question_vector: array | None = None,
+) -> list[Hit]:
     """The owner's passages of the given files and items most relevant to ``question``, best
-    first, their texts within ``budget_tokens`` (``KNOWLEDGE["BUDGET_TOKENS"]`` when None)."""
+    first, their texts within ``budget_tokens`` (``KNOWLEDGE["BUDGET_TOKENS"]`` when None).
+
+    ``question_vector``: the question's embedding computed beforehand, off the database thread
+    (``embeddings.question_vector``; empty when that failed); None has it computed here when the
+    embedding model is on."""
     budget = _config("BUDGET_TOKENS") if budget_tokens is None else budget_tokens
     scope, by_file, by_item = _sources(owner_id, file_ids, item_ids)
     if budget <= 0 or not (scope.file_ids or scope.item_ids):
@@ -157,7 +170,7 @@ def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_t
     if embeddings.active_settings() is not None:
         # The optional vectors re-rank BM25's best (their vectors are read, not all 400).
         best_first = sorted(scores, key=lambda pid: (-scores[pid], pid))[: _config("TOP_K") * 6]
-        scores = embeddings.rerank(question, {pid: scores[pid] for pid in best_first})
+        scores = embeddings.rerank(question, {pid: scores[pid] for pid in best_first}, query=question_vector)
     best = max(scores.values())
     floor = best * _config("MIN_RELATIVE_SCORE")
     ranked = sorted((pid for pid, s in scores.items() if s >= floor), key=lambda pid: (-scores[pid], pid))

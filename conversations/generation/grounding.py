@@ -14,6 +14,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from files.models import FileStatus, StoredFile
 
@@ -23,6 +24,9 @@ from ..images import ImageProblem, image_part
 from ..llm.context import IMAGE_TOKENS, MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens
 from ..models import Message
 from . import rows
+
+if TYPE_CHECKING:
+    from knowledge.models import EmbeddingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +178,56 @@ def _question_text(text: str, files: list[StoredFile]) -> str:
     return f"{text}\n\n(Attached: {names})" if text.strip() else f"(Attached: {names})"
 
 
-def reply_grounding(*, claimed) -> Grounding:
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What a reply's retrieval will search for, when the embedding model is on: the question's
+    vector is computed from it off the database thread (``question_vector``)."""
+
+    text: str
+    config: "EmbeddingSettings"
+
+
+def _retrieval_question(*, claimed, attached: dict[str, list[StoredFile]]) -> str:
+    last = claimed.history[-1] if claimed.history else None
+    question = last["content"] if last and last["role"] == "user" else ""
+    if not question.strip():  # files alone: their names are the question
+        question = " ".join(file.name for file in attached.get(str(last["id"]), [])) if last else ""
+    return question
+
+
+def _documents(attached: dict[str, list[StoredFile]]) -> list[str]:
+    return [
+        str(file.pk)
+        for files in attached.values()
+        for file in files
+        if not file.is_image and file.status == FileStatus.READY
+    ]
+
+
+def embedding_question(*, claimed) -> Question | None:
+    """The reply's question when its sources will be re-ranked by the embedding model (it is on and
+    there are documents or items to search), else None. Database reads only: on the rows' thread."""
+    from knowledge.embeddings import active_settings
+
+    config = active_settings()
+    if config is None or (claimed.message.generation_options or {}).get("messages") or claimed.model is None:
+        return None
+    attached = _path_attachments(claimed=claimed)
+    if not (_documents(attached) or selectors.conversation_context_item_ids(conversation=claimed.conversation)):
+        return None
+    question = _retrieval_question(claimed=claimed, attached=attached)
+    return Question(question, config) if question.strip() else None
+
+
+def question_vector(question: Question):
+    """The question's vector (empty when the upstream failed): an HTTP call, no database, so the
+    runner makes it on a thread of its own and a slow upstream stalls no other reply's rows."""
+    from knowledge.embeddings import question_vector as embedded
+
+    return embedded(question.text, config=question.config)
+
+
+def reply_grounding(*, claimed, question_vector=None) -> Grounding:
     """The history to send (images as parts for a vision model), the numbered sources block and
     the reply's ``sources``; the sources are saved on the reply at once, so a reader of the row
     (a late client, the reaper) has them before the reply ends."""
@@ -202,20 +255,12 @@ def reply_grounding(*, claimed) -> Grounding:
     history = [turn for turn, _ in turns]
     image_files = {index: sent for index, (_, sent) in enumerate(turns) if sent}
 
-    documents = [
-        str(file.pk)
-        for files in attached.values()
-        for file in files
-        if not file.is_image and file.status == FileStatus.READY
-    ]
+    documents = _documents(attached)
     item_ids = selectors.conversation_context_item_ids(conversation=conversation)
     context_text = ""
     sources: list[dict] = []
     if (documents or item_ids) and claimed.model is not None and history:
-        last = claimed.history[-1] if claimed.history else None
-        question = last["content"] if last and last["role"] == "user" else ""
-        if not question.strip():  # files alone: their names are the question
-            question = " ".join(file.name for file in attached.get(str(last["id"]), [])) if last else ""
+        question = _retrieval_question(claimed=claimed, attached=attached)
         images_cost = IMAGE_TOKENS * len(image_files.get(len(history) - 1, []))
         budget = _budget(claimed=claimed, question_cost=content_tokens(history[-1]["content"]) + images_cost)
         if budget > 0:
@@ -225,6 +270,7 @@ def reply_grounding(*, claimed) -> Grounding:
                 file_ids=documents,
                 item_ids=item_ids,
                 budget_tokens=budget,
+                question_vector=question_vector,
             )
             context_text, sources = sources_block(hits)
     if sources:

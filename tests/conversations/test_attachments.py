@@ -417,3 +417,50 @@ def test_a_sources_block_cut_to_the_window_drops_whole_sources_and_stays_closed(
     assert system.endswith("\n</sources>") and "\n<sources>\n" in system
     kept = system.count("\n<source ")
     assert 1 <= kept < 5 and system.count("</source>") == kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_questions_embedding_is_computed_off_the_rows_thread(user_client, user, upstream, monkeypatch):  # noqa: F811
+    from array import array
+
+    from knowledge import embeddings
+    from knowledge.models import EmbeddingSettings, PassageEmbedding
+
+    report = document(user, name="turbine.pdf", pages=["The Halvorsen turbine produced 42 megawatts in March."])
+    EmbeddingSettings.objects.update_or_create(
+        pk=1, defaults={"enabled": True, "base_url": "http://127.0.0.1:9/v1", "model": "fake-embed"}
+    )
+    for passage in Passage.objects.filter(file=report):
+        PassageEmbedding.objects.create(passage=passage, model="fake-embed", vector=array("f", [1.0, 0.0]).tobytes())
+    threads = []
+
+    def embed(texts, *, config):
+        threads.append(threading.current_thread().name)
+        time.sleep(0.2)  # a slow upstream
+        return [array("f", [1.0, 0.0]) for _ in texts]
+
+    monkeypatch.setattr(embeddings, "embed", embed)
+    embeddings.forget_settings()
+    model = text_model(upstream)
+    try:
+        response = user_client.post(
+            "/api/v1/conversations?wait=true",
+            {"model": model.slug, "message": "How much did the Halvorsen turbine produce?"},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+        response = user_client.post(
+            "/api/v1/conversations?wait=true",
+            {
+                "model": model.slug,
+                "message": "How much did the Halvorsen turbine produce?",
+                "attachments": [str(report.pk)],
+            },
+            format="json",
+        )
+    finally:
+        embeddings.forget_settings()
+    assert response.status_code == 201, response.content
+    assert response.json()["assistant_message"]["sources"][0]["page"] == 1
+    assert len(threads) == 1  # once, for the reply with a document; none for the one without
+    assert not threads[0].startswith("background-db"), threads
