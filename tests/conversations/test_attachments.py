@@ -464,3 +464,26 @@ def test_the_questions_embedding_is_computed_off_the_rows_thread(user_client, us
     assert response.json()["assistant_message"]["sources"][0]["page"] == 1
     assert len(threads) == 1  # once, for the reply with a document; none for the one without
     assert not threads[0].startswith("background-db"), threads
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_an_image_past_the_pixel_bound_reaches_the_model_as_its_name_only(user_client, user, upstream, caplog):  # noqa: F811
+    from tests.conversations.test_images import png_header_only
+
+    model = vision_model(upstream)
+    bomb = stored_file(
+        user, name="huge.png", content_type="image/png", data=png_header_only(10_000, 9_999), status=FileStatus.READY
+    )
+    before = len(upstream.requests)
+    with caplog.at_level("WARNING", logger="conversations.generation.grounding"):
+        response = user_client.post(
+            "/api/v1/conversations?wait=true",
+            {"model": model.slug, "message": "What is this?", "attachments": [str(bomb.pk)]},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    assert response.json()["assistant_message"]["status"] == "complete"
+    question = last_request_since(upstream, before)["messages"][-1]
+    assert question["content"] == "What is this?\n\n(Attached: huge.png)"
+    assert any("image_too_large" in r.getMessage() and str(bomb.pk) in r.getMessage() for r in caplog.records)
