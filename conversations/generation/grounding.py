@@ -34,8 +34,9 @@ logger = logging.getLogger(__name__)
 IMAGE_MESSAGES_MAX = 4
 IMAGES_MAX = 10
 SNIPPET_MAX_CHARS = 300
-# Room kept for the block's instructions and each source's heading.
-BLOCK_OVERHEAD_TOKENS = 120
+# Room kept for the block's instructions (about 110 tokens) and each source's element (about 20
+# tokens with its title, ``KNOWLEDGE_TOP_K`` of them, 8 by default).
+BLOCK_OVERHEAD_TOKENS = 300
 
 SOURCES_INTRO = (
     "Sources from the user's files and notes follow between <sources> and </sources>, each in its own "
