@@ -9,12 +9,20 @@ import base64
 import binascii
 import io
 import re
+import threading
 
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Refused before decoding: a 10,000 x 10,000 image is already far beyond any screenshot or photo.
-MAX_PIXELS = 100_000_000
+# The only decoders reachable: Pillow would otherwise open TIFF, BMP, PSD, EPS (through
+# Ghostscript), ICO... from any bytes a user uploads or a /v1 client sends.
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+# Refused before decoding: 40 megapixels is past any phone photo (a 48 MP sensor bins to 12 MP)
+# and still a 160 MB RGBA image once decoded, which a PNG of a few hundred KB can claim.
+MAX_PIXELS = 40_000_000
+# Images prepared at once in a process: each may take a few hundred MB and a CPU for a second;
+# the others wait their turn rather than exhaust the process.
+PREPARING = threading.BoundedSemaphore(2)
 DATA_URL = re.compile(r"data:(image/[a-z0-9.+-]+);base64,(.*)", re.IGNORECASE | re.DOTALL)
 
 
@@ -29,29 +37,49 @@ class ImageProblem(ValueError):
 def prepared(raw: bytes, *, max_side: int | None = None) -> tuple[str, bytes]:
     """``(content_type, bytes)`` of the image ``raw`` fit for a model: rotated as its EXIF says,
     longer side at most ``max_side`` (``CHAT_IMAGE_MAX_SIDE``), PNG if it has transparency or
-    was a PNG or GIF (screenshots, diagrams: sharp edges), else JPEG (photos)."""
+    was a PNG or GIF (screenshots, diagrams: sharp edges), else JPEG (photos). At most two at a
+    time in a process (``PREPARING``)."""
     max_side = max_side or settings.CHAT["IMAGE_MAX_SIDE"]
+    with PREPARING:
+        return _prepared(raw, max_side)
+
+
+def _prepared(raw: bytes, max_side: int) -> tuple[str, bytes]:
     try:
-        image = Image.open(io.BytesIO(raw))
+        image: Image.Image = Image.open(io.BytesIO(raw), formats=FORMATS)
         if image.width * image.height > MAX_PIXELS:
-            raise ImageProblem("The image is too large (more than 100 megapixels).", code="image_too_large")
+            raise ImageProblem(
+                f"The image is too large ({image.width} x {image.height} pixels; at most "
+                f"{MAX_PIXELS // 1_000_000} megapixels).",
+                code="image_too_large",
+            )
         source_format = image.format
         image.seek(0)  # an animated GIF or WebP: its first frame
-        image = ImageOps.exif_transpose(image)
+        if source_format == "JPEG":
+            # Decoded at a reduced scale (1/2 to 1/8) when much larger than needed: the size asked
+            # is the one the thumbnail will have (EXIF's quarter turns keep the scale the same).
+            ratio = min(1.0, max_side / max(image.size))
+            image.draft("RGB", (max(1, int(image.width * ratio)), max(1, int(image.height * ratio))))
+        # Shrunk before rotating: a square bound fits the image whichever way its EXIF turns it.
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        image = ImageOps.exif_transpose(image)
     except ImageProblem:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageProblem("The image could not be read.") from exc
-    lossless = source_format in ("PNG", "GIF") or (image.mode == "P" and "transparency" in image.info)
+        raise ImageProblem("The image could not be read (PNG, JPEG, GIF or WebP only).") from exc
+    transparent = "transparency" in image.info
+    lossless = source_format in ("PNG", "GIF") or (image.mode == "P" and transparent)
     out = io.BytesIO()
     try:
         if lossless or image.mode in ("RGBA", "LA"):
-            if image.mode not in ("RGB", "RGBA", "L", "LA"):
+            if image.mode not in ("RGB", "RGBA", "L", "LA") or (transparent and image.mode in ("RGB", "L")):
                 image = image.convert("RGBA")
+            image.info = {}  # no metadata travels on: no ICC profile, EXIF, text chunks
             image.save(out, format="PNG", optimize=True)
             return "image/png", out.getvalue()
-        image.convert("RGB").save(out, format="JPEG", quality=85)
+        image = image.convert("RGB")
+        image.info = {}
+        image.save(out, format="JPEG", quality=85)
     except (OSError, ValueError) as exc:  # a mode Pillow cannot convert (16-bit, odd palettes)
         raise ImageProblem("The image could not be read.") from exc
     return "image/jpeg", out.getvalue()

@@ -564,6 +564,24 @@ def message_resend(
     )
 
 
+def _check_api_images(*, model: LLMModel, model_slug: str, images: int) -> None:
+    if images and not has_capability(model, VISION):
+        raise DomainError(
+            f"The model '{model_slug}' cannot read images: send image_url parts to a model whose capabilities "
+            "include vision (GET /v1/models).",
+            code="model_cannot_read_images",
+        )
+
+
+def api_model_check(*, user: User, model_slug: str, images: int) -> LLMModel:
+    """The model an OpenAI-compatible request names, refused as ``api_completion_start`` would
+    (unknown, not in the plan, no vision for its ``images``), before the request's images are
+    decoded: a request a model cannot take costs no decoding."""
+    model = model_resolve(user=user, slug=model_slug)
+    _check_api_images(model=model, model_slug=model_slug, images=images)
+    return model
+
+
 @transaction.atomic
 def api_completion_start(
     *, user: User, api_key, model_slug: str, system: str, turns: list[dict], options: dict
@@ -577,12 +595,7 @@ def api_completion_start(
     """
     settings_row = _settings_locked(user)
     model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
-    if any(image_count(turn["content"]) for turn in turns) and not has_capability(model, VISION):
-        raise DomainError(
-            f"The model '{model_slug}' cannot read images: send image_url parts to a model whose capabilities "
-            "include vision (GET /v1/models).",
-            code="model_cannot_read_images",
-        )
+    _check_api_images(model=model, model_slug=model_slug, images=sum(image_count(t["content"]) for t in turns))
     # As OpenAI: a request that does not fit the model's window is refused, not cut (the app,
     # which owns its history, drops its oldest turns instead).
     prompt_tokens = sum(content_tokens(turn["content"]) for turn in turns) + estimate_tokens(system)

@@ -22,6 +22,10 @@ class EmbeddingSettingsAdmin(ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # the list opens the one row, made on first visit
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Where every document question and passage is sent: superusers only (other staff see it).
+        return request.user.is_active and request.user.is_superuser
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 

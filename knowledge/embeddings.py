@@ -16,6 +16,7 @@ import math
 import os
 import time
 from array import array
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -50,6 +51,14 @@ def forget_settings() -> None:
     _cached = (0.0, None)
 
 
+def _where(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, for logs and errors: its credentials (``user:pass@``),
+    path and query (``?key=``) never are."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
 def embed(texts: list[str], *, config: EmbeddingSettings) -> list[array]:
     """One vector per text from ``POST {base_url}/embeddings``; EmbeddingError on any failure."""
     headers = {}
@@ -72,9 +81,9 @@ def embed(texts: list[str], *, config: EmbeddingSettings) -> list[array]:
         data = sorted(response.json()["data"], key=lambda d: d["index"])
         vectors = [array("f", (float(x) for x in d["embedding"])) for d in data]
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-        raise EmbeddingError(f"{url}: {exc.__class__.__name__}") from exc
+        raise EmbeddingError(f"{_where(url)}: {exc.__class__.__name__}") from None
     if len(vectors) != len(texts):
-        raise EmbeddingError(f"{url}: {len(vectors)} vectors for {len(texts)} texts")
+        raise EmbeddingError(f"{_where(url)}: {len(vectors)} vectors for {len(texts)} texts")
     return vectors
 
 
@@ -110,12 +119,25 @@ def passages_embed(*, passage_ids: list[int]) -> int:
     return written
 
 
-def rerank(question: str, scores: dict[int, float]) -> dict[int, float]:
+def question_vector(question: str, *, config: EmbeddingSettings) -> array:
+    """The question's vector, or an empty one when the upstream fails (retrieval is then BM25
+    alone). No database: a reply computes it on a thread of its own, not on the one thread every
+    reply's rows are written from, so a slow upstream stalls no other reply."""
+    try:
+        (vector,) = embed([question], config=config)
+    except EmbeddingError as exc:
+        logger.warning("embeddings unavailable, BM25 alone: %s", exc)
+        return array("f")
+    return vector
+
+
+def rerank(question: str, scores: dict[int, float], *, query: array | None = None) -> dict[int, float]:
     """BM25 ``scores`` blended with the cosine similarity of each passage's vector to the
-    question's: ``(1 - weight) * bm25 / best + weight * cosine``. Unchanged when embeddings are
-    off, the upstream fails, or no candidate has a vector of the current model."""
+    question's (``query``, computed here when not given): ``(1 - weight) * bm25 / best + weight *
+    cosine``. Unchanged when embeddings are off, the upstream fails (an empty ``query``), or no
+    candidate has a vector of the current model."""
     config = active_settings()
-    if config is None or not scores:
+    if config is None or not scores or (query is not None and not len(query)):
         return scores
     vectors = {
         pk: array("f", bytes(blob))
@@ -125,11 +147,10 @@ def rerank(question: str, scores: dict[int, float]) -> dict[int, float]:
     }
     if not vectors:
         return scores
-    try:
-        (query,) = embed([question], config=config)
-    except EmbeddingError as exc:
-        logger.warning("embeddings unavailable, BM25 alone: %s", exc)
-        return scores
+    if query is None:
+        query = question_vector(question, config=config)
+        if not len(query):
+            return scores
     best = max(scores.values()) or 1.0
     weight = config.weight
     return {

@@ -83,6 +83,9 @@ class EmbeddingSettings(models.Model):
             errors["enabled"] = "Name the base URL and the model before enabling embeddings."
         if not 0.0 <= self.weight <= 1.0:
             errors["weight"] = "Between 0 and 1."
+        # Every reply that searches documents may wait this long for the question's vector.
+        if not 0.0 < self.timeout_seconds <= 10.0:
+            errors["timeout_seconds"] = "More than 0 and at most 10 seconds."
         if errors:
             raise ValidationError(errors)
 

@@ -13,11 +13,12 @@ within a token budget.
 4. With the optional embedding model (``EmbeddingSettings``), BM25's best are re-ranked by the
    cosine similarity of their vectors to the question's (knowledge/embeddings.py).
 5. A question matching nothing ("summarise this file") gets the start of each source, taken in
-   turn while the budget lasts.
+   turn while the budget lasts, ``TOP_K`` passages at most (as a question that matched).
 """
 
 import math
 import uuid
+from array import array
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -142,9 +143,21 @@ def _overlap(before: str, after: str) -> int:
     return 0
 
 
-def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_tokens: int | None = None) -> list[Hit]:
+def retrieve(
+    *,
+    owner_id: int,
+    question: str,
+    file_ids=(),
+    item_ids=(),
+    budget_tokens: int | None = None,
+    question_vector: array | None = None,
+) -> list[Hit]:
     """The owner's passages of the given files and items most relevant to ``question``, best
-    first, their texts within ``budget_tokens`` (``KNOWLEDGE["BUDGET_TOKENS"]`` when None)."""
+    first, their texts within ``budget_tokens`` (``KNOWLEDGE["BUDGET_TOKENS"]`` when None).
+
+    ``question_vector``: the question's embedding computed beforehand, off the database thread
+    (``embeddings.question_vector``; empty when that failed); None has it computed here when the
+    embedding model is on."""
     budget = _config("BUDGET_TOKENS") if budget_tokens is None else budget_tokens
     scope, by_file, by_item = _sources(owner_id, file_ids, item_ids)
     if budget <= 0 or not (scope.file_ids or scope.item_ids):
@@ -157,7 +170,7 @@ def retrieve(*, owner_id: int, question: str, file_ids=(), item_ids=(), budget_t
     if embeddings.active_settings() is not None:
         # The optional vectors re-rank BM25's best (their vectors are read, not all 400).
         best_first = sorted(scores, key=lambda pid: (-scores[pid], pid))[: _config("TOP_K") * 6]
-        scores = embeddings.rerank(question, {pid: scores[pid] for pid in best_first})
+        scores = embeddings.rerank(question, {pid: scores[pid] for pid in best_first}, query=question_vector)
     best = max(scores.values())
     floor = best * _config("MIN_RELATIVE_SCORE")
     ranked = sorted((pid for pid, s in scores.items() if s >= floor), key=lambda pid: (-scores[pid], pid))
@@ -199,10 +212,12 @@ def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> li
 
 
 def _starts(scope: search.Scope, by_file, by_item, budget: int) -> list[Hit]:
-    """Nothing matched: the first passages of each source in turn, while the budget lasts."""
+    """Nothing matched: the first passages of each source in turn, while the budget lasts, at most
+    ``TOP_K`` of them (a large model's budget alone would let hundreds through)."""
+    limit = _config("TOP_K")
     per_source: dict[str, list] = {}
     sources = len(scope.file_ids) + len(scope.item_ids)
-    depth = min(FALLBACK_PASSAGES_PER_SOURCE, budget // (FALLBACK_MIN_TOKENS * sources) + 1)
+    depth = min(FALLBACK_PASSAGES_PER_SOURCE, limit, budget // (FALLBACK_MIN_TOKENS * sources) + 1)
     rows = (
         Passage.objects.filter(owner_id=scope.owner_id, ordinal__lt=depth)
         .filter(Q(file_id__in=scope.file_ids) | Q(item_id__in=scope.item_ids))
@@ -219,6 +234,8 @@ def _starts(scope: search.Scope, by_file, by_item, budget: int) -> list[Hit]:
     spent = 0
     stopped: set[str] = set()
     for passage, score in interleaved:
+        if len(hits) >= limit:
+            break
         source = _source_of(passage, by_file, by_item)
         if source.source_id in stopped:
             continue

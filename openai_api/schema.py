@@ -95,8 +95,10 @@ System and developer messages become the system prompt; text content parts are j
 message's `image_url` parts go to a model whose `capabilities` (in `/v1/models`) include `vision`,
 as data URLs only (`data:image/png;base64,...`, decoded, resized and re-encoded here); an http(s)
 image URL is refused (400 `image_url_not_supported`: this server fetches no address a client
-names), broken or oversized data too (`invalid_image`, `image_too_large`), and any image for a
-model without `vision` (400 `model_cannot_read_images`), before the model is called. `n` must
+names), broken or oversized data too (`invalid_image`: PNG, JPEG, GIF and WebP only;
+`image_too_large`: past `CHAT_IMAGE_MAX_BYTES` or 40 megapixels), more than 10 images in one request
+(`too_many_images`), and any image for a model without `vision` (400 `model_cannot_read_images`,
+before any image is decoded), all before the model is called. `n` must
 be 1 and tools are not supported; other OpenAI parameters are accepted and ignored. Each request
 counts against the key's user's plan (daily messages, concurrent replies) and usage figures, like
 a message sent in the app; its text is kept only with `CHAT_API_KEEP_CONTENT`.

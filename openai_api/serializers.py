@@ -18,15 +18,16 @@ MAX_MESSAGES = 1000
 MAX_STOP_SEQUENCES = 4
 
 
-# Images one request may carry (each is decoded and re-encoded here).
+# Images one request may carry, all its messages together (each is decoded and re-encoded here).
 MAX_IMAGES = 10
-IMAGE_CODES = ("image_url_not_supported", "image_too_large", "invalid_image")
+IMAGE_CODES = ("image_url_not_supported", "image_too_large", "invalid_image", "too_many_images")
 
 
 def _image_part(part: dict) -> dict:
-    """An ``image_url`` part as the model gets it: only a ``data:image/...;base64`` URL, decoded
-    (bounded), rotated, resized and re-encoded (``conversations.images``). An http(s) URL is
-    refused: fetching it would have this server request any address a client names."""
+    """An ``image_url`` part, checked but not decoded: only a ``data:image/...;base64`` URL of at
+    most ``CHAT_IMAGE_MAX_BYTES``. An http(s) URL is refused: fetching it would have this server
+    request any address a client names. ``images_prepared`` decodes it once the model is known to
+    read images."""
     image_url = part.get("image_url")
     url = image_url.get("url") if isinstance(image_url, dict) else image_url
     if not isinstance(url, str):
@@ -38,9 +39,44 @@ def _image_part(part: dict) -> dict:
             code="image_url_not_supported",
         )
     try:
-        return {"type": "image_url", "image_url": {"url": images.data_url(images.data_url_bytes(url))}}
+        images.data_url_bytes(url)
     except images.ImageProblem as exc:
         raise serializers.ValidationError(str(exc), code=exc.code) from exc
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+def images_prepared(messages: list[dict]) -> None:
+    """Decode, bound, rotate, resize and re-encode (``conversations.images``) the image parts of
+    the validated ``messages``, in place; a ``ValidationError`` naming the message on a bad one.
+    Costly (up to a second and a few hundred MB an image): called only for a model with the
+    vision capability, off the request's database thread."""
+    for index, message in enumerate(messages):
+        content = message["content"]
+        if isinstance(content, str):
+            continue
+        for position, part in enumerate(content):
+            if part.get("type") != "image_url":
+                continue
+            try:
+                url = images.data_url(images.data_url_bytes(part["image_url"]["url"]))
+            except images.ImageProblem as exc:
+                raise serializers.ValidationError(
+                    {"messages": {index: {"content": [serializers.ErrorDetail(str(exc), code=exc.code)]}}}
+                ) from exc
+            content[position] = {"type": "image_url", "image_url": {"url": url}}
+
+
+def _images_in(messages) -> int:
+    """The image parts of a request's raw messages (before any is checked)."""
+    if not isinstance(messages, list):
+        return 0
+    return sum(
+        1
+        for message in messages
+        if isinstance(message, dict) and isinstance(message.get("content"), list)
+        for part in message["content"]
+        if isinstance(part, dict) and part.get("type") == "image_url"
+    )
 
 
 def _content_of(content, *, role: str) -> str | list[dict]:
@@ -59,8 +95,6 @@ def _content_of(content, *, role: str) -> str | list[dict]:
             if kind == "text" and isinstance(part.get("text"), str):
                 texts.append(part["text"])
             elif kind == "image_url" and role == "user":
-                if len(pictures) >= MAX_IMAGES:
-                    raise serializers.ValidationError(f"At most {MAX_IMAGES} images per message.")
                 pictures.append(_image_part(part))
             else:
                 raise serializers.ValidationError(
@@ -142,6 +176,15 @@ class ChatCompletionRequestSerializer(InputSerializer):
     stop = StopField(required=False, allow_null=True)
     n = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1)
 
+    def to_internal_value(self, data):
+        # Counted before any message is checked: a request's images are bounded together.
+        if isinstance(data, dict) and _images_in(data.get("messages")) > MAX_IMAGES:
+            raise serializers.ValidationError(
+                {"messages": [f"At most {MAX_IMAGES} images per request (all messages together)."]},
+                code="too_many_images",
+            )
+        return super().to_internal_value(data)
+
     def validate_stop(self, value):
         if value is None:
             return []
@@ -180,4 +223,5 @@ class ChatCompletionRequestSerializer(InputSerializer):
         attrs["max_tokens"] = attrs.get("max_completion_tokens") or attrs.get("max_tokens")
         attrs["include_usage"] = bool((attrs.get("stream_options") or {}).get("include_usage"))
         attrs["stream"] = bool(attrs.get("stream"))
+        attrs["images"] = sum(images.image_count(t["content"]) for t in turns)
         return attrs

@@ -7,7 +7,9 @@ against the same plan limits and usage figures. A client that goes away before t
 its reply, as OpenAI's API does: it is saved (and counted) once, as ``stopped``.
 """
 
+import asyncio
 import json
+from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse, StreamingHttpResponse
@@ -18,14 +20,14 @@ from accounts.authentication import ApiKeyAuthentication
 from conversations import generation
 from conversations.model_choice import models_usable
 from conversations.models import MessageStatus
-from conversations.services import api_completion_start
+from conversations.services import api_completion_start, api_model_check
 from conversations.streaming import listener
 from core.db import db_sync_to_async
 from core.exceptions import DomainError
 
 from . import errors
 from .formatting import Completion, finish_reason, model_list
-from .serializers import IMAGE_CODES, ChatCompletionRequestSerializer
+from .serializers import IMAGE_CODES, ChatCompletionRequestSerializer, images_prepared
 from .throttles import check_rate
 
 
@@ -53,28 +55,54 @@ def _body(request) -> dict:
     return body
 
 
-def _start(request):
-    """Authenticate, validate and start the reply: one thread hop, in one transaction."""
+def _checked(request):
+    """Authenticate and validate, and check the model named can take the request (its images
+    too) before anything costly is done for it: one thread hop. Returns (user, key, data)."""
     user, key = _authenticate(request)
     data = ChatCompletionRequestSerializer(data=_body(request))
     try:
         data.is_valid(raise_exception=True)
     except DRFValidationError as exc:
-        param, message = errors.first_field_error(exc.detail)
-        code = getattr(message, "code", None)
-        code = code if code in IMAGE_CODES else None  # the codes clients branch on; the rest stay null
-        raise errors.invalid(message, param=param or None, code=code) from None
+        raise _invalid(exc) from None
     v = data.validated_data
-    options = {"max_tokens": v["max_tokens"], "temperature": v.get("temperature"), "stop": v.get("stop") or []}
+    with _refusals(v["model"]):
+        api_model_check(user=user, model_slug=v["model"], images=v["images"])
+    return user, key, v
+
+
+def _invalid(exc: DRFValidationError) -> errors.OpenAIError:
+    param, message = errors.first_field_error(exc.detail)
+    code = getattr(message, "code", None)
+    code = code if code in IMAGE_CODES else None  # the codes clients branch on; the rest stay null
+    return errors.invalid(message, param=param or None, code=code)
+
+
+@contextmanager
+def _refusals(model: str):
     try:
-        reply = api_completion_start(
+        yield
+    except ValidationError as exc:  # an unknown or disabled model
+        raise errors.model_not_found(model) from exc
+    except DomainError as exc:
+        raise errors.from_refusal(exc, model=model) from exc
+
+
+def _prepare_images(v: dict) -> None:
+    """The request's images decoded and re-encoded, on a thread of their own (not the one the
+    sync views share), at most two at a time in the process (``conversations.images``)."""
+    try:
+        images_prepared(v["messages"])
+    except DRFValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _start(user, key, v):
+    """Start the reply: one thread hop, in one transaction."""
+    options = {"max_tokens": v["max_tokens"], "temperature": v.get("temperature"), "stop": v.get("stop") or []}
+    with _refusals(v["model"]):
+        return api_completion_start(
             user=user, api_key=key, model_slug=v["model"], system=v["system"], turns=v["turns"], options=options
         )
-    except ValidationError as exc:  # an unknown or disabled model
-        raise errors.model_not_found(v["model"]) from exc
-    except DomainError as exc:
-        raise errors.from_refusal(exc, model=v["model"]) from exc
-    return reply, v
 
 
 async def models_view(request):
@@ -92,7 +120,10 @@ async def chat_completions_view(request):
     if request.method != "POST":
         return _not_allowed("POST")
     try:
-        reply, v = await db_sync_to_async(_start)(request)
+        user, key, v = await db_sync_to_async(_checked)(request)
+        if v["images"]:
+            await asyncio.to_thread(_prepare_images, v)
+        reply = await db_sync_to_async(_start)(user, key, v)
     except errors.OpenAIError as exc:
         return exc.response()
     completion = Completion(reply_id=reply.id, model=v["model"], include_usage=v["include_usage"])

@@ -124,7 +124,13 @@ class ReplyRun:
                 raise ProviderError("No model is configured for this conversation.", code="no_model")
             provider = get_provider(model)
             await self._wait_for_attachments()
-            grounded = await background_db_sync_to_async(grounding.reply_grounding)(claimed=claimed)
+            # The question's embedding (an HTTP call of up to its timeout) off the rows' one thread,
+            # which every reply's checkpoints share.
+            question = await background_db_sync_to_async(grounding.embedding_question)(claimed=claimed)
+            vector = await asyncio.to_thread(grounding.question_vector, question) if question else None
+            grounded = await background_db_sync_to_async(grounding.reply_grounding)(
+                claimed=claimed, question_vector=vector
+            )
             if grounded.sources:  # before the first delta: a client shows them as the text comes
                 self._publish(EventName.SOURCES, Sources(self.message_id, grounded.sources))
             history = grounded.history

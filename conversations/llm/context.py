@@ -45,6 +45,27 @@ def _truncate_to_tokens(text: str, budget: int, count: Callable[[str], int]) -> 
     return text[:lo]
 
 
+SOURCE_START = "\n<source n="
+SOURCES_END = "\n</sources>"
+
+
+def _fit_context(text: str, budget: int, count: Callable[[str], int]) -> str:
+    """``text`` within ``budget``: a sources block (``grounding.sources_block``) loses whole sources
+    from its end, and keeps its closing tag (a cut mid-source would leave the block open, and
+    what follows would read as part of a document); other text is cut at the budget."""
+    if count(text) <= budget:
+        return text
+    if not text.endswith(SOURCES_END) or SOURCE_START not in text:
+        return _truncate_to_tokens(text, budget, count)
+    head, *entries = text[: -len(SOURCES_END)].split(SOURCE_START)
+    while entries:
+        entries.pop()
+        fitted = head + "".join(SOURCE_START + entry for entry in entries) + SOURCES_END
+        if entries and count(fitted) <= budget:
+            return fitted
+    return ""
+
+
 def build_messages(
     *,
     system_prompt: str,
@@ -70,7 +91,7 @@ def build_messages(
         if context_text:
             # Context may use at most half of the room left, so the conversation itself still fits.
             allowed = max(0, budget // 2 - count(system) - MESSAGE_OVERHEAD_TOKENS)
-            context_text = _truncate_to_tokens(context_text, allowed, count)
+            context_text = _fit_context(context_text, allowed, count)
             if context_text:
                 system = (system + "\n\n" if system else "") + context_text
         system_msg = {"role": "system", "content": system}

@@ -153,3 +153,79 @@ def test_the_admin_opens_the_one_row(client, django_user_model):
     response = client.get("/admin/knowledge/embeddingsettings/")
     assert response.status_code == 302 and response["Location"].endswith("/admin/knowledge/embeddingsettings/1/change/")
     assert client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("seconds", "valid"), [(0, False), (-1, False), (10.5, False), (300, False), (0.5, True), (10, True)]
+)
+def test_the_timeout_is_more_than_0_and_at_most_10_seconds(seconds, valid):
+    row = EmbeddingSettings(base_url="http://example.com/v1", model="m", timeout_seconds=seconds)
+    if valid:
+        row.full_clean()
+        return
+    with pytest.raises(ValidationError) as error:
+        row.full_clean()
+    assert "timeout_seconds" in error.value.message_dict
+
+
+def test_a_vector_given_to_retrieve_is_used_and_none_is_fetched(user, enabled, django_capture_on_commit_callbacks):
+    from array import array
+
+    with django_capture_on_commit_callbacks(execute=True):
+        doc = ready_file(user, "shelter.pdf", ["Animal shelter: Mochi the kitten.", "Animal shelter: Bori the puppy."])
+    calls = len(enabled.received)
+    dog = array("f", [0.0, 1.0, 0.1])
+    hits = retrieve(owner_id=user.pk, question="animal shelter", file_ids=[doc.pk], question_vector=dog)
+    assert hits[0].page == 2 and len(enabled.received) == calls  # no call: the vector came with the question
+    failed = retrieve(owner_id=user.pk, question="animal shelter", file_ids=[doc.pk], question_vector=array("f"))
+    assert [h.page for h in failed] == [1, 2] and len(enabled.received) == calls  # BM25 alone
+
+
+def test_a_failing_upstream_is_logged_by_scheme_and_host_only(
+    user, enabled, caplog, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        doc = ready_file(user, "shelter.pdf", PAGES)
+    EmbeddingSettings.objects.filter(pk=1).update(
+        base_url="http://embeduser:pa55word@127.0.0.1:9/v1?key=SECRET-KEY-123", timeout_seconds=1
+    )
+    embeddings.forget_settings()
+    with caplog.at_level("WARNING", logger="knowledge.embeddings"):
+        retrieve(owner_id=user.pk, question="kitten named Mochi", file_ids=[doc.pk], budget_tokens=500)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "http://127.0.0.1:9" in logged
+    assert "pa55word" not in logged and "embeduser" not in logged and "SECRET-KEY" not in logged and "/v1" not in logged
+
+
+def test_only_superusers_change_the_settings_and_changes_are_audited(client, django_user_model):
+    from auditlog.models import LogEntry
+    from django.contrib.auth.models import Permission
+
+    row = EmbeddingSettings.current()
+    staff = django_user_model.objects.create_user(email="staff@example.com", password="Sunny-Day-42", is_staff=True)
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_embeddingsettings", "change_embeddingsettings"])
+    )
+    url = f"/admin/knowledge/embeddingsettings/{row.pk}/change/"
+    form = {
+        "enabled": "on",
+        "base_url": "http://attacker.example/v1",
+        "model": "m",
+        "api_key_env": "",
+        "weight": "0.5",
+        "timeout_seconds": "5",
+    }
+    client.force_login(staff)
+    client.post(url, form)
+    row.refresh_from_db()
+    assert not row.enabled and row.base_url == ""  # a staff member with the permission still cannot
+
+    admin = django_user_model.objects.create_superuser(email="root@example.com", password="Sunny-Day-42")
+    client.force_login(admin)
+    response = client.post(url, {**form, "base_url": "http://127.0.0.1:8000/v1"})
+    assert response.status_code == 302, response.content
+    row.refresh_from_db()
+    assert row.enabled and row.base_url == "http://127.0.0.1:8000/v1"
+    entry = LogEntry.objects.get_for_object(row).latest("timestamp")
+    assert entry.actor == admin and entry.changes_dict["base_url"][1] == "http://127.0.0.1:8000/v1"
+    embeddings.forget_settings()

@@ -149,6 +149,15 @@ def test_a_question_matching_nothing_gets_the_start_of_each_source(user):
     assert [h.text for h in small] == ["Alpha opening page.", "Beta opening page."]
 
 
+def test_a_question_matching_nothing_gets_at_most_top_k_passages_whatever_the_budget(user, settings):
+    settings.KNOWLEDGE = {**settings.KNOWLEDGE, "TOP_K": 3}
+    docs = [ready_file(user, f"doc{d}.pdf", [f"Doc {d} page {p} text." for p in range(1, 6)]) for d in range(4)]
+
+    hits = retrieve(owner_id=user.pk, question="zzz", file_ids=[d.pk for d in docs], budget_tokens=100_000)
+    assert len(hits) == 3
+    assert [h.text for h in hits] == ["Doc 0 page 1 text.", "Doc 1 page 1 text.", "Doc 2 page 1 text."]
+
+
 def test_common_terms_score_but_do_not_select_in_a_large_database(user, monkeypatch):
     # Made "large" at once: every term with a counted share is common, as in a big database.
     from django.db import connection

@@ -2,12 +2,15 @@
 capability; refused with a clear 400 for others, and for anything but a data URL."""
 
 import base64
+import io
 
 import httpx
 import pytest
+from PIL import Image
 
 from accounts import services as account_services
 from tests.conversations.attached import image_of, png_bytes, text_model, vision_model
+from tests.conversations.test_images import png_header_only
 from tests.conversations.upstream import upstream  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,3 +80,45 @@ def test_a_too_large_image_is_refused(asgi_server, headers, upstream, settings):
     model = vision_model(upstream)
     response = ask(asgi_server, headers, model.slug, data_url(b"\x89PNG" + b"0" * 4000))
     assert response.status_code == 400 and response.json()["error"]["code"] == "image_too_large"
+
+
+def test_images_are_counted_per_request_not_per_message(asgi_server, headers, upstream):  # noqa: F811
+    model = vision_model(upstream, context_window=65536)
+    before = len(upstream.requests)
+    one = {"type": "image_url", "image_url": {"url": data_url(png_bytes(20, 20))}}
+    turns = [{"role": "user", "content": [{"type": "text", "text": f"Picture {i}"}, one]} for i in range(11)]
+    body = {"model": model.slug, "messages": turns}
+    response = httpx.post(f"{asgi_server}/v1/chat/completions", json=body, headers=headers, timeout=30)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "too_many_images" and "10 images per request" in error["message"]
+    assert len(upstream.requests) == before
+    body["messages"] = turns[:10]
+    response = httpx.post(f"{asgi_server}/v1/chat/completions", json=body, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+
+
+def test_a_text_model_refuses_images_before_decoding_them(asgi_server, headers, upstream):  # noqa: F811
+    # A 100-megapixel bomb to a text model: refused for the model, so it was never looked into.
+    bomb = png_header_only(10_000, 9_999)
+    response = ask(asgi_server, headers, text_model(upstream).slug, data_url(bomb))
+    assert response.status_code == 400 and response.json()["error"]["code"] == "model_cannot_read_images"
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_bomb_and_formats_other_than_png_jpeg_gif_webp_are_refused(asgi_server, headers, upstream):  # noqa: F811
+    model = vision_model(upstream)
+    before = len(upstream.requests)
+    response = ask(asgi_server, headers, model.slug, data_url(png_header_only(10_000, 9_999)))
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "image_too_large" and error["param"] == "messages[0].content"
+    assert "megapixels" in error["message"]
+    for fmt in ("TIFF", "BMP"):
+        out = io.BytesIO()
+        Image.new("RGB", (30, 30)).save(out, format=fmt)
+        response = ask(asgi_server, headers, model.slug, data_url(out.getvalue(), fmt.lower()))
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_image" and "PNG, JPEG, GIF or WebP" in error["message"]
+    assert len(upstream.requests) == before

@@ -30,6 +30,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "conversations.llmmodel", "m2m_fields": ["plans"]},
     "conversations.prompt",
     "sharing.sample",
+    "knowledge.embeddingsettings",
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
 AUDITLOG_MASK_CALLABLE = "console.audit.mask_whole"
