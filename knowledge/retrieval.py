@@ -178,10 +178,35 @@ def retrieve(
     passages = Passage.objects.only("id", "file_id", "item_id", "ordinal", "page", "text").in_bulk(ranked)
     # (A passage deleted meanwhile, its source re-indexed, is simply left out.)
     candidates = [(passages[pid], scores[pid]) for pid in ranked if pid in passages]
-    return _fill(candidates, by_file, by_item, budget, limit=_config("TOP_K"))
+    return _fill(candidates, by_file, by_item, budget, limit=_config("TOP_K"), terms=terms)
 
 
-def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> list[Hit]:
+# A passage cut to fit what is left of the budget is worth sending only with this much room.
+MIN_CUT_TOKENS = 48
+
+
+def _cut_to_fit(text: str, room: int, terms) -> str:
+    """The part of ``text`` around its first matching term that fits ``room`` tokens (from the
+    start of that sentence when it is near). A small model's window holds less than one Korean
+    passage of the default size (three tokens a syllable), so the best passage goes cut, not at all."""
+    lowered = text.lower()
+    found = [at for at in (lowered.find(term) for term in terms) if at >= 0]
+    start = min(found) if found else 0
+    sentence = max(text.rfind(mark, 0, start) for mark in (". ", "? ", "! ", "\n", "다. "))
+    if sentence >= 0 and start - sentence <= 200:
+        start = sentence + 1
+    piece = text[start:].strip()
+    low, high = 0, len(piece)
+    while low < high:  # the longest prefix of ``piece`` that fits
+        middle = (low + high + 1) // 2
+        if estimate_tokens(piece[:middle]) <= room:
+            low = middle
+        else:
+            high = middle - 1
+    return piece[:low].rstrip()
+
+
+def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None, terms=()) -> list[Hit]:
     hits: list[Hit] = []
     chosen: dict[tuple[str, int], str] = {}  # (source, ordinal) -> text sent
     seen_texts: set[str] = set()
@@ -203,7 +228,12 @@ def _fill(candidates, by_file, by_item, budget: int, *, limit: int | None) -> li
             text = text[: len(text) - _overlap(passage.text, after)].rstrip()
         cost = estimate_tokens(text)
         if spent + cost > budget:
-            continue
+            if hits or budget - spent < MIN_CUT_TOKENS:
+                continue
+            text = _cut_to_fit(text, budget - spent, terms)  # the best passage, cut to the window
+            cost = estimate_tokens(text)
+            if not text or spent + cost > budget:
+                continue
         spent += cost
         seen_texts.add(key)
         chosen[(source.source_id, passage.ordinal)] = passage.text

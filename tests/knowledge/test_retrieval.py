@@ -249,3 +249,18 @@ def test_a_file_read_again_that_failed_answers_nothing_with_its_old_passages(use
 
     assert retrieve(owner_id=user.pk, question="서울 회의", file_ids=[doc.pk], budget_tokens=1000) == []
     assert retrieve(owner_id=user.pk, question="서울 회의", item_ids=[note.pk], budget_tokens=1000) == []
+
+
+def test_the_best_passage_is_cut_to_a_small_window_around_what_matched(user):
+    # A Korean passage of the default size costs more than a small model's whole budget.
+    filler = "이 문단은 회사의 일반 현황을 길게 설명하는 문장이다. " * 12
+    page = filler + "냉각수 온도 한계는 섭씨 287도로 정해졌다. " + filler
+    doc = ready_file(user, "보고서.pdf", [page])
+
+    hits = retrieve(owner_id=user.pk, question="냉각수 온도 한계는?", file_ids=[doc.pk], budget_tokens=120)
+
+    assert len(hits) == 1
+    assert hits[0].text.startswith("냉각수 온도 한계는 섭씨 287도")
+    assert estimate_tokens(hits[0].text) <= 120
+    # Too small a room for anything useful: nothing rather than a few syllables.
+    assert retrieve(owner_id=user.pk, question="냉각수 온도 한계는?", file_ids=[doc.pk], budget_tokens=20) == []
