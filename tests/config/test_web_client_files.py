@@ -13,7 +13,6 @@ here (a PDF with a Korean text layer, a PDF with none, a PNG).
 """
 
 import base64
-import io
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from tests.config.test_web_client import (
     wait_finished,
 )
 from tests.conversations.upstream import upstream  # noqa: F401
+from tests.files import makers
 from testsupport.servers import ROOT, ServerProcess, manage, own_database, server_env
 
 # test_web_client's browser, fresh context per test (failing on any CSP report), page and user.
@@ -48,7 +48,6 @@ pytestmark = [
     pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 
-NANUM = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
 TEXT_MODEL, VISION_MODEL = "Text test model", "Vision test model"
 MODELS = [
     ("text", TEXT_MODEL, "cite::0.02", True, []),  # its reply cites [1] (and a [9] no source has)
@@ -56,34 +55,11 @@ MODELS = [
 ]
 
 
-def pdf_with_text(pages: list[str]) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_font("Nanum", fname=NANUM)
-    pdf.set_font("Nanum", size=14)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 10, text)
-    return bytes(pdf.output())
-
-
 def png(size=(48, 32), color=(20, 120, 200)) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "PNG")
-    return out.getvalue()
+    return makers.png(size, color)
 
 
-def pdf_without_text() -> bytes:
-    """A scan: a page holding only an image."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.image(io.BytesIO(png((200, 100))), x=10, y=10, w=100)
-    return bytes(pdf.output())
+pdf_with_text, pdf_without_text = makers.pdf_with_text, makers.pdf_image_only
 
 
 @pytest.fixture(scope="module")
