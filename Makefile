@@ -50,6 +50,12 @@ $(VENV)/.installed: requirements.txt constraints.txt | $(VENV)/bin/python
 	$(PY) -m pip install -r requirements.txt -c constraints.txt
 	touch $@
 
+# The translation catalogs (each app's locale/ and the root's) compiled to .mo, whenever one changes.
+TRANSLATIONS_STAMP := $(VENV)/.translations
+$(TRANSLATIONS_STAMP): $(shell find . -path ./$(VENV) -prune -o -path ./frontend -prune -o -name '*.po' -print) $(VENV)/.installed
+	$(PY) manage.py compile_translations
+	touch $@
+
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt $(VENV)/.installed
 	$(PY) -m pip install -r requirements-dev.txt -c constraints.txt
 	touch $@
@@ -61,8 +67,8 @@ $(CLIENT_BUNDLE): frontend/package.json frontend/package-lock.json frontend/buil
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 client: $(CLIENT_BUNDLE)
-install: $(VENV)/.installed $(CLIENT_BUNDLE)
-install-dev: $(VENV)/.installed-dev $(CLIENT_BUNDLE)
+install: $(VENV)/.installed $(TRANSLATIONS_STAMP) $(CLIENT_BUNDLE)
+install-dev: $(VENV)/.installed-dev $(TRANSLATIONS_STAMP) $(CLIENT_BUNDLE)
 
 run: install
 	$(PY) manage.py migrate --noinput

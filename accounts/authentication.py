@@ -10,6 +10,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
 from .models import Device
+from .preferences import activate_for
 from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM
 
 
@@ -40,11 +41,12 @@ class DeviceJWTAuthentication(JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except (KeyError, ValueError) as exc:
             raise InvalidToken("Token is not bound to a session") from exc
-        device = live_sessions(sid=sid, user_id=user_id, family=family).select_related("user").first()
+        device = live_sessions(sid=sid, user_id=user_id, family=family).select_related("user", "user__settings").first()
         if device is None:
             raise AuthenticationFailed("This session has been signed out.", code="session_revoked")
         user = device.user
         user.current_device = device  # views reach the session through request.user
+        activate_for(user)  # the rest of the answer in the user's language and time zone
         return user
 
 
@@ -90,6 +92,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = api_key_authenticate(raw) if raw is not None else None
         if key is None:
             raise AuthenticationFailed("Invalid API key.", code="invalid_api_key")
+        activate_for(key.user)
         return key.user, key
 
     def authenticate_header(self, request):

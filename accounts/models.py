@@ -98,7 +98,12 @@ class Theme(models.TextChoices):
 class UserSettings(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="settings")
     theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)
-    language = models.CharField(max_length=16, default="en")
+    # "" = not chosen: the browser's language is used (accounts/preferences.py).
+    language = models.CharField(max_length=16, default="", blank=True)
+    # IANA name ("Asia/Seoul"); "" = not known yet (the client sets it from the browser): UTC.
+    time_zone = models.CharField(max_length=64, default="", blank=True)
+    # Placed before every chat's own system prompt (about me / how to answer).
+    custom_instructions = models.TextField(default="", blank=True)
     email_notifications = models.BooleanField(default=True)
     push_notifications = models.BooleanField(default=False)
     product_updates = models.BooleanField(default=False)

@@ -179,6 +179,8 @@ def user_update(*, user: User, display_name: str | None = None) -> User:
 SETTINGS_USER_FIELDS = (
     "theme",
     "language",
+    "time_zone",
+    "custom_instructions",
     "email_notifications",
     "push_notifications",
     "product_updates",

@@ -1,9 +1,12 @@
+from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
 from ..models import ApiKey, Device, Plan, Theme, User, UserSettings
+from ..preferences import SUPPORTED_LANGUAGES, supported_language, valid_time_zone
 from ..services import API_KEY_NAME_MAX_LENGTH
 from ..validators import DEVICE_ID_MAX_LENGTH, validate_device_id
 
@@ -203,9 +206,54 @@ class NotificationSerializer(InputSerializer):
     product_updates = serializers.BooleanField()
 
 
+class LanguageField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(allow_blank=True, max_length=16, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value == "":
+            return value
+        language = supported_language(value)
+        if language is None:
+            raise serializers.ValidationError(
+                _("The service does not speak %(language)s; choose one of: %(choices)s.")
+                % {"language": value, "choices": ", ".join(SUPPORTED_LANGUAGES)},
+                code="language_unsupported",
+            )
+        return language
+
+
+class TimeZoneField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(allow_blank=True, max_length=64, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value and not valid_time_zone(value):
+            raise serializers.ValidationError(
+                _("Unknown time zone: give an IANA name such as Asia/Seoul."), code="time_zone_unknown"
+            )
+        return value
+
+
 class UserSettingsSerializer(InputSerializer):
     theme = serializers.ChoiceField(choices=Theme.choices)
-    language = serializers.RegexField(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$", max_length=16)
+    language = LanguageField(
+        help_text='The language the service speaks to this user: "ko" or "en" ("ko-KR" is taken as "ko"); '
+        '"" follows the browser (Accept-Language).'
+    )
+    time_zone = TimeZoneField(
+        required=False,
+        help_text='IANA time zone ("Asia/Seoul"): dates are shown and the daily quota turns over in it; "" is UTC.',
+    )
+    custom_instructions = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=settings.CUSTOM_INSTRUCTIONS_MAX_CHARS,
+        trim_whitespace=False,
+        help_text="About you and how to answer: placed before every chat's own system prompt.",
+    )
     email_notifications = serializers.BooleanField()
     push_notifications = serializers.BooleanField()
     product_updates = serializers.BooleanField()
@@ -216,7 +264,16 @@ class UserSettingsSerializer(InputSerializer):
     def to_representation(self, instance: UserSettings):
         data = {
             f: getattr(instance, f)
-            for f in ("theme", "language", "email_notifications", "push_notifications", "product_updates", "auto_renew")
+            for f in (
+                "theme",
+                "language",
+                "time_zone",
+                "custom_instructions",
+                "email_notifications",
+                "push_notifications",
+                "product_updates",
+                "auto_renew",
+            )
         }
         data["plan"] = instance.plan.slug
         data["plan_renews_at"] = (

@@ -19,13 +19,13 @@ def _writes(ctx) -> list[str]:
 
 def test_settings_update_with_nothing_different_writes_nothing(user):
     with CaptureQueriesContext(connection) as ctx:
-        services.user_settings_update(user=user, theme="system", language="en", plan="free")
+        services.user_settings_update(user=user, theme="system", language="", plan="free")
     assert _writes(ctx) == []
 
 
 def test_settings_update_writes_only_the_changed_columns(user):
     with CaptureQueriesContext(connection) as ctx:
-        services.user_settings_update(user=user, theme="dark", language="en")
+        services.user_settings_update(user=user, theme="dark", language="")
     [update] = _writes(ctx)
     assert '"theme"' in update and '"updated_at"' in update and '"language"' not in update
 

@@ -108,7 +108,9 @@ def test_get_settings_defaults(user_client):
     assert r.status_code == 200
     assert r.json() == {
         "theme": "system",
-        "language": "en",
+        "language": "",
+        "time_zone": "",
+        "custom_instructions": "",
         "email_notifications": True,
         "push_notifications": False,
         "product_updates": False,
@@ -122,9 +124,16 @@ def test_put_settings_replaces_everything(user_client, user, plus_selectable):
     r = user_client.put(SETTINGS, FULL_SETTINGS)
 
     assert r.status_code == 200, r.content
-    assert r.json() == {**FULL_SETTINGS, "plan_renews_at": None}
+    # "ko-KR" is saved as the language the service speaks; what PUT leaves out keeps its default.
+    assert r.json() == {
+        **FULL_SETTINGS,
+        "language": "ko",
+        "time_zone": "",
+        "custom_instructions": "",
+        "plan_renews_at": None,
+    }
     row = settings_of(user)
-    assert (row.theme, row.language, row.plan.slug, row.push_notifications) == ("dark", "ko-KR", "plus", True)
+    assert (row.theme, row.language, row.plan.slug, row.push_notifications) == ("dark", "ko", "plus", True)
 
 
 @pytest.mark.parametrize("missing", sorted(FULL_SETTINGS))
@@ -144,7 +153,7 @@ def test_patch_settings_changes_only_what_is_sent(user_client, user):
     assert r.status_code == 200, r.content
     assert r.json()["theme"] == "light"
     row = settings_of(user)
-    assert (row.theme, row.language, row.plan.slug) == ("light", "en", "free")
+    assert (row.theme, row.language, row.plan.slug) == ("light", "", "free")
 
 
 def test_a_plan_staff_grant_is_403_not_a_malformed_request(user_client, user):
@@ -172,7 +181,7 @@ def test_patch_settings_malformed_is_400(user_client, user, payload, field):
     assert r.status_code == 400, r.content
     assert field in r.json()
     row = settings_of(user)
-    assert (row.theme, row.language, row.plan.slug) == ("system", "en", "free")
+    assert (row.theme, row.language, row.plan.slug) == ("system", "", "free")
 
 
 def test_user_cannot_set_their_own_renewal_date(user_client, user):

@@ -80,3 +80,8 @@ REQUEST_BODY_LIMITS = [
     ("/v1/", set(), OPENAI_API_MAX_BODY_BYTES),
     ("/admin/", set(), ADMIN_MAX_BODY_BYTES),
 ]
+
+# A user's custom instructions (about me / how to answer), placed before every chat's system prompt.
+CUSTOM_INSTRUCTIONS_MAX_CHARS = env.int("CUSTOM_INSTRUCTIONS_MAX_CHARS", default=3000)
+# The service's name in mails and pages (the password reset mail, the share page, the title).
+SITE_NAME = env("SITE_NAME", default="Chat")

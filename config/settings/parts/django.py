@@ -68,9 +68,13 @@ MIDDLEWARE = [
     "core.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language) first; a signed-in user's saved one replaces it
+    # (UserPreferencesMiddleware for the admin's sessions, the API's authentication for tokens).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.preferences.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -132,7 +136,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
 # --- Internationalisation -------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Everything the service says to people exists in these languages (the catalogs are each app's
+# locale/ directory and locale/ at the root for templates and config; `manage.py
+# compile_translations` compiles them at install). A request is answered in the user's saved
+# language, else the browser's (Accept-Language), else LANGUAGE_CODE (accounts/preferences.py).
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("ko", "한국어")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
