@@ -11,7 +11,11 @@ from core.openapi import ErrorSerializer, view_schema
 from ..streaming.events import LAST_EVENT_ID_MAX, EventName
 from . import serializers as s
 
-_LIMIT = OpenApiResponse(ErrorSerializer, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
+_LIMIT = OpenApiResponse(
+    ErrorSerializer,
+    "A plan limit was reached: daily_quota_exceeded (the day's messages; the day turns over at midnight in "
+    "the user's `time_zone`, UTC when none is saved) or too_many_generations",
+)
 _CONFLICT = OpenApiResponse(ErrorSerializer, "generation_in_progress: a reply is still being generated here")
 # What a message's attachments can be refused for (sending, a conversation's first message).
 _ATTACHMENT_REFUSALS = {
