@@ -101,7 +101,16 @@ CONVERSATIONS = view_schema(
         description=_ATTACHMENTS_DESCRIPTION,
         request=s.ConversationCreateSerializer,
         parameters=[_WAIT],
-        responses={201: s.ConversationCreatedSerializer, **_ATTACHMENT_REFUSALS, 429: _LIMIT},
+        responses={
+            201: s.ConversationCreatedSerializer,
+            **_ATTACHMENT_REFUSALS,
+            404: OpenApiResponse(
+                ErrorSerializer,
+                "Not found; files_not_found: attachments naming files that are not yours or do not exist; "
+                "items_not_found: `item_ids` naming collector items that are not yours (the detail names their ids)",
+            ),
+            429: _LIMIT,
+        },
     ),
     retrieve=extend_schema(summary="Get one of your conversations", responses={200: s.ConversationSerializer}),
     update=extend_schema(summary="Change a conversation's title, model, pin or archive", **_CONVERSATION_WRITE),
