@@ -1,6 +1,7 @@
 // The user's settings: theme and name, password, devices, plan and today's quota, API keys.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { allPages, api, signOut } from "./api.js";
+import { INSTRUCTIONS_TAB } from "./settings_instructions.jsx";
 import { user } from "./state.js";
 import { applyTheme } from "./theme.js";
 import { confirmDialog, openDialog } from "./ui/dialogs.jsx";
@@ -212,6 +213,7 @@ function ApiKeys() {
 }
 
 const TABS = [["General", General], ["Password", Password], ["Devices", Devices], ["Plan", Plan], ["API keys", ApiKeys]];
+TABS.splice(1, 0, INSTRUCTIONS_TAB); // settings_instructions.jsx
 
 // Tabs as the ARIA pattern has them: arrows move between tabs, Tab goes into the panel.
 function Settings({ start }) {
