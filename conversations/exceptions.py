@@ -18,7 +18,7 @@ class PlanLimitExceeded(DomainError):
 
 class DailyQuotaExceeded(PlanLimitExceeded):
     code = "daily_quota_exceeded"
-    default_detail = "You have reached your plan's daily message limit. It resets at midnight in your time zone."
+    default_detail = "You have reached your plan's daily message limit. It resets at midnight UTC."
 
 
 class TooManyGenerations(PlanLimitExceeded):

@@ -291,7 +291,7 @@ def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: 
         if usage.exhausted:
             raise DailyQuotaExceeded(
                 f"You have sent {usage.messages_sent} of {usage.daily_message_limit} messages allowed today. "
-                "The limit resets at midnight in your time zone.",
+                "The limit resets at midnight UTC.",
                 wait=max(1, int((usage.resets_at - now).total_seconds()) + 1),
             )
     in_flight = Message.objects.in_flight().filter(conversation__owner=user).values_list("conversation_id", flat=True)

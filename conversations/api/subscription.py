@@ -29,7 +29,7 @@ class UsageTodaySerializer(serializers.Serializer):
         allow_null=True, help_text="Messages the plan allows per day (your day, in your `time_zone`); null: unlimited."
     )
     resets_at = serializers.DateTimeField(
-        help_text="When the count starts again from zero: your next midnight in your `time_zone` (UTC when none is saved)."
+        help_text="When the count starts again from zero: your next midnight in your `time_zone` (UTC if none)."
     )
 
 
