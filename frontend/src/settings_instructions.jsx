@@ -37,7 +37,7 @@ export function CustomInstructions() {
       <textarea ref={input} id="custom-instructions" rows="8" maxlength={max} aria-describedby="custom-instructions-help custom-instructions-count"
         placeholder={t("instructions.placeholder")} defaultValue={settings.custom_instructions}
         onInput={(event) => setLength(event.currentTarget.value.length)} />
-      <p id="custom-instructions-count" class="muted" aria-live="polite">{t("instructions.counter", { count, max })}</p>
+      <p id="custom-instructions-count" class="muted">{t("instructions.counter", { count, max })}</p>
       <button type="submit" class="primary" disabled={saving}>{t("instructions.save")}</button>
     </form>
   );
