@@ -78,12 +78,14 @@ async function startExport() {
 
 const when = (iso) => new Intl.DateTimeFormat(lang.value, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 
+// 1536 -> "1.5 KB" (KB, MB and GB are written so in Korean too; bytes are words).
 function size(bytes) {
-  const units = ["byte", "kilobyte", "megabyte", "gigabyte"];
-  let value = bytes;
+  if (bytes < 1024) return t("data.size_bytes", { count: bytes });
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-  return new Intl.NumberFormat(lang.value, { style: "unit", unit: units[unit], unitDisplay: "short", maximumFractionDigits: 1 }).format(value);
+  return `${new Intl.NumberFormat(lang.value, { maximumFractionDigits: 1 }).format(value)} ${units[unit]}`;
 }
 
 const Alert = ({ children }) => <p class="dialog-error" role="alert">{children}</p>;
