@@ -7,7 +7,8 @@ tests/portability/chatgpt_export.py's conversations plus a Korean one and a brok
 counts and the broken conversation's error, in Korean, and the imported chats in the sidebar without
 a reload. Exporting all data (queued, then a link; the zip downloaded and read). One chat exported as
 Markdown from its menu. Deleting the account: a wrong password's error as the API words it, then the
-right one (signed out; signing in again fails).
+right one (signed out; signing in again fails); an account without a password (a social sign-up)
+deleting itself with the phrase the API asks for.
 
 The browser signs in with tokens the API gave (put where the client keeps them) and finds the
 controls of other areas by their ids, so these tests do not depend on words other areas choose;
@@ -89,7 +90,9 @@ def server(tmp_path_factory, upstream):  # noqa: F811
         )
         process = ServerProcess(env).start()
         try:
-            yield Server(process.base, Path(env["LOG_FILE"]))
+            running = Server(process.base, Path(env["LOG_FILE"]))
+            running.env = env  # for manage.py commands of the tests
+            yield running
         finally:
             process.stop()
             worker.terminate()
@@ -353,3 +356,35 @@ def test_delete_account_wrong_password_then_right_one(page, user, server):
     expect(page.locator("#sidebar")).to_have_count(0)
     body = {"email": user.email, "password": PASSWORD, "device_id": "again", "device_name": "pytest"}
     assert httpx.post(f"{server.base}/api/v1/auth/login", json=body).status_code in (400, 401)
+
+
+def test_an_account_without_a_password_is_deleted_with_the_typed_phrase(page, user, server):
+    expect = _expect()
+    sign_in(page, user)
+    # As an account made through Google or Kakao has it: no usable password.
+    manage(
+        server.env,
+        "shell",
+        "-c",
+        "from accounts.models import User\n"
+        f"u = User.objects.get(email={user.email!r})\n"
+        "u.set_unusable_password()\n"
+        "u.save()\n",
+    )
+    panel = open_data_controls(page)
+    panel.get_by_role("button", name=KO["delete"]).click()  # the password left empty, as its hint says
+    # The API asks for the phrase: its field comes, with the phrase to type.
+    phrase = panel.get_by_label(f"확인을 위해 다음 문구를 그대로 입력하세요: DELETE {user.email}")
+    expect(phrase).to_be_focused()
+    expect(panel.get_by_label(KO["password"], exact=True)).to_have_count(0)
+    phrase.fill("DELETE someone-else@example.com")
+    panel.get_by_role("button", name=KO["delete"]).click()
+    r = api_ko(user, "DELETE", "/api/v1/user", json={"confirm": "DELETE someone-else@example.com"})
+    assert r.status_code == 400 and "confirm" in r.json(), r.text
+    expect(panel.get_by_role("alert")).to_have_text(" ".join(r.json()["confirm"]))
+    assert user.api("GET", "/api/v1/user").status_code == 200
+
+    phrase.fill(f"DELETE {user.email}")
+    panel.get_by_role("button", name=KO["delete"]).click()
+    expect(page.locator("#auth-form")).to_be_visible()
+    assert user.api("GET", "/api/v1/user").status_code == 401
