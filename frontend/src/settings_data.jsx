@@ -4,7 +4,7 @@
 // lose an import under way, and the sidebar still refreshes when it ends. Also a chat's Export items.
 import { signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, forget, problem, request } from "./api.js";
+import { api, authorized, forget, problem } from "./api.js";
 import { loadConversations } from "./conversations.js";
 import { lang, t } from "./i18n.js";
 import { user } from "./state.js";
@@ -45,14 +45,34 @@ async function followImport(row) {
   loadConversations();
 }
 
+// POST the file with the bearer token (renewed once on a 401), over XMLHttpRequest for its upload
+// progress (0..1): a ChatGPT export can be hundreds of megabytes. Answers {status, body}.
+function upload(path, file, onProgress) {
+  return authorized((token) => new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.setRequestHeader("Accept-Language", lang.value);
+    xhr.responseType = "json"; // null when the answer is not JSON
+    xhr.upload.onprogress = (event) => { if (event.lengthComputable) onProgress(event.loaded / event.total); };
+    xhr.onload = () => resolve({ status: xhr.status, body: xhr.response });
+    xhr.onerror = () => resolve({ status: 0, body: null });
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  }));
+}
+
 async function startImport(file) {
-  importJob.value = { name: file.name, row: null, error: "" };
-  const form = new FormData();
-  form.append("file", file);
+  importJob.value = { name: file.name, row: null, sent: 0, error: "" };
   try {
-    const r = await request("/api/v1/imports", { method: "POST", form });
-    if (!r.ok) throw await problem(r);
-    await followImport(await r.json());
+    const { status, body } = await upload("/api/v1/imports", file, (sent) => {
+      importJob.value = { ...importJob.value, sent };
+    });
+    if (status === 0) throw new Error(t("data.upload_failed"));
+    // The refusal in the server's words, read as api.js reads any answer.
+    if (status !== 202) throw await problem(new Response(body === null ? null : JSON.stringify(body), { status }));
+    await followImport(body);
   } catch (error) {
     importJob.value = { ...importJob.value, error: error.message };
   }
@@ -93,7 +113,15 @@ const Alert = ({ children }) => <p class="dialog-error" role="alert">{children}<
 function ImportStatus({ job }) {
   const { name, row, error } = job;
   if (error) return <Alert>{error}</Alert>;
-  if (!row) return <p role="status">{t("data.import_uploading", { name })}</p>;
+  if (!row) {
+    const percent = new Intl.NumberFormat(lang.value, { style: "percent" }).format(job.sent ?? 0);
+    return (
+      <div>
+        <p role="status">{t("data.import_uploading", { name, percent })}</p>
+        <progress max="1" value={String(job.sent ?? 0)} aria-label={t("data.upload_progress")} />
+      </div>
+    );
+  }
   if (row.status === "queued") return <p role="status">{t("data.import_queued", { name })}</p>;
   const total = row.conversations_total;
   const done = row.conversations_imported + row.conversations_skipped + row.conversations_failed;

@@ -103,10 +103,20 @@ def server(tmp_path_factory, upstream):  # noqa: F811
             worker_log.close()
 
 
+# The browser's language and zone: a Korean user's in Seoul unless a test asks for English.
+LOCALES = {"ko": ("ko-KR", "Asia/Seoul"), "en": ("en-US", "America/New_York")}
+
+
 @pytest.fixture
-def context(browser, server, tmp_path):
+def language() -> str:
+    return "ko"
+
+
+@pytest.fixture
+def context(browser, server, tmp_path, language):
+    locale, zone = LOCALES[language]
     context = browser.new_context(
-        base_url=server.base, locale="ko-KR", timezone_id="Asia/Seoul", color_scheme="light", reduced_motion="reduce"
+        base_url=server.base, locale=locale, timezone_id=zone, color_scheme="light", reduced_motion="reduce"
     )
     context.set_default_timeout(10_000)
     # As test_web_client's context: nothing the client does may be refused by the page's CSP, nor
@@ -137,7 +147,7 @@ def user(server) -> User:
 # --- the page --------------------------------------------------------------------------------------
 
 
-def sign_in(page, user: User) -> None:
+def sign_in(page, user: User, language: str = "ko") -> None:
     """Signed in as the client keeps a session (its refresh token in localStorage), with tokens the
     API gave to this browser's own device id."""
     expect = _expect()
@@ -153,7 +163,7 @@ def sign_in(page, user: User) -> None:
     )
     page.reload()
     expect(page.locator("#sidebar")).to_be_attached()
-    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.locator("html")).to_have_attribute("lang", language)
 
 
 def api_ko(user: User, method: str, path: str, **kwargs) -> httpx.Response:
@@ -162,12 +172,12 @@ def api_ko(user: User, method: str, path: str, **kwargs) -> httpx.Response:
     return httpx.request(method, f"{user.base}{path}", headers=headers, timeout=30, **kwargs)
 
 
-def open_data_controls(page):
+def open_data_controls(page, tab: str = KO["tab"]):
     expect = _expect()
     page.locator("#open-settings").click()
     dialog = page.locator("dialog[open]")
-    dialog.get_by_role("tab", name=KO["tab"]).click()
-    expect(dialog.get_by_role("tab", name=KO["tab"])).to_have_attribute("aria-selected", "true")
+    dialog.get_by_role("tab", name=tab).click()
+    expect(dialog.get_by_role("tab", name=tab)).to_have_attribute("aria-selected", "true")
     return dialog.get_by_role("tabpanel")
 
 
@@ -259,6 +269,24 @@ def test_import_a_chatgpt_export_shows_counts_and_errors_and_the_chats(page, use
     panel.get_by_role("button", name=KO["import"], exact=True).click()
     expect(panel).to_contain_text("3개는 이미 있거나 내용이 없어 건너뛰었습니다.", timeout=30_000)
     expect(panel).to_contain_text("대화 0개를 가져왔습니다.")
+
+
+@pytest.mark.parametrize("language", ["en"])
+def test_import_in_english_from_a_bare_conversations_json(page, user, language):
+    expect = _expect()
+    sign_in(page, user, language)
+    panel = open_data_controls(page, "Data controls")
+    data = chatgpt.as_json([chatgpt.trip_conversation(), broken_conversation(), chatgpt.recipe_conversation()])
+    panel.get_by_label("ChatGPT export file (.zip or .json)").set_input_files(
+        {"name": "conversations.json", "mimeType": "application/json", "buffer": data}
+    )
+    panel.get_by_role("button", name="Import", exact=True).click()
+    expect(panel).to_contain_text("conversations.json: import finished.", timeout=30_000)
+    expect(panel).to_contain_text("2 conversations imported.")
+    errors = panel.get_by_role("list", name="1 conversation could not be imported:").get_by_role("listitem")
+    expect(errors).to_have_count(1)
+    expect(errors).to_contain_text(f"{BROKEN_TITLE}: ")
+    expect(sidebar_list(page)).to_contain_text("Pancakes")
 
 
 def test_a_file_that_is_no_export_is_refused_in_the_apis_words(page, user):
