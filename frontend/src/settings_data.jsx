@@ -15,11 +15,26 @@ const FINISHED = ["done", "failed", "expired"];
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 const latest = async (path) => { const body = await api(path); return (body.results ?? body)[0] ?? null; };
 
-// {name, row (the import as GET /imports/{id} answers it, null while uploading), error}
+// What the panel shows of the latest import: {key, owner, name, row (as GET /imports/{id} answers
+// it; null while uploading), sent (0..1 of the upload), error}; of the latest export: {key, owner,
+// row (as GET /user/exports/{id} answers it; null while asking), error}.
 const importJob = signal(null);
-// {row (the export as GET /user/exports/{id} answers it, null while asking), error}
 const exportJob = signal(null);
 const following = new Set(); // the jobs polled right now (a panel opened twice must not poll twice)
+
+// A job shown starts with a key of its own; what its polling learns later lands only while that job
+// is still the one shown (not after another started, or after another user signed in in this tab).
+let keys = 0;
+function begin(target, fields) {
+  target.value = { key: ++keys, owner: user.value?.id, error: "", ...fields };
+  return target.value.key;
+}
+function patch(target, key, fields) {
+  if (target.value?.key === key) target.value = { ...target.value, ...fields };
+}
+
+// The job shown, if it is this account's (another may have signed in since, in this tab).
+const mine = (target) => (target.value?.owner === user.value?.id ? target.value : null);
 
 async function follow(path, row, onRow) {
   if (following.has(row.id)) return row;
@@ -34,12 +49,12 @@ async function follow(path, row, onRow) {
   } finally { following.delete(row.id); }
 }
 
-async function followImport(row) {
-  importJob.value = { name: row.file_name, row, error: "" };
+async function followImport(row, key = begin(importJob, { name: row.file_name, row })) {
+  patch(importJob, key, { name: row.file_name, row });
   try {
-    await follow("/api/v1/imports", row, (next) => { importJob.value = { ...importJob.value, row: next }; });
+    await follow("/api/v1/imports", row, (next) => patch(importJob, key, { row: next }));
   } catch (error) {
-    importJob.value = { ...importJob.value, error: error.message };
+    patch(importJob, key, { error: error.message });
   }
   // A failed import keeps what came in before it failed: the sidebar shows it either way.
   loadConversations();
@@ -64,35 +79,33 @@ function upload(path, file, onProgress) {
 }
 
 async function startImport(file) {
-  importJob.value = { name: file.name, row: null, sent: 0, error: "" };
+  const key = begin(importJob, { name: file.name, row: null, sent: 0 });
   try {
-    const { status, body } = await upload("/api/v1/imports", file, (sent) => {
-      importJob.value = { ...importJob.value, sent };
-    });
+    const { status, body } = await upload("/api/v1/imports", file, (sent) => patch(importJob, key, { sent }));
     if (status === 0) throw new Error(t("data.upload_failed"));
     // The refusal in the server's words, read as api.js reads any answer.
     if (status !== 202) throw await problem(new Response(body === null ? null : JSON.stringify(body), { status }));
-    await followImport(body);
+    await followImport(body, key);
   } catch (error) {
-    importJob.value = { ...importJob.value, error: error.message };
+    patch(importJob, key, { error: error.message });
   }
 }
 
-async function followExport(row) {
-  exportJob.value = { row, error: "" };
+async function followExport(row, key = begin(exportJob, { row })) {
+  patch(exportJob, key, { row });
   try {
-    await follow("/api/v1/user/exports", row, (next) => { exportJob.value = { ...exportJob.value, row: next }; });
+    await follow("/api/v1/user/exports", row, (next) => patch(exportJob, key, { row: next }));
   } catch (error) {
-    exportJob.value = { ...exportJob.value, error: error.message };
+    patch(exportJob, key, { error: error.message });
   }
 }
 
 async function startExport() {
-  exportJob.value = { row: null, error: "" };
+  const key = begin(exportJob, { row: null });
   try {
-    await followExport(await api("/api/v1/user/export", { method: "POST" }));
+    await followExport(await api("/api/v1/user/export", { method: "POST" }), key);
   } catch (error) {
-    exportJob.value = { ...exportJob.value, error: error.message };
+    patch(exportJob, key, { error: error.message });
   }
 }
 
@@ -158,7 +171,7 @@ function ImportStatus({ job }) {
 
 function ImportSection() {
   const file = useRef(null);
-  const job = importJob.value;
+  const job = mine(importJob);
   const busy = Boolean(job && !job.error && !FINISHED.includes(job.row?.status));
   const submit = (event) => {
     event.preventDefault();
@@ -197,7 +210,7 @@ function ExportStatus({ job }) {
 }
 
 function ExportSection() {
-  const job = exportJob.value;
+  const job = mine(exportJob);
   const busy = Boolean(job && !job.error && !FINISHED.includes(job.row?.status));
   return (
     <section class="stack" aria-labelledby="data-export">
@@ -270,14 +283,14 @@ export function DataControls() {
   // An import or export started earlier (in another window, before a reload) is picked up: one still
   // under way is followed, and a finished export's link is offered while it lasts.
   useEffect(() => {
-    if (!importJob.value) {
+    if (!mine(importJob)) {
       latest("/api/v1/imports?page_size=1").then((row) => {
-        if (row && !FINISHED.includes(row.status) && !importJob.value) followImport(row);
+        if (row && !FINISHED.includes(row.status) && !mine(importJob)) followImport(row);
       }).catch(() => {});
     }
-    if (!exportJob.value) {
+    if (!mine(exportJob)) {
       latest("/api/v1/user/exports?page_size=1").then((row) => {
-        if (row && row.status !== "expired" && row.status !== "failed" && !exportJob.value) followExport(row);
+        if (row && row.status !== "expired" && row.status !== "failed" && !mine(exportJob)) followExport(row);
       }).catch(() => {});
     }
   }, []);
