@@ -215,6 +215,7 @@ function ApiKeys() {
 const TABS = [["General", General], ["Password", Password], ["Devices", Devices], ["Plan", Plan], ["API keys", ApiKeys]];
 
 TABS.push(dataTab); // Data controls (settings_data.jsx)
+
 // Tabs as the ARIA pattern has them: arrows move between tabs, Tab goes into the panel.
 function Settings({ start }) {
   const [selected, setSelected] = useState(Math.max(0, TABS.findIndex(([name]) => name === start)));
