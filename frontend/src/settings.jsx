@@ -7,6 +7,7 @@ import { applyTheme } from "./theme.js";
 import { confirmDialog, openDialog } from "./ui/dialogs.jsx";
 import { useLoad } from "./ui/load.js";
 import { announce, copyText, say } from "./ui/notices.js";
+import { dataTab } from "./settings_data.jsx";
 
 const Field = ({ label, children }) => <label class="field"><span>{label}</span>{children}</label>;
 const Loading = () => <p class="muted">Loading…</p>;
@@ -214,6 +215,8 @@ function ApiKeys() {
 
 const TABS = [["General", General], ["Password", Password], ["Devices", Devices], ["Plan", Plan], ["API keys", ApiKeys]];
 TABS.splice(1, 0, INSTRUCTIONS_TAB); // settings_instructions.jsx
+
+TABS.push(dataTab); // Data controls (settings_data.jsx)
 
 // Tabs as the ARIA pattern has them: arrows move between tabs, Tab goes into the panel.
 function Settings({ start }) {

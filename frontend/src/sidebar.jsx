@@ -3,6 +3,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { change, loadConversations, remove, showList } from "./conversations.js";
 import { go } from "./router.js";
+import { exportItems } from "./settings_data.jsx";
 import { openShareDialog } from "./share.jsx";
 import { chat, conversationTitle, list, user } from "./state.js";
 import { Icon } from "./ui/icons.jsx";
@@ -63,6 +64,7 @@ function Row({ conversation, onNavigate }) {
         { label: conversation.pinned ? "Unpin" : "Pin", onSelect: () => change(conversation, { pinned: !conversation.pinned }) },
         { label: conversation.archived ? "Unarchive" : "Archive", onSelect: () => change(conversation, { archived: !conversation.archived }) },
         { label: "Share", onSelect: () => openShareDialog(conversation) },
+        ...exportItems(conversation),
         { label: "Delete", danger: true, onSelect: () => remove(conversation) },
       ]}><Icon name="dots" /></MenuButton>
     </li>

@@ -2,6 +2,7 @@
 // a key is "<area>.<name>". frontend/test/i18n.test.mjs fails when a key is missing in a language,
 // a placeholder differs, or the source uses a key no catalog has. Add an area here.
 import common from "./common.js";
+import data from "./data.js";
 import instructions from "./instructions.js";
 
-export const catalogs = { common, instructions };
+export const catalogs = { common, data, instructions };
