@@ -200,7 +200,7 @@ def test_replies_of_a_deleted_model_still_count(staff_web, user):
 
     per_model = staff_web.get(URL).context["per_model"]
 
-    assert [(row["name"], row["prompt_tokens"]) for row in per_model] == [("(deleted model)", 8)]
+    assert [(row["name"], row["prompt_tokens"]) for row in per_model] == [("Models removed from the catalog", 8)]
 
 
 def test_status_breakdown_counts_in_flight_replies_whenever_they_started(staff_web, user):
