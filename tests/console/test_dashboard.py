@@ -358,7 +358,7 @@ def test_usage_page_renders_inside_unfolds_layout(staff_web, user):
     # unfold's stylesheet, page, sidebar and header; the page's sections inside its content.
     assert "unfold/css/styles.css" in html
     assert html.index('id="nav-sidebar"') < html.index('id="content"') < html.index('id="content-main"')
-    assert "<title> Usage dashboard | Chat server admin</title>" in html.replace("\n", "")
+    assert "<title> Usage dashboard | Chat admin</title>" in html.replace("\n", "")
     # Styled from unfold's own variables (light and dark), with a link to the window's charts.
     assert "var(--color-base-200)" in html and "html.dark .usage-card" in html
     assert 'href="/admin/?days=14"' in html
