@@ -29,8 +29,9 @@ for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(
 function localTimes(lang) {
   let format;
   try {
-    format = new Intl.DateTimeFormat(lang || undefined, { dateStyle: "long", timeStyle: "short",
-      timeZoneName: "short" });
+    // dateStyle/timeStyle cannot be combined with timeZoneName: the parts, named one by one.
+    format = new Intl.DateTimeFormat(lang || undefined, { year: "numeric", month: "long", day: "numeric",
+      hour: "numeric", minute: "2-digit", timeZoneName: "short" });
   } catch {
     return;
   }
