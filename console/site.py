@@ -10,6 +10,7 @@ from functools import wraps
 from auditlog.context import set_actor
 from django.conf import settings
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from unfold.admin import ModelAdmin
 from unfold.sites import UnfoldAdminSite
@@ -35,7 +36,9 @@ def site_header(request) -> str:
 
 
 def site_subheader(request) -> str:
-    return _("Operator console")
+    # Every time the admin shows is in the staff member's zone (their saved time_zone, else UTC:
+    # accounts.preferences): named once here, on every page.
+    return _("Operator console · times in %(time_zone)s") % {"time_zone": timezone.get_current_timezone_name()}
 
 
 class ConsoleAdminSite(UnfoldAdminSite):
