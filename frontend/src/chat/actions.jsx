@@ -40,13 +40,19 @@ export function MessageActions({ message, last, onEdit, onRated }) {
 // After a rating: an optional comment on it.
 export function FeedbackForm({ message, rating, onClose }) {
   const field = useRef(null);
-  useLayoutEffect(() => field.current.focus(), [rating]);
+  const form = useRef(null);
+  // All of it in view (its buttons too, not only the field the focus scrolls to), within the log:
+  // above the composer, on a phone too.
+  useLayoutEffect(() => {
+    field.current.focus({ preventScroll: true });
+    form.current.scrollIntoView({ block: "nearest" });
+  }, [rating]);
   const submit = async (event) => {
     event.preventDefault();
     if (await comment(message, rating, field.current.value)) onClose();
   };
   return (
-    <form class="feedback-form" onSubmit={submit}>
+    <form ref={form} class="feedback-form" onSubmit={submit}>
       <textarea ref={field} rows="2" maxlength="2000" aria-label={t("chat.feedback_comment")}
         placeholder={t(rating === "up" ? "chat.feedback_good_placeholder" : "chat.feedback_bad_placeholder")} />
       <div>
