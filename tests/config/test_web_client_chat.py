@@ -16,6 +16,7 @@ the page saw.
 import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -33,15 +34,58 @@ from tests.config.test_web_client import (
     wait_finished,
 )
 from tests.conversations.upstream import upstream  # noqa: F401
+from testsupport.servers import ServerProcess, manage, own_database, server_env
 
-# test_web_client's server, browser, fresh context per test (failing on any CSP report), page, user.
-server, browser, context, page, user = web.server, web.browser, web.context, web.page, web.user
+# test_web_client's browser, fresh context per test (failing on any CSP report), page and user.
+browser, context, page, user = web.browser, web.context, web.page, web.user
 _screenshots_on_failure = web._screenshots_on_failure
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
+
+
+# test_web_client's models, and one with a name as long as local models' names are (a phone's header
+# must still show the chat's title beside it).
+LONG_MODEL = "Llama 3.1 8B Instruct (Q4_K_M, local)"
+MODELS = [
+    *((slug, name, mode, default) for slug, name, mode, default in web.MODELS),
+    ("long", LONG_MODEL, "normal:12:0.02", False),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, upstream):  # noqa: F811
+    tmp_path = tmp_path_factory.mktemp("web-client-chat")
+    with own_database(tmp_path, "webchat") as database_url:
+        env = server_env(
+            database_url,
+            tmp_path,
+            THROTTLE_REGISTER_IP="1000/hour",
+            THROTTLE_LOGIN_IP="1000/min",
+            THROTTLE_REFRESH="1000/min",
+        )
+        manage(env, "migrate", "--noinput")
+        rows = ", ".join(
+            f"dict(slug={slug!r}, display_name={name!r}, upstream_model={mode!r}, is_default={default!r})"
+            for slug, name, mode, default in MODELS
+        )
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from conversations.models import LLMModel\n"
+            "LLMModel.objects.update(enabled=False, is_default=False)\n"
+            f"for order, row in enumerate([{rows}]):\n"
+            f"    LLMModel.objects.create(provider='openai', base_url={upstream.base_url!r}, order=order,\n"
+            "        max_output_tokens=4000, context_window=8192, **row)\n",
+        )
+        process = ServerProcess(env).start()
+        try:
+            yield web.Server(process.base, Path(env["LOG_FILE"]))
+        finally:
+            process.stop()
 
 
 @pytest.fixture
@@ -262,10 +306,10 @@ KOREAN_PROSE = (
     "하루 동안 천천히 걸어 다니는 일정이면 좋겠습니다. 점심은 돼지국밥으로 하고 저녁은 회를 먹고 싶어요."
 )
 
-# Every line break inside `selector`'s text: the characters on either side of it. A break between
+# Every line break inside an element's text: the characters on either side of it. A break between
 # two letters (not after a space, a hyphen or punctuation) cuts a word in two.
-LINE_BREAKS = """(selector) => {
-    const node = document.querySelector(selector).firstChild;
+LINE_BREAKS = """(element) => {
+    const node = element.firstChild;
     const text = node.data, breaks = [];
     let top = null;
     for (let i = 0; i < text.length; i++) {
@@ -284,7 +328,7 @@ def test_phone_in_korean_title_prose_and_feedback_box(korean, user):
     expect = _expect()
     page = korean
     page.set_viewport_size({"width": 390, "height": 844})
-    conversation = user.conversation(title=LONG_TITLE, message=KOREAN_PROSE)
+    conversation = user.conversation(model="long", title=LONG_TITLE, message=KOREAN_PROSE)
     for question in ("해운대 근처 숙소도 알려 주세요", KOREAN_PROSE):
         r = user.api(
             "POST", f"/api/v1/conversations/{conversation['id']}/messages?wait=true", json={"content": question}
@@ -303,8 +347,10 @@ def test_phone_in_korean_title_prose_and_feedback_box(korean, user):
     expect(heading).to_be_visible()
     expect(heading).to_have_text(LONG_TITLE)
     box = heading.bounding_box()
-    assert box["width"] >= 100, box
-    assert box["x"] + box["width"] <= 390, box
+    picker = page.locator(".model-button").bounding_box()
+    assert box["width"] >= 88, box  # at least 6rem: "부산 여행 계획과…"
+    assert box["x"] + box["width"] <= picker["x"], (box, picker)
+    assert picker["x"] + picker["width"] <= 390, picker
     fit = page.evaluate(
         "(() => { const h = document.getElementById('chat-title'); const s = getComputedStyle(h);"
         " return {overflow: s.textOverflow, scroll: h.scrollWidth, client: h.clientWidth}; })()"
@@ -312,12 +358,10 @@ def test_phone_in_korean_title_prose_and_feedback_box(korean, user):
     assert fit["overflow"] == "ellipsis" and fit["scroll"] > fit["client"], fit
 
     # Korean words are not cut in the middle: every line of the bubble ends at a space.
-    bubble = "article.msg.user:last-of-type .body"
-    style = page.evaluate(
-        f"(() => {{ const s = getComputedStyle(document.querySelector({bubble!r})); return [s.wordBreak, s.overflowWrap]; }})()"
-    )
+    bubble = page.locator("article.msg.user .body").last
+    style = bubble.evaluate("(e) => [getComputedStyle(e).wordBreak, getComputedStyle(e).overflowWrap]")
     assert style == ["keep-all", "anywhere"], style
-    breaks = page.evaluate(LINE_BREAKS, bubble)
+    breaks = bubble.evaluate(LINE_BREAKS)
     assert len(breaks) >= 2, breaks  # the text does wrap
     assert all(not before.strip() or before in ".,!?" for before, _ in breaks), breaks
     markdown = page.evaluate("getComputedStyle(document.querySelector('.msg .body.markdown')).wordBreak")
