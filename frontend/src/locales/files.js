@@ -59,7 +59,7 @@ export default {
     error_too_many_files_processing: "아직 읽고 있는 파일이 여러 개 있습니다. 잠시 후 이 파일을 다시 첨부하세요.",
     error_code: "이 파일을 읽을 수 없습니다({code}).",
     error_unknown: "이 파일을 읽을 수 없습니다.",
-    error_status: "서버 응답: {status}",
+    error_status: "서버가 {status} 상태로 응답했습니다.",
     deleted: "삭제된 파일입니다.",
     uploading: "업로드 중…",
     reading: "읽는 중…",
