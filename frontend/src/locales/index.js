@@ -8,4 +8,4 @@ import data from "./data.js";
 import files from "./files.js";
 import instructions from "./instructions.js";
 
-export const catalogs = { common, data, instructions, chat, composer, files };
+export const catalogs = { chat, common, composer, data, files, instructions };
