@@ -1,8 +1,9 @@
 """Reads for the collector, always scoped to one owner."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
+from core.search import icontains
 from files.models import FilePage
 
 from .models import Item, ItemKind, Tag
@@ -35,10 +36,10 @@ def item_list(
     for keyword in keywords_parse(q):
         # AND across keywords, OR across the fields a keyword may appear in, the text extraction
         # read from the item's file among them (a subquery: a join would repeat the item per page).
-        in_file = Exists(FilePage.objects.filter(file_id=OuterRef("stored_file_id"), text__icontains=keyword))
-        items = items.filter(
-            Q(title__icontains=keyword) | Q(content__icontains=keyword) | Q(url__icontains=keyword) | in_file
-        )
+        # Each in both Unicode forms of Korean (core.search).
+        in_file = Exists(FilePage.objects.filter(icontains("text", keyword), file_id=OuterRef("stored_file_id")))
+        in_fields = icontains("title", keyword) | icontains("content", keyword) | icontains("url", keyword)
+        items = items.filter(in_fields | in_file)
     if tag:
         # Tag names are unique per owner case-insensitively, so this join cannot duplicate rows.
         items = items.filter(tags__name__iexact=tag.strip())
