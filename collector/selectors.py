@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils.translation import gettext as _
 
 from core.search import icontains
 from files.models import FilePage
@@ -18,9 +19,9 @@ def keywords_parse(q: str | None) -> list[str]:
     """``"kw1, kw2,,"`` -> ``["kw1", "kw2"]``; every keyword must match (AND)."""
     keywords = [part.strip() for part in (q or "").split(",") if part.strip()]
     if len(keywords) > MAX_KEYWORDS:
-        raise ValidationError({"q": [f"At most {MAX_KEYWORDS} keywords."]})
+        raise ValidationError({"q": [_("At most %(limit)d keywords.") % {"limit": MAX_KEYWORDS}]})
     if any(len(keyword) > MAX_KEYWORD_LENGTH for keyword in keywords):
-        raise ValidationError({"q": [f"Keywords are at most {MAX_KEYWORD_LENGTH} characters."]})
+        raise ValidationError({"q": [_("Keywords are at most %(limit)d characters.") % {"limit": MAX_KEYWORD_LENGTH}]})
     return keywords
 
 
@@ -45,11 +46,13 @@ def item_list(
         items = items.filter(tags__name__iexact=tag.strip())
     if kind:
         if kind not in ItemKind.values:
-            raise ValidationError({"kind": [f"Choose one of: {', '.join(ItemKind.values)}."]})
+            raise ValidationError(
+                {"kind": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ItemKind.values)}]}
+            )
         items = items.filter(kind=kind)
     if ordering:
         if ordering not in ORDERINGS:
-            raise ValidationError({"ordering": [f"Choose one of: {', '.join(ORDERINGS)}."]})
+            raise ValidationError({"ordering": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ORDERINGS)}]})
         items = items.order_by(ordering, "-id")
     return items
 

@@ -45,7 +45,7 @@ def _branch(mapping: dict, current_node) -> list[dict]:
         if not roots:
             raise EntryError("the message tree has no root")
         current_node = roots[0]
-        for _ in range(MAX_DEPTH):
+        for _depth in range(MAX_DEPTH):
             children = mapping.get(current_node, {}).get("children") or []
             children = [child for child in children if child in mapping]
             if not children:

@@ -271,7 +271,7 @@ class JsonFile:
         file-wide rule is checked here, so a file that passes is read again without surprises."""
         with self.opener() as raw:
             walk = self._walk(raw)
-            event, _ = walk.next()
+            event, _skipped = walk.next()
             shape = Shape(kind="array" if event == "start_array" else "object" if event == "start_map" else "scalar")
             if event == "start_array":
                 self._count(walk, shape)
@@ -287,7 +287,7 @@ class JsonFile:
                         self._count(walk, shape)
                     elif key in header_keys:
                         shape.keys.add(key)
-                        built, error, _ = walk.build(event, value)
+                        built, error, _title = walk.build(event, value)
                         if error:
                             raise FileError(f"{self.name}: its '{key}' is too large ({error.removeprefix('it ')}).")
                         shape.header[key] = built
@@ -313,7 +313,7 @@ class JsonFile:
         each built within one entry's limits, one at a time."""
         with self.opener() as raw:
             walk = self._walk(raw)
-            event, _ = walk.next()
+            event, _skipped = walk.next()
             if list_key is None:
                 if event != "start_array":
                     raise FileError(f"{self.name} is not a list.")
@@ -325,7 +325,7 @@ class JsonFile:
                 event, key = walk.next()
                 if event == "end_map":
                     raise FileError(f"{self.name} has no '{list_key}' list.")
-                event, _ = walk.next()
+                event, _skipped = walk.next()
                 if key == list_key and event == "start_array":
                     yield from walk.elements()
                     return  # the rest of the file was read by the first pass

@@ -275,7 +275,7 @@ def _read_user_archive(archive: zipfile.ZipFile, manifest: dict, *, limits: Limi
     info = _member(archive, CONVERSATIONS_JSON)
     if info is None:
         raise FileError(f"The zip has no {CONVERSATIONS_JSON}.")
-    _, conversations = _conversations(_member_file(archive, info, limits=limits, what="conversation"))
+    _kind, conversations = _conversations(_member_file(archive, info, limits=limits, what="conversation"))
     return Source(
         format=SourceFormat.USER_ARCHIVE,
         conversations=conversations,

@@ -30,13 +30,13 @@ def test_bulk_actions(admin_web, user):
     todos = TodoFactory.create_batch(3, owner=user)
     ids = [todo.pk for todo in todos]
     response = admin_web.post("/admin/todos/todo/", {"action": "mark_complete", "_selected_action": ids}, follow=True)
-    assert b"3 todo(s) marked complete." in response.content
+    assert b"3 todos marked complete." in response.content
     assert Todo.objects.filter(complete=True, completed_at__isnull=False).count() == 3
 
     response = admin_web.post(
         "/admin/todos/todo/", {"action": "mark_incomplete", "_selected_action": ids[:1]}, follow=True
     )
-    assert b"1 todo(s) marked incomplete." in response.content
+    assert b"1 todo marked incomplete." in response.content
     assert Todo.objects.filter(complete=False, completed_at__isnull=True).count() == 1
 
 
