@@ -49,7 +49,9 @@ class Import(models.Model):
     file = models.FileField(upload_to=import_upload_path, blank=True, max_length=300)
     file_name = models.CharField(max_length=255, blank=True, help_text=gettext_lazy("Name of the uploaded file."))
     file_size = models.PositiveBigIntegerField(default=0)
-    conversations_total = models.PositiveIntegerField(null=True, blank=True, help_text=gettext_lazy("Known once the file is read."))
+    conversations_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text=gettext_lazy("Known once the file is read.")
+    )
     conversations_imported = models.PositiveIntegerField(default=0)
     conversations_skipped = models.PositiveIntegerField(
         default=0, help_text=gettext_lazy("Already in the account (imported before), or nothing to import in them.")
@@ -62,10 +64,16 @@ class Import(models.Model):
     todos_skipped = models.PositiveIntegerField(default=0)
     files_imported = models.PositiveIntegerField(
         default=0,
-        help_text=gettext_lazy("Stored files (chat attachments, uploads) restored; a collector item's file counts as its item."),
+        help_text=gettext_lazy(
+            "Stored files (chat attachments, uploads) restored; a collector item's file counts as its item."
+        ),
     )
-    files_skipped = models.PositiveIntegerField(default=0, help_text=gettext_lazy("Files already in the account (imported before)."))
-    errors = models.JSONField(default=list, blank=True, help_text=gettext_lazy("[{kind, index, title, error}] per failed entry."))
+    files_skipped = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("Files already in the account (imported before).")
+    )
+    errors = models.JSONField(
+        default=list, blank=True, help_text=gettext_lazy("[{kind, index, title, error}] per failed entry.")
+    )
     error = models.TextField(blank=True, help_text=gettext_lazy("Why the whole import failed."))
     task_id = models.CharField(max_length=64, blank=True, help_text=gettext_lazy("The background job's id."))
     attempts = models.PositiveSmallIntegerField(
