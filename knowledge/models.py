@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 
@@ -16,7 +17,9 @@ class Passage(models.Model):
     terms = models.TextField(
         blank=True, help_text=gettext_lazy("The text as index terms (words and Korean bigrams), between spaces.")
     )
-    term_count = models.PositiveIntegerField(default=0, help_text=gettext_lazy("Distinct terms: the passage's length in BM25."))
+    term_count = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("Distinct terms: the passage's length in BM25.")
+    )
 
     class Meta:
         ordering = ("ordinal",)
@@ -52,24 +55,30 @@ class EmbeddingSettings(models.Model):
 
     enabled = models.BooleanField(default=False)
     base_url = models.URLField(
-        max_length=500, blank=True, help_text=gettext_lazy("An OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1.")
+        max_length=500,
+        blank=True,
+        help_text=gettext_lazy("An OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."),
     )
     model = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The embedding model's name upstream."))
     api_key_env = models.CharField(
-        max_length=100, blank=True, help_text=gettext_lazy("The NAME of the environment variable holding the API key, if any.")
+        max_length=100,
+        blank=True,
+        help_text=gettext_lazy("The NAME of the environment variable holding the API key, if any."),
     )
     weight = models.FloatField(
-        default=0.5, help_text=gettext_lazy("Share of the cosine similarity in the final score (0: BM25 only, 1: vectors only).")
+        default=0.5,
+        help_text=gettext_lazy("Share of the cosine similarity in the final score (0: BM25 only, 1: vectors only)."),
     )
     timeout_seconds = models.FloatField(default=10.0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name=gettext_lazy("embedding settings")
-        verbose_name_plural=gettext_lazy("embedding settings")
+        verbose_name = gettext_lazy("embedding settings")
+        verbose_name_plural = gettext_lazy("embedding settings")
 
     def __str__(self) -> str:
-        return f"{self.model or 'no model'} ({'on' if self.enabled else 'off'})"
+        state = _("on") if self.enabled else _("off")
+        return f"{self.model or _('no model')} ({state})"
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -81,12 +90,12 @@ class EmbeddingSettings(models.Model):
         if problem:
             errors["api_key_env"] = problem
         if self.enabled and not (self.base_url and self.model):
-            errors["enabled"] = "Name the base URL and the model before enabling embeddings."
+            errors["enabled"] = _("Name the base URL and the model before enabling embeddings.")
         if not 0.0 <= self.weight <= 1.0:
-            errors["weight"] = "Between 0 and 1."
+            errors["weight"] = _("Between 0 and 1.")
         # Every reply that searches documents may wait this long for the question's vector.
         if not 0.0 < self.timeout_seconds <= 10.0:
-            errors["timeout_seconds"] = "More than 0 and at most 10 seconds."
+            errors["timeout_seconds"] = _("More than 0 and at most 10 seconds.")
         if errors:
             raise ValidationError(errors)
 
