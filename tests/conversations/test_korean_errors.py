@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Plan, UserSettings
 from conversations.models import Message, MessageStatus
 from tests.conversations.factories import ConversationFactory, turn
+from tests.conversations.upstream import upstream  # noqa: F401
 from tests.files import makers
 from tests.portability import chatgpt_export as gpt
 
@@ -147,3 +148,29 @@ def test_v1_is_english_for_an_sdk_and_korean_for_a_user_who_chose_it(api_client,
     assert english.json()["error"]["message"] == "Tools are not supported by this server."
     assert korean.json()["error"]["message"] == "이 서버는 도구(tools)를 지원하지 않습니다."
     assert english.json()["error"]["code"] == korean.json()["error"]["code"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_replys_error_event_is_in_the_language_of_the_request_that_started_it(
+    asgi_server,
+    upstream,  # noqa: F811
+    user,
+):
+    import httpx
+    from django.utils import translation
+
+    from conversations import generation
+    from tests.conversations.sse import iter_events
+    from tests.conversations.test_stream import bearer, exchange, make_model, stream_url
+
+    model = make_model(upstream, "drop:40")
+    conversation, reply = exchange(user, model)
+    with httpx.stream("GET", stream_url(asgi_server, conversation), headers=bearer(user), timeout=20) as response:
+        with translation.override("ko"):  # as the request that sent the message was answered
+            generation.start_generation(message_id=reply.id)
+        events = list(iter_events(response))
+    error = events[-2]
+    assert error.name == "error"
+    assert error.data["code"] == "upstream_unreachable"
+    assert error.data["message"] == "모델 서버와의 연결이 끊어졌습니다."
+    assert Message.objects.get(pk=reply.pk).error == "모델 서버와의 연결이 끊어졌습니다."
