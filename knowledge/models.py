@@ -78,7 +78,8 @@ class EmbeddingSettings(models.Model):
 
     def __str__(self) -> str:
         state = _("on") if self.enabled else _("off")
-        return f"{self.model or _('no model')} ({state})"
+        model = self.model or _("no model")
+        return f"{model} ({state})"
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

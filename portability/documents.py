@@ -27,7 +27,9 @@ Times are ISO 8601 in UTC. Messages are in conversation order. A reader refuses 
 
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from conversations.models import Conversation, Message, MessageStatus, Role
 
@@ -100,11 +102,25 @@ def bundle_document(documents: list[dict], *, exported_at: datetime) -> dict:
     }
 
 
-_SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"}
+_SPEAKERS = {
+    Role.USER: gettext_lazy("You"),
+    Role.ASSISTANT: gettext_lazy("Assistant"),
+    Role.SYSTEM: gettext_lazy("System"),
+}
+# How a reply that did not complete is marked (the others keep their status as it is).
+_STATUS_NOTES = {
+    MessageStatus.STOPPED: gettext_lazy("stopped"),
+    MessageStatus.ERROR: gettext_lazy("failed"),
+    MessageStatus.INTERRUPTED: gettext_lazy("interrupted"),
+}
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown time"
+    """In the reader's time zone (the user's saved one, active for the request; else UTC), named."""
+    if not moment:
+        return _("unknown time")
+    local = timezone.localtime(moment)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def _markdown_text(value) -> str:
@@ -118,36 +134,51 @@ def _markdown_attachments(message: Message) -> list[str]:
     files = list(message.attachments.all())
     if not files:
         return []
-    return ["*Attached:* " + ", ".join(_markdown_text(file.name) for file in files), ""]
+    label = _("Attached:")  # outside the f-string: makemessages does not look inside one
+    return [f"*{label}* " + ", ".join(_markdown_text(file.name) for file in files), ""]
 
 
 def _markdown_sources(sources) -> list[str]:
     entries = [source for source in sources or [] if isinstance(source, dict)]
     if not entries:
         return []
-    lines = ["*Sources:*", ""]
+    label = _("Sources:")
+    lines = [f"*{label}*", ""]
     for position, source in enumerate(entries, start=1):
         n = source.get("n") if isinstance(source.get("n"), int) else position
         page = source.get("page")
-        where = f" (page {page})" if isinstance(page, int) and not isinstance(page, bool) else ""
-        lines.append(f"{n}. {_markdown_text(source.get('title')) or 'Source'}{where}")
+        where = ""
+        if isinstance(page, int) and not isinstance(page, bool):
+            where = " (" + _("page %(page)d") % {"page": page} + ")"
+        title = _markdown_text(source.get("title")) or _("Source")
+        lines.append(f"{n}. {title}{where}")
     return [*lines, ""]
 
 
 def conversation_markdown(conversation: Conversation, messages, *, exported_at: datetime) -> str:
     """A Markdown transcript for people (not read back by the imports: use the JSON for that)."""
-    lines = [f"# {conversation.title or 'Untitled conversation'}", ""]
-    about = [f"Created {_when(conversation.created_at)}", f"last active {_when(conversation.updated_at)}"]
+    title = conversation.title or _("Untitled conversation")
+    lines = [f"# {title}", ""]
+    about = [
+        _("Created %(when)s") % {"when": _when(conversation.created_at)},
+        _("last active %(when)s") % {"when": _when(conversation.updated_at)},
+    ]
     if conversation.model:
-        about.append(f"model {conversation.model.display_name}")
-    lines += [f"*{', '.join(about)}; exported {_when(exported_at)}.*", ""]
+        about.append(_("model %(model)s") % {"model": conversation.model.display_name})
+    about_text = _("%(about)s; exported %(when)s.") % {"about": ", ".join(about), "when": _when(exported_at)}
+    lines += [f"*{about_text}*", ""]
     if conversation.system_prompt:
-        lines += ["**System prompt:**", ""]
+        label = _("System prompt:")
+        lines += [f"**{label}**", ""]
         lines += [f"> {line}" if line else ">" for line in conversation.system_prompt.splitlines()]
         lines.append("")
     for message in messages:
         speaker = _SPEAKERS.get(message.role, message.role)
-        note = "" if message.status in (MessageStatus.COMPLETE,) else f" ({message.status})"
+        note = (
+            ""
+            if message.status in (MessageStatus.COMPLETE,)
+            else f" ({_STATUS_NOTES.get(message.status, message.status)})"
+        )
         lines += ["---", "", f"### {speaker} · {_when(message.created_at)}{note}", "", message.content.rstrip(), ""]
         lines += _markdown_attachments(message)
         lines += _markdown_sources(message.sources)
