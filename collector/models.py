@@ -12,6 +12,8 @@ class Tag(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = gettext_lazy("tag")
+        verbose_name_plural = gettext_lazy("tags")
         ordering = ("name",)
         constraints = [models.UniqueConstraint("owner", Lower("name"), name="collector_tag_unique_per_owner")]
 
@@ -51,6 +53,8 @@ class Item(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("item")
+        verbose_name_plural = gettext_lazy("items")
         ordering = ("-created_at", "-id")
         indexes = [models.Index(fields=("owner", "-created_at"))]
 

@@ -56,6 +56,7 @@ class LLMModel(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = gettext_lazy("LLM models")
         ordering = ("order", "id")
         verbose_name = gettext_lazy("LLM model")
         constraints = [
@@ -93,6 +94,8 @@ class Prompt(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("prompt")
+        verbose_name_plural = gettext_lazy("prompts")
         ordering = ("order", "id")
 
     def __str__(self) -> str:
@@ -134,6 +137,8 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
+        verbose_name = gettext_lazy("conversation")
+        verbose_name_plural = gettext_lazy("conversations")
         ordering = ("-pinned", "-updated_at", "-created_at")
         indexes = [models.Index(fields=("owner", "archived", "-updated_at"))]
 
@@ -202,6 +207,8 @@ class Message(models.Model):
     objects = MessageQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("message")
+        verbose_name_plural = gettext_lazy("messages")
         ordering = ("created_at", "id")
         indexes = [
             models.Index(fields=("conversation", "created_at", "id")),
@@ -248,6 +255,7 @@ class LedgerEntry(models.Model):
     OUTCOME_FIELDS = ("status", "prompt_tokens", "completion_tokens", "latency_ms")
 
     class Meta:
+        verbose_name = gettext_lazy("ledger entry")
         ordering = ("-created_at", "-id")
         verbose_name_plural = gettext_lazy("ledger entries")
         indexes = [
@@ -289,6 +297,7 @@ class Feedback(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("feedback")
         ordering = ("-updated_at",)
         verbose_name_plural = gettext_lazy("feedback")
         constraints = [models.UniqueConstraint(fields=("user", "message"), name="one_feedback_per_user_message")]

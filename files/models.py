@@ -40,6 +40,8 @@ class StoredFile(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("stored file")
+        verbose_name_plural = gettext_lazy("stored files")
         ordering = ("-created_at", "id")
         indexes = [models.Index(fields=("owner", "-created_at"))]
 
@@ -60,6 +62,8 @@ class FilePage(models.Model):
     text = models.TextField()
 
     class Meta:
+        verbose_name = gettext_lazy("file page")
+        verbose_name_plural = gettext_lazy("file pages")
         ordering = ("file", "number")
         constraints = [models.UniqueConstraint(fields=("file", "number"), name="one_text_per_page")]
 

@@ -22,6 +22,8 @@ class Passage(models.Model):
     )
 
     class Meta:
+        verbose_name = gettext_lazy("passage")
+        verbose_name_plural = gettext_lazy("passages")
         ordering = ("ordinal",)
         indexes = [models.Index(fields=("owner", "file")), models.Index(fields=("owner", "item"))]
         constraints = [

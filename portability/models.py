@@ -85,6 +85,8 @@ class Import(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("import")
+        verbose_name_plural = gettext_lazy("imports")
         ordering = ("-created_at", "id")
         indexes = [models.Index(fields=("owner", "-created_at"))]
 
@@ -107,6 +109,8 @@ class Export(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True, help_text=gettext_lazy("The file is deleted after this."))
 
     class Meta:
+        verbose_name = gettext_lazy("export")
+        verbose_name_plural = gettext_lazy("exports")
         ordering = ("-created_at", "id")
         indexes = [models.Index(fields=("owner", "-created_at")), models.Index(fields=("status", "expires_at"))]
 
@@ -139,6 +143,8 @@ class ImportRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = gettext_lazy("import record")
+        verbose_name_plural = gettext_lazy("import records")
         constraints = [
             models.UniqueConstraint(fields=("owner", "kind", "source", "source_key"), name="portability_record_unique")
         ]

@@ -16,6 +16,8 @@ class Todo(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("todo")
+        verbose_name_plural = gettext_lazy("todos")
         ordering = ("todo_date", "id")
         indexes = [models.Index(fields=("owner", "todo_date"))]
 
