@@ -6,7 +6,9 @@ that queued them.
 """
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from accounts.models import Plan, UserSettings
 from conversations.models import Message, MessageStatus
@@ -18,6 +20,14 @@ from tests.portability import chatgpt_export as gpt
 pytestmark = pytest.mark.django_db
 
 KO = {"HTTP_ACCEPT_LANGUAGE": "ko-KR,ko;q=0.9,en;q=0.8"}
+
+
+@pytest.fixture(autouse=True)
+def _english_again_after():
+    # The test client answers in this thread, and a user's saved language stays active after the
+    # request: the next test's direct service calls would be in Korean.
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def _speaks_korean(user):

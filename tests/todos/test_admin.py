@@ -51,7 +51,9 @@ def test_add_through_the_admin(admin_web, user):
     assert todo.completed_at is not None
 
 
-def test_the_admin_speaks_korean_to_staff_who_chose_it(admin_web, user):
+def test_the_admin_speaks_korean_to_staff_who_chose_it(admin_web, user, settings):
+    from django.utils import translation
+
     from accounts.models import Plan, UserSettings
 
     staff = User.objects.get(email="root@example.com")
@@ -62,3 +64,4 @@ def test_the_admin_speaks_korean_to_staff_who_chose_it(admin_web, user):
     response = admin_web.post("/admin/todos/todo/", {"action": "mark_complete", "_selected_action": ids}, follow=True)
     # Two: a plural, which Korean writes in its one form (compile_translations keeps Plural-Forms).
     assert "할 일 2개를 완료로 표시했습니다." in response.content.decode()
+    translation.activate(settings.LANGUAGE_CODE)  # the request's language stays active in this thread
