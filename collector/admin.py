@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 
 from accounts.storage import storage_check
@@ -14,7 +16,11 @@ class ItemAdminForm(forms.ModelForm):
     """Validates with the same rules as the API (URL schemes, upload type and size sniffing)."""
 
     url = forms.URLField(required=False, max_length=2000, assume_scheme="https")
-    tag_names = forms.CharField(required=False, help_text="Comma-separated tag names (created for the owner).")
+    tag_names = forms.CharField(
+        required=False,
+        label=gettext_lazy("Tag names"),
+        help_text=gettext_lazy("Comma-separated tag names (created for the owner)."),
+    )
 
     class Meta:
         model = Item
@@ -38,7 +44,7 @@ class ItemAdminForm(forms.ModelForm):
                 # The same rules item_update applies, checked here so the admin shows them on the form.
                 kind = self.instance.kind
                 if kind != ItemKind.LINK and not (cleaned.get("title") or "").strip():
-                    raise forms.ValidationError({"title": ["The title cannot be blank."]})
+                    raise forms.ValidationError({"title": [_("The title cannot be blank.")]})
                 if kind == ItemKind.LINK:
                     services.item_fields_clean(kind=kind, title=cleaned.get("title", ""), url=cleaned.get("url", ""))
             elif "kind" in cleaned:
@@ -73,7 +79,7 @@ class ItemAdmin(ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("tags")
 
-    @admin.display(description="tags")
+    @admin.display(description=gettext_lazy("tags"))
     def tag_list(self, item: Item) -> str:
         return ", ".join(tag.name for tag in item.tags.all())
 
@@ -121,6 +127,6 @@ class TagAdmin(ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(item_count=Count("items"))
 
-    @admin.display(description="items", ordering="item_count")
+    @admin.display(description=gettext_lazy("items"), ordering="item_count")
     def item_count(self, tag: Tag) -> int:
         return tag.item_count

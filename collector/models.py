@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy
 
 
 class Tag(models.Model):
@@ -11,6 +12,8 @@ class Tag(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = gettext_lazy("tag")
+        verbose_name_plural = gettext_lazy("tags")
         ordering = ("name",)
         constraints = [models.UniqueConstraint("owner", Lower("name"), name="collector_tag_unique_per_owner")]
 
@@ -36,7 +39,9 @@ class Item(models.Model):
     url = models.URLField(max_length=2000, blank=True)
     content = models.TextField(blank=True)
     file = models.FileField(upload_to=item_upload_path, blank=True, max_length=300)
-    file_name = models.CharField(max_length=255, blank=True, help_text="Original name of the uploaded file.")
+    file_name = models.CharField(
+        max_length=255, blank=True, help_text=gettext_lazy("Original name of the uploaded file.")
+    )
     file_size = models.PositiveIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     # A file item's file, in the one store every uploaded file is in (its text extracted there).
@@ -48,6 +53,8 @@ class Item(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("item")
+        verbose_name_plural = gettext_lazy("items")
         ordering = ("-created_at", "-id")
         indexes = [models.Index(fields=("owner", "-created_at"))]
 

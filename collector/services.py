@@ -8,6 +8,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from core.services import save_changed
 from core.titles import title_clean, title_fit
@@ -33,14 +34,21 @@ def tag_names_clean(names: Iterable[str] | None) -> list[str]:
         if not name:
             continue
         if any(unicodedata.category(char) == "Cc" for char in name):
-            raise ValidationError({"tags": ["Tags cannot contain control characters."]}, code="invalid")
+            raise ValidationError({"tags": [_("Tags cannot contain control characters.")]}, code="invalid")
         if len(name) > MAX_TAG_LENGTH:
-            raise ValidationError({"tags": [f"Tag '{name[:20]}...' is longer than {MAX_TAG_LENGTH} characters."]})
+            raise ValidationError(
+                {
+                    "tags": [
+                        _("Tag '%(name)s...' is longer than %(limit)d characters.")
+                        % {"name": name[:20], "limit": MAX_TAG_LENGTH}
+                    ]
+                }
+            )
         if name.lower() not in seen:
             seen.add(name.lower())
             cleaned.append(name)
     if len(cleaned) > MAX_TAGS_PER_ITEM:
-        raise ValidationError({"tags": [f"An item can have at most {MAX_TAGS_PER_ITEM} tags."]})
+        raise ValidationError({"tags": [_("An item can have at most %(limit)d tags.") % {"limit": MAX_TAGS_PER_ITEM}]})
     return cleaned
 
 
@@ -71,14 +79,14 @@ def _url_clean(url: str) -> str:
     try:
         _http_url(url)
     except ValidationError as exc:
-        raise ValidationError({"url": ["Enter a valid http(s) URL."]}) from exc
+        raise ValidationError({"url": [_("Enter a valid http(s) URL.")]}) from exc
     return url
 
 
 def item_fields_clean(*, kind: str, title: str = "", url: str = "", upload=None) -> dict:
     """Kind-specific rules shared by the API and the admin; returns the values to store."""
     if kind not in ItemKind.values:
-        raise ValidationError({"kind": [f"Choose one of: {', '.join(ItemKind.values)}."]})
+        raise ValidationError({"kind": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ItemKind.values)}]})
     title = title_clean(title, max_length=TITLE_MAX_LENGTH)
     values: dict = {"kind": kind, "title": title}
     if kind == ItemKind.NOTE:
@@ -151,7 +159,7 @@ def item_update(
     if title is not None:
         changes["title"] = title_clean(title, max_length=TITLE_MAX_LENGTH)
         if not changes["title"] and item.kind != ItemKind.LINK:
-            raise ValidationError({"title": ["The title cannot be blank."]})
+            raise ValidationError({"title": [_("The title cannot be blank.")]})
     if url is not None:
         changes["url"] = _url_clean(url) if url.strip() or item.kind == ItemKind.LINK else ""
     if changes.get("title") == "":

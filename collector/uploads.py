@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from files.uploads import detect
 
@@ -35,9 +36,11 @@ def check_upload(upload) -> CheckedUpload:
     limit = max_upload_bytes()
     size = upload.size or 0
     if size == 0:
-        raise _reject("The file is empty.")
+        raise _reject(_("The file is empty."))
     if size > limit:
-        raise _reject(f"The file is too large ({size} bytes); the limit is {limit} bytes.")
+        raise _reject(
+            _("The file is too large (%(size)d bytes); the limit is %(limit)d bytes.") % {"size": size, "limit": limit}
+        )
     name = os.path.basename(upload.name or "").strip()[:255] or "upload"
     detected = detect(upload, name=name)
     return CheckedUpload(content_type=detected.content_type, original_name=detected.name, size=size)

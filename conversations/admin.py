@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Count
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
 from collector.models import Item
@@ -21,7 +23,7 @@ class LLMModelAdminForm(forms.ModelForm):
         choices=[(name, name) for name in KNOWN_CAPABILITIES],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="What the model takes beyond text: vision = images (sent as image_url parts).",
+        help_text=gettext_lazy("What the model takes beyond text: vision = images (sent as image_url parts)."),
     )
 
     class Meta:
@@ -55,7 +57,7 @@ class LLMModelAdmin(ModelAdmin):
     fieldsets = (
         (None, {"fields": ("slug", "display_name", "description", "enabled", "is_default", "order", "plans")}),
         (
-            "Upstream",
+            gettext_lazy("Upstream"),
             {
                 "fields": (
                     "provider",
@@ -65,16 +67,21 @@ class LLMModelAdmin(ModelAdmin):
                     "api_key_status",
                     "request_timeout_seconds",
                 ),
-                "description": "API keys are read from the environment variable named here, never stored: "
-                "only a name the operator allows (CHAT_API_KEY_ENV_ALLOWED), never one of the server's own "
-                "settings.",
+                "description": gettext_lazy(
+                    "API keys are read from the environment variable named here, never stored: "
+                    "only a name the operator allows (CHAT_API_KEY_ENV_ALLOWED), never one of the server's own "
+                    "settings."
+                ),
             },
         ),
-        ("Generation", {"fields": ("context_window", "max_output_tokens", "temperature", "capabilities")}),
+        (
+            gettext_lazy("Generation"),
+            {"fields": ("context_window", "max_output_tokens", "temperature", "capabilities")},
+        ),
     )
     readonly_fields = ("api_key_status",)
 
-    @admin.display(description="API key")
+    @admin.display(description=gettext_lazy("API key"))
     def api_key_status(self, obj) -> str:
         # A row written before the rule (or by a migration) shows why it cannot read its key; the
         # provider refuses it anyway (conversations/llm/keys.py).
@@ -82,8 +89,12 @@ class LLMModelAdmin(ModelAdmin):
             return "-"
         problem = api_key_env_problem(obj.api_key_env)
         if problem:
-            return format_html('<span class="text-red-600 dark:text-red-400">Refused: {}</span>', problem)
-        return f"{obj.api_key_env} ({'set' if os.environ.get(obj.api_key_env) else 'not set'})"
+            return format_html(
+                '<span class="text-red-600 dark:text-red-400">{}</span>',
+                _("Refused: %(problem)s") % {"problem": problem},
+            )
+        state = _("set") if os.environ.get(obj.api_key_env) else _("not set")
+        return f"{obj.api_key_env} ({state})"
 
 
 @admin.register(Prompt)
@@ -114,7 +125,7 @@ class MessageInline(TabularInline):
     readonly_fields = fields
     ordering = ("created_at", "id")
 
-    @admin.display(description="content")
+    @admin.display(description=gettext_lazy("content"))
     def short_content(self, obj) -> str:
         return obj.content if len(obj.content) <= 200 else obj.content[:200] + "…"
 
@@ -170,11 +181,11 @@ class ConversationAdmin(ModelAdmin):
         # Conversations are started by users through the API (and its quota rules), not here.
         return False
 
-    @admin.display(description="owner", ordering="owner__email")
+    @admin.display(description=gettext_lazy("owner"), ordering="owner__email")
     def owner_email(self, obj) -> str:
         return obj.owner.email
 
-    @admin.display(description="messages", ordering="message_total")
+    @admin.display(description=gettext_lazy("messages"), ordering="message_total")
     def message_count(self, obj) -> int:
         return obj.message_total
 
@@ -196,17 +207,17 @@ class MessageAdmin(ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="message")
+    @admin.display(description=gettext_lazy("message"))
     def summary(self, obj) -> str:
         text = " ".join(obj.content.split())
         flag = " (superseded)" if obj.superseded else ""
         return (text[:60] + ("…" if len(text) > 60 else "") or "(no text)") + flag
 
-    @admin.display(description="owner", ordering="conversation__owner__email")
+    @admin.display(description=gettext_lazy("owner"), ordering="conversation__owner__email")
     def owner(self, obj) -> str:
         return obj.conversation.owner.email
 
-    @admin.display(description="tokens in / out")
+    @admin.display(description=gettext_lazy("tokens in / out"))
     def tokens(self, obj) -> str:
         if obj.prompt_tokens is None and obj.completion_tokens is None:
             return "-"
@@ -222,6 +233,6 @@ class FeedbackAdmin(ModelAdmin):
     raw_id_fields = ("user", "message")
     readonly_fields = ("created_at", "updated_at")
 
-    @admin.display(description="comment")
+    @admin.display(description=gettext_lazy("comment"))
     def short_comment(self, obj) -> str:
         return obj.comment[:80]

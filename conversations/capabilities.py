@@ -5,6 +5,9 @@ catalog import) refuses any other name, and the chat asks ``has_capability`` bef
 model anything but text.
 """
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 VISION = "vision"  # images, as OpenAI ``image_url`` content parts
 
 # Later work adds "tools" and "structured_output" here.
@@ -14,11 +17,14 @@ KNOWN = (VISION,)
 def capabilities_problem(value) -> str | None:
     """Why ``value`` is not a valid capabilities list, or None."""
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
-        return 'A list of capability names, e.g. ["vision"].'
+        return _('A list of capability names, e.g. ["vision"].')
     unknown = sorted({name for name in value if name not in KNOWN})
     if unknown:
-        word = "capability" if len(unknown) == 1 else "capabilities"
-        return f"Unknown {word}: {', '.join(unknown)} (known: {', '.join(KNOWN)})."
+        return ngettext(
+            "Unknown capability: %(names)s (known: %(known)s).",
+            "Unknown capabilities: %(names)s (known: %(known)s).",
+            len(unknown),
+        ) % {"names": ", ".join(unknown), "known": ", ".join(KNOWN)}
     return None
 
 

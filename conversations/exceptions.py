@@ -3,13 +3,16 @@
 Domain errors (core.exceptions): services raise them, the API's one handler answers them.
 """
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from core.exceptions import Conflict, DomainError, ReferenceNotFound
 
 
 class PlanLimitExceeded(DomainError):
     status_code = 429
     code = "plan_limit_exceeded"
-    default_detail = "A limit of your plan was reached."
+    default_detail = gettext_lazy("A limit of your plan was reached.")
 
     def __init__(self, detail: str | None = None, *, wait: int | None = None):
         super().__init__(detail or self.default_detail)
@@ -18,44 +21,44 @@ class PlanLimitExceeded(DomainError):
 
 class DailyQuotaExceeded(PlanLimitExceeded):
     code = "daily_quota_exceeded"
-    default_detail = "You have reached your plan's daily message limit. It resets at midnight UTC."
+    default_detail = gettext_lazy("You have reached your plan's daily message limit. It resets at midnight UTC.")
 
 
 class TooManyGenerations(PlanLimitExceeded):
     code = "too_many_generations"
-    default_detail = "Too many replies are being generated at once. Wait for one to finish or stop it."
+    default_detail = gettext_lazy("Too many replies are being generated at once. Wait for one to finish or stop it.")
 
 
 class GenerationInProgress(Conflict):
     code = "generation_in_progress"
 
-    def __init__(self, detail: str = "A reply is still being generated in this conversation."):
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail or _("A reply is still being generated in this conversation."))
 
 
 class NothingInFlight(Conflict):
     code = "nothing_in_flight"
 
-    def __init__(self, detail: str = "No reply is being generated in this conversation."):
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail or _("No reply is being generated in this conversation."))
 
 
 class NothingToRegenerate(Conflict):
     code = "nothing_to_regenerate"
 
-    def __init__(self, detail: str = "This conversation has no message to answer again."):
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail or _("This conversation has no message to answer again."))
 
 
 class NotLastMessage(Conflict):
     code = "not_last_message"
 
-    def __init__(self, detail: str = "Only the conversation's last message of yours can be edited or answered again."):
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail or _("Only the conversation's last message of yours can be edited or answered again."))
 
 
 class MessageNotFound(ReferenceNotFound):
     code = "message_not_found"
 
-    def __init__(self, detail: str = "No message with this id in this conversation."):
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail or _("No message with this id in this conversation."))

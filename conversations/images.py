@@ -12,6 +12,7 @@ import re
 import threading
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # The only decoders reachable: Pillow would otherwise open TIFF, BMP, PSD, EPS (through
@@ -49,8 +50,8 @@ def _prepared(raw: bytes, max_side: int) -> tuple[str, bytes]:
         image: Image.Image = Image.open(io.BytesIO(raw), formats=FORMATS)
         if image.width * image.height > MAX_PIXELS:
             raise ImageProblem(
-                f"The image is too large ({image.width} x {image.height} pixels; at most "
-                f"{MAX_PIXELS // 1_000_000} megapixels).",
+                _("The image is too large (%(width)d x %(height)d pixels; at most %(limit)d megapixels).")
+                % {"width": image.width, "height": image.height, "limit": MAX_PIXELS // 1_000_000},
                 code="image_too_large",
             )
         source_format = image.format
@@ -66,7 +67,7 @@ def _prepared(raw: bytes, max_side: int) -> tuple[str, bytes]:
     except ImageProblem:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageProblem("The image could not be read (PNG, JPEG, GIF or WebP only).") from exc
+        raise ImageProblem(_("The image could not be read (PNG, JPEG, GIF or WebP only).")) from exc
     transparent = "transparency" in image.info
     lossless = source_format in ("PNG", "GIF") or (image.mode == "P" and transparent)
     out = io.BytesIO()
@@ -81,7 +82,7 @@ def _prepared(raw: bytes, max_side: int) -> tuple[str, bytes]:
         image.info = {}
         image.save(out, format="JPEG", quality=85)
     except (OSError, ValueError) as exc:  # a mode Pillow cannot convert (16-bit, odd palettes)
-        raise ImageProblem("The image could not be read.") from exc
+        raise ImageProblem(_("The image could not be read.")) from exc
     return "image/jpeg", out.getvalue()
 
 
@@ -99,15 +100,15 @@ def data_url_bytes(url: str) -> bytes:
     """The decoded bytes of a ``data:image/...;base64,`` URL, at most ``CHAT_IMAGE_MAX_BYTES``."""
     match = DATA_URL.fullmatch(url.strip())
     if match is None:
-        raise ImageProblem("Only data:image/...;base64 URLs are accepted.", code="image_url_not_supported")
+        raise ImageProblem(_("Only data:image/...;base64 URLs are accepted."), code="image_url_not_supported")
     limit = settings.CHAT["IMAGE_MAX_BYTES"]
     encoded = match.group(2)
     if len(encoded) * 3 // 4 > limit + 3:
-        raise ImageProblem(f"An image may have at most {limit} bytes.", code="image_too_large")
+        raise ImageProblem(_("An image may have at most %(limit)d bytes.") % {"limit": limit}, code="image_too_large")
     try:
         return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ImageProblem("The image's base64 data is not valid.") from exc
+        raise ImageProblem(_("The image's base64 data is not valid.")) from exc
 
 
 def content_text(content) -> str:

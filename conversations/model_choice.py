@@ -7,6 +7,7 @@ is open to every plan).
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import user_settings_get
@@ -45,14 +46,19 @@ def model_resolve(*, user: User, slug: str | None, field: str = "model", plan_id
     if slug:
         model = LLMModel.objects.filter(slug=slug, enabled=True).first()
         if model is None:
-            raise ValidationError({field: [f"Unknown or disabled model: {slug!r}."]}, code="invalid_model")
+            raise ValidationError(
+                {field: [_("Unknown or disabled model: %(model)s.") % {"model": repr(slug)}]}, code="invalid_model"
+            )
     else:
         model = model_default()
         if model is None:  # the operator disabled every model: nothing the request could change
-            raise Conflict("No model is available right now.", code="no_model")
+            raise Conflict(_("No model is available right now."), code="no_model")
     if not _model_allowed_for(model, plan_id=plan_id or _user_plan_id(user)):
         # The model exists; this user may not use it (a plan staff grant would include it).
-        raise NotPermitted(f"Your plan does not include the model {model.slug!r}.", code="model_not_in_plan")
+        raise NotPermitted(
+            _("Your plan does not include the model %(model)s.") % {"model": repr(model.slug)},
+            code="model_not_in_plan",
+        )
     return model
 
 

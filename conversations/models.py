@@ -5,11 +5,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class Provider(models.TextChoices):
-    OPENAI = "openai", "OpenAI-compatible"
-    LOCAL = "local", "Local (llama.cpp server)"
+    OPENAI = "openai", gettext_lazy("OpenAI-compatible")
+    LOCAL = "local", gettext_lazy("Local (llama.cpp server)")
 
 
 class LLMModel(models.Model):
@@ -20,17 +21,22 @@ class LLMModel(models.Model):
     description = models.CharField(max_length=300, blank=True)
     provider = models.CharField(max_length=10, choices=Provider.choices)
     upstream_model = models.CharField(
-        max_length=200, help_text="Model name sent upstream (for the local provider, the model server's alias)."
+        max_length=200,
+        help_text=gettext_lazy("Model name sent upstream (for the local provider, the model server's alias)."),
     )
     base_url = models.URLField(
         max_length=500,
         blank=True,
-        help_text="OpenAI-compatible base URL, e.g. .../v1 (local provider: blank means CHAT_LOCAL_MODEL_URL).",
+        help_text=gettext_lazy(
+            "OpenAI-compatible base URL, e.g. .../v1 (local provider: blank means CHAT_LOCAL_MODEL_URL)."
+        ),
     )
     api_key_env = models.CharField(
-        max_length=100, blank=True, help_text="Name of the environment variable holding the API key."
+        max_length=100, blank=True, help_text=gettext_lazy("Name of the environment variable holding the API key.")
     )
-    context_window = models.PositiveIntegerField(default=2048, help_text="Tokens the model can attend to.")
+    context_window = models.PositiveIntegerField(
+        default=2048, help_text=gettext_lazy("Tokens the model can attend to.")
+    )
     # What the model can take beyond text: "vision" (images as image_url parts); later "tools" and
     # "structured_output" (conversations.capabilities lists the known ones).
     capabilities = models.JSONField(default=list, blank=True)
@@ -41,14 +47,18 @@ class LLMModel(models.Model):
     is_default = models.BooleanField(default=False)
     order = models.PositiveSmallIntegerField(default=0)
     plans = models.ManyToManyField(
-        "accounts.Plan", blank=True, related_name="models", help_text="Plans that may use it; none means every plan."
+        "accounts.Plan",
+        blank=True,
+        related_name="models",
+        help_text=gettext_lazy("Plans that may use it; none means every plan."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name_plural = gettext_lazy("LLM models")
         ordering = ("order", "id")
-        verbose_name = "LLM model"
+        verbose_name = gettext_lazy("LLM model")
         constraints = [
             models.UniqueConstraint(fields=("is_default",), condition=Q(is_default=True), name="one_default_model")
         ]
@@ -84,6 +94,8 @@ class Prompt(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("prompt")
+        verbose_name_plural = gettext_lazy("prompts")
         ordering = ("order", "id")
 
     def __str__(self) -> str:
@@ -94,7 +106,7 @@ class OriginKind(models.TextChoices):
     NONE = "", "none"
     SHARE = "share"
     SAMPLE = "sample"
-    API = "api", "OpenAI-compatible API"  # one per request; hidden from the app's lists
+    API = "api", gettext_lazy("OpenAI-compatible API")  # one per request; hidden from the app's lists
 
 
 class Conversation(models.Model):
@@ -116,12 +128,17 @@ class Conversation(models.Model):
         "accounts.ApiKey", on_delete=models.RESTRICT, null=True, blank=True, related_name="conversations"
     )
     context_items = models.ManyToManyField(
-        "collector.Item", blank=True, related_name="conversations", help_text="Collector items given as context."
+        "collector.Item",
+        blank=True,
+        related_name="conversations",
+        help_text=gettext_lazy("Collector items given as context."),
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
+        verbose_name = gettext_lazy("conversation")
+        verbose_name_plural = gettext_lazy("conversations")
         ordering = ("-pinned", "-updated_at", "-created_at")
         indexes = [models.Index(fields=("owner", "archived", "-updated_at"))]
 
@@ -162,8 +179,10 @@ class Message(models.Model):
     model = models.ForeignKey(LLMModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to the first token.")
-    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to the end of the reply.")
+    latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text=gettext_lazy("Time to the first token."))
+    duration_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text=gettext_lazy("Time to the end of the reply.")
+    )
     error_code = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
     # Asked for by an API request (max_tokens, temperature, stop); empty for the app's replies.
@@ -188,6 +207,8 @@ class Message(models.Model):
     objects = MessageQuerySet.as_manager()
 
     class Meta:
+        verbose_name = gettext_lazy("message")
+        verbose_name_plural = gettext_lazy("messages")
         ordering = ("created_at", "id")
         indexes = [
             models.Index(fields=("conversation", "created_at", "id")),
@@ -200,8 +221,8 @@ class Message(models.Model):
 
 
 class Source(models.TextChoices):
-    APP = "app", "App"  # the web client or the REST API with a user's session
-    API = "api", "API key"  # the OpenAI-compatible API
+    APP = "app", gettext_lazy("App")  # the web client or the REST API with a user's session
+    API = "api", gettext_lazy("API key")  # the OpenAI-compatible API
 
 
 class LedgerEntry(models.Model):
@@ -228,14 +249,15 @@ class LedgerEntry(models.Model):
     status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Time to the first token.")
+    latency_ms = models.PositiveIntegerField(null=True, blank=True, help_text=gettext_lazy("Time to the first token."))
 
     # The reply's fields its outcome copies when it ends.
     OUTCOME_FIELDS = ("status", "prompt_tokens", "completion_tokens", "latency_ms")
 
     class Meta:
+        verbose_name = gettext_lazy("ledger entry")
         ordering = ("-created_at", "-id")
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = gettext_lazy("ledger entries")
         indexes = [
             models.Index(fields=("user", "created_at"), name="ledger_user_day"),  # the daily quota
             models.Index(fields=("created_at",), name="ledger_created"),  # the figures' windows
@@ -275,8 +297,9 @@ class Feedback(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("feedback")
         ordering = ("-updated_at",)
-        verbose_name_plural = "feedback"
+        verbose_name_plural = gettext_lazy("feedback")
         constraints = [models.UniqueConstraint(fields=("user", "message"), name="one_feedback_per_user_message")]
 
     def __str__(self) -> str:

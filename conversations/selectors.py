@@ -5,6 +5,7 @@ from django.db.models.functions import Substr
 
 from accounts.models import User
 from collector.models import Item
+from core.search import icontains
 from files.models import StoredFile
 
 from .models import Conversation, Feedback, LLMModel, Message, OriginKind, Prompt
@@ -60,8 +61,9 @@ def conversation_list(
     q = (q or "").strip()[:SEARCH_MAX_CHARS]
     if q:
         # EXISTS rather than a join, so a conversation with several matching messages is listed once.
-        matching_message = _visible_messages().filter(conversation=OuterRef("pk"), content__icontains=q)
-        qs = qs.filter(Q(title__icontains=q) | Q(Exists(matching_message)))
+        # Both Unicode forms of Korean (core.search): typed syllables find pasted jamo and back.
+        matching_message = _visible_messages().filter(icontains("content", q), conversation=OuterRef("pk"))
+        qs = qs.filter(icontains("title", q) | Q(Exists(matching_message)))
     return _with_list_annotations(qs).order_by("-pinned", "-updated_at", "-created_at", "-id")
 
 

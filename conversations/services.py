@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User, UserSettings
 from accounts.services import user_settings_get
@@ -64,7 +66,11 @@ MAX_ATTACHMENTS = 10
 def _clean_system_prompt(system_prompt: str) -> str:
     if len(system_prompt) > SYSTEM_PROMPT_MAX_CHARS:
         raise ValidationError(
-            {"system_prompt": [f"Ensure this field has no more than {SYSTEM_PROMPT_MAX_CHARS} characters."]},
+            {
+                "system_prompt": [
+                    _("Ensure this field has no more than %(limit)d characters.") % {"limit": SYSTEM_PROMPT_MAX_CHARS}
+                ]
+            },
             code="max_length",
         )
     return system_prompt.strip()
@@ -264,14 +270,18 @@ def conversations_delete_owned(*, owner: User) -> int:
 def conversation_context_set(*, user: User, conversation: Conversation, item_ids: Sequence[int]) -> list[Item]:
     """Replace the collector items given to the model as context in one of the user's conversations."""
     if conversation.owner_id != user.pk:
-        raise ValidationError({"conversation": ["Not your conversation."]})
+        raise ValidationError({"conversation": [_("Not your conversation.")]})
     ids = list(dict.fromkeys(item_ids))
     if len(ids) > MAX_CONTEXT_ITEMS:
-        raise ValidationError({"item_ids": [f"At most {MAX_CONTEXT_ITEMS} items can be attached."]})
+        raise ValidationError(
+            {"item_ids": [_("At most %(limit)d items can be attached.") % {"limit": MAX_CONTEXT_ITEMS}]}
+        )
     items = list(Item.objects.filter(owner=user, pk__in=ids))
     missing = sorted(set(ids) - {item.pk for item in items})
     if missing:
-        raise ReferenceNotFound(f"No such items of yours: {', '.join(map(str, missing))}.", code="items_not_found")
+        raise ReferenceNotFound(
+            _("No such items of yours: %(ids)s.") % {"ids": ", ".join(map(str, missing))}, code="items_not_found"
+        )
     conversation.context_items.set(items)
     order = {pk: index for index, pk in enumerate(ids)}
     return sorted(items, key=lambda item: order[item.pk])
@@ -290,16 +300,24 @@ def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: 
         usage = daily_usage(settings_row=settings_row, now=now)
         if usage.exhausted:
             raise DailyQuotaExceeded(
-                f"You have sent {usage.messages_sent} of {usage.daily_message_limit} messages allowed today. "
-                "The limit resets at midnight UTC.",
+                ngettext(
+                    "You have sent %(sent)d of %(limit)d message allowed today. The limit resets at midnight UTC.",
+                    "You have sent %(sent)d of %(limit)d messages allowed today. The limit resets at midnight UTC.",
+                    usage.daily_message_limit,
+                )
+                % {"sent": usage.messages_sent, "limit": usage.daily_message_limit},
                 wait=max(1, int((usage.resets_at - now).total_seconds()) + 1),
             )
     in_flight = Message.objects.in_flight().filter(conversation__owner=user).values_list("conversation_id", flat=True)
     in_flight_conversations = list(in_flight)
     if len(in_flight_conversations) >= plan.max_concurrent_generations:
         raise TooManyGenerations(
-            f"Your plan allows {plan.max_concurrent_generations} repl"
-            f"{'y' if plan.max_concurrent_generations == 1 else 'ies'} at a time; wait for one to finish or stop it."
+            ngettext(
+                "Your plan allows %(count)d reply at a time; wait for one to finish or stop it.",
+                "Your plan allows %(count)d replies at a time; wait for one to finish or stop it.",
+                plan.max_concurrent_generations,
+            )
+            % {"count": plan.max_concurrent_generations}
         )
     if conversation.pk in in_flight_conversations:
         # Two replies racing in one conversation would interleave its history.
@@ -381,17 +399,23 @@ def attachments_resolve(*, user: User, file_ids: Sequence) -> list[StoredFile]:
     naming it). Files still ``processing`` are fine: the reply waits for them."""
     ids = list(dict.fromkeys(str(file_id) for file_id in file_ids))
     if len(ids) > MAX_ATTACHMENTS:
-        raise ValidationError({"attachments": [f"At most {MAX_ATTACHMENTS} files per message."]}, code="max_length")
+        raise ValidationError(
+            {"attachments": [_("At most %(limit)d files per message.") % {"limit": MAX_ATTACHMENTS}]},
+            code="max_length",
+        )
     found = {str(file.pk): file for file in StoredFile.objects.filter(owner=user, pk__in=ids)}
     missing = [file_id for file_id in ids if file_id not in found]
     if missing:
-        raise ReferenceNotFound(f"No such files of yours: {', '.join(missing)}.", code="files_not_found")
+        raise ReferenceNotFound(
+            _("No such files of yours: %(ids)s.") % {"ids": ", ".join(missing)}, code="files_not_found"
+        )
     files = [found[file_id] for file_id in ids]
     failed = [file for file in files if file.status == FileStatus.FAILED]
     if failed:
         names = ", ".join(f"{file.name} ({file.pk}: {file.error or 'failed'})" for file in failed)
         raise Conflict(
-            f"These files could not be read and cannot be attached: {names}. Remove them from the message.",
+            _("These files could not be read and cannot be attached: %(names)s. Remove them from the message.")
+            % {"names": names},
             code="attachment_failed",
         )
     return files
@@ -402,8 +426,8 @@ def _check_model_reads(*, model: LLMModel, attachments: Sequence[StoredFile]) ->
     images = [file.name for file in attachments if file.is_image]
     if images and not has_capability(model, VISION):
         raise DomainError(
-            f"{model.display_name} cannot read images ({', '.join(images)}). Choose a model that can, "
-            "or remove the images.",
+            _("%(model)s cannot read images (%(names)s). Choose a model that can, or remove the images.")
+            % {"model": model.display_name, "names": ", ".join(images)},
             code="model_cannot_read_images",
         )
 
@@ -413,11 +437,12 @@ def _clean_content(content: str, *, attachments: Sequence = ()) -> str:
     if attachments and isinstance(content, str) and not content.strip():
         return ""
     if not isinstance(content, str) or not content.strip():
-        raise ValidationError({"content": ["This field may not be blank."]}, code="blank")
+        raise ValidationError({"content": [_("This field may not be blank.")]}, code="blank")
     limit = settings.CHAT["MAX_MESSAGE_CHARS"]
     if len(content) > limit:
         raise ValidationError(
-            {"content": [f"Ensure this field has no more than {limit} characters."]}, code="max_length"
+            {"content": [_("Ensure this field has no more than %(limit)d characters.") % {"limit": limit}]},
+            code="max_length",
         )
     return content
 
@@ -571,8 +596,11 @@ def message_resend(
 def _check_api_images(*, model: LLMModel, model_slug: str, images: int) -> None:
     if images and not has_capability(model, VISION):
         raise DomainError(
-            f"The model '{model_slug}' cannot read images: send image_url parts to a model whose capabilities "
-            "include vision (GET /v1/models).",
+            _(
+                "The model '%(model)s' cannot read images: send image_url parts to a model whose capabilities "
+                "include vision (GET /v1/models)."
+            )
+            % {"model": model_slug},
             code="model_cannot_read_images",
         )
 
@@ -605,8 +633,11 @@ def api_completion_start(
     prompt_tokens = sum(content_tokens(turn["content"]) for turn in turns) + estimate_tokens(system)
     if prompt_tokens >= model.context_window:
         raise DomainError(
-            f"This model's context window is {model.context_window} tokens; the messages take about "
-            f"{prompt_tokens}. Send fewer or shorter messages.",
+            _(
+                "This model's context window is %(window)d tokens; the messages take about %(tokens)d. "
+                "Send fewer or shorter messages."
+            )
+            % {"window": model.context_window, "tokens": prompt_tokens},
             code="context_length_exceeded",
         )
     conversation = Conversation.objects.create(
@@ -650,13 +681,21 @@ def generation_stop(*, conversation: Conversation) -> Message:
 def feedback_set(*, user: User, message: Message, rating: str, comment: str = "") -> tuple[Feedback, bool]:
     """One rating per user and message; posting again changes it. Returns (feedback, created)."""
     if rating not in Rating.values:
-        raise ValidationError({"rating": [f"Must be one of: {', '.join(Rating.values)}."]}, code="invalid_choice")
+        raise ValidationError(
+            {"rating": [_("Must be one of: %(choices)s.") % {"choices": ", ".join(Rating.values)}]},
+            code="invalid_choice",
+        )
     if message.role != Role.ASSISTANT:
-        raise ValidationError({"message_id": ["Only replies of the assistant can be rated."]}, code="not_assistant")
+        raise ValidationError({"message_id": [_("Only replies of the assistant can be rated.")]}, code="not_assistant")
     comment = (comment or "").strip()
     if len(comment) > FEEDBACK_COMMENT_MAX_CHARS:
         raise ValidationError(
-            {"comment": [f"Ensure this field has no more than {FEEDBACK_COMMENT_MAX_CHARS} characters."]},
+            {
+                "comment": [
+                    _("Ensure this field has no more than %(limit)d characters.")
+                    % {"limit": FEEDBACK_COMMENT_MAX_CHARS}
+                ]
+            },
             code="max_length",
         )
     feedback, created = Feedback.objects.select_for_update().get_or_create(

@@ -4,6 +4,7 @@ The console adds "Extract again" with its audit entry (console/admin/files.py)."
 
 from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
 from .models import FilePage, StoredFile
@@ -18,7 +19,7 @@ class FilePageInline(TabularInline):
     can_delete = False
     show_change_link = False
 
-    @admin.display(description="text")
+    @admin.display(description=gettext_lazy("text"))
     def excerpt(self, page: FilePage) -> str:
         return page.text[:300] + ("…" if len(page.text) > 300 else "")
 
@@ -59,6 +60,6 @@ class StoredFileAdmin(ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="size", ordering="size")
+    @admin.display(description=gettext_lazy("size"), ordering="size")
     def size_text(self, stored: StoredFile) -> str:
         return filesizeformat(stored.size)

@@ -58,18 +58,40 @@ class Page:
     text: str
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogs (``makemessages`` looks for this name) without translating
+    it: the child runs without Django, so it answers in English with the message and its values
+    apart; the parent writes it in the language of the person who uploaded the file
+    (``Outcome.text``)."""
+    return message
+
+
 @dataclass
 class Outcome:
     pages: list[Page] = field(default_factory=list)
     error: str = ""
-    detail: str = ""
+    detail: str = ""  # the message with its values filled in, in English
+    message: str = ""  # the message before, for the catalogs (empty for one from an older child)
+    params: dict = field(default_factory=dict)
+
+    def text(self, translate) -> str:
+        """The detail in the active language (``translate`` is gettext)."""
+        if not self.message:
+            return self.detail
+        try:
+            return (translate(self.message) % self.params)[:300]
+        except (KeyError, TypeError, ValueError):
+            return self.detail
 
 
 class ExtractionError(Exception):
-    def __init__(self, code: str, detail: str):
+    def __init__(self, code: str, message: str, **params):
+        detail = message % params if params else message
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.message = message
+        self.params = params
 
 
 # --- the readers (in the child) -------------------------------------------------------------------
@@ -80,6 +102,14 @@ _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 def _tidy(text: str) -> str:
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+_TOO_MANY = {
+    "pages": gettext_noop("The file has %(count)d pages; at most %(limit)d are read."),
+    "slides": gettext_noop("The file has %(count)d slides; at most %(limit)d are read."),
+    "sheets": gettext_noop("The file has %(count)d sheets; at most %(limit)d are read."),
+    "sections": gettext_noop("The file has %(count)d sections; at most %(limit)d are read."),
+}
 
 
 class _Pages:
@@ -104,9 +134,7 @@ class _Pages:
 
     def check_count(self, count: int, what: str) -> None:
         if count > self.limits.max_pages:
-            raise ExtractionError(
-                TOO_MANY_PAGES, f"The file has {count} {what}; at most {self.limits.max_pages} are read."
-            )
+            raise ExtractionError(TOO_MANY_PAGES, _TOO_MANY[what], count=count, limit=self.limits.max_pages)
 
 
 def _as_korean(data: bytes) -> str | None:
@@ -134,7 +162,9 @@ def decode_text(data: bytes) -> str:
 
     best = from_bytes(data).best()
     if best is None:
-        raise ExtractionError(UNREADABLE, "The file's text is in an encoding that could not be recognised.")
+        raise ExtractionError(
+            UNREADABLE, gettext_noop("The file's text is in an encoding that could not be recognised.")
+        )
     return str(best)
 
 
@@ -145,10 +175,12 @@ def _read_pdf(path: str, pages: _Pages) -> None:
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise ExtractionError(UNREADABLE, "The PDF is protected by a password.")
+            raise ExtractionError(UNREADABLE, gettext_noop("The PDF is protected by a password."))
         count = len(reader.pages)
     except PdfReadError as exc:
-        raise ExtractionError(UNREADABLE, f"The PDF could not be read ({exc}).") from exc
+        raise ExtractionError(
+            UNREADABLE, gettext_noop("The PDF could not be read (%(error)s)."), error=str(exc)
+        ) from exc
     pages.check_count(count, "pages")
     for number, page in enumerate(reader.pages, start=1):
         if pages.full:
@@ -162,13 +194,15 @@ def _check_zip(path: str, limits: Limits) -> None:
         with zipfile.ZipFile(path) as package:
             infos = package.infolist()
     except zipfile.BadZipFile as exc:
-        raise ExtractionError(UNREADABLE, "The file is not a readable zip package.") from exc
+        raise ExtractionError(UNREADABLE, gettext_noop("The file is not a readable zip package.")) from exc
     unpacked = sum(info.file_size for info in infos)
     if len(infos) > MAX_ZIP_PARTS or unpacked > limits.max_unzipped_bytes:
         raise ExtractionError(
             TOO_LARGE,
-            f"The file unpacks to {unpacked // (1024 * 1024)} MiB in {len(infos)} parts; "
-            f"at most {limits.max_unzipped_bytes // (1024 * 1024)} MiB is read.",
+            gettext_noop("The file unpacks to %(size)d MiB in %(parts)d parts; at most %(limit)d MiB is read."),
+            size=unpacked // (1024 * 1024),
+            parts=len(infos),
+            limit=limits.max_unzipped_bytes // (1024 * 1024),
         )
 
 
@@ -290,12 +324,14 @@ def read(path: str, content_type: str, limits: Limits) -> list[Page]:
     elif content_type in (TEXT, MARKDOWN, CSV, JSON):
         pages.add(1, decode_text(Path(path).read_bytes()))
     else:
-        raise ExtractionError(UNREADABLE, f"Files of type {content_type} have no text to read.")
+        raise ExtractionError(
+            UNREADABLE, gettext_noop("Files of type %(type)s have no text to read."), type=content_type
+        )
     if not pages.pages:
         detail = (
-            "The PDF has no text layer (a scan or images only); text recognition (OCR) is not done here."
+            gettext_noop("The PDF has no text layer (a scan or images only); text recognition (OCR) is not done here.")
             if content_type == PDF
-            else "The file has no text."
+            else gettext_noop("The file has no text.")
         )
         raise ExtractionError(NO_TEXT, detail)
     return pages.pages
@@ -317,6 +353,9 @@ def _limit_self(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (CHILD_MAX_OPEN_FILES, CHILD_MAX_OPEN_FILES))
 
 
+_NEEDED_MEMORY = gettext_noop("Reading the file needed more memory than is allowed.")
+
+
 def _child_main(argv: list[str]) -> int:
     path, content_type, limits_json = argv
     limits = Limits(**json.loads(limits_json))
@@ -324,11 +363,13 @@ def _child_main(argv: list[str]) -> int:
     try:
         result: dict = {"pages": [page.__dict__ for page in read(path, content_type, limits)]}
     except ExtractionError as exc:
-        result = {"error": exc.code, "detail": exc.detail}
+        result = {"error": exc.code, "detail": exc.detail, "message": exc.message, "params": exc.params}
     except MemoryError:
-        result = {"error": TOO_LARGE, "detail": "Reading the file needed more memory than is allowed."}
+        result = {"error": TOO_LARGE, "detail": _NEEDED_MEMORY, "message": _NEEDED_MEMORY}
     except Exception as exc:  # a reader's own error on a damaged file
-        result = {"error": UNREADABLE, "detail": f"The file could not be read ({type(exc).__name__}: {exc})"[:290]}
+        message = gettext_noop("The file could not be read (%(error)s)")
+        params = {"error": f"{type(exc).__name__}: {exc}"[:250]}
+        result = {"error": UNREADABLE, "detail": message % params, "message": message, "params": params}
     sys.stdout.write(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -380,24 +421,30 @@ def extract_bounded(path: str, content_type: str, limits: Limits) -> Outcome:
         start_new_session=True,
     ) as child:
         try:
-            stdout, _ = child.communicate(timeout=limits.timeout_seconds)
+            stdout, _stderr = child.communicate(timeout=limits.timeout_seconds)
         except subprocess.TimeoutExpired:
             # Not yet reaped, so its pid (the group's id) is still its own.
             _kill_group(child)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.communicate(timeout=5)
-            return Outcome(
-                error=TIMEOUT, detail=f"Reading the file took longer than {limits.timeout_seconds:g} seconds."
-            )
+            message = gettext_noop("Reading the file took longer than %(seconds)s seconds.")
+            params = {"seconds": f"{limits.timeout_seconds:g}"}
+            return Outcome(error=TIMEOUT, detail=message % params, message=message, params=params)
     if child.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
-        return Outcome(error=TIMEOUT, detail="Reading the file used more processor time than is allowed.")
+        message = gettext_noop("Reading the file used more processor time than is allowed.")
+        return Outcome(error=TIMEOUT, detail=message, message=message)
     try:
         result = json.loads(stdout.decode("utf-8"))
     except ValueError:
         # A reader that died without answering: most often an allocation refused by RLIMIT_AS.
-        return Outcome(error=TOO_LARGE, detail="Reading the file needed more memory than is allowed.")
+        return Outcome(error=TOO_LARGE, detail=_NEEDED_MEMORY, message=_NEEDED_MEMORY)
     if "error" in result:
-        return Outcome(error=result["error"], detail=result.get("detail", "")[:300])
+        return Outcome(
+            error=result["error"],
+            detail=result.get("detail", "")[:300],
+            message=result.get("message", ""),
+            params=result.get("params") or {},
+        )
     return Outcome(pages=[Page(**page) for page in result["pages"]])
 
 

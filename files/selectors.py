@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import StoredFile
 
@@ -20,7 +21,7 @@ def file_get(*, owner, pk) -> StoredFile:
         return file_list(owner=owner).get(pk=pk)
     except (StoredFile.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
         # Not a uuid at all is "no such file" too (Django says ValidationError for a malformed one).
-        raise FileNotFound("No such file.") from exc
+        raise FileNotFound(_("No such file.")) from exc
 
 
 def file_text(*, file: StoredFile) -> str:

@@ -8,9 +8,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
+from accounts.preferences import supported_language
 from accounts.storage import size_text, storage_check
 from core.exceptions import DomainError
 
@@ -69,11 +72,15 @@ def _enqueue_extraction(file_id) -> None:
     from .tasks import file_extract_job
 
     try:
-        file_extract_job.enqueue(str(file_id))
+        # The language of the request that uploaded it (its user's saved one, else the browser's):
+        # a failed extraction's reason is written in it, for the person who reads it.
+        file_extract_job.enqueue(str(file_id), translation.get_language() or "")
     except Exception:
         logger.exception("the extraction of file %s could not be queued", file_id)
         StoredFile.objects.filter(pk=file_id, status=FileStatus.PROCESSING).update(
-            status=FileStatus.FAILED, error="unreadable", error_detail="The extraction could not be queued; try again."
+            status=FileStatus.FAILED,
+            error="unreadable",
+            error_detail=_("The extraction could not be queued; try again."),
         )
 
 
@@ -83,8 +90,11 @@ def _processing_check(*, owner) -> None:
     cap = settings.FILES_MAX_PROCESSING_PER_USER
     if cap and StoredFile.objects.filter(owner=owner, status=FileStatus.PROCESSING).count() >= cap:
         raise TooManyProcessing(
-            f"{cap} of your files are still being read; upload this one once one of them is ready "
-            f"(in about {PROCESSING_RETRY_AFTER_SECONDS} seconds)."
+            _(
+                "%(count)d of your files are still being read; upload this one once one of them is ready "
+                "(in about %(seconds)d seconds)."
+            )
+            % {"count": cap, "seconds": PROCESSING_RETRY_AFTER_SECONDS}
         )
 
 
@@ -97,10 +107,13 @@ def file_create(*, owner, upload, name: str | None = None, limit_processing: boo
     (an import), which must not lose files to a cap meant for uploads."""
     size = upload.size or 0
     if size == 0:
-        raise EmptyFile("The file is empty.")
+        raise EmptyFile(_("The file is empty."))
     limit = max_upload_bytes()
     if size > limit:
-        raise FileTooLarge(f"The file ({size_text(size)}) is larger than the limit of {size_text(limit)} per file.")
+        raise FileTooLarge(
+            _("The file (%(size)s) is larger than the limit of %(limit)s per file.")
+            % {"size": size_text(size), "limit": size_text(limit)}
+        )
     detected = detect(upload, name=name or upload.name)
     # The plan's storage, checked in this transaction, which it locks for the user (so two uploads of
     # one user are counted one after the other below too).
@@ -142,17 +155,33 @@ def _local_path(stored: StoredFile):
         return copy.name, copy.name
 
 
-def file_extract(*, file_id) -> StoredFile | None:
+def file_extract(*, file_id, language: str = "") -> StoredFile | None:
     """Read a file's pages (bounded, in a child process) and record the outcome; sends
-    ``file_ready`` when it ended well. A file deleted meanwhile is simply skipped."""
-    stored = StoredFile.objects.filter(pk=file_id).first()
+    ``file_ready`` when it ended well. A file deleted meanwhile is simply skipped.
+
+    Why it failed is written in ``language`` (the uploader's request's), else the owner's saved
+    language, else ``LANGUAGE_CODE``."""
+    stored = StoredFile.objects.select_related("owner__settings").filter(pk=file_id).first()
     if stored is None or stored.content_type in IMAGE_TYPES:
         return stored
+    language = supported_language(language) or supported_language(_saved_language(stored.owner))
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _file_extract(stored, file_id)
+
+
+def _saved_language(owner) -> str:
+    try:
+        return owner.settings.language
+    except ObjectDoesNotExist:
+        return ""
+
+
+def _file_extract(stored: StoredFile, file_id) -> StoredFile | None:
     StoredFile.objects.filter(pk=stored.pk).update(extract_runs=stored.extract_runs + 1)
     try:
         path, temporary = _local_path(stored)
     except OSError:
-        outcome = extraction.Outcome(error=extraction.UNREADABLE, detail="The stored file is missing.")
+        outcome = extraction.Outcome(error=extraction.UNREADABLE, detail=_("The stored file is missing."))
         temporary = None
     else:
         try:
@@ -167,7 +196,8 @@ def file_extract(*, file_id) -> StoredFile | None:
             return None
         FilePage.objects.filter(file=stored).delete()
         if outcome.error:
-            stored.status, stored.error, stored.error_detail = FileStatus.FAILED, outcome.error, outcome.detail
+            stored.status, stored.error = FileStatus.FAILED, outcome.error
+            stored.error_detail = outcome.text(_)
             stored.pages = None
         else:
             FilePage.objects.bulk_create(
@@ -234,7 +264,7 @@ def files_sweep(*, stuck_after: timedelta | None = None, now=None) -> dict:
             StoredFile.objects.filter(pk=stored.pk, status=FileStatus.PROCESSING).update(
                 status=FileStatus.FAILED,
                 error=extraction.TIMEOUT,
-                error_detail="Reading the file did not finish; it was tried twice.",
+                error_detail=_("Reading the file did not finish; it was tried twice."),
                 updated_at=now,
             )
             failed += 1

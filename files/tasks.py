@@ -6,9 +6,10 @@ from .services import file_extract, files_sweep
 
 
 @task()
-def file_extract_job(file_id: str) -> dict:
-    """Read an uploaded file's text pages (queued by ``services.file_create`` after commit)."""
-    stored = file_extract(file_id=file_id)
+def file_extract_job(file_id: str, language: str = "") -> dict:
+    """Read an uploaded file's text pages (queued by ``services.file_create`` after commit), saying
+    why it failed in ``language`` (the uploader's)."""
+    stored = file_extract(file_id=file_id, language=language)
     if stored is None:
         return {"file": file_id, "status": "deleted"}
     return {"file": file_id, "status": stored.status, "error": stored.error, "pages": stored.pages}

@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
+from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from core.zips import MAX_DIRECTORY_BYTES, zip_directory
@@ -89,7 +90,9 @@ class Detected:
 
 
 def _unsupported(what: str) -> UnsupportedType:
-    return UnsupportedType(f"{what} This service reads {ACCEPTED} files.")
+    return UnsupportedType(
+        _("%(problem)s This service reads %(accepted)s files.") % {"problem": what, "accepted": ACCEPTED}
+    )
 
 
 def _check_zip_directory(upload, name: str) -> None:
@@ -101,9 +104,17 @@ def _check_zip_directory(upload, name: str) -> None:
         return  # ZipFile will not find one either
     if directory.entries > MAX_ZIP_PARTS or directory.directory_bytes > MAX_DIRECTORY_BYTES:
         raise UnsupportedType(
-            f"The file '{name}' is a zip package listing {directory.entries:,} parts in a directory of "
-            f"{directory.directory_bytes:,} bytes; documents of at most {MAX_ZIP_PARTS:,} parts "
-            f"({MAX_DIRECTORY_BYTES // (1024 * 1024)} MiB of directory) are read."
+            _(
+                "The file '%(name)s' is a zip package listing %(parts)s parts in a directory of %(bytes)s bytes; "
+                "documents of at most %(limit)s parts (%(mib)d MiB of directory) are read."
+            )
+            % {
+                "name": name,
+                "parts": f"{directory.entries:,}",
+                "bytes": f"{directory.directory_bytes:,}",
+                "limit": f"{MAX_ZIP_PARTS:,}",
+                "mib": MAX_DIRECTORY_BYTES // (1024 * 1024),
+            }
         )
 
 
@@ -187,7 +198,7 @@ def _check_json(upload, name: str) -> None:
         json.loads(data.decode("utf-8-sig"))
     # RecursionError: arrays or objects nested deeper than the parser goes ("[" * 100000).
     except (ValueError, RecursionError) as exc:
-        raise _unsupported(f"The file '{name}' is not valid JSON (UTF-8).") from exc
+        raise _unsupported(_("The file '%(name)s' is not valid JSON (UTF-8).") % {"name": name}) from exc
 
 
 def detect(upload, *, name: str) -> Detected:
@@ -204,10 +215,14 @@ def detect(upload, *, name: str) -> Detected:
             # HWP 5 is a binary compound file. The one Python reader, pyhwp, is AGPL-licensed, which
             # this project cannot ship; HWPX (its open XML successor) is read instead.
             raise UnsupportedType(
-                "HWP files (the binary format of Hangul 2014 and earlier) cannot be read here: open the file in "
-                "Hangul and save it as HWPX (File > Save As > HWPX), then upload that."
+                _(
+                    "HWP files (the binary format of Hangul 2014 and earlier) cannot be read here: open the file in "
+                    "Hangul and save it as HWPX (File > Save As > HWPX), then upload that."
+                )
             )
-        raise _unsupported("Old binary Office files (.doc, .xls, .ppt) cannot be read: save it as DOCX, XLSX or PPTX.")
+        raise _unsupported(
+            _("Old binary Office files (.doc, .xls, .ppt) cannot be read: save it as DOCX, XLSX or PPTX.")
+        )
     signed = _signed_type(head, upload, name)
     if signed:
         claimed = _SIGNED_EXTENSIONS.get(extension)
@@ -216,19 +231,27 @@ def detect(upload, *, name: str) -> Detected:
         if claimed == signed or (claimed in IMAGE_TYPES and signed in IMAGE_TYPES) or not extension:
             return Detected(signed, name)
         raise _unsupported(
-            f"The contents of '{name}' are {signed}, which its name (ending in '{extension or 'nothing'}') "
-            "does not say: rename it with the right extension."
+            _(
+                "The contents of '%(name)s' are %(type)s, which its name (ending in '%(extension)s') "
+                "does not say: rename it with the right extension."
+            )
+            % {"name": name, "type": signed, "extension": extension or _("nothing")}
         )
     if head.startswith(b"PK\x03\x04"):
-        raise _unsupported(f"The file '{name}' is a zip archive of a kind this service cannot read.")
+        raise _unsupported(
+            _("The file '%(name)s' is a zip archive of a kind this service cannot read.") % {"name": name}
+        )
     text_type = TEXT_EXTENSIONS.get(extension)
     if text_type and looks_like_text(head):
         if text_type == JSON:
             _check_json(upload, name)
         return Detected(text_type, name)
     if text_type:
-        raise _unsupported(f"The file '{name}' is named as text but its contents are not text.")
+        raise _unsupported(_("The file '%(name)s' is named as text but its contents are not text.") % {"name": name})
     claimed = _SIGNED_EXTENSIONS.get(extension)
     if claimed:
-        raise _unsupported(f"The contents of '{name}' are not {claimed}, although its name ends in '{extension}'.")
-    raise _unsupported(f"Files of type '{extension or 'none'}' cannot be read.")
+        raise _unsupported(
+            _("The contents of '%(name)s' are not %(type)s, although its name ends in '%(extension)s'.")
+            % {"name": name, "type": claimed, "extension": extension}
+        )
+    raise _unsupported(_("Files of type '%(extension)s' cannot be read.") % {"extension": extension or _("none")})

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class Passage(models.Model):
@@ -9,15 +11,19 @@ class Passage(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     file = models.ForeignKey("files.StoredFile", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     item = models.ForeignKey("collector.Item", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    ordinal = models.PositiveIntegerField(help_text="Order of the passage within its source.")
+    ordinal = models.PositiveIntegerField(help_text=gettext_lazy("Order of the passage within its source."))
     page = models.PositiveIntegerField(null=True, blank=True)
     text = models.TextField()
     terms = models.TextField(
-        blank=True, help_text="The text as index terms (words and Korean bigrams), between spaces."
+        blank=True, help_text=gettext_lazy("The text as index terms (words and Korean bigrams), between spaces.")
     )
-    term_count = models.PositiveIntegerField(default=0, help_text="Distinct terms: the passage's length in BM25.")
+    term_count = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("Distinct terms: the passage's length in BM25.")
+    )
 
     class Meta:
+        verbose_name = gettext_lazy("passage")
+        verbose_name_plural = gettext_lazy("passages")
         ordering = ("ordinal",)
         indexes = [models.Index(fields=("owner", "file")), models.Index(fields=("owner", "item"))]
         constraints = [
@@ -37,8 +43,8 @@ class PassageEmbedding(models.Model):
     table is never rebuilt for it, which on SQLite would drop the full-text index's triggers)."""
 
     passage = models.OneToOneField(Passage, on_delete=models.CASCADE, primary_key=True, related_name="embedding")
-    model = models.CharField(max_length=200, help_text="The embedding model that made it.")
-    vector = models.BinaryField(help_text="float32 values.")
+    model = models.CharField(max_length=200, help_text=gettext_lazy("The embedding model that made it."))
+    vector = models.BinaryField(help_text=gettext_lazy("float32 values."))
 
     def __str__(self) -> str:
         return f"{self.passage_id} ({self.model})"
@@ -51,24 +57,31 @@ class EmbeddingSettings(models.Model):
 
     enabled = models.BooleanField(default=False)
     base_url = models.URLField(
-        max_length=500, blank=True, help_text="An OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."
+        max_length=500,
+        blank=True,
+        help_text=gettext_lazy("An OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1."),
     )
-    model = models.CharField(max_length=200, blank=True, help_text="The embedding model's name upstream.")
+    model = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("The embedding model's name upstream."))
     api_key_env = models.CharField(
-        max_length=100, blank=True, help_text="The NAME of the environment variable holding the API key, if any."
+        max_length=100,
+        blank=True,
+        help_text=gettext_lazy("The NAME of the environment variable holding the API key, if any."),
     )
     weight = models.FloatField(
-        default=0.5, help_text="Share of the cosine similarity in the final score (0: BM25 only, 1: vectors only)."
+        default=0.5,
+        help_text=gettext_lazy("Share of the cosine similarity in the final score (0: BM25 only, 1: vectors only)."),
     )
     timeout_seconds = models.FloatField(default=10.0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "embedding settings"
-        verbose_name_plural = "embedding settings"
+        verbose_name = gettext_lazy("embedding settings")
+        verbose_name_plural = gettext_lazy("embedding settings")
 
     def __str__(self) -> str:
-        return f"{self.model or 'no model'} ({'on' if self.enabled else 'off'})"
+        state = _("on") if self.enabled else _("off")
+        model = self.model or _("no model")
+        return f"{model} ({state})"
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -80,12 +93,12 @@ class EmbeddingSettings(models.Model):
         if problem:
             errors["api_key_env"] = problem
         if self.enabled and not (self.base_url and self.model):
-            errors["enabled"] = "Name the base URL and the model before enabling embeddings."
+            errors["enabled"] = _("Name the base URL and the model before enabling embeddings.")
         if not 0.0 <= self.weight <= 1.0:
-            errors["weight"] = "Between 0 and 1."
+            errors["weight"] = _("Between 0 and 1.")
         # Every reply that searches documents may wait this long for the question's vector.
         if not 0.0 < self.timeout_seconds <= 10.0:
-            errors["timeout_seconds"] = "More than 0 and at most 10 seconds."
+            errors["timeout_seconds"] = _("More than 0 and at most 10 seconds.")
         if errors:
             raise ValidationError(errors)
 

@@ -2,6 +2,7 @@
 what OpenAI's SDKs turn into ``AuthenticationError``, ``NotFoundError``, ``RateLimitError``..."""
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
 
 class OpenAIError(Exception):
@@ -40,7 +41,7 @@ class OpenAIError(Exception):
 def invalid_key() -> OpenAIError:
     return OpenAIError(
         401,
-        "Incorrect API key provided. Make a key at /api/v1/api-keys and send it as 'Authorization: Bearer sk-...'.",
+        _("Incorrect API key provided. Make a key at /api/v1/api-keys and send it as 'Authorization: Bearer sk-...'."),
         code="invalid_api_key",
     )
 
@@ -48,7 +49,7 @@ def invalid_key() -> OpenAIError:
 def model_not_found(model: str) -> OpenAIError:
     return OpenAIError(
         404,
-        f"The model '{model}' does not exist or you do not have access to it.",
+        _("The model '%(model)s' does not exist or you do not have access to it.") % {"model": model},
         code="model_not_found",
         param="model",
     )

@@ -6,6 +6,7 @@ in ways it cannot honour (``n`` > 1, tools) are refused with a 400 naming them.
 """
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,11 +32,13 @@ def _image_part(part: dict) -> dict:
     image_url = part.get("image_url")
     url = image_url.get("url") if isinstance(image_url, dict) else image_url
     if not isinstance(url, str):
-        raise serializers.ValidationError('An image_url part is {"type": "image_url", "image_url": {"url": ...}}.')
+        raise serializers.ValidationError(_('An image_url part is {"type": "image_url", "image_url": {"url": ...}}.'))
     if not url.strip().lower().startswith("data:"):
         raise serializers.ValidationError(
-            "Only images sent inline as data:image/...;base64 URLs are accepted; this server does not fetch "
-            "http(s) image URLs.",
+            _(
+                "Only images sent inline as data:image/...;base64 URLs are accepted; this server does not fetch "
+                "http(s) image URLs."
+            ),
             code="image_url_not_supported",
         )
     try:
@@ -85,7 +88,7 @@ def _content_of(content, *, role: str) -> str | list[dict]:
     if content is None:
         if role in ("assistant", "tool"):
             return ""
-        raise serializers.ValidationError("Give the message's content.")
+        raise serializers.ValidationError(_("Give the message's content."))
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -103,7 +106,7 @@ def _content_of(content, *, role: str) -> str | list[dict]:
                 )
         text = "\n".join(texts)
         return [{"type": "text", "text": text}, *pictures] if pictures else text
-    raise serializers.ValidationError("Content is a string or a list of content parts.")
+    raise serializers.ValidationError(_("Content is a string or a list of content parts."))
 
 
 @extend_schema_field(
@@ -154,10 +157,12 @@ class ChatMessageSerializer(InputSerializer):
             raise serializers.ValidationError({"content": exc.detail}) from exc
         text = images.content_text(content)
         if "\x00" in text:
-            raise serializers.ValidationError({"content": ["Null characters are not allowed."]})
+            raise serializers.ValidationError({"content": [_("Null characters are not allowed.")]})
         if len(text) > settings.CHAT["MAX_MESSAGE_CHARS"]:
             limit = settings.CHAT["MAX_MESSAGE_CHARS"]
-            raise serializers.ValidationError({"content": [f"A message has at most {limit} characters."]})
+            raise serializers.ValidationError(
+                {"content": [_("A message has at most %(limit)d characters.") % {"limit": limit}]}
+            )
         return {"role": attrs["role"], "content": content}
 
 
@@ -180,7 +185,11 @@ class ChatCompletionRequestSerializer(InputSerializer):
         # Counted before any message is checked: a request's images are bounded together.
         if isinstance(data, dict) and _images_in(data.get("messages")) > MAX_IMAGES:
             raise serializers.ValidationError(
-                {"messages": [f"At most {MAX_IMAGES} images per request (all messages together)."]},
+                {
+                    "messages": [
+                        _("At most %(limit)d images per request (all messages together).") % {"limit": MAX_IMAGES}
+                    ]
+                },
                 code="too_many_images",
             )
         return super().to_internal_value(data)
@@ -190,18 +199,18 @@ class ChatCompletionRequestSerializer(InputSerializer):
             return []
         stops = [value] if isinstance(value, str) else value
         if not isinstance(stops, list) or not all(isinstance(s, str) and s for s in stops):
-            raise serializers.ValidationError("A string or a list of non-empty strings.")
+            raise serializers.ValidationError(_("A string or a list of non-empty strings."))
         if len(stops) > MAX_STOP_SEQUENCES:
-            raise serializers.ValidationError(f"At most {MAX_STOP_SEQUENCES} stop sequences.")
+            raise serializers.ValidationError(_("At most %(limit)d stop sequences.") % {"limit": MAX_STOP_SEQUENCES})
         # Saved with the reply's options (a JSON column), which PostgreSQL cannot hold a NUL in.
         if any("\x00" in s for s in stops):
-            raise serializers.ValidationError("Null characters are not allowed.")
+            raise serializers.ValidationError(_("Null characters are not allowed."))
         return stops
 
     def validate(self, attrs):
         for unsupported in ("tools", "functions"):
             if self.initial_data.get(unsupported):
-                raise serializers.ValidationError({unsupported: ["Tools are not supported by this server."]})
+                raise serializers.ValidationError({unsupported: [_("Tools are not supported by this server.")]})
         turns = attrs["messages"]
         # System and developer messages become the system prompt; the other turns the history.
         attrs["system"] = "\n\n".join(
@@ -209,17 +218,22 @@ class ChatCompletionRequestSerializer(InputSerializer):
         )
         if len(attrs["system"]) > SYSTEM_PROMPT_MAX_CHARS:  # the app's limit on a system prompt
             raise serializers.ValidationError(
-                {"messages": [f"System and developer messages have at most {SYSTEM_PROMPT_MAX_CHARS} characters."]}
+                {
+                    "messages": [
+                        _("System and developer messages have at most %(limit)d characters.")
+                        % {"limit": SYSTEM_PROMPT_MAX_CHARS}
+                    ]
+                }
             )
         if attrs.get("stream_options") and not attrs.get("stream"):
-            raise serializers.ValidationError({"stream_options": ["Only allowed when stream is true."]})
+            raise serializers.ValidationError({"stream_options": [_("Only allowed when stream is true.")]})
         attrs["turns"] = [
             {"role": "user" if t["role"] == "user" else "assistant", "content": t["content"]}
             for t in turns
             if t["role"] in ("user", "assistant") and t["content"]
         ]
         if not attrs["turns"] or attrs["turns"][-1]["role"] != "user":
-            raise serializers.ValidationError({"messages": ["The last message with content must be the user's."]})
+            raise serializers.ValidationError({"messages": [_("The last message with content must be the user's.")]})
         attrs["max_tokens"] = attrs.get("max_completion_tokens") or attrs.get("max_tokens")
         attrs["include_usage"] = bool((attrs.get("stream_options") or {}).get("include_usage"))
         attrs["stream"] = bool(attrs.get("stream"))

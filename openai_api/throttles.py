@@ -3,6 +3,8 @@ a runaway script is slowed before it reaches the plan's limits or the model's se
 
 import math
 
+from django.utils.translation import gettext as _
+
 from core.throttles import SettingsRateThrottle
 
 from . import errors
@@ -23,7 +25,7 @@ def check_rate(request, key) -> None:
         wait = max(1, math.ceil(throttle.wait() or 1))
         raise errors.OpenAIError(
             429,
-            f"Rate limit reached for this API key; retry in {wait} s.",
+            _("Rate limit reached for this API key; retry in %(seconds)d s.") % {"seconds": wait},
             type="requests",
             code="rate_limit_exceeded",
             retry_after=wait,

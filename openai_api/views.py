@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
@@ -45,13 +46,13 @@ def _authenticate(request):
 
 def _body(request) -> dict:
     if request.content_type != "application/json":
-        raise errors.OpenAIError(415, "Send the request body as JSON (Content-Type: application/json).")
+        raise errors.OpenAIError(415, _("Send the request body as JSON (Content-Type: application/json)."))
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, RecursionError):
-        raise errors.invalid("The request body is not valid JSON.") from None
+        raise errors.invalid(_("The request body is not valid JSON.")) from None
     if not isinstance(body, dict):
-        raise errors.invalid("The request body must be a JSON object.")
+        raise errors.invalid(_("The request body must be a JSON object."))
     return body
 
 
@@ -138,7 +139,9 @@ async def chat_completions_view(request):
 
 
 def _not_allowed(method: str) -> JsonResponse:
-    response = errors.OpenAIError(405, f"Use {method} here.", code="method_not_allowed").response()
+    response = errors.OpenAIError(
+        405, _("Use %(method)s here.") % {"method": method}, code="method_not_allowed"
+    ).response()
     response["Allow"] = method
     return response
 
@@ -146,12 +149,12 @@ def _not_allowed(method: str) -> JsonResponse:
 def _failure(reply: listener.ReplyProgress) -> errors.OpenAIError | None:
     """None for a completed reply; otherwise why it did not complete (interrupted, error...)."""
     if reply.done is None:
-        return errors.reply_failed("The reply did not finish; try again.", code="interrupted")
+        return errors.reply_failed(_("The reply did not finish; try again."), code="interrupted")
     if reply.done.status == MessageStatus.COMPLETE:
         return None
     if reply.error is not None:
         return errors.reply_failed(reply.error.message, code=reply.error.code)
-    return errors.reply_failed(f"The reply ended {reply.done.status}.", code="interrupted")
+    return errors.reply_failed(_("The reply ended %(status)s.") % {"status": reply.done.status}, code="interrupted")
 
 
 async def _stop_unless_done(reply: listener.ReplyProgress, reply_id) -> None:

@@ -8,6 +8,8 @@ messages, messages hidden from the conversation (``metadata.is_visually_hidden_f
 and messages with no text are left out.
 """
 
+from django.utils.translation import gettext as _
+
 from .data import ConversationData, EntryError, MessageData, parse_time, text
 from .models import SourceFormat
 
@@ -43,9 +45,9 @@ def _branch(mapping: dict, current_node) -> list[dict]:
     if current_node not in mapping:
         roots = [key for key, node in mapping.items() if isinstance(node, dict) and not node.get("parent")]
         if not roots:
-            raise EntryError("the message tree has no root")
+            raise EntryError(_("the message tree has no root"))
         current_node = roots[0]
-        for _ in range(MAX_DEPTH):
+        for _depth in range(MAX_DEPTH):
             children = mapping.get(current_node, {}).get("children") or []
             children = [child for child in children if child in mapping]
             if not children:
@@ -56,13 +58,13 @@ def _branch(mapping: dict, current_node) -> list[dict]:
     node_id = current_node
     while node_id is not None:
         if node_id in seen or len(path) > MAX_DEPTH:
-            raise EntryError("the message tree has a loop")
+            raise EntryError(_("the message tree has a loop"))
         seen.add(node_id)
         node = mapping.get(node_id)
         if node is None:
-            raise EntryError(f"the message tree names a missing node {str(node_id)[:40]!r}")
+            raise EntryError(_("the message tree names a missing node %(node)s") % {"node": repr(str(node_id)[:40])})
         if not isinstance(node, dict):
-            raise EntryError("a node of the message tree is not an object")
+            raise EntryError(_("a node of the message tree is not an object"))
         path.append(node)
         node_id = node.get("parent")
     path.reverse()
@@ -74,7 +76,7 @@ def _message(node: dict) -> MessageData | None:
     if message is None:
         return None
     if not isinstance(message, dict):
-        raise EntryError("a message is not an object")
+        raise EntryError(_("a message is not an object"))
     author = message.get("author") or {}
     role = IMPORTED_ROLES.get(author.get("role") if isinstance(author, dict) else None)
     if role is None:  # system, tool, or unknown
@@ -92,10 +94,10 @@ def _message(node: dict) -> MessageData | None:
 def conversation_from_chatgpt(raw) -> ConversationData:
     """One conversation of the export as our data; ``EntryError`` says what is wrong with it."""
     if not isinstance(raw, dict):
-        raise EntryError(f"a conversation must be an object, not {type(raw).__name__}")
+        raise EntryError(_("a conversation must be an object, not %(type)s") % {"type": type(raw).__name__})
     mapping = raw.get("mapping")
     if not isinstance(mapping, dict):
-        raise EntryError("the conversation has no 'mapping' (its message tree)")
+        raise EntryError(_("the conversation has no 'mapping' (its message tree)"))
     title = text(raw.get("title"), what="title")
     created_at = parse_time(raw.get("create_time"), what="create_time")
     updated_at = parse_time(raw.get("update_time"), what="update_time")

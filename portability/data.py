@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 
 class EntryError(ValueError):
@@ -109,21 +110,23 @@ def parse_time(value, *, what: str = "time") -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise EntryError(f"{what} is not a time: {value!r}")
+        raise EntryError(_("%(field)s is not a time: %(value)s") % {"field": what, "value": repr(value)})
     if isinstance(value, int | float):
         try:
             return datetime.fromtimestamp(value, tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise EntryError(f"{what} is out of range: {value!r}") from exc
+            raise EntryError(_("%(field)s is out of range: %(value)s") % {"field": what, "value": repr(value)}) from exc
     if isinstance(value, str):
         try:
             parsed = parse_datetime(value)
         except ValueError:
             parsed = None
         if parsed is None:
-            raise EntryError(f"{what} is not an ISO 8601 time: {value[:40]!r}")
+            raise EntryError(
+                _("%(field)s is not an ISO 8601 time: %(value)s") % {"field": what, "value": repr(value[:40])}
+            )
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise EntryError(f"{what} is not a time: {type(value).__name__}")
+    raise EntryError(_("%(field)s is not a time: %(value)s") % {"field": what, "value": type(value).__name__})
 
 
 def text(value, *, what: str) -> str:
@@ -131,5 +134,5 @@ def text(value, *, what: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise EntryError(f"{what} must be a string, not {type(value).__name__}")
+        raise EntryError(_("%(field)s must be a string, not %(type)s") % {"field": what, "type": type(value).__name__})
     return value.replace("\x00", "")

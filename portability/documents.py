@@ -27,6 +27,10 @@ Times are ISO 8601 in UTC. Messages are in conversation order. A reader refuses 
 
 from datetime import datetime
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from conversations.models import Conversation, Message, MessageStatus, Role
 
 from .data import (
@@ -98,11 +102,25 @@ def bundle_document(documents: list[dict], *, exported_at: datetime) -> dict:
     }
 
 
-_SPEAKERS = {Role.USER: "You", Role.ASSISTANT: "Assistant", Role.SYSTEM: "System"}
+_SPEAKERS = {
+    Role.USER: gettext_lazy("You"),
+    Role.ASSISTANT: gettext_lazy("Assistant"),
+    Role.SYSTEM: gettext_lazy("System"),
+}
+# How a reply that did not complete is marked (the others keep their status as it is).
+_STATUS_NOTES = {
+    MessageStatus.STOPPED: gettext_lazy("stopped"),
+    MessageStatus.ERROR: gettext_lazy("failed"),
+    MessageStatus.INTERRUPTED: gettext_lazy("interrupted"),
+}
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "unknown time"
+    """In the reader's time zone (the user's saved one, active for the request; else UTC), named."""
+    if not moment:
+        return _("unknown time")
+    local = timezone.localtime(moment)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 def _markdown_text(value) -> str:
@@ -116,36 +134,51 @@ def _markdown_attachments(message: Message) -> list[str]:
     files = list(message.attachments.all())
     if not files:
         return []
-    return ["*Attached:* " + ", ".join(_markdown_text(file.name) for file in files), ""]
+    label = _("Attached:")  # outside the f-string: makemessages does not look inside one
+    return [f"*{label}* " + ", ".join(_markdown_text(file.name) for file in files), ""]
 
 
 def _markdown_sources(sources) -> list[str]:
     entries = [source for source in sources or [] if isinstance(source, dict)]
     if not entries:
         return []
-    lines = ["*Sources:*", ""]
+    label = _("Sources:")
+    lines = [f"*{label}*", ""]
     for position, source in enumerate(entries, start=1):
         n = source.get("n") if isinstance(source.get("n"), int) else position
         page = source.get("page")
-        where = f" (page {page})" if isinstance(page, int) and not isinstance(page, bool) else ""
-        lines.append(f"{n}. {_markdown_text(source.get('title')) or 'Source'}{where}")
+        where = ""
+        if isinstance(page, int) and not isinstance(page, bool):
+            where = " (" + _("page %(page)d") % {"page": page} + ")"
+        title = _markdown_text(source.get("title")) or _("Source")
+        lines.append(f"{n}. {title}{where}")
     return [*lines, ""]
 
 
 def conversation_markdown(conversation: Conversation, messages, *, exported_at: datetime) -> str:
     """A Markdown transcript for people (not read back by the imports: use the JSON for that)."""
-    lines = [f"# {conversation.title or 'Untitled conversation'}", ""]
-    about = [f"Created {_when(conversation.created_at)}", f"last active {_when(conversation.updated_at)}"]
+    title = conversation.title or _("Untitled conversation")
+    lines = [f"# {title}", ""]
+    about = [
+        _("Created %(when)s") % {"when": _when(conversation.created_at)},
+        _("last active %(when)s") % {"when": _when(conversation.updated_at)},
+    ]
     if conversation.model:
-        about.append(f"model {conversation.model.display_name}")
-    lines += [f"*{', '.join(about)}; exported {_when(exported_at)}.*", ""]
+        about.append(_("model %(model)s") % {"model": conversation.model.display_name})
+    about_text = _("%(about)s; exported %(when)s.") % {"about": ", ".join(about), "when": _when(exported_at)}
+    lines += [f"*{about_text}*", ""]
     if conversation.system_prompt:
-        lines += ["**System prompt:**", ""]
+        label = _("System prompt:")
+        lines += [f"**{label}**", ""]
         lines += [f"> {line}" if line else ">" for line in conversation.system_prompt.splitlines()]
         lines.append("")
     for message in messages:
         speaker = _SPEAKERS.get(message.role, message.role)
-        note = "" if message.status in (MessageStatus.COMPLETE,) else f" ({message.status})"
+        note = (
+            ""
+            if message.status in (MessageStatus.COMPLETE,)
+            else f" ({_STATUS_NOTES.get(message.status, message.status)})"
+        )
         lines += ["---", "", f"### {speaker} · {_when(message.created_at)}{note}", "", message.content.rstrip(), ""]
         lines += _markdown_attachments(message)
         lines += _markdown_sources(message.sources)
@@ -164,24 +197,29 @@ def document_format(raw) -> str | None:
 def check_version(raw: dict) -> None:
     version = raw.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise EntryError(f"'version' must be a whole number from 1 (got {version!r})")
+        raise EntryError(_("'version' must be a whole number from 1 (got %(version)s)") % {"version": repr(version)})
     if version > VERSION:
-        raise EntryError(f"version {version} of {raw.get('format')} is newer than this server reads ({VERSION})")
+        raise EntryError(
+            _("version %(version)s of %(format)s is newer than this server reads (%(supported)s)")
+            % {"version": version, "format": raw.get("format"), "supported": VERSION}
+        )
 
 
 def _bool(raw: dict, name: str) -> bool:
     value = raw.get(name, False)
     if not isinstance(value, bool):
-        raise EntryError(f"'{name}' must be true or false")
+        raise EntryError(_("'%(name)s' must be true or false") % {"name": name})
     return value
 
 
 def _message_from(raw, index: int) -> MessageData:
     if not isinstance(raw, dict):
-        raise EntryError(f"message {index} is not an object")
+        raise EntryError(_("message %(index)d is not an object") % {"index": index})
     role = raw.get("role")
     if role not in Role.values:
-        raise EntryError(f"message {index} has an unknown role {str(role)[:20]!r}")
+        raise EntryError(
+            _("message %(index)d has an unknown role %(role)s") % {"index": index, "role": repr(str(role)[:20])}
+        )
     status = raw.get("status") or MessageStatus.COMPLETE
     if status not in _FINAL_STATUSES:
         status = MessageStatus.INTERRUPTED if status in MessageStatus.values else MessageStatus.COMPLETE
@@ -208,12 +246,12 @@ def _attachments_from(raw, index: int) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise EntryError(f"message {index}'s attachments must be a list")
+        raise EntryError(_("message %(index)d's attachments must be a list") % {"index": index})
     ids = []
     for attachment in raw[:MAX_ATTACHMENTS]:
         file_id = attachment.get("id") if isinstance(attachment, dict) else attachment
         if not isinstance(file_id, str):
-            raise EntryError(f"message {index} has an attachment without an id")
+            raise EntryError(_("message %(index)d has an attachment without an id") % {"index": index})
         ids.append(file_id[:64])
     return tuple(ids)
 
@@ -223,11 +261,13 @@ def _sources_from(raw, index: int) -> tuple[dict, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise EntryError(f"message {index}'s sources must be a list")
+        raise EntryError(_("message %(index)d's sources must be a list") % {"index": index})
     sources = []
     for position, source in enumerate(raw[:MAX_SOURCES], start=1):
         if not isinstance(source, dict):
-            raise EntryError(f"message {index}'s source {position} is not an object")
+            raise EntryError(
+                _("message %(index)d's source %(position)d is not an object") % {"index": index, "position": position}
+            )
         n, page, source_id = source.get("n"), source.get("page"), source.get("id")
         entry = {
             "n": n if isinstance(n, int) and not isinstance(n, bool) else position,
@@ -243,11 +283,11 @@ def _sources_from(raw, index: int) -> tuple[dict, ...]:
 
 def conversation_from_document(raw) -> ConversationData:
     if not isinstance(raw, dict) or document_format(raw) != CONVERSATION_FORMAT:
-        raise EntryError(f"not a {CONVERSATION_FORMAT} document")
+        raise EntryError(_("not a %(format)s document") % {"format": CONVERSATION_FORMAT})
     check_version(raw)
     messages = raw.get("messages", [])
     if not isinstance(messages, list):
-        raise EntryError("'messages' must be a list")
+        raise EntryError(_("'messages' must be a list"))
     return ConversationData(
         source=SourceFormat.CHAT_SERVER,
         source_key=text(raw.get("id"), what="id")[:200],
@@ -309,16 +349,16 @@ def file_entry(stored, *, path: str | None) -> dict:
 
 def file_from_entry(raw) -> FileData:
     if not isinstance(raw, dict):
-        raise EntryError("a file is not an object")
+        raise EntryError(_("a file is not an object"))
     file_id = raw.get("id")
     if not isinstance(file_id, str) or not file_id:
-        raise EntryError("a file has no 'id'")
+        raise EntryError(_("a file has no 'id'"))
     path = raw.get("path")
     if path is not None and not isinstance(path, str):
-        raise EntryError("'path' must be null or a string")
+        raise EntryError(_("'path' must be null or a string"))
     item_ids = raw.get("collector_item_ids") or []
     if not isinstance(item_ids, list):
-        raise EntryError("'collector_item_ids' must be a list")
+        raise EntryError(_("'collector_item_ids' must be a list"))
     created_at = parse_time(raw.get("created_at"), what="created_at")
     return FileData(
         source_key=_source_key(raw, created_at),
@@ -355,13 +395,13 @@ def _source_key(raw: dict, created_at: datetime | None) -> str:
 
 def item_from_entry(raw) -> ItemData:
     if not isinstance(raw, dict):
-        raise EntryError("an item is not an object")
+        raise EntryError(_("an item is not an object"))
     tags = raw.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise EntryError("'tags' must be a list of strings")
+        raise EntryError(_("'tags' must be a list of strings"))
     file = raw.get("file")
     if file is not None and not (isinstance(file, dict) and isinstance(file.get("path"), str)):
-        raise EntryError("'file' must be null or an object with a 'path'")
+        raise EntryError(_("'file' must be null or an object with a 'path'"))
     created_at = parse_time(raw.get("created_at"), what="created_at")
     return ItemData(
         source_key=_source_key(raw, created_at),
@@ -380,7 +420,7 @@ def item_from_entry(raw) -> ItemData:
 
 def todo_from_entry(raw) -> TodoData:
     if not isinstance(raw, dict):
-        raise EntryError("a todo is not an object")
+        raise EntryError(_("a todo is not an object"))
     created_at = parse_time(raw.get("created_at"), what="created_at")
     return TodoData(
         source_key=_source_key(raw, created_at),

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import UserSettings
 from accounts.storage import storage_check
@@ -274,7 +275,7 @@ def file_import(*, owner, data: FileData, source: sources.Source, index: int | N
     if _is_uuid(data.original_id) and StoredFile.objects.filter(pk=data.original_id, owner=owner).exists():
         return Outcome(target_id=data.original_id, skipped=True)  # the very file it was exported from
     if not data.path:
-        raise EntryError("its bytes are not in the export (the file was missing when it was exported)")
+        raise EntryError(_("its bytes are not in the export (the file was missing when it was exported)"))
     # Checked on what the zip declares before reading, and by file_create on what was read.
     storage_check(user=owner, size=source.member_size(data.path))
     content = source.read_member(data.path, limit=max_file_bytes(), reader=index, what="file")
@@ -348,7 +349,8 @@ class ImportRun:
             for entry in self.source.todos:
                 self._one(entry, kind=RecordKind.TODO, action=self._todo)
         except FileError as exc:
-            row.status, row.error = JobStatus.FAILED, f"{exc} What was imported before it is kept."
+            row.status = JobStatus.FAILED
+            row.error = _("%(error)s What was imported before it is kept.") % {"error": exc}
         else:
             row.status = JobStatus.DONE
         row.finished_at = timezone.now()
@@ -370,8 +372,11 @@ class ImportRun:
     def _one(self, entry: Entry, *, kind: str, action: Callable[[Entry], None]) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise ImportTimedOut(
-                f"The import took longer than {conf.import_max_seconds()} seconds (its limit) and was stopped; "
-                "importing the same file again goes on where it stopped."
+                _(
+                    "The import took longer than %(seconds)d seconds (its limit) and was stopped; "
+                    "importing the same file again goes on where it stopped."
+                )
+                % {"seconds": conf.import_max_seconds()}
             )
         try:
             if entry.error:
@@ -381,7 +386,7 @@ class ImportRun:
             self._failed(entry, kind=kind, error=_error_text(exc))
         except Exception as exc:  # one broken entry never stops the import; the log has the details
             logger.exception("import %s: %s %d could not be saved", self.row.pk, kind, entry.index)
-            self._failed(entry, kind=kind, error=f"could not be saved ({type(exc).__name__})")
+            self._failed(entry, kind=kind, error=_("could not be saved (%(error)s)") % {"error": type(exc).__name__})
         self.done += 1
         self._save()
         if self.progress:

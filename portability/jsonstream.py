@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 import ijson
+from django.utils.translation import gettext as _
 
 from .data import FileError
 
@@ -114,19 +115,27 @@ class _Reader:
         if self.position - self.mark > self.limits.entry_bytes:
             raise _ValueTooLarge
         if self.limits.deadline is not None and time.monotonic() > self.limits.deadline:
-            raise ImportTimedOut(f"{self.name} was still being read when the import's time was up.")
+            raise ImportTimedOut(
+                _("%(name)s was still being read when the import's time was up.") % {"name": self.name}
+            )
         try:
             data = self.raw.read(size if size > 0 else READ_SIZE)
         except READ_ERRORS as exc:
-            raise FileError(f"{self.name} cannot be read: {exc}") from exc
+            raise FileError(_("%(name)s cannot be read: %(error)s") % {"name": self.name, "error": exc}) from exc
         if not self._started:
             self._started = True
             if data.startswith(_UTF8_BOM):
                 data = data[len(_UTF8_BOM) :]
         self.position += len(data)
         if self.position > self.limits.total_bytes:
-            raise FileError(f"{self.name} is larger than {_mib(self.limits.total_bytes)}.")
+            raise FileError(
+                _("%(name)s is larger than %(size)s.") % {"name": self.name, "size": _mib(self.limits.total_bytes)}
+            )
         return data
+
+
+def _not_json(name: str, exc: Exception) -> str:
+    return _("%(name)s is not valid JSON: %(error)s") % {"name": name, "error": _json_error(exc)}
 
 
 def _json_error(exc: Exception) -> str:
@@ -151,20 +160,25 @@ class _Walk:
         try:
             event, value = next(self.events)
         except StopIteration:
-            raise FileError(f"{self.name} ends too early.") from None
+            raise FileError(_("%(name)s ends too early.") % {"name": self.name}) from None
         except _ValueTooLarge:
-            where = f"{self.what} {self.index}" if self.index >= 0 else "it"
+            where = f"{self.what} {self.index}" if self.index >= 0 else _("it")
             raise FileError(
-                f"{self.name}: {where} holds a single value larger than "
-                f"{_mib(self.limits.entry_bytes)} (the limit of one entry); the file cannot be read past it."
+                _(
+                    "%(name)s: %(where)s holds a single value larger than %(size)s (the limit of one entry); "
+                    "the file cannot be read past it."
+                )
+                % {"name": self.name, "where": where, "size": _mib(self.limits.entry_bytes)}
             ) from None
         except ijson.JSONError as exc:
-            raise FileError(f"{self.name} is not valid JSON: {_json_error(exc)}") from None
+            raise FileError(_not_json(self.name, exc)) from None
         self.reader.mark = self.reader.position
         if event in _OPEN:
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise FileError(f"{self.name} is nested deeper than {MAX_DEPTH} levels.")
+                raise FileError(
+                    _("%(name)s is nested deeper than %(depth)d levels.") % {"name": self.name, "depth": MAX_DEPTH}
+                )
         elif event in _CLOSE:
             self.depth -= 1
         return event, value
@@ -174,9 +188,9 @@ class _Walk:
         try:
             event = next(self.events, None)
         except (ijson.JSONError, _ValueTooLarge) as exc:
-            raise FileError(f"{self.name} is not valid JSON: {_json_error(exc)}") from None
+            raise FileError(_not_json(self.name, exc)) from None
         if event is not None:
-            raise FileError(f"{self.name} holds more than one JSON value.")
+            raise FileError(_("%(name)s holds more than one JSON value.") % {"name": self.name})
 
     def skip(self, event: str) -> None:
         """Read past the value that ``event`` began, keeping nothing."""
@@ -203,8 +217,17 @@ class _Walk:
                 del root, stack, keys  # nothing of an entry over its limits stays in memory
                 self.skip_to(floor)
                 if count > limits.entry_values:
-                    return None, f"it holds more than {limits.entry_values} JSON values (the limit of one entry)", title
-                return None, f"it is larger than {_mib(limits.entry_bytes)} (the limit of one entry)", title
+                    return (
+                        None,
+                        _("it holds more than %(count)d JSON values (the limit of one entry)")
+                        % {"count": limits.entry_values},
+                        title,
+                    )
+                return (
+                    None,
+                    _("it is larger than %(size)s (the limit of one entry)") % {"size": _mib(limits.entry_bytes)},
+                    title,
+                )
             if event == "map_key":
                 keys[-1] = value
                 continue
@@ -238,8 +261,11 @@ class _Walk:
                 return
             if index >= self.limits.entries:
                 raise FileError(
-                    f"{self.name} holds more than {self.limits.entries} {self.what}s "
-                    "(the limit of one import); split it or ask the operator."
+                    _(
+                        "%(name)s holds more than %(count)d entries (%(what)ss; the limit of one import); "
+                        "split it or ask the operator."
+                    )
+                    % {"name": self.name, "count": self.limits.entries, "what": self.what}
                 )
             self.index = index
             is_object = event == "start_map"
@@ -271,7 +297,7 @@ class JsonFile:
         file-wide rule is checked here, so a file that passes is read again without surprises."""
         with self.opener() as raw:
             walk = self._walk(raw)
-            event, _ = walk.next()
+            event, _skipped = walk.next()
             shape = Shape(kind="array" if event == "start_array" else "object" if event == "start_map" else "scalar")
             if event == "start_array":
                 self._count(walk, shape)
@@ -287,9 +313,12 @@ class JsonFile:
                         self._count(walk, shape)
                     elif key in header_keys:
                         shape.keys.add(key)
-                        built, error, _ = walk.build(event, value)
+                        built, error, _title = walk.build(event, value)
                         if error:
-                            raise FileError(f"{self.name}: its '{key}' is too large ({error.removeprefix('it ')}).")
+                            raise FileError(
+                                _("%(name)s: its '%(key)s' is too large (%(error)s).")
+                                % {"name": self.name, "key": key, "error": error}
+                            )
                         shape.header[key] = built
                     else:
                         if key in other_keys:
@@ -313,19 +342,19 @@ class JsonFile:
         each built within one entry's limits, one at a time."""
         with self.opener() as raw:
             walk = self._walk(raw)
-            event, _ = walk.next()
+            event, _skipped = walk.next()
             if list_key is None:
                 if event != "start_array":
-                    raise FileError(f"{self.name} is not a list.")
+                    raise FileError(_("%(name)s is not a list.") % {"name": self.name})
                 yield from walk.elements()
                 return
             if event != "start_map":
-                raise FileError(f"{self.name} is not an object.")
+                raise FileError(_("%(name)s is not an object.") % {"name": self.name})
             while True:
                 event, key = walk.next()
                 if event == "end_map":
-                    raise FileError(f"{self.name} has no '{list_key}' list.")
-                event, _ = walk.next()
+                    raise FileError(_("%(name)s has no '%(key)s' list.") % {"name": self.name, "key": list_key})
+                event, _skipped = walk.next()
                 if key == list_key and event == "start_array":
                     yield from walk.elements()
                     return  # the rest of the file was read by the first pass

@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class JobStatus(models.TextChoices):
@@ -25,9 +26,9 @@ class ExportStatus(models.TextChoices):
 
 class SourceFormat(models.TextChoices):
     UNKNOWN = "", "not read yet"
-    CHATGPT = "chatgpt", "ChatGPT export"
-    CHAT_SERVER = "chat-server", "chat-server document"
-    USER_ARCHIVE = "chat-server-user", "chat-server user export (zip)"
+    CHATGPT = "chatgpt", gettext_lazy("ChatGPT export")
+    CHAT_SERVER = "chat-server", gettext_lazy("chat-server document")
+    USER_ARCHIVE = "chat-server-user", gettext_lazy("chat-server user export (zip)")
 
 
 def import_upload_path(instance: "Import", filename: str) -> str:
@@ -46,12 +47,14 @@ class Import(models.Model):
     source_format = models.CharField(max_length=20, choices=SourceFormat.choices, blank=True, default="")
     # The upload, kept only until the job has read it.
     file = models.FileField(upload_to=import_upload_path, blank=True, max_length=300)
-    file_name = models.CharField(max_length=255, blank=True, help_text="Name of the uploaded file.")
+    file_name = models.CharField(max_length=255, blank=True, help_text=gettext_lazy("Name of the uploaded file."))
     file_size = models.PositiveBigIntegerField(default=0)
-    conversations_total = models.PositiveIntegerField(null=True, blank=True, help_text="Known once the file is read.")
+    conversations_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text=gettext_lazy("Known once the file is read.")
+    )
     conversations_imported = models.PositiveIntegerField(default=0)
     conversations_skipped = models.PositiveIntegerField(
-        default=0, help_text="Already in the account (imported before), or nothing to import in them."
+        default=0, help_text=gettext_lazy("Already in the account (imported before), or nothing to import in them.")
     )
     conversations_failed = models.PositiveIntegerField(default=0)
     messages_imported = models.PositiveIntegerField(default=0)
@@ -61,14 +64,20 @@ class Import(models.Model):
     todos_skipped = models.PositiveIntegerField(default=0)
     files_imported = models.PositiveIntegerField(
         default=0,
-        help_text="Stored files (chat attachments, uploads) restored; a collector item's file counts as its item.",
+        help_text=gettext_lazy(
+            "Stored files (chat attachments, uploads) restored; a collector item's file counts as its item."
+        ),
     )
-    files_skipped = models.PositiveIntegerField(default=0, help_text="Files already in the account (imported before).")
-    errors = models.JSONField(default=list, blank=True, help_text="[{kind, index, title, error}] per failed entry.")
-    error = models.TextField(blank=True, help_text="Why the whole import failed.")
-    task_id = models.CharField(max_length=64, blank=True, help_text="The background job's id.")
+    files_skipped = models.PositiveIntegerField(
+        default=0, help_text=gettext_lazy("Files already in the account (imported before).")
+    )
+    errors = models.JSONField(
+        default=list, blank=True, help_text=gettext_lazy("[{kind, index, title, error}] per failed entry.")
+    )
+    error = models.TextField(blank=True, help_text=gettext_lazy("Why the whole import failed."))
+    task_id = models.CharField(max_length=64, blank=True, help_text=gettext_lazy("The background job's id."))
     attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Times a worker started it (again only after a worker stopped mid-way)."
+        default=0, help_text=gettext_lazy("Times a worker started it (again only after a worker stopped mid-way).")
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -76,6 +85,8 @@ class Import(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = gettext_lazy("import")
+        verbose_name_plural = gettext_lazy("imports")
         ordering = ("-created_at", "id")
         indexes = [models.Index(fields=("owner", "-created_at"))]
 
@@ -89,15 +100,17 @@ class Export(models.Model):
     status = models.CharField(max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     file = models.FileField(upload_to=export_file_path, blank=True, max_length=300)
     file_size = models.PositiveBigIntegerField(null=True, blank=True)
-    counts = models.JSONField(default=dict, blank=True, help_text="What the zip holds, per part.")
+    counts = models.JSONField(default=dict, blank=True, help_text=gettext_lazy("What the zip holds, per part."))
     error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True, help_text="The background job's id.")
+    task_id = models.CharField(max_length=64, blank=True, help_text=gettext_lazy("The background job's id."))
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="The file is deleted after this.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text=gettext_lazy("The file is deleted after this."))
 
     class Meta:
+        verbose_name = gettext_lazy("export")
+        verbose_name_plural = gettext_lazy("exports")
         ordering = ("-created_at", "id")
         indexes = [models.Index(fields=("owner", "-created_at")), models.Index(fields=("status", "expires_at"))]
 
@@ -125,11 +138,13 @@ class ImportRecord(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=12, choices=RecordKind.choices)
     source = models.CharField(max_length=20, choices=SourceFormat.choices)
-    source_key = models.CharField(max_length=200, help_text="The entry's id in its source.")
-    target_id = models.CharField(max_length=64, help_text="The id of the row the import made.")
+    source_key = models.CharField(max_length=200, help_text=gettext_lazy("The entry's id in its source."))
+    target_id = models.CharField(max_length=64, help_text=gettext_lazy("The id of the row the import made."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = gettext_lazy("import record")
+        verbose_name_plural = gettext_lazy("import records")
         constraints = [
             models.UniqueConstraint(fields=("owner", "kind", "source", "source_key"), name="portability_record_unique")
         ]

@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 
@@ -41,11 +42,17 @@ def _enqueue(job, model, row_id, *, what: str) -> None:
     """Queue ``job`` for the row (an Import or an Export: both say "queued" and "failed"); a row
     whose job cannot be queued ends failed, saying so."""
     try:
-        result = job.enqueue(str(row_id))
+        # The language of the request (its user's saved one, else the browser's): what the job
+        # writes for people (why it failed, each entry's error) is written in it.
+        result = job.enqueue(str(row_id), translation.get_language() or "")
     except Exception:
         logger.exception("%s %s could not be queued", what, row_id)
         model.objects.filter(pk=row_id, status="queued").update(
-            status="failed", error=f"The {what} could not be queued; try again.", finished_at=timezone.now()
+            status="failed",
+            error=_("The import could not be queued; try again.")
+            if what == "import"
+            else _("The export could not be queued; try again."),
+            finished_at=timezone.now(),
         )
         return
     model.objects.filter(pk=row_id).update(task_id=result.id)
@@ -83,7 +90,9 @@ _FRESH_COUNTS = {
 def import_size_check(size: int | None) -> None:
     limit = conf.max_import_bytes()
     if size is not None and size > limit:
-        raise ImportTooLarge(f"The file is too large ({size} bytes); the limit is {limit} bytes.")
+        raise ImportTooLarge(
+            _("The file is too large (%(size)d bytes); the limit is %(limit)d bytes.") % {"size": size, "limit": limit}
+        )
 
 
 @transaction.atomic
@@ -97,7 +106,8 @@ def import_start(*, user: User, upload) -> Import:
     )
     if in_flight.count() >= MAX_IMPORTS_IN_FLIGHT:
         raise TooManyImports(
-            f"You have {MAX_IMPORTS_IN_FLIGHT} imports waiting or running; upload more once they are done."
+            _("You have %(count)d imports waiting or running; upload more once they are done.")
+            % {"count": MAX_IMPORTS_IN_FLIGHT}
         )
     try:
         sources.sniff(upload)
@@ -154,10 +164,10 @@ def import_run(*, import_id, progress: Progress | None = None) -> Import | None:
         with row.file.open("rb") as fileobj:
             _import_from(row, fileobj, progress)
     except FileNotFoundError:
-        _finish_failed(row, "The uploaded file is gone; upload it again.")
+        _finish_failed(row, _("The uploaded file is gone; upload it again."))
     except Exception:
         logger.exception("import %s failed", import_id)
-        _finish_failed(row, "The import stopped on an internal error; what was imported before it is kept.")
+        _finish_failed(row, _("The import stopped on an internal error; what was imported before it is kept."))
     finally:
         _delete_upload(row)
     return row
@@ -179,8 +189,11 @@ def _give_up_interrupted(import_id) -> None:
     logger.error("import %s: its worker stopped %d times; marked failed", import_id, row.attempts)
     _finish_failed(
         row,
-        f"The import was interrupted {row.attempts} times (its worker stopped) and is not tried again; "
-        "what was imported before it is kept. Upload the file again to go on.",
+        _(
+            "The import was interrupted %(count)d times (its worker stopped) and is not tried again; "
+            "what was imported before it is kept. Upload the file again to go on."
+        )
+        % {"count": row.attempts},
     )
     _delete_upload(row)
 
@@ -203,7 +216,7 @@ def import_file(*, user: User, path: Path | str, progress: Progress | None = Non
         try:
             return _import_from(row, fileobj, progress)
         except BaseException:
-            _finish_failed(row, "The import stopped on an internal error; what was imported before it is kept.")
+            _finish_failed(row, _("The import stopped on an internal error; what was imported before it is kept."))
             raise
 
 
@@ -256,7 +269,7 @@ def user_export_run(*, export_id) -> Export | None:
         finished = timezone.now()
         Export.objects.filter(pk=row.pk).update(
             status=ExportStatus.FAILED,
-            error="The export could not be written; ask for a new one.",
+            error=_("The export could not be written; ask for a new one."),
             finished_at=finished,
         )
         row.refresh_from_db()
@@ -272,11 +285,11 @@ def user_export_run(*, export_id) -> Export | None:
 def export_download_check(*, export: Export) -> None:
     """Refuse a download that cannot be served (not finished yet, failed, expired)."""
     if export.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
-        raise ExportNotReady("The export is not finished yet; ask for its status and try again later.")
+        raise ExportNotReady(_("The export is not finished yet; ask for its status and try again later."))
     if export.status == ExportStatus.FAILED:
-        raise ExportNotReady("This export failed; ask for a new one.", code="export_failed")
+        raise ExportNotReady(_("This export failed; ask for a new one."), code="export_failed")
     if export.is_expired or not export.file:
-        raise ExportExpired("This export has expired and its file was deleted; ask for a new one.")
+        raise ExportExpired(_("This export has expired and its file was deleted; ask for a new one."))
 
 
 def exports_purge_expired(*, now=None) -> int:

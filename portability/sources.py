@@ -18,6 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from core import zips
 
 from . import chatgpt, conf, documents
@@ -35,7 +38,9 @@ TODOS_JSON = "todos.json"
 FILES_JSON = "files/files.json"
 # The most of a zip's central directory opened (core/zips.py says why): some 40,000 files.
 MAX_ZIP_DIRECTORY_BYTES = zips.MAX_DIRECTORY_BYTES
-_NOT_OURS = "Expected a ChatGPT data export (its conversations.json, or the zip holding it) or a chat-server export."
+_NOT_OURS = gettext_lazy(
+    "Expected a ChatGPT data export (its conversations.json, or the zip holding it) or a chat-server export."
+)
 
 
 class Entries:
@@ -54,6 +59,10 @@ class Entries:
         raws = [self.file.whole()] if self.whole else self.file.entries(list_key=self.list_key)
         for raw in raws:
             yield Entry(index=raw.index, raw=raw.value, title=raw.title, error=raw.error)
+
+
+def _read_limit() -> str:
+    return _("the import has read %(limit)d bytes of files, its limit") % {"limit": conf.max_unzipped_bytes()}
 
 
 @dataclass
@@ -80,11 +89,11 @@ class Source:
 
     def _member(self, path: str) -> zipfile.ZipInfo:
         if self.archive is None:
-            raise EntryError("files come only inside a zip")
+            raise EntryError(_("files come only inside a zip"))
         try:
             return self.archive.getinfo(path)
         except KeyError as exc:
-            raise EntryError(f"the zip has no file {path[:100]!r}") from exc
+            raise EntryError(_("the zip has no file %(path)s") % {"path": repr(path[:100])}) from exc
 
     def read_member(self, path: str, *, limit: int, reader: int | None = None, what: str = "item") -> bytes:
         """A file inside the archive (a stored file's or a collector item's bytes), at most ``limit`` bytes; each file
@@ -93,24 +102,27 @@ class Source:
         if info.header_offset in self.members_read:
             first_what, first = self.members_read[info.header_offset]
             raise EntryError(
-                f"{path[:100]!r} was read for {first_what} {first} already (each file of the zip is read once)"
+                _("%(path)s was read for %(what)s %(index)s already (each file of the zip is read once)")
+                % {"path": repr(path[:100]), "what": first_what, "index": first}
             )
         if info.file_size > limit:
-            raise EntryError(f"{path[:100]!r} is larger than {limit} bytes")
+            raise EntryError(_("%(path)s is larger than %(limit)d bytes") % {"path": repr(path[:100]), "limit": limit})
         budget = conf.max_unzipped_bytes() - self.member_bytes_read
         if info.file_size > budget:
-            raise EntryError(f"the import has read {conf.max_unzipped_bytes()} bytes of files, its limit")
+            raise EntryError(_read_limit())
         self.members_read[info.header_offset] = (what, reader if reader is not None else -1)
         try:
             with self.archive.open(info) as member:
                 data = member.read(min(limit, budget) + 1)
         except READ_ERRORS as exc:
-            raise EntryError(f"{path[:100]!r} cannot be read from the zip: {exc}") from exc
+            raise EntryError(
+                _("%(path)s cannot be read from the zip: %(error)s") % {"path": repr(path[:100]), "error": exc}
+            ) from exc
         self.member_bytes_read += len(data)
         if len(data) > limit:
-            raise EntryError(f"{path[:100]!r} is larger than {limit} bytes")
+            raise EntryError(_("%(path)s is larger than %(limit)d bytes") % {"path": repr(path[:100]), "limit": limit})
         if len(data) > budget:
-            raise EntryError(f"the import has read {conf.max_unzipped_bytes()} bytes of files, its limit")
+            raise EntryError(_read_limit())
         return data
 
     def close(self) -> None:
@@ -137,10 +149,10 @@ def _open_zip(fileobj: IO[bytes]) -> zipfile.ZipFile:
             fileobj.seek(0)
             return zipfile.ZipFile(fileobj)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise FileError("The file is not a readable zip.") from exc
+        raise FileError(_("The file is not a readable zip.")) from exc
     raise FileError(
-        f"The zip lists too many files (its directory is {directory_bytes} bytes; "
-        f"at most {MAX_ZIP_DIRECTORY_BYTES} are read)."
+        _("The zip lists too many files (its directory is %(bytes)d bytes; at most %(limit)d are read).")
+        % {"bytes": directory_bytes, "limit": MAX_ZIP_DIRECTORY_BYTES}
     )
 
 
@@ -149,7 +161,7 @@ def sniff(fileobj: IO[bytes]) -> None:
     the rest is found out by the job."""
     head = _head(fileobj)
     if not head:
-        raise FileError("The file is empty.")
+        raise FileError(_("The file is empty."))
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         try:
             with _open_zip(fileobj) as archive:
@@ -159,7 +171,7 @@ def sniff(fileobj: IO[bytes]) -> None:
         return
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start not in (b"[", b"{"):
-        raise FileError(f"The file is not JSON (nor a zip). {_NOT_OURS}")
+        raise FileError(_("The file is not JSON (nor a zip). %(expected)s") % {"expected": _NOT_OURS})
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -180,12 +192,15 @@ def _plain_file(fileobj: IO[bytes], *, limits: Limits) -> JsonFile:
         fileobj.seek(0)
         return contextlib.nullcontext(fileobj)
 
-    return JsonFile(opener, name="The file", limits=limits, what="conversation")
+    return JsonFile(opener, name=_("The file"), limits=limits, what="conversation")
 
 
 def _member_file(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, limits: Limits, what: str) -> JsonFile:
     if info.file_size > limits.total_bytes:
-        raise FileError(f"{info.filename} is larger than {limits.total_bytes} bytes unzipped.")
+        raise FileError(
+            _("%(name)s is larger than %(limit)d bytes unzipped.")
+            % {"name": info.filename, "limit": limits.total_bytes}
+        )
 
     def opener():
         try:
@@ -197,7 +212,9 @@ def _member_file(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, limits: Lim
             NotImplementedError,
             RuntimeError,
         ) as exc:  # RuntimeError: encrypted
-            raise FileError(f"{info.filename} cannot be read from the zip: {exc}") from exc
+            raise FileError(
+                _("%(name)s cannot be read from the zip: %(error)s") % {"name": info.filename, "error": exc}
+            ) from exc
 
     return JsonFile(opener, name=info.filename, limits=limits, what=what)
 
@@ -218,7 +235,9 @@ def _conversations_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
         and not info.filename.startswith("__MACOSX/")
     ]
     if not candidates:
-        raise FileError(f"The zip has no {CONVERSATIONS_JSON}. {_NOT_OURS}")
+        raise FileError(
+            _("The zip has no %(name)s. %(expected)s") % {"name": CONVERSATIONS_JSON, "expected": _NOT_OURS}
+        )
     return min(candidates, key=lambda info: (info.filename.count("/"), info.filename))
 
 
@@ -228,7 +247,10 @@ def _conversations(file: JsonFile) -> tuple[str, Entries]:
     shape = file.scan(list_key="conversations", header_keys=("format", "version"), other_keys=("mapping",))
     if shape.kind == "array":
         if shape.count and not shape.any_object:
-            raise FileError(f"{name} is a list, but none of its entries is a conversation. {_NOT_OURS}")
+            raise FileError(
+                _("%(name)s is a list, but none of its entries is a conversation. %(expected)s")
+                % {"name": name, "expected": _NOT_OURS}
+            )
         kind = SourceFormat.CHAT_SERVER if documents.document_format(shape.first_object) else SourceFormat.CHATGPT
         return kind, Entries(file, count=shape.count)
     if shape.kind == "object":
@@ -239,14 +261,17 @@ def _conversations(file: JsonFile) -> tuple[str, Entries]:
             except EntryError as exc:
                 raise FileError(f"{name}: {exc}") from exc
             if not shape.has_list:
-                raise FileError(f"{name}: 'conversations' must be a list.")
+                raise FileError(_("%(name)s: 'conversations' must be a list.") % {"name": name})
             return SourceFormat.CHAT_SERVER, Entries(file, count=shape.count, list_key="conversations")
         if kind == documents.CONVERSATION_FORMAT:
             return SourceFormat.CHAT_SERVER, Entries(file, count=1, whole=True)
         if "mapping" in shape.keys:
             return SourceFormat.CHATGPT, Entries(file, count=1, whole=True)
-        raise FileError(f"{name} is a JSON object, not a list of conversations. {_NOT_OURS}")
-    raise FileError(f"{name} is not a list of conversations. {_NOT_OURS}")
+        raise FileError(
+            _("%(name)s is a JSON object, not a list of conversations. %(expected)s")
+            % {"name": name, "expected": _NOT_OURS}
+        )
+    raise FileError(_("%(name)s is not a list of conversations. %(expected)s") % {"name": name, "expected": _NOT_OURS})
 
 
 def _list_member(archive: zipfile.ZipFile, name: str, *, limits: Limits, what: str) -> Entries:
@@ -256,7 +281,7 @@ def _list_member(archive: zipfile.ZipFile, name: str, *, limits: Limits, what: s
     file = _member_file(archive, info, limits=limits, what=what)
     shape = file.scan()
     if shape.kind != "array":
-        raise FileError(f"{name} must be a list.")
+        raise FileError(_("%(name)s must be a list.") % {"name": name})
     return Entries(file, count=shape.count)
 
 
@@ -289,8 +314,8 @@ def _read_user_archive(archive: zipfile.ZipFile, manifest: dict, *, limits: Limi
         raise FileError(f"{MANIFEST_JSON}: {exc}") from exc
     info = _member(archive, CONVERSATIONS_JSON)
     if info is None:
-        raise FileError(f"The zip has no {CONVERSATIONS_JSON}.")
-    _, conversations = _conversations(_member_file(archive, info, limits=limits, what="conversation"))
+        raise FileError(_("The zip has no %(name)s.") % {"name": CONVERSATIONS_JSON})
+    _kind, conversations = _conversations(_member_file(archive, info, limits=limits, what="conversation"))
     return Source(
         format=SourceFormat.USER_ARCHIVE,
         conversations=conversations,
@@ -331,7 +356,7 @@ def read_source(fileobj: IO[bytes], *, deadline: float | None = None) -> Source:
     while the entries are read."""
     head = _head(fileobj)
     if not head:
-        raise FileError("The file is empty.")
+        raise FileError(_("The file is empty."))
     limits = _limits(deadline=deadline)
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         return _read_zip(fileobj, limits=limits)
@@ -346,5 +371,8 @@ def parse_conversation(raw) -> ConversationData:
     if chatgpt.looks_like_conversation(raw):
         return chatgpt.conversation_from_chatgpt(raw)
     if not isinstance(raw, dict):
-        raise EntryError(f"a conversation must be an object, not {type(raw).__name__}")
-    raise EntryError(f"neither a ChatGPT conversation (no 'mapping') nor a {documents.CONVERSATION_FORMAT} document")
+        raise EntryError(_("a conversation must be an object, not %(type)s") % {"type": type(raw).__name__})
+    raise EntryError(
+        _("neither a ChatGPT conversation (no 'mapping') nor a %(format)s document")
+        % {"format": documents.CONVERSATION_FORMAT}
+    )

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy, ngettext
 from unfold.admin import ModelAdmin
 
 from . import services
@@ -28,12 +29,21 @@ class TodoAdmin(ModelAdmin):
         obj.pk = created.pk
         obj.refresh_from_db()
 
-    @admin.action(description="Mark selected todos complete")
+    @admin.action(description=gettext_lazy("Mark selected todos complete"))
     def mark_complete(self, request, queryset):
         count = services.todos_set_complete(todos=queryset, complete=True)
-        self.message_user(request, f"{count} todo(s) marked complete.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d todo marked complete.", "%(count)d todos marked complete.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Mark selected todos incomplete")
+    @admin.action(description=gettext_lazy("Mark selected todos incomplete"))
     def mark_incomplete(self, request, queryset):
         count = services.todos_set_complete(todos=queryset, complete=False)
-        self.message_user(request, f"{count} todo(s) marked incomplete.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d todo marked incomplete.", "%(count)d todos marked incomplete.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )

@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.db.models import F, QuerySet
 
+from core.search import icontains
+
 from .models import Todo
 
 
@@ -22,7 +24,7 @@ def todo_list(
 ) -> QuerySet[Todo]:
     todos = Todo.objects.filter(owner=user)
     if title:
-        todos = todos.filter(title__icontains=title)
+        todos = todos.filter(icontains("title", title))  # both forms of Korean (core.search)
     if date is not None:
         start, end = day_bounds(date, tz)
         todos = todos.filter(todo_date__gte=start, todo_date__lt=end)

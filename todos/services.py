@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.services import save_changed
 from core.titles import title_clean
@@ -19,13 +20,13 @@ TITLE_MAX_LENGTH = Todo._meta.get_field("title").max_length
 def _required_title(title: str | None) -> str:
     title = title_clean(title, max_length=TITLE_MAX_LENGTH)
     if not title:
-        raise ValidationError({"title": ["A todo needs a title."]})
+        raise ValidationError({"title": [_("A todo needs a title.")]})
     return title
 
 
 def _date_clean(todo_date: datetime | None) -> datetime | None:
     if todo_date is not None and timezone.is_naive(todo_date):
-        raise ValidationError({"todo_date": ["Give a time zone (e.g. 2026-03-01T09:00:00+09:00)."]})
+        raise ValidationError({"todo_date": [_("Give a time zone (e.g. 2026-03-01T09:00:00+09:00).")]})
     return todo_date
 
 

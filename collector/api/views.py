@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -28,7 +29,9 @@ def _reject_oversized_body(request) -> None:
         length = 0
     limit = max_upload_bytes()
     if length > limit + _FORM_OVERHEAD_BYTES:
-        raise ValidationError({"file": [f"The upload is too large; the limit is {limit} bytes."]})
+        raise ValidationError(
+            {"file": [_("The upload is too large; the limit is %(limit)d bytes.") % {"limit": limit}]}
+        )
 
 
 @schema.ITEMS
@@ -75,7 +78,7 @@ class ItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if not item.file:
             # The item exists (a 404 would say it does not): it is a note or a link (or a file item
             # whose file was deleted from the files store).
-            raise Conflict(f"This item ({item.kind}) has no file.", code="item_has_no_file")
+            raise Conflict(_("This item (%(kind)s) has no file.") % {"kind": item.kind}, code="item_has_no_file")
         response = FileResponse(
             stored_content_open(item.file),
             as_attachment=True,

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -142,7 +143,7 @@ class MessageCreateSerializer(InputSerializer):
 
     def validate(self, attrs):
         if not attrs["content"].strip() and not attrs.get("attachments"):
-            raise serializers.ValidationError({"content": ["This field may not be blank."]}, code="blank")
+            raise serializers.ValidationError({"content": [_("This field may not be blank.")]}, code="blank")
         return attrs
 
 
@@ -171,7 +172,7 @@ class EditSerializer(InputSerializer):
 
     def validate_content(self, value: str) -> str:
         if not value.strip():
-            raise serializers.ValidationError("This field may not be blank.", code="blank")
+            raise serializers.ValidationError(_("This field may not be blank."), code="blank")
         return value
 
 
@@ -257,7 +258,7 @@ class ConversationCreateSerializer(InputSerializer):
     def validate(self, attrs):
         message = attrs.get("message")
         if message is not None and not message.strip() and not attrs.get("attachments"):
-            raise serializers.ValidationError({"message": ["This field may not be blank."]}, code="blank")
+            raise serializers.ValidationError({"message": [_("This field may not be blank.")]}, code="blank")
         return attrs
 
 

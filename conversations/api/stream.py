@@ -10,6 +10,7 @@ import logging
 import re
 
 from django.http import JsonResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from accounts.authentication import DeviceJWTAuthentication, session_is_live
@@ -73,7 +74,7 @@ def parse_last_event_id(value) -> int | None:
     else:
         text = ""
     if not _EVENT_ID_DIGITS.fullmatch(text) or int(text) > LAST_EVENT_ID_MAX:
-        raise ValueError("Must be a non-negative integer (the id of the last event received).")
+        raise ValueError(_("Must be a non-negative integer (the id of the last event received)."))
     return int(text)
 
 
@@ -98,13 +99,13 @@ async def stream_view(request, pk):
         last_event_id = exc
     user, failure, conversation, message = await db_sync_to_async(_open_stream)(request, pk)
     if user is None:
-        detail = str(failure.detail) if failure else "Authentication credentials were not provided."
+        detail = str(failure.detail) if failure else _("Authentication credentials were not provided.")
         code = failure.get_codes() if failure else "not_authenticated"
         response = _json_error(401, detail, code if isinstance(code, str) else "authentication_failed")
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     if conversation is None:
-        return _json_error(404, "No Conversation matches the given query.", "not_found")
+        return _json_error(404, _("No Conversation matches the given query."), "not_found")
     if isinstance(last_event_id, ValueError):
         return JsonResponse({"last_event_id": [str(last_event_id)]}, status=400)
     follower = listener.Listener(conversation_id=conversation.pk, last_event_id=last_event_id, message=message)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -228,7 +229,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         try:
             message = selectors.message_get(conversation=conversation, pk=v["message_id"])
         except Message.DoesNotExist as exc:
-            raise NotFound("No message with this id in this conversation.", code="message_not_found") from exc
+            raise NotFound(_("No message with this id in this conversation."), code="message_not_found") from exc
         feedback, created = services.feedback_set(
             user=request.user, message=message, rating=v["rating"], comment=v["comment"]
         )

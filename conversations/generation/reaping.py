@@ -12,6 +12,7 @@ import logging
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.db import background_db_sync_to_async
 
@@ -79,7 +80,7 @@ async def reap_stale(*, conversation_id=None, message_ids=None, stale_after: flo
             content = ""
         status_before = message.status
         message.status, message.error_code = MessageStatus.INTERRUPTED, "interrupted"
-        message.error = "The worker generating this reply stopped before it finished."
+        message.error = _("The worker generating this reply stopped before it finished.")
         if logged and not logged[-1].is_terminal:
             events = _last_events(message, base=logged[-1].id, text=None)
         else:  # the log died with its process: number the end above the reserved ceiling

@@ -21,6 +21,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..model_choice import model_for_or_none
 from ..models import (
@@ -179,7 +180,7 @@ def reply_interrupt(*, message: Message, status_before: str, content: str, done_
             content=content,
             stream_seq=done_seq,
             error_code="interrupted",
-            error="The worker generating this reply stopped before it finished.",
+            error=_("The worker generating this reply stopped before it finished."),
             finished_at=now,
             updated_at=now,
         ):

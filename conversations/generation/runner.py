@@ -11,6 +11,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from core.db import background_db_sync_to_async
 
@@ -121,7 +122,7 @@ class ReplyRun:
         status, error, usage = MessageStatus.COMPLETE, None, None
         try:
             if model is None:
-                raise ProviderError("No model is configured for this conversation.", code="no_model")
+                raise ProviderError(_("No model is configured for this conversation."), code="no_model")
             provider = get_provider(model)
             await self._wait_for_attachments()
             # The question's embedding (an HTTP call of up to its timeout) off the rows' one thread,
@@ -172,7 +173,10 @@ class ReplyRun:
             status = MessageStatus.STOPPED
         except Exception as exc:
             logger.exception("generation of %s failed", self.message_id)
-            status, error = MessageStatus.ERROR, ProviderError(f"Generation failed: {exc.__class__.__name__}.")
+            status, error = (
+                MessageStatus.ERROR,
+                ProviderError(_("Generation failed: %(error)s.") % {"error": exc.__class__.__name__}),
+            )
         finally:
             if self.timer is not None:
                 self.timer.cancel()
@@ -188,7 +192,8 @@ class ReplyRun:
         while waiting := await background_db_sync_to_async(grounding.attachments_waiting)(claimed=self.claimed):
             if time.monotonic() >= deadline:
                 raise ProviderError(
-                    f"The attached files are still being read ({', '.join(waiting)}); ask again in a moment.",
+                    _("The attached files are still being read (%(names)s); ask again in a moment.")
+                    % {"names": ", ".join(waiting)},
                     code="attachments_not_ready",
                 )
             await asyncio.sleep(ATTACHMENT_POLL_SECONDS)
@@ -245,7 +250,7 @@ class ReplyRun:
             content=self.text() + pending if self.keeps_content else "",
             stream_seq=done_seq,
             error_code="interrupted",
-            error="The server stopped while this reply was generated.",
+            error=_("The server stopped while this reply was generated."),
         )
         if saved:
             if pending:

@@ -19,6 +19,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
+from django.utils import translation
 
 from core.db import background_db_sync_to_async
 from core.logging import request_id_var
@@ -126,9 +127,11 @@ def start_generation(*, message_id) -> None:
     # The task must not inherit the request's context: asgiref's per-request sync thread would
     # then run its database calls, in a thread that dies with the request and leaks its connection.
     # A fresh context sends them to the process-wide sync thread and its one connection; only the
-    # request id is carried over, for the log lines.
+    # request id is carried over, for the log lines, and the request's language (the user's saved
+    # one, else the browser's), in which a failed reply's error is written for its reader.
     context = contextvars.Context()
     context.run(request_id_var.set, request_id_var.get())
+    context.run(translation.activate, translation.get_language() or settings.LANGUAGE_CODE)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -5,6 +5,8 @@ llama-cpp-python's OpenAI-compatible server (provider ``local``). Imported at st
 reply does not pay for importing the SDK.
 """
 
+from django.utils.translation import gettext as _
+
 from .base import Delta, Provider, ProviderError, Usage
 from .openai_provider import OpenAIProvider
 
@@ -12,7 +14,9 @@ from .openai_provider import OpenAIProvider
 def get_provider(model) -> Provider:
     if model.provider in ("openai", "local"):
         return OpenAIProvider(model)
-    raise ProviderError(f"Unknown provider {model.provider!r}.", code="unknown_provider")
+    raise ProviderError(
+        _("Unknown provider %(provider)s.") % {"provider": repr(model.provider)}, code="unknown_provider"
+    )
 
 
 __all__ = ["Delta", "Provider", "ProviderError", "Usage", "get_provider"]

@@ -18,6 +18,7 @@ import aiohttp
 import httpx2 as httpx  # the HTTP library of this openai SDK version
 import openai
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .base import Delta, ProviderError, Usage
 from .context import estimate_tokens
@@ -57,30 +58,37 @@ def _as_provider_error(exc: Exception) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, openai.APITimeoutError) and not _refused(exc):
-        return ProviderError("The model server did not answer in time.", code="upstream_timeout", retryable=True)
+        return ProviderError(_("The model server did not answer in time."), code="upstream_timeout", retryable=True)
     if isinstance(exc, openai.APIConnectionError):  # a refused connection included
-        return ProviderError("Could not reach the model server.", code="upstream_unreachable", retryable=True)
+        return ProviderError(_("Could not reach the model server."), code="upstream_unreachable", retryable=True)
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return ProviderError("The model server refused our credentials.", code="upstream_auth")
+        return ProviderError(_("The model server refused our credentials."), code="upstream_auth")
     if isinstance(exc, openai.NotFoundError):
-        return ProviderError("The model server does not know this model.", code="upstream_not_found")
+        return ProviderError(_("The model server does not know this model."), code="upstream_not_found")
     if isinstance(exc, openai.RateLimitError):
-        return ProviderError("The model server is rate limiting us.", code="upstream_rate_limited", retryable=True)
+        return ProviderError(_("The model server is rate limiting us."), code="upstream_rate_limited", retryable=True)
     if isinstance(exc, openai.APIStatusError):
         return ProviderError(
-            f"The model server failed (HTTP {exc.status_code}).",
+            _("The model server failed (HTTP %(status)s).") % {"status": exc.status_code},
             code="upstream_error",
             retryable=exc.status_code >= 500,
         )
     if isinstance(exc, openai.APIError):
-        return ProviderError(f"The model server sent something unexpected: {exc.message}", code="upstream_bad_response")
+        return ProviderError(
+            _("The model server sent something unexpected: %(message)s") % {"message": exc.message},
+            code="upstream_bad_response",
+        )
     if isinstance(exc, httpx.TimeoutException):
-        return ProviderError("The model server did not answer in time.", code="upstream_timeout", retryable=True)
+        return ProviderError(_("The model server did not answer in time."), code="upstream_timeout", retryable=True)
     if isinstance(exc, httpx.TransportError):
-        return ProviderError("The connection to the model server broke.", code="upstream_unreachable", retryable=True)
+        return ProviderError(
+            _("The connection to the model server broke."), code="upstream_unreachable", retryable=True
+        )
     if isinstance(exc, ValueError):
-        return ProviderError("The model server sent a malformed chunk.", code="upstream_bad_response")
-    return ProviderError(f"The model server failed: {exc.__class__.__name__}.", code="upstream_error")
+        return ProviderError(_("The model server sent a malformed chunk."), code="upstream_bad_response")
+    return ProviderError(
+        _("The model server failed: %(error)s.") % {"error": exc.__class__.__name__}, code="upstream_error"
+    )
 
 
 # Building an AsyncOpenAI client costs tens of milliseconds of CPU (an SSL context, a connection
@@ -161,7 +169,7 @@ class OpenAIProvider:
                         if not isinstance(chunk, dict):
                             raise ValueError("chunk is not an object")
                         if chunk.get("error"):
-                            raise ProviderError("The model server failed in the middle of the reply.")
+                            raise ProviderError(_("The model server failed in the middle of the reply."))
                         if chunk.get("usage"):
                             counts = chunk["usage"]
                             usage = Usage(counts.get("prompt_tokens") or 0, counts.get("completion_tokens") or 0)
@@ -177,7 +185,7 @@ class OpenAIProvider:
                 if not finish_reason:
                     # The body ended cleanly but the reply did not: the server went away mid-answer.
                     raise ProviderError(
-                        "The model server stopped in the middle of the reply.", code="upstream_incomplete"
+                        _("The model server stopped in the middle of the reply."), code="upstream_incomplete"
                     )
                 break
             except Exception as exc:
@@ -202,6 +210,7 @@ class OpenAIProvider:
         if names and self.model_name not in names:
             shown = ", ".join(names[:10])
             raise ProviderError(
-                f"The server answers but does not list {self.model_name!r} (it has: {shown}).",
+                _("The server answers but does not list %(model)s (it has: %(names)s).")
+                % {"model": repr(self.model_name), "names": shown},
                 code="upstream_not_found",
             )

@@ -3,6 +3,7 @@
 from urllib.parse import quote
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -32,7 +33,7 @@ def _reject_oversized_body(request) -> None:
         length = 0
     limit = services.max_upload_bytes()
     if length > limit + _FORM_OVERHEAD_BYTES:
-        raise FileTooLarge(f"The upload is larger than the limit of {limit} bytes per file.")
+        raise FileTooLarge(_("The upload is larger than the limit of %(limit)d bytes per file.") % {"limit": limit})
 
 
 class ContentMissing(Conflict):
@@ -46,7 +47,7 @@ def stored_content_open(field_file):
         return field_file.open("rb")
     except FileNotFoundError as exc:
         raise ContentMissing(
-            "The file's stored content is missing (the server lost it); delete the file and upload it again."
+            _("The file's stored content is missing (the server lost it); delete the file and upload it again.")
         ) from exc
 
 

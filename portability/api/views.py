@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
@@ -49,7 +50,10 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             length = 0
         limit = conf.max_import_bytes()
         if length > limit + _FORM_OVERHEAD_BYTES:
-            raise ImportTooLarge(f"The upload is too large ({length} bytes); the limit is {limit} bytes.")
+            raise ImportTooLarge(
+                _("The upload is too large (%(size)d bytes); the limit is %(limit)d bytes.")
+                % {"size": length, "limit": limit}
+            )
         data = s.ImportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         row = services.import_start(user=request.user, upload=data.validated_data["file"])
@@ -123,7 +127,7 @@ class ExportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             handle = export.file.open("rb")
         except FileNotFoundError as exc:
-            raise ExportExpired("This export's file is gone; ask for a new one.") from exc
+            raise ExportExpired(_("This export's file is gone; ask for a new one.")) from exc
         name = f"chat-export-{export.created_at:%Y-%m-%d}.zip"
         response = FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
         return _no_sniffing(response)

@@ -409,7 +409,7 @@ def test_admin_revoke_action_ends_the_selected_keys(admin_client, user):
     r = admin_client.post(ADMIN_KEYS, {"action": "revoke", "_selected_action": [a.pk, c.pk]}, follow=True)
 
     assert r.status_code == 200
-    assert "Revoked 1 API key(s)" in r.content.decode()
+    assert "Revoked 1 API key." in r.content.decode()
     assert not authenticates(secret_a) and not authenticates(secret_c)
     assert authenticates(secret_b)
 

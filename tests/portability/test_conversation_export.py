@@ -114,6 +114,25 @@ def test_markdown_export_is_a_transcript(user_client, conversation):
     assert "First draft" not in text
 
 
+def test_a_korean_reader_in_seoul_gets_the_transcript_in_korean_with_seoul_times(
+    user_client, user, conversation, settings
+):
+    from django.utils import timezone, translation
+
+    from accounts.models import UserSettings
+
+    UserSettings.objects.filter(user=user).update(language="ko", time_zone="Asia/Seoul")
+    text = user_client.get(export_url(conversation, "markdown")).content.decode()
+    assert "모델 House model" in text
+    assert "**시스템 프롬프트:**" in text
+    # 09:00 UTC is 18:00 in Seoul, and the zone is named.
+    assert "### 나 · 2026-03-01 18:00 KST\n\nWie sagt man Grüße in 東京?" in text
+    assert "### 어시스턴트 · 2026-03-01 18:00 KST (중지됨)\n\nありがとう — cut off" in text
+    assert "UTC" not in text and "You ·" not in text
+    translation.activate(settings.LANGUAGE_CODE)  # the request's language stays active in this thread
+    timezone.deactivate()
+
+
 def test_the_format_parameter_is_ours_not_drfs_and_accept_does_not_matter(user_client, conversation):
     # DRF would read ?format= as a renderer name and answer 404; here it is the export's parameter.
     response = user_client.get(export_url(conversation, "markdown"), HTTP_ACCEPT="application/json")

@@ -1,5 +1,6 @@
 from zoneinfo import ZoneInfo, available_timezones
 
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core.serializers import InputSerializer
@@ -40,7 +41,9 @@ class TodoFilterSerializer(serializers.Serializer):
         required=False,
         default="UTC",
         help_text="IANA time zone for `date`, e.g. Asia/Seoul.",
-        error_messages={"invalid_choice": "Unknown time zone '{input}'; use an IANA name such as Asia/Seoul."},
+        error_messages={
+            "invalid_choice": gettext_lazy("Unknown time zone '{input}'; use an IANA name such as Asia/Seoul.")
+        },
     )
 
     def validate_tz(self, value: str) -> ZoneInfo:

@@ -16,7 +16,7 @@ def catalogs() -> list[Path]:
     base = Path(settings.BASE_DIR).resolve()
     roots = [Path(p) for p in settings.LOCALE_PATHS]
     roots += [Path(app.path) / "locale" for app in apps.get_app_configs()]
-    found = set()
+    found: set[Path] = set()
     for root in roots:
         root = root.resolve()
         # Our apps only: not the libraries of a virtualenv that happens to live inside the project.
@@ -32,7 +32,11 @@ class Command(BaseCommand):
         for po_path in catalogs():
             with po_path.open("rb") as po:
                 catalog = read_po(po, locale=po_path.parent.parent.name)
-            catalog.locale = po_path.parent.parent.name  # its plural rules, whatever the header says
+            # makemessages leaves the header's "Language:" empty, which makes Babel drop the
+            # locale and with it Plural-Forms from the .mo: gettext would then pick msgstr[1] for
+            # every n != 1, which Korean (one form) does not have. The folder names the language.
+            if catalog.locale is None:
+                catalog.locale = po_path.parent.parent.name
             with po_path.with_suffix(".mo").open("wb") as mo:
                 write_mo(mo, catalog, use_fuzzy=False)
         self.stdout.write(f"compiled {len(catalogs())} catalogs")
