@@ -3,6 +3,8 @@
 Domain errors (core.exceptions): services raise them, the API's one handler answers them.
 """
 
+from django.utils.translation import gettext as _
+
 from core.exceptions import Conflict, DomainError, ReferenceNotFound
 
 
@@ -59,3 +61,16 @@ class MessageNotFound(ReferenceNotFound):
 
     def __init__(self, detail: str = "No message with this id in this conversation."):
         super().__init__(detail)
+
+
+class NotContinuable(Conflict):
+    """``POST .../messages/{id}/continue`` refused: only the last reply, cut at the output limit,
+    goes on. The detail is worded per request (gettext), the code never is."""
+
+    def __init__(self, code: str):
+        details = {
+            "not_assistant_message": _("Only a reply of the assistant can be continued."),
+            "not_last_message": _("Only the conversation's last reply can be continued."),
+            "not_cut_off": _("This reply was not cut off at the length limit, so there is nothing to continue."),
+        }
+        super().__init__(details[code], code=code)
