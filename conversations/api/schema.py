@@ -174,7 +174,14 @@ CONVERSATIONS = view_schema(
             "reply (with `?wait=true`, once it has finished)."
         ),
         request=None,
-        parameters=[_WAIT],
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                bool,
+                description="true: answer once the reply has finished; a reply still going after "
+                "`CHAT_WAIT_SECONDS` (300) is answered as it stands (still 201), and goes on.",
+            )
+        ],
         responses={
             201: s.ReplyContinuedSerializer,
             404: OpenApiResponse(
