@@ -21,7 +21,7 @@ class PlanLimitExceeded(DomainError):
 
 class DailyQuotaExceeded(PlanLimitExceeded):
     code = "daily_quota_exceeded"
-    default_detail = gettext_lazy("You have reached your plan's daily message limit. It resets at midnight UTC.")
+    default_detail = gettext_lazy("You have reached your plan's daily message limit. It resets at midnight in your time zone.")
 
 
 class TooManyGenerations(PlanLimitExceeded):
@@ -62,3 +62,16 @@ class MessageNotFound(ReferenceNotFound):
 
     def __init__(self, detail: str | None = None):
         super().__init__(detail or _("No message with this id in this conversation."))
+
+
+class NotContinuable(Conflict):
+    """``POST .../messages/{id}/continue`` refused: only the last reply, cut at the output limit,
+    goes on. The detail is worded per request (gettext), the code never is."""
+
+    def __init__(self, code: str):
+        details = {
+            "not_assistant_message": _("Only a reply of the assistant can be continued."),
+            "not_last_message": _("Only the conversation's last reply can be continued."),
+            "not_cut_off": _("This reply was not cut off at the length limit, so there is nothing to continue."),
+        }
+        super().__init__(details[code], code=code)

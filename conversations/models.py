@@ -231,7 +231,7 @@ class LedgerEntry(models.Model):
     What the daily quota (``conversations.quota``) and the usage figures (``console.usage``)
     count, kept apart from the conversation so that deleting it (the user, the retention purge)
     gives neither the day's quota back nor takes the reply out of the figures. Written in the
-    transaction that creates the reply's rows (``services._question_and_reply``); its outcome is
+    transaction that creates the reply's rows (``services._asked``); its outcome is
     written by the statements that end the reply (``generation.rows``). It holds no text. Imports
     and clones of shares write none: copied history is not a reply asked for.
     """

@@ -32,6 +32,7 @@ from .exceptions import (
     DailyQuotaExceeded,
     GenerationInProgress,
     MessageNotFound,
+    NotContinuable,
     NothingInFlight,
     NothingToRegenerate,
     NotLastMessage,
@@ -301,8 +302,8 @@ def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: 
         if usage.exhausted:
             raise DailyQuotaExceeded(
                 ngettext(
-                    "You have sent %(sent)d of %(limit)d message allowed today. The limit resets at midnight UTC.",
-                    "You have sent %(sent)d of %(limit)d messages allowed today. The limit resets at midnight UTC.",
+                    "You have sent %(sent)d of %(limit)d message allowed today. The limit resets at midnight in your time zone.",
+                    "You have sent %(sent)d of %(limit)d messages allowed today. The limit resets at midnight in your time zone.",
                     usage.daily_message_limit,
                 )
                 % {"sent": usage.messages_sent, "limit": usage.daily_message_limit},
@@ -341,6 +342,30 @@ def _start_after_commit(message_id) -> None:
     transaction.on_commit(lambda: generation.start_generation(message_id=message_id))
 
 
+def _pending_reply(
+    *, conversation: Conversation, model, created_at: datetime, generation_options: dict | None = None
+) -> Message:
+    """A pending assistant reply (unsaved): the generation task takes it once it is committed."""
+    return Message(
+        conversation=conversation,
+        role=Role.ASSISTANT,
+        content="",
+        status=MessageStatus.PENDING,
+        model=model,
+        created_at=created_at,
+        generation_options=generation_options or {},
+    )
+
+
+def _asked(*, conversation: Conversation, rows: Sequence[Message], reply: Message) -> None:
+    """Save ``rows`` (``reply`` among them) in one INSERT (their ids are made here, so the ledger
+    costs asking nothing more) and the reply's ledger entry: what the plan's daily limit and the
+    usage figures count; deleting the conversation leaves it. Every reply asked for, whatever the
+    path (a message, a regenerate, an edit, a continue, an API request), is saved here."""
+    Message.objects.bulk_create(rows)
+    LedgerEntry.of_reply(reply, conversation=conversation).save(force_insert=True)
+
+
 def _question_and_reply(
     *,
     conversation: Conversation,
@@ -349,9 +374,7 @@ def _question_and_reply(
     generation_options: dict | None = None,
     attachments: Sequence[StoredFile] = (),
 ) -> tuple[Message, Message]:
-    """The user's message, the pending reply to it (the generation task takes it) and the reply's
-    ledger entry (what the plan's daily limit and the usage figures count; deleting the
-    conversation leaves it). Every reply asked for, whatever the path, is made here."""
+    """The user's message and the pending reply to it, with the reply's ledger entry."""
     now = timezone.now()
     user_message = Message(
         conversation=conversation,
@@ -363,18 +386,13 @@ def _question_and_reply(
         finished_at=now,
     )
     # A microsecond later, so ordering by created_at never puts the reply before the question.
-    reply = Message(
+    reply = _pending_reply(
         conversation=conversation,
-        role=Role.ASSISTANT,
-        content="",
-        status=MessageStatus.PENDING,
         model=model,
         created_at=now + timedelta(microseconds=1),
-        generation_options=generation_options or {},
+        generation_options=generation_options,
     )
-    # Both messages in one INSERT (their ids are made here), so the ledger costs sending nothing more.
-    Message.objects.bulk_create([user_message, reply])
-    LedgerEntry.of_reply(reply, conversation=conversation).save(force_insert=True)
+    _asked(conversation=conversation, rows=[user_message, reply], reply=reply)
     if attachments:
         # Rows of the through table in the order given (its ids keep that order for the reads).
         Message.attachments.through.objects.bulk_create(
@@ -591,6 +609,50 @@ def message_resend(
         model_slug=model_slug,
         attachments=files,
     )
+
+
+# What a continuation's ``generation_options`` hold: the id of the reply it goes on from (the
+# runner then asks the model to go on from it, ``llm.context.build_messages``).
+CONTINUES = "continues"
+# Why a model stopped when it reached its output limit (OpenAI's word, used by every upstream).
+FINISH_LENGTH = "length"
+
+
+@transaction.atomic
+def reply_continue(*, conversation: Conversation, user: User, message_id) -> Message:
+    """Go on with the conversation's last reply, cut at the model's output limit: a new pending
+    reply after it (nothing is superseded; the cut one stays as it is), generated from the history
+    with the cut reply as its last turn, and started after commit. It is a reply asked for like
+    any other: the same plan limits, one message of the day's quota, the same stream.
+
+    Only the last message (not superseded) can be continued, only a reply, and only one that
+    ended ``complete`` with ``finish_reason`` ``length``; anything else is 409 with a code saying
+    which (``NotContinuable``). The reply's model goes on writing it while the plan allows it.
+    """
+    settings_row = _settings_locked(user)  # one user's sends are serialised (the limits, the order)
+    cut = Message.objects.filter(conversation=conversation, pk=message_id).select_related("model").first()
+    if cut is None:
+        raise MessageNotFound()
+    if message_in_flight(conversation=conversation) is not None:
+        raise GenerationInProgress()
+    if cut.role != Role.ASSISTANT:
+        raise NotContinuable("not_assistant_message")
+    last = Message.objects.filter(conversation=conversation, superseded=False).order_by("-created_at", "-id").first()
+    if cut.superseded or last is None or last.pk != cut.pk:
+        raise NotContinuable("not_last_message")
+    if cut.status != MessageStatus.COMPLETE or cut.finish_reason != FINISH_LENGTH:
+        raise NotContinuable("not_cut_off")
+    model = model_for(user=user, preferred=cut.model or conversation.model, plan_id=settings_row.plan_id)
+    _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
+    # After the cut reply whatever the clocks say: the history is ordered by created_at.
+    created_at = max(timezone.now(), cut.created_at + timedelta(microseconds=1))
+    reply = _pending_reply(
+        conversation=conversation, model=model, created_at=created_at, generation_options={CONTINUES: str(cut.pk)}
+    )
+    _asked(conversation=conversation, rows=[reply], reply=reply)
+    conversation.save(update_fields=["updated_at"])
+    _start_after_commit(reply.id)
+    return reply
 
 
 def _check_api_images(*, model: LLMModel, model_slug: str, images: int) -> None:

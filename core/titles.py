@@ -37,18 +37,29 @@ def title_clean(value: str | None, *, max_length: int, fallback: str = "") -> st
     return title or title_fit(fallback, max_length=max_length)
 
 
-def title_from_text(text: str | None, *, max_length: int) -> str:
-    """A title from free text (a first question): its first non-blank line, cut at a word.
+# Left dangling at a cut: spaces and the punctuation that only joins what follows (Latin and CJK).
+_DANGLING = " ,.;:-·、，。；：…"
+ELLIPSIS = "…"
 
-    One long word is cut hard; punctuation left dangling at the cut is dropped.
-    """
+
+def cut_at_word(text: str, *, max_length: int) -> str:
+    """``text`` (one line) within ``max_length`` characters, cut at the last space that fits, so
+    no word is cut in two (Korean words too: its words are spaced). With no such space (one long
+    word, or a run of text written without spaces) it is cut hard and ends with "…". Punctuation
+    left dangling at a cut is dropped."""
+    if len(text) <= max_length:
+        return text
+    space = text[: max_length + 1].rfind(" ")
+    if space > 0:
+        return text[:space].rstrip(_DANGLING)
+    return text[: max(max_length - 1, 0)].rstrip(_DANGLING) + ELLIPSIS
+
+
+def title_from_text(text: str | None, *, max_length: int) -> str:
+    """A title from free text (a first question): its first non-blank line, cut at a word
+    (``cut_at_word``)."""
     first_line = next((line for line in (_one_line(raw) for raw in (text or "").splitlines()) if line), "")
-    if len(first_line) <= max_length:
-        return first_line
-    cut = first_line[: max_length + 1]
-    # The last space that keeps the title within the limit.
-    space = cut.rfind(" ")
-    return (cut[:space] if space > 0 else first_line[:max_length]).rstrip(" ,.;:-")
+    return cut_at_word(first_line, max_length=max_length)
 
 
 if TYPE_CHECKING:

@@ -174,6 +174,42 @@ CONVERSATIONS = view_schema(
             ),
         },
     ),
+    continue_reply=extend_schema(
+        summary="Continue a reply cut at the length limit; the new reply streams from stream_url",
+        description=(
+            "Goes on with the conversation's last reply when it stopped at the model's output limit "
+            "(`status` `complete`, `finish_reason` `length`). A new assistant reply is made after it (the cut "
+            "one stays as it is; the new one's `continues` names it), generated from the conversation with the "
+            "cut reply as the last assistant turn followed by a short instruction to go on from exactly where "
+            "it stopped without repeating it (a trailing assistant turn alone is not continued by every "
+            "OpenAI-compatible server). It streams from stream_url like any reply and costs one message of "
+            "the day's quota, as sending does; the plan's limits apply the same way. 201 with the pending "
+            "reply (with `?wait=true`, once it has finished)."
+        ),
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                bool,
+                description="true: answer once the reply has finished; a reply still going after "
+                "`CHAT_WAIT_SECONDS` (300) is answered as it stands (still 201), and goes on.",
+            )
+        ],
+        responses={
+            201: s.ReplyContinuedSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer,
+                "Not found (also for another user's conversation); message_not_found: no such message here",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "not_assistant_message: that message is not a reply; not_last_message: it is not the "
+                "conversation's last message; not_cut_off: it did not stop at the length limit; "
+                "generation_in_progress: a reply is still being generated here",
+            ),
+            429: _LIMIT,
+        },
+    ),
     context_items=[
         extend_schema(
             methods=["GET"],

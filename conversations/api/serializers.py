@@ -9,6 +9,7 @@ from core.serializers import InputSerializer
 
 from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating, Role
 from ..services import (
+    CONTINUES,
     FEEDBACK_COMMENT_MAX_CHARS,
     MAX_ATTACHMENTS,
     MAX_CONTEXT_ITEMS,
@@ -77,6 +78,15 @@ class MessageSerializer(serializers.ModelSerializer):
     my_rating = serializers.SerializerMethodField(help_text="The caller's rating of this reply, if any.")
     attachments = serializers.SerializerMethodField(help_text="Files attached (a user message's; else empty).")
     sources = SourceSerializer(many=True, read_only=True, help_text="What the reply was based on (replies).")
+    finish_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why the model stopped, as the upstream said: `stop`, or `length` when the reply was cut at the "
+        "output limit (the last reply can then be continued: `POST .../messages/{id}/continue`); empty when "
+        "unknown or not finished.",
+    )
+    continues = serializers.SerializerMethodField(
+        help_text="The id of the reply this one continues (made by `.../continue`), else null."
+    )
 
     class Meta:
         model = Message
@@ -94,6 +104,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "error_code",
             "error",
             "finish_reason",
+            "continues",
             "attachments",
             "sources",
             "created_at",
@@ -101,6 +112,10 @@ class MessageSerializer(serializers.ModelSerializer):
             "my_rating",
         )
         read_only_fields = fields
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_continues(self, obj) -> str | None:
+        return (obj.generation_options or {}).get(CONTINUES) if obj.role == Role.ASSISTANT else None
 
     def get_my_rating(self, obj) -> str | None:
         return getattr(obj, "my_rating", None)
@@ -185,6 +200,11 @@ class WaitQuerySerializer(serializers.Serializer):
 class MessageSentSerializer(serializers.Serializer):
     user_message = MessageSerializer()
     assistant_message = MessageSerializer()
+    stream_url = serializers.CharField(help_text="SSE endpoint that streams the reply.")
+
+
+class ReplyContinuedSerializer(serializers.Serializer):
+    assistant_message = MessageSerializer(help_text="The new reply, which continues the cut one.")
     stream_url = serializers.CharField(help_text="SSE endpoint that streams the reply.")
 
 

@@ -202,6 +202,21 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return _sent_response(conversation, *sent, wait=wait)
 
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=f"messages/(?P<message_id>{UUID_PATTERN})/continue",
+        url_name="message-continue",
+    )
+    def continue_reply(self, request, pk, message_id):
+        conversation = self.get_object()
+        wait = _wait_flag(request)
+        reply = services.reply_continue(conversation=conversation, user=request.user, message_id=message_id)
+        if wait:
+            reply = _finished(reply)
+        body = {"assistant_message": s.MessageSerializer(reply).data, "stream_url": stream_url(conversation)}
+        return Response(body, status=status.HTTP_201_CREATED)
+
     @action(detail=True, methods=["get", "put"], url_path="context-items")
     def context_items(self, request, pk):
         conversation = self.get_object()

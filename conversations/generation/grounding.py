@@ -203,8 +203,10 @@ class Question:
 
 
 def _retrieval_question(*, claimed, attached: dict[str, list[StoredFile]]) -> str:
-    last = claimed.history[-1] if claimed.history else None
-    question = last["content"] if last and last["role"] == "user" else ""
+    # The last question: a continuation's history ends with the reply it goes on with, which
+    # then finds the sources that reply had (its [n] keep their meaning).
+    last = next((turn for turn in reversed(claimed.history) if turn["role"] == "user"), None)
+    question = last["content"] if last else ""
     if not question.strip():  # files alone: their names are the question
         question = " ".join(file.name for file in attached.get(str(last["id"]), [])) if last else ""
     return question
@@ -242,6 +244,20 @@ def question_vector(question: Question):
     return embedded(question.text, config=question.config)
 
 
+def _replies_joined(turns: list[tuple[dict, list]]) -> list[tuple[dict, list]]:
+    """``turns`` (oldest first) with each run of assistant turns made one: a reply cut at the
+    output limit and the replies that continue it (``services.reply_continue``) are one answer to
+    the model, and chat templates that want roles to alternate refuse two assistant turns in a row."""
+    joined: list[tuple[dict, list]] = []
+    for turn, sent in turns:
+        if joined and turn["role"] == "assistant" and joined[-1][0]["role"] == "assistant":
+            before = joined[-1][0]
+            joined[-1] = ({"role": "assistant", "content": before["content"] + turn["content"]}, [])
+        else:
+            joined.append((turn, sent))
+    return joined
+
+
 def reply_grounding(*, claimed, question_vector=None) -> Grounding:
     """The history to send (images as parts for a vision model), the numbered sources block and
     the reply's ``sources``; the sources are saved on the reply at once, so a reader of the row
@@ -267,6 +283,7 @@ def reply_grounding(*, claimed, question_vector=None) -> Grounding:
             image_messages_left -= 1
         turns.append(({"role": turn["role"], "content": _question_text(turn["content"], files)}, sent))
     turns.reverse()
+    turns = _replies_joined(turns)
     history = [turn for turn, _ in turns]
     image_files = {index: sent for index, (_, sent) in enumerate(turns) if sent}
 

@@ -147,6 +147,8 @@ class ReplyRun:
                 context_window=model.context_window,
                 max_output_tokens=min(options.get("max_tokens") or model.max_output_tokens, model.max_output_tokens),
                 count=provider.count_tokens,
+                # A reply that goes on with the cut one, its history's last turn (reply_continue).
+                continuation=bool(options.get("continues")),
             )
             temperature = options.get("temperature")
             stream = provider.stream(

@@ -45,6 +45,16 @@ def _truncate_to_tokens(text: str, budget: int, count: Callable[[str], int]) -> 
     return text[:lo]
 
 
+# The user turn that makes a model go on with its reply cut at the output limit, which the history
+# ends with (``services.reply_continue``). A trailing assistant turn alone is taken as the start
+# of the answer by some servers (llama.cpp's llama-server, vLLM with continue_final_message), but
+# not by others: OpenAI and llama-cpp-python's server (the embedded model's) close it and start
+# a new answer. An explicit request works on every OpenAI-compatible upstream, so it is always sent.
+CONTINUE_INSTRUCTION = (
+    "Your last reply was cut off at the length limit. Continue it exactly where it stopped, in the "
+    "same language and format: do not repeat anything already written, and add no preamble."
+)
+
 SOURCE_START = "\n<source n="
 SOURCES_END = "\n</sources>"
 
@@ -74,15 +84,22 @@ def build_messages(
     context_window: int,
     max_output_tokens: int,
     count: Callable[[str], int] = estimate_tokens,
+    continuation: bool = False,
 ) -> tuple[list[dict], int]:
     """Return (messages, max_tokens) fitting ``context_window``.
 
     ``history`` is oldest first and ends with the user's new message, which is always kept (cut
     from its start if it alone is too long). The answer's room shrinks before any history goes, but
     never below a quarter of ``max_output_tokens``.
+
+    ``continuation``: ``history`` ends with the reply to go on with (kept like a new message, its
+    end when too long), and ``CONTINUE_INSTRUCTION`` follows it as the last user turn.
     """
     max_tokens = max(1, min(max_output_tokens, context_window // 2))
     budget = context_window - max_tokens
+    follow_up = [{"role": "user", "content": CONTINUE_INSTRUCTION}] if continuation else []
+    # Its room is kept first: without it the model would answer the question again.
+    budget -= sum(count(turn["content"]) + MESSAGE_OVERHEAD_TOKENS for turn in follow_up)
 
     system = system_prompt.strip()
     messages_cost = 0
@@ -115,4 +132,4 @@ def build_messages(
     # Models expect the history to start with a user turn after the system prompt.
     while len(kept) > 1 and kept[0]["role"] != "user":
         kept.pop(0)
-    return ([system_msg] if system_msg else []) + kept, max_tokens
+    return ([system_msg] if system_msg else []) + kept + follow_up, max_tokens

@@ -1,6 +1,7 @@
 // What the page knows right now, as signals: a component that reads one re-renders when it changes,
 // and code outside components (the stream, other tabs) changes them by assigning `.value`.
 import { signal } from "@preact/signals";
+import { cutAtWord } from "./titles.js";
 
 export const user = signal(null);
 export const models = signal([]);
@@ -31,4 +32,5 @@ export function defaultModel() {
   return (models.value.find((m) => m.is_default) ?? models.value[0])?.slug ?? null;
 }
 
-export const conversationTitle = (c) => c.title || c.last_message_preview?.slice(0, 60) || "New chat";
+// An untitled chat shows the start of its last message, cut at a word.
+export const conversationTitle = (c) => c.title || cutAtWord(c.last_message_preview, 60) || "New chat";

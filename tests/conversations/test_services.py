@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
             "Explain the difference between processes and threads in operating systems, with examples",
             "Explain the difference between processes and threads in",
         ),
-        ("x" * 80, "x" * 60),
+        ("x" * 80, "x" * 59 + "…"),  # one long word: cut hard, and said to be
     ],
 )
 def test_autotitle_uses_the_first_line_of_the_first_user_message(user, first_message, title):

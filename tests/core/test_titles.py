@@ -56,7 +56,20 @@ def test_title_fit_cuts_instead_of_refusing():
             "Explain the difference between processes and threads in operating systems, with examples",
             "Explain the difference between processes and threads in",
         ),
-        ("x" * 80, "x" * 60),
+        ("x" * 80, "x" * 59 + "…"),  # one long word: cut hard, and said to be
+        # Korean words are spaced: cut between them, never inside one.
+        (
+            "서울에서 부산까지 기차로 가는 가장 빠른 방법과 요금을 "
+            "비교해서 알려주실 수 있나요? 주말과 평일 기준으로 각각 알려주세요",
+            "서울에서 부산까지 기차로 가는 가장 빠른 방법과 요금을 비교해서 알려주실 수 있나요? 주말과 평일 기준으로",
+        ),
+        ("마크다운으로작성된문서를" * 8, ("마크다운으로작성된문서를" * 8)[:59] + "…"),  # no space at all
+        (
+            "오늘 회의에서 나온 안건을 정리해 주세요: 예산, 일정, 인력 배치, "
+            "외부 협력사 선정, 대외 홍보 계획, 그리고 다음 회의 날짜까지요",
+            # no dangling comma
+            "오늘 회의에서 나온 안건을 정리해 주세요: 예산, 일정, 인력 배치, 외부 협력사 선정, 대외 홍보 계획",
+        ),
         (
             "Summarise the following points for me: speed, cost, safety, and then reliability",
             "Summarise the following points for me: speed, cost, safety",  # no dangling comma
@@ -67,4 +80,6 @@ def test_title_fit_cuts_instead_of_refusing():
     ],
 )
 def test_title_from_text_takes_the_first_line_cut_at_a_word(text, title):
-    assert title_from_text(text, max_length=60) == title
+    made = title_from_text(text, max_length=60)
+    assert made == title
+    assert len(made) <= 60

@@ -7,14 +7,21 @@ import re
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.core.management.commands.makemessages import Command as MakeMessages
 
 # Not the service's own text: tests, benchmarks, the web client (its catalogs are frontend/src/locales).
 IGNORED = ["tests/*", "testsupport/*", "bench/*", "frontend/*", "docs/*", "media/*", "staticfiles/*", "logs/*"]
 
 
+class _MakeMessages(MakeMessages):
+    # A new string arrives empty, never pre-filled with a neighbour's translation marked fuzzy:
+    # a guess in the wrong meaning is worse than a gap the check reports.
+    msgmerge_options = [opt for opt in MakeMessages.msgmerge_options if opt != "--previous"] + ["--no-fuzzy-matching"]
+
+
 def update_catalogs(**options) -> None:
     call_command(
-        "makemessages",
+        _MakeMessages(),
         locale=[code for code, _name in settings.LANGUAGES],
         ignore_patterns=IGNORED,
         add_location="never",  # no line numbers: a catalog changes only when a string does

@@ -4,7 +4,7 @@ import { t } from "../i18n.js";
 import { streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
 import { copyText } from "../ui/notices.js";
-import { comment, edit, isLive, rate, regenerate, settling } from "./session.js";
+import { comment, continueReply, edit, isLive, rate, regenerate, settling } from "./session.js";
 
 // Enter sends (Shift+Enter: a new line), except on touch keyboards, whose Enter is the only way to
 // a new line; there the send button sends. Never the Enter of an input method (Korean, Japanese...):
@@ -17,6 +17,9 @@ export const enterSends = (event) => event.key === "Enter" && !event.shiftKey &&
 const IconButton = ({ label, title = label, icon, ...props }) => (
   <button type="button" class="icon" aria-label={label} title={title} {...props}><Icon name={icon} /></button>
 );
+
+// A reply that stopped at the model's output limit: the last one can go on (a new reply continues it).
+const cutOff = (m) => m.status === "complete" && m.finish_reason === "length";
 
 // `last`: this is the last question or the last reply (only those are regenerated or edited).
 export function MessageActions({ message, last, onEdit, onRated }) {
@@ -33,6 +36,9 @@ export function MessageActions({ message, last, onEdit, onRated }) {
           onClick={async () => { if (await rate(message, rating)) onRated(rating); }} />
       )) : null}
       {m.role === "user" && last && idle ? <IconButton label={t("chat.edit_message")} title={t("chat.edit")} icon="edit" onClick={onEdit} /> : null}
+      {m.role === "assistant" && last && idle && cutOff(m)
+        ? <button type="button" class="continue" title={t("continue.hint")} onClick={() => continueReply(message)}>{t("continue.button")}</button>
+        : null}
     </>
   );
 }

@@ -208,6 +208,25 @@ export const regenerate = () => resend((id) => `/api/v1/conversations/${id}/rege
 export const edit = (message, content) => (content.trim()
   ? resend((id) => `/api/v1/conversations/${id}/edit`, { message_id: message.id, content }) : undefined);
 
+// A reply cut at the length limit goes on in a new reply after it, followed like any other.
+export async function continueReply(message) {
+  if (streaming.value || resending) return;
+  resending = true;
+  const mine = opening;
+  try {
+    const id = chat.peek().id;
+    const sent = await api(`/api/v1/conversations/${id}/messages/${message.peek().id}/continue`, { method: "POST" });
+    if (mine !== opening) { loadConversations(); return; }
+    broadcast({ type: "sent", id });
+    loadConversations();
+    messages.value = [...messages.value, entry(sent.assistant_message)];
+    scrollToEnd.value += 1;
+    announce(t("continue.started"));
+    follow(id, sent.assistant_message.id);
+  } catch (error) { if (!(error instanceof SignedOut)) say(error.message); }
+  finally { resending = false; }
+}
+
 export async function stop() {
   if (!chat.peek().id) return;
   try {

@@ -4,8 +4,9 @@
 import chat from "./chat.js";
 import common from "./common.js";
 import composer from "./composer.js";
+import continueCatalog from "./continue.js";
 import data from "./data.js";
 import files from "./files.js";
 import instructions from "./instructions.js";
 
-export const catalogs = { chat, common, composer, data, files, instructions };
+export const catalogs = { chat, common, composer, continue: continueCatalog, data, files, instructions };
