@@ -1,6 +1,7 @@
 // What the page knows right now, as signals: a component that reads one re-renders when it changes,
 // and code outside components (the stream, other tabs) changes them by assigning `.value`.
 import { signal } from "@preact/signals";
+import { t } from "./i18n.js";
 
 export const user = signal(null);
 export const models = signal([]);
@@ -30,4 +31,4 @@ export function defaultModel() {
   return (models.value.find((m) => m.is_default) ?? models.value[0])?.slug ?? null;
 }
 
-export const conversationTitle = (c) => c.title || c.last_message_preview?.slice(0, 60) || "New chat";
+export const conversationTitle = (c) => c.title || c.last_message_preview?.slice(0, 60) || t("shell.new_chat");
