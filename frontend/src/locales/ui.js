@@ -7,7 +7,7 @@ export default {
     code_text: "text",
   },
   ko: {
-    copied: "복사했어요",
+    copied: "복사했습니다",
     copy: "복사",
     copy_code: "코드 복사",
     code_text: "텍스트",
