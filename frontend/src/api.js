@@ -166,7 +166,8 @@ function browserName() {
   const ua = navigator.userAgent;
   const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrom/.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
   const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS/.test(ua) ? "macOS" : /Windows/.test(ua) ? "Windows" : /Linux/.test(ua) ? "Linux" : "";
-  return `Web: ${browser}${os ? ` on ${os}` : ""}`;
+  // Names and symbols only, no English word: the device list shows it in either language.
+  return `Web: ${browser}${os ? ` · ${os}` : ""}`;
 }
 
 // Server-Sent Events over fetch (EventSource cannot send the Authorization header).

@@ -21,6 +21,22 @@ export function timeZoneNames(current) {
   return current && !names.includes(current) ? [current, ...names] : names;
 }
 
+// A zone as a person knows it: its IANA name and, where the language has one, its name in that
+// language ("Asia/Seoul (대한민국 시간)", "America/New_York (Eastern Time)").
+const zoneNames = new Map();
+export function timeZoneLabel(zone, language = lang.value) {
+  const key = `${language} ${zone}`;
+  if (!zoneNames.has(key)) {
+    let name = "";
+    try {
+      name = new Intl.DateTimeFormat(language, { timeZone: zone, timeZoneName: "longGeneric" })
+        .formatToParts(new Date()).find((p) => p.type === "timeZoneName")?.value ?? "";
+    } catch { /* an unknown zone: its IANA name only */ }
+    zoneNames.set(key, name && !/^GMT|^UTC/.test(name) ? `${zone} (${name})` : zone);
+  }
+  return zoneNames.get(key);
+}
+
 export const timeZone = signal(browserTimeZone());
 export function setTimeZone(zone) { timeZone.value = isTimeZone(zone) ? zone : browserTimeZone(); }
 

@@ -2,7 +2,7 @@
 // quota, API keys.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { allPages, api, signOut } from "./api.js";
-import { formatDateTime, setTimeZone, timeZone, timeZoneNames } from "./dates.js";
+import { formatDateTime, setTimeZone, timeZone, timeZoneLabel, timeZoneNames } from "./dates.js";
 import { LANGUAGES, setLanguage, t } from "./i18n.js";
 import { user } from "./state.js";
 import { applyTheme } from "./theme.js";
@@ -63,7 +63,7 @@ function TimeZonePicker({ saved }) {
   return (
     <Field label={t("settings.time_zone")}>
       <select id="settings-time-zone" value={value} onChange={choose} aria-describedby="time-zone-help">
-        {timeZoneNames(value).map((zone) => <option value={zone}>{zone}</option>)}
+        {timeZoneNames(value).map((zone) => <option value={zone}>{timeZoneLabel(zone)}</option>)}
       </select>
       <span id="time-zone-help" class="muted">{t("settings.time_zone_help")}</span>
     </Field>

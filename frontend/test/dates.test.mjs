@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 
-import { dayGroup, formatDateTime, groupLabel, isTimeZone, timeZoneNames } from "../src/dates.js";
+import { dayGroup, formatDateTime, groupLabel, isTimeZone, timeZoneLabel, timeZoneNames } from "../src/dates.js";
 import { setLanguage } from "../src/i18n.js";
 
 const SEOUL = "Asia/Seoul";
@@ -79,4 +79,10 @@ describe("time zones", () => {
     assert.ok(names.includes(SEOUL));
     assert.ok(names.includes("UTC"));
   });
+});
+
+test("a zone's label: its IANA name, and its name in the language where Intl has one", () => {
+  const ko = timeZoneLabel(SEOUL, "ko");
+  assert.ok(ko.startsWith("Asia/Seoul"), ko);
+  assert.equal(timeZoneLabel("Mars/Olympus", "en"), "Mars/Olympus");
 });
