@@ -280,7 +280,7 @@ def test_korean_user_signs_up_chats_and_shares_without_an_english_word(page, con
 
     page.locator("#auth-switch").click()
     expect(page.get_by_role("heading", name="계정 만들기")).to_be_visible()
-    # The password hints are the server's rules, in Korean (s-accounts' /auth/password-rules).
+    # The password hints are the server's rules, in Korean: needs s-accounts' /auth/password-rules.
     rules = page.locator("#signup-rules li")
     expect(rules.first).to_be_visible()
     assert all(HANGUL.search(text) for text in rules.all_inner_texts()), rules.all_inner_texts()
@@ -291,10 +291,10 @@ def test_korean_user_signs_up_chats_and_shares_without_an_english_word(page, con
     email = f"ko-{uuid.uuid4().hex[:10]}@example.com"
     sign_up_in_browser(page, email, submit="계정 만들기")
     expect(page.locator("html")).to_have_attribute("lang", "ko")
-    assert_korean(page, "an empty new chat")  # the chat view is c-chat's slice
+    assert_korean(page, "an empty new chat")  # needs c-chat (the chat view: header, composer, starters)
 
     conversation_id = first_reply(page, "서울에서 가 볼 만한 곳을 알려 주세요")
-    assert_korean(page, "the chat after the first reply", (QUICK,))
+    assert_korean(page, "the chat after the first reply", (QUICK,))  # needs c-chat (messages, "Reply finished")
 
     # Signed in from Seoul: the account took the browser's zone; its language still follows the browser.
     api = Api(server.base, email)
@@ -341,7 +341,9 @@ def test_korean_user_signs_up_chats_and_shares_without_an_english_word(page, con
     expect(dialog).to_have_count(0)
     shared = context.new_page()
     assert shared.goto(url).status == 200
-    expect(shared.locator("html")).to_have_attribute("lang", "ko")  # the share page is the server's
+    # The shared page is the server's template (templates/sharing): needs the server slice that
+    # translates it.
+    expect(shared.locator("html")).to_have_attribute("lang", "ko")
     assert_korean(shared, "the shared page", (QUICK,))
     shared.close()
 
@@ -355,7 +357,7 @@ def test_korean_user_signs_up_chats_and_shares_without_an_english_word(page, con
     page.get_by_role("tab", name="요금제").click()
     expect(page.locator("#quota")).to_have_text(re.compile(r"^오늘 메시지 \d+개 중 \d+개 사용$|^오늘 메시지 \d+개"))
     page.get_by_role("tab", name="비밀번호").click()
-    expect(page.locator("#change-rules li").first).to_be_visible()  # s-accounts' rules
+    expect(page.locator("#change-rules li").first).to_be_visible()  # needs s-accounts' /auth/password-rules
 
 
 def test_switching_language_in_settings_applies_at_once_and_persists(page, server):
@@ -426,7 +428,7 @@ def test_english_user_gets_the_same_product_in_english(page, server):
     assert_english(page, "sign-in screen")
     email = f"en-{uuid.uuid4().hex[:10]}@example.com"
     page.locator("#auth-switch").click()
-    expect(page.locator("#signup-rules li").first).to_be_visible()  # s-accounts' rules, in English
+    expect(page.locator("#signup-rules li").first).to_be_visible()  # needs s-accounts' /auth/password-rules
     assert_english(page, "sign-up screen")
     page.locator("#auth-switch").click()
     sign_up_in_browser(page, email, submit="Create account")
