@@ -463,3 +463,58 @@ def test_sign_in_screen_language_is_remembered_and_kept_by_a_new_account(page, s
     sign_up_in_browser(page, email, submit="계정 만들기")
     expect(page.locator("#open-settings")).to_have_text("설정")
     wait_for_setting(page, Api(server.base, email), "language", "ko")  # saved in the background
+
+
+# --- Korean text on a phone ----------------------------------------------------------------------
+
+KOREAN_PROSE = (
+    "마크다운으로 정리한 여행 계획을 다시 확인해 주시겠어요? 서울에서 부산까지 기차로 이동하고, "
+    "해운대 근처 숙소에서 이틀 동안 머무르며 맛집과 전시회를 둘러볼 예정입니다."
+)
+
+# The words of `selector`'s text that the browser laid out over more than one line.
+BROKEN_WORDS = """(selector) => {
+  const broken = [];
+  for (const element of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (lines.size > 1) broken.push(match[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+def test_korean_words_are_not_broken_on_a_phone(page, server):
+    """word-break: keep-all: a line ends between words (어절), never inside one ("마크다운으 / 로"),
+    in a message and in a collector item, at 390 px."""
+    expect = _expect()
+    page.set_viewport_size({"width": 390, "height": 844})
+    api = register(server)
+    chat = api(
+        "POST", "/api/v1/conversations?wait=true", json={"model": "quick", "title": "여행", "message": KOREAN_PROSE}
+    )
+    assert chat.status_code == 201, chat.text
+    note = api("POST", "/api/v1/collector/items", json={"kind": "note", "title": "여행 메모", "content": KOREAN_PROSE})
+    assert note.status_code == 201, note.text
+
+    sign_in_browser(page, api.email)
+    page.goto(f"/c/{chat.json()['id']}")
+    bubble = page.locator(".msg.user .body")
+    expect(bubble).to_have_text(KOREAN_PROSE)
+    assert bubble.evaluate("(el) => el.getClientRects()[0].height") > 60, "the message should wrap over lines"
+    assert page.evaluate(BROKEN_WORDS, ".msg.user .body") == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    page.locator("#open-sidebar").click()
+    page.locator("#open-collector").click()
+    clip = page.locator(".collector-items .clip")
+    expect(clip).to_have_text(KOREAN_PROSE)
+    assert clip.evaluate("(el) => el.getClientRects()[0].height") > 40, "the note should wrap over lines"
+    assert page.evaluate(BROKEN_WORDS, ".collector-items .clip") == []
