@@ -10,7 +10,7 @@ import { showReset, showSignIn } from "./auth.jsx";
 import { openChat, resetChat, watchOtherTabs } from "./chat/session.js";
 import { loadConversations } from "./conversations.js";
 import { currentRoute, go, whenRouted } from "./router.js";
-import { models, user } from "./state.js";
+import { models, onBroadcast, user } from "./state.js";
 import { applyTheme } from "./theme.js";
 import { confirmDialog } from "./ui/dialogs.jsx";
 import { say } from "./ui/notices.js";
@@ -86,6 +86,12 @@ async function signOutHere() {
 }
 
 whenRouted((id) => openChat(id));
+// Language or zone changed in another tab's Settings: this tab follows (it was saved there).
+onBroadcast((message) => {
+  if (message.type !== "preferences") return;
+  if ("language" in message) setLanguage(message.language, { remember: false });
+  if (message.time_zone) setTimeZone(message.time_zone);
+});
 whenSignedOut(() => showAuth(t("shell.session_ended")));
 watchOtherTabs();
 

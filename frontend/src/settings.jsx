@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { allPages, api, signOut } from "./api.js";
 import { formatDateTime, setTimeZone, timeZone, timeZoneLabel, timeZoneNames } from "./dates.js";
 import { LANGUAGES, setLanguage, t } from "./i18n.js";
-import { user } from "./state.js";
+import { broadcast, user } from "./state.js";
 import { applyTheme } from "./theme.js";
 import { confirmDialog, openDialog } from "./ui/dialogs.jsx";
 import { useLoad } from "./ui/load.js";
@@ -36,6 +36,7 @@ function LanguagePicker({ saved }) {
     setLanguage(code);
     try {
       await api("/api/v1/user/settings", { method: "PATCH", body: { language: code } });
+      broadcast({ type: "preferences", language: code }); // the other tabs change too (main.js)
       announce(t("settings.language_saved"));
     } catch (error) { say(error.message); }
   };
@@ -57,6 +58,7 @@ function TimeZonePicker({ saved }) {
     try {
       await api("/api/v1/user/settings", { method: "PATCH", body: { time_zone: zone } });
       setTimeZone(zone);
+      broadcast({ type: "preferences", time_zone: zone });
       announce(t("settings.time_zone_saved"));
     } catch (error) { say(error.message); }
   };

@@ -360,11 +360,14 @@ def test_korean_user_signs_up_chats_and_shares_without_an_english_word(page, con
     expect(page.locator("#change-rules li").first).to_be_visible()  # needs s-accounts' /auth/password-rules
 
 
-def test_switching_language_in_settings_applies_at_once_and_persists(page, server):
+def test_switching_language_in_settings_applies_at_once_and_persists(page, context, server):
     expect = _expect()
     api = register(server)
     sign_in_browser(page, api.email)
     expect(page.locator("#open-settings")).to_have_text("설정")
+    other_tab = context.new_page()  # signed in too: the tabs of a browser share the session
+    other_tab.goto("/")
+    expect(other_tab.locator("#open-settings")).to_have_text("설정")
 
     page.locator("#open-settings").click()
     with page.expect_request(lambda r: r.url.endswith("/api/v1/user/settings") and r.method == "PATCH") as sent:
@@ -377,6 +380,9 @@ def test_switching_language_in_settings_applies_at_once_and_persists(page, serve
     expect(page.locator("html")).to_have_attribute("lang", "en")
     assert sent.value.headers["accept-language"] == "en"
     wait_for_setting(page, api, "language", "en")
+    expect(other_tab.locator("#open-settings")).to_have_text("Settings")  # the other tab follows
+    expect(other_tab.locator("html")).to_have_attribute("lang", "en")
+    other_tab.close()
 
     # Saved on the account: a reload (and any other device) comes back in English.
     page.reload()
