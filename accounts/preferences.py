@@ -37,7 +37,11 @@ def valid_time_zone(name: str) -> bool:
 
 def user_zone(user) -> zoneinfo.ZoneInfo:
     """The user's time zone (UTC when none is saved): where their day starts and ends."""
-    name = getattr(_settings_of(user), "time_zone", "") or ""
+    return saved_zone(getattr(_settings_of(user), "time_zone", "") or "")
+
+
+def saved_zone(name: str) -> zoneinfo.ZoneInfo:
+    """A saved ``time_zone`` as a zone: UTC for "" (none saved) or a name no longer known."""
     if name and valid_time_zone(name):
         return zoneinfo.ZoneInfo(name)
     return zoneinfo.ZoneInfo("UTC")

@@ -60,6 +60,7 @@ def client_page(request, conversation_id=None, key=None):
         "script_url": asset_url(SCRIPT),
         "style_url": asset_url(STYLE),
         "max_message_chars": settings.CHAT["MAX_MESSAGE_CHARS"],
+        "custom_instructions_max_chars": settings.CUSTOM_INSTRUCTIONS_MAX_CHARS,
     }
     response = HttpResponse(render_to_string("client/index.html", context))
     response["Content-Security-Policy"] = CSP_TEMPLATE.format(nonce=nonce)

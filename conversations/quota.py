@@ -2,19 +2,24 @@
 
 The one rule, for the check before a reply starts (``services._check_plan_limits``) and for the
 figures a user reads (``usage_today`` of ``GET /user/settings/subscription``): every reply the user
-asked for since midnight UTC, as the reply ledger (``LedgerEntry``) records them: messages sent,
-regenerates and edits (each costs one message, as sending does) and the OpenAI-compatible API's
-requests. The ledger outlives the conversations, so deleting them gives nothing back; imported
+asked for since midnight in the user's time zone (their saved ``time_zone``, UTC when none is saved:
+``accounts.preferences.saved_zone``), as the reply ledger (``LedgerEntry``) records them: messages
+sent, regenerates and edits (each costs one message, as sending does) and the OpenAI-compatible
+API's requests. The ledger outlives the conversations, so deleting them gives nothing back; imported
 history and clones of shares are not replies asked for and never count. When staff reset a user's
 quota for today (``quota_reset``), only replies asked for after that moment count until midnight.
+
+A user who changes their zone moves their day with it: the count is always "since my last
+midnight", so a change can give back or take away the hours between the two midnights (once).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from django.utils import timezone
 
 from accounts.models import UserSettings
+from accounts.preferences import saved_zone
 
 from .models import LedgerEntry
 
@@ -23,33 +28,45 @@ from .models import LedgerEntry
 class DailyUsage:
     messages_sent: int
     daily_message_limit: int | None  # None: unlimited (a plan's 0)
-    resets_at: datetime  # the next midnight UTC
+    resets_at: datetime  # the user's next midnight (an instant; UTC in the API)
 
     @property
     def exhausted(self) -> bool:
         return self.daily_message_limit is not None and self.messages_sent >= self.daily_message_limit
 
 
-def _utc_midnight(now: datetime) -> datetime:
-    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def day_bounds(now: datetime, zone: tzinfo) -> tuple[datetime, datetime]:
+    """[midnight, next midnight) of the day ``now`` falls on in ``zone``. A DST day is 23 or 25
+    hours long; where midnight itself is skipped (a spring-forward at 00:00), the day starts at
+    the first instant of the new date."""
+    day = now.astimezone(zone).date()
+    return (
+        datetime.combine(day, time.min, tzinfo=zone),
+        datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
+    )
 
 
-def messages_sent_today(*, owner_id: int, reset_at: datetime | None = None, now: datetime | None = None) -> int:
-    """Replies the user has asked for since midnight UTC, or since a staff reset made later today
-    (one query, on the ledger's (user, created_at) index)."""
-    since = _utc_midnight(now or timezone.now())
+def messages_sent_today(
+    *, owner_id: int, zone: tzinfo, reset_at: datetime | None = None, now: datetime | None = None
+) -> int:
+    """Replies the user has asked for since their midnight, or since a staff reset made later that
+    day (one query, on the ledger's (user, created_at) index)."""
+    since, _ = day_bounds(now or timezone.now(), zone)
     if reset_at is not None and reset_at > since:
         since = reset_at
     return LedgerEntry.objects.filter(user_id=owner_id, created_at__gte=since).count()
 
 
 def daily_usage(*, settings_row: UserSettings, now: datetime | None = None) -> DailyUsage:
-    """Today's count against the user's plan's daily limit, and when it resets."""
+    """Today's count (the user's today) against the user's plan's daily limit, and when it resets."""
     now = now or timezone.now()
+    zone = saved_zone(settings_row.time_zone)
     return DailyUsage(
-        messages_sent=messages_sent_today(owner_id=settings_row.user_id, reset_at=settings_row.quota_reset_at, now=now),
+        messages_sent=messages_sent_today(
+            owner_id=settings_row.user_id, zone=zone, reset_at=settings_row.quota_reset_at, now=now
+        ),
         daily_message_limit=settings_row.plan.daily_message_limit or None,
-        resets_at=_utc_midnight(now) + timedelta(days=1),
+        resets_at=day_bounds(now, zone)[1],
     )
 
 

@@ -488,11 +488,15 @@ def conversation_start(
     system_prompt: str = "",
     message: str | None = None,
     attachments: Sequence = (),
+    item_ids: Sequence[int] = (),
 ) -> tuple[Conversation, tuple[Message, Message] | None]:
-    """A new conversation, and its first question (with ``attachments``) and pending reply when
-    ``message`` is given: one transaction, so a first message refused (a plan limit, a file)
-    leaves no empty conversation behind."""
+    """A new conversation with its settings (``item_ids``: its collector items), and its first
+    question (with ``attachments``) and pending reply when ``message`` is given: one transaction,
+    so a first message refused (a plan limit, a file, an item not yours) leaves no empty
+    conversation behind."""
     conversation = conversation_create(user=user, title=title, model_slug=model_slug, system_prompt=system_prompt)
+    if item_ids:  # before the message: its reply is grounded on them
+        conversation_context_set(user=user, conversation=conversation, item_ids=item_ids)
     if message is None and attachments:
         message = ""  # files alone are a first message too
     sent = (

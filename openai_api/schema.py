@@ -100,7 +100,8 @@ names), broken or oversized data too (`invalid_image`: PNG, JPEG, GIF and WebP o
 (`too_many_images`), and any image for a model without `vision` (400 `model_cannot_read_images`,
 before any image is decoded), all before the model is called. `n` must
 be 1 and tools are not supported; other OpenAI parameters are accepted and ignored. Each request
-counts against the key's user's plan (daily messages, concurrent replies) and usage figures, like
+counts against the key's user's plan (daily messages, counted from midnight in the user's saved
+`time_zone`, UTC when none is saved; concurrent replies) and usage figures, like
 a message sent in the app; its text is kept only with `CHAT_API_KEEP_CONTENT`.
 """
 

@@ -4,7 +4,8 @@ Layout (format ``chat-server.user-export``, version 1)::
 
     manifest.json          {"format", "version", "exported_at", "user": {"id", "email"}, "counts": {...}}
     profile.json           {"id", "email", "display_name", "date_joined", "last_login"}
-    settings.json          {"theme", "language", "email_notifications", ..., "plan", "plan_renews_at", ...}
+    settings.json          {"theme", "language", "time_zone", "custom_instructions", "email_notifications", ...,
+                            "plan", "plan_renews_at", ...}
     conversations.json     a chat-server.conversations bundle (documents.py), superseded turns included
     collector/items.json   [{"id", "kind", "title", "url", "content", "tags", "file": {"path", "name", "size",
                               "content_type"} | null, "created_at", "updated_at"}]
@@ -48,7 +49,7 @@ README = """This zip holds everything your chat-server account owned when it was
 
 manifest.json         what this is (format chat-server.user-export, version 1) and how many of each
 profile.json          your profile
-settings.json         your settings and plan
+settings.json         your settings (your custom instructions among them) and plan
 conversations.json    your conversations with every message (format chat-server.conversations)
 collector/items.json  your collector notes, links and files; each file's bytes are in collector/files/
 files/files.json      every file you uploaded (chat attachments and collector files), with where its bytes are
@@ -80,6 +81,8 @@ def _settings(user: User) -> dict:
     return {
         "theme": row.theme,
         "language": row.language,
+        "time_zone": row.time_zone,
+        "custom_instructions": row.custom_instructions,
         "email_notifications": row.email_notifications,
         "push_notifications": row.push_notifications,
         "product_updates": row.product_updates,

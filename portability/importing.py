@@ -11,11 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import UserSettings
 from accounts.storage import storage_check
 from collector import services as collector_services
 from collector.models import Item
@@ -333,6 +335,7 @@ class ImportRun:
         row.source_format = self.source.format
         row.conversations_total = len(self.source.conversations)
         self._save(force=True, extra=("source_format",))
+        self._instructions()
         try:
             # Files and items (which bring in the files they hold) first: the conversations'
             # attachments and sources point at them.
@@ -351,6 +354,18 @@ class ImportRun:
         row.finished_at = timezone.now()
         self._save(force=True, extra=("status", "error", "finished_at"))
         return row
+
+    def _instructions(self) -> None:
+        """A user export's custom instructions, into an account that has none yet: an import never
+        replaces what the user wrote here. Past ``CUSTOM_INSTRUCTIONS_MAX_CHARS`` (a server with a
+        larger cap made the export) they are left out rather than cut."""
+        text = self.source.settings.get("custom_instructions")
+        if not isinstance(text, str) or not text.strip():
+            return
+        if len(text) > settings.CUSTOM_INSTRUCTIONS_MAX_CHARS or "\x00" in text:
+            logger.warning("import %s: custom instructions not imported (too long or not text)", self.row.pk)
+            return
+        UserSettings.objects.filter(user=self.owner, custom_instructions="").update(custom_instructions=text)
 
     def _one(self, entry: Entry, *, kind: str, action: Callable[[Entry], None]) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:

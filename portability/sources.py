@@ -29,6 +29,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 CONVERSATIONS_JSON = "conversations.json"
 MANIFEST_JSON = "manifest.json"
+SETTINGS_JSON = "settings.json"
 ITEMS_JSON = "collector/items.json"
 TODOS_JSON = "todos.json"
 FILES_JSON = "files/files.json"
@@ -63,6 +64,9 @@ class Source:
     todos: Entries = field(default_factory=Entries)
     files: Entries = field(default_factory=Entries)
     manifest: dict = field(default_factory=dict)
+    # A user export's settings.json (an object; {} when absent or unreadable): only its custom
+    # instructions are brought in (``importing.ImportRun``).
+    settings: dict = field(default_factory=dict)
     archive: zipfile.ZipFile | None = None
     # The collector files read out of the archive so far, by where their bytes start (a zip naming
     # one member for many items, or listing the same bytes under many names, would otherwise be
@@ -267,6 +271,17 @@ def _manifest(archive: zipfile.ZipFile, *, limits: Limits) -> dict | None:
     return manifest.value if isinstance(manifest.value, dict) else None
 
 
+def _settings(archive: zipfile.ZipFile, *, limits: Limits) -> dict:
+    info = _member(archive, SETTINGS_JSON)
+    if info is None:
+        return {}
+    try:
+        value = _member_file(archive, info, limits=limits, what="settings").whole().value
+    except FileError:
+        return {}  # the settings are a nicety: the rest of the export comes in without them
+    return value if isinstance(value, dict) else {}
+
+
 def _read_user_archive(archive: zipfile.ZipFile, manifest: dict, *, limits: Limits) -> Source:
     try:
         documents.check_version(manifest)
@@ -283,6 +298,7 @@ def _read_user_archive(archive: zipfile.ZipFile, manifest: dict, *, limits: Limi
         todos=_list_member(archive, TODOS_JSON, limits=limits, what="todo"),
         files=_list_member(archive, FILES_JSON, limits=limits, what="file"),
         manifest=manifest,
+        settings=_settings(archive, limits=limits),
         archive=archive,
     )
 

@@ -11,7 +11,11 @@ from core.openapi import ErrorSerializer, view_schema
 from ..streaming.events import LAST_EVENT_ID_MAX, EventName
 from . import serializers as s
 
-_LIMIT = OpenApiResponse(ErrorSerializer, "A plan limit was reached: daily_quota_exceeded or too_many_generations")
+_LIMIT = OpenApiResponse(
+    ErrorSerializer,
+    "A plan limit was reached: daily_quota_exceeded (the day's messages; the day turns over at midnight in "
+    "the user's `time_zone`, UTC when none is saved) or too_many_generations",
+)
 _CONFLICT = OpenApiResponse(ErrorSerializer, "generation_in_progress: a reply is still being generated here")
 # What a message's attachments can be refused for (sending, a conversation's first message).
 _ATTACHMENT_REFUSALS = {
@@ -97,7 +101,16 @@ CONVERSATIONS = view_schema(
         description=_ATTACHMENTS_DESCRIPTION,
         request=s.ConversationCreateSerializer,
         parameters=[_WAIT],
-        responses={201: s.ConversationCreatedSerializer, **_ATTACHMENT_REFUSALS, 429: _LIMIT},
+        responses={
+            201: s.ConversationCreatedSerializer,
+            **_ATTACHMENT_REFUSALS,
+            404: OpenApiResponse(
+                ErrorSerializer,
+                "Not found; files_not_found: attachments naming files that are not yours or do not exist; "
+                "items_not_found: `item_ids` naming collector items that are not yours (the detail names their ids)",
+            ),
+            429: _LIMIT,
+        },
     ),
     retrieve=extend_schema(summary="Get one of your conversations", responses={200: s.ConversationSerializer}),
     update=extend_schema(summary="Change a conversation's title, model, pin or archive", **_CONVERSATION_WRITE),

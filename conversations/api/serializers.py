@@ -242,6 +242,17 @@ class ConversationCreateSerializer(InputSerializer):
         help_text="A first message; its reply starts at once.",
     )
     attachments = _attachments_field()
+    item_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        max_length=MAX_CONTEXT_ITEMS,
+        required=False,
+        default=list,
+        help_text=(
+            "Collector items given to the model as context (as `PUT /conversations/{id}/context-items` sets "
+            "them): a client keeps a new chat's settings until its first message and sends them here, so "
+            "no empty conversation is made by choosing them."
+        ),
+    )
 
     def validate(self, attrs):
         message = attrs.get("message")

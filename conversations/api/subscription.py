@@ -20,12 +20,17 @@ class UsageTodaySerializer(serializers.Serializer):
     """Your plan's daily message quota as it stands."""
 
     messages_sent = serializers.IntegerField(
-        help_text="Messages sent since midnight UTC (the app and API keys alike; regenerating or editing counts one)."
+        help_text=(
+            "Messages sent since your midnight: in your saved `time_zone`, UTC when none is saved (the app "
+            "and API keys alike; regenerating or editing counts one)."
+        )
     )
     daily_message_limit = serializers.IntegerField(
-        allow_null=True, help_text="Messages the plan allows per day (UTC); null: unlimited."
+        allow_null=True, help_text="Messages the plan allows per day (your day, in your `time_zone`); null: unlimited."
     )
-    resets_at = serializers.DateTimeField(help_text="When the count starts again from zero (the next midnight UTC).")
+    resets_at = serializers.DateTimeField(
+        help_text="When the count starts again from zero: your next midnight in your `time_zone` (UTC if none)."
+    )
 
 
 class StorageSerializer(serializers.Serializer):

@@ -122,6 +122,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             system_prompt=v["system_prompt"],
             message=v["message"],
             attachments=v["attachments"],
+            item_ids=v["item_ids"],
         )
         if sent is not None and wait:
             sent = (sent[0], _finished(sent[1]))

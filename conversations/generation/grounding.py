@@ -22,7 +22,7 @@ from .. import selectors
 from ..capabilities import VISION, has_capability
 from ..images import ImageProblem, image_part
 from ..llm.context import IMAGE_TOKENS, MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens
-from ..models import Message
+from ..models import Message, OriginKind
 from . import rows
 
 if TYPE_CHECKING:
@@ -160,13 +160,27 @@ def sources_block(hits) -> tuple[str, list[dict]]:
     return f"{SOURCES_INTRO}\n\n<sources>\n" + "\n".join(entries) + "\n</sources>", sources
 
 
+def system_prompt(*, claimed) -> str:
+    """The reply's system prompt (before any sources block): for the app, the user's custom
+    instructions, then the chat's own system prompt, a blank line between (each one alone when the
+    other is empty, so a user without instructions sends exactly the chat's prompt). An API request
+    (``/v1``) brings its own system prompt: the user's instructions are not added to it, a caller
+    of an OpenAI-compatible API expects the model to see only what it sent."""
+    options = claimed.message.generation_options or {}
+    if "system" in options or claimed.conversation.origin_kind == OriginKind.API:
+        return options.get("system", claimed.conversation.system_prompt)
+    parts = (claimed.instructions.strip(), (claimed.conversation.system_prompt or "").strip())
+    return "\n\n".join(part for part in parts if part)
+
+
 def _budget(*, claimed, question_cost: int) -> int:
-    """Tokens the sources may take: the room left by the answer, the system prompt and the
-    question, halved so the conversation itself still fits (``build_messages``' rule)."""
+    """Tokens the sources may take: the room left by the answer, the system prompt (custom
+    instructions included) and the question, halved so the conversation itself still fits
+    (``build_messages``' rule)."""
     model = claimed.model
     max_tokens = max(1, min(model.max_output_tokens, model.context_window // 2))
     room = model.context_window - max_tokens
-    system = estimate_tokens(claimed.conversation.system_prompt or "") + MESSAGE_OVERHEAD_TOKENS
+    system = estimate_tokens(system_prompt(claimed=claimed)) + MESSAGE_OVERHEAD_TOKENS
     return min(room // 2 - system, room - system - question_cost) - BLOCK_OVERHEAD_TOKENS
 
 

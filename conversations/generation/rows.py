@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -46,6 +47,9 @@ class Claimed:
     # {id, role, content} of the turns before the reply, oldest first (the files attached to them,
     # the sources and the images are added by ``grounding`` once their files are read).
     history: list[dict]
+    # The owner's custom instructions (their settings), read with the claim: ``grounding`` puts
+    # them before the chat's system prompt of an app reply.
+    instructions: str = ""
 
 
 def reply_claim(*, message_id) -> Claimed | None:
@@ -55,7 +59,9 @@ def reply_claim(*, message_id) -> Claimed | None:
         status=MessageStatus.STREAMING, heartbeat_at=now, stream_seq=SEQ_RESERVE, updated_at=now
     ):
         return None
-    message = Message.objects.select_related("conversation", "conversation__model", "model").get(pk=message_id)
+    message = Message.objects.select_related(
+        "conversation", "conversation__model", "model", "conversation__owner__settings"
+    ).get(pk=message_id)
     conversation = message.conversation
     # A reply's model is set when it is asked for; only a model deleted since leaves it unset.
     # An API request named its model: it is not answered by another one (the reply says no_model).
@@ -78,7 +84,14 @@ def reply_claim(*, message_id) -> Claimed | None:
     history.reverse()
     if not keeps_content(conversation):
         _request_forget(conversation=conversation, message=message)
-    return Claimed(message, conversation, model, history)
+    return Claimed(message, conversation, model, history, _instructions(conversation))
+
+
+def _instructions(conversation: Conversation) -> str:
+    try:
+        return conversation.owner.settings.custom_instructions
+    except ObjectDoesNotExist:  # a user made outside ``user_create`` has no settings row
+        return ""
 
 
 def reply_sources_save(*, message_id, sources: list[dict]) -> None:

@@ -140,7 +140,7 @@ class ReplyRun:
             # conversation's history and the model's settings.
             options = claimed.message.generation_options or {}
             messages, max_tokens = build_messages(
-                system_prompt=options.get("system", claimed.conversation.system_prompt),
+                system_prompt=grounding.system_prompt(claimed=claimed),
                 context_text=grounded.context_text,
                 history=history,
                 context_window=model.context_window,

@@ -4,12 +4,14 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { allPages, api, signOut } from "./api.js";
 import { formatDateTime, setTimeZone, timeZone, timeZoneLabel, timeZoneNames } from "./dates.js";
 import { LANGUAGES, setLanguage, t } from "./i18n.js";
+import { INSTRUCTIONS_TAB } from "./settings_instructions.jsx";
 import { broadcast, user } from "./state.js";
 import { applyTheme } from "./theme.js";
 import { confirmDialog, openDialog } from "./ui/dialogs.jsx";
 import { useLoad } from "./ui/load.js";
 import { PasswordRules } from "./ui/password_rules.jsx";
 import { announce, copyText, say } from "./ui/notices.js";
+import { dataTab } from "./settings_data.jsx";
 
 const Field = ({ label, children }) => <label class="field"><span>{label}</span>{children}</label>;
 const Loading = () => <p class="muted">{t("common.loading")}</p>;
@@ -268,18 +270,22 @@ function ApiKeys() {
   );
 }
 
-// [name (for openSettings), catalog key of its label, panel]
+// [name, panel]: the name a component, so it follows the language (as the other modules' tabs do).
+const named = (label) => { const Name = () => label(); return <Name />; };
 const TABS = [
-  ["General", "settings.tab_general", General],
-  ["Password", "settings.tab_password", Password],
-  ["Devices", "settings.tab_devices", Devices],
-  ["Plan", "settings.tab_plan", Plan],
-  ["API keys", "settings.tab_api_keys", ApiKeys],
+  [named(() => t("settings.tab_general")), General],
+  [named(() => t("settings.tab_password")), Password],
+  [named(() => t("settings.tab_devices")), Devices],
+  [named(() => t("settings.tab_plan")), Plan],
+  [named(() => t("settings.tab_api_keys")), ApiKeys],
 ];
+TABS.splice(1, 0, INSTRUCTIONS_TAB); // settings_instructions.jsx
+
+TABS.push(dataTab); // Data controls (settings_data.jsx)
 
 // Tabs as the ARIA pattern has them: arrows move between tabs, Tab goes into the panel.
 function Settings({ start }) {
-  const [selected, setSelected] = useState(Math.max(0, TABS.findIndex(([name]) => name === start)));
+  const [selected, setSelected] = useState(start);
   const tabs = useRef([]);
   // The selected tab has the focus: at first once the dialog is open (a child's layout effect
   // would run before it is shown), then as the arrows move it.
@@ -293,13 +299,13 @@ function Settings({ start }) {
     if (event.key === "ArrowRight" || event.key === "ArrowDown") { event.preventDefault(); select((at + 1) % TABS.length, true); }
     if (event.key === "ArrowLeft" || event.key === "ArrowUp") { event.preventDefault(); select((at - 1 + TABS.length) % TABS.length, true); }
   };
-  const Panel = TABS[selected][2];
+  const Panel = TABS[selected][1];
   return (
     <div class="settings">
       <div role="tablist" aria-label={t("settings.sections")} class="tabs" onKeyDown={onKeyDown}>
-        {TABS.map(([, label], index) => (
+        {TABS.map(([name], index) => (
           <button ref={(el) => { tabs.current[index] = el; }} type="button" role="tab" id={`tab-${index}`}
-            aria-selected={String(index === selected)} tabIndex={index === selected ? 0 : -1} onClick={() => select(index)}>{t(label)}</button>
+            aria-selected={String(index === selected)} tabIndex={index === selected ? 0 : -1} onClick={() => select(index)}>{name}</button>
         ))}
       </div>
       <div class="tab-panel" role="tabpanel" tabIndex={0} aria-labelledby={`tab-${selected}`}><Panel key={selected} /></div>
@@ -307,6 +313,7 @@ function Settings({ start }) {
   );
 }
 
-export function openSettings(start = "General") {
+// `start`: the index of the tab shown first.
+export function openSettings(start = 0) {
   openDialog({ title: () => t("settings.title"), wide: true, body: () => <Settings start={start} /> });
 }

@@ -5,6 +5,7 @@ import { change, loadConversations, remove, showList } from "./conversations.js"
 import { dayGroup, groupLabel } from "./dates.js";
 import { t } from "./i18n.js";
 import { go } from "./router.js";
+import { exportItems } from "./settings_data.jsx";
 import { openShareDialog } from "./share.jsx";
 import { chat, conversationTitle, list, user } from "./state.js";
 import { Icon } from "./ui/icons.jsx";
@@ -61,6 +62,7 @@ function Row({ conversation, onNavigate }) {
         { label: conversation.pinned ? t("sidebar.unpin") : t("sidebar.pin"), onSelect: () => change(conversation, { pinned: !conversation.pinned }) },
         { label: conversation.archived ? t("sidebar.unarchive") : t("sidebar.archive"), onSelect: () => change(conversation, { archived: !conversation.archived }) },
         { label: t("sidebar.share"), onSelect: () => openShareDialog(conversation) },
+        ...exportItems(conversation),
         { label: t("sidebar.delete"), danger: true, onSelect: () => remove(conversation) },
       ]}><Icon name="dots" /></MenuButton>
     </li>

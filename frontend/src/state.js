@@ -8,8 +8,9 @@ export const models = signal([]);
 // The sidebar: the pages of conversations loaded so far, and where the next page is.
 export const list = signal({ items: [], next: null, query: "", archived: false, loading: false });
 // The open chat: id null means a new chat that is created on its first message; `loaded` once its
-// messages are in.
-export const emptyChat = () => ({ id: null, conversation: null, draftModel: null, draftSystemPrompt: "", loaded: false });
+// messages are in. A new chat's settings (draft*) stay here until its first message creates it;
+// `itemIds` are an open chat's collector items (chat/session.js).
+export const emptyChat = () => ({ id: null, conversation: null, draftModel: null, draftSystemPrompt: "", draftItemIds: [], itemIds: [], loaded: false });
 export const chat = signal(emptyChat());
 // A reply of the open chat is being followed.
 export const streaming = signal(false);

@@ -51,14 +51,19 @@ export async function openChat(id) {
   const mine = ++opening;
   stopFollowing();
   show([]);
-  const draftModel = chat.peek().id === null && !id ? chat.peek().draftModel : null;
-  chat.value = { ...emptyChat(), id, draftModel: draftModel ?? defaultModel(), loaded: !id };
+  // A new chat opened again keeps the settings chosen for it (model, system prompt, items).
+  const before = chat.peek().id === null && !id ? chat.peek() : emptyChat();
+  chat.value = { ...emptyChat(), id, draftModel: before.draftModel ?? defaultModel(),
+    draftSystemPrompt: before.draftSystemPrompt, draftItemIds: before.draftItemIds, loaded: !id };
   streaming.value = false;
   if (!id) { composerFocus.value += 1; return; }
   try {
-    const conversation = await api(`/api/v1/conversations/${id}`);
+    const [conversation, context] = await Promise.all([
+      api(`/api/v1/conversations/${id}`),
+      api(`/api/v1/conversations/${id}/context-items`).catch(() => ({ item_ids: [] })), // for the header's indicator
+    ]);
     if (mine !== opening) return;
-    setChat({ conversation });
+    setChat({ conversation, itemIds: context.item_ids });
     await loadMessages(mine);
   } catch (error) {
     if (mine !== opening || error instanceof SignedOut) return;
@@ -99,17 +104,24 @@ export async function chooseModel(slug) {
   } catch (error) { say(error.message); }
 }
 
-// Creates the conversation of a new chat when something needs its id (chat settings).
-export async function ensureConversation() {
+// A chat's settings saved from its dialog (chat/settings.jsx). A new chat has no conversation yet:
+// they stay in the client (draft*) and go with its first message (send), so choosing them makes no
+// empty "New chat" row.
+export async function saveChatSettings({ systemPrompt, itemIds }) {
   const current = chat.peek();
-  if (current.id) return current.conversation;
-  const body = { model: current.draftModel };
-  if (current.draftSystemPrompt) body.system_prompt = current.draftSystemPrompt;
-  const conversation = await api("/api/v1/conversations", { method: "POST", body });
-  setChat({ id: conversation.id, conversation });
-  setAddress(conversation.id);
-  loadConversations();
-  return conversation;
+  if (!current.id) { setChat({ draftSystemPrompt: systemPrompt, draftItemIds: itemIds }); return; }
+  const mine = opening;
+  const id = current.id;
+  const sameItems = itemIds.length === current.itemIds.length && itemIds.every((item) => current.itemIds.includes(item));
+  if ((current.conversation?.system_prompt ?? "") !== systemPrompt) {
+    const updated = await api(`/api/v1/conversations/${id}`, { method: "PATCH", body: { system_prompt: systemPrompt } });
+    if (mine === opening) setChat({ conversation: updated });
+  }
+  if (!sameItems) {
+    const saved = await api(`/api/v1/conversations/${id}/context-items`, { method: "PUT", body: { item_ids: itemIds } });
+    if (mine === opening) setChat({ itemIds: saved.item_ids });
+  }
+  broadcast({ type: "changed", id });
 }
 
 // --- sending, regenerating, editing -------------------------------------------------------------
@@ -147,11 +159,13 @@ export async function send() {
     let sent;
     const current = chat.peek();
     if (!current.id) {
+      // The new chat's settings come with its first message: one request creates it with them.
       const body = { message: content, model: current.draftModel, ...withFiles };
       if (current.draftSystemPrompt) body.system_prompt = current.draftSystemPrompt;
+      if (current.draftItemIds.length) body.item_ids = current.draftItemIds;
       sent = await api("/api/v1/conversations", { method: "POST", body });
       if (mine !== opening) { sentElsewhere(content, files); return; }
-      setChat({ id: sent.id, conversation: sent });
+      setChat({ id: sent.id, conversation: sent, itemIds: current.draftItemIds });
       setAddress(sent.id);
     } else {
       sent = await api(`/api/v1/conversations/${current.id}/messages`, { method: "POST", body: { content, ...withFiles } });

@@ -1,5 +1,5 @@
 // A chat's own settings: its system prompt and the collector items given to the model as context.
-// Saving what needs the conversation creates it (a new chat has none until its first message).
+// A new chat's stay in the client until its first message creates it with them (session.js).
 import { useRef, useState } from "preact/hooks";
 import { allPages, api } from "../api.js";
 import { chat } from "../state.js";
@@ -7,16 +7,16 @@ import { openDialog } from "../ui/dialogs.jsx";
 import { FileStatus } from "../ui/file_status.jsx";
 import { useLoad } from "../ui/load.js";
 import { announce, say } from "../ui/notices.js";
-import { ensureConversation } from "./session.js";
+import { saveChatSettings } from "./session.js";
 
 function ChatSettings({ close }) {
-  const conversation = chat.peek().conversation;
+  const { conversation, id, itemIds, draftItemIds } = chat.peek();
   const prompt = useRef(null);
   const form = useRef(null);
   const [saving, setSaving] = useState(false);
   const { data, loading } = useLoad(async () => {
     const items = await allPages("/api/v1/collector/items?page_size=100", 5);
-    const chosen = conversation ? (await api(`/api/v1/conversations/${conversation.id}/context-items`)).item_ids : [];
+    const chosen = id ? (await api(`/api/v1/conversations/${id}/context-items`)).item_ids : draftItemIds;
     return { items, chosen: new Set(chosen) };
   });
 
@@ -24,19 +24,11 @@ function ChatSettings({ close }) {
     event.preventDefault();
     setSaving(true);
     try {
-      const chosen = data?.chosen ?? new Set();
+      // Items not listed (past the first pages loaded) stay chosen.
+      const listed = new Set((data?.items ?? []).map((item) => item.id));
       const picked = [...form.current.querySelectorAll(".checklist input:checked")].map((box) => Number(box.value));
-      const changedItems = picked.length !== chosen.size || picked.some((id) => !chosen.has(id));
-      const systemPrompt = prompt.current.value;
-      chat.value = { ...chat.value, draftSystemPrompt: systemPrompt }; // kept until the first message creates the chat
-      if (chat.peek().id || changedItems) {
-        const current = await ensureConversation();
-        if ((current.system_prompt ?? "") !== systemPrompt) {
-          const updated = await api(`/api/v1/conversations/${current.id}`, { method: "PATCH", body: { system_prompt: systemPrompt } });
-          chat.value = { ...chat.value, conversation: updated };
-        }
-        if (changedItems) await api(`/api/v1/conversations/${current.id}/context-items`, { method: "PUT", body: { item_ids: picked } });
-      }
+      const kept = [...(data?.chosen ?? new Set(id ? itemIds : draftItemIds))].filter((item) => !listed.has(item));
+      await saveChatSettings({ systemPrompt: prompt.current.value, itemIds: [...kept, ...picked] });
       announce("Chat settings saved");
       close();
     } catch (error) { say(error.message); }

@@ -11,6 +11,7 @@ import { Composer } from "./composer.jsx";
 import { linkCitations, MessageFiles, openSource, Sources } from "./files_view.jsx";
 import { chooseModel, isLive, messages, scrollToEnd } from "./session.js";
 import { openChatSettings } from "./settings.jsx";
+import { ChatSettingsBadge } from "./settings_badge.jsx";
 import { Starters } from "./starters.jsx";
 
 function ModelPicker() {
@@ -37,6 +38,7 @@ function Header({ drawerOpen, onOpenDrawer, openerRef }) {
       <button ref={openerRef} id="open-sidebar" type="button" class="icon" aria-label="Open sidebar" aria-controls="sidebar"
         aria-expanded={String(drawerOpen)} onClick={onOpenDrawer}><Icon name="menu" /></button>
       <h1 id="chat-title">{title}</h1>
+      <ChatSettingsBadge />
       <div id="model-slot"><ModelPicker /></div>
       <button id="chat-options" type="button" class="icon" aria-label="Chat settings" title="Chat settings"
         onClick={openChatSettings}><Icon name="sliders" /></button>

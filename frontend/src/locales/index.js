@@ -4,11 +4,13 @@
 import auth from "./auth.js";
 import collector from "./collector.js";
 import common from "./common.js";
+import data from "./data.js";
 import dates from "./dates.js";
+import instructions from "./instructions.js";
 import settings from "./settings.js";
 import share from "./share.js";
 import shell from "./shell.js";
 import sidebar from "./sidebar.js";
 import ui from "./ui.js";
 
-export const catalogs = { common, auth, collector, dates, settings, share, shell, sidebar, ui };
+export const catalogs = { common, auth, collector, data, dates, instructions, settings, share, shell, sidebar, ui };

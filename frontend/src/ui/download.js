@@ -3,14 +3,23 @@
 import { problem, request } from "../api.js";
 import { say } from "./notices.js";
 
-// Saves the file at `path` (a same-origin API path) under `name`.
+// The file name of a Content-Disposition header (RFC 6266: filename*=UTF-8''... wins over filename=).
+export function attachmentName(header) {
+  const encoded = /filename\*\s*=\s*[^']*'[^']*'([^;]+)/i.exec(header || "");
+  if (encoded) { try { return decodeURIComponent(encoded[1].trim()); } catch { /* malformed: the plain one */ } }
+  return /filename\s*=\s*"?([^";]+)"?/i.exec(header || "")?.[1] ?? null;
+}
+
+// Saves the file at `path` (a same-origin API path, its query kept) under `name`, by default the
+// name the server gives it.
 export async function download(path, name) {
   try {
-    const r = await request(new URL(path, location.origin).pathname);
+    const url = new URL(path, location.origin);
+    const r = await request(url.pathname + url.search);
     if (!r.ok) throw await problem(r);
     const link = document.createElement("a");
     link.href = URL.createObjectURL(await r.blob());
-    link.download = name || "download";
+    link.download = name || attachmentName(r.headers.get("Content-Disposition")) || "download";
     document.body.append(link);
     link.click();
     link.remove();
