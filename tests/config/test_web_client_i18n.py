@@ -43,7 +43,7 @@ SEOUL = ZoneInfo("Asia/Seoul")
 
 # Words that stay as they are in a Korean UI: names of products and companies, and acronyms.
 NAMES = {"API", "URL", "OpenAI", "ChatGPT", "Google", "GitHub", "Web", "Chrome", "Linux", "English", "UTC", "GMT"}
-NAMES |= {"KiB", "MiB", "GiB"}
+NAMES |= {"KiB", "MiB", "GiB", "JSON"}  # units and file formats
 # Not the UI's words: the model's reply and the user's own text, the prompt library's starters
 # (the admin's content), the list of time zones (place names: IANA's, and ICU's names of zones,
 # which for a few zones are the city's own name, "Urumqi 시간").
@@ -77,6 +77,7 @@ STRIP = [
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail addresses
     re.compile(r"https?://\S+"),  # links
     re.compile(r"\b[A-Z][A-Za-z_-]*(?:/[A-Za-z0-9_+-]+)+"),  # IANA zones: Asia/Seoul, America/Argentina/Salta
+    re.compile(r"[\w-]*\.(?:zip|json|md|pdf|txt)\b"),  # file names and extensions: conversations.json, .zip
     re.compile(r"\[(?:aria-label|placeholder|title)\]"),  # the walk's own note
 ]
 
@@ -324,7 +325,16 @@ def test_korean_user_signs_up_chats_and_shares_without_an_english_word(page, con
     # A chat's menu, in Korean.
     page.locator(f".conv[data-id='{conversation_id}'] button[aria-haspopup=menu]").click()
     menu = page.get_by_role("menu")
-    expect(menu.get_by_role("menuitem")).to_have_text(["이름 바꾸기", "고정", "보관", "공유", "삭제"])
+    items = [
+        "이름 바꾸기",
+        "고정",
+        "보관",
+        "공유",
+        "JSON으로 내보내기",
+        "마크다운으로 내보내기",
+        "삭제",
+    ]  # export: d-data's
+    expect(menu.get_by_role("menuitem")).to_have_text(items)
     assert_korean(page, "a chat's menu", (QUICK,))
 
     # Share: the link is made and copied; the dialog and the shared page in Korean.
