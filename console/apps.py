@@ -6,11 +6,12 @@ be: the site is named by its path and imported once they are."""
 
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsoleConfig(AppConfig):
     name = "console"
-    verbose_name = "Operator console"
+    verbose_name = _("Operator console")
 
 
 class ConsoleAdminConfig(AdminConfig):

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from .usage import DEFAULT_WINDOW_DAYS, WINDOW_CHOICES, usage_dashboard_data, usage_home_data
 
@@ -33,14 +35,17 @@ def parse_days(raw: str | None) -> int | None:
 
 
 def _days_error(raw: str) -> str:
-    return f"“days” must be one of {', '.join(str(choice) for choice in WINDOW_CHOICES)}; got “{raw[:20]}”."
+    return _("“days” must be one of %(choices)s; got “%(value)s”.") % {
+        "choices": ", ".join(str(choice) for choice in WINDOW_CHOICES),
+        "value": raw[:20],
+    }
 
 
 def usage_dashboard(request):
     days = parse_days(request.GET.get("days"))
     context = {
         **admin.site.each_context(request),
-        "title": "Usage dashboard",
+        "title": _("Usage dashboard"),
         "window_choices": WINDOW_CHOICES,
         "time_zone": timezone.get_current_timezone_name(),
     }
@@ -96,7 +101,7 @@ def _count(value: int) -> str:
 
 
 def _ms(value: int | None) -> str:
-    return "—" if value is None else f"{value:,} ms"
+    return "—" if value is None else _("%(ms)s ms") % {"ms": f"{value:,}"}
 
 
 def _per_day_average(rows: list[dict], figure: str) -> str:
@@ -119,37 +124,51 @@ def _kpis(data: dict, links: dict[str, str]) -> list[Kpi]:
     per_day, days = data["per_day"], data["window"].days
     today, latency = per_day[-1], data["latency_per_day"][-1]
     feedback, statuses = data["feedback_today"], data["statuses_today"]
-    over_window = f"over the last {days} days"
 
     def by_source(key: str, title: str, figure: str) -> Kpi:
-        split = f"app {_count(today[f'{figure}_app'])} · API key {_count(today[f'{figure}_api'])}"
-        average = f"{_per_day_average(per_day, figure)} a day on average {over_window}"
+        split = _("app %(app)s · API key %(api)s") % {
+            "app": _count(today[f"{figure}_app"]),
+            "api": _count(today[f"{figure}_api"]),
+        }
+        average = ngettext(
+            "%(average)s a day on average over the last %(days)d day",
+            "%(average)s a day on average over the last %(days)d days",
+            days,
+        ) % {"average": _per_day_average(per_day, figure), "days": days}
         return Kpi(key, title, _count(today[figure]), split, average)
 
     return [
-        by_source("messages", "Messages today", "user_messages"),
-        by_source("active-users", "Active users today", "active_users"),
-        by_source("tokens", "Tokens today", "tokens"),
+        by_source("messages", _("Messages today"), "user_messages"),
+        by_source("active-users", _("Active users today"), "active_users"),
+        by_source("tokens", _("Tokens today"), "tokens"),
         Kpi(
             "failed",
-            "Failed replies today",
+            _("Failed replies today"),
             _count(today["failed"]),
-            f"{100 * today['error_rate']:.1f}% of {_count(today['finished'])} finished replies",
-            f"{_count(statuses['in_flight'])} in flight now",
+            _("%(rate)s%% of %(finished)s finished replies")
+            % {"rate": f"{100 * today['error_rate']:.1f}", "finished": _count(today["finished"])},
+            _("%(count)s in flight now") % {"count": _count(statuses["in_flight"])},
             href=links["failed"],
             alert=today["failed"] > 0,
         ),
         Kpi(
             "ttft",
-            "Time to first token today (median)",
+            _("Time to first token today (median)"),
             _ms(latency["p50_ms"]),
-            f"p95 {_ms(latency['p95_ms'])} · {_count(latency['measured'])} replies measured",
+            _("p95 %(p95)s · %(count)s replies measured")
+            % {"p95": _ms(latency["p95_ms"]), "count": _count(latency["measured"])},
         ),
         Kpi(
             "feedback",
-            "Feedback today",
-            f"{_count(feedback['up'])} up · {_count(feedback['down'])} down",
-            f"app {feedback['up_app']}/{feedback['down_app']} · API key {feedback['up_api']}/{feedback['down_api']}",
+            _("Feedback today"),
+            _("%(up)s up · %(down)s down") % {"up": _count(feedback["up"]), "down": _count(feedback["down"])},
+            _("app %(app_up)s/%(app_down)s · API key %(api_up)s/%(api_down)s")
+            % {
+                "app_up": feedback["up_app"],
+                "app_down": feedback["down_app"],
+                "api_up": feedback["up_api"],
+                "api_down": feedback["down_api"],
+            },
         ),
     ]
 
@@ -160,7 +179,8 @@ def _dataset(label: str, values: list, color: str, **extra) -> dict:
 
 def _charts(data: dict) -> list[Chart]:
     per_day, latency = data["per_day"], data["latency_per_day"]
-    labels = [date_format(row["day"], "M j") for row in per_day]
+    # A date format is translated like any text (Django's own formats are): "Dec 6", "12월 6일".
+    labels = [date_format(row["day"], pgettext("a day on a chart", "M j")) for row in per_day]
     days = len(labels)
     # unfold's own dataset options: the y axis is hidden unless asked for, ticks are thinned.
     axis = {"displayYAxis": True, "maxTicksXLimit": min(days, 15)}
@@ -170,29 +190,31 @@ def _charts(data: dict) -> list[Chart]:
     def chart_data(chart_labels: list[str], *datasets: dict) -> str:
         return json.dumps({"labels": chart_labels, "datasets": list(datasets)})
 
-    models = data["per_model"]
+    # Replies of models deleted from the catalog since have no bar: no model to name or act on.
+    models = [row for row in data["per_model"] if not row["removed"]]
+    app, api_key = _("App"), _("API key")
     return [
         Chart(
             "messages-per-day",
-            "Messages per day",
+            _("Messages per day"),
             "bar",
             chart_data(
                 labels,
-                _dataset("App", [row["user_messages_app"] for row in per_day], APP_COLOR, **axis, **daily_bar),
-                _dataset("API key", [row["user_messages_api"] for row in per_day], API_COLOR, **daily_bar),
+                _dataset(app, [row["user_messages_app"] for row in per_day], APP_COLOR, **axis, **daily_bar),
+                _dataset(api_key, [row["user_messages_api"] for row in per_day], API_COLOR, **daily_bar),
             ),
-            legend=[("App", APP_COLOR), ("API key", API_COLOR)],
-            note="Messages sent by users, by source.",
+            legend=[(app, APP_COLOR), (api_key, API_COLOR)],
+            note=_("Messages sent by users, by source."),
             width="lg:col-span-2",
         ),
         Chart(
             "tokens-per-model",
-            "Tokens per model",
+            _("Tokens per model"),
             "bar",
             chart_data(
                 [row["name"] for row in models],
                 _dataset(
-                    "App",
+                    app,
                     [row["prompt_tokens_app"] + row["completion_tokens_app"] for row in models],
                     APP_COLOR,
                     stack="model",
@@ -200,48 +222,49 @@ def _charts(data: dict) -> list[Chart]:
                     displayYAxis=True,
                 ),
                 _dataset(
-                    "API key",
+                    api_key,
                     [row["prompt_tokens_api"] + row["completion_tokens_api"] for row in models],
                     API_COLOR,
                     stack="model",
                     maxBarThickness=36,
                 ),
             ),
-            legend=[("App", APP_COLOR), ("API key", API_COLOR)],
-            note="Prompt and completion tokens of the window's replies, busiest model first.",
+            legend=[(app, APP_COLOR), (api_key, API_COLOR)],
+            note=_("Prompt and completion tokens of the window's replies, busiest model first.")
+            + _removed_note(data["per_model"]),
         ),
         Chart(
             "active-users-per-day",
-            "Active users per day",
+            _("Active users per day"),
             "line",
             chart_data(
                 labels,
-                _dataset("All", [row["active_users"] for row in per_day], APP_COLOR, **axis),
-                _dataset("Through an API key", [row["active_users_api"] for row in per_day], API_COLOR),
+                _dataset(_("All"), [row["active_users"] for row in per_day], APP_COLOR, **axis),
+                _dataset(_("Through an API key"), [row["active_users_api"] for row in per_day], API_COLOR),
             ),
-            legend=[("All", APP_COLOR), ("Through an API key", API_COLOR)],
-            note="Users who sent at least one message that day.",
+            legend=[(_("All"), APP_COLOR), (_("Through an API key"), API_COLOR)],
+            note=_("Users who sent at least one message that day."),
         ),
         Chart(
             "ttft-per-day",
-            "Time to first token per day",
+            _("Time to first token per day"),
             "line",
             chart_data(
                 labels,
                 _dataset("p50", [row["p50_ms"] for row in latency], P50_COLOR, suffixYAxis="ms", **axis),
                 _dataset("p95", [row["p95_ms"] for row in latency], P95_COLOR),
             ),
-            legend=[("Median (p50)", P50_COLOR), ("p95", P95_COLOR)],
-            note="Of the day's replies that produced a token; no point on a day without any.",
+            legend=[(_("Median (p50)"), P50_COLOR), ("p95", P95_COLOR)],
+            note=_("Of the day's replies that produced a token; no point on a day without any."),
         ),
         Chart(
             "error-rate-per-day",
-            "Error rate per day",
+            _("Error rate per day"),
             "bar",
             chart_data(
                 labels,
                 _dataset(
-                    "Failed replies",
+                    _("Failed replies"),
                     [round(100 * row["error_rate"], 1) for row in per_day],
                     ERROR_COLOR,
                     suffixYAxis="%",
@@ -249,9 +272,20 @@ def _charts(data: dict) -> list[Chart]:
                     **daily_bar,
                 ),
             ),
-            legend=[("Failed (error or interrupted), % of finished replies", ERROR_COLOR)],
+            legend=[(_("Failed (error or interrupted), % of finished replies"), ERROR_COLOR)],
         ),
     ]
+
+
+def _removed_note(per_model: list[dict]) -> str:
+    removed = sum(row["replies"] for row in per_model if row["removed"])
+    if not removed:
+        return ""
+    return " " + ngettext(
+        "%(count)s reply of models removed from the catalog since is not shown.",
+        "%(count)s replies of models removed from the catalog since are not shown.",
+        removed,
+    ) % {"count": _count(removed)}
 
 
 def _link(href: str, text: str) -> str:
@@ -261,7 +295,7 @@ def _link(href: str, text: str) -> str:
 
 def _top_users_table(rows: list[dict]) -> dict:
     return {
-        "headers": ["User", "Plan", "Messages", "App", "API key"],
+        "headers": [_("User"), _("Plan"), _("Messages"), _("App"), _("API key")],
         "rows": [
             [
                 format_html(
@@ -277,20 +311,31 @@ def _top_users_table(rows: list[dict]) -> dict:
     }
 
 
+def _status_label(status: str) -> str:
+    return {"error": _("error"), "interrupted": _("interrupted")}.get(status, status)
+
+
 def _failures_table(rows: list[dict]) -> dict:
     return {
-        "headers": ["When", "Status", "Error code", "Model", "User", "Source"],
+        "headers": [
+            _("When (%(time_zone)s)") % {"time_zone": timezone.get_current_timezone_name()},
+            _("Status"),
+            _("Error code"),
+            _("Model"),
+            _("User"),
+            _("Source"),
+        ],
         "rows": [
             [
                 _link(
                     reverse("admin:conversations_message_change", args=[row["message_id"]]),
-                    date_format(timezone.localtime(row["created_at"]), "M j H:i"),
+                    date_format(timezone.localtime(row["created_at"]), pgettext("a failure's time", "M j H:i")),
                 ),
-                row["status"],
+                _status_label(row["status"]),
                 row["error_code"] or "—",
                 row["model"],
                 row["email"],
-                "API key" if row["source"] == "api" else "App",
+                _("API key") if row["source"] == "api" else _("App"),
             ]
             for row in rows
         ],
@@ -310,7 +355,11 @@ def admin_home_context(request, context):
     home: dict = {
         "days": days,
         "windows": [
-            {"title": f"{choice} days", "link": f"?days={choice}", "active": choice == days}
+            {
+                "title": ngettext("%(days)d day", "%(days)d days", choice) % {"days": choice},
+                "link": f"?days={choice}",
+                "active": choice == days,
+            }
             for choice in WINDOW_CHOICES
         ],
         "links": links,
@@ -328,5 +377,5 @@ def admin_home_context(request, context):
             latest_failures=_failures_table(data["latest_failures"]),
         )
     context["home"] = home
-    context["title"] = "Dashboard"  # the sidebar's name for this page, in the header and the tab
+    context["title"] = _("Dashboard")  # the sidebar's name for this page, in the header and the tab
     return context

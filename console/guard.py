@@ -35,8 +35,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
-SUPERUSER_REFUSAL = "Only a superuser can {what} a superuser's or another staff member's account."
+
+class Refusal:
+    """A refusal naming an action on an account (``what``, itself translated with the context "an
+    action on an account": Korean reads it as a noun, "비활성화"), in the language of the request
+    that reads it."""
+
+    def __init__(self, sentence):
+        self.sentence = sentence  # a lazy translation with a %(what)s
+
+    def format(self, *, what) -> str:
+        return str(self.sentence) % {"what": str(what)}
+
+
+SUPERUSER_REFUSAL = Refusal(
+    gettext_lazy("Only a superuser can %(what)s a superuser's or another staff member's account.")
+)
 # Steps followed from a row to the user it belongs to (a feedback's message's conversation's owner).
 MAX_DEPTH = 3
 
@@ -179,17 +195,17 @@ class SuperuserGuard:
             raise PermissionDenied(SUPERUSER_REFUSAL.format(what=what))
 
     def save_model(self, request, obj, form, change):
-        self._refuse_write(request, obj, "change")
+        self._refuse_write(request, obj, pgettext_lazy("an action on an account", "change"))
         return super().save_model(request, obj, form, change)
 
     def delete_model(self, request, obj):
-        self._refuse_write(request, obj, "delete")
+        self._refuse_write(request, obj, pgettext_lazy("an action on an account", "delete"))
         return super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         query = protected_rows(queryset.model, request.user)
         if not request.user.is_superuser and query is not None and queryset.filter(query).exists():
-            raise PermissionDenied(SUPERUSER_REFUSAL.format(what="delete"))
+            raise PermissionDenied(SUPERUSER_REFUSAL.format(what=pgettext_lazy("an action on an account", "delete")))
         return super().delete_queryset(request, queryset)
 
 

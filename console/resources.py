@@ -14,6 +14,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from import_export import resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.fields import Field
@@ -57,8 +59,10 @@ class ConsoleImportExportMixin(ImportExportMixin):
         if result.has_errors() or result.has_validation_errors():
             messages.error(
                 request,
-                "Nothing was imported: some rows are no longer valid (the data changed since the "
-                "preview). Import the file again to see which.",
+                _(
+                    "Nothing was imported: some rows are no longer valid (the data changed since the "
+                    "preview). Import the file again to see which."
+                ),
             )
             app_label, model_name = self.get_model_info()
             url = reverse(f"admin:{app_label}_{model_name}_import", current_app=self.admin_site.name)
@@ -87,7 +91,7 @@ class StrictBooleanWidget(widgets.BooleanWidget):
             return True
         if word in self.FALSE_WORDS or word == "0.0":
             return False
-        raise ValueError(f"Enter 1 or 0 (true or false), not '{value}'.")
+        raise ValueError(_("Enter 1 or 0 (true or false), not '%(value)s'.") % {"value": value})
 
 
 def flag_field(name: str) -> Field:
@@ -108,7 +112,7 @@ class PlanSlugWidget(widgets.Widget):
         plan = Plan.objects.filter(slug=slug).first()
         if plan is None:
             known = ", ".join(Plan.objects.values_list("slug", flat=True))
-            raise ValueError(f"Unknown plan '{slug}' (the plans are: {known}).")
+            raise ValueError(_("Unknown plan '%(slug)s' (the plans are: %(known)s).") % {"slug": slug, "known": known})
         return plan
 
     def render(self, value, obj=None, **kwargs):
@@ -134,7 +138,7 @@ class PlanSlugsWidget(widgets.ManyToManyWidget):
         plans = list(Plan.objects.filter(slug__in=slugs))
         unknown = sorted(set(slugs) - {plan.slug for plan in plans})
         if unknown:
-            raise ValueError(f"Unknown plan(s): {', '.join(unknown)}.")
+            raise ValueError(_("Unknown plan(s): %(slugs)s.") % {"slugs": ", ".join(unknown)})
         return plans
 
 
@@ -227,10 +231,12 @@ class UserResource(resources.ModelResource):
         importer = kwargs.get("user")
         if importer is not None and instance.pk == importer.pk and not (instance.is_active and instance.is_staff):
             errors.setdefault("is_active", []).append(
-                "You cannot deactivate your own account or remove your own staff status: ask another staff member."
+                _("You cannot deactivate your own account or remove your own staff status: ask another staff member.")
             )
         if importer is not None and not may_act_on(importer, instance):
-            errors.setdefault("email", []).append(SUPERUSER_REFUSAL.format(what="change"))
+            errors.setdefault("email", []).append(
+                SUPERUSER_REFUSAL.format(what=pgettext_lazy("an action on an account", "change"))
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -363,12 +369,14 @@ class PromptResource(resources.ModelResource):
         if pk is not None:
             prompt = Prompt.objects.filter(pk=pk).first()
             if prompt is None:
-                raise ValidationError({"id": [f"No prompt has the id {pk}: leave it blank to add a new prompt."]})
+                raise ValidationError(
+                    {"id": [_("No prompt has the id %(id)s: leave it blank to add a new prompt.") % {"id": pk}]}
+                )
             return prompt
         title = str(row.get("title") or "").strip()
         if not title:
             return None
         matches = list(Prompt.objects.filter(title=title)[:2])
         if len(matches) > 1:
-            raise ValidationError({"title": ["Several prompts have this title: give the id of the one to change."]})
+            raise ValidationError({"title": [_("Several prompts have this title: give the id of the one to change.")]})
         return matches[0] if matches else None

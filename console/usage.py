@@ -29,6 +29,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Aggregate, Avg, Count, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value, Window
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Plan
 from conversations.models import (
@@ -51,6 +52,8 @@ API_KEYS_LIMIT = 20
 LATEST_FAILURES_LIMIT = 5
 HOME_TOP_USERS_LIMIT = 5
 SOURCES = ("app", "api")
+# The name of the replies whose model was deleted from the catalog since.
+REMOVED_MODELS = gettext_lazy("Models removed from the catalog")
 FAILED_STATUSES = (MessageStatus.ERROR, MessageStatus.INTERRUPTED)
 # A reply's tokens, prompt and completion; either may be unknown (a reply cut short, a provider
 # that does not report usage) without losing the other.
@@ -244,8 +247,10 @@ def usage_per_model(*, window: UsageWindow) -> list[dict]:
         .order_by("-replies", "model__slug")
     )
     for row in rows:
-        # A deleted model leaves its replies with no model (SET_NULL); they still count.
-        row["name"] = row["model__display_name"] or "(deleted model)"
+        # A model deleted from the catalog leaves its replies with no model (SET_NULL): they still
+        # count, in one row of their own (``removed``) that the tables name and the charts leave out.
+        row["removed"] = row["model_id"] is None
+        row["name"] = row["model__display_name"] or str(REMOVED_MODELS)
         row["slug"] = row["model__slug"] or ""
         for suffix in ("", "_app", "_api"):
             row[f"prompt_tokens{suffix}"] = row[f"prompt_tokens{suffix}"] or 0
@@ -376,8 +381,12 @@ def usage_latest_failures(*, window: UsageWindow, limit: int = LATEST_FAILURES_L
     their content nor the error's full text (both are on the message's own admin page). Read from
     the messages, not the ledger: each row links to its message, and a deleted one has no page.
     """
+    # Only replies asked for in this service (they have a ledger entry): an imported conversation
+    # keeps its failed replies and their original dates, which are no failure of ours.
+    asked_here = Exists(LedgerEntry.objects.filter(message_id=OuterRef("pk")))
     rows = (
         Message.objects.filter(role=Role.ASSISTANT, created_at__gte=window.since, status__in=FAILED_STATUSES)
+        .filter(asked_here)
         .values(
             "id",
             "created_at",
@@ -395,7 +404,7 @@ def usage_latest_failures(*, window: UsageWindow, limit: int = LATEST_FAILURES_L
             "created_at": row["created_at"],
             "status": row["status"],
             "error_code": row["error_code"],
-            "model": row["model__display_name"] or "(deleted model)",
+            "model": row["model__display_name"] or str(REMOVED_MODELS),
             "email": row["conversation__owner__email"],
             "source": "app" if row["conversation__api_key_id"] is None else "api",
         }
@@ -466,7 +475,7 @@ def usage_users_per_plan(*, total_users: int) -> list[dict]:
     ]
     without_plan = total_users - sum(row["users"] for row in rows)
     if without_plan > 0:  # made outside the service (e.g. createsuperuser) and not signed in since
-        rows.append({"name": "(no settings yet)", "slug": "", "users": without_plan})
+        rows.append({"name": gettext("(no settings yet)"), "slug": "", "users": without_plan})
     return rows
 
 

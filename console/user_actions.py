@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action as unfold_action
 
@@ -28,9 +29,11 @@ from conversations.quota import daily_usage, quota_reset
 from portability.services import user_export_start
 
 from .audit import record_staff_action
-from .guard import SUPERUSER_REFUSAL, may_act_on
+from .guard import SUPERUSER_REFUSAL, Refusal, may_act_on
 
-SELF_REFUSAL = "You cannot {what} your own account: ask another staff member to do it."
+SELF_REFUSAL = Refusal(_("You cannot %(what)s your own account: ask another staff member to do it."))
+
+
 CONFIRMATION_TEMPLATE = "admin/accounts/user/confirm_action.html"
 
 
@@ -51,9 +54,9 @@ class UserAction:
     url_path: str  # /admin/accounts/user/<id>/<url_path>/
     icon: str  # a material icon
     permission: str  # the model permission it needs: "change" or "delete"
-    what: str  # the refusal: "You cannot <what> your own account"
+    what: str  # the refusal: "You cannot <what> your own account" (translated, context "an action on an account")
     title: str  # the confirmation page's
-    text: str  # the confirmation's question; {user} is the user's email
+    text: str  # the confirmation's question; %(user)s is the user's email
     button: str  # the confirmation's
     do: Callable[[HttpRequest, User], Done]
     offers_plans: bool = False  # the confirmation has a choice of plan (the POST's "plan")
@@ -65,13 +68,17 @@ class UserAction:
 def _deactivate(request, user) -> Done:
     services.users_deactivate(users=User.objects.filter(pk=user.pk))
     record_staff_action([user], action="deactivate and sign out everywhere", changes={"is_active": [True, False]})
-    return Done(f"{user.email} is deactivated: signed out on every device, API keys revoked.")
+    return Done(
+        gettext("%(email)s is deactivated: signed out on every device, API keys revoked.") % {"email": user.email}
+    )
 
 
 def _reactivate(request, user) -> Done:
     services.users_reactivate(users=User.objects.filter(pk=user.pk))
     record_staff_action([user], action="reactivate", changes={"is_active": [False, True]})
-    return Done(f"{user.email} can sign in again (old sessions and API keys stay revoked).")
+    return Done(
+        gettext("%(email)s can sign in again (old sessions and API keys stay revoked).") % {"email": user.email}
+    )
 
 
 def _grant_plan(request, user) -> Done:
@@ -80,22 +87,32 @@ def _grant_plan(request, user) -> Done:
     try:
         services.user_settings_update(user=user, by_staff=True, plan=slug)
     except ValidationError:
-        return Done(f"No plan '{slug[:40]}'.", messages.ERROR)
+        return Done(gettext("No plan '%(slug)s'.") % {"slug": slug[:40]}, messages.ERROR)
     record_staff_action([user], action="grant plan", changes={"plan": [old, slug]})
-    return Done(f"{user.email} is now on the {slug} plan.")
+    return Done(gettext("%(email)s is now on the %(plan)s plan.") % {"email": user.email, "plan": slug})
 
 
 def _revoke_sessions(request, user) -> Done:
     count = services.devices_revoke_all(user=user)
     record_staff_action([user], action="revoke all sessions", changes={"active devices": [count, 0]})
-    return Done(f"Signed {user.email} out of {count} device(s). API keys are left alone (revoke them in API keys).")
+    return Done(
+        ngettext(
+            "Signed %(email)s out of %(count)d device. API keys are left alone (revoke them in API keys).",
+            "Signed %(email)s out of %(count)d devices. API keys are left alone (revoke them in API keys).",
+            count,
+        )
+        % {"email": user.email, "count": count}
+    )
 
 
 def _reset_quota(request, user) -> Done:
     before = daily_usage(settings_row=services.user_settings_get(user=user)).messages_sent
     quota_reset(settings_rows=UserSettings.objects.filter(user=user))
     record_staff_action([user], action="reset today's quota", changes={"messages sent today": [before, 0]})
-    return Done(f"{user.email}'s messages sent today no longer count: a full day's quota until midnight UTC.")
+    return Done(
+        gettext("%(email)s's messages sent today no longer count: a full day's quota until the daily reset.")
+        % {"email": user.email}
+    )
 
 
 def _export_data(request, user) -> Done:
@@ -103,9 +120,11 @@ def _export_data(request, user) -> Done:
     record_staff_action([user], action="export the account's data")
     return Done(
         format_html(
-            'An export of {}\'s data is queued (<a href="{}">export {}</a>): a zip of their profile, '
-            "settings, conversations, collector items and files, todos and shares, which they can also "
-            "download themselves (GET /api/v1/user/exports/{}/download).",
+            gettext(
+                'An export of {}\'s data is queued (<a href="{}">export {}</a>): a zip of their profile, '
+                "settings, conversations, collector items and files, todos and shares, which they can also "
+                "download themselves (GET /api/v1/user/exports/{}/download)."
+            ),
             user.email,
             reverse("admin:portability_export_change", args=[export.pk]),
             export.pk,
@@ -121,8 +140,11 @@ def _delete_account(request, user) -> Done:
         record_staff_action([user], action="delete account and all data", changes={"email": [user.email, None]})
         deleted = services.user_delete(user=user)
     return Done(
-        f"Deleted {deleted.email}: {deleted.conversations} conversation(s) and everything else the account "
-        f"owned, {deleted.files} stored file(s).",
+        gettext(
+            "Deleted %(email)s: %(conversations)d conversation(s) and everything else the account owned, "
+            "%(files)d stored file(s)."
+        )
+        % {"email": deleted.email, "conversations": deleted.conversations, "files": deleted.files},
         to=reverse("admin:accounts_user_changelist"),
     )
 
@@ -136,9 +158,9 @@ USER_ACTIONS = (
         url_path="deactivate",
         icon="block",
         permission="change",
-        what="deactivate",
+        what=pgettext_lazy("an action on an account", "deactivate"),
         title=_("Deactivate this user?"),
-        text="{user} can no longer sign in; every device is signed out and every API key revoked at once.",
+        text=_("%(user)s can no longer sign in; every device is signed out and every API key revoked at once."),
         button=_("Deactivate and sign out everywhere"),
         do=_deactivate,
     ),
@@ -148,9 +170,9 @@ USER_ACTIONS = (
         url_path="reactivate",
         icon="check_circle",
         permission="change",
-        what="reactivate",
+        what=pgettext_lazy("an action on an account", "reactivate"),
         title=_("Reactivate this user?"),
-        text="{user} can sign in again.",
+        text=_("%(user)s can sign in again."),
         button=_("Reactivate"),
         do=_reactivate,
     ),
@@ -160,9 +182,9 @@ USER_ACTIONS = (
         url_path="grant-plan",
         icon="workspace_premium",
         permission="change",
-        what="grant a plan to",
+        what=pgettext_lazy("an action on an account", "grant a plan to"),
         title=_("Grant a plan"),
-        text="Choose the plan {user} is on from now.",
+        text=_("Choose the plan %(user)s is on from now."),
         button=_("Grant plan"),
         do=_grant_plan,
         offers_plans=True,
@@ -173,9 +195,9 @@ USER_ACTIONS = (
         url_path="revoke-sessions",
         icon="logout",
         permission="change",
-        what="revoke the sessions of",
+        what=pgettext_lazy("an action on an account", "revoke the sessions of"),
         title=_("Revoke all sessions?"),
-        text="{user} is signed out on every device and must sign in again; the account stays active.",
+        text=_("%(user)s is signed out on every device and must sign in again; the account stays active."),
         button=_("Revoke all sessions"),
         do=_revoke_sessions,
     ),
@@ -185,9 +207,9 @@ USER_ACTIONS = (
         url_path="reset-quota",
         icon="restart_alt",
         permission="change",
-        what="reset the quota of",
+        what=pgettext_lazy("an action on an account", "reset the quota of"),
         title=_("Reset today's quota?"),
-        text="The messages {user} sent today stop counting against the daily limit until midnight UTC.",
+        text=_("The messages %(user)s sent today stop counting against the daily limit until the daily reset."),
         button=_("Reset today's quota"),
         do=_reset_quota,
     ),
@@ -197,9 +219,9 @@ USER_ACTIONS = (
         url_path="export-data",
         icon="download",
         permission="change",
-        what="export the data of",
+        what=pgettext_lazy("an action on an account", "export the data of"),
         title=_("Export this user's data?"),
-        text="A zip of everything {user} owns is made by the background worker (a data request).",
+        text=_("A zip of everything %(user)s owns is made by the background worker (a data request)."),
         button=_("Export data"),
         do=_export_data,
     ),
@@ -209,10 +231,12 @@ USER_ACTIONS = (
         url_path="delete-account",
         icon="delete",
         permission="delete",
-        what="delete",
+        what=pgettext_lazy("an action on an account", "delete"),
         title=_("Delete this account and all its data?"),
-        text="{user} and everything the account owns (conversations, collector items and files, todos, shares, "
-        "API keys, sessions, feedback, settings, social accounts) are deleted for good. This cannot be undone.",
+        text=_(
+            "%(user)s and everything the account owns (conversations, collector items and files, todos, shares, "
+            "API keys, sessions, feedback, settings, social accounts) are deleted for good. This cannot be undone."
+        ),
         button=_("Delete account and all data"),
         do=_delete_account,
     ),
@@ -236,7 +260,7 @@ def run(model_admin, request, object_id, action: UserAction):
     """GET: the confirmation page; POST: ``action.do``, its message, then back to the user's page
     (or where it says)."""
     if not str(object_id).isdigit():
-        raise Http404("No such user.")
+        raise Http404(gettext("No such user."))
     user = get_object_or_404(User, pk=object_id)
     back = reverse("admin:accounts_user_change", args=[user.pk])
     refused = refusal(request, user, action.what)
@@ -248,7 +272,7 @@ def run(model_admin, request, object_id, action: UserAction):
             **model_admin.admin_site.each_context(request),
             "title": action.title,
             "action_title": action.title,
-            "action_text": action.text.format(user=user.email),
+            "action_text": str(action.text) % {"user": user.email},
             "action_button": action.button,
             "back_url": back,
             "plans": list(Plan.objects.order_by("order", "id")) if action.offers_plans else None,

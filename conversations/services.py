@@ -700,6 +700,7 @@ def model_add(
     api_key_env: str | None = None,
     capabilities: list[str] | None = None,
     context_window: int | None = None,
+    max_output_tokens: int | None = None,
     display_name: str | None = None,
 ) -> tuple[LLMModel, bool]:
     """Add an OpenAI-compatible model to the catalog, or update the one with this slug (only what is
@@ -714,6 +715,7 @@ def model_add(
         ("api_key_env", api_key_env),
         ("capabilities", capabilities),
         ("context_window", context_window),
+        ("max_output_tokens", max_output_tokens),
         ("display_name", display_name),
     ):
         if value is not None:

@@ -24,4 +24,7 @@ await Promise.all([
   // Swagger UI's token renewal at /api/docs/: a classic script (it reads document.currentScript),
   // sharing api.js's single-flight renewal.
   build({ ...common, entryPoints: { api_docs_auth: "src/api_docs_auth.js" }, format: "iife" }),
+  // The public share page's one script (sharing/templates/sharing/_page.html): local times,
+  // highlighted code and its Copy buttons.
+  build({ ...common, entryPoints: { share: "src/share_page.js" }, format: "iife" }),
 ]);

@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 
 from core.titles import TitleFormMixin
@@ -12,11 +14,11 @@ from .models import Sample, Share
 
 
 class RevokedFilter(admin.SimpleListFilter):
-    title = "revoked"
+    title = _("revoked")
     parameter_name = "revoked"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Revoked"), ("no", "Not revoked"))
+        return (("yes", _("Revoked")), ("no", _("Not revoked")))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -27,11 +29,11 @@ class RevokedFilter(admin.SimpleListFilter):
 
 
 class ExpiredFilter(admin.SimpleListFilter):
-    title = "expired"
+    title = _("expired")
     parameter_name = "expired"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Expired"), ("no", "Not expired"))
+        return (("yes", _("Expired")), ("no", _("Not expired")))
 
     def queryset(self, request, queryset):
         expired = Q(expires_at__isnull=False, expires_at__lte=timezone.now())
@@ -102,18 +104,22 @@ class ShareAdmin(ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # shares are made by their owners, through the API
 
-    @admin.display(boolean=True, description="revoked", ordering="revoked_at")
+    @admin.display(boolean=True, description=_("revoked"), ordering="revoked_at")
     def is_revoked(self, obj) -> bool:
         return obj.revoked_at is not None
 
-    @admin.display(description="snapshot")
+    @admin.display(description=_("snapshot"))
     def snapshot(self, obj):
         return _snapshot_html(obj.messages)
 
-    @admin.action(description="Revoke selected shares")
+    @admin.action(description=_("Revoke selected shares"))
     def revoke(self, request, queryset):
         count = services.shares_revoke(shares=queryset)
-        self.message_user(request, f"Revoked {count} share(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d share.", "Revoked %(count)d shares.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Sample)
@@ -147,16 +153,24 @@ class SampleAdmin(ModelAdmin):
         # action (or POST /samples) makes them.
         return False
 
-    @admin.display(description="snapshot")
+    @admin.display(description=_("snapshot"))
     def snapshot(self, obj):
         return _snapshot_html(obj.messages)
 
-    @admin.action(description="Publish selected samples")
+    @admin.action(description=_("Publish selected samples"))
     def publish(self, request, queryset):
         count = services.samples_set_published(samples=queryset, published=True)
-        self.message_user(request, f"Published {count} sample(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Published %(count)d sample.", "Published %(count)d samples.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Unpublish selected samples")
+    @admin.action(description=_("Unpublish selected samples"))
     def unpublish(self, request, queryset):
         count = services.samples_set_published(samples=queryset, published=False)
-        self.message_user(request, f"Unpublished {count} sample(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Unpublished %(count)d sample.", "Unpublished %(count)d samples.", count) % {"count": count},
+            messages.SUCCESS,
+        )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from conversations.model_choice import model_for_or_none
@@ -130,7 +131,7 @@ def _cloned_content(item: dict) -> str:
 
 def _check_expiry(expires_at) -> None:
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError({"expires_at": ["Must be in the future."]}, code="expired")
+        raise ValidationError({"expires_at": [gettext("Must be in the future.")]}, code="expired")
 
 
 # --- shares -----------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def share_create(*, user: User, conversation: Conversation, title: str | None = 
     """Snapshot ``conversation`` (which must be ``user``'s) as a new public share."""
     if conversation.owner_id != user.pk:
         # The caller's view already scopes the conversation; this guards other callers.
-        raise ValidationError({"conversation_id": ["Not found."]}, code="not_found")
+        raise ValidationError({"conversation_id": [gettext("Not found.")]}, code="not_found")
     _check_expiry(expires_at)
     messages = _snapshot_or_conflict(conversation=conversation)
     model = conversation.model
@@ -203,7 +204,11 @@ def sample_create_from_conversation(
     description = (description or "").strip()
     if len(description) > DESCRIPTION_MAX_CHARS:
         raise ValidationError(
-            {"description": [f"Ensure this field has no more than {DESCRIPTION_MAX_CHARS} characters."]},
+            {
+                "description": [
+                    gettext("Ensure this field has no more than %(max)d characters.") % {"max": DESCRIPTION_MAX_CHARS}
+                ]
+            },
             code="max_length",
         )
     model = conversation.model

@@ -1,36 +1,73 @@
 """The public share page, /share/<id>/, and its session-signed-in "continue" action."""
 
+import secrets
+from datetime import UTC
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import selectors, services
 from .markdown import render_markdown
 
-# No script may ever run on a page that shows what strangers wrote: the CSP forbids it outright,
-# the rest keeps the link private (no referrer leaks it, no search engine indexes it).
+# No script from what strangers wrote may ever run on the page that shows it: the CSP allows one
+# script, the page's own (frontend/src/share_page.js: local times, highlighted code, Copy), by the
+# nonce of this response alone, and nothing inline or from anywhere else. The rest keeps the link
+# private (no referrer leaks it, no search engine indexes it).
+CSP = (
+    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
     "Cache-Control": "private, no-store",
 }
+SCRIPT = "client/share.js"  # built by frontend/build.mjs
 
 
-def _with_headers(response):
+def _page(request, template: str, context: dict | None = None, *, status: int = 200, referrer: bool = False):
+    """A page of this app with its headers; ``referrer`` keeps the default referrer policy (a form
+    that POSTs: "no-referrer" would make the browser send ``Origin: null``)."""
+    nonce = secrets.token_urlsafe(16)
+    context = {
+        **(context or {}),
+        "csp_nonce": nonce,
+        "site_name": settings.SITE_NAME,
+        "share_script": static(SCRIPT),
+    }
+    response = render(request, template, context, status=status)
+    response["Content-Security-Policy"] = CSP.format(nonce=nonce)
     for name, value in PAGE_HEADERS.items():
+        if referrer and name == "Referrer-Policy":
+            continue
         response[name] = value
     return response
 
 
+def time_element(moment) -> str:
+    """``<time datetime="<UTC ISO>">`` with the moment in the zone of this request (UTC, or the
+    signed-in reader's) and the zone's name: readable as it is, and what the page's script rewrites
+    in the browser's own zone and language."""
+    local = timezone.localtime(moment)
+    return format_html(
+        '<time datetime="{}">{} ({})</time>',
+        moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        formats.date_format(local, "DATETIME_FORMAT"),
+        timezone.get_current_timezone_name(),
+    )
+
+
 def _not_found(request):
-    return _with_headers(render(request, "sharing/share_not_found.html", status=404))
+    return _page(request, "sharing/share_not_found.html", status=404)
 
 
 @require_safe
@@ -55,13 +92,14 @@ def share_detail(request, share_id: str):
     ]
     context = {
         "share": share,
+        "shared_at": time_element(share.created_at),
         "messages": messages,
         "clone_api_path": reverse("share-clone", kwargs={"share_id": share.pk}),
         "continue_path": reverse("share-continue", kwargs={"share_id": share.pk}),
         # The reference client clones the share for whoever signs in there.
         "client_continue_url": f"{reverse('client')}?{urlencode({'continue_share': share.pk})}",
     }
-    return _with_headers(render(request, "sharing/share_detail.html", context))
+    return _page(request, "sharing/share_detail.html", context)
 
 
 def _conversation_admin_url(conversation) -> str:
@@ -86,10 +124,6 @@ def share_continue(request, share_id: str):
     except Http404:
         return _not_found(request)
     if request.method == "GET":
-        response = render(request, "sharing/share_continue.html", {"share": share})
-        for name, value in PAGE_HEADERS.items():
-            if name != "Referrer-Policy":
-                response[name] = value
-        return response
+        return _page(request, "sharing/share_continue.html", {"share": share}, referrer=True)
     conversation = services.share_clone(share=share, user=request.user)
     return HttpResponseRedirect(_conversation_admin_url(conversation))

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts import lockout, services
@@ -49,7 +50,8 @@ class ConsoleUserAdmin(ConsoleImportExportMixin, UserAdmin):
     @admin.action(description=_("Deactivate and sign out everywhere"), permissions=["change"])
     def deactivate_and_sign_out(self, request, queryset):
         if queryset.filter(pk=request.user.pk).exists():
-            self.message_user(request, SELF_REFUSAL.format(what="deactivate"), messages.ERROR)
+            what = pgettext_lazy("an action on an account", "deactivate")
+            self.message_user(request, SELF_REFUSAL.format(what=what), messages.ERROR)
             queryset = queryset.exclude(pk=request.user.pk)
         # Superusers were left out already, for staff who are not one (console/guard.py).
         targets = list(queryset.filter(is_active=True))
@@ -58,18 +60,27 @@ class ConsoleUserAdmin(ConsoleImportExportMixin, UserAdmin):
         if count or targets:
             self.message_user(
                 request,
-                f"Deactivated {count} user(s), signed out all their devices and revoked their API keys.",
+                ngettext(
+                    "Deactivated %(count)d user, signed out all their devices and revoked their API keys.",
+                    "Deactivated %(count)d users, signed out all their devices and revoked their API keys.",
+                    count,
+                )
+                % {"count": count},
                 messages.SUCCESS,
             )
         elif queryset.exists():
-            self.message_user(request, "The selected users were already inactive.", messages.INFO)
+            self.message_user(request, gettext("The selected users were already inactive."), messages.INFO)
 
     @admin.action(description=_("Reactivate"), permissions=["change"])
     def reactivate(self, request, queryset):
         targets = list(queryset.filter(is_active=False))
         count = services.users_reactivate(users=queryset)
         record_staff_action(targets, action="reactivate", changes={"is_active": [False, True]})
-        self.message_user(request, f"Reactivated {count} user(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Reactivated %(count)d user.", "Reactivated %(count)d users.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Unlock sign-in (forget failed passwords)"), permissions=["change"])
     def unlock_sign_in(self, request, queryset):
@@ -79,7 +90,14 @@ class ConsoleUserAdmin(ConsoleImportExportMixin, UserAdmin):
             lockout.unlock(email=email)
         record_staff_action(users, action="unlock sign-in (forget failed passwords)")
         self.message_user(
-            request, f"Forgot the failed passwords of {len(emails)} user(s), from every address.", messages.SUCCESS
+            request,
+            ngettext(
+                "Forgot the failed passwords of %(count)d user, from every address.",
+                "Forgot the failed passwords of %(count)d users, from every address.",
+                len(emails),
+            )
+            % {"count": len(emails)},
+            messages.SUCCESS,
         )
 
     # --- the user's page: what an operator reads first ("At a glance") --------------------------
@@ -91,9 +109,16 @@ class ConsoleUserAdmin(ConsoleImportExportMixin, UserAdmin):
         settings_row = services.user_settings_get(user=obj)
         usage = daily_usage(settings_row=settings_row)
         limit = usage.daily_message_limit or _("no limit")
-        return (
-            f"{settings_row.plan.name}: {usage.messages_sent} of {limit} messages sent today (resets at midnight UTC)"
-        )
+        resets = timezone.localtime(usage.resets_at)
+        return gettext(
+            "%(plan)s: %(sent)s of %(limit)s messages sent today (resets at %(resets_at)s, %(time_zone)s)"
+        ) % {
+            "plan": settings_row.plan.name,
+            "sent": usage.messages_sent,
+            "limit": limit,
+            "resets_at": date_format(resets, "DATETIME_FORMAT"),
+            "time_zone": timezone.get_current_timezone_name(),
+        }
 
     @admin.display(description=_("storage"))
     def storage(self, obj):
@@ -101,22 +126,26 @@ class ConsoleUserAdmin(ConsoleImportExportMixin, UserAdmin):
             return "-"
         usage = storage_usage(settings_row=services.user_settings_get(user=obj))
         limit = size_text(usage.limit_bytes) if usage.limit_bytes is not None else _("no limit")
-        return f"{size_text(usage.used_bytes)} of {limit} used by files"
+        return gettext("%(used)s of %(limit)s used by files") % {
+            "used": size_text(usage.used_bytes),
+            "limit": limit,
+        }
 
     @admin.display(description=_("last activity"))
     def last_activity(self, obj):
         if obj.pk is None:
             return "-"
         moments = [
-            ("signed in", obj.last_login),
-            ("seen on a device", obj.devices.aggregate(last=Max("last_seen_at"))["last"]),
-            ("used an API key", obj.api_keys.aggregate(last=Max("last_used_at"))["last"]),
+            (_("signed in"), obj.last_login),
+            (_("seen on a device"), obj.devices.aggregate(last=Max("last_seen_at"))["last"]),
+            (_("used an API key"), obj.api_keys.aggregate(last=Max("last_used_at"))["last"]),
         ]
         dated = [(when, what) for what, when in moments if when is not None]
         if not dated:
             return _("never")
-        when, what = max(dated)
-        return f"{date_format(timezone.localtime(when), 'DATETIME_FORMAT')} ({what})"
+        when, what = max(dated, key=lambda moment: moment[0])
+        zone = timezone.get_current_timezone_name()
+        return f"{date_format(timezone.localtime(when), 'DATETIME_FORMAT')} {zone} ({what})"
 
     @admin.display(description=_("activity"))
     def activity(self, obj):
@@ -126,20 +155,25 @@ class ConsoleUserAdmin(ConsoleImportExportMixin, UserAdmin):
             (
                 reverse("admin:conversations_conversation_changelist"),
                 {"owner__id__exact": obj.pk},
-                "conversations",
+                _("conversations"),
                 obj.conversations.count(),
             ),
             (
                 reverse("admin:conversations_feedback_changelist"),
                 {"user__id__exact": obj.pk},
-                "feedback given",
+                _("feedback given"),
                 obj.feedback.count(),
             ),
-            (reverse("admin:accounts_device_changelist"), {"user__id__exact": obj.pk}, "devices", obj.devices.count()),
+            (
+                reverse("admin:accounts_device_changelist"),
+                {"user__id__exact": obj.pk},
+                _("devices"),
+                obj.devices.count(),
+            ),
             (
                 reverse("admin:accounts_apikey_changelist"),
                 {"user__id__exact": obj.pk},
-                "API keys",
+                _("API keys"),
                 obj.api_keys.count(),
             ),
         ]
@@ -157,7 +191,12 @@ class ConsoleDeviceAdmin(DeviceAdmin):
         targets = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
         count = services.devices_revoke(devices=queryset)
         record_staff_action([d.user for d in targets], action=f"revoke device session(s) ({len(targets)})")
-        self.message_user(request, f"Revoked {count} device session(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d device session.", "Revoked %(count)d device sessions.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(ApiKey)
@@ -169,7 +208,11 @@ class ConsoleApiKeyAdmin(ApiKeyAdmin):
         targets = list(queryset.filter(revoked_at__isnull=True))
         count = services.api_keys_revoke(keys=queryset)
         record_staff_action(targets, action="revoke API key", changes={"revoked": [False, True]})
-        self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d API key.", "Revoked %(count)d API keys.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Plan)

@@ -2,6 +2,7 @@
 the audit trail)."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy, ngettext
 
 from files import services
 from files.admin import StoredFileAdmin
@@ -16,7 +17,7 @@ admin.site.unregister(StoredFile)
 class ConsoleStoredFileAdmin(StoredFileAdmin):
     actions = ("extract_again",)
 
-    @admin.action(description="Extract the text of the selected files again")
+    @admin.action(description=gettext_lazy("Extract the text of the selected files again"))
     def extract_again(self, request, queryset):
         queued = 0
         for stored in queryset.exclude(content_type__startswith="image/"):
@@ -24,4 +25,9 @@ class ConsoleStoredFileAdmin(StoredFileAdmin):
             services.file_extract_again(file=stored)
             record_staff_action([stored], action="extract again", changes={"status": [before, "processing"]})
             queued += 1
-        self.message_user(request, f"Queued {queued} file(s) to be read again.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Queued %(count)d file to be read again.", "Queued %(count)d files to be read again.", queued)
+            % {"count": queued},
+            messages.SUCCESS,
+        )

@@ -2,41 +2,39 @@
 // token and renewal), what a file's state means in words, and the composer's queue of attachments
 // as plain values. No DOM and no signals here, so node --test drives the rules.
 import { authorized } from "./api.js";
+import { lang, t } from "./i18n.js";
 
 export const MAX_ATTACHMENTS = 10; // the server's limit per message
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
 export const isImage = (type) => IMAGE_TYPES.includes(type);
 
-// Why a file cannot be used, in words a person can act on, by the code the server gives (an
-// upload's refusal or an extraction's failure). An unknown code falls back to the server's own
-// words, then to a generic sentence naming the code.
-export const FILE_ERRORS = {
-  no_text: "This PDF has no text layer (scanned?); text recognition is not supported.",
-  too_many_pages: "This document has too many pages to be read.",
-  unsupported_type: "This kind of file cannot be read. Attach a PDF, Word (DOCX), PowerPoint (PPTX), Excel (XLSX), HWPX, HTML, Markdown, text, CSV or JSON document, or a PNG, JPEG, WebP or GIF image.",
-  file_too_large: "This file is larger than your plan allows for one file.",
-  storage_quota_exceeded: "Your file storage is full: delete some files (or chats with files) to make room.",
-  corrupt: "This file is damaged, or it is not what its name says.",
-  unreadable: "This file is damaged, or it is not what its name says.",
-  too_large: "This file holds too much once unpacked to be read safely.",
-  timeout: "Reading this file took too long; it was given up.",
-  empty_file: "This file is empty.",
-  upload_failed: "The upload failed: the connection was lost. Remove the file and try again.",
-  too_many_files_processing: "Several of your files are still being read: wait a moment, then attach this one again.",
+// Why a file cannot be used, in words a person can act on (in the UI's language), by the code the
+// server gives (an upload's refusal or an extraction's failure). An unknown code falls back to the
+// server's own words, then to a generic sentence naming the code.
+const ERROR_KEYS = {
+  no_text: "no_text", too_many_pages: "too_many_pages", unsupported_type: "unsupported_type",
+  file_too_large: "file_too_large", storage_quota_exceeded: "storage_quota_exceeded", corrupt: "corrupt",
+  unreadable: "corrupt", too_large: "too_large", timeout: "timeout", empty_file: "empty_file",
+  upload_failed: "upload_failed", too_many_files_processing: "too_many_files_processing",
 };
+// code -> its sentence, read at the moment it is asked for (the language may have changed since).
+export const FILE_ERRORS = Object.defineProperties({}, Object.fromEntries(Object.entries(ERROR_KEYS).map(
+  ([code, key]) => [code, { enumerable: true, get: () => t(`files.error_${key}`) }])));
 
 export function explainFileError(code, detail = "") {
-  return FILE_ERRORS[code] || detail || (code ? `This file could not be read (${code}).` : "This file could not be read.");
+  return FILE_ERRORS[code] || detail || (code ? t("files.error_code", { code }) : t("files.error_unknown"));
 }
 
 export function formatSize(bytes) {
   if (!(bytes >= 0)) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB"];
+  if (bytes < 1024) return t("files.size_bytes", { n: bytes });
+  const units = ["kb", "mb", "gb"];
   let value = bytes / 1024;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+  const digits = value < 10 ? 1 : 0;
+  const n = new Intl.NumberFormat(lang.value, { minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: false }).format(value);
+  return t(`files.size_${units[unit]}`, { n });
 }
 
 // A chip's state: phase "uploading" (progress 0..1), then the server's "processing" | "ready" |
@@ -58,7 +56,7 @@ export const fromServer = (attachment, row) => ({
 export function afterUpload(attachment, { status, body }) {
   if (status === 201 || status === 200) return fromServer(attachment, body);
   const code = body?.code || (status === 413 ? "file_too_large" : status === 415 ? "unsupported_type" : "");
-  return { ...attachment, phase: "failed", error: code || null, detail: body?.detail || `The server answered ${status}.` };
+  return { ...attachment, phase: "failed", error: code || null, detail: body?.detail || t("files.error_status", { status }) };
 }
 
 // Files added to the queue: those beyond MAX_ATTACHMENTS are refused (answered as `refused`).
@@ -73,9 +71,12 @@ export const attachmentIds = (list) => list.filter((a) => a.id && a.phase !== "f
 // Why the message cannot be sent yet (null: it can). Documents still being read may go: the
 // server waits for them. `model` is the chosen model's catalog row ({display_name, capabilities}).
 export function sendBlocker(list, model) {
-  if (list.some((a) => a.phase === "uploading")) return "Wait for the uploads to finish.";
+  if (list.some((a) => a.phase === "uploading")) return t("files.wait_uploads");
   const failed = list.filter((a) => a.phase === "failed");
-  if (failed.length) return `Remove ${failed.map((a) => `“${a.name}”`).join(", ")}: it could not be used.`;
+  if (failed.length) {
+    const names = failed.map((a) => t("files.quoted", { name: a.name })).join(t("files.list_separator"));
+    return t("files.remove_failed", { names, count: failed.length });
+  }
   return imageWarning(list, model);
 }
 
@@ -83,7 +84,7 @@ export function sendBlocker(list, model) {
 // composer shows it under the chips), and again if Send is pressed.
 export function imageWarning(list, model) {
   if (model && !(model.capabilities ?? []).includes("vision") && list.some((a) => a.image)) {
-    return `${model.display_name || model.slug} cannot read images: choose a model that can, or remove the image.`;
+    return t("files.no_vision", { model: model.display_name || model.slug });
   }
   return null;
 }
@@ -93,10 +94,10 @@ export const pollDelay = (tries) => Math.min(1000 * 1.5 ** tries, 8000);
 
 // A file's status in words, for a chip or a collector row.
 export function statusText({ phase, pages, error, detail }) {
-  if (phase === "uploading") return "Uploading…";
-  if (phase === "processing") return "Reading…";
+  if (phase === "uploading") return t("files.uploading");
+  if (phase === "processing") return t("files.reading");
   if (phase === "failed") return explainFileError(error, detail);
-  if (phase === "ready") return pages ? `Ready · ${pages} ${pages === 1 ? "page" : "pages"}` : "Ready";
+  if (phase === "ready") return pages ? t("files.ready_pages", { count: pages }) : t("files.ready");
   return "";
 }
 

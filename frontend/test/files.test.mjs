@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
+import "./browser_globals.mjs";
+
 import {
   FILE_ERRORS, MAX_ATTACHMENTS, addFiles, afterUpload, attachmentIds, explainFileError, formatSize, fromServer, imageWarning,
   itemFileState, newAttachment, pollDelay, sendBlocker, statusText,
@@ -130,5 +132,27 @@ describe("a file's state in words", () => {
     assert.equal(statusText(failed), FILE_ERRORS.no_text);
     assert.equal(itemFileState({ kind: "note", file: null }), null);
     assert.equal(itemFileState({ kind: "file", file: null }), null); // stored before the files store
+  });
+});
+
+describe("in Korean", () => {
+  test("a chip's state, the reasons and the blockers follow the UI's language, plurals included", async () => {
+    const { setLanguage } = await import("../src/i18n.js");
+    setLanguage("ko", { remember: false });
+    try {
+      assert.equal(statusText({ phase: "ready", pages: 1 }), "준비됨 · 1페이지");
+      assert.equal(statusText({ phase: "ready", pages: 30 }), "준비됨 · 30페이지");
+      assert.equal(statusText({ phase: "processing" }), "읽는 중…");
+      assert.match(FILE_ERRORS.no_text, /텍스트 레이어가 없습니다/);
+      assert.equal(explainFileError("unreadable"), FILE_ERRORS.corrupt);
+      assert.equal(explainFileError("something_new"), "이 파일을 읽을 수 없습니다(something_new).");
+      assert.match(sendBlocker([{ name: "스캔.pdf", phase: "failed" }, { name: "b.pdf", phase: "failed" }], TEXT), /^‘스캔\.pdf’, ‘b\.pdf’ 파일은/);
+      assert.match(imageWarning([{ name: "shot.png", image: true, phase: "ready" }], TEXT), /^Text model: 이미지를 읽을 수 없는 모델입니다/);
+      assert.equal(formatSize(2048), "2.0KB");
+    } finally {
+      setLanguage("en", { remember: false });
+    }
+    assert.equal(statusText({ phase: "ready", pages: 2 }), "Ready · 2 pages");
+    assert.match(sendBlocker([{ name: "a.pdf", phase: "failed" }, { name: "b.pdf", phase: "failed" }], TEXT), /they could not be used/);
   });
 });

@@ -269,7 +269,7 @@ def test_acting_on_a_user_from_their_page(page):
 
     page.get_by_role("link", name="Revoke all sessions").click()
     page.get_by_role("button", name="Revoke all sessions").click()
-    expect(page.get_by_text("Signed member@example.com out of 1 device(s)")).to_be_visible()
+    expect(page.get_by_text("Signed member@example.com out of 1 device.")).to_be_visible()
 
     page.goto("/admin/auditlog/logentry/")
     expect(page.get_by_text("member@example.com").first).to_be_visible()

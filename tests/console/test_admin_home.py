@@ -362,7 +362,8 @@ def test_home_figures_cost_seven_queries_whatever_the_data(django_assert_num_que
 
 @pytest.mark.parametrize("superuser", [False, True])
 def test_home_page_costs_the_same_queries_for_1_and_50_users(staff_user, superuser):
-    # Beyond the 7 figure queries: the session and the user (admin_view), and for a staff user who
+    # Beyond the 7 figure queries: the session and the user (admin_view), the user's settings (their
+    # language and time zone, accounts.preferences.UserPreferencesMiddleware), and for a staff user who
     # is not a superuser, their own and their groups' permissions (the sidebar shows what they may see).
     staff_user.is_superuser = superuser
     staff_user.save(update_fields=["is_superuser"])
@@ -377,4 +378,4 @@ def test_home_page_costs_the_same_queries_for_1_and_50_users(staff_user, superus
         response = client.get(HOME)
     assert response.status_code == 200
     assert sum(series(chart_from_context(response, "messages-per-day"), "API key")) == 50
-    assert len(many) == len(few) == 7 + 2 + (0 if superuser else 2)
+    assert len(many) == len(few) == 7 + 3 + (0 if superuser else 2)

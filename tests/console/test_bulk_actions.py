@@ -62,7 +62,7 @@ def test_deactivate_and_sign_out_everywhere(admin_client, admin_user, auth_clien
     )
 
     assert r.status_code == 200
-    assert "Deactivated 1 user(s)" in r.content.decode()
+    assert "Deactivated 1 user," in r.content.decode()
     user.refresh_from_db()
     admin_user.refresh_from_db()
     assert not user.is_active
@@ -78,7 +78,7 @@ def test_reactivate(admin_client, auth_client, user, password, api_client):
 
     r = admin_client.post(USERS, {"action": "reactivate", "_selected_action": [user.pk]}, follow=True)
 
-    assert "Reactivated 1 user(s)" in r.content.decode()
+    assert "Reactivated 1 user." in r.content.decode()
     user.refresh_from_db()
     assert user.is_active
     assert api_client.post("/api/v1/auth/login", {"email": user.email, "password": password}).status_code == 200
@@ -89,7 +89,7 @@ def test_device_revoke_action(admin_client, auth_client, user):
 
     r = admin_client.post(DEVICES, {"action": "revoke", "_selected_action": [str(phone.device.pk)]}, follow=True)
 
-    assert "Revoked 1 device session(s)" in r.content.decode()
+    assert "Revoked 1 device session." in r.content.decode()
     assert phone.get("/api/v1/user").status_code == 401
     assert laptop.get("/api/v1/user").status_code == 200
 
@@ -109,11 +109,11 @@ def _action(client, model: str, action: str, pks) -> list[str]:
 
 def test_enable_and_disable_actions(admin_client):
     example = LLMModel.objects.get(slug="gpt-4o-mini")
-    assert _action(admin_client, "llmmodel", "enable", [example.pk]) == ["Enabled 1 model(s)."]
+    assert _action(admin_client, "llmmodel", "enable", [example.pk]) == ["Enabled 1 model."]
     assert LLMModel.objects.get(pk=example.pk).enabled
     default = LLMModel.objects.get(is_default=True)
     notes = _action(admin_client, "llmmodel", "disable", [example.pk, default.pk])
-    assert notes[0] == "Disabled 1 model(s)."
+    assert notes[0] == "Disabled 1 model."
     assert "default" in notes[1]
     assert not LLMModel.objects.get(pk=example.pk).enabled
     assert LLMModel.objects.get(pk=default.pk).enabled  # the default is never switched off
@@ -173,7 +173,7 @@ def test_publish_as_sample_action_snapshots_each_conversation(rf, user, staff_us
 
     sample = Sample.objects.get()
     assert (sample.source_conversation, sample.created_by, sample.published) == (full, staff_user, True)
-    assert sent[0] == "Published 1 conversation(s) as samples."
+    assert sent[0] == "Published 1 conversation as a sample."
     assert "Skipped" in sent[1]
 
 
@@ -185,5 +185,5 @@ def test_publish_as_sample_from_the_conversation_admin(admin_client, user):
         follow=True,
     )
     assert response.status_code == 200
-    assert "Published 1 conversation(s) as samples." in response.content.decode()
+    assert "Published 1 conversation as a sample." in response.content.decode()
     assert Sample.objects.get().source_conversation == conversation

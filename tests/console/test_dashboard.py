@@ -200,7 +200,7 @@ def test_replies_of_a_deleted_model_still_count(staff_web, user):
 
     per_model = staff_web.get(URL).context["per_model"]
 
-    assert [(row["name"], row["prompt_tokens"]) for row in per_model] == [("(deleted model)", 8)]
+    assert [(row["name"], row["prompt_tokens"]) for row in per_model] == [("Models removed from the catalog", 8)]
 
 
 def test_status_breakdown_counts_in_flight_replies_whenever_they_started(staff_web, user):
@@ -358,7 +358,7 @@ def test_usage_page_renders_inside_unfolds_layout(staff_web, user):
     # unfold's stylesheet, page, sidebar and header; the page's sections inside its content.
     assert "unfold/css/styles.css" in html
     assert html.index('id="nav-sidebar"') < html.index('id="content"') < html.index('id="content-main"')
-    assert "<title> Usage dashboard | Chat server admin</title>" in html.replace("\n", "")
+    assert "<title> Usage dashboard | Chat admin</title>" in html.replace("\n", "")
     # Styled from unfold's own variables (light and dark), with a link to the window's charts.
     assert "var(--color-base-200)" in html and "html.dark .usage-card" in html
     assert 'href="/admin/?days=14"' in html

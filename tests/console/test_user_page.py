@@ -89,7 +89,7 @@ def test_every_action_of_the_table_is_a_button_that_asks_first_and_spares_onesel
     html = confirmation.content.decode()
     assert confirmation.status_code == 200 and 'method="post"' in html
     assert escape(str(user_action.title)) in html and escape(str(user_action.button)) in html
-    assert escape(user_action.text.format(user=member.email)) in html
+    assert escape(str(user_action.text) % {"user": member.email}) in html
     assert ('name="plan"' in html) == user_action.offers_plans
 
     refused = admin_web.post(action(root, user_action.url_path), {"plan": "pro"})
@@ -185,7 +185,7 @@ def test_bulk_deactivate_with_oneself_selected_says_so_and_counts_the_others(adm
 
     shown = " ".join(texts(response)) + response.content.decode()
     assert "your own account" in shown
-    assert "Deactivated 1 user(s)" in shown
+    assert "Deactivated 1 user," in shown
     root.refresh_from_db()
     member.refresh_from_db()
     assert root.is_active and not member.is_active

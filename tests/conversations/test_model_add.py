@@ -25,6 +25,8 @@ def test_adds_then_updates_the_same_slug():
         "vision",
         "--context-window",
         "128000",
+        "--max-output-tokens",
+        "16384",
         "--display-name",
         "GPT-4o",
     )

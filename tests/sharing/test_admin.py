@@ -39,7 +39,7 @@ def test_share_admin_revoke_action(admin_browser, share):
         follow=True,
     )
     assert response.status_code == 200
-    assert "Revoked 1 share(s)." in response.content.decode()
+    assert "Revoked 1 share." in response.content.decode()
     share.refresh_from_db()
     assert share.revoked_at is not None
 
@@ -57,11 +57,11 @@ def test_sample_admin_pages_and_actions(admin_browser):
     assert admin_browser.get(reverse("admin:sharing_sample_change", args=[sample.pk])).status_code == 200
 
     response = admin_browser.post(changelist, {"action": "publish", "_selected_action": [sample.pk]}, follow=True)
-    assert "Published 1 sample(s)." in response.content.decode()
+    assert "Published 1 sample." in response.content.decode()
     sample.refresh_from_db()
     assert sample.published
 
     response = admin_browser.post(changelist, {"action": "unpublish", "_selected_action": [sample.pk]}, follow=True)
-    assert "Unpublished 1 sample(s)." in response.content.decode()
+    assert "Unpublished 1 sample." in response.content.decode()
     sample.refresh_from_db()
     assert not sample.published

@@ -1,4 +1,5 @@
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -57,13 +58,19 @@ def test_page_renders_and_sets_protective_headers(client, hostile_share):
     assert "noindex" in response["X-Robots-Tag"]
     csp = response["Content-Security-Policy"]
     assert "default-src 'none'" in csp
-    assert "script-src" not in csp  # falls back to 'none': no script at all
+    # One script runs: the page's own, by this response's nonce; nothing inline, nothing else.
+    nonce = re.search(r"script-src 'nonce-([\w-]+)'", csp).group(1)
+    scripts = [attrs for tag, attrs in _tags(response.content.decode()) if tag == "script"]
+    assert scripts == [{"src": "/static/client/share.js", "nonce": nonce, "defer": None}]
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert client.get(f"/share/{hostile_share.pk}/")["Content-Security-Policy"] != csp  # a fresh nonce
 
 
 def test_page_lets_no_hostile_content_through(client, hostile_share, user):
     html = client.get(f"/share/{hostile_share.pk}/").content.decode()
     tags = _tags(html)
-    assert not [t for t, _ in tags if t in {"script", "iframe", "object", "embed"}]
+    assert not [t for t, _ in tags if t in {"iframe", "object", "embed"}]
+    assert [attrs["src"] for t, attrs in tags if t == "script"] == ["/static/client/share.js"]  # the page's own
     for tag, attrs in tags:
         assert not [name for name in attrs if name.startswith("on")], (tag, attrs)
         for name in ("href", "src", "action"):
@@ -107,10 +114,47 @@ def test_unknown_share_page_is_404(client):
     assert client.get("/share/nothing-here/").status_code == 404
 
 
-def test_anonymous_visitor_is_shown_the_clone_endpoint(client, hostile_share):
+def test_anonymous_reader_is_shown_no_api_instructions(client, hostile_share):
+    html = client.get(f"/share/{hostile_share.pk}/").content.decode()
+    assert "/clone" not in html and "Bearer" not in html and "/api/v1/" not in html
+    assert "<form" not in html
+
+
+def test_a_signed_in_reader_is_shown_the_clone_endpoint(outsider, hostile_share):
+    client = Client()
+    client.force_login(outsider)
     html = client.get(f"/share/{hostile_share.pk}/").content.decode()
     assert f"/api/v1/shares/{hostile_share.pk}/clone" in html
-    assert "<form" not in html
+
+
+def test_the_page_speaks_the_readers_language_and_names_the_site(client, hostile_share, settings):
+    settings.SITE_NAME = "채팅 서비스"
+    response = client.get(f"/share/{hostile_share.pk}/", HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9")
+    html = response.content.decode()
+    assert '<html lang="ko">' in html
+    assert "대화 이어 가기" in html and "공유한 날짜" in html and "Continue this conversation" not in html
+    assert "채팅 서비스</a>" in html and "<title>" in html and "· 채팅 서비스</title>" in html
+    assert 'data-copy="복사"' in html
+    english = client.get(f"/share/{hostile_share.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en">' in english and "Continue this conversation" in english
+
+
+def test_the_time_is_in_utc_with_its_zone_or_in_the_signed_in_readers_zone(outsider, hostile_share):
+    hostile_share.created_at = datetime(2026, 12, 6, 15, 5, tzinfo=UTC)
+    hostile_share.save(update_fields=["created_at"])
+    html = Client().get(f"/share/{hostile_share.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<time datetime="2026-12-06T15:05:00Z">Dec. 6, 2026, 3:05 p.m. (UTC)</time>' in html
+
+    outsider.settings.time_zone = "Asia/Seoul"
+    outsider.settings.language = "ko"
+    outsider.settings.save(update_fields=["time_zone", "language"])
+    client = Client()
+    client.force_login(outsider)
+    html = client.get(f"/share/{hostile_share.pk}/").content.decode()
+    # 00:05 on December 7 for a reader in Seoul.
+    assert '<time datetime="2026-12-06T15:05:00Z">2026년 12월 7일 12:05 오전 (Asia/Seoul)</time>' in html, re.search(
+        r"<time.*?</time>", html
+    ).group(0)
 
 
 def test_head_does_not_count_a_view(client, hostile_share):

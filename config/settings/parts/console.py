@@ -5,9 +5,10 @@
 # (/accounts/profile/) does not exist here. Only the admin signs in through Django's login view.
 LOGIN_REDIRECT_URL = "admin:index"
 UNFOLD = {
-    "SITE_TITLE": "Chat server admin",
-    "SITE_HEADER": "Chat server",
-    "SITE_SUBHEADER": "Operator console",
+    # Functions of the request (console/site.py): the site's name (SITE_NAME) in the staff member's language.
+    "SITE_TITLE": "console.site.site_title",
+    "SITE_HEADER": "console.site.site_header",
+    "SITE_SUBHEADER": "console.site.site_subheader",
     "SITE_SYMBOL": "forum",
     "SITE_URL": "/",
     "SHOW_VIEW_ON_SITE": False,

@@ -32,6 +32,7 @@ class Command(BaseCommand):
         for po_path in catalogs():
             with po_path.open("rb") as po:
                 catalog = read_po(po, locale=po_path.parent.parent.name)
+            catalog.locale = po_path.parent.parent.name  # its plural rules, whatever the header says
             with po_path.with_suffix(".mo").open("wb") as mo:
                 write_mo(mo, catalog, use_fuzzy=False)
         self.stdout.write(f"compiled {len(catalogs())} catalogs")

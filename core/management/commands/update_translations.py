@@ -25,9 +25,12 @@ def update_catalogs(**options) -> None:
     # two branches conflict) only when its strings do.
     from .compile_translations import catalogs
 
+    # And it leaves "Language:" empty, which would make the compiled catalog use English plural
+    # rules: name the catalog's language.
     for path in catalogs():
-        text = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r'^"POT-Creation-Date: [^"]*"\n', "", text, flags=re.M), encoding="utf-8")
+        text = re.sub(r'^"POT-Creation-Date: [^"]*"\n', "", path.read_text(encoding="utf-8"), flags=re.M)
+        text = text.replace('"Language: \\n"', f'"Language: {path.parent.parent.name}\\n"', 1)
+        path.write_text(text, encoding="utf-8")
 
 
 class Command(BaseCommand):

@@ -1,14 +1,18 @@
 // What can be done to one message: copy, regenerate, rate (with an optional comment), edit.
 import { useLayoutEffect, useRef } from "preact/hooks";
+import { t } from "../i18n.js";
 import { streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
 import { copyText } from "../ui/notices.js";
 import { comment, edit, isLive, rate, regenerate, settling } from "./session.js";
 
 // Enter sends (Shift+Enter: a new line), except on touch keyboards, whose Enter is the only way to
-// a new line; there the send button sends.
+// a new line; there the send button sends. Never the Enter of an input method (Korean, Japanese...):
+// during composition `isComposing` says so, and WebKit sends the Enter that commits the last Hangul
+// syllable after compositionend, with only keyCode 229 to tell.
 const touch = window.matchMedia("(pointer: coarse)");
-export const enterSends = (event) => event.key === "Enter" && !event.shiftKey && !event.isComposing && !touch.matches;
+export const composing = (event) => event.isComposing || event.keyCode === 229;
+export const enterSends = (event) => event.key === "Enter" && !event.shiftKey && !composing(event) && !touch.matches;
 
 const IconButton = ({ label, title = label, icon, ...props }) => (
   <button type="button" class="icon" aria-label={label} title={title} {...props}><Icon name={icon} /></button>
@@ -22,13 +26,13 @@ export function MessageActions({ message, last, onEdit, onRated }) {
   const text = m.content ?? "";
   return (
     <>
-      {text ? <IconButton label="Copy message" title="Copy" icon="copy" onClick={() => copyText(text)} /> : null}
-      {m.role === "assistant" && last && idle ? <IconButton label="Regenerate" icon="regenerate" onClick={regenerate} /> : null}
-      {m.role === "assistant" && text ? [["up", "Good reply"], ["down", "Bad reply"]].map(([rating, label]) => (
+      {text ? <IconButton label={t("chat.copy_message")} title={t("chat.copy")} icon="copy" onClick={() => copyText(text)} /> : null}
+      {m.role === "assistant" && last && idle ? <IconButton label={t("chat.regenerate")} icon="regenerate" onClick={regenerate} /> : null}
+      {m.role === "assistant" && text ? [["up", t("chat.good_reply")], ["down", t("chat.bad_reply")]].map(([rating, label]) => (
         <IconButton label={label} icon={rating} aria-pressed={String(m.my_rating === rating)}
           onClick={async () => { if (await rate(message, rating)) onRated(rating); }} />
       )) : null}
-      {m.role === "user" && last && idle ? <IconButton label="Edit message" title="Edit" icon="edit" onClick={onEdit} /> : null}
+      {m.role === "user" && last && idle ? <IconButton label={t("chat.edit_message")} title={t("chat.edit")} icon="edit" onClick={onEdit} /> : null}
     </>
   );
 }
@@ -36,18 +40,24 @@ export function MessageActions({ message, last, onEdit, onRated }) {
 // After a rating: an optional comment on it.
 export function FeedbackForm({ message, rating, onClose }) {
   const field = useRef(null);
-  useLayoutEffect(() => field.current.focus(), [rating]);
+  const form = useRef(null);
+  // All of it in view (its buttons too, not only the field the focus scrolls to), within the log:
+  // above the composer, on a phone too.
+  useLayoutEffect(() => {
+    field.current.focus({ preventScroll: true });
+    form.current.scrollIntoView({ block: "nearest" });
+  }, [rating]);
   const submit = async (event) => {
     event.preventDefault();
     if (await comment(message, rating, field.current.value)) onClose();
   };
   return (
-    <form class="feedback-form" onSubmit={submit}>
-      <textarea ref={field} rows="2" maxlength="2000" aria-label="Feedback comment"
-        placeholder={rating === "up" ? "What was good? (optional)" : "What went wrong? (optional)"} />
+    <form ref={form} class="feedback-form" onSubmit={submit}>
+      <textarea ref={field} rows="2" maxlength="2000" aria-label={t("chat.feedback_comment")}
+        placeholder={t(rating === "up" ? "chat.feedback_good_placeholder" : "chat.feedback_bad_placeholder")} />
       <div>
-        <button type="button" onClick={onClose}>Close</button>
-        <button type="submit" class="primary">Send feedback</button>
+        <button type="button" onClick={onClose}>{t("common.close")}</button>
+        <button type="submit" class="primary">{t("chat.send_feedback")}</button>
       </div>
     </form>
   );
@@ -60,14 +70,14 @@ export function EditBox({ message, onCancel }) {
   const submit = () => edit(message.peek(), field.current.value);
   return (
     <>
-      <textarea ref={field} class="edit-box" aria-label="Edited message" rows="3" defaultValue={message.peek().content ?? ""}
+      <textarea ref={field} class="edit-box" aria-label={t("chat.edited_message")} rows="3" defaultValue={message.peek().content ?? ""}
         onKeyDown={(event) => {
           if (event.key === "Escape") { event.preventDefault(); onCancel(); }
           if (enterSends(event)) { event.preventDefault(); submit(); }
         }} />
       <div class="edit-actions">
-        <button type="button" onClick={onCancel}>Cancel</button>
-        <button type="button" class="primary" onClick={submit}>Send edited message</button>
+        <button type="button" onClick={onCancel}>{t("common.cancel")}</button>
+        <button type="button" class="primary" onClick={submit}>{t("chat.send_edited")}</button>
       </div>
     </>
   );

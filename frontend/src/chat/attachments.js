@@ -4,6 +4,7 @@
 // browser's side: uploads under way, thumbnails (object URLs of the local files), polling.
 import { signal } from "@preact/signals";
 import { api } from "../api.js";
+import { t } from "../i18n.js";
 import { addFiles, afterUpload, fromServer, MAX_ATTACHMENTS, pollDelay, statusText, uploadFile } from "../files.js";
 import { announce, say } from "../ui/notices.js";
 
@@ -19,7 +20,7 @@ const held = (key) => attachments.peek().find((a) => a.key === key);
 export function attach(files) {
   if (!files?.length) return;
   const { list, added, refused } = addFiles(attachments.peek(), files, () => ++keys);
-  if (refused) say(`A message takes at most ${MAX_ATTACHMENTS} files; ${refused} ${refused === 1 ? "was" : "were"} left out.`);
+  if (refused) say(t("composer.too_many_files", { max: MAX_ATTACHMENTS, count: refused }));
   const byKey = new Map(added.map((a, i) => [a.key, files[i]]));
   attachments.value = list.map((a) => (byKey.has(a.key) && a.image ? { ...a, thumb: URL.createObjectURL(byKey.get(a.key)) } : a));
   for (const [key, file] of byKey) upload(key, file);
@@ -36,7 +37,7 @@ async function upload(key, file) {
     if (!held(key)) return;
     update(key, (a) => afterUpload(a, answer));
     const now = held(key);
-    announce(`${now.name}: ${statusText(now)}`);
+    announce(t("composer.file_announce", { name: now.name, status: statusText(now) }));
   } catch (error) {
     if (error?.name === "AbortError" || !held(key)) return;
     update(key, (a) => ({ ...a, phase: "failed", error: null, detail: error.message }));
@@ -57,10 +58,10 @@ export async function watchProcessing(key, signal) {
       const row = await api(`/api/v1/files/${current.id}`, { signal });
       if (signal.aborted || !held(key)) return;
       update(key, (a) => fromServer(a, row));
-      if (row.status !== "processing") { announce(`${current.name}: ${statusText(held(key))}`); return; }
+      if (row.status !== "processing") { announce(t("composer.file_announce", { name: current.name, status: statusText(held(key)) })); return; }
     } catch (error) {
       if (signal.aborted) return;
-      if (error?.status === 404) { update(key, (a) => ({ ...a, phase: "failed", error: null, detail: "This file was deleted." })); return; }
+      if (error?.status === 404) { update(key, (a) => ({ ...a, phase: "failed", error: null, detail: t("files.deleted") })); return; }
       // A network hiccup: the next try may do.
     }
   }

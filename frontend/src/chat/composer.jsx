@@ -3,6 +3,7 @@
 // by pasting (a screenshot, a copied file) or by dropping them on the chat (ChatView's drop zone);
 // each uploads at once and shows as a chip above the box.
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
+import { t } from "../i18n.js";
 import { formatSize, IMAGE_TYPES, imageWarning, isImage, statusText } from "../files.js";
 import { chat, models, streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
@@ -24,14 +25,14 @@ function Chip({ attachment }) {
   }, [a.phase, a.id]);
   const status = statusText(a);
   return (
-    <li class={`chip ${a.phase}`} data-phase={a.phase} aria-label={`${a.name}, ${formatSize(a.size)}: ${status}`}>
+    <li class={`chip ${a.phase}`} data-phase={a.phase} aria-label={t("composer.chip_label", { name: a.name, size: formatSize(a.size), status })}>
       {a.thumb ? <img class="thumb" src={a.thumb} alt="" /> : <span class="file-icon" aria-hidden="true"><Icon name="file" /></span>}
       <span class="chip-text">
         <span class="chip-name" title={a.name}>{a.name}</span>
         <span class="chip-meta">
           {formatSize(a.size)}
           {a.phase === "uploading"
-            ? <progress max="1" value={a.progress} aria-label={`Uploading ${a.name}`} />
+            ? <progress max="1" value={a.progress} aria-label={t("composer.uploading_file", { name: a.name })} />
             : <span class={`chip-status ${a.phase}`}>
               {a.phase === "processing" ? <span class="spinner" aria-hidden="true" /> : null}
               {a.phase === "failed" ? null : status}
@@ -39,7 +40,7 @@ function Chip({ attachment }) {
         </span>
         {a.phase === "failed" ? <span class="chip-error" role="alert">{status}</span> : null}
       </span>
-      <button type="button" class="icon chip-remove" aria-label={`Remove ${a.name}`} title="Remove" onClick={() => removeAttachment(a.key)}>
+      <button type="button" class="icon chip-remove" aria-label={t("composer.remove_file", { name: a.name })} title={t("composer.remove")} onClick={() => removeAttachment(a.key)}>
         <Icon name="close" />
       </button>
     </li>
@@ -75,23 +76,23 @@ export function Composer({ maxChars }) {
   };
   return (
     <form id="composer" onSubmit={(event) => { event.preventDefault(); send(); }}>
-      {files.length ? <ul class="chips" aria-label="Files to send">{files.map((a) => <Chip key={a.key} attachment={a} />)}</ul> : null}
+      {files.length ? <ul class="chips" aria-label={t("composer.files_to_send")}>{files.map((a) => <Chip key={a.key} attachment={a} />)}</ul> : null}
       {warning ? <p class="composer-warning" role="status">{warning}</p> : null}
       <div class="composer-row">
         <input ref={picker} id="file-picker" type="file" multiple accept={ACCEPT} hidden tabIndex={-1} aria-hidden="true"
           onChange={(event) => { attach([...event.currentTarget.files]); event.currentTarget.value = ""; }} />
-        <button id="attach" type="button" class="icon" aria-label="Attach files" title="Attach files (or drop them, or paste an image)"
+        <button id="attach" type="button" class="icon" aria-label={t("composer.attach")} title={t("composer.attach_title")}
           onClick={() => picker.current.click()}><Icon name="paperclip" /></button>
-        <label class="offscreen" for="composer-input">Message</label>
-        <textarea ref={input} id="composer-input" rows="1" maxlength={maxChars} placeholder="Ask anything" value={draft.value}
+        <label class="offscreen" for="composer-input">{t("composer.label")}</label>
+        <textarea ref={input} id="composer-input" rows="1" maxlength={maxChars} placeholder={t("composer.placeholder")} value={draft.value}
           onInput={(event) => { draft.value = event.currentTarget.value; }}
           onPaste={onPaste}
           onKeyDown={(event) => {
             if (enterSends(event)) { event.preventDefault(); send(); }
             else if (event.key === "Escape" && streaming.value) stop();
           }} />
-        <button id="send" type="submit" aria-label="Send message" title="Send" hidden={on} disabled={sending.value}><Icon name="send" /></button>
-        <button id="stop" type="button" aria-label="Stop generating" title="Stop" hidden={!on} onClick={stop}><Icon name="stop" /></button>
+        <button id="send" type="submit" aria-label={t("composer.send")} title={t("composer.send_title")} hidden={on} disabled={sending.value}><Icon name="send" /></button>
+        <button id="stop" type="button" aria-label={t("composer.stop")} title={t("composer.stop_title")} hidden={!on} onClick={stop}><Icon name="stop" /></button>
       </div>
     </form>
   );

@@ -5,6 +5,7 @@
 //   page, the snippet), with a download for a file source.
 import { useEffect, useState } from "preact/hooks";
 import { formatSize, isImage } from "../files.js";
+import { t } from "../i18n.js";
 import { openDialog } from "../ui/dialogs.jsx";
 import { download, objectUrl } from "../ui/download.js";
 import { Icon } from "../ui/icons.jsx";
@@ -29,11 +30,11 @@ function Thumbnail({ file }) {
 export function MessageFiles({ files }) {
   if (!files?.length) return null;
   return (
-    <ul class="message-files" aria-label="Attached files">
+    <ul class="message-files" aria-label={t("files.attached")}>
       {files.map((file) => (
         <li key={file.id}>
           <button type="button" class={isImage(file.content_type) ? "message-image" : "chip message-file"}
-            aria-label={`Download ${file.name} (${formatSize(file.size)})`} title={`Download ${file.name}`}
+            aria-label={t("files.download_file", { name: file.name, size: formatSize(file.size) })} title={t("files.download_title", { name: file.name })}
             onClick={() => download(contentPath(file.id), file.name)}>
             {isImage(file.content_type) ? <Thumbnail file={file} /> : <>
               <span class="file-icon" aria-hidden="true"><Icon name="file" /></span>
@@ -46,25 +47,25 @@ export function MessageFiles({ files }) {
   );
 }
 
-const where = (source) => (source.page ? `page ${source.page}` : "");
+const where = (source) => (source.page ? t("files.page", { page: source.page }) : "");
 
 export function openSource(source) {
   const isFile = source.kind === "file";
   // An imported reply's source whose file did not come back has no id: nothing to download.
   const downloadable = isFile && Boolean(source.id);
   openDialog({
-    title: `[${source.n}] ${source.title || "Source"}`,
+    title: `[${source.n}] ${source.title || t("files.source")}`,
     body: () => (
       <div class="stack source-passage">
-        <p class="muted">{[isFile ? "A file" : "A collector item", where(source)].filter(Boolean).join(" · ")}</p>
-        <blockquote class="snippet">{source.snippet || "(no passage kept)"}</blockquote>
+        <p class="muted">{[isFile ? t("files.from_file") : t("files.from_item"), where(source)].filter(Boolean).join(" · ")}</p>
+        <blockquote class="snippet">{source.snippet || t("files.no_passage")}</blockquote>
       </div>
     ),
     actions: (close) => [
       downloadable ? <button type="button" class="primary" onClick={() => download(contentPath(source.id), source.title)}>
-        <Icon name="download" /> Download
+        <Icon name="download" /> {t("files.download")}
       </button> : null,
-      <button type="button" autoFocus onClick={() => close()}>Close</button>,
+      <button type="button" autoFocus onClick={() => close()}>{t("common.close")}</button>,
     ].filter(Boolean),
   });
 }
@@ -72,16 +73,17 @@ export function openSource(source) {
 export function Sources({ sources }) {
   if (!sources?.length) return null;
   return (
-    <section class="sources" aria-label="Sources">
-      <h3 class="sources-head">Sources</h3>
+    <section class="sources" aria-label={t("files.sources")}>
+      <h3 class="sources-head">{t("files.sources")}</h3>
       <ol>
         {sources.map((source) => (
           <li key={source.n}>
-            <button type="button" class="source" aria-label={`Source ${source.n}: ${source.title}${source.page ? `, ${where(source)}` : ""}`}
+            <button type="button" class="source" aria-label={source.page ? t("files.source_label_page", { n: source.n, title: source.title, page: source.page })
+              : t("files.source_label", { n: source.n, title: source.title })}
               onClick={() => openSource(source)}>
               <span class="source-n">{`[${source.n}]`}</span>
               <span class="source-title">{source.title}</span>
-              {source.page ? <span class="source-page">{`p. ${source.page}`}</span> : null}
+              {source.page ? <span class="source-page">{t("files.page_short", { page: source.page })}</span> : null}
             </button>
           </li>
         ))}
@@ -112,7 +114,7 @@ export function linkCitations(root, sources) {
       button.className = "cite";
       button.dataset.n = n;
       button.textContent = `[${n}]`;
-      button.setAttribute("aria-label", `Source ${n}`);
+      button.setAttribute("aria-label", t("files.source_n", { n }));
       return button;
     }));
   }

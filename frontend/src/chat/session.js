@@ -4,6 +4,7 @@
 import { batch, signal } from "@preact/signals";
 import { SignedOut, api, problem, request } from "../api.js";
 import { loadConversations } from "../conversations.js";
+import { t } from "../i18n.js";
 import { go, setAddress } from "../router.js";
 import { broadcast, chat, defaultModel, emptyChat, modelName, models, onBroadcast, streaming, user } from "../state.js";
 import { attachmentIds, sendBlocker } from "../files.js";
@@ -68,7 +69,7 @@ export async function openChat(id) {
   } catch (error) {
     if (mine !== opening || error instanceof SignedOut) return;
     if (error.status === 404) {
-      say("That conversation does not exist, or it was deleted.");
+      say(t("chat.not_found"));
       go(null, { replace: true });
     } else say(error.message);
   }
@@ -100,7 +101,7 @@ export async function chooseModel(slug) {
     const updated = await api(`/api/v1/conversations/${chat.peek().id}`, { method: "PATCH", body: { model: slug } });
     if (mine !== opening) return; // another chat is open now
     setChat({ conversation: updated });
-    announce(`Model: ${modelName(slug)}`);
+    announce(t("chat.model_announce", { name: modelName(slug) }));
   } catch (error) { say(error.message); }
 }
 
@@ -223,7 +224,7 @@ export async function rate(message, rating) {
   try {
     await api(`/api/v1/conversations/${chat.peek().id}/feedback`, { method: "POST", body: { message_id: message.peek().id, rating } });
     patch(message, { my_rating: rating });
-    announce("Thanks for your feedback");
+    announce(t("chat.feedback_thanks"));
     return true;
   } catch (error) { say(error.message); return false; }
 }
@@ -232,7 +233,7 @@ export async function comment(message, rating, text) {
   try {
     await api(`/api/v1/conversations/${chat.peek().id}/feedback`, { method: "POST",
       body: { message_id: message.peek().id, rating, comment: text } });
-    announce("Feedback sent");
+    announce(t("chat.feedback_sent"));
     return true;
   } catch (error) { say(error.message); return false; }
 }
@@ -246,6 +247,8 @@ function stopFollowing() {
 
 // Deltas arrive tens of milliseconds apart: the message is repainted at most every 40 ms.
 const PAINT_EVERY_MS = 40;
+// How the end of a reply is announced, by its final status.
+const REPLY_ENDS = { complete: "chat.reply_finished", stopped: "chat.reply_stopped", interrupted: "chat.reply_interrupted" };
 
 async function follow(id, messageId = null) {
   stopFollowing();
@@ -263,10 +266,11 @@ async function follow(id, messageId = null) {
     }
   };
   let finished = false;
+  let titled = true; // false: a first reply finished on a chat with no title yet
   try {
     for await (const item of followReply(id, { messageId, signal: control.signal })) {
       if (item.type === "open") say("");
-      else if (item.type === "lost") say("Connection lost; reconnecting…");
+      else if (item.type === "lost") say(t("chat.reconnecting"));
       else if (item.type === "drift") {
         // Our event ids mean nothing for another reply: start over from what the server has
         // saved, which also settles the reply we were following.
@@ -291,8 +295,9 @@ async function follow(id, messageId = null) {
               paint();
               patch(message, fields);
             });
-            announce(data.status === "complete" ? "Reply finished" : `Reply ${data.status}`);
+            announce(t(REPLY_ENDS[data.status] ?? "chat.reply_failed"));
             finished = true;
+            titled = data.status !== "complete" || Boolean(chat.peek().conversation?.title);
             break;
           default: break;
         }
@@ -310,6 +315,21 @@ async function follow(id, messageId = null) {
     if (!control.signal.aborted) paint();
     if (follower === me) { follower = null; streaming.value = false; }
     if (finished) loadConversations();
+    if (!titled) awaitTitle(id);
+  }
+}
+
+// The server titles a chat from its first question just after the first reply ends: ask for the
+// title a few times, so the header shows it (rather than "New chat" until a reload).
+async function awaitTitle(id) {
+  for (const ms of [300, 1000, 3000]) {
+    await new Promise((resolve) => { setTimeout(resolve, ms); });
+    if (chat.peek().id !== id || chat.peek().conversation?.title) return;
+    try {
+      const conversation = await api(`/api/v1/conversations/${id}`);
+      if (chat.peek().id !== id) return;
+      if (conversation.title) { setChat({ conversation }); loadConversations(); return; }
+    } catch { return; } // signed out, or the chat is gone: nothing to show
   }
 }
 
@@ -320,7 +340,7 @@ export function watchOtherTabs() {
     if (!user.peek()) return;
     loadConversations();
     if (message.id !== chat.peek().id) return;
-    if (message.type === "deleted") { say("This chat was deleted in another tab."); go(null, { replace: true }); return; }
+    if (message.type === "deleted") { say(t("chat.deleted_elsewhere")); go(null, { replace: true }); return; }
     if (message.type === "sent" && !follower) await loadMessages();
     if (message.type === "changed") {
       try { setChat({ conversation: await api(`/api/v1/conversations/${message.id}`) }); } catch { /* gone */ }

@@ -2,12 +2,15 @@
 // A new chat's stay in the client until its first message creates it with them (session.js).
 import { useRef, useState } from "preact/hooks";
 import { allPages, api } from "../api.js";
+import { t } from "../i18n.js";
 import { chat } from "../state.js";
 import { openDialog } from "../ui/dialogs.jsx";
 import { FileStatus } from "../ui/file_status.jsx";
 import { useLoad } from "../ui/load.js";
 import { announce, say } from "../ui/notices.js";
 import { saveChatSettings } from "./session.js";
+
+const KINDS = { note: "chat.kind_note", link: "chat.kind_link", file: "chat.kind_file" };
 
 function ChatSettings({ close }) {
   const { conversation, id, itemIds, draftItemIds } = chat.peek();
@@ -29,7 +32,7 @@ function ChatSettings({ close }) {
       const picked = [...form.current.querySelectorAll(".checklist input:checked")].map((box) => Number(box.value));
       const kept = [...(data?.chosen ?? new Set(id ? itemIds : draftItemIds))].filter((item) => !listed.has(item));
       await saveChatSettings({ systemPrompt: prompt.current.value, itemIds: [...kept, ...picked] });
-      announce("Chat settings saved");
+      announce(t("chat.settings_saved"));
       close();
     } catch (error) { say(error.message); }
     finally { setSaving(false); }
@@ -37,27 +40,27 @@ function ChatSettings({ close }) {
 
   return (
     <form ref={form} class="stack" onSubmit={submit}>
-      <label for="system-prompt">System prompt</label>
-      <textarea ref={prompt} id="system-prompt" rows="5" maxlength="8000" placeholder="How should the assistant answer in this chat? (optional)"
+      <label for="system-prompt">{t("chat.system_prompt")}</label>
+      <textarea ref={prompt} id="system-prompt" rows="5" maxlength="8000" placeholder={t("chat.system_prompt_placeholder")}
         defaultValue={conversation ? conversation.system_prompt ?? "" : chat.peek().draftSystemPrompt} />
       <fieldset class="context-items">
-        <legend>Context from your collector</legend>
-        {loading || !data ? <p class="muted">Loading…</p> : data.items.length ? (
+        <legend>{t("chat.context_items")}</legend>
+        {loading || !data ? <p class="muted">{t("common.loading")}</p> : data.items.length ? (
           <ul class="checklist">
             {data.items.map((item) => (
               <li key={item.id}><label>
                 <input type="checkbox" value={String(item.id)} defaultChecked={data.chosen.has(item.id)} />
-                {` ${item.title || item.url || item.file_name || "Untitled"} `}<span class="muted">{`(${item.kind})`}</span><FileStatus item={item} />
+                {` ${item.title || item.url || item.file_name || t("chat.untitled")} `}<span class="muted">{`(${KINDS[item.kind] ? t(KINDS[item.kind]) : item.kind})`}</span><FileStatus item={item} />
               </label></li>
             ))}
           </ul>
-        ) : <p class="muted">Your collector is empty: add notes, links and files from Collector in the sidebar.</p>}
+        ) : <p class="muted">{t("chat.collector_empty")}</p>}
       </fieldset>
-      <div class="dialog-actions"><button type="submit" class="primary" disabled={saving}>Save</button></div>
+      <div class="dialog-actions"><button type="submit" class="primary" disabled={saving}>{t("common.save")}</button></div>
     </form>
   );
 }
 
 export function openChatSettings() {
-  openDialog({ title: "Chat settings", wide: true, body: (close) => <ChatSettings close={close} /> });
+  openDialog({ title: t("chat.settings"), wide: true, body: (close) => <ChatSettings close={close} /> });
 }

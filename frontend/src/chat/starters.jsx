@@ -1,6 +1,7 @@
 // An empty chat's starters: ideas from the prompt library (they fill the message box) and sample
 // conversations (cloned into the user's own).
 import { useEffect } from "preact/hooks";
+import { t } from "../i18n.js";
 import { chat } from "../state.js";
 import { cloneSample, loadStarters, messages, pickStarter, starters } from "./session.js";
 
@@ -13,18 +14,18 @@ export function Starters() {
   useEffect(() => { if (shown) loadStarters(); }, [shown]);
   const { prompts = [], samples = [] } = starters.value ?? {};
   return (
-    <section id="starters" aria-label="Starters" hidden={!shown}>
+    <section id="starters" aria-label={t("chat.starters")} hidden={!shown}>
       {shown && starters.value ? (
         <>
-          <h2>How can I help?</h2>
+          <h2>{t("chat.starters_heading")}</h2>
           {prompts.length ? (
-            <ul class="starter-list" aria-label="Prompt ideas">
+            <ul class="starter-list" aria-label={t("chat.prompt_ideas")}>
               {prompts.slice(0, 6).map((p) => <Starter title={p.title} text={p.text.slice(0, 90)} onClick={() => pickStarter(p)} />)}
             </ul>
           ) : null}
-          {samples.length ? <h3>Sample conversations</h3> : null}
+          {samples.length ? <h3>{t("chat.sample_conversations")}</h3> : null}
           {samples.length ? (
-            <ul class="starter-list" aria-label="Sample conversations">
+            <ul class="starter-list" aria-label={t("chat.sample_conversations")}>
               {samples.slice(0, 4).map((s) => <Starter title={s.title} text={s.description || ""} onClick={() => cloneSample(s)} />)}
             </ul>
           ) : null}

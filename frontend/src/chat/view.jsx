@@ -1,8 +1,9 @@
 // The open chat on screen: its header (title, model picker, chat settings), its messages (Markdown,
 // rendered as they stream, with their notes and actions), the starters and the composer.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { t } from "../i18n.js";
 import { renderMarkdown } from "../markdown.js";
-import { chat, conversationTitle, modelName, models, streaming } from "../state.js";
+import { chat, list, modelName, models, streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
 import { MenuButton } from "../ui/menu.jsx";
 import { EditBox, FeedbackForm, MessageActions } from "./actions.jsx";
@@ -18,29 +19,41 @@ function ModelPicker() {
   const current = chat.value.conversation?.model ?? chat.value.draftModel;
   const name = modelName(current);
   return (
-    <MenuButton label={`Model: ${name || "none"}. Choose model`} className="model-button" items={() => models.value.map((model) => ({
+    <MenuButton label={t("chat.model_button", { name: name || t("chat.model_none") })} className="model-button" items={() => models.value.map((model) => ({
       label: model.display_name || model.slug,
       description: model.description,
       checked: model.slug === current,
       onSelect: () => chooseModel(model.slug),
     }))}>
-      <span>{name || "Choose a model"}</span><span aria-hidden="true"> ▾</span>
+      <span>{name || t("chat.choose_model")}</span><span aria-hidden="true"> ▾</span>
     </MenuButton>
   );
 }
 
+// The page's own title names the site (the server writes it): a chat's title goes before it.
+const SITE_NAME = document.title || "Chat";
+
+// The chat's title: its own, or the sidebar's row when that knows a newer one (a title is given
+// after the first reply), else "New chat"; never a message's text (a reply still being written
+// would show as raw Markdown).
+export function chatTitle() {
+  const { id, conversation } = chat.value;
+  const listed = id ? list.value.items.find((c) => c.id === id) : null;
+  return conversation?.title || listed?.title || t("chat.new_chat");
+}
+
 function Header({ drawerOpen, onOpenDrawer, openerRef }) {
   const conversation = chat.value.conversation;
-  const title = conversation ? conversationTitle(conversation) : "New chat";
-  useEffect(() => { document.title = conversation ? `${title} · Chat` : "Chat"; }, [conversation, title]);
+  const title = chatTitle();
+  useEffect(() => { document.title = conversation ? `${title} · ${SITE_NAME}` : SITE_NAME; }, [conversation, title]);
   return (
     <header class="chat-head">
-      <button ref={openerRef} id="open-sidebar" type="button" class="icon" aria-label="Open sidebar" aria-controls="sidebar"
+      <button ref={openerRef} id="open-sidebar" type="button" class="icon" aria-label={t("chat.open_sidebar")} aria-controls="sidebar"
         aria-expanded={String(drawerOpen)} onClick={onOpenDrawer}><Icon name="menu" /></button>
-      <h1 id="chat-title">{title}</h1>
+      <h1 id="chat-title" title={title}>{title}</h1>
       <ChatSettingsBadge />
       <div id="model-slot"><ModelPicker /></div>
-      <button id="chat-options" type="button" class="icon" aria-label="Chat settings" title="Chat settings"
+      <button id="chat-options" type="button" class="icon" aria-label={t("chat.settings")} title={t("chat.settings")}
         onClick={openChatSettings}><Icon name="sliders" /></button>
     </header>
   );
@@ -65,28 +78,28 @@ function Body({ message, onPainted }) {
   if (text) return <Markdown key="markdown" text={text} sources={message.sources} onPainted={onPainted} />;
   return (
     <div key="empty" class="body markdown">
-      {isLive(message) ? <span class="typing" aria-label="Writing"><span /><span /><span /></span> : null}
+      {isLive(message) ? <span class="typing" aria-label={t("chat.writing")}><span /><span /><span /></span> : null}
     </div>
   );
 }
 
 const NOTES = {
-  stopped: () => "Stopped.",
-  interrupted: () => "Interrupted: the server stopped before this reply was finished.",
-  error: (m) => `This reply failed${m.error ? `: ${m.error}` : "."}`,
+  stopped: () => t("chat.note_stopped"),
+  interrupted: () => t("chat.note_interrupted"),
+  error: (m) => (m.error ? t("chat.note_error_reason", { error: m.error }) : t("chat.note_error")),
 };
 const noteOf = (m) => NOTES[m.status]?.(m)
-  ?? (m.status === "complete" && m.finish_reason === "length" ? "Cut off: the reply reached its length limit." : "");
+  ?? (m.status === "complete" && m.finish_reason === "length" ? t("chat.note_length") : "");
 
 function Message({ message, last, onPainted }) {
   const m = message.value;
   const [editing, setEditing] = useState(false);
   const [feedback, setFeedback] = useState(null); // the rating whose comment form is open
-  const who = m.role === "user" ? "You" : modelName(m.model) || "Assistant";
+  const who = m.role === "user" ? t("chat.you") : modelName(m.model) || t("chat.assistant");
   const note = noteOf(m);
   return (
     <article class={`msg ${m.role}`} data-id={m.id} data-status={m.status} aria-busy={isLive(m) ? "true" : undefined}
-      aria-label={m.role === "user" ? "You said" : `${who} said`}>
+      aria-label={m.role === "user" ? t("chat.you_said") : t("chat.who_said", { who })}>
       <div class="who">{who}</div>
       {m.role === "user" ? <MessageFiles files={m.attachments} /> : null}
       {editing
@@ -117,7 +130,7 @@ function Log() {
   return (
     // While a reply streams, screen readers wait for it instead of reading every token; the end is
     // announced ("Reply finished").
-    <div ref={box} id="messages" role="log" aria-label="Messages" aria-busy={String(streaming.value)}>
+    <div ref={box} id="messages" role="log" aria-label={t("chat.messages")} aria-busy={String(streaming.value)}>
       {list.map((message) => (
         <Message key={message.key} message={message} last={message === lastUser || message === lastReply} onPainted={onPainted} />
       ))}
@@ -156,12 +169,12 @@ function useDropZone() {
 export function ChatView({ maxChars, drawerOpen, onOpenDrawer, openerRef }) {
   const [over, dropHandlers] = useDropZone();
   return (
-    <main id="chat" aria-label="Chat" class={over ? "dragging" : undefined} {...dropHandlers}>
+    <main id="chat" aria-label={t("chat.chat")} class={over ? "dragging" : undefined} {...dropHandlers}>
       <Header drawerOpen={drawerOpen} onOpenDrawer={onOpenDrawer} openerRef={openerRef} />
       <Log />
       <Starters />
       <Composer maxChars={maxChars} />
-      {over ? <div class="drop-zone" aria-hidden="true"><p>Drop files to attach them</p></div> : null}
+      {over ? <div class="drop-zone" aria-hidden="true"><p>{t("chat.drop_files")}</p></div> : null}
     </main>
   );
 }

@@ -2,10 +2,13 @@
 // a key is "<area>.<name>". frontend/test/i18n.test.mjs fails when a key is missing in a language,
 // a placeholder differs, or the source uses a key no catalog has. Add an area here.
 import auth from "./auth.js";
+import chat from "./chat.js";
 import collector from "./collector.js";
 import common from "./common.js";
+import composer from "./composer.js";
 import data from "./data.js";
 import dates from "./dates.js";
+import files from "./files.js";
 import instructions from "./instructions.js";
 import settings from "./settings.js";
 import share from "./share.js";
@@ -13,4 +16,6 @@ import shell from "./shell.js";
 import sidebar from "./sidebar.js";
 import ui from "./ui.js";
 
-export const catalogs = { common, auth, collector, data, dates, instructions, settings, share, shell, sidebar, ui };
+export const catalogs = {
+  auth, chat, collector, common, composer, data, dates, files, instructions, settings, share, shell, sidebar, ui,
+};

@@ -1,0 +1,42 @@
+// The message box and its attachments' chips.
+export default {
+  en: {
+    label: "Message",
+    placeholder: "Ask anything",
+    send: "Send message",
+    send_title: "Send",
+    stop: "Stop generating",
+    stop_title: "Stop",
+    attach: "Attach files",
+    attach_title: "Attach files (or drop them, or paste an image)",
+    files_to_send: "Files to send",
+    chip_label: "{name}, {size}: {status}",
+    uploading_file: "Uploading {name}",
+    remove_file: "Remove {name}",
+    remove: "Remove",
+    too_many_files: {
+      one: "A message takes at most {max} files; {count} was left out.",
+      other: "A message takes at most {max} files; {count} were left out.",
+    },
+    file_announce: "{name}: {status}",
+  },
+  ko: {
+    label: "메시지",
+    placeholder: "무엇이든 물어보세요",
+    send: "메시지 보내기",
+    send_title: "보내기",
+    stop: "생성 중지",
+    stop_title: "중지",
+    attach: "파일 첨부",
+    attach_title: "파일 첨부 (끌어다 놓거나 이미지를 붙여 넣어도 됩니다)",
+    files_to_send: "보낼 파일",
+    chip_label: "{name}, {size}: {status}",
+    uploading_file: "{name} 업로드 중",
+    remove_file: "{name} 삭제",
+    remove: "삭제",
+    too_many_files: {
+      other: "메시지 하나에는 파일을 {max}개까지 첨부할 수 있습니다. {count}개는 첨부하지 않았습니다.",
+    },
+    file_announce: "{name}: {status}",
+  },
+};
