@@ -292,7 +292,7 @@ def test_korean_user_signs_up_chats_and_shares_without_an_english_word(page, con
     email = f"ko-{uuid.uuid4().hex[:10]}@example.com"
     sign_up_in_browser(page, email, submit="계정 만들기")
     expect(page.locator("html")).to_have_attribute("lang", "ko")
-    assert_korean(page, "an empty new chat")  # needs c-chat (the chat view: header, composer, starters)
+    assert_korean(page, "an empty new chat", (QUICK,))  # needs c-chat (the chat view: header, composer, starters)
 
     conversation_id = first_reply(page, "서울에서 가 볼 만한 곳을 알려 주세요")
     assert_korean(page, "the chat after the first reply", (QUICK,))  # needs c-chat (messages, "Reply finished")
@@ -354,7 +354,7 @@ def test_korean_user_signs_up_chats_and_shares_without_an_english_word(page, con
     # The shared page is the server's template (templates/sharing): needs the server slice that
     # translates it.
     expect(shared.locator("html")).to_have_attribute("lang", "ko")
-    assert_korean(shared, "the shared page", (QUICK,))
+    assert_korean(shared, "the shared page", (QUICK, "Chat"))  # "Chat": the site's name (SITE_NAME)
     shared.close()
 
     # Settings: every tab in Korean, the language following the browser, Seoul's zone chosen.
