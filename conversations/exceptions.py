@@ -21,7 +21,9 @@ class PlanLimitExceeded(DomainError):
 
 class DailyQuotaExceeded(PlanLimitExceeded):
     code = "daily_quota_exceeded"
-    default_detail = gettext_lazy("You have reached your plan's daily message limit. It resets at midnight in your time zone.")
+    default_detail = gettext_lazy(
+        "You have reached your plan's daily message limit. It resets at midnight in your time zone."
+    )
 
 
 class TooManyGenerations(PlanLimitExceeded):

@@ -302,8 +302,10 @@ def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: 
         if usage.exhausted:
             raise DailyQuotaExceeded(
                 ngettext(
-                    "You have sent %(sent)d of %(limit)d message allowed today. The limit resets at midnight in your time zone.",
-                    "You have sent %(sent)d of %(limit)d messages allowed today. The limit resets at midnight in your time zone.",
+                    "You have sent %(sent)d of %(limit)d message allowed today. "
+                    "The limit resets at midnight in your time zone.",
+                    "You have sent %(sent)d of %(limit)d messages allowed today. "
+                    "The limit resets at midnight in your time zone.",
                     usage.daily_message_limit,
                 )
                 % {"sent": usage.messages_sent, "limit": usage.daily_message_limit},

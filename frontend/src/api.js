@@ -2,9 +2,16 @@
 // SPA or mobile app of ours would. The access token lives in memory only; the refresh token in
 // localStorage, rotated under a Web Lock so the tabs of one browser never race on it.
 
+import { lang, t } from "./i18n.js";
+
 const REFRESH_KEY = "chat.refresh";
 const DEVICE_KEY = "chat.device_id";
 const JSON_HEADERS = { "Content-Type": "application/json" };
+
+// Every call says the UI's language, so the server's errors (and anything else it words) come back
+// in it; a signed-in user's saved language is the same one (main.js applies it at sign-in).
+export const languageHeaders = () => ({ "Accept-Language": lang.value });
+const jsonHeaders = () => ({ ...JSON_HEADERS, ...languageHeaders() });
 
 export class SignedOut extends Error {}
 export class ApiError extends Error {
@@ -27,6 +34,16 @@ export const hasSession = () => Boolean(localStorage.getItem(REFRESH_KEY));
 
 export function forget() { access = null; localStorage.removeItem(REFRESH_KEY); }
 
+// A field's name before its errors: the catalog's words for the fields the client sends, else
+// (English only) the field's own name; a Korean sentence never starts with an English field name.
+function fieldLabel(field) {
+  if (field === "non_field_errors" || field === "detail") return "";
+  const key = `shell.field_${field}`;
+  const label = t(key);
+  if (label !== key) return `${label}: `;
+  return lang.value === "en" ? `${field.replaceAll("_", " ")}: ` : "";
+}
+
 // DRF errors are {detail, code} or {field: ["..."]}: show them as the server words them.
 export async function problem(response) {
   let body = null;
@@ -34,11 +51,11 @@ export async function problem(response) {
   if (body?.detail) return new ApiError(body.detail, response.status, body);
   if (body && typeof body === "object") {
     const text = Object.entries(body).map(([field, errors]) =>
-      `${field === "non_field_errors" ? "" : `${field.replaceAll("_", " ")}: `}${[].concat(errors).join(" ")}`).join("; ");
+      `${fieldLabel(field)}${[].concat(errors).join(" ")}`).join("; ");
     return new ApiError(text, response.status, body);
   }
-  if (response.status === 429) return new ApiError("Too many requests; try again in a moment.", 429, null);
-  return new ApiError(`The server answered ${response.status}.`, response.status, null);
+  if (response.status === 429) return new ApiError(t("shell.too_many_requests"), 429, null);
+  return new ApiError(t("shell.server_answered", { status: response.status }), response.status, null);
 }
 
 // One run of `task` at a time per `name`: callers in this tab share the run under way, and the tabs
@@ -58,7 +75,7 @@ export function refreshTokens() {
   return singleFlight("chat.refresh", async () => {
     const token = localStorage.getItem(REFRESH_KEY); // read under the lock: another tab may have rotated it
     if (!token) throw new SignedOut();
-    const r = await fetch("/api/v1/auth/refresh", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ refresh: token }) });
+    const r = await fetch("/api/v1/auth/refresh", { method: "POST", headers: jsonHeaders(), body: JSON.stringify({ refresh: token }) });
     if (r.status === 400 || r.status === 401) {
       // Forget only the token that failed: another tab may have just signed in afresh.
       access = null;
@@ -91,7 +108,7 @@ export async function authorized(send) {
 export function request(path, { method = "GET", body, headers = {}, signal, form } = {}) {
   return authorized((token) => fetch(path, {
     method, signal,
-    headers: { ...headers, ...(body !== undefined && JSON_HEADERS), ...(token && { Authorization: `Bearer ${token}` }) },
+    headers: { ...languageHeaders(), ...headers, ...(body !== undefined && JSON_HEADERS), ...(token && { Authorization: `Bearer ${token}` }) },
     body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
   }));
 }
@@ -122,7 +139,7 @@ export async function allPages(path, maxPages = 20) {
 
 export async function signIn(email, password) {
   const run = async () => {
-    const r = await fetch("/api/v1/auth/login", { method: "POST", headers: JSON_HEADERS,
+    const r = await fetch("/api/v1/auth/login", { method: "POST", headers: jsonHeaders(),
       body: JSON.stringify({ email, password, device_id: deviceId(), device_name: browserName() }) });
     if (!r.ok) throw await problem(r);
     const session = await r.json();
@@ -135,7 +152,7 @@ export async function signIn(email, password) {
 }
 
 export async function register(email, password, displayName) {
-  const r = await fetch("/api/v1/auth/register", { method: "POST", headers: JSON_HEADERS,
+  const r = await fetch("/api/v1/auth/register", { method: "POST", headers: jsonHeaders(),
     body: JSON.stringify({ email, password, display_name: displayName }) });
   if (!r.ok) throw await problem(r);
 }
@@ -149,7 +166,8 @@ function browserName() {
   const ua = navigator.userAgent;
   const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrom/.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
   const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS/.test(ua) ? "macOS" : /Windows/.test(ua) ? "Windows" : /Linux/.test(ua) ? "Linux" : "";
-  return `Web: ${browser}${os ? ` on ${os}` : ""}`;
+  // Names and symbols only, no English word: the device list shows it in either language.
+  return `Web: ${browser}${os ? ` · ${os}` : ""}`;
 }
 
 // Server-Sent Events over fetch (EventSource cannot send the Authorization header).

@@ -3,11 +3,13 @@
 // taken the key out of the address).
 import { signal } from "@preact/signals";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { forget, register, signIn } from "./api.js";
+import { forget, languageHeaders, register, signIn } from "./api.js";
+import { LANGUAGES, lang, setLanguage, t } from "./i18n.js";
+import { PasswordRules } from "./ui/password_rules.jsx";
 import { say } from "./ui/notices.js";
 
 // What the sign-in screen shows: `card` null (the form), "forgot" or "reset" (with `key`); `title`
-// replaces the form's heading once; `visits` counts the times it was shown (the email takes the focus).
+// (a catalog key, so it follows a change of language) replaces the form's heading once; `visits` counts the times it was shown (the email takes the focus).
 const authView = signal({ card: null, key: null, title: null, visits: 0 });
 
 export function showSignIn({ title = null } = {}) {
@@ -17,10 +19,10 @@ export const showReset = (key) => { authView.value = { ...authView.value, card: 
 
 async function allauthPost(path, body) {
   const r = await fetch(`/_allauth/app/v1/auth/password/${path}`, { method: "POST",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    headers: { "Content-Type": "application/json", ...languageHeaders() }, body: JSON.stringify(body) });
   // 401 after a reset means "done, now sign in" (no session is opened by a reset).
   if (r.ok || (path === "reset" && r.status === 401)) return;
-  let text = `The server answered ${r.status}.`;
+  let text = t("auth.server_answered", { status: r.status });
   try { text = (await r.json()).errors.map((e) => e.message).join(" ") || text; } catch { /* not JSON */ }
   throw new Error(text);
 }
@@ -33,7 +35,7 @@ async function registerAndSignIn(email, password, displayName) {
     await signIn(email, password);
   } catch (error) {
     if (error.status !== 401) throw error;
-    throw new Error("Could not sign in with this email and password. If the email already has an account, sign in with its password or use “Forgot password?”.");
+    throw new Error(t("auth.register_then_sign_in_failed"));
   }
 }
 
@@ -69,17 +71,17 @@ function Forgot({ email: typed }) {
   const email = useRef(null);
   const [sent, setSent] = useState("");
   return (
-    <Card title="Reset your password" submitLabel="Send reset link"
+    <Card title={t("auth.reset_title")} submitLabel={t("auth.send_reset_link")}
       onSubmit={async () => {
         await allauthPost("request", { email: email.current.value.trim() });
-        setSent("If an account uses that email, a link to reset its password is on its way.");
+        setSent(t("auth.reset_sent"));
       }}
       extra={<>
         <p role="status">{sent}</p>
-        <button type="button" class="link" onClick={() => { say(""); showSignIn(); }}>Back to sign in</button>
+        <button type="button" class="link" onClick={() => { say(""); showSignIn(); }}>{t("auth.back_to_sign_in")}</button>
       </>}>
-      <p class="muted">Enter your account's email: we send it a link to choose a new password.</p>
-      <label class="field"><span>Email</span>
+      <p class="muted">{t("auth.reset_intro")}</p>
+      <label class="field"><span>{t("auth.email")}</span>
         <input ref={email} type="email" autocomplete="username" maxlength="254" required defaultValue={typed} /></label>
     </Card>
   );
@@ -88,16 +90,27 @@ function Forgot({ email: typed }) {
 function Reset({ resetKey }) {
   const password = useRef(null);
   return (
-    <Card title="Choose a new password" submitLabel="Set new password" onSubmit={async () => {
+    <Card title={t("auth.choose_new_password")} submitLabel={t("auth.set_new_password")} onSubmit={async () => {
       await allauthPost("reset", { key: resetKey, password: password.current.value });
       history.replaceState(null, "", "/");
       forget();
-      showSignIn({ title: "Password changed: sign in with the new one" });
+      showSignIn({ title: "auth.password_changed_sign_in" });
     }}>
-      <label class="field"><span>New password</span>
-        <input ref={password} type="password" autocomplete="new-password" maxlength="128" required /></label>
-      <p class="muted">At least 8 characters, not only digits, not a common password. Every device signed in with the old password is signed out.</p>
+      <label class="field"><span>{t("auth.new_password")}</span>
+        <input ref={password} type="password" autocomplete="new-password" maxlength="128" required aria-describedby="reset-rules" /></label>
+      <PasswordRules id="reset-rules" note={t("auth.reset_signs_out")} />
     </Card>
+  );
+}
+
+// Before sign-in the language is the browser's or the one picked here (remembered in this browser);
+// once signed in, the one saved on the account wins (main.js).
+function LanguageSwitch() {
+  return (
+    <select id="auth-language" class="language-switch" aria-label={t("auth.language")} value={lang.value}
+      onChange={(event) => setLanguage(event.currentTarget.value)}>
+      {LANGUAGES.map((l) => <option value={l.code} lang={l.code}>{l.name}</option>)}
+    </select>
   );
 }
 
@@ -114,7 +127,7 @@ export function AuthScreen({ onSignedIn }) {
     if (registering) await registerAndSignIn(address, password.current.value, name.current.value.trim());
     else await signIn(address, password.current.value);
     password.current.value = "";
-    await onSignedIn();
+    await onSignedIn({ registered: registering });
   });
   // Switching between signing in and registering drops this visit's heading ("Password changed...").
   const switchMode = () => { setRegistering(!registering); setSwitchedAt(visits); say(""); };
@@ -122,17 +135,20 @@ export function AuthScreen({ onSignedIn }) {
 
   return (
     <main id="auth">
+      <LanguageSwitch />
       <form id="auth-form" data-mode={registering ? "register" : "login"} hidden={Boolean(card)} onSubmit={submit}>
-        <h1 id="auth-title">{registering ? "Create your account" : heading ?? "Welcome back"}</h1>
-        <label class="field"><span>Email</span>
+        <h1 id="auth-title">{registering ? t("auth.create_your_account") : heading ? t(heading) : t("auth.welcome_back")}</h1>
+        <label class="field"><span>{t("auth.email")}</span>
           <input ref={email} id="email" type="email" autocomplete="username" maxlength="254" required /></label>
-        <label class="field" id="name-field" hidden={!registering}><span>Name (optional)</span>
+        <label class="field" id="name-field" hidden={!registering}><span>{t("auth.name_optional")}</span>
           <input ref={name} id="display-name" type="text" autocomplete="name" maxlength="150" /></label>
-        <label class="field"><span>Password</span>
-          <input ref={password} id="password" type="password" autocomplete={registering ? "new-password" : "current-password"} maxlength="128" required /></label>
-        <button id="auth-submit" type="submit" class="primary" disabled={busy}>{registering ? "Create account" : "Sign in"}</button>
-        <button id="auth-switch" type="button" class="link" onClick={switchMode}>{registering ? "I already have an account" : "Create an account"}</button>
-        <button id="auth-forgot" type="button" class="link" onClick={() => { say(""); authView.value = { ...authView.value, card: "forgot" }; }}>Forgot password?</button>
+        <label class="field"><span>{t("auth.password")}</span>
+          <input ref={password} id="password" type="password" autocomplete={registering ? "new-password" : "current-password"} maxlength="128" required
+            aria-describedby={registering ? "signup-rules" : undefined} /></label>
+        {registering ? <PasswordRules id="signup-rules" /> : null}
+        <button id="auth-submit" type="submit" class="primary" disabled={busy}>{registering ? t("auth.create_account") : t("auth.sign_in")}</button>
+        <button id="auth-switch" type="button" class="link" onClick={switchMode}>{registering ? t("auth.have_account") : t("auth.create_an_account")}</button>
+        <button id="auth-forgot" type="button" class="link" onClick={() => { say(""); authView.value = { ...authView.value, card: "forgot" }; }}>{t("auth.forgot_password")}</button>
       </form>
       {card === "forgot" ? <Forgot email={email.current?.value ?? ""} /> : null}
       {card === "reset" ? <Reset resetKey={key} /> : null}

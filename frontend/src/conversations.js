@@ -1,6 +1,7 @@
 // The conversation list the sidebar shows (pages loaded as you scroll, a search, archived or not)
 // and what can be done to a conversation from it: rename, pin, archive, delete.
 import { api } from "./api.js";
+import { t } from "./i18n.js";
 import { go } from "./router.js";
 import { broadcast, chat, conversationTitle, list } from "./state.js";
 import { confirmDialog } from "./ui/dialogs.jsx";
@@ -30,7 +31,7 @@ export async function loadConversations({ reset = true } = {}) {
       next: page.next ? rel(page.next) : null,
     });
   } catch (error) {
-    if (mine === generation) say(`Could not load your conversations: ${error.message}`);
+    if (mine === generation) say(t("shell.load_conversations_failed", { error: error.message }));
   } finally {
     if (mine === generation) update({ loading: false });
   }
@@ -48,8 +49,8 @@ export async function change(conversation, fields) {
     update({ items: list.value.items.map((c) => (c.id === updated.id ? { ...c, ...updated } : c)) });
     if (chat.value.id === updated.id) chat.value = { ...chat.value, conversation: updated };
     broadcast({ type: "changed", id: updated.id });
-    if ("archived" in fields) announce(fields.archived ? "Archived" : "Unarchived");
-    if ("pinned" in fields) announce(fields.pinned ? "Pinned" : "Unpinned");
+    if ("archived" in fields) announce(fields.archived ? t("shell.archived") : t("shell.unarchived"));
+    if ("pinned" in fields) announce(fields.pinned ? t("shell.pinned") : t("shell.unpinned"));
     await loadConversations();
   } catch (error) {
     say(error.message);
@@ -57,12 +58,12 @@ export async function change(conversation, fields) {
 }
 
 export async function remove(conversation) {
-  const ok = await confirmDialog({ title: "Delete chat?", text: `This deletes “${conversationTitle(conversation)}” and its messages for good.`, confirm: "Delete" });
+  const ok = await confirmDialog({ title: t("shell.delete_chat_title"), text: t("shell.delete_chat_text", { title: conversationTitle(conversation) }), confirm: t("common.delete") });
   if (!ok) return;
   try {
     await api(`/api/v1/conversations/${conversation.id}`, { method: "DELETE" });
     broadcast({ type: "deleted", id: conversation.id });
-    announce("Chat deleted");
+    announce(t("shell.chat_deleted"));
     if (chat.value.id === conversation.id) go(null);
     await loadConversations();
   } catch (error) { say(error.message); }

@@ -14,7 +14,8 @@ const CODES = LANGUAGES.map((l) => l.code);
 // The first visit follows the browser; a choice is saved on the user (and here, for the pages
 // before sign-in).
 export function browserLanguage() {
-  for (const tag of navigator.languages ?? [navigator.language]) {
+  const browser = globalThis.navigator ?? {}; // absent under node (the unit tests)
+  for (const tag of browser.languages ?? [browser.language]) {
     const code = String(tag || "").toLowerCase().split("-")[0];
     if (CODES.includes(code)) return code;
   }
@@ -30,7 +31,8 @@ function initialLanguage() {
 }
 
 export const lang = signal(initialLanguage());
-document.documentElement.lang = lang.value;
+const html = globalThis.document?.documentElement ?? {};
+html.lang = lang.value;
 
 // `code` "" means "follow the browser".
 export function setLanguage(code, { remember = true } = {}) {
@@ -40,7 +42,7 @@ export function setLanguage(code, { remember = true } = {}) {
     else if (remember) localStorage.removeItem("chat.lang");
   } catch { /* storage may be off */ }
   lang.value = next;
-  document.documentElement.lang = next;
+  html.lang = next;
 }
 
 const plurals = {};

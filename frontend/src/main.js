@@ -2,13 +2,15 @@
 // renders the page, wires the router and the sign-out to the screens, and starts the session.
 import { resetKey } from "./reset_key.js"; // first: it takes a reset key out of the address
 import { h, render } from "preact";
-import { SignedOut, api, hasSession, problem, refreshTokens, signOut, whenSignedOut } from "./api.js";
+import { SignedOut, api, hasSession, languageHeaders, problem, refreshTokens, signOut, whenSignedOut } from "./api.js";
 import { App, screen } from "./app.jsx";
+import { browserTimeZone, setTimeZone } from "./dates.js";
+import { lang, setLanguage, t } from "./i18n.js";
 import { showReset, showSignIn } from "./auth.jsx";
 import { openChat, resetChat, watchOtherTabs } from "./chat/session.js";
 import { loadConversations } from "./conversations.js";
 import { currentRoute, go, whenRouted } from "./router.js";
-import { models, user } from "./state.js";
+import { models, onBroadcast, user } from "./state.js";
 import { applyTheme } from "./theme.js";
 import { confirmDialog } from "./ui/dialogs.jsx";
 import { say } from "./ui/notices.js";
@@ -23,10 +25,25 @@ function showAuth(message, options) {
   say(message);
 }
 
-async function showApp() {
+// The account's language and time zone, at sign-in. Its saved language wins; without one the page
+// keeps the browser's (or the one picked on the sign-in screen, which a new account keeps as its
+// own). An account without a zone takes this browser's, so its days start at its own midnight.
+function applyPreferences(settings, { registered }) {
+  const changes = {};
+  if (settings.language) setLanguage(settings.language);
+  else if (registered && localStorage.getItem("chat.lang") === lang.value) changes.language = lang.value;
+  if (!settings.time_zone) changes.time_zone = browserTimeZone();
+  setTimeZone(settings.time_zone || changes.time_zone);
+  if (Object.keys(changes).length) {
+    api("/api/v1/user/settings", { method: "PATCH", body: changes }).catch((error) => say(error.message));
+  }
+}
+
+async function showApp({ registered = false } = {}) {
   const [me, settings] = await Promise.all([api("/api/v1/user"), api("/api/v1/user/settings")]);
   user.value = me;
   applyTheme(settings.theme);
+  applyPreferences(settings, { registered });
   screen.value = "app";
   say("");
   loadConversations();
@@ -46,9 +63,9 @@ async function continueSharedConversation() {
   try {
     const share = await api(path);
     const yes = await confirmDialog({
-      title: "Continue this shared conversation?",
-      text: `A copy of “${share.title || "Untitled"}” (${share.messages?.length ?? 0} messages) is added to your conversations, where you can go on with it.`,
-      confirm: "Add a copy",
+      title: t("shell.continue_share_title"),
+      text: t("shell.continue_share_text", { title: share.title || t("shell.untitled"), count: share.messages?.length ?? 0 }),
+      confirm: t("shell.add_a_copy"),
       danger: false,
     });
     if (!yes) return false;
@@ -57,7 +74,7 @@ async function continueSharedConversation() {
     await go(conversation.id, { replace: true });
     return true;
   } catch (error) {
-    say(`Could not continue the shared conversation: ${error.message}`);
+    say(t("shell.continue_share_failed", { error: error.message }));
     return false;
   }
 }
@@ -65,11 +82,17 @@ async function continueSharedConversation() {
 async function signOutHere() {
   await signOut();
   history.replaceState(null, "", "/");
-  showAuth("Signed out.");
+  showAuth(t("shell.signed_out"));
 }
 
 whenRouted((id) => openChat(id));
-whenSignedOut(() => showAuth("Your session ended; please sign in again."));
+// Language or zone changed in another tab's Settings: this tab follows (it was saved there).
+onBroadcast((message) => {
+  if (message.type !== "preferences") return;
+  if ("language" in message) setLanguage(message.language, { remember: false });
+  if (message.time_zone) setTimeZone(message.time_zone);
+});
+whenSignedOut(() => showAuth(t("shell.session_ended")));
 watchOtherTabs();
 
 render(h(App, {
@@ -81,14 +104,14 @@ render(h(App, {
 (async () => {
   try {
     // Public: fetched without a token (no refresh needed before the page knows who you are).
-    const r = await fetch("/api/v1/models");
+    const r = await fetch("/api/v1/models", { headers: languageHeaders() });
     if (!r.ok) throw await problem(r);
     models.value = await r.json().then((body) => body.results ?? body);
   } catch (error) { say(error.message); }
   if (resetKey) { showAuth(""); showReset(resetKey); return; }
   if (resetKey === "") {
     history.replaceState(null, "", "/");
-    showAuth("This reset link is incomplete: ask for a new one with “Forgot password?”.");
+    showAuth(t("shell.reset_link_incomplete"));
     return;
   }
   if (!hasSession()) { showAuth(); return; }
@@ -96,6 +119,6 @@ render(h(App, {
     await refreshTokens();
     await showApp();
   } catch (error) {
-    showAuth(error instanceof SignedOut ? "Please sign in again." : error.message);
+    showAuth(error instanceof SignedOut ? t("shell.sign_in_again") : error.message);
   }
 })();

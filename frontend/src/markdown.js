@@ -27,6 +27,7 @@ import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import { Marked } from "marked";
+import { t } from "./i18n.js";
 import { copyText } from "./ui/notices.js";
 
 const LANGUAGES = { bash, c, cpp, csharp, css, diff, go, java, javascript, json, kotlin, markdown, php, python,
@@ -83,16 +84,16 @@ function element(tag, className, text) {
 function decorateCode(pre) {
   const code = pre.querySelector("code") ?? pre;
   const language = highlight(code);
-  const copy = element("button", "copy-code", "Copy");
+  const copy = element("button", "copy-code", t("ui.copy"));
   copy.type = "button";
-  copy.setAttribute("aria-label", "Copy code");
+  copy.setAttribute("aria-label", t("ui.copy_code"));
   copy.addEventListener("click", async () => {
     await copyText(code.textContent);
-    copy.textContent = "Copied";
-    setTimeout(() => { copy.textContent = "Copy"; }, 1500);
+    copy.textContent = t("ui.copied");
+    setTimeout(() => { copy.textContent = t("ui.copy"); }, 1500);
   });
   const head = element("div", "code-head");
-  head.append(element("span", "code-language", language || "text"), copy);
+  head.append(element("span", "code-language", language || t("ui.code_text")), copy);
   const block = element("div", "code-block");
   block.append(head);
   pre.replaceWith(block);

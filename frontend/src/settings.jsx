@@ -1,25 +1,77 @@
-// The user's settings: theme and name, password, devices, plan and today's quota, API keys.
+// The user's settings: theme, language, time zone and name, password, devices, plan and today's
+// quota, API keys.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { allPages, api, signOut } from "./api.js";
+import { formatDateTime, setTimeZone, timeZone, timeZoneLabel, timeZoneNames } from "./dates.js";
+import { LANGUAGES, setLanguage, t } from "./i18n.js";
 import { INSTRUCTIONS_TAB } from "./settings_instructions.jsx";
-import { user } from "./state.js";
+import { broadcast, user } from "./state.js";
 import { applyTheme } from "./theme.js";
 import { confirmDialog, openDialog } from "./ui/dialogs.jsx";
 import { useLoad } from "./ui/load.js";
+import { PasswordRules } from "./ui/password_rules.jsx";
 import { announce, copyText, say } from "./ui/notices.js";
 import { dataTab } from "./settings_data.jsx";
 
 const Field = ({ label, children }) => <label class="field"><span>{label}</span>{children}</label>;
-const Loading = () => <p class="muted">Loading…</p>;
-const when = (iso) => new Date(iso).toLocaleString();
+const Loading = () => <p class="muted">{t("common.loading")}</p>;
+const when = (iso) => formatDateTime(iso);
 
 // 1536 -> "1.5 KiB": sizes as the server's messages write them.
 function size(bytes) {
-  const units = ["bytes", "KiB", "MiB", "GiB"];
+  const units = ["", "KiB", "MiB", "GiB"];
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
-  return unit ? `${Number(value.toPrecision(3))} ${units[unit]}` : `${value} bytes`;
+  return unit ? `${Number(value.toPrecision(3))} ${units[unit]}` : t("settings.size_bytes", { count: value });
+}
+
+const themeName = (theme) => t(`settings.theme_${theme}`);
+
+// The account's language ("" follows the browser): the page changes at once, and the choice is
+// saved on the account so every device and the server's own words (errors, mails) follow it.
+function LanguagePicker({ saved }) {
+  const [value, setValue] = useState(saved);
+  const choose = async (event) => {
+    const code = event.currentTarget.value;
+    setValue(code);
+    setLanguage(code);
+    try {
+      await api("/api/v1/user/settings", { method: "PATCH", body: { language: code } });
+      broadcast({ type: "preferences", language: code }); // the other tabs change too (main.js)
+      announce(t("settings.language_saved"));
+    } catch (error) { say(error.message); }
+  };
+  return (
+    <Field label={t("settings.language")}>
+      <select id="settings-language" value={value} onChange={choose}>
+        <option value="">{t("settings.language_browser")}</option>
+        {LANGUAGES.map((l) => <option value={l.code} lang={l.code}>{l.name}</option>)}
+      </select>
+    </Field>
+  );
+}
+
+function TimeZonePicker({ saved }) {
+  const [value, setValue] = useState(saved || timeZone.value);
+  const choose = async (event) => {
+    const zone = event.currentTarget.value;
+    setValue(zone);
+    try {
+      await api("/api/v1/user/settings", { method: "PATCH", body: { time_zone: zone } });
+      setTimeZone(zone);
+      broadcast({ type: "preferences", time_zone: zone });
+      announce(t("settings.time_zone_saved"));
+    } catch (error) { say(error.message); }
+  };
+  return (
+    <Field label={t("settings.time_zone")}>
+      <select id="settings-time-zone" value={value} onChange={choose} aria-describedby="time-zone-help">
+        {timeZoneNames(value).map((zone) => <option value={zone}>{timeZoneLabel(zone)}</option>)}
+      </select>
+      <span id="time-zone-help" class="muted">{t("settings.time_zone_help")}</span>
+    </Field>
+  );
 }
 
 function General() {
@@ -28,32 +80,36 @@ function General() {
   if (!settings) return <Loading />;
   const setTheme = async (theme) => {
     applyTheme(theme);
-    try { await api("/api/v1/user/settings/theme", { method: "PUT", body: { theme } }); announce(`Theme: ${theme}`); }
-    catch (error) { say(error.message); }
+    try {
+      await api("/api/v1/user/settings/theme", { method: "PUT", body: { theme } });
+      announce(t("settings.theme_saved", { theme: themeName(theme) }));
+    } catch (error) { say(error.message); }
   };
   const saveName = async (event) => {
     event.preventDefault();
     try {
       user.value = await api("/api/v1/user", { method: "PATCH", body: { display_name: name.current.value.trim() } });
-      announce("Name saved");
+      announce(t("settings.name_saved"));
     } catch (error) { say(error.message); }
   };
   return (
     <div class="stack">
       <fieldset class="choices">
-        <legend>Theme</legend>
+        <legend>{t("settings.theme")}</legend>
         {["light", "dark", "system"].map((theme) => (
           <label>
             <input type="radio" name="theme" value={theme} defaultChecked={settings.theme === theme} onChange={() => setTheme(theme)} />
-            {` ${theme[0].toUpperCase()}${theme.slice(1)}`}
+            {` ${themeName(theme)}`}
           </label>
         ))}
       </fieldset>
+      <LanguagePicker saved={settings.language ?? ""} />
+      <TimeZonePicker saved={settings.time_zone ?? ""} />
       <form class="stack" onSubmit={saveName}>
-        <Field label="Display name"><input ref={name} type="text" maxlength="150" defaultValue={user.value.display_name || ""} autocomplete="name" /></Field>
-        <button type="submit">Save name</button>
+        <Field label={t("settings.display_name")}><input ref={name} type="text" maxlength="150" defaultValue={user.value.display_name || ""} autocomplete="name" /></Field>
+        <button type="submit">{t("settings.save_name")}</button>
       </form>
-      <p class="muted">Signed in as {user.value.email}</p>
+      <p class="muted">{t("settings.signed_in_as", { email: user.value.email })}</p>
     </div>
   );
 }
@@ -69,17 +125,17 @@ function Password() {
       old.current.value = "";
       fresh.current.value = "";
       say("");
-      announce("Password changed");
+      announce(t("settings.password_changed"));
       setChanged(true);
     } catch (error) { say(error.message); }
   };
   return (
     <form class="stack" onSubmit={submit}>
-      <Field label="Current password"><input ref={old} type="password" autocomplete="current-password" maxlength="128" required /></Field>
-      <Field label="New password"><input ref={fresh} type="password" autocomplete="new-password" maxlength="128" required minlength="8" /></Field>
-      <p class="muted">At least 8 characters, not only digits, not a common password. Your other devices are signed out.</p>
-      <button type="submit" class="primary">Change password</button>
-      {changed ? <p class="ok" role="status">Password changed. Your other devices were signed out.</p> : null}
+      <Field label={t("settings.current_password")}><input ref={old} type="password" autocomplete="current-password" maxlength="128" required /></Field>
+      <Field label={t("settings.new_password")}><input ref={fresh} type="password" autocomplete="new-password" maxlength="128" required aria-describedby="change-rules" /></Field>
+      <PasswordRules id="change-rules" note={t("settings.other_devices_signed_out_note")} />
+      <button type="submit" class="primary">{t("settings.change_password")}</button>
+      {changed ? <p class="ok" role="status">{t("settings.password_changed_long")}</p> : null}
     </form>
   );
 }
@@ -88,38 +144,39 @@ function Devices() {
   const { data: devices, reload } = useLoad(() => allPages("/api/v1/auth/devices?page_size=100"));
   if (!devices) return <Loading />;
   const signOutDevice = async (device, name) => {
-    if (!(await confirmDialog({ title: "Sign out device?", text: `Sign out “${name}”?`, confirm: "Sign out" }))) return;
+    if (!(await confirmDialog({ title: t("settings.sign_out_device_title"), text: t("settings.sign_out_device_text", { name }), confirm: t("settings.sign_out") }))) return;
     try {
       await api(`/api/v1/auth/devices/${device.id}`, { method: "DELETE" });
       if (device.current) { await signOut(); location.assign("/"); return; }
-      announce("Device signed out");
+      announce(t("settings.device_signed_out"));
       reload();
     } catch (error) { say(error.message); }
   };
   const everywhere = async () => {
-    if (!(await confirmDialog({ title: "Sign out everywhere?", text: "Every device, this one included, must sign in again.", confirm: "Sign out everywhere" }))) return;
+    if (!(await confirmDialog({ title: t("settings.everywhere_title"), text: t("settings.everywhere_text"), confirm: t("settings.sign_out_everywhere") }))) return;
     try { await api("/api/v1/auth/logout", { method: "POST", body: { all: true } }); } catch { /* signed out anyway */ }
     await signOut();
     location.assign("/");
   };
   return (
     <div class="stack">
-      <ul class="rows" aria-label="Signed-in devices">
+      <ul class="rows" aria-label={t("settings.devices")}>
         {devices.map((device) => {
           const name = device.name || device.user_agent || device.device_id;
-          const seen = device.last_seen_at ? when(device.last_seen_at) : "never";
+          const seen = device.last_seen_at ? when(device.last_seen_at) : t("settings.never");
+          const type = t(`settings.login_${device.login_type}`);
           return (
             <li key={device.id}>
               <div>
-                <strong>{name}</strong>{device.current ? " (this device)" : ""}
-                <div class="muted">{`${device.login_type} · last active ${seen}${device.ip ? ` · ${device.ip}` : ""}`}</div>
+                <strong>{name}</strong>{device.current ? t("settings.this_device") : ""}
+                <div class="muted">{`${t("settings.device_line", { type: type.startsWith("settings.") ? device.login_type : type, seen })}${device.ip ? ` · ${device.ip}` : ""}`}</div>
               </div>
-              <button type="button" class="danger" aria-label={`Sign out ${name}`} onClick={() => signOutDevice(device, name)}>Sign out</button>
+              <button type="button" class="danger" aria-label={t("settings.sign_out_name", { name })} onClick={() => signOutDevice(device, name)}>{t("settings.sign_out")}</button>
             </li>
           );
         })}
       </ul>
-      <button type="button" class="danger" onClick={everywhere}>Sign out everywhere</button>
+      <button type="button" class="danger" onClick={everywhere}>{t("settings.sign_out_everywhere")}</button>
     </div>
   );
 }
@@ -139,27 +196,27 @@ function Plan() {
   const switchTo = async (plan) => {
     try {
       await api("/api/v1/user/settings/subscription", { method: "PATCH", body: { plan: plan.slug } });
-      announce(`Plan: ${plan.name}`);
+      announce(t("settings.plan_saved", { name: plan.name }));
       reload();
     } catch (error) { say(error.message); }
   };
   const concurrent = details.max_concurrent_generations;
   const storage = subscription.storage;
   const files = storage && (storage.limit_bytes
-    ? `${size(storage.used_bytes)} of ${size(storage.limit_bytes)} of file storage used`
-    : `${size(storage.used_bytes)} of files stored (no storage limit)`);
+    ? t("settings.storage_used", { used: size(storage.used_bytes), limit: size(storage.limit_bytes) })
+    : t("settings.storage_unlimited", { used: size(storage.used_bytes) }));
   return (
     <div class="stack">
-      <p>Plan: <strong>{details.name}</strong></p>
-      <p id="quota">{limit ? `${used ?? "?"} of ${limit} messages used today` : `${used ?? 0} messages today (no daily limit)`}</p>
-      {limit ? <meter min="0" max={String(limit)} value={String(used ?? 0)} aria-label="Messages used today" /> : null}
-      {usage?.resets_at ? <p class="muted">{`Resets ${when(usage.resets_at)}`}</p> : null}
+      <p>{t("settings.plan_is")} <strong>{details.name}</strong></p>
+      <p id="quota">{limit ? t("settings.quota_used", { used: used ?? "?", count: limit }) : t("settings.quota_unlimited", { count: used ?? 0 })}</p>
+      {limit ? <meter min="0" max={String(limit)} value={String(used ?? 0)} aria-label={t("settings.quota_meter")} /> : null}
+      {usage?.resets_at ? <p class="muted">{t("settings.resets", { when: when(usage.resets_at) })}</p> : null}
       {files ? <p id="storage">{files}</p> : null}
-      <p class="muted">{`Up to ${concurrent} repl${concurrent === 1 ? "y" : "ies"} at a time.`}</p>
+      <p class="muted">{t("settings.concurrent", { count: concurrent })}</p>
       {choices.length ? (
         <div>
-          <h3>Switch plan</h3>
-          {choices.map((p) => <button type="button" onClick={() => switchTo(p)}>{`Switch to ${p.name}`}</button>)}
+          <h3>{t("settings.switch_plan")}</h3>
+          {choices.map((p) => <button type="button" onClick={() => switchTo(p)}>{t("settings.switch_to", { name: p.name })}</button>)}
         </div>
       ) : null}
     </div>
@@ -180,32 +237,32 @@ function ApiKeys() {
     } catch (error) { say(error.message); }
   };
   const revoke = async (key) => {
-    if (!(await confirmDialog({ title: "Revoke key?", text: `Programs using “${key.name}” stop working at once.`, confirm: "Revoke" }))) return;
+    if (!(await confirmDialog({ title: t("settings.revoke_title"), text: t("settings.revoke_text", { name: key.name }), confirm: t("settings.revoke") }))) return;
     try { await api(`/api/v1/api-keys/${key.id}`, { method: "DELETE" }); reload(); }
     catch (error) { say(error.message); }
   };
   return (
     <div class="stack">
-      <p class="muted">{`For OpenAI-compatible tools: base URL ${location.origin}/v1`}</p>
+      <p class="muted">{t("settings.base_url", { url: `${location.origin}/v1` })}</p>
       <form class="inline" onSubmit={create}>
-        <Field label="Key name"><input ref={name} type="text" maxlength="60" required placeholder="e.g. laptop scripts" /></Field>
-        <button type="submit" class="primary">Create key</button>
+        <Field label={t("settings.key_name")}><input ref={name} type="text" maxlength="60" required placeholder={t("settings.key_name_placeholder")} /></Field>
+        <button type="submit" class="primary">{t("settings.create_key")}</button>
       </form>
       {created ? (
         <div class="secret" role="status">
-          <p>Copy this key now: it is not shown again.</p>
-          <input type="text" readOnly value={created.key} aria-label="New API key" />
-          <button type="button" onClick={() => copyText(created.key)}>Copy key</button>
+          <p>{t("settings.copy_key_now")}</p>
+          <input type="text" readOnly value={created.key} aria-label={t("settings.new_key")} />
+          <button type="button" onClick={() => copyText(created.key)}>{t("settings.copy_key")}</button>
         </div>
       ) : null}
-      <ul class="rows" aria-label="Your API keys">
+      <ul class="rows" aria-label={t("settings.your_keys")}>
         {(keys ?? []).map((key) => (
           <li key={key.id}>
             <div>
               <strong>{key.name}</strong>
-              <div class="muted">{`${key.prefix}… · ${key.last_used_at ? `last used ${when(key.last_used_at)}` : "never used"}`}</div>
+              <div class="muted">{`${key.prefix}… · ${key.last_used_at ? t("settings.last_used", { when: when(key.last_used_at) }) : t("settings.never_used")}`}</div>
             </div>
-            <button type="button" class="danger" aria-label={`Revoke ${key.name}`} onClick={() => revoke(key)}>Revoke</button>
+            <button type="button" class="danger" aria-label={t("settings.revoke_name", { name: key.name })} onClick={() => revoke(key)}>{t("settings.revoke")}</button>
           </li>
         ))}
       </ul>
@@ -213,14 +270,22 @@ function ApiKeys() {
   );
 }
 
-const TABS = [["General", General], ["Password", Password], ["Devices", Devices], ["Plan", Plan], ["API keys", ApiKeys]];
+// [name, panel]: the name a component, so it follows the language (as the other modules' tabs do).
+const named = (label) => { const Name = () => label(); return <Name />; };
+const TABS = [
+  [named(() => t("settings.tab_general")), General],
+  [named(() => t("settings.tab_password")), Password],
+  [named(() => t("settings.tab_devices")), Devices],
+  [named(() => t("settings.tab_plan")), Plan],
+  [named(() => t("settings.tab_api_keys")), ApiKeys],
+];
 TABS.splice(1, 0, INSTRUCTIONS_TAB); // settings_instructions.jsx
 
 TABS.push(dataTab); // Data controls (settings_data.jsx)
 
 // Tabs as the ARIA pattern has them: arrows move between tabs, Tab goes into the panel.
 function Settings({ start }) {
-  const [selected, setSelected] = useState(Math.max(0, TABS.findIndex(([name]) => name === start)));
+  const [selected, setSelected] = useState(start);
   const tabs = useRef([]);
   // The selected tab has the focus: at first once the dialog is open (a child's layout effect
   // would run before it is shown), then as the arrows move it.
@@ -237,7 +302,7 @@ function Settings({ start }) {
   const Panel = TABS[selected][1];
   return (
     <div class="settings">
-      <div role="tablist" aria-label="Settings sections" class="tabs" onKeyDown={onKeyDown}>
+      <div role="tablist" aria-label={t("settings.sections")} class="tabs" onKeyDown={onKeyDown}>
         {TABS.map(([name], index) => (
           <button ref={(el) => { tabs.current[index] = el; }} type="button" role="tab" id={`tab-${index}`}
             aria-selected={String(index === selected)} tabIndex={index === selected ? 0 : -1} onClick={() => select(index)}>{name}</button>
@@ -248,6 +313,7 @@ function Settings({ start }) {
   );
 }
 
-export function openSettings(start = "General") {
-  openDialog({ title: "Settings", wide: true, body: () => <Settings start={start} /> });
+// `start`: the index of the tab shown first.
+export function openSettings(start = 0) {
+  openDialog({ title: () => t("settings.title"), wide: true, body: () => <Settings start={start} /> });
 }

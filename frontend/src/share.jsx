@@ -2,6 +2,7 @@
 import { signal } from "@preact/signals";
 import { useState } from "preact/hooks";
 import { allPages, api } from "./api.js";
+import { t } from "./i18n.js";
 import { openDialog } from "./ui/dialogs.jsx";
 import { useLoad } from "./ui/load.js";
 import { announce, copyText, say } from "./ui/notices.js";
@@ -15,20 +16,20 @@ function Links({ conversation, made }) {
   const revoke = async (share) => {
     try {
       await api(`/api/v1/shares/${share.id}`, { method: "DELETE" });
-      announce("Link revoked");
+      announce(t("share.revoked"));
       await reload();
     } catch (error) { say(error.message); }
   };
   return (
-    <ul class="share-list" aria-label="Links to this conversation">
+    <ul class="share-list" aria-label={t("share.links")}>
       {(shares ?? []).map((share) => (
         <li key={share.id}>
-          <input type="text" readOnly value={share.url} aria-label="Share link" onFocus={(e) => e.currentTarget.select()} />
-          <button type="button" onClick={() => copyText(share.url)}>Copy link</button>
-          <button type="button" class="danger" onClick={() => revoke(share)}>Revoke link</button>
+          <input type="text" readOnly value={share.url} aria-label={t("share.share_link")} onFocus={(e) => e.currentTarget.select()} />
+          <button type="button" onClick={() => copyText(share.url)}>{t("share.copy_link")}</button>
+          <button type="button" class="danger" onClick={() => revoke(share)}>{t("share.revoke_link")}</button>
         </li>
       ))}
-      {shares && !shares.length ? <li class="muted">No link yet.</li> : null}
+      {shares && !shares.length ? <li class="muted">{t("share.no_link")}</li> : null}
     </ul>
   );
 }
@@ -41,20 +42,20 @@ function CreateLink({ conversation, onCreated }) {
       const share = await api("/api/v1/shares", { method: "POST", body: { conversation_id: conversation.id } });
       onCreated(share);
       await copyText(share.url);
-      announce("Link created and copied");
+      announce(t("share.created"));
     } catch (error) { say(error.message); }
     finally { setBusy(false); }
   };
-  return <button type="button" class="primary" disabled={busy} onClick={create}>Create link</button>;
+  return <button type="button" class="primary" disabled={busy} onClick={create}>{t("share.create_link")}</button>;
 }
 
 export function openShareDialog(conversation) {
   const made = signal(0); // counts the links made here: the list loads again after each
   openDialog({
-    title: "Share conversation",
+    title: () => t("share.title"),
     body: () => (
       <>
-        <p class="muted">Anyone with a link sees the conversation as it is when the link is made; later messages are not shared.</p>
+        <p class="muted">{t("share.explain")}</p>
         <Links conversation={conversation} made={made.value} />
       </>
     ),

@@ -2,6 +2,8 @@
 // day of their last activity; search; rename, pin, archive, share, delete; the account's buttons.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { change, loadConversations, remove, showList } from "./conversations.js";
+import { dayGroup, groupLabel } from "./dates.js";
+import { t } from "./i18n.js";
 import { go } from "./router.js";
 import { exportItems } from "./settings_data.jsx";
 import { openShareDialog } from "./share.jsx";
@@ -9,17 +11,11 @@ import { chat, conversationTitle, list, user } from "./state.js";
 import { Icon } from "./ui/icons.jsx";
 import { MenuButton } from "./ui/menu.jsx";
 
-// Today, Yesterday, Previous 7 days, Previous 30 days, then by month: as ChatGPT groups them.
-function groupOf(conversation, now = new Date()) {
-  if (conversation.pinned) return "Pinned";
-  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
-  const when = new Date(conversation.updated_at);
-  const days = Math.round((day(now) - day(when)) / 86400000);
-  if (days <= 0) return "Today";
-  if (days === 1) return "Yesterday";
-  if (days <= 7) return "Previous 7 days";
-  if (days <= 30) return "Previous 30 days";
-  return when.toLocaleDateString(undefined, { month: "long", year: "numeric" });
+// Pinned first, then by the day of the last activity in the user's zone (dates.js).
+function groupOf(conversation) {
+  if (conversation.pinned) return { key: "pinned", label: t("sidebar.pinned") };
+  const group = dayGroup(conversation.updated_at);
+  return { key: group.key, label: groupLabel(group) };
 }
 
 function RenameField({ conversation, onDone }) {
@@ -35,9 +31,11 @@ function RenameField({ conversation, onDone }) {
   };
   return (
     <input ref={input} type="text" class="rename" defaultValue={conversation.title || conversationTitle(conversation)}
-      maxlength="200" aria-label="Conversation title" onBlur={() => finish(true)}
+      maxlength="200" aria-label={t("sidebar.conversation_title")} onBlur={() => finish(true)}
       onKeyDown={(event) => {
-        if (event.key === "Enter") { event.preventDefault(); finish(true); }
+        // The Enter that ends a Hangul syllable is the input method's (Safari sends it after
+        // compositionend, with keyCode 229), not a save.
+        if (event.key === "Enter" && !event.isComposing && event.keyCode !== 229) { event.preventDefault(); finish(true); }
         if (event.key === "Escape") { event.preventDefault(); finish(false); }
       }} />
   );
@@ -59,13 +57,13 @@ function Row({ conversation, onNavigate }) {
     <li class="conv" data-id={conversation.id}>
       <a class="conv-link" href={`/c/${conversation.id}`} title={title}
         aria-current={conversation.id === chat.value.id ? "page" : undefined} onClick={open}>{title}</a>
-      <MenuButton label={`Options for ${title}`} items={() => [
-        { label: "Rename", onSelect: () => setRenaming(true) },
-        { label: conversation.pinned ? "Unpin" : "Pin", onSelect: () => change(conversation, { pinned: !conversation.pinned }) },
-        { label: conversation.archived ? "Unarchive" : "Archive", onSelect: () => change(conversation, { archived: !conversation.archived }) },
-        { label: "Share", onSelect: () => openShareDialog(conversation) },
+      <MenuButton label={t("sidebar.options_for", { title })} items={() => [
+        { label: t("sidebar.rename"), onSelect: () => setRenaming(true) },
+        { label: conversation.pinned ? t("sidebar.unpin") : t("sidebar.pin"), onSelect: () => change(conversation, { pinned: !conversation.pinned }) },
+        { label: conversation.archived ? t("sidebar.unarchive") : t("sidebar.archive"), onSelect: () => change(conversation, { archived: !conversation.archived }) },
+        { label: t("sidebar.share"), onSelect: () => openShareDialog(conversation) },
         ...exportItems(conversation),
-        { label: "Delete", danger: true, onSelect: () => remove(conversation) },
+        { label: t("sidebar.delete"), danger: true, onSelect: () => remove(conversation) },
       ]}><Icon name="dots" /></MenuButton>
     </li>
   );
@@ -82,29 +80,29 @@ function LoadMore() {
     observer.observe(button.current);
     return () => observer.disconnect();
   }, []);
-  return <button ref={button} type="button" class="link" id="load-more" onClick={() => loadConversations({ reset: false })}>Load more</button>;
+  return <button ref={button} type="button" class="link" id="load-more" onClick={() => loadConversations({ reset: false })}>{t("sidebar.load_more")}</button>;
 }
 
 function ConversationList({ onNavigate }) {
   const { items, query, archived, next } = list.value;
   const groups = new Map();
   for (const conversation of items) {
-    const name = groupOf(conversation);
-    if (!groups.has(name)) groups.set(name, []);
-    groups.get(name).push(conversation);
+    const { key, label } = groupOf(conversation);
+    if (!groups.has(key)) groups.set(key, { label, conversations: [] });
+    groups.get(key).conversations.push(conversation);
   }
   return (
     <div id="conversation-list">
-      {[...groups].map(([name, conversations]) => {
-        const headingId = `group-${name.replace(/\W+/g, "-").toLowerCase()}`;
+      {[...groups].map(([key, { label, conversations }]) => {
+        const headingId = `group-${key}`;
         return (
-          <section key={name} class="conv-group" aria-labelledby={headingId}>
-            <h2 id={headingId}>{name}</h2>
+          <section key={key} class="conv-group" aria-labelledby={headingId}>
+            <h2 id={headingId}>{label}</h2>
             <ul>{conversations.map((c) => <Row key={c.id} conversation={c} onNavigate={onNavigate} />)}</ul>
           </section>
         );
       })}
-      {items.length ? null : <p class="muted">{query ? "No conversation matches." : archived ? "No archived chats." : "No conversations yet."}</p>}
+      {items.length ? null : <p class="muted">{query ? t("sidebar.no_match") : archived ? t("sidebar.no_archived") : t("sidebar.no_conversations")}</p>}
       {next ? <LoadMore /> : null}
     </div>
   );
@@ -117,7 +115,7 @@ function Search() {
     clearTimeout(timer.current);
     timer.current = setTimeout(() => showList({ query }), 250);
   };
-  return <input id="search" type="search" aria-label="Search conversations" placeholder="Search chats" maxlength="200" onInput={onInput} />;
+  return <input id="search" type="search" aria-label={t("sidebar.search_label")} placeholder={t("sidebar.search_placeholder")} maxlength="200" onInput={onInput} />;
 }
 
 // `newChatRef` takes the focus when the drawer opens; `onClose` closes the drawer (on a phone),
@@ -125,19 +123,19 @@ function Search() {
 export function Sidebar({ newChatRef, onNewChat, onClose, onNavigate, onOpenSettings, onOpenCollector, onSignOut }) {
   const archived = list.value.archived;
   return (
-    <aside id="sidebar" aria-label="Sidebar">
+    <aside id="sidebar" aria-label={t("sidebar.sidebar")}>
       <div class="sidebar-top">
-        <button ref={newChatRef} id="new-chat" type="button" onClick={onNewChat}><Icon name="compose" /> New chat</button>
-        <button id="close-sidebar" type="button" class="icon" aria-label="Close sidebar" onClick={onClose}><Icon name="close" /></button>
+        <button ref={newChatRef} id="new-chat" type="button" onClick={onNewChat}><Icon name="compose" /> {t("sidebar.new_chat")}</button>
+        <button id="close-sidebar" type="button" class="icon" aria-label={t("sidebar.close_sidebar")} onClick={onClose}><Icon name="close" /></button>
       </div>
       <Search />
-      <nav aria-label="Conversations"><ConversationList onNavigate={onNavigate} /></nav>
+      <nav aria-label={t("sidebar.conversations")}><ConversationList onNavigate={onNavigate} /></nav>
       <div class="sidebar-bottom">
         <button id="show-archived" type="button" aria-pressed={String(archived)}
-          onClick={() => showList({ archived: !archived })}>{archived ? "Back to chats" : "Archived chats"}</button>
-        <button id="open-collector" type="button" onClick={onOpenCollector}>Collector</button>
-        <button id="open-settings" type="button" onClick={onOpenSettings}>Settings</button>
-        <button id="sign-out" type="button" onClick={onSignOut}>Sign out</button>
+          onClick={() => showList({ archived: !archived })}>{archived ? t("sidebar.back_to_chats") : t("sidebar.archived_chats")}</button>
+        <button id="open-collector" type="button" onClick={onOpenCollector}>{t("sidebar.collector")}</button>
+        <button id="open-settings" type="button" onClick={onOpenSettings}>{t("sidebar.settings")}</button>
+        <button id="sign-out" type="button" onClick={onSignOut}>{t("sidebar.sign_out")}</button>
         <div id="who">{user.value ? user.value.display_name || user.value.email : ""}</div>
       </div>
     </aside>

@@ -1,6 +1,7 @@
 // What the page knows right now, as signals: a component that reads one re-renders when it changes,
 // and code outside components (the stream, other tabs) changes them by assigning `.value`.
 import { signal } from "@preact/signals";
+import { t } from "./i18n.js";
 import { cutAtWord } from "./titles.js";
 
 export const user = signal(null);
@@ -33,4 +34,4 @@ export function defaultModel() {
 }
 
 // An untitled chat shows the start of its last message, cut at a word.
-export const conversationTitle = (c) => c.title || cutAtWord(c.last_message_preview, 60) || "New chat";
+export const conversationTitle = (c) => c.title || cutAtWord(c.last_message_preview, 60) || t("shell.new_chat");

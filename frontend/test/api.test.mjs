@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 
+import { setLanguage } from "../src/i18n.js";
 import { ApiError, SignedOut, api, forget, problem, refreshTokens, request, signIn, singleFlight, sseEvents, whenSignedOut } from "../src/api.js";
 
 class MemoryStorage {
@@ -122,7 +123,7 @@ describe("problem", () => {
 
   test("field errors: each field named in words, non-field errors plain", async () => {
     const error = await problem(json({ display_name: ["Too long.", "Not allowed."], non_field_errors: ["Try again."] }, 400));
-    assert.equal(error.message, "display name: Too long. Not allowed.; Try again.");
+    assert.equal(error.message, "Display name: Too long. Not allowed.; Try again.");
     assert.equal(error.status, 400);
   });
 
@@ -256,5 +257,28 @@ describe("singleFlight", () => {
   test("a failed run is not kept: the next call runs again", async () => {
     await assert.rejects(singleFlight("c", async () => { throw new Error("down"); }), /down/);
     assert.equal(await singleFlight("c", async () => "up"), "up");
+  });
+});
+
+describe("the UI's language on every call", () => {
+  afterEach(() => setLanguage("en", { remember: false }));
+
+  test("Accept-Language follows setLanguage; a Korean error never starts with an English field name", async () => {
+    globalThis.localStorage = new MemoryStorage();
+    globalThis.navigator = { userAgent: "node" };
+    forget();
+    const calls = serve({
+      "POST /api/v1/auth/login": () => json({ access: "a", refresh: "r" }),
+      "GET /api/v1/things": () => json({}),
+    });
+    setLanguage("ko", { remember: false });
+    await signIn("a@example.com", "pw");
+    await api("/api/v1/things");
+    assert.deepEqual(calls.map((c) => c.init.headers["Accept-Language"]), ["ko", "ko"]);
+    const error = await problem(json({ new_password: ["너무 짧아요."], mystery_field: ["이상해요."] }, 400));
+    assert.equal(error.message, "새 비밀번호: 너무 짧아요.; 이상해요.");
+    setLanguage("en", { remember: false });
+    await api("/api/v1/things");
+    assert.equal(calls.at(-1).init.headers["Accept-Language"], "en");
   });
 });

@@ -2,12 +2,14 @@
 // openDialog() is called from anywhere (a menu item, a button) and answers a function that closes it.
 import { signal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
+import { t } from "../i18n.js";
 import { Icon } from "./icons.jsx";
 
 export const dialogs = signal([]); // {key, title, wide, body, actions, onClose, error, element}
 let keys = 0;
 
-// `body` and `actions` are functions of `close` answering what to show.
+// `body` and `actions` are functions of `close` answering what to show; `title` is a text or a
+// function answering it (read at each render: it follows a change of language).
 export function openDialog({ title, body, actions, onClose, wide = false }) {
   const entry = { key: ++keys, title, body, actions, onClose, wide, error: signal(""), element: null };
   dialogs.value = [...dialogs.value, entry];
@@ -22,7 +24,7 @@ export function confirmDialog({ title, text, confirm, danger = true }) {
       body: () => <p>{text}</p>,
       // Cancel has the focus: Enter on a confirmation never destroys by accident.
       actions: (close) => [
-        <button type="button" autoFocus onClick={() => close()}>Cancel</button>,
+        <button type="button" autoFocus onClick={() => close()}>{t("common.cancel")}</button>,
         <button type="button" class={danger ? "danger" : "primary"} onClick={() => { answer = true; close(); }}>{confirm}</button>,
       ],
       onClose: () => resolve(answer),
@@ -49,8 +51,8 @@ function Dialog({ entry }) {
   return (
     <dialog ref={ref} class={entry.wide ? "wide" : undefined} aria-labelledby={headingId}>
       <div class="dialog-head">
-        <h2 id={headingId}>{entry.title}</h2>
-        <button type="button" class="icon" aria-label="Close" onClick={() => close()}><Icon name="close" /></button>
+        <h2 id={headingId}>{typeof entry.title === "function" ? entry.title() : entry.title}</h2>
+        <button type="button" class="icon" aria-label={t("common.close")} onClick={() => close()}><Icon name="close" /></button>
       </div>
       <p class="dialog-error" role="alert" hidden={!entry.error.value}>{entry.error.value}</p>
       <div class="dialog-body">{entry.body(close)}</div>

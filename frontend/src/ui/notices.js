@@ -1,6 +1,7 @@
 // The page's two voices: `say` shows a problem (role=alert: the line under the header, or the open
 // dialog's own line), `announce` tells screen readers politely (a reply finished, a link copied).
 import { signal } from "@preact/signals";
+import { t } from "../i18n.js";
 import { dialogs } from "./dialogs.jsx";
 
 export const status = signal("");
@@ -32,5 +33,5 @@ export async function copyText(text) {
     document.execCommand("copy");
     field.remove();
   }
-  announce("Copied");
+  announce(t("ui.copied"));
 }
