@@ -1,6 +1,7 @@
 """Shared fixtures. Personas (as in healthchecks' tests): alice owns things, charlie is an outsider."""
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -17,6 +18,17 @@ def _background_connection_closed_before_teardown(django_db_setup, django_db_blo
 
     with django_db_blocker.unblock():
         close_background_connections()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_and_zone():
+    # A request of the test client runs in this thread: a user's saved language or zone it
+    # activated would leak into the next test (a server answers each request in its own context).
+    yield
+    from django.utils import timezone, translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from their authentication class, the moment the user is known, so every message 
 (errors included) is in the user's language.
 """
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -23,6 +24,11 @@ def supported_language(tag: str | None) -> str | None:
         return translation.get_supported_language_variant(tag.replace("_", "-").lower())
     except LookupError:
         return None
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def valid_time_zone(name: str) -> bool:

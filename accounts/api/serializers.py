@@ -6,7 +6,7 @@ from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
 from ..models import ApiKey, Device, Plan, Theme, User, UserSettings
-from ..preferences import SUPPORTED_LANGUAGES, supported_language, valid_time_zone
+from ..preferences import SUPPORTED_LANGUAGES, available_time_zones
 from ..services import API_KEY_NAME_MAX_LENGTH
 from ..validators import DEVICE_ID_MAX_LENGTH, validate_device_id
 
@@ -206,42 +206,41 @@ class NotificationSerializer(InputSerializer):
     product_updates = serializers.BooleanField()
 
 
-class LanguageField(serializers.CharField):
+class LanguageField(serializers.ChoiceField):
+    """One of the languages the service speaks, or "" (follow the browser): an enum in the schema."""
+
     def __init__(self, **kwargs):
-        super().__init__(allow_blank=True, max_length=16, **kwargs)
+        super().__init__(choices=["", *SUPPORTED_LANGUAGES], **kwargs)
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if value == "":
-            return value
-        language = supported_language(value)
-        if language is None:
+        if data not in self.choices:
             raise serializers.ValidationError(
                 _("The service does not speak %(language)s; choose one of: %(choices)s.")
-                % {"language": value, "choices": ", ".join(SUPPORTED_LANGUAGES)},
+                % {"language": str(data)[:20], "choices": ", ".join(SUPPORTED_LANGUAGES)},
                 code="language_unsupported",
             )
-        return language
+        return data
 
 
-class TimeZoneField(serializers.CharField):
+class TimeZoneField(serializers.ChoiceField):
+    """An IANA time zone name, or "" (UTC): the zones Python knows, an enum in the schema."""
+
     def __init__(self, **kwargs):
-        super().__init__(allow_blank=True, max_length=64, **kwargs)
+        super().__init__(choices=["", *sorted(available_time_zones())], **kwargs)
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if value and not valid_time_zone(value):
+        if data not in self.choices:
             raise serializers.ValidationError(
                 _("Unknown time zone: give an IANA name such as Asia/Seoul."), code="time_zone_unknown"
             )
-        return value
+        return data
 
 
 class UserSettingsSerializer(InputSerializer):
     theme = serializers.ChoiceField(choices=Theme.choices)
     language = LanguageField(
-        help_text='The language the service speaks to this user: "ko" or "en" ("ko-KR" is taken as "ko"); '
-        '"" follows the browser (Accept-Language).'
+        help_text='The language the service speaks to this user: "ko" or "en"; "" follows the browser '
+        "(Accept-Language)."
     )
     time_zone = TimeZoneField(
         required=False,
