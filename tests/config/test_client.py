@@ -156,10 +156,17 @@ def test_only_sanitised_markdown_becomes_markup():
     # Text from users and models goes in as Text nodes; the one HTML sink is the Markdown
     # renderer, which sets only what DOMPurify returned (or highlight.js's escaped output).
     sinks = {str(src.relative_to(FRONTEND / "src")): re.findall(HTML_SINK, src.read_text()) for src in SOURCES}
-    assert {name: found for name, found in sinks.items() if found} == {"markdown.js": [".innerHTML =", ".innerHTML ="]}
+    assert {name: found for name, found in sinks.items() if found} == {
+        "markdown.js": [".innerHTML =", ".innerHTML ="],
+        "share_page.js": [".innerHTML ="],
+    }
     markdown = (FRONTEND / "src" / "markdown.js").read_text()
     assert "target.innerHTML = html" in markdown and "DOMPurify.sanitize(" in markdown
     assert "code.innerHTML = result.value" in markdown
+    # The share page highlights its own (server-sanitised) code blocks: highlight.js's escaped output
+    # of the block's text, never markup from the page.
+    share_page = (FRONTEND / "src" / "share_page.js").read_text()
+    assert "code.innerHTML = hljs.highlight(code.textContent," in share_page
 
 
 def test_page_has_no_inline_handlers_or_foreign_origins(client):

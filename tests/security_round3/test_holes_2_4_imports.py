@@ -175,7 +175,7 @@ def test_the_issues_20_kb_zip_ends_failed_with_a_clear_error_under_the_ceiling(w
     assert len(data) < 25_000
     code, _, output = _import_measured(worker_env, "hostile.zip", data)
     assert code == 1
-    assert "conversations.json holds more than 100000 conversations (the limit of one import)" in output
+    assert "conversations.json holds more than 100000 entries (conversations; the limit of one import)" in output
 
 
 @pytest.mark.slow
@@ -265,7 +265,7 @@ def test_a_single_value_over_the_entry_limit_ends_the_file(user_client, upload, 
     [
         (b"[" * 200 + b"]" * 200, "The file is nested deeper than 100 levels."),
         (b'[{"mapping": {}}] [1]', "The file is not valid JSON: parse error: trailing garbage"),
-        (b"[" + b"{}," * 20 + b"{}]", "The file holds more than 10 conversations (the limit of one import)"),
+        (b"[" + b"{}," * 20 + b"{}]", "The file holds more than 10 entries (conversations; the limit of one import)"),
     ],
 )
 def test_rules_of_the_whole_file_end_it_failed_with_the_rule(user_client, upload, settings, data, error):
