@@ -43,6 +43,13 @@ def user_zone(user) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo("UTC")
 
 
+def mail_language(user) -> str:
+    """The language of a mail to ``user``: their saved one, else the request's (the active one),
+    else ``LANGUAGE_CODE``."""
+    saved = supported_language(getattr(_settings_of(user), "language", ""))
+    return saved or supported_language(translation.get_language()) or settings.LANGUAGE_CODE
+
+
 def activate_for(user) -> None:
     """Answer this request in the user's saved language and time zone (where they saved one)."""
     row = _settings_of(user)
