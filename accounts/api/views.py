@@ -131,8 +131,11 @@ class RefreshView(PublicAuthView):
 @schema.PASSWORD_RULES
 class PasswordRulesView(APIView):
     permission_classes = [AllowAny]
-    # A signed-in user's token chooses the language (their saved one); a stale token is ignored.
-    authentication_classes = [OptionalDeviceJWTAuthentication]
+
+    def get_authenticators(self):
+        # A signed-in user's token chooses the language (their saved one); a stale one is ignored.
+        # Public in the OpenAPI document (as the share page's reads): no credentials needed.
+        return [] if getattr(self, "swagger_fake_view", False) else [OptionalDeviceJWTAuthentication()]
 
     def get(self, request):
         rules = [{"code": rule.code, "text": rule.text} for rule in password_rules()]
