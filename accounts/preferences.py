@@ -43,11 +43,11 @@ def user_zone(user) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo("UTC")
 
 
-def mail_language(user) -> str:
-    """The language of a mail to ``user``: their saved one, else the request's (the active one),
-    else ``LANGUAGE_CODE``."""
+def mail_language(user, *, fallback: str | None = None) -> str:
+    """The language of a mail to ``user``: their saved one, else ``fallback`` (the language of the
+    request that caused it; by default the active one), else ``LANGUAGE_CODE``."""
     saved = supported_language(getattr(_settings_of(user), "language", ""))
-    return saved or supported_language(translation.get_language()) or settings.LANGUAGE_CODE
+    return saved or supported_language(fallback or translation.get_language()) or settings.LANGUAGE_CODE
 
 
 def activate_for(user) -> None:

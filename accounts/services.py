@@ -161,10 +161,9 @@ def registration_notice_send(*, user_id: int, site_url: str, language: str | Non
     if owner is None:
         return
     context = {"email": owner.email, "site_url": site_url, "site_name": settings.SITE_NAME}
-    with translation.override(language or settings.LANGUAGE_CODE):
-        with translation.override(mail_language(owner)):
-            subject = " ".join(render_to_string("accounts/email/registration_notice_subject.txt", context).split())
-            body = render_to_string("accounts/email/registration_notice_message.txt", context)
+    with translation.override(mail_language(owner, fallback=language or settings.LANGUAGE_CODE)):
+        subject = " ".join(render_to_string("accounts/email/registration_notice_subject.txt", context).split())
+        body = render_to_string("accounts/email/registration_notice_message.txt", context)
     send_mail(f"[{settings.SITE_NAME}] {subject}", body, None, [owner.email])
 
 
