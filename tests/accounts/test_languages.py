@@ -3,6 +3,7 @@
 
 import pytest
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from accounts.models import UserSettings
 
@@ -143,3 +144,28 @@ def test_an_unknown_time_zone_is_a_400_naming_the_field(user_client, user, zone)
     assert r.status_code == 400, r.content
     assert list(r.json()) == ["time_zone"]
     assert UserSettings.objects.get(user=user).time_zone == ""
+
+
+def test_the_sign_in_lockout_in_korean(user, client):
+    attacker = APIClient(REMOTE_ADDR="203.0.113.7")
+    for _ in range(10):
+        attacker.post(LOGIN, {"email": user.email, "password": "Wrong-Guess-1"})
+
+    r = attacker.post(LOGIN, {"email": user.email, "password": "Wrong-Guess-1"}, HTTP_ACCEPT_LANGUAGE="ko")
+
+    assert r.status_code == 429
+    assert r.json() == {
+        "detail": "로그인 실패가 너무 많습니다. 15분 후에 다시 시도해 주세요.",
+        "code": "too_many_failed_logins",
+    }
+    page = client.post(
+        "/admin/login/",
+        {"username": user.email, "password": "Wrong-Guess-1"},
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+    assert page.status_code == 429
+    html = page.content.decode()
+    assert "로그인 실패가 너무 많습니다." in html
+    assert "로그인으로 돌아가기" in html
+    assert "로그인 잠김" in html
