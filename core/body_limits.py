@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.utils import translation
@@ -54,17 +55,10 @@ def _refusal(path: str, status: int, detail: str, code: str) -> bytes:
 def header_language(scope) -> str:
     """The request's language from its ``Accept-Language`` (this runs before Django's
     LocaleMiddleware and before anyone is signed in), else ``LANGUAGE_CODE``."""
-    from django.utils.translation.trans_real import get_supported_language_variant, parse_accept_lang_header
-
     header = next((value for name, value in scope.get("headers", ()) if name == b"accept-language"), b"")
-    for tag, _quality in parse_accept_lang_header(header.decode("latin-1")[:255]):
-        if tag == "*":
-            break
-        try:
-            return get_supported_language_variant(tag)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    # Django's own rule, given the one header it reads (no cookies: the API sets none).
+    request = SimpleNamespace(COOKIES={}, META={"HTTP_ACCEPT_LANGUAGE": header.decode("latin-1")})
+    return translation.get_language_from_request(request)
 
 
 async def _answer(send, path: str, status: int, detail: str, code: str) -> None:
