@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts import services
@@ -37,6 +38,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    # A request answered in Korean leaves its language active in this thread (LocaleMiddleware
+    # activates, nothing deactivates): the next test starts from LANGUAGE_CODE again.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

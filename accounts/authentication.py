@@ -3,6 +3,7 @@
 
 import uuid
 
+from django.utils.translation import gettext as _
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -40,10 +41,10 @@ class DeviceJWTAuthentication(JWTAuthentication):
             family = uuid.UUID(str(validated_token[FAMILY_CLAIM]))
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except (KeyError, ValueError) as exc:
-            raise InvalidToken("Token is not bound to a session") from exc
+            raise InvalidToken(_("Token is not bound to a session")) from exc
         device = live_sessions(sid=sid, user_id=user_id, family=family).select_related("user", "user__settings").first()
         if device is None:
-            raise AuthenticationFailed("This session has been signed out.", code="session_revoked")
+            raise AuthenticationFailed(_("This session has been signed out."), code="session_revoked")
         user = device.user
         user.current_device = device  # views reach the session through request.user
         activate_for(user)  # the rest of the answer in the user's language and time zone
@@ -91,7 +92,7 @@ class ApiKeyAuthentication(BaseAuthentication):
 
         key = api_key_authenticate(raw) if raw is not None else None
         if key is None:
-            raise AuthenticationFailed("Invalid API key.", code="invalid_api_key")
+            raise AuthenticationFailed(_("Invalid API key."), code="invalid_api_key")
         activate_for(key.user)
         return key.user, key
 

@@ -67,6 +67,8 @@ from django.contrib.auth import authenticate
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.http import client_ip, is_api_request
 
@@ -259,14 +261,24 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     if lock is None:  # unlocked in the meantime (staff): the window is the honest upper bound
         lock = Lockout("unknown", int(get_cool_off(request).total_seconds()))
     minutes = math.ceil(lock.retry_after / 60)
-    detail = f"Too many failed sign-in attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}"
     # Said alike whether the account exists: an unknown email reaches this limit the same way.
-    detail += ", or reset your password." if lock.rule == "account" else "."
+    if lock.rule == "account":
+        detail = ngettext(
+            "Too many failed sign-in attempts. Try again in %(minutes)d minute, or reset your password.",
+            "Too many failed sign-in attempts. Try again in %(minutes)d minutes, or reset your password.",
+            minutes,
+        ) % {"minutes": minutes}
+    else:
+        detail = ngettext(
+            "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+            "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+            minutes,
+        ) % {"minutes": minutes}
     status = settings.AXES_HTTP_RESPONSE_CODE
     if is_api_request(request):
         response = JsonResponse({"detail": detail, "code": LOCKOUT_CODE}, status=status)
     else:
-        page = {**admin.site.each_context(request), "title": "Sign-in locked", "detail": detail}
+        page = {**admin.site.each_context(request), "title": _("Sign-in locked"), "detail": detail}
         response = render(request, "accounts/lockout.html", page, status=status)
     response["Retry-After"] = str(lock.retry_after)
     return response

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .validators import DEVICE_ID_MAX_LENGTH
 
@@ -39,7 +40,7 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = models.EmailField(_("email address"), max_length=254, unique=True)
     display_name = models.CharField(max_length=150, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -72,14 +73,14 @@ class Plan(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=80)
     daily_message_limit = models.PositiveIntegerField(
-        help_text="Messages a user may send per day (UTC). 0 means unlimited."
+        help_text=_("Messages a user may send per day (UTC). 0 means unlimited.")
     )
     max_concurrent_generations = models.PositiveSmallIntegerField(default=1)
     storage_limit_bytes = models.PositiveBigIntegerField(
         default=DEFAULT_STORAGE_LIMIT_BYTES,
-        help_text="Bytes of files a user may store (collector files; accounts/storage.py). 0 means unlimited.",
+        help_text=_("Bytes of files a user may store (collector files; accounts/storage.py). 0 means unlimited."),
     )
-    selectable_by_user = models.BooleanField(default=True, help_text="Users may switch to this plan themselves.")
+    selectable_by_user = models.BooleanField(default=True, help_text=_("Users may switch to this plan themselves."))
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -90,9 +91,9 @@ class Plan(models.Model):
 
 
 class Theme(models.TextChoices):
-    LIGHT = "light"
-    DARK = "dark"
-    SYSTEM = "system"
+    LIGHT = "light", _("Light")
+    DARK = "dark", _("Dark")
+    SYSTEM = "system", _("System")
 
 
 class UserSettings(models.Model):
@@ -116,18 +117,18 @@ class UserSettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "user settings"
+        verbose_name_plural = _("user settings")
 
     def __str__(self) -> str:
         return f"settings of {self.user_id}"
 
 
 class LoginType(models.TextChoices):
-    LOCAL = "local"
-    GOOGLE = "google"
-    GITHUB = "github"
-    KAKAO = "kakao"
-    NAVER = "naver"
+    LOCAL = "local", _("Local")
+    GOOGLE = "google", "Google"
+    GITHUB = "github", "Github"
+    KAKAO = "kakao", _("Kakao")
+    NAVER = "naver", _("Naver")
 
 
 class DeviceQuerySet(models.QuerySet):
@@ -140,7 +141,7 @@ class Device(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
-    device_id = models.CharField(max_length=DEVICE_ID_MAX_LENGTH, help_text="Chosen by the client, or generated.")
+    device_id = models.CharField(max_length=DEVICE_ID_MAX_LENGTH, help_text=_("Chosen by the client, or generated."))
     login_type = models.CharField(max_length=10, choices=LoginType.choices, default=LoginType.LOCAL)
     name = models.CharField(max_length=128, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
@@ -188,7 +189,7 @@ class ApiKey(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, help_text="The first characters of the key, to recognise it.")
+    prefix = models.CharField(max_length=16, help_text=_("The first characters of the key, to recognise it."))
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -199,7 +200,7 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-id")
-        verbose_name = "API key"
+        verbose_name = _("API key")
         indexes = [models.Index(fields=("user", "revoked_at"))]
 
     def __str__(self) -> str:

@@ -53,6 +53,13 @@ def saved_zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo("UTC")
 
 
+def mail_language(user, *, fallback: str | None = None) -> str:
+    """The language of a mail to ``user``: their saved one, else ``fallback`` (the language of the
+    request that caused it; by default the active one), else ``LANGUAGE_CODE``."""
+    saved = supported_language(getattr(_settings_of(user), "language", ""))
+    return saved or supported_language(fallback or translation.get_language()) or settings.LANGUAGE_CODE
+
+
 def activate_for(user) -> None:
     """Answer this request in the user's saved language and time zone (where they saved one)."""
     row = _settings_of(user)

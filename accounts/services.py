@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -25,6 +26,7 @@ from core.titles import title_clean
 
 from . import lockout
 from .models import ApiKey, Device, LoginType, Plan, User, UserSettings
+from .preferences import mail_language
 from .signals import account_deleting
 from .tokens import FAMILY_CLAIM, SESSION_ID_CLAIM, TokenInvalid, TokenPair, decode_refresh, token_pair_for_device
 
@@ -57,7 +59,7 @@ def user_create(
 ) -> User:
     email = User.objects.normalize_email(email)
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": ["A user with this email already exists."]}, code="email_taken")
+        raise ValidationError({"email": [_("A user with this email already exists.")]}, code="email_taken")
     user = User(email=email, display_name=display_name.strip(), is_staff=is_staff, is_superuser=is_superuser)
     if password is None:
         user.set_unusable_password()  # social-only accounts
@@ -67,7 +69,7 @@ def user_create(
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # a concurrent registration won the race
-        raise ValidationError({"email": ["A user with this email already exists."]}, code="email_taken") from exc
+        raise ValidationError({"email": [_("A user with this email already exists.")]}, code="email_taken") from exc
     UserSettings.objects.create(user=user, plan=_default_plan())
     return user
 
@@ -118,7 +120,8 @@ def _registration_notice_queue(*, owner: User, site_url: str) -> None:
     from .tasks import registration_notice_job
 
     try:
-        registration_notice_job.enqueue(owner.pk, site_url)
+        # The job has no request: it is told the request's language (the owner's saved one wins).
+        registration_notice_job.enqueue(owner.pk, site_url, translation.get_language())
     except Exception:  # the answer must not change because a notice could not be queued
         logger.exception("registration notice for user %s could not be queued", owner.pk)
 
@@ -151,21 +154,23 @@ def mail_deliver(*, message: dict) -> None:
     mail.send()
 
 
-def registration_notice_send(*, user_id: int, site_url: str) -> None:
-    """Tell an account's owner that someone tried to register its email (the job's work)."""
-    owner = User.objects.filter(pk=user_id, is_active=True).first()
+def registration_notice_send(*, user_id: int, site_url: str, language: str | None = None) -> None:
+    """Tell an account's owner that someone tried to register its email (the job's work), in the
+    owner's saved language, else ``language`` (the registering request's)."""
+    owner = User.objects.filter(pk=user_id, is_active=True).select_related("settings").first()
     if owner is None:
         return
-    context = {"email": owner.email, "site_url": site_url}
-    subject = " ".join(render_to_string("accounts/email/registration_notice_subject.txt", context).split())
-    body = render_to_string("accounts/email/registration_notice_message.txt", context)
-    send_mail(subject, body, None, [owner.email])
+    context = {"email": owner.email, "site_url": site_url, "site_name": settings.SITE_NAME}
+    with translation.override(mail_language(owner, fallback=language or settings.LANGUAGE_CODE)):
+        subject = " ".join(render_to_string("accounts/email/registration_notice_subject.txt", context).split())
+        body = render_to_string("accounts/email/registration_notice_message.txt", context)
+    send_mail(f"[{settings.SITE_NAME}] {subject}", body, None, [owner.email])
 
 
 def user_settings_get(*, user: User) -> UserSettings:
     settings_row = UserSettings.objects.select_related("plan").filter(user=user).first()
     if settings_row is None:  # users created outside user_create (e.g. createsuperuser)
-        settings_row, _ = UserSettings.objects.get_or_create(user=user, defaults={"plan": _default_plan()})
+        settings_row, _created = UserSettings.objects.get_or_create(user=user, defaults={"plan": _default_plan()})
     return settings_row
 
 
@@ -197,7 +202,7 @@ def user_settings_update(*, user: User, by_staff: bool = False, **changes) -> Us
     plan_slug = changes.pop("plan", None)
     for name in changes:
         if name not in allowed:
-            raise ValidationError({name: ["This field cannot be changed."]}, code="read_only")
+            raise ValidationError({name: [_("This field cannot be changed.")]}, code="read_only")
     if plan_slug is not None and plan_slug != row.plan.slug:
         changes["plan"] = _plan_for_switch(plan_slug=plan_slug, by_staff=by_staff)
         if not by_staff and "plan_renews_at" not in changes:
@@ -209,10 +214,13 @@ def user_settings_update(*, user: User, by_staff: bool = False, **changes) -> Us
 def _plan_for_switch(*, plan_slug: str, by_staff: bool) -> Plan:
     plan = Plan.objects.filter(slug=plan_slug).first()
     if plan is None:
-        raise ValidationError({"plan": [f"Unknown plan '{plan_slug}'."]}, code="plan_unknown")
+        raise ValidationError({"plan": [_("Unknown plan '%(plan)s'.") % {"plan": plan_slug}]}, code="plan_unknown")
     if not by_staff and not plan.selectable_by_user:
         # Well-formed but not yours to choose (staff grant it): 403, not a 400.
-        raise NotPermitted(f"The plan '{plan_slug}' cannot be selected; staff grant it.", code="plan_not_selectable")
+        raise NotPermitted(
+            _("The plan '%(plan)s' cannot be selected; staff grant it.") % {"plan": plan_slug},
+            code="plan_not_selectable",
+        )
     return plan
 
 
@@ -235,13 +243,13 @@ def session_start(
 ) -> IssuedSession:
     """Sign ``user`` in on one device. Logging in again on a device replaces its tokens."""
     if login_type not in LoginType.values:
-        raise ValidationError({"login_type": ["Unknown login type."]})
+        raise ValidationError({"login_type": [_("Unknown login type.")]})
     device_id = device_id or secrets.token_urlsafe(16)
     now = timezone.now()
     # get_or_create survives two first logins on one device (a double-submitted form): the
     # loser's INSERT hits the unique constraint and it reads the winner's row instead of a 500.
     # The row lock then makes the logins take turns.
-    row, _ = Device.objects.get_or_create(user=user, login_type=login_type, device_id=device_id)
+    row, _created = Device.objects.get_or_create(user=user, login_type=login_type, device_id=device_id)
     device = Device.objects.select_for_update().get(pk=row.pk)
     device.name = _clip(device_name, 128) or device.name
     device.user_agent = _clip(user_agent, 512)
@@ -367,7 +375,7 @@ def devices_revoke_all(*, user: User, keep: Device | None = None) -> int:
 @transaction.atomic
 def password_change(*, user: User, current_device: Device | None, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": ["The current password is not correct."]}, code="password_incorrect")
+        raise ValidationError({"old_password": [_("The current password is not correct.")]}, code="password_incorrect")
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as exc:
@@ -420,7 +428,7 @@ def _api_key_name(name: str | None) -> str:
     except ValidationError as exc:  # title_clean names the field "title"
         raise ValidationError({"name": exc.message_dict["title"]}, code="max_length") from exc
     if not cleaned:
-        raise ValidationError({"name": ["A key needs a name."]}, code="blank")
+        raise ValidationError({"name": [_("A key needs a name.")]}, code="blank")
     return cleaned
 
 
@@ -432,14 +440,15 @@ def api_key_create(*, user: User, name: str, expires_at: datetime | None = None)
     now = timezone.now()
     if expires_at is not None:
         if timezone.is_naive(expires_at):
-            raise ValidationError({"expires_at": ["Give a time zone (e.g. 2027-01-01T00:00:00Z)."]}, code="naive")
+            raise ValidationError({"expires_at": [_("Give a time zone (e.g. 2027-01-01T00:00:00Z).")]}, code="naive")
         if expires_at <= now:
-            raise ValidationError({"expires_at": ["The expiry must be in the future."]}, code="expires_in_past")
+            raise ValidationError({"expires_at": [_("The expiry must be in the future.")]}, code="expires_in_past")
     # The user's row is locked so two concurrent creations cannot both pass the cap.
     User.objects.select_for_update().filter(pk=user.pk).first()
     if ApiKey.objects.filter(user=user, revoked_at__isnull=True).count() >= API_KEYS_PER_USER:
         raise Conflict(
-            f"You have {API_KEYS_PER_USER} API keys; revoke one before making another.", code="too_many_api_keys"
+            _("You have %(count)d API keys; revoke one before making another.") % {"count": API_KEYS_PER_USER},
+            code="too_many_api_keys",
         )
     raw = API_KEY_START + secrets.token_urlsafe(32)
     key = ApiKey.objects.create(
@@ -586,14 +595,14 @@ def account_delete_confirmed(*, request, user: User, password: str | None, confi
     up through a social provider), the typed confirmation ``DELETE <email>``."""
     if user.has_usable_password():
         if password is None:
-            raise ValidationError({"password": ["Your current password is required."]}, code="required")
+            raise ValidationError({"password": [_("Your current password is required.")]}, code="required")
         if not lockout.check_password(request, user=user, password=password):
-            raise ValidationError({"password": ["The password is not correct."]}, code="password_incorrect")
+            raise ValidationError({"password": [_("The password is not correct.")]}, code="password_incorrect")
     else:
         phrase = ACCOUNT_DELETE_PHRASE.format(email=user.email)
         if (confirm or "").strip() != phrase:
             raise ValidationError(
-                {"confirm": [f'This account has no password: send confirm: "{phrase}".']},
+                {"confirm": [_('This account has no password: send confirm: "%(phrase)s".') % {"phrase": phrase}]},
                 code="confirmation_incorrect",
             )
     return user_delete(user=user)

@@ -19,11 +19,11 @@ def sessions_purge_expired() -> dict:
 
 
 @task()
-def registration_notice_job(user_id: int, site_url: str) -> None:
+def registration_notice_job(user_id: int, site_url: str, language: str | None = None) -> None:
     """Mail an account's owner that someone tried to register its email: queued by
     ``services.user_register``, so the request answers in the same time whether the email was
     taken or not, and a slow mail server holds no request."""
-    registration_notice_send(user_id=user_id, site_url=site_url)
+    registration_notice_send(user_id=user_id, site_url=site_url, language=language)
 
 
 @task()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.utils import translation
 from django.views.decorators.http import require_safe
 
 CLIENT_BUILD_DIR = Path(settings.BASE_DIR) / "frontend" / "dist" / "client"
@@ -61,6 +62,10 @@ def client_page(request, conversation_id=None, key=None):
         "style_url": asset_url(STYLE),
         "max_message_chars": settings.CHAT["MAX_MESSAGE_CHARS"],
         "custom_instructions_max_chars": settings.CUSTOM_INSTRUCTIONS_MAX_CHARS,
+        # The request's language (Accept-Language; the page is fetched without credentials): the
+        # client then follows the user's saved one.
+        "LANGUAGE_CODE": translation.get_language(),
+        "site_name": settings.SITE_NAME,
     }
     response = HttpResponse(render_to_string("client/index.html", context))
     response["Content-Security-Policy"] = CSP_TEMPLATE.format(nonce=nonce)

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 _DIGITS = re.compile(rb"[0-9]{1,20}")
 REQUEST_TOO_LARGE = "request_too_large"
@@ -49,6 +52,15 @@ def _refusal(path: str, status: int, detail: str, code: str) -> bytes:
     return json.dumps(body).encode()
 
 
+def header_language(scope) -> str:
+    """The request's language from its ``Accept-Language`` (this runs before Django's
+    LocaleMiddleware and before anyone is signed in), else ``LANGUAGE_CODE``."""
+    header = next((value for name, value in scope.get("headers", ()) if name == b"accept-language"), b"")
+    # Django's own rule, given the one header it reads (no cookies: the API sets none).
+    request = SimpleNamespace(COOKIES={}, META={"HTTP_ACCEPT_LANGUAGE": header.decode("latin-1")})
+    return translation.get_language_from_request(request)
+
+
 async def _answer(send, path: str, status: int, detail: str, code: str) -> None:
     body = _refusal(path, status, detail, code)
     await send(
@@ -66,7 +78,7 @@ async def _answer(send, path: str, status: int, detail: str, code: str) -> None:
 
 
 def _too_large(limit: int) -> str:
-    return f"The request body is larger than this endpoint takes ({limit} bytes at most)."
+    return _("The request body is larger than this endpoint takes (%(limit)d bytes at most).") % {"limit": limit}
 
 
 class BodySizeLimitMiddleware:
@@ -79,14 +91,19 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
+        language = header_language(scope)
         limit, code = body_rule(scope.get("method", "GET"), path)
         declared = [value for name, value in scope.get("headers", ()) if name == b"content-length"]
         if declared:
             # Only plain digits: "+5", " 5", "5,5" or two headers are not a length.
             if len(declared) > 1 or not _DIGITS.fullmatch(declared[0]):
-                return await _answer(send, path, 400, "Content-Length is not a number of bytes.", "bad_request")
+                with translation.override(language):
+                    detail = _("Content-Length is not a number of bytes.")
+                return await _answer(send, path, 400, detail, "bad_request")
             if int(declared[0]) > limit:
-                return await _answer(send, path, 413, _too_large(limit), code)
+                with translation.override(language):
+                    detail = _too_large(limit)
+                return await _answer(send, path, 413, detail, code)
 
         received = 0
         cut_off = False
@@ -113,4 +130,6 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, counting_receive, watching_send)
         if cut_off and not started:
-            await _answer(send, path, 413, _too_large(limit), code)
+            with translation.override(language):
+                detail = _too_large(limit)
+            await _answer(send, path, 413, detail, code)

@@ -10,6 +10,7 @@ import logging
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 from .http import is_api_request
@@ -27,25 +28,25 @@ def _json_error(request, status: int, detail: str, code: str) -> JsonResponse:
 
 def bad_request(request, exception=None):
     if is_api_request(request):
-        return _json_error(request, 400, "Bad request.", "bad_request")
+        return _json_error(request, 400, _("Bad request."), "bad_request")
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception=None):
     if is_api_request(request):
-        return _json_error(request, 403, "You do not have permission to do this.", "permission_denied")
+        return _json_error(request, 403, _("You do not have permission to do this."), "permission_denied")
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception=None):
     if is_api_request(request):
-        return _json_error(request, 404, "Not found.", "not_found")
+        return _json_error(request, 404, _("Not found."), "not_found")
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     if is_api_request(request):
-        return _json_error(request, 500, "Something went wrong on our side.", "server_error")
+        return _json_error(request, 500, _("Something went wrong on our side."), "server_error")
     return defaults.server_error(request)
 
 
@@ -66,7 +67,7 @@ def backing_service_down(exc: BaseException) -> bool:
 
 def unavailable_response(request) -> JsonResponse:
     response = _json_error(
-        request, 503, "The service is briefly unavailable; try again in a few seconds.", "service_unavailable"
+        request, 503, _("The service is briefly unavailable; try again in a few seconds."), "service_unavailable"
     )
     response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
     return response

@@ -4,6 +4,7 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
@@ -49,8 +50,8 @@ class ServiceUnavailable(DomainError):
     status_code = 503
     code = "service_unavailable"
 
-    def __init__(self, detail: str = "The service is briefly unavailable; try again in a few seconds.", *, wait=5):
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None, *, wait=5):
+        super().__init__(detail or _("The service is briefly unavailable; try again in a few seconds."))
         self.wait = wait  # sent as Retry-After
 
 

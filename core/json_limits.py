@@ -14,6 +14,8 @@ refuses large ones before they are read).
 import re
 
 from django.http import JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 MAX_JSON_DEPTH = 64
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -45,8 +47,8 @@ class JsonDepthLimitMiddleware:
         content_type = request.META.get("CONTENT_TYPE", "").strip().lower()
         if request.method in ("POST", "PUT", "PATCH", "DELETE") and not content_type.startswith(_FORM_TYPES):
             if json_depth(request.body) > MAX_JSON_DEPTH:
-                return JsonResponse(
-                    {"detail": f"JSON is nested more than {MAX_JSON_DEPTH} levels deep.", "code": "parse_error"},
-                    status=400,
-                )
+                # Before LocaleMiddleware and authentication: the browser's language.
+                with translation.override(translation.get_language_from_request(request)):
+                    detail = _("JSON is nested more than %(depth)d levels deep.") % {"depth": MAX_JSON_DEPTH}
+                return JsonResponse({"detail": detail, "code": "parse_error"}, status=400)
         return self.get_response(request)

@@ -2,6 +2,7 @@
 page number that is not a whole number in range is a 400 naming the parameter, never silently
 replaced by a default (DRF's own behaviour)."""
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
@@ -13,7 +14,7 @@ def _whole_number(request, name: str, *, maximum: int, default: int) -> int:
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 10) or not 1 <= int(raw) <= maximum:
-        raise ValidationError({name: [f"A whole number from 1 to {maximum}."]})
+        raise ValidationError({name: [_("A whole number from 1 to %(maximum)d.") % {"maximum": maximum}]})
     return int(raw)
 
 

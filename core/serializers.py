@@ -11,9 +11,24 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-_JSON_TYPE_NAMES = {bool: "true or false", str: "a string", int: "an integer", float: "a number", list: "a list"}
+# Whole sentences per type (a translation cannot be assembled from pieces).
+_MUST_BE = {
+    bool: _("Must be true or false."),
+    str: _("Must be a string."),
+    int: _("Must be an integer."),
+    float: _("Must be a number."),
+    list: _("Must be a list."),
+}
+_EVERY_ELEMENT_MUST_BE = {
+    bool: _("Every element must be true or false."),
+    str: _("Every element must be a string."),
+    int: _("Every element must be an integer."),
+    float: _("Every element must be a number."),
+    list: _("Every element must be a list."),
+}
 
 
 def _json_type(field: serializers.Field) -> type | None:
@@ -52,10 +67,10 @@ def wrong_json_types(fields, data: Mapping) -> dict[str, list[str]]:
             continue
         value = data[name]
         if not _is_a(value, expected):
-            errors[name] = [f"Must be {_JSON_TYPE_NAMES[expected]}."]
+            errors[name] = [str(_MUST_BE[expected])]
         elif expected is list and (child := _json_type(field.child)) is not None:
             if not all(_is_a(item, child) for item in value):
-                errors[name] = [f"Every element must be {_JSON_TYPE_NAMES[child]}."]
+                errors[name] = [str(_EVERY_ELEMENT_MUST_BE[child])]
     return errors
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 def _one_line(value: str | None) -> str:
@@ -32,7 +33,9 @@ def title_clean(value: str | None, *, max_length: int, fallback: str = "") -> st
     """
     title = _one_line(value)
     if len(title) > max_length:
-        refused = ValidationError(f"Ensure this field has no more than {max_length} characters.", code="max_length")
+        # DRF's own words for a field too long (its catalogs translate them too).
+        message = _("Ensure this field has no more than {max_length} characters.").format(max_length=max_length)
+        refused = ValidationError(message, code="max_length")
         raise ValidationError({"title": [refused]})
     return title or title_fit(fallback, max_length=max_length)
 

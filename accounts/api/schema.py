@@ -94,6 +94,19 @@ LOGOUT = view_schema(
     post=extend_schema(summary="Sign out (this device, or all)", request=s.LogoutSerializer, responses={204: None}),
 )
 
+PASSWORD_RULES = view_schema(
+    tags=["auth"],
+    get=extend_schema(
+        summary="The password rules, in words (public)",
+        description=(
+            "What a new password must satisfy (sign-up, password change, reset), made from the rules the server "
+            "enforces: show them as hints. `text` is in the request's language (`Accept-Language`, or a signed-in "
+            "user's saved language); `code` never changes with it."
+        ),
+        responses={200: s.PasswordRulesSerializer},
+    ),
+)
+
 PASSWORD_CHANGE = view_schema(
     tags=["auth"],
     post=extend_schema(

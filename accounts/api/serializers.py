@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from core.openapi import CatalogSlugField
@@ -60,7 +61,7 @@ class LoginSerializer(InputSerializer):
     def validate(self, attrs):
         email = attrs.get("email") or attrs.get("username")
         if not email:
-            raise serializers.ValidationError({"email": ["This field is required."]})
+            raise serializers.ValidationError({"email": [_("This field is required.")]})
         attrs["email"] = User.objects.normalize_email(email)
         return attrs
 
@@ -113,6 +114,18 @@ class LoginResponseSerializer(TokenPairSerializer):
 
 class RegisterResponseSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="The same words whether or not the email already had an account.")
+
+
+class PasswordRuleSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Stable name of the rule: `min_length`, `digit`, `uppercase`, `not_common`, `not_numeric`, "
+        "`not_similar` (others if the server adds validators)."
+    )
+    text = serializers.CharField(help_text="The rule in words, in the request's language.")
+
+
+class PasswordRulesSerializer(serializers.Serializer):
+    rules = PasswordRuleSerializer(many=True)
 
 
 class RefreshSerializer(InputSerializer):
@@ -186,7 +199,7 @@ class ApiKeyCreateSerializer(InputSerializer):
         API_KEY_NAME_PATTERN,
         max_length=API_KEY_NAME_MAX_LENGTH,
         help_text="What the key is for (one line; control characters are dropped).",
-        error_messages={"invalid": "Give the key a name with something to read."},
+        error_messages={"invalid": gettext_lazy("Give the key a name with something to read.")},
     )
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="When the key stops working (future); null: never."

@@ -16,6 +16,7 @@ urlpatterns = [
     path("auth/social/exchange", SocialExchangeView.as_view(), name="auth-social-exchange"),
     path("auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/password-rules", views.PasswordRulesView.as_view(), name="auth-password-rules"),
     path("auth/password/change", views.PasswordChangeView.as_view(), name="auth-password-change"),
     path("user", views.ProfileView.as_view(), name="user"),
     path("user/settings", views.UserSettingsView.as_view(), name="user-settings"),

@@ -5,8 +5,10 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
@@ -15,7 +17,9 @@ from rest_framework.views import APIView
 from core.http import client_ip
 
 from .. import lockout, selectors, services
-from ..authentication import current_device
+from ..authentication import OptionalDeviceJWTAuthentication, current_device
+from ..backends import ACCOUNT_INACTIVE_MARK
+from ..password_rules import password_rules
 from ..tokens import TokenInvalid
 from . import schema
 from . import serializers as s
@@ -37,7 +41,7 @@ class PublicAuthView(APIView):
 
 
 # The one answer, whether or not the email already had an account.
-REGISTERED = (
+REGISTERED = gettext_lazy(
     "Registration received: sign in with this email and password. "
     "An email that already has an account keeps it unchanged."
 )
@@ -51,7 +55,7 @@ class RegisterView(PublicAuthView):
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_register(**data.validated_data, site_url=request.build_absolute_uri("/"))
-        return Response({"detail": REGISTERED}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": str(REGISTERED)}, status=status.HTTP_202_ACCEPTED)
 
 
 SWAGGER_DEVICE_ID = "api-docs"
@@ -71,7 +75,11 @@ class LoginView(PublicAuthView):
         # authenticate() hashes even for unknown emails, so timing does not reveal accounts.
         user = authenticate(request._request, username=v["email"], password=v["password"])
         if user is None:
-            raise AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
+            # The right password of a deactivated account (accounts.backends): say so, since only
+            # the owner can hear it; any wrong password gets the one answer, account or not.
+            if getattr(request._request, ACCOUNT_INACTIVE_MARK, False):
+                raise PermissionDenied(_("This account is deactivated."), code="account_inactive")
+            raise AuthenticationFailed(_("Invalid email or password."), code="invalid_credentials")
         # A sign-in like any other: axes forgets this account's failures from this address, and
         # last_login ends the account's run of consecutive failures.
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
@@ -113,11 +121,25 @@ class RefreshView(PublicAuthView):
             )
         except services.TokenReused as exc:
             raise AuthenticationFailed(
-                "This refresh token was already used; the session has been signed out.", code="token_reused"
+                _("This refresh token was already used; the session has been signed out."), code="token_reused"
             ) from exc
         except TokenInvalid as exc:
-            raise AuthenticationFailed("Token is invalid or expired.", code="token_not_valid") from exc
+            raise AuthenticationFailed(_("Token is invalid or expired."), code="token_not_valid") from exc
         return Response(session.tokens.as_response())
+
+
+@schema.PASSWORD_RULES
+class PasswordRulesView(APIView):
+    permission_classes = [AllowAny]
+
+    def get_authenticators(self):
+        # A signed-in user's token chooses the language (their saved one); a stale one is ignored.
+        # Public in the OpenAPI document (as the share page's reads): no credentials needed.
+        return [] if getattr(self, "swagger_fake_view", False) else [OptionalDeviceJWTAuthentication()]
+
+    def get(self, request):
+        rules = [{"code": rule.code, "text": rule.text} for rule in password_rules()]
+        return Response(s.PasswordRulesSerializer({"rules": rules}).data)
 
 
 @schema.LOGOUT
@@ -141,7 +163,9 @@ class PasswordChangeView(APIView):
         # from this address (a stolen session cannot guess on), and a locked-out one answers 429.
         old_password = data.validated_data["old_password"]
         if not lockout.check_password(request._request, user=request.user, password=old_password):
-            raise ValidationError({"old_password": ["The current password is not correct."]}, code="password_incorrect")
+            raise ValidationError(
+                {"old_password": [_("The current password is not correct.")]}, code="password_incorrect"
+            )
         services.password_change(user=request.user, current_device=current_device(request), **data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
 from allauth.core import context as allauth_context  # send_mail has a parameter named context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
-from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from .. import services
 from ..models import User
+from ..preferences import mail_language
 from . import pending_flows
 from .allauth_internals import Client
 from .callback_urls import is_listed_callback_url
@@ -42,6 +46,11 @@ class AccountAdapter(DefaultAccountAdapter):
         # SocialAccountAdapter.is_open_for_signup.
         return False
 
+    def format_email_subject(self, subject: str) -> str:
+        # "[Chat] ...": the site's name from the one setting (allauth would take the Site row's,
+        # "example.com" unless someone edited it).
+        return f"[{settings.SITE_NAME}] {subject}"
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         if template_prefix == "account/email/password_reset_key":
             # The reset mail says how long its link lasts (templates/account/email/).
@@ -50,12 +59,28 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth mails only known addresses (a reset asked for an unknown one sends nothing), so
         # delivering in the request would make its answer slower for accounts that exist.
         request = allauth_context.request
-        rendered = self.render_mail(
-            template_prefix,
-            email,
-            {"request": request, "email": email, "current_site": get_current_site(request), **context},
-        )
+        recipient = User.objects.filter(email__iexact=email).select_related("settings").first()
+        # In the recipient's language (their saved one, else the request's).
+        with translation.override(mail_language(recipient)):
+            rendered = self.render_mail(
+                template_prefix,
+                email,
+                {"request": request, "email": email, "current_site": mail_site(request), **context},
+            )
         services.mail_deliver_later(rendered)
+
+
+@dataclass(frozen=True)
+class MailSite:
+    """What allauth's mail templates read as ``current_site``: the name from ``settings.SITE_NAME``
+    and the address the request came to, not the ``django.contrib.sites`` row."""
+
+    name: str
+    domain: str
+
+
+def mail_site(request: HttpRequest | None) -> MailSite:
+    return MailSite(name=settings.SITE_NAME, domain=request.get_host() if request is not None else "")
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -76,15 +101,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         email = User.objects.normalize_email(sociallogin.user.email if sociallogin.user else "")
         if not email:
             raise ValidationError(
-                f"{self._provider_name(provider_id)} did not share an email address; allow it and try again.",
+                _("%(provider)s did not share an email address; allow it and try again.")
+                % {"provider": self._provider_name(provider_id)},
                 code="email_required",
             )
         if User.objects.filter(email__iexact=email).exists():
             # Never sign into (or attach to) an existing account because a provider says the
             # email matches: the owner signs in as usual and links the provider themselves.
             raise ValidationError(
-                "An account with this email already exists. Sign in to it, then link "
-                f"{self._provider_name(provider_id)} from your account.",
+                _("An account with this email already exists. Sign in to it, then link %(provider)s from your account.")
+                % {"provider": self._provider_name(provider_id)},
                 code="email_taken",
             )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 
@@ -27,12 +28,12 @@ class SocialExchangeView(PublicAuthView):
         try:
             entry = handoff_redeem(code=data.validated_data["code"], device_id=device_id)
         except HandoffForAnotherDevice:
-            raise AuthenticationFailed("This sign-in code belongs to another device.", code="code_invalid") from None
+            raise AuthenticationFailed(_("This sign-in code belongs to another device."), code="code_invalid") from None
         if entry is None:
-            raise AuthenticationFailed("This sign-in code is invalid, expired or already used.", code="code_invalid")
+            raise AuthenticationFailed(_("This sign-in code is invalid, expired or already used."), code="code_invalid")
         user = User.objects.filter(pk=entry["user_id"], is_active=True).first()
         if user is None:
-            raise AuthenticationFailed("This account is not active.", code="user_inactive")
+            raise AuthenticationFailed(_("This account is deactivated."), code="user_inactive")
         issued = issue_session(
             request,
             user=user,

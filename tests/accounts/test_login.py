@@ -120,16 +120,42 @@ def test_wrong_password_and_unknown_email_look_the_same(api_client, user):
     assert not Device.objects.exists()
 
 
-def test_inactive_user_cannot_log_in(api_client, password):
-    inactive = UserFactory()
-    inactive.is_active = False
-    inactive.save()
+@pytest.fixture
+def inactive():
+    user = UserFactory()
+    user.is_active = False
+    user.save()
+    return user
 
+
+def test_a_deactivated_user_with_the_right_password_is_told_so(api_client, inactive, password):
     r = api_client.post(LOGIN, {"email": inactive.email, "password": password})
 
-    assert r.status_code == 401
-    assert r.json()["code"] == "invalid_credentials"
+    assert r.status_code == 403
+    assert r.json() == {"detail": "This account is deactivated.", "code": "account_inactive"}
     assert not Device.objects.exists()
+
+    korean = api_client.post(LOGIN, {"email": inactive.email, "password": password}, HTTP_ACCEPT_LANGUAGE="ko")
+    assert korean.status_code == 403
+    assert korean.json() == {"detail": "비활성화된 계정입니다.", "code": "account_inactive"}
+
+
+def test_a_deactivated_user_with_a_wrong_password_gets_the_usual_answer(api_client, inactive):
+    # Nothing tells a guesser that the account exists, let alone that it is deactivated.
+    r = api_client.post(LOGIN, {"email": inactive.email, "password": "Not-the-password-1"})
+    unknown = api_client.post(LOGIN, {"email": "nobody@example.com", "password": "Not-the-password-1"})
+
+    assert r.status_code == unknown.status_code == 401
+    assert r.json() == unknown.json() == {"detail": "Invalid email or password.", "code": "invalid_credentials"}
+    assert not Device.objects.exists()
+
+
+def test_the_deactivated_answer_does_not_outlive_its_request(api_client, inactive, user, password):
+    # The mark lives on the request only: the next sign-in, of another account, is not refused.
+    api_client.post(LOGIN, {"email": inactive.email, "password": password})
+    r = api_client.post(LOGIN, {"email": user.email, "password": "Not-the-password-1"})
+    assert r.json()["code"] == "invalid_credentials"
+    assert api_client.post(LOGIN, {"email": user.email, "password": password}).status_code == 200
 
 
 def test_social_only_user_cannot_log_in_with_a_password(api_client):

@@ -10,7 +10,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a sign-in while its account or address is locked out (accounts/lockout.py).
     # AxesBackend, not the standalone one: it also answers get_user(), as a first backend must.
     "axes.backends.AxesBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend that also marks the right password of a deactivated account.
+    "accounts.backends.AccountBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,6 +4,7 @@ a developer's tool, does)."""
 
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from django.apps import apps
@@ -30,13 +31,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for po_path in catalogs():
+            language = po_path.parent.parent.name
             with po_path.open("rb") as po:
-                catalog = read_po(po, locale=po_path.parent.parent.name)
-            # makemessages leaves the header's "Language:" empty, which makes Babel drop the
-            # locale and with it Plural-Forms from the .mo: gettext would then pick msgstr[1] for
-            # every n != 1, which Korean (one form) does not have. The folder names the language.
+                catalog = read_po(po, locale=language)
             if catalog.locale is None:
-                catalog.locale = po_path.parent.parent.name
+                # makemessages leaves the header's "Language:" empty, which Babel reads as no
+                # locale: the .mo would then carry no Plural-Forms, gettext would fall back to
+                # English's rule (n != 1) and miss every Korean plural entry but n == 1.
+                catalog.locale = Locale.parse(language)
             with po_path.with_suffix(".mo").open("wb") as mo:
                 write_mo(mo, catalog, use_fuzzy=False)
         self.stdout.write(f"compiled {len(catalogs())} catalogs")
