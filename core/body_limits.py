@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 import re
-from types import SimpleNamespace
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -57,7 +57,8 @@ def header_language(scope) -> str:
     LocaleMiddleware and before anyone is signed in), else ``LANGUAGE_CODE``."""
     header = next((value for name, value in scope.get("headers", ()) if name == b"accept-language"), b"")
     # Django's own rule, given the one header it reads (no cookies: the API sets none).
-    request = SimpleNamespace(COOKIES={}, META={"HTTP_ACCEPT_LANGUAGE": header.decode("latin-1")})
+    request = HttpRequest()
+    request.META["HTTP_ACCEPT_LANGUAGE"] = header.decode("latin-1")
     return translation.get_language_from_request(request)
 
 

@@ -58,7 +58,9 @@ def test_quota_exceeded_in_korean_by_accept_language_with_the_same_code(user_cli
     assert english.status_code == korean.status_code == 429
     assert english.json()["code"] == korean.json()["code"] == "daily_quota_exceeded"
     assert english.json()["detail"].startswith("You have sent 1 of 1 message allowed today.")
-    assert korean.json()["detail"] == "오늘 허용된 메시지 1개 중 1개를 보냈습니다. 한도는 사용자 시간대 기준 자정에 초기화됩니다."
+    assert korean.json()["detail"] == (
+        "오늘 허용된 메시지 1개 중 1개를 보냈습니다. 한도는 사용자 시간대 기준 자정에 초기화됩니다."
+    )
     assert korean["Content-Language"] == "ko"
 
 
