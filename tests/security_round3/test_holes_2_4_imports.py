@@ -222,7 +222,7 @@ def _done(client, response) -> dict:
 def test_the_issues_zip_through_the_api_fails_before_anything_is_written(user_client, user, upload):
     done = _done(user_client, upload(user_client, hostile_zip(), name="export.zip"))
     assert done["status"] == "failed"
-    assert done["error"].startswith("conversations.json holds more than 100000 conversations")
+    assert done["error"].startswith("conversations.json holds more than 100000 entries (conversations;")
     assert done["conversations_total"] is None
     assert not Conversation.objects.filter(owner=user).exists()
     # A final failure of the import, never an error of the job: nothing runs it again.
