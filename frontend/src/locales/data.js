@@ -61,7 +61,7 @@ export default {
     import_error_entry: "{title}: {error}",
     import_failed: "{name}: 가져오지 못했습니다. {error}",
     export_heading: "내 데이터 내보내기",
-    export_help: "대화, 수집함 항목, 할 일, 파일, 설정을 .zip 파일 하나로 받습니다. 파일은 백그라운드에서 준비되므로 그동안 이 창을 닫아도 됩니다.",
+    export_help: "대화, 컬렉터 항목, 할 일, 파일, 설정을 .zip 파일 하나로 받습니다. 파일은 백그라운드에서 준비되므로 그동안 이 창을 닫아도 됩니다.",
     export_start: "데이터 내보내기",
     export_queued: "내보내기 시작을 기다리는 중…",
     export_running: "내보내기 파일을 준비하는 중…",
