@@ -356,7 +356,7 @@ class PromptResource(resources.ModelResource):
 
     class Meta:
         model = Prompt
-        fields = ("id", "title", "text", "category", "order", "enabled")
+        fields = ("id", "title", "text", "category", "language", "order", "enabled")
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True

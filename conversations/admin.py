@@ -99,9 +99,9 @@ class LLMModelAdmin(ModelAdmin):
 
 @admin.register(Prompt)
 class PromptAdmin(ModelAdmin):
-    list_display = ("title", "category", "order", "enabled", "updated_at")
+    list_display = ("title", "category", "language", "order", "enabled", "updated_at")
     list_editable = ("order", "enabled")
-    list_filter = ("category", "enabled")
+    list_filter = ("category", "language", "enabled")
     search_fields = ("title", "text")
     ordering = ("order", "id")
 

@@ -88,6 +88,14 @@ class Prompt(models.Model):
     title = models.CharField(max_length=120)
     text = models.TextField(max_length=4000)
     category = models.CharField(max_length=60, blank=True)
+    # Shown to people who read this language ("" = to everyone): a Korean reader is not offered
+    # English starters.
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        choices=[("", gettext_lazy("Every language")), ("en", "English"), ("ko", "한국어")],
+    )
     order = models.PositiveSmallIntegerField(default=0)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -112,8 +112,11 @@ def model_list_public() -> QuerySet[LLMModel]:
     return LLMModel.objects.filter(enabled=True).order_by("order", "id")
 
 
-def prompt_list_public(*, category: str | None = None) -> QuerySet[Prompt]:
+def prompt_list_public(*, category: str | None = None, language: str | None = None) -> QuerySet[Prompt]:
+    """Enabled prompts for a reader of ``language`` (the request's): theirs and those for everyone."""
     qs = Prompt.objects.filter(enabled=True)
+    if language:
+        qs = qs.filter(language__in=("", language))
     if category:
         qs = qs.filter(category__iexact=category)
     return qs.order_by("order", "id")

@@ -36,7 +36,7 @@ class PublicModelSerializer(serializers.ModelSerializer):
 class PromptSerializer(serializers.ModelSerializer):
     class Meta:
         model = Prompt
-        fields = ("id", "title", "text", "category", "order")
+        fields = ("id", "title", "text", "category", "language", "order")
         read_only_fields = fields
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -77,7 +78,9 @@ class PromptViewSet(_PublicCatalogViewSet):
     def get_queryset(self):
         query = s.PromptQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.prompt_list_public(category=query.validated_data.get("category"))
+        return selectors.prompt_list_public(
+            category=query.validated_data.get("category"), language=translation.get_language()
+        )
 
 
 # --- conversations ----------------------------------------------------------------------------

@@ -459,7 +459,7 @@ def test_prompts_round_trip_unchanged(admin_client):
     PromptFactory(title="Plan a trip", category="travel", order=2)
     PromptFactory(title="Explain a concept", enabled=False)
     text = export(admin_client, PROMPTS)
-    assert text.splitlines()[0] == "id,title,text,category,order,enabled"
+    assert text.splitlines()[0] == "id,title,text,category,language,order,enabled"
     before = audit_entries()
 
     response = preview(admin_client, PROMPTS, text)

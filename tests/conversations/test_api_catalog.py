@@ -62,11 +62,21 @@ def test_prompts_list_enabled_and_filter_by_category(api_client):
     assert response.status_code == 200
     titles = [row["title"] for row in response.json()]
     assert "Hidden" not in titles
-    assert len(titles) == Prompt.objects.filter(enabled=True).count()
+    assert len(titles) == Prompt.objects.filter(enabled=True, language__in=("", "en")).count()
 
     coding = api_client.get("/api/v1/prompts", {"category": "coding"}).json()
     assert coding and {row["category"] for row in coding} == {"coding"}
     assert "Hidden" not in [row["title"] for row in coding]
+
+
+def test_prompts_follow_the_readers_language(api_client):
+    PromptFactory(title="For everyone", language="")
+    english = [row["title"] for row in api_client.get("/api/v1/prompts", HTTP_ACCEPT_LANGUAGE="en").json()]
+    korean = [row["title"] for row in api_client.get("/api/v1/prompts", HTTP_ACCEPT_LANGUAGE="ko-KR").json()]
+
+    # The seeded starters exist in both languages; a reader gets theirs and those for everyone.
+    assert "Improve my text" in english and "글 다듬기" not in english and "For everyone" in english
+    assert "글 다듬기" in korean and "Improve my text" not in korean and "For everyone" in korean
 
 
 def test_prompts_category_too_long_is_400(api_client):
