@@ -86,6 +86,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # A reply source's kind (conversations, sharing) beside the collector item's kind.
-    "ENUM_NAME_OVERRIDES": {"SourceKindEnum": ["file", "item"], "ItemKindEnum": "collector.models.ItemKind", "LanguageEnum": ["", "en", "ko"]},
+    "ENUM_NAME_OVERRIDES": {
+        "SourceKindEnum": ["file", "item"],
+        "ItemKindEnum": "collector.models.ItemKind",
+        "LanguageEnum": ["", "en", "ko"],
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
