@@ -240,15 +240,16 @@ def composer(page):
 
 
 def send_button(page):
-    return page.get_by_role("button", name="Send message")
+    return page.get_by_role("button", name=re.compile(r"^(Send message|메시지 보내기)$"))
 
 
 def stop_button(page):
-    return page.get_by_role("button", name="Stop generating")
+    return page.get_by_role("button", name=re.compile(r"^(Stop generating|생성 중지)$"))
 
 
 def messages_log(page):
-    return page.get_by_role("log", name="Messages")
+    # Its accessible name is in the page's language.
+    return page.get_by_role("log", name=re.compile(r"^(Messages|메시지)$"))
 
 
 def replies(page, model: str = QUICK):
