@@ -234,3 +234,13 @@ def test_tag_list_query_count_is_constant(user_client, user, django_assert_num_q
     with django_assert_num_queries(3):
         response = user_client.get("/api/v1/collector/tags")
     assert response.json()["count"] == rows
+
+
+def test_a_null_tag_in_a_form_body_is_refused(user_client):
+    # Form encoders write a null as the text "null": no tag name there (in JSON it is one).
+    note = {"kind": "note", "title": "n", "tags": ["null"]}
+    form = user_client.post(ITEMS, note, format="multipart")
+    as_json = user_client.post(ITEMS, note, format="json")
+
+    assert form.status_code == 400 and "tags" in form.json()
+    assert as_json.status_code == 201 and as_json.json()["tags"] == ["null"]
