@@ -19,6 +19,8 @@ class ConsoleAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()  # autodiscover: every app's admin.py has registered its models
+        from .field_labels import translate_field_labels
         from .site import restyle_library_admins
 
         restyle_library_admins()
+        translate_field_labels()
