@@ -53,11 +53,15 @@ def saved_zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo("UTC")
 
 
+def saved_language(user) -> str | None:
+    """The language ``user`` chose, if the service speaks it; ``None`` when they follow the browser."""
+    return supported_language(getattr(_settings_of(user), "language", ""))
+
+
 def mail_language(user, *, fallback: str | None = None) -> str:
     """The language of a mail to ``user``: their saved one, else ``fallback`` (the language of the
     request that caused it; by default the active one), else ``LANGUAGE_CODE``."""
-    saved = supported_language(getattr(_settings_of(user), "language", ""))
-    return saved or supported_language(fallback or translation.get_language()) or settings.LANGUAGE_CODE
+    return saved_language(user) or supported_language(fallback or translation.get_language()) or settings.LANGUAGE_CODE
 
 
 def activate_for(user) -> None:
@@ -65,11 +69,11 @@ def activate_for(user) -> None:
     row = _settings_of(user)
     if row is None:
         return
-    language = supported_language(row.language)
+    language = saved_language(user)
     if language:
         translation.activate(language)
-    if row.time_zone and valid_time_zone(row.time_zone):
-        timezone.activate(zoneinfo.ZoneInfo(row.time_zone))
+    if row.time_zone:
+        timezone.activate(saved_zone(row.time_zone))
 
 
 def _settings_of(user):

@@ -8,12 +8,11 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.preferences import supported_language
+from accounts.preferences import saved_language, supported_language
 from accounts.storage import size_text, storage_check
 from core.exceptions import DomainError
 
@@ -164,16 +163,9 @@ def file_extract(*, file_id, language: str = "") -> StoredFile | None:
     stored = StoredFile.objects.select_related("owner__settings").filter(pk=file_id).first()
     if stored is None or stored.content_type in IMAGE_TYPES:
         return stored
-    language = supported_language(language) or supported_language(_saved_language(stored.owner))
+    language = supported_language(language) or saved_language(stored.owner)
     with translation.override(language or settings.LANGUAGE_CODE):
         return _file_extract(stored, file_id)
-
-
-def _saved_language(owner) -> str:
-    try:
-        return owner.settings.language
-    except ObjectDoesNotExist:
-        return ""
 
 
 def _file_extract(stored: StoredFile, file_id) -> StoredFile | None:
