@@ -114,7 +114,7 @@ class MessageInline(TabularInline):
     fields = (
         "role",
         "status",
-        "superseded",
+        "depth",
         "short_content",
         "model",
         "prompt_tokens",
@@ -194,8 +194,7 @@ class ConversationAdmin(ModelAdmin):
 class MessageAdmin(ModelAdmin):
     # Few, narrow columns so the key ones fit at 1280 px; the rest is on the message's page.
     list_display = ("summary", "owner", "role", "status", "model", "tokens", "latency_ms", "created_at")
-    # Superseded: replaced by a regenerated or edited turn, hidden from the conversation, kept here.
-    list_filter = ("status", "role", "superseded", "model")
+    list_filter = ("status", "role", "model")
     search_fields = ("=id", "=conversation__id", "conversation__owner__email")
     list_select_related = ("conversation__owner", "model")
     raw_id_fields = ("conversation",)
@@ -210,8 +209,7 @@ class MessageAdmin(ModelAdmin):
     @admin.display(description=gettext_lazy("message"))
     def summary(self, obj) -> str:
         text = " ".join(obj.content.split())
-        flag = " (superseded)" if obj.superseded else ""
-        return (text[:60] + ("…" if len(text) > 60 else "") or "(no text)") + flag
+        return text[:60] + ("…" if len(text) > 60 else "") or "(no text)"
 
     @admin.display(description=gettext_lazy("owner"), ordering="conversation__owner__email")
     def owner(self, obj) -> str:

@@ -11,8 +11,8 @@ from core.db import db_sync_to_async
 from core.errors import backing_service_down
 
 from . import services
-from .api.stream import end_when_signed_out, parse_last_event_id
-from .exceptions import NothingInFlight
+from .api.stream import end_when_signed_out, parse_last_event_id, parse_message_id
+from .exceptions import MessageNotFound, NothingInFlight
 from .selectors import conversations_owned
 from .streaming import listener
 
@@ -33,18 +33,26 @@ def _user_from_token(token: str):
         return None
 
 
+def _reply(conversation_id, wanted, resume):
+    """The reply the socket follows (as the SSE stream picks it)."""
+    message = listener.reply_to_follow(conversation_id, message_id=wanted or resume.message_id)
+    if message is None and wanted is None and resume.message_id is not None:
+        message = listener.reply_to_follow(conversation_id)
+    return message
+
+
 def _owns(user, conversation_id) -> bool:
     return conversations_owned(user=user, summary=False).filter(pk=conversation_id).exists()
 
 
-def _stop(user, conversation_id) -> None:
-    """``{"type": "stop"}``: the same stop as ``POST /conversations/{id}/stop``."""
+def _stop(user, conversation_id, message_id=None) -> None:
+    """``{"type": "stop", "message_id"?}``: the same stop as ``POST /conversations/{id}/stop``."""
     conversation = conversations_owned(user=user, summary=False).filter(pk=conversation_id).first()
     if conversation is None:
         return
     try:
-        services.generation_stop(conversation=conversation)
-    except NothingInFlight:
+        services.generation_stop(conversation=conversation, message_id=message_id)
+    except (NothingInFlight, MessageNotFound):
         pass  # nothing to stop: the socket ends with the reply anyway
 
 
@@ -71,7 +79,11 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if self.user is None:
             await self._authenticate(content if kind == "auth" else {})
         elif kind == "stop":
-            await db_sync_to_async(_stop)(self.user, self.conversation_id)
+            try:
+                message_id = parse_message_id(content.get("message_id"))
+            except ValueError:
+                message_id = None
+            await db_sync_to_async(_stop)(self.user, self.conversation_id, message_id)
 
     async def _authenticate(self, content: dict):
         token = content.get("token")
@@ -86,29 +98,35 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         try:
-            last_event_id = parse_last_event_id(content.get("last_event_id"))
+            resume = parse_last_event_id(content.get("last_event_id"))
+            wanted = parse_message_id(content.get("message_id"))
         except ValueError:
             await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        message = await db_sync_to_async(_reply)(self.conversation_id, wanted, resume)
+        if wanted is not None and message is None:
+            await self.close(code=CLOSE_NOT_FOUND)
             return
         self.user = user
         self.auth_timer.cancel()
         self.session_watch = asyncio.get_running_loop().create_task(
             end_when_signed_out(user.current_device, self._signed_out)
         )
-        self.pump = asyncio.create_task(self._forward(last_event_id))
+        last_event_id = resume.seq_for(message.pk) if message is not None else resume.seq
+        self.pump = asyncio.create_task(self._forward(last_event_id, message))
 
     def _signed_out(self) -> None:
         if self.pump is not None:
             self.pump.cancel()
         asyncio.ensure_future(self.close(code=CLOSE_UNAUTHORIZED))
 
-    async def _forward(self, last_event_id):
+    async def _forward(self, last_event_id, message):
         try:
-            async for event in listener.listen(conversation_id=self.conversation_id, last_event_id=last_event_id):
+            async for event in listener.listen(
+                conversation_id=self.conversation_id, last_event_id=last_event_id, message=message
+            ):
                 if event is not None:  # keep-alives: WebSocket pings already do that job
-                    await self.send(
-                        text_data=f'{{"event":"{event.name.value}","id":{event.id},"data":{event.data_json()}}}'
-                    )
+                    await self.send(text_data=event.ws())
         except Exception as exc:
             if not backing_service_down(exc):
                 raise

@@ -114,6 +114,7 @@ class OriginKind(models.TextChoices):
     NONE = "", "none"
     SHARE = "share"
     SAMPLE = "sample"
+    BRANCH = "branch"  # "branch in new chat": origin_id is the conversation it was copied from
     API = "api", gettext_lazy("OpenAI-compatible API")  # one per request; hidden from the app's lists
 
 
@@ -141,6 +142,10 @@ class Conversation(models.Model):
         related_name="conversations",
         help_text=gettext_lazy("Collector items given as context."),
     )
+    # The leaf of the active path (conversations.tree): what the owner reads, shares and continues.
+    # None only while the conversation has no message. DO_NOTHING: a message goes only with its
+    # conversation (one DELETE each, the constraint checked at commit).
+    current_message = models.ForeignKey("Message", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -181,6 +186,12 @@ class MessageQuerySet(models.QuerySet):
 class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # The message this one answers or follows (None: a first message); messages with the same
+    # parent are versions of one turn (conversations.tree). DO_NOTHING: messages go only with
+    # their conversation, so deleting one never walks the tree level by level.
+    parent = models.ForeignKey("self", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="children")
+    # How many messages are above it: a path's length is its leaf's depth plus one.
+    depth = models.PositiveIntegerField(default=0)
     role = models.CharField(max_length=10, choices=Role.choices)
     content = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.COMPLETE)
@@ -201,10 +212,6 @@ class Message(models.Model):
     sources = models.JSONField(default=list, blank=True)
     # Why the model stopped ("stop", "length"), as the upstream said; blank if unknown.
     finish_reason = models.CharField(max_length=20, blank=True)
-    # Replaced by a regenerated or edited turn (conversations.services.message_resend): kept for
-    # the record and the daily quota, but no longer part of the conversation anyone reads or the
-    # model is sent.
-    superseded = models.BooleanField(default=False)
     # Streaming bookkeeping: last event seq saved, and a heartbeat the reaper watches.
     stream_seq = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -1,13 +1,14 @@
 """Reads for conversations, already scoped to a user and shaped for their serializers."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Substr
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, Substr
 
 from accounts.models import User
 from collector.models import Item
 from core.search import icontains
 from files.models import StoredFile
 
+from . import tree
 from .models import Conversation, Feedback, LLMModel, Message, OriginKind, Prompt
 from .quota import DailyUsage, daily_usage
 
@@ -21,22 +22,20 @@ def attachments_prefetch() -> Prefetch:
 SEARCH_MAX_CHARS = 200
 
 
-def _visible_messages() -> QuerySet[Message]:
-    """Messages still part of their conversation: a regenerated or edited turn is superseded, kept
-    in the database (the admin, the daily quota) but shown to no reader and sent to no model."""
-    return Message.objects.filter(superseded=False)
-
-
 def _with_list_annotations(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    """Message count and a preview of the last message, computed in the same query."""
-    # A reply that has not produced text yet is skipped, so the preview is never blank mid-reply.
-    last_message = (
-        _visible_messages().filter(conversation=OuterRef("pk")).exclude(content="").order_by("-created_at", "-id")
-    )
+    """Message count and a preview of the last message, from the current leaf (the active path's
+    length is its depth plus one): a join, no count over the messages."""
+    # A reply that has not produced text yet shows its question, so the preview is never blank mid-reply.
+    leaf, above = "current_message__content", "current_message__parent__content"
+    leaf_blank = Q(current_message__content="") & Q(current_message__parent__isnull=False)
     return qs.select_related("model").annotate(
-        message_count=Count("messages", filter=Q(messages__superseded=False), distinct=True),
-        last_message_preview=Subquery(last_message.annotate(p=Substr("content", 1, PREVIEW_CHARS)).values("p")[:1]),
-        last_message_role=Subquery(last_message.values("role")[:1]),
+        message_count=Coalesce(F("current_message__depth") + 1, 0),
+        last_message_preview=Case(
+            When(leaf_blank, then=Substr(above, 1, PREVIEW_CHARS)), default=Substr(leaf, 1, PREVIEW_CHARS)
+        ),
+        last_message_role=Case(
+            When(leaf_blank, then=F("current_message__parent__role")), default=F("current_message__role")
+        ),
     )
 
 
@@ -62,7 +61,8 @@ def conversation_list(
     if q:
         # EXISTS rather than a join, so a conversation with several matching messages is listed once.
         # Both Unicode forms of Korean (core.search): typed syllables find pasted jamo and back.
-        matching_message = _visible_messages().filter(icontains("content", q), conversation=OuterRef("pk"))
+        # Every version of every turn: a user finds what was said on any branch.
+        matching_message = Message.objects.filter(icontains("content", q), conversation=OuterRef("pk"))
         qs = qs.filter(icontains("title", q) | Q(Exists(matching_message)))
     return _with_list_annotations(qs).order_by("-pinned", "-updated_at", "-created_at", "-id")
 
@@ -83,12 +83,15 @@ def conversation_get(*, user: User, pk, summary: bool = True) -> Conversation:
     return conversations_owned(user=user, summary=summary).get(pk=pk)
 
 
-def message_list(*, conversation: Conversation, user: User | None = None) -> QuerySet[Message]:
-    """The conversation's messages (not superseded ones), oldest first; with ``user``, their own
-    rating of each one."""
+def message_list(
+    *, conversation: Conversation, user: User | None = None, path: list[str] | None = None
+) -> QuerySet[Message]:
+    """The conversation's active path (``path``: its ids, as ``tree.active_path`` gives them), root
+    first; with ``user``, their own rating of each one."""
+    if path is None:
+        _skeleton, path = tree.active_path(conversation)
     qs = (
-        _visible_messages()
-        .filter(conversation=conversation)
+        Message.objects.filter(conversation=conversation, pk__in=path)
         .select_related("model")
         .prefetch_related(attachments_prefetch())
         .order_by("created_at", "id")

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,7 +25,7 @@ from core.titles import title_clean, title_fit
 from files.models import FileStatus, StoredFile
 from files.services import files_delete_unreferenced
 
-from . import generation
+from . import generation, tree
 from .capabilities import VISION, has_capability
 from .exceptions import (
     DailyQuotaExceeded,
@@ -77,10 +76,13 @@ def _clean_system_prompt(system_prompt: str) -> str:
     return system_prompt.strip()
 
 
-@transaction.atomic
 @dataclass(frozen=True)
 class PastMessage:
-    """A message of a conversation made from history (a clone, an import): as it was."""
+    """A message of a conversation made from history (a clone, an import): as it was.
+
+    ``ref`` names it among the messages given and ``parent_ref`` names its parent (``None``: a
+    first message), for a history that is a tree (``conversation_create_from_history(tree=True)``);
+    a line of messages needs neither."""
 
     role: str
     content: str
@@ -88,9 +90,10 @@ class PastMessage:
     model: LLMModel | None = None
     status: str = MessageStatus.COMPLETE
     finish_reason: str = ""
-    superseded: bool = False
     sources: list = field(default_factory=list)
     attachments: tuple = ()  # ids of the owner's StoredFiles (an import's restored files)
+    ref: str = ""
+    parent_ref: str | None = None
 
 
 HISTORY_BATCH = 500  # messages per INSERT: a model instance costs about a kilobyte
@@ -124,14 +127,21 @@ def conversation_create_from_history(
     origin_id: str = "",
     created_at: datetime | None = None,
     updated_at: datetime | None = None,
+    tree: bool = False,
+    current_ref: str | None = None,
 ) -> Conversation:
     """A conversation of ``owner`` holding past messages, ready to be continued (a share's or a
-    sample's clone, an imported one). The one time rule for all: messages keep their times, made
-    strictly increasing in the given order; those without one follow the one before; with no time
-    at all (a clone) the ``count`` messages end now, so the owner's next message sorts after them.
-    The conversation starts at ``created_at`` (else its first message) and was last active at
-    ``updated_at`` (else its last message). Nothing here is a reply asked for: no ledger entry, no
-    quota. Call inside a transaction; ``messages`` is read once, a batch at a time."""
+    sample's clone, a branch, an imported one). The one time rule for all: messages keep their
+    times, made strictly increasing in the given order; those without one follow the one before;
+    with no time at all (a clone) the ``count`` messages end now, so the owner's next message
+    sorts after them. The conversation starts at ``created_at`` (else its first message) and was
+    last active at ``updated_at`` (else its last message). Nothing here is a reply asked for: no
+    ledger entry, no quota. Call inside a transaction; ``messages`` is read once, a batch at a time.
+
+    The messages are a line (each one follows the one before, the last is the current leaf), or
+    with ``tree`` a tree: each names its parent by ``parent_ref`` (given before it; an unknown
+    one makes it a first message) and ``current_ref`` names the current leaf (else the last one).
+    """
     now = timezone.now()
     start = created_at or now - timedelta(microseconds=max(count - 1, 0))
     conversation = Conversation.objects.create(
@@ -146,23 +156,34 @@ def conversation_create_from_history(
         created_at=start,
     )
     first = last = None
+    # (id, depth) of each placed message a later one may name as its parent: the tree's shape only.
+    placed: dict[str, tuple] = {}
+    previous: tuple | None = None
+    current: tuple | None = None
     timed = _in_time_order(messages, start=start)
     while batch := list(itertools.islice(timed, HISTORY_BATCH)):
-        rows = [
-            Message(
+        rows = []
+        for m, moment in batch:
+            parent = (placed.get(m.parent_ref) if m.parent_ref is not None else None) if tree else previous
+            row = Message(
                 conversation=conversation,
+                parent_id=parent[0] if parent else None,
+                depth=parent[1] + 1 if parent else 0,
                 role=m.role,
                 content=m.content,
                 status=m.status,
                 model=m.model,
                 finish_reason=m.finish_reason,
-                superseded=m.superseded,
                 sources=m.sources,
                 created_at=moment,
                 finished_at=moment,
             )
-            for m, moment in batch
-        ]
+            rows.append(row)
+            previous = (row.pk, row.depth)
+            if tree and m.ref:
+                placed[m.ref] = previous
+                if m.ref == current_ref:
+                    current = previous
         Message.objects.bulk_create(rows)
         # The ids are made here (uuid4), so the attachments' rows need no read back.
         Message.attachments.through.objects.bulk_create(
@@ -172,11 +193,13 @@ def conversation_create_from_history(
         )
         first = first or batch[0][1]
         last = batch[-1][1]
-    changes = {"updated_at": updated_at or last or conversation.created_at}
+    leaf = current or previous
+    changes = {"updated_at": updated_at or last or conversation.created_at, "current_message_id": leaf and leaf[0]}
     if created_at is None and first is not None and first != conversation.created_at:
         changes["created_at"] = first
     # updated_at is auto_now: an UPDATE is the way to keep the history's time.
     Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    conversation.current_message_id = changes["current_message_id"]
     return conversation
 
 
@@ -292,8 +315,8 @@ def conversation_context_set(*, user: User, conversation: Conversation, item_ids
 
 
 def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: UserSettings) -> None:
-    """Raise 429/409 when sending would break a limit (503 when the reply could not be delivered
-    now). Call with the user's settings row locked."""
+    """Raise 429 when sending would break a limit (503 when the reply could not be delivered now).
+    Call with the user's settings row locked."""
     generation.ensure_pipeline_ready()
     now = timezone.now()
     plan = settings_row.plan
@@ -311,9 +334,9 @@ def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: 
                 % {"sent": usage.messages_sent, "limit": usage.daily_message_limit},
                 wait=max(1, int((usage.resets_at - now).total_seconds()) + 1),
             )
-    in_flight = Message.objects.in_flight().filter(conversation__owner=user).values_list("conversation_id", flat=True)
-    in_flight_conversations = list(in_flight)
-    if len(in_flight_conversations) >= plan.max_concurrent_generations:
+    # Replies on other branches of the same conversation count like any others: a tree's branches
+    # share no history, so only the plan limits how many run at once.
+    if Message.objects.in_flight().filter(conversation__owner=user).count() >= plan.max_concurrent_generations:
         raise TooManyGenerations(
             ngettext(
                 "Your plan allows %(count)d reply at a time; wait for one to finish or stop it.",
@@ -322,9 +345,6 @@ def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: 
             )
             % {"count": plan.max_concurrent_generations}
         )
-    if conversation.pk in in_flight_conversations:
-        # Two replies racing in one conversation would interleave its history.
-        raise GenerationInProgress()
 
 
 def _settings_locked(user: User) -> UserSettings:
@@ -345,11 +365,19 @@ def _start_after_commit(message_id) -> None:
 
 
 def _pending_reply(
-    *, conversation: Conversation, model, created_at: datetime, generation_options: dict | None = None
+    *,
+    conversation: Conversation,
+    parent: Message,
+    model,
+    created_at: datetime,
+    generation_options: dict | None = None,
 ) -> Message:
-    """A pending assistant reply (unsaved): the generation task takes it once it is committed."""
+    """A pending assistant reply under ``parent`` (unsaved): the generation task takes it once it
+    is committed."""
     return Message(
         conversation=conversation,
+        parent=parent,
+        depth=parent.depth + 1,
         role=Role.ASSISTANT,
         content="",
         status=MessageStatus.PENDING,
@@ -373,13 +401,19 @@ def _question_and_reply(
     conversation: Conversation,
     model,
     question: str,
+    parent: Message | None = None,
     generation_options: dict | None = None,
     attachments: Sequence[StoredFile] = (),
 ) -> tuple[Message, Message]:
-    """The user's message and the pending reply to it, with the reply's ledger entry."""
+    """The user's message under ``parent`` (``None``: a first message) and the pending reply to
+    it, with the reply's ledger entry."""
     now = timezone.now()
+    if parent is not None:  # a child is always younger than its parent, whatever the clocks say
+        now = max(now, parent.created_at + timedelta(microseconds=1))
     user_message = Message(
         conversation=conversation,
+        parent=parent,
+        depth=parent.depth + 1 if parent is not None else 0,
         role=Role.USER,
         content=question,
         status=MessageStatus.COMPLETE,
@@ -390,6 +424,7 @@ def _question_and_reply(
     # A microsecond later, so ordering by created_at never puts the reply before the question.
     reply = _pending_reply(
         conversation=conversation,
+        parent=user_message,
         model=model,
         created_at=now + timedelta(microseconds=1),
         generation_options=generation_options,
@@ -474,11 +509,12 @@ def _ask(
     settings_row: UserSettings,
     content: str,
     model_slug: str | None,
+    parent: Message | None,
     attachments: Sequence[StoredFile] = (),
 ) -> tuple[Message, Message]:
-    """Pick the reply's model, check the plan's limits, save the question (with its attachments)
-    and its pending reply, and start it after commit. Call with ``settings_row`` locked, in a
-    transaction."""
+    """Pick the reply's model, check the plan's limits, save the question under ``parent`` (with
+    its attachments) and its pending reply, make the reply the current leaf, and start it after
+    commit. Call with ``settings_row`` locked, in a transaction."""
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
@@ -487,16 +523,60 @@ def _ask(
     _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
 
     user_message, assistant_message = _question_and_reply(
-        conversation=conversation, model=model, question=content, attachments=attachments
+        conversation=conversation, model=model, question=content, parent=parent, attachments=attachments
     )
-    fields = ["updated_at"]
-    if conversation.model_id != model.pk:
+    _now_current(conversation, assistant_message, model=model)
+    _start_after_commit(assistant_message.id)
+    return user_message, assistant_message
+
+
+def _now_current(conversation: Conversation, reply: Message, *, model: LLMModel | None = None) -> None:
+    """``reply``, just asked for, is the conversation's current leaf (and its model the chat's)."""
+    conversation.current_message = reply
+    fields = ["updated_at", "current_message"]
+    if model is not None and conversation.model_id != model.pk:
         conversation.model = model
         fields.append("model")
     conversation.save(update_fields=fields)
 
-    _start_after_commit(assistant_message.id)
-    return user_message, assistant_message
+
+# The default parent of a new message: the conversation's current leaf.
+CURRENT = object()
+
+
+def _message_of(conversation: Conversation, message_id) -> Message:
+    """One message of this conversation (``MessageNotFound``, a 404, for any other id)."""
+    rows = Message.objects.filter(conversation=conversation, pk=message_id).select_related("model")
+    message = rows.first()
+    if message is None:
+        raise MessageNotFound()
+    return message
+
+
+def _parent_for(conversation: Conversation, parent_id) -> Message | None:
+    """The message a new question goes under: ``parent_id`` (an assistant message of this
+    conversation, or ``None`` for a new first message), or by default the current leaf. A reply
+    still being written cannot be answered yet (409 ``generation_in_progress``)."""
+    if parent_id is CURRENT:
+        if conversation.current_message_id is None:
+            return None
+        parent = _message_of(conversation, conversation.current_message_id)
+    elif parent_id is None:
+        return None
+    else:
+        parent = Message.objects.filter(conversation=conversation, pk=parent_id).first()
+        if parent is None:
+            raise ValidationError(
+                {"parent_id": [_("No message with this id in this conversation.")]}, code="parent_not_found"
+            )
+        if parent.role != Role.ASSISTANT:
+            raise ValidationError(
+                {"parent_id": [_("A new message goes under a reply of the assistant (or null for a first message).")]},
+                code="parent_not_assistant",
+            )
+    if parent.status in IN_FLIGHT_STATUSES:
+        raise GenerationInProgress(_("This reply is still being generated; wait for it to finish or stop it."))
+    return parent
 
 
 @transaction.atomic
@@ -507,12 +587,16 @@ def message_send(
     content: str,
     model_slug: str | None = None,
     attachments: Sequence = (),
+    parent_id=CURRENT,
 ) -> tuple[Message, Message]:
-    """Save the user's message (with the files ``attachments`` names: ids of the user's files) and
-    a pending assistant reply, then (after commit) start generating it. A caller that wants the
-    finished reply waits for it (``listener.reply_wait``)."""
+    """Save the user's message under ``parent_id`` (default: the current leaf; see ``_parent_for``)
+    with the files ``attachments`` names (ids of the user's files), and a pending assistant reply,
+    which becomes the current leaf; then (after commit) start generating it. Editing a message is
+    this with the edited message's parent: the edit is a new version beside it, which stays. A
+    caller that wants the finished reply waits for it (``listener.reply_wait``)."""
     content = _clean_content(content, attachments=attachments)
     settings_row = _settings_locked(user)
+    parent = _parent_for(conversation, parent_id)
     files = attachments_resolve(user=user, file_ids=attachments) if attachments else []
     return _ask(
         conversation=conversation,
@@ -520,6 +604,7 @@ def message_send(
         settings_row=settings_row,
         content=content,
         model_slug=model_slug,
+        parent=parent,
         attachments=files,
     )
 
@@ -552,13 +637,49 @@ def conversation_start(
     return conversation, sent
 
 
-def _last_question(*, conversation: Conversation) -> Message | None:
-    """The conversation's last user message still part of it (not superseded)."""
-    return (
-        Message.objects.filter(conversation=conversation, role=Role.USER, superseded=False)
-        .order_by("-created_at", "-id")
-        .first()
+@transaction.atomic
+def message_regenerate(
+    *, conversation: Conversation, user: User, message_id, model_slug: str | None = None
+) -> tuple[Message, Message]:
+    """A new version of the reply ``message_id`` (any assistant message of the conversation): a
+    sibling under the same question, generated from the path above it, which becomes the current
+    leaf. The reply it replaces stays, one step away (``sibling_ids``). A reply asked for like any
+    other (the plan's limits, the day's quota). Returns (the question, the new reply)."""
+    settings_row = _settings_locked(user)
+    reply = _message_of(conversation, message_id)
+    if reply.role != Role.ASSISTANT:
+        raise Conflict(_("Only a reply of the assistant can be generated again."), code="not_assistant_message")
+    if reply.status in IN_FLIGHT_STATUSES:
+        raise GenerationInProgress(_("This reply is still being generated; wait for it to finish or stop it."))
+    question = reply.parent
+    if question is None:
+        raise NothingToRegenerate()
+    if model_slug:
+        model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
+    else:
+        model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
+    _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
+    # A continuation's new version goes on from the same cut reply (its parent).
+    options = {CONTINUES: str(question.pk)} if question.role == Role.ASSISTANT else {}
+    created_at = max(timezone.now(), question.created_at + timedelta(microseconds=1))
+    new_reply = _pending_reply(
+        conversation=conversation, parent=question, model=model, created_at=created_at, generation_options=options
     )
+    _asked(conversation=conversation, rows=[new_reply], reply=new_reply)
+    _now_current(conversation, new_reply, model=model)
+    _start_after_commit(new_reply.id)
+    return question, new_reply
+
+
+def _active_question(conversation: Conversation) -> tuple[Message | None, Message | None]:
+    """The last question on the active path, and the message after it there (if any)."""
+    _skeleton, path = tree.active_path(conversation)
+    question = Message.objects.filter(pk__in=path, role=Role.USER).order_by("-created_at", "-id").first()
+    if question is None:
+        return None, None
+    index = path.index(str(question.pk))
+    after = Message.objects.filter(pk=path[index + 1]).first() if index + 1 < len(path) else None
+    return question, after
 
 
 @transaction.atomic
@@ -570,47 +691,114 @@ def message_resend(
     content: str | None = None,
     model_slug: str | None = None,
 ) -> tuple[Message, Message]:
-    """Ask the conversation's last question again: regenerate its reply (``content=None``: the
-    same text) or edit it (``content``: the new text).
+    """The older operations on the last turn (``POST .../regenerate`` and ``.../edit``): answer the
+    active path's last question again (``content=None``) or edit it (``content``: its new text).
 
-    Nothing is deleted: that user message and everything after it are marked superseded (hidden
-    from the conversation, kept in the database), then a new user message and its pending reply
-    are made exactly as ``message_send`` makes them (same limits; it costs one message of the
-    day's quota). ``message_id`` names the question (``None``: the last one); it must be the last
-    user message not superseded.
+    A regenerate is ``message_regenerate`` of that question's reply (its first, if it has none on
+    the path: a new one); an edit is ``message_send`` under the question's parent, keeping its
+    files. Nothing is replaced: the earlier versions stay, as siblings. ``message_id`` names the
+    question (``None``: the last one) and must be the last one (409 ``not_last_message``); as
+    before, nothing is resent while a reply of the conversation is in flight (409).
     """
     if content is not None:
         content = _clean_content(content)
-    # Locked first: one user's sends and resends are serialised, so two cannot both supersede.
-    settings_row = _settings_locked(user)
-    question = _last_question(conversation=conversation)
+    settings_row = _settings_locked(user)  # one user's sends are serialised
+    question, reply = _active_question(conversation)
     if message_id is None:
         if question is None:
             raise NothingToRegenerate()
     else:
-        if not Message.objects.filter(conversation=conversation, pk=message_id).exists():
-            raise MessageNotFound()
+        _message_of(conversation, message_id)
         if question is None or str(question.pk) != str(message_id):
             raise NotLastMessage()
     if message_in_flight(conversation=conversation) is not None:
-        # Superseding a reply still being written would leave its worker writing a hidden row.
         raise GenerationInProgress()
-    # The question and every message after it (ordered by created_at, then id).
-    later = Q(created_at__gt=question.created_at) | Q(created_at=question.created_at, id__gte=question.pk)
-    Message.objects.filter(later, conversation=conversation, superseded=False).update(
-        superseded=True, updated_at=timezone.now()
-    )
+    if content is None and reply is not None and reply.role == Role.ASSISTANT:
+        return message_regenerate(conversation=conversation, user=user, message_id=reply.pk, model_slug=model_slug)
     # The new turn keeps the question's files (an edit changes its text, not what it showed);
-    # one that failed since is left out rather than refusing the regenerate.
+    # one that failed since is left out rather than refusing the resend.
     files = [file for file in question.attachments.order_by("created_at", "id") if file.status != FileStatus.FAILED]
+    if content is None:  # a question without a reply: answer it
+        return _answer(conversation=conversation, user=user, settings_row=settings_row, question=question)
     return _ask(
         conversation=conversation,
         user=user,
         settings_row=settings_row,
-        content=question.content if content is None else content,
+        content=content,
         model_slug=model_slug,
+        parent=question.parent,
         attachments=files,
     )
+
+
+def _answer(*, conversation: Conversation, user: User, settings_row: UserSettings, question: Message):
+    """A first reply to a question left without one (an imported chat ending with a question)."""
+    model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
+    _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
+    created_at = max(timezone.now(), question.created_at + timedelta(microseconds=1))
+    reply = _pending_reply(conversation=conversation, parent=question, model=model, created_at=created_at)
+    _asked(conversation=conversation, rows=[reply], reply=reply)
+    _now_current(conversation, reply, model=model)
+    _start_after_commit(reply.id)
+    return question, reply
+
+
+def conversation_switch(*, conversation: Conversation, message_id) -> Conversation:
+    """Show another version: the active path goes through ``message_id`` (any message of the
+    conversation) and on down its newest descendants. Nothing is written but the pointer; the
+    conversation's last activity stays (stepping through versions is reading, not writing)."""
+    skeleton = tree.Skeleton.of(conversation.pk)
+    if message_id not in skeleton:
+        raise ValidationError(
+            {"current_message_id": [_("No message with this id in this conversation.")]}, code="message_not_found"
+        )
+    leaf = skeleton.newest_leaf(message_id)
+    Conversation.objects.filter(pk=conversation.pk).update(current_message_id=leaf)
+    conversation.current_message_id = leaf
+    return conversation
+
+
+@transaction.atomic
+def conversation_branch(*, conversation: Conversation, user: User, message_id) -> Conversation:
+    """ "Branch in new chat": a new conversation of ``user`` holding a copy of the path from the
+    root down to ``message_id`` (its texts, times, files, sources, models and the chat's
+    settings), current at its copy of that message. The original is not touched. A reply still
+    being written cannot be copied yet (409)."""
+    message = _message_of(conversation, message_id)
+    if message.status in IN_FLIGHT_STATUSES:
+        raise GenerationInProgress(_("This reply is still being generated; branch from it once it has finished."))
+    skeleton = tree.Skeleton.of(conversation.pk)
+    path = skeleton.path(message.pk)
+    rows = {
+        str(m.pk): m
+        for m in Message.objects.filter(pk__in=path).select_related("model").prefetch_related("attachments")
+    }
+    past = [
+        PastMessage(
+            role=m.role,
+            content=m.content,
+            created_at=m.created_at,
+            model=m.model,
+            status=m.status,
+            finish_reason=m.finish_reason,
+            sources=m.sources,
+            attachments=tuple(f.pk for f in m.attachments.all()),
+        )
+        for m in (rows[pk] for pk in path)
+    ]
+    branch = conversation_create_from_history(
+        owner=user,
+        title=_("%(title)s (branch)") % {"title": conversation.title} if conversation.title else "",
+        messages=past,
+        count=len(past),
+        model=conversation.model,
+        system_prompt=conversation.system_prompt,
+        origin_kind=OriginKind.BRANCH,
+        origin_id=str(conversation.pk),
+        updated_at=timezone.now(),
+    )
+    branch.context_items.set(conversation.context_items.filter(owner_id=user.pk))
+    return branch
 
 
 # What a continuation's ``generation_options`` hold: the id of the reply it goes on from (the
@@ -622,37 +810,38 @@ FINISH_LENGTH = "length"
 
 @transaction.atomic
 def reply_continue(*, conversation: Conversation, user: User, message_id) -> Message:
-    """Go on with the conversation's last reply, cut at the model's output limit: a new pending
-    reply after it (nothing is superseded; the cut one stays as it is), generated from the history
-    with the cut reply as its last turn, and started after commit. It is a reply asked for like
-    any other: the same plan limits, one message of the day's quota, the same stream.
+    """Go on with a reply cut at the model's output limit: a new pending reply under it (the cut
+    one stays as it is), generated from its path with the cut reply as its last turn, made the
+    current leaf and started after commit. It is a reply asked for like any other: the same plan
+    limits, one message of the day's quota, the same stream.
 
-    Only the last message (not superseded) can be continued, only a reply, and only one that
-    ended ``complete`` with ``finish_reason`` ``length``; anything else is 409 with a code saying
-    which (``NotContinuable``). The reply's model goes on writing it while the plan allows it.
+    Only a reply nothing follows yet can be continued, and only one that ended ``complete`` with
+    ``finish_reason`` ``length``; anything else is 409 with a code saying which
+    (``NotContinuable``). The reply's model goes on writing it while the plan allows it.
     """
     settings_row = _settings_locked(user)  # one user's sends are serialised (the limits, the order)
-    cut = Message.objects.filter(conversation=conversation, pk=message_id).select_related("model").first()
-    if cut is None:
-        raise MessageNotFound()
-    if message_in_flight(conversation=conversation) is not None:
-        raise GenerationInProgress()
+    cut = _message_of(conversation, message_id)
     if cut.role != Role.ASSISTANT:
         raise NotContinuable("not_assistant_message")
-    last = Message.objects.filter(conversation=conversation, superseded=False).order_by("-created_at", "-id").first()
-    if cut.superseded or last is None or last.pk != cut.pk:
+    if cut.status in IN_FLIGHT_STATUSES:
+        raise GenerationInProgress()
+    if Message.objects.filter(parent=cut).exists():
         raise NotContinuable("not_last_message")
     if cut.status != MessageStatus.COMPLETE or cut.finish_reason != FINISH_LENGTH:
         raise NotContinuable("not_cut_off")
     model = model_for(user=user, preferred=cut.model or conversation.model, plan_id=settings_row.plan_id)
     _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
-    # After the cut reply whatever the clocks say: the history is ordered by created_at.
+    # After the cut reply whatever the clocks say: a path is ordered by created_at.
     created_at = max(timezone.now(), cut.created_at + timedelta(microseconds=1))
     reply = _pending_reply(
-        conversation=conversation, model=model, created_at=created_at, generation_options={CONTINUES: str(cut.pk)}
+        conversation=conversation,
+        parent=cut,
+        model=model,
+        created_at=created_at,
+        generation_options={CONTINUES: str(cut.pk)},
     )
     _asked(conversation=conversation, rows=[reply], reply=reply)
-    conversation.save(update_fields=["updated_at"])
+    _now_current(conversation, reply)
     _start_after_commit(reply.id)
     return reply
 
@@ -720,17 +909,31 @@ def api_completion_start(
         question=question,
         generation_options={**options, "system": system, "messages": turns},
     )
+    # One request, one line: its question and reply, the reply its leaf.
+    Conversation.objects.filter(pk=conversation.pk).update(current_message=reply)
     _start_after_commit(reply.id)
     return reply
 
 
 def message_in_flight(*, conversation: Conversation) -> Message | None:
-    return Message.objects.in_flight().filter(conversation=conversation).order_by("-created_at", "-id").first()
+    """The reply in flight on the active path, else the newest one in flight on any branch."""
+    in_flight = list(Message.objects.in_flight().filter(conversation=conversation).order_by("-created_at", "-id"))
+    if len(in_flight) > 1:
+        _skeleton, path = tree.active_path(conversation)
+        on_path = [m for m in in_flight if str(m.pk) in path]
+        return (on_path or in_flight)[0]
+    return in_flight[0] if in_flight else None
 
 
-def generation_stop(*, conversation: Conversation) -> Message:
-    """Ask the engine (in whichever process runs it) to stop the reply being generated."""
-    message = message_in_flight(conversation=conversation)
+def generation_stop(*, conversation: Conversation, message_id=None) -> Message:
+    """Ask the engine (in whichever process runs it) to stop a reply being generated: ``message_id``
+    (a reply of this conversation), or the one ``message_in_flight`` picks."""
+    if message_id is None:
+        message = message_in_flight(conversation=conversation)
+    else:
+        message = Message.objects.in_flight().filter(conversation=conversation, pk=message_id).first()
+        if message is None:
+            _message_of(conversation, message_id)  # 404 when it is not this conversation's
     if message is None:
         raise NothingInFlight()
     generation.request_stop(message_id=message.id)

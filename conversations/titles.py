@@ -10,7 +10,8 @@ AUTOTITLE_MAX_CHARS = 60
 def conversation_autotitle(*, conversation_id) -> str | None:
     """Give an untitled conversation a title from its first user message. Returns the new title."""
     first = (
-        Message.objects.filter(conversation_id=conversation_id, role=Role.USER, superseded=False)
+        # The first question ever asked (a first message's later versions do not rename the chat).
+        Message.objects.filter(conversation_id=conversation_id, role=Role.USER, parent=None)
         .order_by("created_at", "id")
         .values_list("content", flat=True)
         .first()

@@ -18,6 +18,7 @@ from conversations.model_choice import model_for_or_none
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, OriginKind, Role
 from conversations.services import PastMessage, conversation_create_from_history
 from conversations.titles import AUTOTITLE_MAX_CHARS
+from conversations.tree import active_path
 from core.exceptions import Conflict
 from core.titles import title_clean, title_from_text
 
@@ -27,9 +28,9 @@ TITLE_MAX_CHARS = Share._meta.get_field("title").max_length
 DESCRIPTION_MAX_CHARS = 2000
 DEFAULT_SHARE_TITLE = "Shared conversation"
 
-# Only what the conversation's reader sees as finished text; system prompts, failed or half-made
-# replies, superseded turns (regenerated or edited) and status internals never leave the owner's
-# conversation.
+# Only what the conversation's reader sees as finished text on its active path (conversations.tree);
+# system prompts, failed or half-made replies, the other versions of a turn (regenerated or
+# edited) and status internals never leave the owner's conversation.
 _SHAREABLE_ROLES = (Role.USER, Role.ASSISTANT)
 _SHAREABLE_STATUSES = (MessageStatus.COMPLETE, MessageStatus.STOPPED)
 
@@ -41,11 +42,12 @@ def _shared_source(source: dict) -> dict:
 
 
 def _snapshot_messages(*, conversation: Conversation) -> list[dict]:
-    """The conversation's finished turns as a share or sample holds them. A question's files are
-    named (name, type, size), never given; a reply's sources are copied as text."""
+    """The finished turns of the conversation's active path as a share or sample holds them. A
+    question's files are named (name, type, size), never given; a reply's sources are copied as text."""
+    _skeleton, path = active_path(conversation)
     rows = list(
         Message.objects.filter(
-            conversation=conversation, role__in=_SHAREABLE_ROLES, status__in=_SHAREABLE_STATUSES, superseded=False
+            conversation=conversation, pk__in=path, role__in=_SHAREABLE_ROLES, status__in=_SHAREABLE_STATUSES
         )
         .order_by("created_at", "id")
         .values_list("id", "role", "content", "created_at", "sources")

@@ -7,6 +7,7 @@ from collector.api.serializers import MAX_ID, ItemSerializer
 from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
+from .. import tree
 from ..models import Conversation, Feedback, LLMModel, Message, Prompt, Rating, Role
 from ..services import (
     CONTINUES,
@@ -87,12 +88,24 @@ class MessageSerializer(serializers.ModelSerializer):
     continues = serializers.SerializerMethodField(
         help_text="The id of the reply this one continues (made by `.../continue`), else null."
     )
+    parent_id = serializers.UUIDField(
+        read_only=True,
+        allow_null=True,
+        help_text="The message this one answers or follows; null for a first message.",
+    )
+    sibling_ids = serializers.SerializerMethodField(
+        help_text="The ids of every version of this message (all messages with the same parent), oldest first, "
+        "itself included: a client shows ‹ n/m › when there is more than one and switches with "
+        "`PATCH /conversations/{id} {current_message_id}`."
+    )
 
     class Meta:
         model = Message
         fields = (
             "id",
             "conversation_id",
+            "parent_id",
+            "sibling_ids",
             "role",
             "content",
             "status",
@@ -116,6 +129,15 @@ class MessageSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_continues(self, obj) -> str | None:
         return (obj.generation_options or {}).get(CONTINUES) if obj.role == Role.ASSISTANT else None
+
+    @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+    def get_sibling_ids(self, obj) -> list:
+        # The conversation's shape, read once for the whole page (views pass it), else here.
+        skeleton = self.context.get("skeleton")
+        if skeleton is None or str(obj.pk) not in skeleton:
+            skeleton = tree.Skeleton.of(obj.conversation_id)
+            self.context["skeleton"] = skeleton
+        return skeleton.sibling_ids(obj.pk)
 
     def get_my_rating(self, obj) -> str | None:
         return getattr(obj, "my_rating", None)
@@ -155,6 +177,13 @@ class MessageCreateSerializer(InputSerializer):
         max_length=64,
         help_text="Model slug for this reply (and the next ones).",
     )
+    parent_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The reply this message answers (an assistant message of this conversation), or null for a new "
+        "first message; left out: the conversation's current leaf. Editing a message is this call with the edited "
+        "message's `parent_id`: the edit becomes a new version beside it (its `sibling_ids`), which stays.",
+    )
 
     def validate(self, attrs):
         if not attrs["content"].strip() and not attrs.get("attachments"):
@@ -173,7 +202,10 @@ class RegenerateSerializer(InputSerializer):
 
 
 class EditSerializer(InputSerializer):
-    message_id = serializers.UUIDField(help_text="The conversation's last user message (the one to replace).")
+    message_id = serializers.UUIDField(
+        help_text="The last user message of the active path (to edit any other, `POST .../messages` with its "
+        "`parent_id`)."
+    )
     content = serializers.CharField(
         trim_whitespace=False, max_length=settings.CHAT["MAX_MESSAGE_CHARS"], help_text="The new text of that message."
     )
@@ -213,7 +245,15 @@ class ReplyContinuedSerializer(serializers.Serializer):
 
 class ConversationSerializer(serializers.ModelSerializer):
     model = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
-    message_count = serializers.IntegerField(read_only=True, default=0)
+    message_count = serializers.IntegerField(
+        read_only=True, default=0, help_text="Messages on the active path (the versions not shown are not counted)."
+    )
+    current_message_id = serializers.UUIDField(
+        read_only=True,
+        allow_null=True,
+        help_text="The leaf of the active path: `GET .../messages` lists the path from the first message down to "
+        "it. Null while the conversation has no message.",
+    )
     last_message_preview = serializers.CharField(read_only=True, allow_null=True, default=None)
 
     class Meta:
@@ -229,6 +269,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "origin_id",
             "message_count",
             "last_message_preview",
+            "current_message_id",
             "created_at",
             "updated_at",
         )
@@ -290,6 +331,11 @@ class ConversationUpdateSerializer(InputSerializer):
     system_prompt = serializers.CharField(allow_blank=True, max_length=SYSTEM_PROMPT_MAX_CHARS, trim_whitespace=False)
     pinned = serializers.BooleanField()
     archived = serializers.BooleanField()
+    current_message_id = serializers.UUIDField(
+        required=False,
+        help_text="Show another version: any message of the conversation; the active path goes through it and on "
+        "down its newest replies. Nothing else changes (not even `updated_at`).",
+    )
 
 
 class ConversationListQuerySerializer(serializers.Serializer):
@@ -324,6 +370,14 @@ class StaffConversationListQuerySerializer(ConversationListQuerySerializer):
 
 
 # --- stop and feedback ------------------------------------------------------------------------
+
+
+class StopSerializer(InputSerializer):
+    message_id = serializers.UUIDField(
+        required=False,
+        help_text="The reply to stop (replies on several branches may run at once); left out: the one on the "
+        "active path, else the newest.",
+    )
 
 
 class StopResponseSerializer(serializers.Serializer):

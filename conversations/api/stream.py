@@ -1,4 +1,5 @@
-"""``GET /conversations/{id}/stream``: Server-Sent Events of the current (or last) reply.
+"""``GET /conversations/{id}/stream``: Server-Sent Events of one reply: the one ``?message_id=`` or
+the ``Last-Event-ID`` names, else the current leaf's (or the newest) reply.
 
 An async Django view, so a waiting client costs no thread. DRF views are sync, so ``StreamView`` is
 an APIView only for the OpenAPI document (``schema.STREAM``): ``as_view()`` hands Django the async
@@ -8,6 +9,8 @@ function below.
 import asyncio
 import logging
 import re
+import uuid
+from dataclasses import dataclass
 
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
@@ -61,30 +64,70 @@ def _own_conversation(user, pk) -> Conversation | None:
     return conversations_owned(user=user, summary=False).select_related(None).only("id").filter(pk=pk).first()
 
 
-def parse_last_event_id(value) -> int | None:
-    """The id a client says it has, as the SSE spec writes ids: ASCII digits and nothing else
-    (Python's ``int()`` would also take ``+5``, `` 5``, ``5_0`` and other scripts' digits). A
-    WebSocket's JSON may send it as a number."""
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a client is: the reply its last event was of (``None`` for a bare number, which an
+    older client sends) and that event's number (``None``: it has nothing yet)."""
+
+    message_id: str | None = None
+    seq: int | None = None
+
+    def seq_for(self, message_id) -> int | None:
+        """The number to resume ``message_id`` after: none when the client's id is another reply's."""
+        if self.message_id is not None and self.message_id != str(message_id):
+            return None
+        return self.seq
+
+
+def parse_last_event_id(value) -> Resume:
+    """The id a client says it has: ``<message id>:<n>`` as the stream writes ids, or a bare ``n``
+    (ASCII digits only: Python's ``int()`` would also take ``+5``, `` 5``, ``5_0`` and other
+    scripts' digits). A WebSocket's JSON may send a bare number as a number."""
     if value in (None, ""):
-        return None
+        return Resume()
     if isinstance(value, int) and not isinstance(value, bool):
         text = str(value)
     elif isinstance(value, str):
         text = value
     else:
         text = ""
-    if not _EVENT_ID_DIGITS.fullmatch(text) or int(text) > LAST_EVENT_ID_MAX:
-        raise ValueError(_("Must be a non-negative integer (the id of the last event received)."))
-    return int(text)
+    message_id, _sep, number = text.rpartition(":")
+    if message_id:
+        try:
+            message_id = str(uuid.UUID(message_id))
+        except ValueError:
+            message_id = ""
+            number = ""
+    if not _EVENT_ID_DIGITS.fullmatch(number) or int(number) > LAST_EVENT_ID_MAX:
+        raise ValueError(
+            _("Must be the id of the last event received: <message id>:<number>, or a non-negative integer.")
+        )
+    return Resume(message_id or None, int(number))
 
 
-def _open_stream(request, pk):
-    """Authenticate, find the conversation (yours or nothing) and its last reply: one thread hop."""
+def parse_message_id(value) -> str | None:
+    """``?message_id=``: the reply to follow, a UUID (``ValueError`` otherwise)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError(_("Must be a valid UUID."))
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise ValueError(_("Must be a valid UUID.")) from exc
+
+
+def _open_stream(request, pk, *, wanted: str | None, resume: Resume):
+    """Authenticate, find the conversation (yours or nothing) and the reply to follow: one thread hop."""
     user, failure = _authenticate(request)
     if user is None:
         return None, failure, None, None
     conversation = _own_conversation(user, pk)
-    message = listener.last_reply(conversation.pk) if conversation is not None else None
+    message = None
+    if conversation is not None:
+        message = listener.reply_to_follow(conversation.pk, message_id=wanted or resume.message_id)
+        if message is None and wanted is None and resume.message_id is not None:
+            message = listener.reply_to_follow(conversation.pk)  # an id of no reply here: the default one
     return user, None, conversation, message
 
 
@@ -94,10 +137,19 @@ async def stream_view(request, pk):
         response["Allow"] = "GET"  # RFC 9110: a 405 lists the methods that are allowed
         return response
     try:
-        last_event_id = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
+        resume = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
     except ValueError as exc:
-        last_event_id = exc
-    user, failure, conversation, message = await db_sync_to_async(_open_stream)(request, pk)
+        resume = exc
+    try:
+        wanted = parse_message_id(request.GET.get("message_id"))
+    except ValueError as exc:
+        wanted = exc
+    user, failure, conversation, message = await db_sync_to_async(_open_stream)(
+        request,
+        pk,
+        wanted=None if isinstance(wanted, ValueError) else wanted,
+        resume=Resume() if isinstance(resume, ValueError) else resume,
+    )
     if user is None:
         detail = str(failure.detail) if failure else _("Authentication credentials were not provided.")
         code = failure.get_codes() if failure else "not_authenticated"
@@ -106,8 +158,13 @@ async def stream_view(request, pk):
         return response
     if conversation is None:
         return _json_error(404, _("No Conversation matches the given query."), "not_found")
-    if isinstance(last_event_id, ValueError):
-        return JsonResponse({"last_event_id": [str(last_event_id)]}, status=400)
+    if isinstance(resume, ValueError):
+        return JsonResponse({"last_event_id": [str(resume)]}, status=400)
+    if isinstance(wanted, ValueError):
+        return JsonResponse({"message_id": [str(wanted)]}, status=400)
+    if wanted is not None and message is None:
+        return _json_error(404, _("No reply with this id in this conversation."), "message_not_found")
+    last_event_id = resume.seq_for(message.pk) if message is not None else resume.seq
     follower = listener.Listener(conversation_id=conversation.pk, last_event_id=last_event_id, message=message)
     await follower.open()
 

@@ -16,7 +16,7 @@ from accounts.selectors import user_list
 from core.pagination import OldestFirstCursorPagination
 from core.viewsets import UUID_PATTERN
 
-from .. import selectors, services
+from .. import selectors, services, tree
 from ..models import IN_FLIGHT_STATUSES, Conversation, Message
 from ..streaming import listener
 from . import schema
@@ -35,9 +35,10 @@ def _finished(message: Message) -> Message:
 
 
 def _sent_payload(conversation, user_message, assistant_message) -> dict:
+    context = {"skeleton": tree.Skeleton.of(conversation.pk)}  # both messages' versions, one query
     return {
-        "user_message": s.MessageSerializer(user_message).data,
-        "assistant_message": s.MessageSerializer(assistant_message).data,
+        "user_message": s.MessageSerializer(user_message, context=context).data,
+        "assistant_message": s.MessageSerializer(assistant_message, context=context).data,
         "stream_url": stream_url(conversation),
     }
 
@@ -145,6 +146,9 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         changes = dict(data.validated_data)
         if "model" in changes:
             changes["model_slug"] = changes.pop("model")
+        current = changes.pop("current_message_id", None)
+        if current is not None:  # first: an id not of this conversation is a 400 before anything changes
+            services.conversation_switch(conversation=conversation, message_id=current)
         services.conversation_update(conversation=conversation, user=request.user, **changes)
         return Response(self._summary(conversation))
 
@@ -164,8 +168,12 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def messages(self, request, pk):
         conversation = self.get_object()
         if request.method == "GET":
-            page = self.paginate_queryset(selectors.message_list(conversation=conversation, user=request.user))
-            return self.get_paginated_response(s.MessageSerializer(page, many=True).data)
+            skeleton, path = tree.active_path(conversation)
+            page = self.paginate_queryset(
+                selectors.message_list(conversation=conversation, user=request.user, path=path)
+            )
+            data = s.MessageSerializer(page, many=True, context={"skeleton": skeleton}).data
+            return self.get_paginated_response(data)
         data = s.MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wait = _wait_flag(request)
@@ -175,6 +183,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             content=data.validated_data["content"],
             model_slug=data.validated_data.get("model"),
             attachments=data.validated_data["attachments"],
+            parent_id=data.validated_data.get("parent_id", services.CURRENT),
         )
         return _sent_response(conversation, *sent, wait=wait)
 
@@ -220,6 +229,35 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         body = {"assistant_message": s.MessageSerializer(reply).data, "stream_url": stream_url(conversation)}
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=f"messages/(?P<message_id>{UUID_PATTERN})/regenerate",
+        url_name="message-regenerate",
+    )
+    def regenerate_message(self, request, pk, message_id):
+        conversation = self.get_object()
+        data = s.RegenerateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        wait = _wait_flag(request)
+        sent = services.message_regenerate(
+            conversation=conversation,
+            user=request.user,
+            message_id=message_id,
+            model_slug=data.validated_data.get("model"),
+        )
+        return _sent_response(conversation, *sent, wait=wait)
+
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=f"messages/(?P<message_id>{UUID_PATTERN})/branch",
+        url_name="message-branch",
+    )
+    def branch(self, request, pk, message_id):
+        branch = services.conversation_branch(conversation=self.get_object(), user=request.user, message_id=message_id)
+        return Response(self._summary(branch), status=status.HTTP_201_CREATED)
+
     @action(detail=True, methods=["get", "put"], url_path="context-items")
     def context_items(self, request, pk):
         conversation = self.get_object()
@@ -235,7 +273,11 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @action(detail=True, methods=["post"])
     def stop(self, request, pk):
-        message = services.generation_stop(conversation=self.get_object())
+        data = s.StopSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.generation_stop(
+            conversation=self.get_object(), message_id=data.validated_data.get("message_id")
+        )
         return Response({"message": s.MessageSerializer(message).data}, status=status.HTTP_202_ACCEPTED)
 
     @action(detail=True, methods=["post"])
@@ -280,10 +322,12 @@ class StaffConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def retrieve(self, request, user_id, pk):
         conversation = self.get_object()
+        skeleton, path = tree.active_path(conversation)
         prefetch_related_objects(
-            [conversation], Prefetch("messages", queryset=selectors.message_list(conversation=conversation))
+            [conversation],
+            Prefetch("messages", queryset=selectors.message_list(conversation=conversation, path=path)),
         )
-        return Response(s.StaffConversationDetailSerializer(conversation).data)
+        return Response(s.StaffConversationDetailSerializer(conversation, context={"skeleton": skeleton}).data)
 
     def destroy(self, request, user_id, pk):
         services.conversation_delete(conversation=self.get_object())

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import tree
 from ..model_choice import model_for_or_none
 from ..models import (
     Conversation,
@@ -69,18 +70,15 @@ def reply_claim(*, message_id) -> Claimed | None:
     model = message.model or conversation.model
     if model is None and conversation.origin_kind != OriginKind.API:
         model = model_for_or_none(user=conversation.owner, preferred=None)
+    # The path above the reply, and nothing else: other versions of any turn are not its history.
+    above = tree.Skeleton.of(conversation.pk).path(message.parent_id)[-HISTORY_MAX_MESSAGES:]
     history = list(
-        Message.objects.filter(
-            conversation_id=conversation.pk,
-            role__in=(Role.USER, Role.ASSISTANT),
-            created_at__lt=message.created_at,
-            superseded=False,  # a regenerated or edited turn is no longer part of the conversation
-        )
+        Message.objects.filter(pk__in=above, role__in=(Role.USER, Role.ASSISTANT))
         # A reply with no text says nothing; a question may be files alone (grounding drops a
         # blank question without files).
         .exclude(content="", role=Role.ASSISTANT)
         .order_by("-created_at", "-id")
-        .values("id", "role", "content")[:HISTORY_MAX_MESSAGES]
+        .values("id", "role", "content")
     )
     history.reverse()
     if not keeps_content(conversation):

@@ -1,8 +1,10 @@
 """The events of a reply, as every client sees them (SSE, WebSocket, the event log).
 
 One definition per payload: the generator builds these, the log stores them, the listeners send
-them. ``Event.id`` is the SSE id: it increases by one per event of a reply and never goes back,
-even across a crash (see ``conversations.generation.rows`` for the reserve that guarantees it).
+them. ``Event.id`` is the event's number within its reply: it increases by one per event and never
+goes back, even across a crash (see ``conversations.generation.rows`` for the reserve that
+guarantees it). Clients see ``<message id>:<number>`` (``Event.public_id``), unique across the
+replies of a conversation's branches, so a ``Last-Event-ID`` of one reply is never read as another's.
 """
 
 import enum
@@ -119,8 +121,17 @@ class Event:
                 self._json = _compact(self.data_dict())
         return self._json
 
+    @property
+    def public_id(self) -> str:
+        """The id clients see and send back: ``<message id>:<number>``."""
+        return f"{self.data.message_id}:{self.id}"
+
     def sse(self) -> bytes:
-        return f"id: {self.id}\nevent: {self.name.value}\ndata: {self.data_json()}\n\n".encode()
+        return f"id: {self.public_id}\nevent: {self.name.value}\ndata: {self.data_json()}\n\n".encode()
+
+    def ws(self) -> str:
+        """The WebSocket's JSON text of the event."""
+        return f'{{"event":"{self.name.value}","id":"{self.public_id}","data":{self.data_json()}}}'
 
     def wire(self) -> str:
         """One line for the shared log and the channel layer: ``[id, name, data]``."""

@@ -22,11 +22,12 @@ import time
 from collections.abc import AsyncIterator
 
 from channels.layers import get_channel_layer
+from django.db.models import Subquery
 
 from core.db import db_sync_to_async
 
 from .. import generation
-from ..models import IN_FLIGHT_STATUSES, Message, MessageStatus, Role
+from ..models import IN_FLIGHT_STATUSES, Conversation, Message, MessageStatus, Role
 from . import eventlog
 from .events import Done, Event, EventName, Snapshot, TokenUsage
 
@@ -65,13 +66,23 @@ def final_events_from_row(message: Message, *, after: int | None) -> list[Event]
 
 
 def last_reply(conversation_id) -> Message | None:
-    """The conversation's last assistant message (the reply a stream follows)."""
+    """The conversation's newest assistant message, on whichever branch."""
     return (
         Message.objects.filter(conversation_id=conversation_id, role=Role.ASSISTANT)
         .order_by("-created_at", "-id")
         .only(*_ROW_FIELDS)
         .first()
     )
+
+
+def reply_to_follow(conversation_id, *, message_id=None) -> Message | None:
+    """The reply a stream follows: ``message_id`` (a reply of this conversation, else None), or the
+    current leaf when it is a reply (what the user is looking at), else the newest reply."""
+    replies = Message.objects.filter(conversation_id=conversation_id, role=Role.ASSISTANT).only(*_ROW_FIELDS)
+    if message_id is not None:
+        return replies.filter(pk=message_id).first()
+    current = Conversation.objects.filter(pk=conversation_id).values("current_message_id")[:1]
+    return replies.filter(pk=Subquery(current)).first() or last_reply(conversation_id)
 
 
 def _row(message_id) -> Message | None:
@@ -83,6 +94,7 @@ class Listener:
     missed), then iterate ``events()``: events, and ``None`` as a keep-alive."""
 
     def __init__(self, *, conversation_id, last_event_id: int | None = None, message=_NOT_LOADED):
+        # ``last_event_id``: the number of the last event of *this* reply the client has.
         self.conversation_id = conversation_id
         self.sent = last_event_id
         # ``message``: the last reply, when the caller read it already (see ``last_reply``).
@@ -102,7 +114,7 @@ class Listener:
 
     async def open(self) -> None:
         if self.message is _NOT_LOADED:
-            self.message = await db_sync_to_async(last_reply)(self.conversation_id)
+            self.message = await db_sync_to_async(reply_to_follow)(self.conversation_id)
         if self.message is not None and self.message.status == MessageStatus.PENDING and self.sent is None:
             self.sent = 0  # here before the reply began: it gets every event from the first
 
@@ -260,8 +272,10 @@ class Listener:
         return None
 
 
-async def listen(*, conversation_id, last_event_id: int | None = None) -> AsyncIterator[Event | None]:
-    listener = Listener(conversation_id=conversation_id, last_event_id=last_event_id)
+async def listen(
+    *, conversation_id, last_event_id: int | None = None, message=_NOT_LOADED
+) -> AsyncIterator[Event | None]:
+    listener = Listener(conversation_id=conversation_id, last_event_id=last_event_id, message=message)
     await listener.open()
     async for event in listener.events():
         yield event

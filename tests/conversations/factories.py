@@ -64,6 +64,26 @@ class MessageFactory(factory.django.DjangoModelFactory):
     model = factory.SelfAttribute("conversation.model")
     created_at = factory.LazyFunction(timezone.now)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """As the services make a line: under the conversation's newest message made before it
+        (unless ``parent`` is given), and its conversation's current leaf if it is the newest."""
+        conversation = kwargs["conversation"]
+        if "parent" not in kwargs:
+            kwargs["parent"] = (
+                Message.objects.filter(conversation=conversation, created_at__lte=kwargs["created_at"])
+                .order_by("-created_at", "-id")
+                .first()
+            )
+        parent = kwargs["parent"]
+        kwargs.setdefault("depth", parent.depth + 1 if parent is not None else 0)
+        message = super()._create(model_class, *args, **kwargs)
+        newest = Message.objects.filter(conversation=conversation).order_by("-created_at", "-id").first()
+        if newest is not None and newest.pk == message.pk:
+            type(conversation).objects.filter(pk=conversation.pk).update(current_message=message)
+            conversation.current_message_id = message.pk
+        return message
+
 
 class AssistantMessageFactory(MessageFactory):
     """A reply, with its ledger entry as the service writes it (``ledger=False``: none, as for

@@ -7,8 +7,14 @@ from dataclasses import dataclass
 @dataclass
 class SSEEvent:
     name: str
-    id: int | None
+    id: int | None  # the event's number within its reply
     data: dict
+    # The id as sent: "<message id>:<number>" (what Last-Event-ID sends back).
+    raw_id: str | None = None
+
+    @property
+    def message_id(self) -> str | None:
+        return self.raw_id.rpartition(":")[0] or None if self.raw_id else None
 
 
 class _Parser:
@@ -16,11 +22,13 @@ class _Parser:
 
     def __init__(self):
         self.name, self.event_id, self.data = "message", None, []
+        self.raw_id = None
 
     def feed(self, line: str) -> "SSEEvent | None":
         if line == "":
-            event = SSEEvent(self.name, self.event_id, json.loads("\n".join(self.data))) if self.data else None
-            self.name, self.event_id, self.data = "message", None, []
+            data = json.loads("\n".join(self.data)) if self.data else None
+            event = SSEEvent(self.name, self.event_id, data, self.raw_id) if self.data else None
+            self.name, self.event_id, self.data, self.raw_id = "message", None, [], None
             return event
         if line.startswith(":") or line.startswith("retry:"):
             return None  # comments (keep-alives) and the reconnect hint
@@ -29,7 +37,8 @@ class _Parser:
         if field == "event":
             self.name = value
         elif field == "id":
-            self.event_id = int(value)
+            self.raw_id = value
+            self.event_id = int(value.rpartition(":")[2])
         elif field == "data":
             self.data.append(value)
         return None
