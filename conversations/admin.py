@@ -4,7 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
@@ -12,6 +13,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from collector.models import Item
 from core.titles import TitleFormMixin
 
+from . import tree
 from .capabilities import KNOWN as KNOWN_CAPABILITIES
 from .llm.keys import api_key_env_problem
 from .models import Conversation, Feedback, LLMModel, Message, Prompt
@@ -169,7 +171,8 @@ class ConversationAdmin(ModelAdmin):
     search_fields = ("title", "owner__email")
     list_select_related = ("owner", "model")
     raw_id_fields = ("owner",)
-    readonly_fields = ("id", "origin_kind", "origin_id", "created_at", "updated_at")
+    readonly_fields = ("id", "origin_kind", "origin_id", "created_at", "updated_at", "message_tree")
+    exclude = ("current_message",)  # shown by the tree, changed by the owner (PATCH current_message_id)
     filter_horizontal = ("context_items",)
     date_hierarchy = "created_at"
     inlines = (MessageInline,)
@@ -188,6 +191,51 @@ class ConversationAdmin(ModelAdmin):
     @admin.display(description=gettext_lazy("messages"), ordering="message_total")
     def message_count(self, obj) -> int:
         return obj.message_total
+
+    @admin.display(description=gettext_lazy("versions"))
+    def message_tree(self, obj) -> str:
+        return message_tree_html(obj)
+
+
+TREE_MAX_MESSAGES = 1000  # a page, not a dump: the messages list (filtered by conversation) has the rest
+
+
+def message_tree_html(conversation: Conversation) -> str:
+    """Every message of the conversation as its tree: each under the one it answers or follows,
+    versions of a turn side by side (oldest first), the active path (what the owner reads) marked."""
+    skeleton = tree.Skeleton.of(conversation.pk)
+    on_path = set(skeleton.path(skeleton.leaf(conversation.current_message_id)))
+    rows = {
+        str(m.pk): m
+        for m in Message.objects.filter(conversation=conversation).only("id", "role", "status", "content", "parent_id")
+    }
+    lines = []
+    pending = [(pk, 0) for pk in reversed(skeleton.children(None))]
+    while pending and len(lines) < TREE_MAX_MESSAGES:
+        pk, level = pending.pop()
+        message = rows[pk]
+        text = " ".join(message.content.split())
+        lines.append(
+            (
+                level * 1.5,
+                "font-weight:600" if pk in on_path else "opacity:.75",
+                "●" if pk in on_path else "○",
+                reverse("admin:conversations_message_change", args=[pk]),
+                message.role,
+                message.status,
+                text[:120] + ("…" if len(text) > 120 else "") or _("(no text)"),
+            )
+        )
+        pending.extend((child, level + 1) for child in reversed(skeleton.children(pk)))
+    if not lines:
+        return _("No messages.")
+    items = format_html_join(
+        "",
+        '<li style="margin-left:{}rem;{}">{} <a href="{}">{}</a> <small>({})</small> {}</li>',
+        lines,
+    )
+    legend = _("● on the path the owner reads; ○ another version")
+    return format_html('<p class="text-sm">{}</p><ul class="message-tree">{}</ul>', legend, items)
 
 
 @admin.register(Message)

@@ -75,7 +75,8 @@ def conversations_owned(*, user: User, summary: bool = True) -> QuerySet[Convers
     for writes (sending a message, stop, feedback) that only need the row.
     """
     mine = _app_conversations(user)
-    return _with_list_annotations(mine) if summary else mine.select_related("model")
+    # The current leaf comes with the row: a message sent goes under it by default.
+    return _with_list_annotations(mine) if summary else mine.select_related("model", "current_message")
 
 
 def conversation_get(*, user: User, pk, summary: bool = True) -> Conversation:

@@ -560,7 +560,8 @@ def _parent_for(conversation: Conversation, parent_id) -> Message | None:
     if parent_id is CURRENT:
         if conversation.current_message_id is None:
             return None
-        parent = _message_of(conversation, conversation.current_message_id)
+        # Loaded with the conversation (selectors.conversations_owned), else read here.
+        parent = conversation.current_message
     elif parent_id is None:
         return None
     else:

@@ -114,36 +114,97 @@ CONVERSATIONS = view_schema(
     ),
     retrieve=extend_schema(summary="Get one of your conversations", responses={200: s.ConversationSerializer}),
     update=extend_schema(summary="Change a conversation's title, model, pin or archive", **_CONVERSATION_WRITE),
-    partial_update=extend_schema(summary="Change some of a conversation's settings", **_CONVERSATION_WRITE),
+    partial_update=extend_schema(
+        summary="Change some of a conversation's settings, or the version shown",
+        description=(
+            "`current_message_id` switches the version shown (‹ n/m › in a client): the active path goes "
+            "through that message (any message of the conversation, e.g. one of a message's `sibling_ids`) "
+            "and continues down its newest replies; the answer's `current_message_id` is the leaf reached. "
+            "Nothing is deleted or hidden by switching, and a reply being generated on another branch "
+            "finishes there."
+        ),
+        **_CONVERSATION_WRITE,
+    ),
     destroy=extend_schema(summary="Delete a conversation", responses={204: None}),
     messages=[
         extend_schema(
             methods=["GET"],
-            summary="List a conversation's messages, oldest first",
+            summary="List the messages of the active path, first message first",
+            description=(
+                "A conversation is a tree: every message has a `parent_id` (null for a first message), and "
+                "the messages with the same parent are versions of one turn (`sibling_ids`, oldest first, "
+                "itself included). This lists the active path: from a first message down to the "
+                "conversation's `current_message_id`. Other versions are never deleted; switch to one with "
+                "`PATCH /conversations/{id} {current_message_id}`."
+            ),
             responses={200: s.MessageSerializer(many=True)},
         ),
         _sending(
             methods=["POST"],
-            summary="Send a message; the reply streams from stream_url",
-            description=_ATTACHMENTS_DESCRIPTION,
+            summary="Send a message (or an edited one); the reply streams from stream_url",
+            description=(
+                "The message goes under `parent_id` (default: the current leaf; null: a new first message; "
+                "else a reply of this conversation). To edit any message of yours, send the new text with "
+                "the edited message's `parent_id`: it becomes a new version beside the old one (which stays), "
+                "and its reply the current leaf. Costs one message of the day's quota.\n\n"
+                + _ATTACHMENTS_DESCRIPTION
+            ),
             request=s.MessageCreateSerializer,
             responses=_ATTACHMENT_REFUSALS,
         ),
     ],
     stop=extend_schema(
         summary="Stop the reply being generated",
-        request=None,
+        request=s.StopSerializer,
         responses={
             202: s.StopResponseSerializer,
+            404: OpenApiResponse(ErrorSerializer, "Not found; message_not_found: no such message here"),
             409: OpenApiResponse(ErrorSerializer, "nothing_in_flight: no reply is being generated"),
+        },
+    ),
+    regenerate_message=_sending(
+        summary="Generate a new version of a reply; it streams from stream_url",
+        description=(
+            "Any reply of the conversation: a new reply to the same question (a sibling: the old one stays, "
+            "one step away in `sibling_ids`), generated from the path above it only, becomes the current "
+            "leaf. No new question is made: `user_message` is the question answered. Costs one message of the "
+            "day's quota, as sending does."
+        ),
+        request=s.RegenerateSerializer,
+        responses={
+            404: OpenApiResponse(
+                ErrorSerializer, "Not found (also for anything that is not yours); message_not_found: no such message"
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "not_assistant_message: that message is not a reply; generation_in_progress: that reply is still "
+                "being generated; nothing_to_regenerate: it answers no message",
+            ),
+        },
+    ),
+    branch=extend_schema(
+        summary="Branch in a new chat: copy the path up to a message into a new conversation",
+        description=(
+            "A new conversation of yours holding a copy of the active path's messages from the first one down "
+            "to this message (any message of the conversation: the path through it), with the chat's model, "
+            "system prompt and collector items; its `origin_kind` is `branch` and `origin_id` this "
+            "conversation's id. The original is not changed. Nothing is asked of the model."
+        ),
+        request=None,
+        responses={
+            201: s.ConversationSerializer,
+            404: OpenApiResponse(
+                ErrorSerializer, "Not found (also for anything that is not yours); message_not_found: no such message"
+            ),
+            409: OpenApiResponse(ErrorSerializer, "generation_in_progress: that reply is still being generated"),
         },
     ),
     regenerate=_sending(
         summary="Answer the last message again; the new reply streams from stream_url",
         description=(
-            "Asks the conversation's last user message again, unchanged. That message and the reply to it "
-            "are superseded: hidden from the conversation (kept on the server), replaced by a new copy of "
-            "the message and a new reply. Costs one message of the day's quota, as sending does."
+            "`POST .../messages/{message_id}/regenerate` on the active path's last reply: a new version of it "
+            "(the old one stays, in `sibling_ids`). `user_message` is the question answered (not a copy). "
+            "Costs one message of the day's quota, as sending does."
         ),
         request=s.RegenerateSerializer,
         responses={
@@ -157,9 +218,10 @@ CONVERSATIONS = view_schema(
     edit=_sending(
         summary="Edit your last message and answer it; the new reply streams from stream_url",
         description=(
-            "Replaces the conversation's last user message with new text. The old message and the reply to it "
-            "are superseded: hidden from the conversation (kept on the server), replaced by the new message and "
-            "a new reply. Costs one message of the day's quota, as sending does."
+            "Sends new text for the active path's last message of yours: `POST .../messages` with its "
+            "`parent_id` (and its files). The old message and its reply stay, as the other version "
+            "(`sibling_ids`). To edit an earlier message, use that call directly. Costs one message of the "
+            "day's quota, as sending does."
         ),
         request=s.EditSerializer,
         responses={
@@ -177,8 +239,8 @@ CONVERSATIONS = view_schema(
     continue_reply=extend_schema(
         summary="Continue a reply cut at the length limit; the new reply streams from stream_url",
         description=(
-            "Goes on with the conversation's last reply when it stopped at the model's output limit "
-            "(`status` `complete`, `finish_reason` `length`). A new assistant reply is made after it (the cut "
+            "Goes on with a reply that nothing follows yet when it stopped at the model's output limit "
+            "(`status` `complete`, `finish_reason` `length`). A new assistant reply is made under it (the cut "
             "one stays as it is; the new one's `continues` names it), generated from the conversation with the "
             "cut reply as the last assistant turn followed by a short instruction to go on from exactly where "
             "it stopped without repeating it (a trailing assistant turn alone is not continued by every "
@@ -203,8 +265,8 @@ CONVERSATIONS = view_schema(
             ),
             409: OpenApiResponse(
                 ErrorSerializer,
-                "not_assistant_message: that message is not a reply; not_last_message: it is not the "
-                "conversation's last message; not_cut_off: it did not stop at the length limit; "
+                "not_assistant_message: that message is not a reply; not_last_message: something follows it "
+                "already; not_cut_off: it did not stop at the length limit; "
                 "generation_in_progress: a reply is still being generated here",
             ),
             429: _LIMIT,
@@ -233,9 +295,12 @@ CONVERSATIONS = view_schema(
 # --- the reply's stream ----------------------------------------------------------------------
 
 _STREAM_DESCRIPTION = """
-Server-Sent Events of the conversation's reply being generated, or of its last reply.
+Server-Sent Events of one reply: the one `?message_id=` names, else the one your `Last-Event-ID`
+belongs to, else the current leaf's reply (or the newest reply). Replies on several branches of a
+conversation may be generated at once; each stream follows one.
 
-Events (each with `id: <seq>`, increasing by one per event of a reply):
+Events, each with `id: <message id>:<n>` (`n` increases by one per event of that reply, so an id
+is unique across the conversation's replies):
 - `message.start` `{message_id, model}`
 - `sources` `{message_id, sources: [{n, kind: "file" | "item", id, title, snippet, page}]}`: what the
   reply is based on (its text cites them as `[n]`), before the first `delta`; only when there are any
@@ -246,27 +311,37 @@ Events (each with `id: <seq>`, increasing by one per event of a reply):
 - `snapshot` `{message_id, text, seq, sources}`: for a client joining late without `Last-Event-ID`, the
   text so far and the sources announced so far; live deltas follow.
 
-Send `Last-Event-ID: n` (header, or `?last_event_id=n`) to receive every event after `n` exactly once,
-in order. With nothing in flight the stream sends the last reply's final state (`snapshot` then
-`message.done`) and closes. Comment lines (`: keep-alive`) arrive every 15 s. The reply keeps being
-generated and saved when the client goes away.
+Send the last id received as `Last-Event-ID` (header, or `?last_event_id=`) to receive every later
+event of that reply exactly once, in order; an id of another reply is never read as this one's (a
+bare number `n`, as older clients send, applies to the reply followed). With nothing in flight the
+stream sends the reply's final state (`snapshot` then `message.done`) and closes. Comment lines
+(`: keep-alive`) arrive every 15 s. The reply keeps being generated and saved when the client goes
+away.
 
 **WebSocket** `/ws/conversations/{id}/` carries the same events. Connect (browsers send their
 `Origin`; other clients must send an `Origin` matching the server's host), then send
-`{"type": "auth", "token": "<access token>", "last_event_id": n?}` as the first message; the token
-is never put in the URL. Events then arrive as `{"event": "<name>", "id": <seq>, "data": {...}}`,
-and the server closes after `message.done`. `{"type": "stop"}` stops the reply. Close codes:
+`{"type": "auth", "token": "<access token>", "last_event_id": "<id>"?, "message_id": "<reply id>"?}` as the
+first message; the token is never put in the URL. Events then arrive as
+`{"event": "<name>", "id": "<message id>:<n>", "data": {...}}`, and the server closes after
+`message.done`. `{"type": "stop", "message_id"?}` stops the reply. Close codes:
 4401 missing or invalid token, 4404 unknown conversation (or another user's), 4400 malformed message.
 """
 
-_EVENT_ID = {"type": "integer", "minimum": 0, "maximum": LAST_EVENT_ID_MAX}
+# "<message id>:<n>", or a bare n (older clients).
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_EVENT_ID = {
+    "type": "string",
+    # At most LAST_EVENT_ID_MAX - 1: digits enough for any reply, and every such number is taken.
+    "pattern": f"^({_UUID}:)?[0-9]{{1,{len(str(LAST_EVENT_ID_MAX)) - 1}}}$",
+    "maxLength": 46,
+}
 # One Server-Sent Event, as a client's parser sees it; `data` is the JSON payload the description
 # lists per event.
 _SSE_EVENT = {
     "type": "object",
     "properties": {
         "event": {"type": "string", "enum": [name.value for name in EventName]},
-        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "id": {"type": "string", "pattern": f"^{_UUID}:[0-9]+$"},
         "data": {"type": "string", "description": "The event's payload, JSON."},
     },
 }
@@ -282,6 +357,9 @@ STREAM = view_schema(
             # than declared: a declared header parameter makes contract tools treat any other
             # request header as a schema violation.
             OpenApiParameter("last_event_id", _EVENT_ID, description="Resume after this event id (or Last-Event-ID)."),
+            OpenApiParameter(
+                "message_id", OpenApiTypes.UUID, description="The reply to follow (default: see the description)."
+            ),
         ],
         responses={
             (200, "text/event-stream"): OpenApiResponse(_SSE_EVENT, "An event stream (see the description)."),

@@ -132,6 +132,9 @@ class MessageSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
     def get_sibling_ids(self, obj) -> list:
+        known = self.context.get("sibling_ids", {}).get(str(obj.pk))
+        if known is not None:  # a message just made, alone in its turn (views._sent_payload)
+            return known
         # The conversation's shape, read once for the whole page (views pass it), else here.
         skeleton = self.context.get("skeleton")
         if skeleton is None or str(obj.pk) not in skeleton:

@@ -34,8 +34,13 @@ def _finished(message: Message) -> Message:
     return Message.objects.select_related("model").get(pk=message.pk)
 
 
-def _sent_payload(conversation, user_message, assistant_message) -> dict:
-    context = {"skeleton": tree.Skeleton.of(conversation.pk)}  # both messages' versions, one query
+def _sent_payload(conversation, user_message, assistant_message, *, new_turn: bool = False) -> dict:
+    """``new_turn``: a question just asked under the current leaf (or a first one), so neither
+    message has another version yet, and reading the tree would say nothing new."""
+    if new_turn:
+        context = {"sibling_ids": {str(m.pk): [str(m.pk)] for m in (user_message, assistant_message)}}
+    else:
+        context = {"skeleton": tree.Skeleton.of(conversation.pk)}  # both messages' versions, one query
     return {
         "user_message": s.MessageSerializer(user_message, context=context).data,
         "assistant_message": s.MessageSerializer(assistant_message, context=context).data,
@@ -43,13 +48,13 @@ def _sent_payload(conversation, user_message, assistant_message) -> dict:
     }
 
 
-def _sent_response(conversation, user_message, assistant_message, *, wait: bool) -> Response:
+def _sent_response(conversation, user_message, assistant_message, *, wait: bool, new_turn: bool = False) -> Response:
     """A question just asked: 202 with its pending reply, or with ``?wait=true`` 201 with it finished."""
     if wait:
         assistant_message = _finished(assistant_message)
     done = wait and assistant_message.status not in IN_FLIGHT_STATUSES
     return Response(
-        _sent_payload(conversation, user_message, assistant_message),
+        _sent_payload(conversation, user_message, assistant_message, new_turn=new_turn),
         status=status.HTTP_201_CREATED if done else status.HTTP_202_ACCEPTED,
     )
 
@@ -133,7 +138,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             sent = (sent[0], _finished(sent[1]))
         body = self._summary(conversation)
         if sent is not None:
-            body.update(_sent_payload(conversation, *sent))
+            body.update(_sent_payload(conversation, *sent, new_turn=True))
         return Response(body, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk):
@@ -185,7 +190,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             attachments=data.validated_data["attachments"],
             parent_id=data.validated_data.get("parent_id", services.CURRENT),
         )
-        return _sent_response(conversation, *sent, wait=wait)
+        return _sent_response(conversation, *sent, wait=wait, new_turn="parent_id" not in data.validated_data)
 
     @action(detail=True, methods=["post"])
     def regenerate(self, request, pk):

@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 from django.test import Client
 
-from conversations.models import LLMModel, Message, MessageStatus
+from conversations.models import Conversation, LLMModel, Message, MessageStatus
 from tests.accounts.factories import UserFactory
 from tests.conversations.factories import (
     AssistantMessageFactory,
@@ -96,13 +96,25 @@ def test_conversation_page_shows_messages_read_only(admin_web, some_rows):
     assert 'name="messages-0-content"' not in page
 
 
-def test_superseded_messages_stay_visible_to_staff(admin_web, some_rows):
-    MessageFactory(conversation=some_rows, content="asked before an edit", superseded=True)
+def test_the_conversation_page_shows_its_tree_with_every_version(admin_web, some_rows):
+    question = some_rows.messages.get(role="user")
+    answer = some_rows.messages.get(role="assistant")
+    # Another version of the answer, and one of the question (an edit) with its own reply.
+    older = AssistantMessageFactory(conversation=some_rows, parent=question, content="another version of it")
+    edited = MessageFactory(conversation=some_rows, parent=None, content="the question, edited")
+    AssistantMessageFactory(conversation=some_rows, parent=edited, content="an answer to the edit")
+    Conversation.objects.filter(pk=some_rows.pk).update(current_message=older)
+
     page = admin_web.get(f"/admin/conversations/conversation/{some_rows.pk}/change/").content.decode()
-    assert "asked before an edit" in page
-    response = admin_web.get("/admin/conversations/message/", {"superseded__exact": "1"})
-    assert response.status_code == 200
-    assert list(response.context["cl"].result_list) == list(Message.objects.filter(superseded=True))
+
+    tree = page[page.index('class="message-tree"') :]
+    order = [tree.index(text) for text in (question.content, answer.content, "another version of it")]
+    order += [tree.index(text) for text in ("the question, edited", "an answer to the edit")]
+    assert order == sorted(order)  # each version under the message it answers, oldest first
+    # The owner's path (the question and the version they switched to) is marked; the rest is not.
+    marked = re.findall(r"<li[^>]*>(●|○) <a href=\"/admin/conversations/message/([0-9a-f-]+)/change/\"", tree)
+    assert {pk for mark, pk in marked if mark == "●"} == {str(question.pk), str(older.pk)}
+    assert len(marked) == 5
 
 
 def test_conversations_are_not_added_in_the_admin(admin_web):

@@ -90,15 +90,16 @@ def test_message_list_query_count_is_the_same_for_1_and_100_rows(
 ):
     reply = AssistantMessageFactory(conversation=conversation)
     FeedbackFactory(message=reply, user=user)
-    # device session (auth), the conversation, the page of messages with models and ratings, the
-    # attachments of the page's messages (one prefetch).
-    with django_assert_num_queries(4):
+    # device session (auth), the conversation, its shape (the active path and every message's
+    # versions), the page of messages with models and ratings, the attachments of the page's
+    # messages (one prefetch).
+    with django_assert_num_queries(5):
         user_client.get(url(conversation))
     one = _queries(user_client, url(conversation))
     for _ in range(50):
         MessageFactory(conversation=conversation)
         FeedbackFactory(message=AssistantMessageFactory(conversation=conversation), user=user)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = user_client.get(url(conversation) + "?page_size=100")
     assert len(response.json()["results"]) == 100
     assert _queries(user_client, url(conversation)) == one

@@ -31,7 +31,7 @@ def asked(user, model) -> tuple[Conversation, Message, object]:
     question = Message.objects.create(conversation=conversation, role=Role.USER, content=QUESTION, model=model)
     question.attachments.set([report])
     reply = Message.objects.create(
-        conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.PENDING, model=model
+        conversation=conversation, parent=question, role=Role.ASSISTANT, status=MessageStatus.PENDING, model=model
     )
     return conversation, reply, report
 

@@ -28,7 +28,7 @@ def make_exchange(owner, model, question: str = "Hello there") -> tuple[Conversa
     conversation = Conversation.objects.create(owner=owner, model=model)
     asked = Message.objects.create(conversation=conversation, role=Role.USER, content=question, model=model)
     reply = Message.objects.create(
-        conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.PENDING, model=model
+        conversation=conversation, parent=asked, role=Role.ASSISTANT, status=MessageStatus.PENDING, model=model
     )
     return conversation, asked, reply
 
@@ -61,10 +61,16 @@ def test_a_reply_saves_its_whole_text_and_usage(user, upstream):  # noqa: F811
 def test_history_is_sent_oldest_first_with_the_system_prompt(user, upstream):  # noqa: F811
     model = make_model(upstream, "burst:3")
     conversation = Conversation.objects.create(owner=user, model=model, system_prompt="Be brief.")
-    Message.objects.create(conversation=conversation, role=Role.USER, content="first question")
-    Message.objects.create(conversation=conversation, role=Role.ASSISTANT, content="first answer")
-    Message.objects.create(conversation=conversation, role=Role.USER, content="second question")
-    reply = Message.objects.create(conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.PENDING)
+    first = Message.objects.create(conversation=conversation, role=Role.USER, content="first question")
+    answer = Message.objects.create(
+        conversation=conversation, parent=first, role=Role.ASSISTANT, content="first answer"
+    )
+    # Another version of the first answer (regenerated): not on the reply's path, never sent.
+    Message.objects.create(conversation=conversation, parent=first, role=Role.ASSISTANT, content="other version")
+    second = Message.objects.create(conversation=conversation, parent=answer, role=Role.USER, content="second question")
+    reply = Message.objects.create(
+        conversation=conversation, parent=second, role=Role.ASSISTANT, status=MessageStatus.PENDING
+    )
     before = len(upstream.requests)
 
     finish_reply(message_id=reply.id)

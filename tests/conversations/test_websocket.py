@@ -46,8 +46,13 @@ async def test_the_websocket_carries_the_same_events(asgi_server, upstream, user
         events = await receive_all(ws)
         assert ws.close_code == 1000
 
-    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
-    assert events[0] == {"event": "message.start", "id": 1, "data": {"message_id": str(reply.id), "model": model.slug}}
+    # Ids are "<reply id>:<number>": unique across a conversation's branches.
+    assert [e["id"] for e in events] == [f"{reply.id}:{n}" for n in range(1, len(events) + 1)]
+    assert events[0] == {
+        "event": "message.start",
+        "id": f"{reply.id}:1",
+        "data": {"message_id": str(reply.id), "model": model.slug},
+    }
     assert events[-1]["event"] == "message.done" and events[-1]["data"]["status"] == "complete"
     text = "".join(e["data"]["text"] for e in events if e["event"] == "delta")
     saved = await sync_to_async(Message.objects.get)(pk=reply.pk)
@@ -60,11 +65,16 @@ async def test_the_websocket_resumes_after_last_event_id(asgi_server, upstream, 
     await run_reply(reply.id)
     token = await sync_to_async(token_of)(user)
     async with connect(ws_url(asgi_server, conversation), origin="http://127.0.0.1") as ws:
-        await ws.send(json.dumps({"type": "auth", "token": token, "last_event_id": 1}))
+        await ws.send(json.dumps({"type": "auth", "token": token, "last_event_id": f"{reply.id}:1"}))
         events = await receive_all(ws)
-    assert events[0]["id"] == 2
+    assert events[0]["id"] == f"{reply.id}:2"
     assert events[-1]["event"] == "message.done"
     assert "".join(e["data"]["text"] for e in events if e["event"] == "delta") == expected_text(15)
+    # A bare number (an older client) still resumes the reply followed.
+    async with connect(ws_url(asgi_server, conversation), origin="http://127.0.0.1") as ws:
+        await ws.send(json.dumps({"type": "auth", "token": token, "last_event_id": 1}))
+        legacy = await receive_all(ws)
+    assert legacy == events
 
 
 @pytest.mark.parametrize(
