@@ -278,11 +278,14 @@ def test_devices_of_a_deleted_account_are_gone_not_just_revoked(user):
 
 
 def test_an_old_account_with_a_long_history_goes_too(user):
-    # Messages older than anything the app writes now; a superseded one; an interrupted reply.
+    # Messages older than anything the app writes now; two versions of a turn; an interrupted reply.
     conversation = ConversationFactory(owner=user)
     old = timezone.now() - timedelta(days=3000)
-    MessageFactory(conversation=conversation, role=Role.USER, content="old", created_at=old, superseded=True)
-    MessageFactory(conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.INTERRUPTED, created_at=old)
+    first = MessageFactory(conversation=conversation, role=Role.USER, content="old", created_at=old)
+    MessageFactory(conversation=conversation, role=Role.USER, content="old, edited", created_at=old, parent=None)
+    MessageFactory(
+        conversation=conversation, role=Role.ASSISTANT, status=MessageStatus.INTERRUPTED, created_at=old, parent=first
+    )
     UserFactory(email="bystander@example.com")
     services.user_delete(user=user)
     assert rows_referencing(user.pk) == {}

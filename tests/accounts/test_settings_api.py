@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Plan, User, UserSettings
-from tests.conversations.factories import ConversationFactory, turn
+from tests.conversations.factories import AssistantMessageFactory, ConversationFactory, turn
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +225,8 @@ def test_subscription_shows_the_messages_sent_today(user_client, user, outsider,
     midnight = _midnight_utc(timezone.now())
     conversation = ConversationFactory(owner=user)
     turn(conversation, created_at=midnight)  # today, the first instant
-    turn(conversation, superseded=True)  # regenerated: it was sent all the same
+    # Regenerated: another version of the same reply, asked for all the same.
+    AssistantMessageFactory(conversation=conversation, parent=conversation.messages.order_by("created_at").first())
     turn(conversation, created_at=midnight - timedelta(microseconds=1))  # yesterday
     turn(ConversationFactory(owner=outsider))  # someone else's
     deleted = ConversationFactory(owner=user)

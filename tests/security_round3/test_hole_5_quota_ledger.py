@@ -333,7 +333,7 @@ def test_the_migration_fills_the_ledger_from_the_replies_asked_for(user, outside
     # Replies the engine took up (their stream bookkeeping was written) or has yet to take up.
     taken = {"heartbeat_at": now, "stream_seq": 12}
     complete = old_turn(in_app, created_at=now, prompt_tokens=11, completion_tokens=4, latency_ms=90, **taken)
-    failed = old_turn(in_app, created_at=yesterday, status=MessageStatus.ERROR, superseded=True, **taken)
+    failed = old_turn(in_app, created_at=yesterday, status=MessageStatus.ERROR, **taken)
     reaped = old_turn(in_app, status=MessageStatus.INTERRUPTED, stream_seq=3)  # reaped before it started
     pending = old_turn(by_api, status=MessageStatus.PENDING, prompt_tokens=None, completion_tokens=None)
     # Copies the engine never touched, made today: an import's, a clone's.
