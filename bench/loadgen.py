@@ -118,7 +118,8 @@ async def sse_events(parts):
                 if line.startswith(b"data:"):
                     data.append(line[5:].lstrip(b" "))
                 elif line.startswith(b"id:"):
-                    event_id = int(line[3:].strip())
+                    # "<message id>:<n>" (older servers: a bare n).
+                    event_id = int(line[3:].strip().rpartition(b":")[2])
                 elif line.startswith(b"event:"):
                     name = line[6:].strip().decode()
             if data or name:
