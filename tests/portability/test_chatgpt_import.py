@@ -88,6 +88,47 @@ def test_the_tree_is_imported_the_current_branch_current_with_titles_and_times(u
     assert [row["role"] for row in page] == ["user", "assistant", "user", "assistant"]
 
 
+def test_regenerated_and_edited_versions_are_kept_with_current_node_current(user_client, user, upload):
+    done = user_client.get(f"{IMPORTS}/{upload(user_client, gpt.as_json([gpt.versions_conversation()])).json()['id']}")
+    done = done.json()
+    assert (done["status"], done["conversations_imported"], done["messages_imported"]) == ("done", 1, 7)
+    conversation = Conversation.objects.get(owner=user, title="Han River")
+
+    # What the user reads: exactly current_node's branch (current_node itself, an empty node, is
+    # left out: its nearest kept ancestor is current).
+    page = user_client.get(f"/api/v1/conversations/{conversation.pk}/messages").json()["results"]
+    assert [(m["role"], m["content"]) for m in page] == [
+        ("user", "Name a river in Seoul."),
+        ("assistant", "The Han River (한강)."),
+        ("user", "How long is it?"),
+        ("assistant", "About 494 km."),  # under u2: the tool node between them is left out
+    ]
+    assert user_client.get(f"/api/v1/conversations/{conversation.pk}").json()["current_message_id"] == page[-1]["id"]
+
+    # Every version, oldest first, in sibling_ids.
+    rows = {m.content: str(m.pk) for m in conversation.messages.all()}
+    assert [m["sibling_ids"] for m in page] == [
+        [rows["Name a river in Seoul."]],
+        [rows["The Han."], rows["The Han River (한강)."]],
+        [rows["How long is it?"], rows["How wide is it?"]],
+        [rows["About 494 km."]],
+    ]
+    assert [m["parent_id"] for m in page] == [None, page[0]["id"], page[1]["id"], page[2]["id"]]
+    edited = conversation.messages.get(content="How wide is it?")
+    assert str(edited.parent_id) == page[1]["id"]
+    assert conversation.messages.get(content="Up to about 1 km.").parent_id == edited.pk
+    times = {m.content: m.created_at for m in conversation.messages.all()}
+    assert (times["The Han."], times["Up to about 1 km."]) == (gpt.at(210), gpt.at(260))
+
+    # The newer edit is a step away: switching to it shows its branch.
+    response = user_client.patch(
+        f"/api/v1/conversations/{conversation.pk}", {"current_message_id": str(edited.pk)}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    page = user_client.get(f"/api/v1/conversations/{conversation.pk}/messages").json()["results"]
+    assert [m["content"] for m in page][2:] == ["How wide is it?", "Up to about 1 km."]
+
+
 def test_a_broken_conversation_is_reported_and_the_others_are_imported(user_client, user, upload):
     broken_tree = gpt.recipe_conversation()
     broken_tree["title"] = "Loop"
