@@ -6,7 +6,7 @@ Layout (format ``chat-server.user-export``, version 1)::
     profile.json           {"id", "email", "display_name", "date_joined", "last_login"}
     settings.json          {"theme", "language", "time_zone", "custom_instructions", "email_notifications", ...,
                             "plan", "plan_renews_at", ...}
-    conversations.json     a chat-server.conversations bundle (documents.py), superseded turns included
+    conversations.json     a chat-server.conversations bundle (documents.py), each conversation's whole tree
     collector/items.json   [{"id", "kind", "title", "url", "content", "tags", "file": {"path", "name", "size",
                               "content_type"} | null, "created_at", "updated_at"}]
     collector/files/<item id>/<file name>   each file item's bytes
@@ -50,7 +50,7 @@ README = """This zip holds everything your chat-server account owned when it was
 manifest.json         what this is (format chat-server.user-export, version 1) and how many of each
 profile.json          your profile
 settings.json         your settings (your custom instructions among them) and plan
-conversations.json    your conversations with every message (format chat-server.conversations)
+conversations.json    your conversations, every version of each turn (format chat-server.conversations)
 collector/items.json  your collector notes, links and files; each file's bytes are in collector/files/
 files/files.json      every file you uploaded (chat attachments and collector files), with where its bytes are
 todos.json            your todos

@@ -2,11 +2,17 @@
 
 A conversation is a tree: ``mapping`` holds every node (``{id, message, parent, children}``), and
 ``current_node`` names the last node of the branch the user saw (a regenerated reply or an edited
-question starts a sibling branch). That branch is what is imported: parents are walked from
-``current_node`` up to the root, then reversed. Nodes without a message, system and tool
-messages, messages hidden from the conversation (``metadata.is_visually_hidden_from_conversation``)
-and messages with no text are left out.
+question starts a sibling branch). The whole tree is imported, every version of every turn, with
+``current_node`` as the current leaf. Nodes without a message, system and tool messages, messages
+hidden from the conversation (``metadata.is_visually_hidden_from_conversation``) and messages with
+no text are left out: their children hang from the nearest ancestor kept (and ``current_node``, when
+it is left out, is that ancestor). Parents are read from each node's ``parent``.
 """
+
+import heapq
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
 
@@ -39,36 +45,95 @@ def _content_text(content) -> str:
     return body.strip()
 
 
-def _branch(mapping: dict, current_node) -> list[dict]:
-    """The nodes from the root to ``current_node`` (or, without a usable one, to the leaf reached
-    by always taking the last child)."""
-    if current_node not in mapping:
-        roots = [key for key, node in mapping.items() if isinstance(node, dict) and not node.get("parent")]
-        if not roots:
-            raise EntryError(_("the message tree has no root"))
-        current_node = roots[0]
-        for _depth in range(MAX_DEPTH):
-            children = mapping.get(current_node, {}).get("children") or []
-            children = [child for child in children if child in mapping]
-            if not children:
-                break
-            current_node = children[-1]
-    path: list[dict] = []
-    seen: set = set()
-    node_id = current_node
-    while node_id is not None:
-        if node_id in seen or len(path) > MAX_DEPTH:
-            raise EntryError(_("the message tree has a loop"))
-        seen.add(node_id)
-        node = mapping.get(node_id)
-        if node is None:
-            raise EntryError(_("the message tree names a missing node %(node)s") % {"node": repr(str(node_id)[:40])})
+def _nodes(mapping: dict) -> dict[str, dict]:
+    nodes = {}
+    for key, node in mapping.items():
         if not isinstance(node, dict):
             raise EntryError(_("a node of the message tree is not an object"))
-        path.append(node)
-        node_id = node.get("parent")
-    path.reverse()
-    return path
+        nodes[key] = node
+    return nodes
+
+
+class _Tree:
+    """The nodes kept (those holding a message we import) and, for every node, its nearest kept
+    ancestor: the kept parent of a kept node whose parents in between were left out."""
+
+    def __init__(self, mapping: dict):
+        self.nodes = _nodes(mapping)
+        self.kept: dict[str, MessageData] = {}
+        for key, node in self.nodes.items():
+            message = _message(node)
+            if message is not None:
+                self.kept[key] = replace(message, ref=key)
+        self._kept_at_or_above: dict[str, str | None] = {}
+
+    def kept_at_or_above(self, node_id: str) -> str | None:
+        """``node_id`` if it is kept, else its nearest kept ancestor (None: none)."""
+        chain: list[str] = []
+        seen: set[str] = set()
+        found: str | None = None
+        current = node_id
+        while current is not None:
+            if current in self._kept_at_or_above:
+                found = self._kept_at_or_above[current]
+                break
+            if current in seen or len(chain) > MAX_DEPTH:
+                raise EntryError(_("the message tree has a loop"))
+            seen.add(current)
+            node = self.nodes.get(current) if isinstance(current, str) else None
+            if node is None:
+                raise EntryError(
+                    _("the message tree names a missing node %(node)s") % {"node": repr(str(current)[:40])}
+                )
+            chain.append(current)
+            if current in self.kept:
+                found = current
+                break
+            current = node.get("parent")
+        for visited in chain:
+            # Every node of the chain below the one found has it as its nearest kept one.
+            self._kept_at_or_above[visited] = visited if visited in self.kept else found
+        return found
+
+    def kept_parent(self, node_id: str) -> str | None:
+        parent = self.nodes[node_id].get("parent")
+        return None if parent is None else self.kept_at_or_above(parent)
+
+
+def _messages(tree: _Tree) -> list[MessageData]:
+    """Every kept message under its kept parent, in time order with each parent before its children
+    (a node without a time right after its parent; equal times in the mapping's order)."""
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for key in tree.kept:
+        children[tree.kept_parent(key)].append(key)
+    order = {key: index for index, key in enumerate(tree.kept)}
+    earliest = datetime.min.replace(tzinfo=UTC)
+    ready: list[tuple] = []
+
+    def offer(key: str, parent_time: datetime) -> None:
+        moment = tree.kept[key].created_at or parent_time
+        heapq.heappush(ready, (moment, order[key], key))
+
+    for key in children[None]:
+        offer(key, earliest)
+    messages = []
+    while ready:
+        moment, _index, key = heapq.heappop(ready)
+        parent = tree.kept_parent(key)
+        messages.append(replace(tree.kept[key], parent_ref=parent))
+        for child in children[key]:
+            offer(child, moment)
+    if len(messages) < len(tree.kept):  # some hang from each other, never from a root
+        raise EntryError(_("the message tree has a loop"))
+    return messages
+
+
+def _current(tree: _Tree, current_node) -> str | None:
+    """The kept node at or above ``current_node`` (None without a usable one: the last message is then
+    current)."""
+    if not isinstance(current_node, str) or current_node not in tree.nodes:
+        return None
+    return tree.kept_at_or_above(current_node)
 
 
 def _message(node: dict) -> MessageData | None:
@@ -101,7 +166,8 @@ def conversation_from_chatgpt(raw) -> ConversationData:
     title = text(raw.get("title"), what="title")
     created_at = parse_time(raw.get("create_time"), what="create_time")
     updated_at = parse_time(raw.get("update_time"), what="update_time")
-    messages = [m for m in (_message(node) for node in _branch(mapping, raw.get("current_node"))) if m is not None]
+    tree = _Tree(mapping)
+    messages = _messages(tree)
     source_key = raw.get("id") or raw.get("conversation_id") or ""
     return ConversationData(
         source=SourceFormat.CHATGPT,
@@ -110,4 +176,5 @@ def conversation_from_chatgpt(raw) -> ConversationData:
         created_at=created_at,
         updated_at=updated_at,
         messages=tuple(messages),
+        current_ref=_current(tree, raw.get("current_node")),
     )

@@ -25,9 +25,12 @@ class MessageData:
     model_slug: str = ""
     status: str = "complete"
     finish_reason: str = ""
-    superseded: bool = False
     attachments: tuple[str, ...] = ()  # file ids in the account it was exported from
     sources: tuple[dict, ...] = ()
+    # Its place in the conversation's tree: ``ref`` names it among the conversation's messages and
+    # ``parent_ref`` its parent (None, or one no message before it names: a first message).
+    ref: str = ""
+    parent_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class ConversationData:
     title: str
     created_at: datetime | None
     updated_at: datetime | None
-    messages: tuple[MessageData, ...]
+    messages: tuple[MessageData, ...]  # parents before their children (time order)
+    current_ref: str | None = None  # the current leaf (None, or one not there: the last message)
     system_prompt: str = ""
     model_slug: str = ""
     pinned: bool = False

@@ -5,26 +5,39 @@ A conversation document (``GET /conversations/{id}/export?format=json``)::
     {"format": "chat-server.conversation", "version": 1, "exported_at": "2026-03-01T09:00:00Z",
      "id": "<uuid>", "title": "...", "created_at": "...", "updated_at": "...",
      "model": "<slug>" | null, "system_prompt": "", "pinned": false, "archived": false,
-     "messages": [{"role": "user" | "assistant" | "system", "content": "...", "created_at": "...",
+     "current_message_id": "<message uuid>" | null,
+     "messages": [{"id": "<message uuid>", "parent_id": "<message uuid>" | null,
+                   "role": "user" | "assistant" | "system", "content": "...", "created_at": "...",
                    "status": "complete", "model": "<slug>" | null, "finish_reason": "",
-                   "superseded": false,
                    "attachments": [{"id": "<file uuid>", "name": "...", "content_type": "...", "size": 0}],
                    "sources": [{"n": 1, "kind": "file" | "item", "id": "..." | null, "title": "...",
                                 "snippet": "...", "page": 3 | null}]}]}
 
+A conversation is a tree (conversations/tree.py): ``messages`` holds every message of it, every
+version of a turn included, in time order, so a parent always comes before its children.
+``parent_id`` names a message's parent (null for a first message) and ``current_message_id`` the
+leaf of the path its owner was reading. An import rebuilds the same tree; a ``parent_id`` that names
+no message before it makes a first message, and a missing or unknown ``current_message_id`` makes
+the last message current.
+
 ``attachments`` are a user message's files (their bytes are in a user export, files/files.json);
-``sources`` what an assistant reply was based on. Both were added to version 1 without a new
-version: older readers ignore them, and a document without them is read as having none.
+``sources`` what an assistant reply was based on. These, ``id``, ``parent_id`` and
+``current_message_id`` were added to version 1 without a new version: older readers ignore them,
+and a document without them is read as having none. Older documents kept a conversation as a line
+whose replaced turns were marked ``"superseded": true``; such a document (no ``id`` and no
+``parent_id`` in any message) is read as the tree those marks stood for (``tree.parents_from_line``:
+a replaced turn becomes a sibling of the one that replaced it). ``superseded`` is no longer written.
 
 Several at once (the ``conversations.json`` of a user export)::
 
     {"format": "chat-server.conversations", "version": 1, "exported_at": "...",
      "conversations": [<conversation document>, ...]}
 
-Times are ISO 8601 in UTC. Messages are in conversation order. A reader refuses a newer
-``version`` than it knows; fields it does not know are ignored, so later versions may add some.
+Times are ISO 8601 in UTC. A reader refuses a newer ``version`` than it knows; fields it does not
+know are ignored, so later versions may add some.
 """
 
+from dataclasses import replace
 from datetime import datetime
 
 from django.utils import timezone
@@ -32,6 +45,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from conversations.models import Conversation, Message, MessageStatus, Role
+from conversations.tree import LinearRow, Node, Skeleton, parents_from_line
 
 from .data import (
     ConversationData,
@@ -60,13 +74,14 @@ _FINAL_STATUSES = {MessageStatus.COMPLETE, MessageStatus.STOPPED, MessageStatus.
 
 def message_entry(message: Message) -> dict:
     return {
+        "id": str(message.pk),
+        "parent_id": str(message.parent_id) if message.parent_id else None,
         "role": message.role,
         "content": message.content,
         "created_at": iso(message.created_at),
         "status": message.status,
         "model": message.model.slug if message.model else None,
         "finish_reason": message.finish_reason,
-        "superseded": message.superseded,
         "attachments": [
             {"id": str(file.pk), "name": file.name, "content_type": file.content_type, "size": file.size}
             for file in message.attachments.all()
@@ -75,8 +90,16 @@ def message_entry(message: Message) -> dict:
     }
 
 
+def _current_leaf(conversation: Conversation, messages: list[Message]) -> str | None:
+    """The leaf of the path the owner reads (the stored one, else the newest: as the API shows it)."""
+    skeleton = Skeleton(Node(str(m.pk), str(m.parent_id) if m.parent_id else None, m.created_at) for m in messages)
+    return skeleton.leaf(conversation.current_message_id)
+
+
 def conversation_document(conversation: Conversation, messages, *, exported_at: datetime) -> dict:
-    """``messages``: the conversation's messages in order (their ``model`` loaded)."""
+    """``messages``: every message of the conversation, oldest first (their ``model`` and
+    attachments loaded)."""
+    messages = list(messages)
     return {
         "format": CONVERSATION_FORMAT,
         "version": VERSION,
@@ -89,6 +112,7 @@ def conversation_document(conversation: Conversation, messages, *, exported_at: 
         "system_prompt": conversation.system_prompt,
         "pinned": conversation.pinned,
         "archived": conversation.archived,
+        "current_message_id": _current_leaf(conversation, messages),
         "messages": [message_entry(message) for message in messages],
     }
 
@@ -156,7 +180,8 @@ def _markdown_sources(sources) -> list[str]:
 
 
 def conversation_markdown(conversation: Conversation, messages, *, exported_at: datetime) -> str:
-    """A Markdown transcript for people (not read back by the imports: use the JSON for that)."""
+    """A Markdown transcript for people of ``messages``, the active path (the versions it does not
+    go through are left out: the JSON carries the whole tree and is what the imports read back)."""
     title = conversation.title or _("Untitled conversation")
     lines = [f"# {title}", ""]
     about = [
@@ -212,6 +237,13 @@ def _bool(raw: dict, name: str) -> bool:
     return value
 
 
+def _ref(value) -> str | None:
+    """A message's ``id`` or ``parent_id`` as a name among the document's messages (None: none)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value[:64] if isinstance(value, str) and value else None
+
+
 def _message_from(raw, index: int) -> MessageData:
     if not isinstance(raw, dict):
         raise EntryError(_("message %(index)d is not an object") % {"index": index})
@@ -230,10 +262,27 @@ def _message_from(raw, index: int) -> MessageData:
         model_slug=text(raw.get("model"), what=f"message {index}'s model")[:64],
         status=status,
         finish_reason=text(raw.get("finish_reason"), what=f"message {index}'s finish_reason")[:20],
-        superseded=_bool(raw, "superseded"),
         attachments=_attachments_from(raw.get("attachments"), index),
         sources=_sources_from(raw.get("sources"), index),
+        # A message without an id is named by its place (no exported id starts with "#").
+        ref=_ref(raw.get("id")) or f"#{index}",
+        parent_ref=_ref(raw.get("parent_id")),
     )
+
+
+def _is_tree(messages: list) -> bool:
+    """Written since conversations are trees: its messages name themselves and their parents."""
+    return any(isinstance(m, dict) and ("id" in m or "parent_id" in m) for m in messages)
+
+
+def _tree_of_line(messages: list, read: list[MessageData]) -> tuple[list[MessageData], str | None]:
+    """An older document's line, its replaced turns marked ``superseded``, as the tree it stood for."""
+    rows = [
+        LinearRow(id=message.ref, role=message.role, superseded=_bool(raw, "superseded"))
+        for raw, message in zip(messages, read, strict=True)
+    ]
+    parents, _depths, current = parents_from_line(rows)
+    return [replace(message, parent_ref=parents[message.ref]) for message in read], current
 
 
 MAX_ATTACHMENTS = 50  # more than a message may take (10): an export from a later rule still fits
@@ -288,13 +337,19 @@ def conversation_from_document(raw) -> ConversationData:
     messages = raw.get("messages", [])
     if not isinstance(messages, list):
         raise EntryError(_("'messages' must be a list"))
+    read = [_message_from(message, index) for index, message in enumerate(messages)]
+    if _is_tree(messages):
+        current = _ref(raw.get("current_message_id"))
+    else:
+        read, current = _tree_of_line(messages, read)
     return ConversationData(
         source=SourceFormat.CHAT_SERVER,
         source_key=text(raw.get("id"), what="id")[:200],
         title=text(raw.get("title"), what="title"),
         created_at=parse_time(raw.get("created_at"), what="created_at"),
         updated_at=parse_time(raw.get("updated_at"), what="updated_at"),
-        messages=tuple(_message_from(message, index) for index, message in enumerate(messages)),
+        messages=tuple(read),
+        current_ref=current,
         system_prompt=text(raw.get("system_prompt"), what="system_prompt"),
         model_slug=text(raw.get("model"), what="model")[:64],
         pinned=_bool(raw, "pinned"),

@@ -196,12 +196,15 @@ def conversation_import(*, owner, data: ConversationData, models: _Models, resto
                 model=models.by_slug(message.model_slug),
                 status=message.status,
                 finish_reason=message.finish_reason,
-                superseded=message.superseded,
                 sources=restored.sources(message.sources),
                 attachments=restored.attachments(message.attachments) if message.role == Role.USER else (),
+                ref=message.ref,
+                parent_ref=message.parent_ref,
             )
             for message in data.messages
         ),
+        tree=True,
+        current_ref=data.current_ref,
         count=len(data.messages),
         model=models.for_conversation(data.model_slug),
         system_prompt=data.system_prompt,

@@ -30,22 +30,26 @@ def exports_expired(*, now=None) -> QuerySet[Export]:
     return Export.objects.filter(status=ExportStatus.DONE, expires_at__lte=now or timezone.now())
 
 
-def conversation_for_export(*, user: User, pk) -> tuple[Conversation, QuerySet[Message]]:
-    """One of the user's conversations and the messages its reader sees, oldest first
-    (``Conversation.DoesNotExist`` for anyone else's)."""
+def _every_message() -> QuerySet[Message]:
+    return Message.objects.select_related("model").prefetch_related(attachments_prefetch()).order_by("created_at", "id")
+
+
+def conversation_for_export(*, user: User, pk, whole_tree: bool) -> tuple[Conversation, QuerySet[Message]]:
+    """One of the user's conversations (``Conversation.DoesNotExist`` for anyone else's) and, oldest
+    first, every message of its tree (``whole_tree``: the JSON document) or its active path (what
+    its reader sees: the Markdown transcript)."""
     conversation = conversation_get(user=user, pk=pk, summary=False)
+    if whole_tree:
+        return conversation, _every_message().filter(conversation=conversation)
     return conversation, message_list(conversation=conversation)
 
 
 def conversations_for_archive(*, user: User) -> QuerySet[Conversation]:
     """Every conversation of the user's (archived ones too; not the OpenAI-compatible API's
-    per-request ones) with all of its messages, superseded turns included, oldest first."""
-    messages = (
-        Message.objects.select_related("model").prefetch_related(attachments_prefetch()).order_by("created_at", "id")
-    )
+    per-request ones) with every message of its tree (each version of a turn), oldest first."""
     return (
         conversations_owned(user=user, summary=False)
-        .prefetch_related(Prefetch("messages", queryset=messages))
+        .prefetch_related(Prefetch("messages", queryset=_every_message()))
         .order_by("created_at", "id")
     )
 

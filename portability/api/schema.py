@@ -29,8 +29,10 @@ IMPORTS = view_schema(
             "them), or a user export zip from here (its conversations, collector items with their files and "
             "todos come in). The kind is told from the content. The request only stores the file and queues "
             "the import: 202 with the import, whose status (queued, running, done, failed) and counts then "
-            "follow `GET /imports/{id}`. Of a ChatGPT conversation the branch the user last saw (`current_node`) "
-            "is imported, without system, tool, hidden or empty messages, keeping titles and times. A broken "
+            "follow `GET /imports/{id}`. Of a ChatGPT conversation the whole tree of its `mapping` is imported "
+            "(every version of a regenerated reply or an edited question), the branch the user last saw "
+            "(`current_node`) as the current one, without system, tool, hidden or empty messages, keeping titles "
+            "and times; our own JSON comes back as the same tree with the same current message. A broken "
             "conversation is listed in `errors` and the others are imported; a conversation already in your "
             "account (imported before) is skipped. A file that is plainly none of these is a 400 naming `file`; "
             "one over the size limit a 413."
@@ -51,8 +53,9 @@ CONVERSATION_EXPORT = view_schema(
         description=(
             "An attachment. `format=json` (the default) is our versioned document "
             f'(`{{"format": "{documents.CONVERSATION_FORMAT}", "version": {documents.VERSION}, ...}}`: the '
-            "conversation's settings and its messages with roles, text, status and times), which `POST /imports` "
-            "takes back; `format=markdown` is a transcript for people."
+            "conversation's settings, its current message and every message of its tree, each with its id, "
+            "parent, role, text, status and time), which `POST /imports` takes back; `format=markdown` is a "
+            "transcript for people of the active path (the versions of each turn being read)."
         ),
         parameters=[s.ConversationExportQuerySerializer],
         responses={

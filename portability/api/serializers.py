@@ -115,13 +115,18 @@ class ConversationExportQuerySerializer(serializers.Serializer):
 
 
 class DocumentMessageSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The message's id (absent in older documents).")
+    parent_id = serializers.UUIDField(
+        allow_null=True,
+        help_text="The message it answers or follows (null for a first message; absent in older documents). "
+        "Every version of a turn is listed: those with the same parent are versions of one another.",
+    )
     role = serializers.CharField(help_text=f"One of: {', '.join(Role.values)}.")
     content = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
     status = serializers.CharField(help_text=f"One of: {', '.join(MessageStatus.values)}.")
     model = serializers.CharField(allow_null=True, help_text="Slug of the model that wrote it.")
     finish_reason = serializers.CharField(allow_blank=True)
-    superseded = serializers.BooleanField()
     attachments = AttachmentSerializer(many=True, help_text="A user message's files (absent in older documents).")
     sources = SourceSerializer(many=True, help_text="What an assistant reply was based on (absent in older documents).")
 
@@ -138,4 +143,10 @@ class ConversationDocumentSerializer(serializers.Serializer):
     system_prompt = serializers.CharField(allow_blank=True)
     pinned = serializers.BooleanField()
     archived = serializers.BooleanField()
-    messages = DocumentMessageSerializer(many=True)
+    current_message_id = serializers.UUIDField(
+        allow_null=True,
+        help_text="The leaf of the path the owner was reading (null without messages; absent in older documents).",
+    )
+    messages = DocumentMessageSerializer(
+        many=True, help_text="Every message of the conversation's tree, oldest first (a parent before its children)."
+    )

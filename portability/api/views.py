@@ -87,7 +87,9 @@ class ConversationExportView(APIView):
         query = s.ConversationExportQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         try:
-            conversation, messages = selectors.conversation_for_export(user=request.user, pk=pk)
+            conversation, messages = selectors.conversation_for_export(
+                user=request.user, pk=pk, whole_tree=query.validated_data["format"] == "json"
+            )
         except Conversation.DoesNotExist as exc:
             raise Http404 from exc
         exported_at = timezone.now()

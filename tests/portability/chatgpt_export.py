@@ -131,6 +131,35 @@ def recipe_conversation() -> dict:
     }
 
 
+def versions_conversation() -> dict:
+    """Every version kept: the first reply regenerated (a1, a1b under u1), then the second question
+    edited (u2, u2b under a1b), each with its reply; ``current_node`` is on the older branch (the
+    user went back to u2's first version), and is an empty node left out, below a2."""
+    nodes = [
+        ("client-created-root", None, None),
+        ("sys", _message("sys", "system", [""], None, hidden=True), "client-created-root"),
+        ("u1", _message("u1", "user", ["Name a river in Seoul."], 200), "sys"),
+        ("a1", _message("a1", "assistant", ["The Han."], 210), "u1"),
+        ("a1b", _message("a1b", "assistant", ["The Han River (한강)."], 220), "u1"),
+        ("u2", _message("u2", "user", ["How long is it?"], 230), "a1b"),
+        ("tool", _message("tool", "tool", None, 235, content_type="execution_output", name="python", text="494"), "u2"),
+        ("a2", _message("a2", "assistant", ["About 494 km."], 240), "tool"),
+        ("after-a2", _message("after-a2", "assistant", [""], 241), "a2"),
+        ("u2b", _message("u2b", "user", ["How wide is it?"], 250), "a1b"),
+        ("a2b", _message("a2b", "assistant", ["Up to about 1 km."], 260), "u2b"),
+    ]
+    return {
+        "title": "Han River",
+        "create_time": T0 + 200,
+        "update_time": T0 + 270,
+        "mapping": _tree(nodes),
+        "current_node": "after-a2",
+        "id": "6f1c0c2e-0000-4000-8000-000000000003",
+        "conversation_id": "6f1c0c2e-0000-4000-8000-000000000003",
+        "default_model_slug": "gpt-4o",
+    }
+
+
 def export(*conversations) -> list[dict]:
     return list(conversations) if conversations else [trip_conversation(), recipe_conversation()]
 

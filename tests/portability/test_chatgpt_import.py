@@ -1,5 +1,6 @@
-"""Importing a ChatGPT data export through POST /imports: the branch the user saw, in order, with
-titles and times; broken conversations reported; the zip form; files that are no export at all."""
+"""Importing a ChatGPT data export through POST /imports: the whole tree, the branch the user saw
+current, in order, with titles and times; broken conversations reported; the zip form; files that
+are no export at all."""
 
 import io
 import json
@@ -10,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conversations.models import Conversation, MessageStatus
+from conversations.tree import active_path
 from portability.models import Import, JobStatus
 
 from . import chatgpt_export as gpt
@@ -22,7 +24,14 @@ def _messages(conversation):
     return list(conversation.messages.order_by("created_at", "id"))
 
 
-def test_the_current_branch_is_imported_in_order_with_titles_and_times(user_client, user, upload):
+def _path(conversation):
+    """The active path, root first."""
+    _skeleton, path = active_path(Conversation.objects.get(pk=conversation.pk))
+    messages = {str(m.pk): m for m in conversation.messages.all()}
+    return [messages[pk] for pk in path]
+
+
+def test_the_tree_is_imported_the_current_branch_current_with_titles_and_times(user_client, user, upload):
     response = upload(user_client, gpt.as_json(gpt.export()))
     assert response.status_code == 202, response.content
     body = response.json()
@@ -37,7 +46,7 @@ def test_the_current_branch_is_imported_in_order_with_titles_and_times(user_clie
     assert done["conversations_imported"] == 2
     assert done["conversations_skipped"] == 0
     assert done["conversations_failed"] == 0
-    assert done["messages_imported"] == 7
+    assert done["messages_imported"] == 8
     assert done["errors"] == []
     assert done["finished_at"] is not None
 
@@ -45,7 +54,7 @@ def test_the_current_branch_is_imported_in_order_with_titles_and_times(user_clie
     assert trip.created_at == gpt.at(0)
     assert trip.updated_at == gpt.at(60)
     assert trip.origin_kind == ""  # an ordinary conversation of the user's
-    messages = _messages(trip)
+    messages = _path(trip)
     assert [(m.role, m.content) for m in messages] == [
         ("user", "Wie sagt man Grüße in 東京?"),
         # The regenerated reply (current_node's branch), not the first try.
@@ -57,7 +66,11 @@ def test_the_current_branch_is_imported_in_order_with_titles_and_times(user_clie
     ]
     assert [m.created_at for m in messages] == [gpt.at(10), gpt.at(30), gpt.at(40), gpt.at(50)]
     assert {m.status for m in messages} == {MessageStatus.COMPLETE}
-    assert not any(m.superseded for m in messages)
+    # The first try is kept too, as the other version of the reply.
+    first_try = trip.messages.get(content="First try: こんにちは.")
+    assert (first_try.parent_id, first_try.created_at) == (messages[0].pk, gpt.at(20))
+    assert messages[1].parent_id == messages[0].pk
+    assert trip.current_message_id == messages[-1].pk
 
     recipe = Conversation.objects.get(owner=user, title="Pancakes")
     assert (recipe.created_at, recipe.updated_at) == (gpt.at(100), gpt.at(130))
@@ -73,6 +86,47 @@ def test_the_current_branch_is_imported_in_order_with_titles_and_times(user_clie
     assert {row["title"] for row in listed} == {"Grüße, 東京", "Pancakes"}
     page = user_client.get(f"/api/v1/conversations/{trip.pk}/messages").json()["results"]
     assert [row["role"] for row in page] == ["user", "assistant", "user", "assistant"]
+
+
+def test_regenerated_and_edited_versions_are_kept_with_current_node_current(user_client, user, upload):
+    done = user_client.get(f"{IMPORTS}/{upload(user_client, gpt.as_json([gpt.versions_conversation()])).json()['id']}")
+    done = done.json()
+    assert (done["status"], done["conversations_imported"], done["messages_imported"]) == ("done", 1, 7)
+    conversation = Conversation.objects.get(owner=user, title="Han River")
+
+    # What the user reads: exactly current_node's branch (current_node itself, an empty node, is
+    # left out: its nearest kept ancestor is current).
+    page = user_client.get(f"/api/v1/conversations/{conversation.pk}/messages").json()["results"]
+    assert [(m["role"], m["content"]) for m in page] == [
+        ("user", "Name a river in Seoul."),
+        ("assistant", "The Han River (한강)."),
+        ("user", "How long is it?"),
+        ("assistant", "About 494 km."),  # under u2: the tool node between them is left out
+    ]
+    assert user_client.get(f"/api/v1/conversations/{conversation.pk}").json()["current_message_id"] == page[-1]["id"]
+
+    # Every version, oldest first, in sibling_ids.
+    rows = {m.content: str(m.pk) for m in conversation.messages.all()}
+    assert [m["sibling_ids"] for m in page] == [
+        [rows["Name a river in Seoul."]],
+        [rows["The Han."], rows["The Han River (한강)."]],
+        [rows["How long is it?"], rows["How wide is it?"]],
+        [rows["About 494 km."]],
+    ]
+    assert [m["parent_id"] for m in page] == [None, page[0]["id"], page[1]["id"], page[2]["id"]]
+    edited = conversation.messages.get(content="How wide is it?")
+    assert str(edited.parent_id) == page[1]["id"]
+    assert conversation.messages.get(content="Up to about 1 km.").parent_id == edited.pk
+    times = {m.content: m.created_at for m in conversation.messages.all()}
+    assert (times["The Han."], times["Up to about 1 km."]) == (gpt.at(210), gpt.at(260))
+
+    # The newer edit is a step away: switching to it shows its branch.
+    response = user_client.patch(
+        f"/api/v1/conversations/{conversation.pk}", {"current_message_id": str(edited.pk)}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    page = user_client.get(f"/api/v1/conversations/{conversation.pk}/messages").json()["results"]
+    assert [m["content"] for m in page][2:] == ["How wide is it?", "Up to about 1 km."]
 
 
 def test_a_broken_conversation_is_reported_and_the_others_are_imported(user_client, user, upload):
@@ -115,7 +169,7 @@ def test_the_export_zip_is_read_as_downloaded(user_client, user, upload):
     body = upload(user_client, gpt.as_zip(gpt.export()), name="chatgpt-export.zip").json()
     done = user_client.get(f"{IMPORTS}/{body['id']}").json()
     assert done["status"] == "done", done
-    assert (done["conversations_imported"], done["messages_imported"]) == (2, 7)
+    assert (done["conversations_imported"], done["messages_imported"]) == (2, 8)
     assert Conversation.objects.filter(owner=user).count() == 2
 
 
@@ -134,17 +188,20 @@ def test_importing_the_same_export_again_skips_what_is_already_there(user_client
 
 def test_a_conversation_with_nothing_visible_is_skipped_and_untitled_ones_get_a_title(user_client, user, upload):
     only_hidden = gpt.recipe_conversation()
+    only_hidden["mapping"] = {key: only_hidden["mapping"][key] for key in ("root", "ctx")}
+    only_hidden["mapping"]["ctx"]["children"] = []
     only_hidden["current_node"] = "ctx"
     only_hidden["id"] = "hidden-only"
     untitled = gpt.recipe_conversation()
     untitled["title"] = None
-    untitled["current_node"] = "missing-node"  # falls back to the last branch of the tree
+    untitled["current_node"] = "missing-node"  # falls back to the last message
     body = upload(user_client, gpt.as_json([only_hidden, untitled])).json()
     done = user_client.get(f"{IMPORTS}/{body['id']}").json()
     assert (done["conversations_imported"], done["conversations_skipped"]) == (1, 1)
     conversation = Conversation.objects.get(owner=user)
     assert conversation.title == "A quick pancake recipe?"
     assert conversation.messages.count() == 3
+    assert conversation.current_message.content == "Flour, milk, eggs: whisk and fry."
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,7 @@ def test_import_chatgpt_imports_with_a_progress_bar_and_a_summary(user, tmp_path
 
     out, err = run("import_chatgpt", str(path), "--user", "ALICE@example.com")
     assert out.splitlines() == [
-        "Imported 2 conversation(s) with 7 message(s); skipped 0, failed 1.",
+        "Imported 2 conversation(s) with 8 message(s); skipped 0, failed 1.",
         "  conversation #1 'Broken': the conversation has no 'mapping' (its message tree)",
     ]
     assert "Importing" in err and "3/3" in err
@@ -65,7 +65,7 @@ def test_import_chatgpt_reads_the_zip(user, tmp_path):
     path = tmp_path / "export.zip"
     path.write_bytes(gpt.as_zip(gpt.export()))
     out, _ = run("import_chatgpt", str(path), "--user", "alice@example.com")
-    assert out.startswith("Imported 2 conversation(s) with 7 message(s)")
+    assert out.startswith("Imported 2 conversation(s) with 8 message(s)")
 
 
 @pytest.mark.parametrize(

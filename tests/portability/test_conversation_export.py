@@ -27,27 +27,40 @@ def conversation(user):
     conversation = ConversationFactory(
         owner=user, title='Grüße, 東京 / "plans"', model=model, system_prompt="Answer in German.", pinned=True
     )
-    rows = [
-        ("user", "Wie sagt man Grüße in 東京?", MessageStatus.COMPLETE, False),
-        ("assistant", "First draft", MessageStatus.COMPLETE, True),  # regenerated away
-        ("assistant", "Man sagt こんにちは.", MessageStatus.COMPLETE, False),
-        ("user", "Und **danke**?", MessageStatus.COMPLETE, False),
-        ("assistant", "ありがとう — cut off", MessageStatus.STOPPED, False),
+    rows = [  # (role, content, status, the position of its parent)
+        ("user", "Wie sagt man Grüße in 東京?", MessageStatus.COMPLETE, None),
+        ("assistant", "First draft", MessageStatus.COMPLETE, 0),  # regenerated: the other version
+        ("assistant", "Man sagt こんにちは.", MessageStatus.COMPLETE, 0),
+        ("user", "Und **danke**?", MessageStatus.COMPLETE, 2),
+        ("assistant", "ありがとう — cut off", MessageStatus.STOPPED, 3),
     ]
-    for index, (role, content, status, superseded) in enumerate(rows):
-        Message.objects.create(
-            conversation=conversation,
-            role=role,
-            content=content,
-            status=status,
-            superseded=superseded,
-            model=model if role == "assistant" else None,
-            finish_reason="stop" if role == "assistant" else "",
-            created_at=START + timedelta(seconds=index),
-        )
-    Conversation.objects.filter(pk=conversation.pk).update(created_at=START, updated_at=START + timedelta(minutes=5))
+    made = _tree(conversation, rows, model=model)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        created_at=START, updated_at=START + timedelta(minutes=5), current_message=made[-1]
+    )
     conversation.refresh_from_db()
     return conversation
+
+
+def _tree(conversation, rows, *, model=None) -> list[Message]:
+    """``rows`` (role, content, status, parent position) as messages a second apart from START."""
+    made: list[Message] = []
+    for index, (role, content, status, parent) in enumerate(rows):
+        parent_row = made[parent] if parent is not None else None
+        made.append(
+            Message.objects.create(
+                conversation=conversation,
+                parent=parent_row,
+                depth=parent_row.depth + 1 if parent_row else 0,
+                role=role,
+                content=content,
+                status=status,
+                model=model if role == "assistant" else None,
+                finish_reason="stop" if role == "assistant" else "",
+                created_at=START + timedelta(seconds=index),
+            )
+        )
+    return made
 
 
 def test_json_export_is_our_versioned_document_as_an_attachment(user_client, conversation):
@@ -74,21 +87,28 @@ def test_json_export_is_our_versioned_document_as_an_attachment(user_client, con
         True,
         False,
     )
-    # What the conversation's reader sees: the regenerated-away draft is not in it.
-    assert [(m["role"], m["content"], m["status"]) for m in document["messages"]] == [
-        ("user", "Wie sagt man Grüße in 東京?", "complete"),
-        ("assistant", "Man sagt こんにちは.", "complete"),
-        ("user", "Und **danke**?", "complete"),
-        ("assistant", "ありがとう — cut off", "stopped"),
+    # The whole tree, in time order (a parent before its children): the first draft is the other
+    # version of the reply, with the same parent.
+    messages = list(conversation.messages.order_by("created_at", "id"))
+    ids = [str(m.pk) for m in messages]
+    assert [(m["id"], m["role"], m["content"], m["status"]) for m in document["messages"]] == [
+        (ids[0], "user", "Wie sagt man Grüße in 東京?", "complete"),
+        (ids[1], "assistant", "First draft", "complete"),
+        (ids[2], "assistant", "Man sagt こんにちは.", "complete"),
+        (ids[3], "user", "Und **danke**?", "complete"),
+        (ids[4], "assistant", "ありがとう — cut off", "stopped"),
     ]
-    assert document["messages"][1] == {
+    assert [m["parent_id"] for m in document["messages"]] == [None, ids[0], ids[0], ids[2], ids[3]]
+    assert document["current_message_id"] == ids[4]
+    assert document["messages"][2] == {
+        "id": ids[2],
+        "parent_id": ids[0],
         "role": "assistant",
         "content": "Man sagt こんにちは.",
         "created_at": "2026-03-01T09:00:02.123456Z",
         "status": "complete",
         "model": "house-model",
         "finish_reason": "stop",
-        "superseded": False,
         "attachments": [],
         "sources": [],
     }
@@ -111,7 +131,24 @@ def test_markdown_export_is_a_transcript(user_client, conversation):
     assert "> Answer in German." in text
     assert "### You · 2026-03-01 09:00 UTC\n\nWie sagt man Grüße in 東京?" in text
     assert "### Assistant · 2026-03-01 09:00 UTC (stopped)\n\nありがとう — cut off" in text
+    # The active path only: the other version of the first reply is not in it.
     assert "First draft" not in text
+    assert text.count("### ") == 4
+
+
+def test_markdown_export_follows_the_version_being_read(user_client, conversation):
+    first_draft = conversation.messages.get(content="First draft")
+    response = user_client.patch(
+        f"/api/v1/conversations/{conversation.pk}", {"current_message_id": str(first_draft.pk)}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    text = user_client.get(export_url(conversation, "markdown")).content.decode()
+    assert "First draft" in text
+    assert "Man sagt" not in text and "danke" not in text
+    # The JSON still holds every version, and names the one being read.
+    document = json.loads(user_client.get(export_url(conversation, "json")).content)
+    assert len(document["messages"]) == 5
+    assert document["current_message_id"] == str(first_draft.pk)
 
 
 def test_a_korean_reader_in_seoul_gets_the_transcript_in_korean_with_seoul_times(
@@ -170,7 +207,10 @@ def test_export_needs_a_signed_in_user(api_client, conversation):
 
 
 def _shape(conversation) -> tuple:
-    messages = conversation.messages.filter(superseded=False).order_by("created_at", "id")
+    """The conversation as a tree, its messages named by their place in time order."""
+    conversation.refresh_from_db()
+    messages = list(conversation.messages.order_by("created_at", "id"))
+    place = {m.pk: index for index, m in enumerate(messages)}
     return (
         conversation.title,
         conversation.created_at,
@@ -178,8 +218,22 @@ def _shape(conversation) -> tuple:
         conversation.system_prompt,
         conversation.pinned,
         conversation.archived,
-        [(m.role, m.content, m.status, m.created_at, m.finish_reason) for m in messages],
+        [
+            (m.role, m.content, m.status, m.created_at, m.finish_reason, place.get(m.parent_id), m.depth)
+            for m in messages
+        ],
+        place.get(conversation.current_message_id),
     )
+
+
+def _by_place(document: dict) -> dict:
+    """A document with its ids replaced by the place of the message named (and no export id or time)."""
+    place = {m["id"]: index for index, m in enumerate(document["messages"])}
+    return {
+        **{key: value for key, value in document.items() if key not in ("id", "exported_at")},
+        "current_message_id": place.get(document["current_message_id"]),
+        "messages": [{**m, "id": place[m["id"]], "parent_id": place.get(m["parent_id"])} for m in document["messages"]],
+    }
 
 
 def test_round_trip_export_then_import_gives_the_same_conversation(
@@ -193,13 +247,14 @@ def test_round_trip_export_then_import_gives_the_same_conversation(
     done = outsider_client.get(f"{IMPORTS}/{body['id']}").json()
     assert done["status"] == "done", done
     assert done["source_format"] == "chat-server"
-    assert (done["conversations_imported"], done["messages_imported"]) == (1, 4)
+    assert (done["conversations_imported"], done["messages_imported"]) == (1, 5)
     copy = Conversation.objects.get(owner=outsider)
     assert copy.pk != conversation.pk
     assert _shape(copy) == original
     assert copy.model.slug == "house-model"
     assert [m.model.slug if m.model else None for m in copy.messages.order_by("created_at")] == [
         None,
+        "house-model",
         "house-model",
         None,
         "house-model",
@@ -216,13 +271,9 @@ def test_round_trip_export_then_import_gives_the_same_conversation(
     assert user_client.get(f"{IMPORTS}/{restored['id']}").json()["conversations_imported"] == 1
     assert _shape(Conversation.objects.get(owner=user)) == original
 
-    # And the copy exports to the same document (but for its id and the export time).
+    # And the copy exports to the same document (but for the ids and the export time).
     second = json.loads(outsider_client.get(export_url(copy, "json")).content)
-    first = json.loads(exported)
-    for document in (first, second):
-        document.pop("id")
-        document.pop("exported_at")
-    assert second == first
+    assert _by_place(second) == _by_place(json.loads(exported))
 
 
 def test_a_list_of_our_documents_and_a_bundle_are_imported(
@@ -233,7 +284,7 @@ def test_a_list_of_our_documents_and_a_bundle_are_imported(
     body = upload(outsider_client, json.dumps([document, other]).encode()).json()
     done = Import.objects.get(pk=body["id"])
     # Our documents come in even without messages (nothing in them is "hidden").
-    assert (done.conversations_imported, done.messages_imported) == (2, 4)
+    assert (done.conversations_imported, done.messages_imported) == (2, 5)
     bundle = {
         "format": "chat-server.conversations",
         "version": 1,
@@ -294,7 +345,7 @@ def with_files(user, conversation, django_capture_on_commit_callbacks):
 def test_json_export_carries_attachments_and_sources(user_client, conversation, with_files):
     document = json.loads(user_client.get(export_url(conversation, "json")).content)
     assert document["version"] == 1  # added fields, not a new version: older readers ignore them
-    question, reply = document["messages"][0], document["messages"][1]
+    question, reply = document["messages"][0], document["messages"][2]
     notes, table = with_files["notes"], with_files["table"]
     assert question["attachments"] == [
         {"id": str(notes.pk), "name": "Notizen *1*.txt", "content_type": "text/plain", "size": notes.size},

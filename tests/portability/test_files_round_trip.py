@@ -48,7 +48,9 @@ def exported(user, user_client, django_capture_on_commit_callbacks):
         # A file deleted since: its id names nothing in any account.
         {"n": 3, "kind": "file", "id": str(uuid.uuid4()), "title": "old.txt", "snippet": "gone", "page": None},
     ]
-    Message.objects.create(conversation=conversation, role="assistant", content="42 won [1].", sources=sources)
+    Message.objects.create(
+        conversation=conversation, parent=question, depth=1, role="assistant", content="42 won [1].", sources=sources
+    )
     with django_capture_on_commit_callbacks(execute=True):
         started = user_client.post("/api/v1/user/export")
     status = user_client.get(f"{EXPORTS}/{started.json()['id']}").json()

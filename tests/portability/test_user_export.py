@@ -33,9 +33,14 @@ PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3 a tiny but well-signed pdf\n"
 def belongings(user):
     """One of everything a user owns."""
     conversation = ConversationFactory(owner=user, title="Trip to 東京", system_prompt="Be brief.")
-    Message.objects.create(conversation=conversation, role="user", content="Where first?")
-    Message.objects.create(conversation=conversation, role="assistant", content="Asakusa.", finish_reason="stop")
-    Message.objects.create(conversation=conversation, role="assistant", content="Old draft", superseded=True)
+    question = Message.objects.create(conversation=conversation, role="user", content="Where first?")
+    # A reply regenerated: the old draft is the other version, under the same question.
+    Message.objects.create(conversation=conversation, parent=question, depth=1, role="assistant", content="Old draft")
+    reply = Message.objects.create(
+        conversation=conversation, parent=question, depth=1, role="assistant", content="Asakusa.", finish_reason="stop"
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(current_message=reply)
+    conversation.refresh_from_db()
     ConversationFactory(owner=user, title="Archived one", archived=True)
     note = collector_services.item_create(user=user, kind="note", title="Packing", content="socks", tags=["travel"])
     document = collector_services.item_create(
@@ -123,12 +128,15 @@ def test_export_job_download_and_every_part_of_the_zip(user_client, user, belong
     assert (bundle["format"], bundle["version"]) == ("chat-server.conversations", 1)
     trip = next(c for c in bundle["conversations"] if c["title"] == "Trip to 東京")
     assert trip["system_prompt"] == "Be brief."
-    # The full record: a regenerated-away turn is in it, marked.
-    assert [(m["content"], m["superseded"]) for m in trip["messages"]] == [
-        ("Where first?", False),
-        ("Asakusa.", False),
-        ("Old draft", True),
+    # The full record: the other version of the reply is in it, under the same question.
+    ids = {m["content"]: m["id"] for m in trip["messages"]}
+    assert [(m["content"], m["parent_id"]) for m in trip["messages"]] == [
+        ("Where first?", None),
+        ("Old draft", ids["Where first?"]),
+        ("Asakusa.", ids["Where first?"]),
     ]
+    assert trip["current_message_id"] == ids["Asakusa."]
+    assert "superseded" not in trip["messages"][0]
     assert next(c for c in bundle["conversations"] if c["title"] == "Archived one")["archived"] is True
 
     items = json.loads(archive.read("collector/items.json"))
@@ -240,11 +248,13 @@ def test_the_zip_imports_back_into_another_account(
     assert (done["files_imported"], done["files_skipped"]) == (1, 0)
 
     trip = Conversation.objects.get(owner=outsider, title="Trip to 東京")
-    assert [(m.content, m.superseded) for m in trip.messages.order_by("created_at")] == [
-        ("Where first?", False),
-        ("Asakusa.", False),
-        ("Old draft", True),
+    question, old_draft, reply = trip.messages.order_by("created_at")
+    assert [(m.content, m.parent_id) for m in (question, old_draft, reply)] == [
+        ("Where first?", None),
+        ("Old draft", question.pk),
+        ("Asakusa.", question.pk),
     ]
+    assert trip.current_message_id == reply.pk
     # The chat attachment too, on the same message, in the new account's files store.
     attached = trip.messages.get(content="Where first?").attachments.get()
     assert (attached.owner, attached.name, attached.blob.read()) == (outsider, "일정.txt", "3일차: 교토".encode())

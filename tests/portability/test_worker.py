@@ -59,7 +59,7 @@ def test_imports_and_exports_run_in_the_worker(tmp_path):
 
             done = client.get(f"{base}/imports/{import_id}").json()
             assert done["status"] == "done", done
-            assert (done["conversations_imported"], done["messages_imported"]) == (2, 7)
+            assert (done["conversations_imported"], done["messages_imported"]) == (2, 8)
             titles = {row["title"] for row in client.get(f"{base}/conversations").json()["results"]}
             assert titles == {"Grüße, 東京", "Pancakes"}
 

@@ -153,7 +153,7 @@ def worker_env(tmp_path_factory):
         real.write_bytes(gpt.as_zip(gpt.export()))
         code, baseline, output = _run_measured(env, "import_chatgpt", str(real), "--user", "m@example.com")
         assert code == 0, output
-        assert "Imported 2 conversation(s) with 7 message(s)" in output
+        assert "Imported 2 conversation(s) with 8 message(s)" in output  # every version of a turn
         yield env, baseline, tmp_path
 
 

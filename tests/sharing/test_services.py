@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Plan, UserSettings
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
+from conversations.services import conversation_switch, message_regenerate
 from core.exceptions import Conflict
 from sharing import selectors, services
 from sharing.models import Sample, Share
@@ -32,12 +33,21 @@ def test_snapshot_holds_only_finished_user_and_assistant_messages(user):
     assert share.model_slug == conversation.model.slug
 
 
-def test_superseded_turns_are_left_out_of_shares_samples_and_their_clones(user, staff_user, outsider):
-    # Q2 was regenerated (A2 superseded), then edited (the copy of Q2 and A2b superseded).
-    conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1"), ("Q2", "A2"), ("Q2", "A2b")])
-    Message.objects.filter(conversation=conversation, content__in=("Q2", "A2", "A2b")).update(superseded=True)
-    MessageFactory(conversation=conversation, role=Role.USER, content="Q2 edited")
-    MessageFactory(conversation=conversation, role=Role.ASSISTANT, content="A2 edited")
+def _versions(owner):
+    """Q1 A1 Q2 A2, then A2 regenerated (A2b, under Q2), then Q2 edited (under A1) and answered:
+    the active path is Q1 A1 "Q2 edited" "A2 edited"."""
+    conversation = conversation_with_messages(owner=owner, pairs=[("Q1", "A1"), ("Q2", "A2")])
+    q2 = Message.objects.get(conversation=conversation, content="Q2")
+    a1 = Message.objects.get(conversation=conversation, content="A1")
+    MessageFactory(conversation=conversation, role=Role.ASSISTANT, content="A2b", parent=q2)
+    edited = MessageFactory(conversation=conversation, role=Role.USER, content="Q2 edited", parent=a1)
+    MessageFactory(conversation=conversation, role=Role.ASSISTANT, content="A2 edited", parent=edited)
+    conversation.refresh_from_db()
+    return conversation
+
+
+def test_other_versions_are_left_out_of_shares_samples_and_their_clones(user, staff_user, outsider):
+    conversation = _versions(user)
     visible = [("user", "Q1"), ("assistant", "A1"), ("user", "Q2 edited"), ("assistant", "A2 edited")]
 
     share = services.share_create(user=user, conversation=conversation)
@@ -48,13 +58,49 @@ def test_superseded_turns_are_left_out_of_shares_samples_and_their_clones(user, 
         assert snapshot.message_count == 4
     clones = (services.share_clone(share=share, user=outsider), services.sample_clone(sample=sample, user=outsider))
     for clone in clones:
-        rows = Message.objects.filter(conversation=clone).order_by("created_at", "id")
-        assert [(m.role, m.content, m.superseded) for m in rows] == [(*pair, False) for pair in visible]
+        rows = list(Message.objects.filter(conversation=clone).order_by("created_at", "id"))
+        assert [(m.role, m.content) for m in rows] == visible
+        # A line: each message under the one before, the last one current.
+        assert [m.parent_id for m in rows] == [None, *(m.pk for m in rows[:-1])]
+        assert [m.depth for m in rows] == [0, 1, 2, 3]
+        assert clone.current_message_id == rows[-1].pk
 
 
-def test_a_conversation_whose_every_turn_is_superseded_has_nothing_to_share(user):
+def test_a_share_made_after_switching_to_an_older_version_shows_that_version(user, outsider):
+    conversation = _versions(user)
+    older = Message.objects.get(conversation=conversation, content="A2")
+    conversation_switch(conversation=conversation, message_id=str(older.pk))
+
+    share = services.share_create(user=user, conversation=conversation)
+    assert [m["content"] for m in share.messages] == ["Q1", "A1", "Q2", "A2"]
+    clone = services.share_clone(share=share, user=outsider)
+    assert [m.content for m in clone.messages.order_by("created_at", "id")] == ["Q1", "A1", "Q2", "A2"]
+
+
+def test_regenerating_or_switching_after_sharing_does_not_change_the_share(user):
+    conversation = _versions(user)
+    share = services.share_create(user=user, conversation=conversation)
+    before = list(share.messages)
+    reply = Message.objects.get(conversation=conversation, content="A2 edited")
+
+    message_regenerate(conversation=conversation, user=user, message_id=str(reply.pk))
+    conversation_switch(conversation=conversation, message_id=str(Message.objects.get(content="A2b").pk))
+
+    share.refresh_from_db()
+    assert share.messages == before
+    assert [m["content"] for m in share.messages][-1] == "A2 edited"
+    # Sharing again takes the path now read.
+    again = services.share_create(user=user, conversation=conversation)
+    assert [m["content"] for m in again.messages] == ["Q1", "A1", "Q2", "A2b"]
+
+
+def test_a_conversation_whose_active_path_holds_nothing_finished_has_nothing_to_share(user):
     conversation = conversation_with_messages(owner=user, pairs=[("Q1", "A1")])
-    Message.objects.filter(conversation=conversation).update(superseded=True)
+    # A new first message's reply that failed, read now: the finished other version is not shared.
+    failed = MessageFactory(
+        conversation=conversation, role=Role.ASSISTANT, content="broken", status=MessageStatus.ERROR, parent=None
+    )
+    assert Conversation.objects.get(pk=conversation.pk).current_message_id == failed.pk
     with pytest.raises(Conflict):
         services.share_create(user=user, conversation=conversation)
 

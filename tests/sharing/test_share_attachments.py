@@ -22,7 +22,7 @@ def shared(user_client, user):
     question = Message.objects.create(conversation=conversation, role=Role.USER, content="What is the reserve?")
     question.attachments.add(report)
     question.attachments.add(picture)  # in this order (set() keeps none)
-    only_files = Message.objects.create(conversation=conversation, role=Role.USER, content="")
+    only_files = Message.objects.create(conversation=conversation, parent=question, depth=1, role=Role.USER, content="")
     only_files.attachments.set([picture])
     sources = [
         {
@@ -34,13 +34,16 @@ def shared(user_client, user):
             "page": 2,
         }
     ]
-    Message.objects.create(
+    reply = Message.objects.create(
         conversation=conversation,
+        parent=only_files,
+        depth=2,
         role=Role.ASSISTANT,
         content="It is 12 percent [1].",
         status=MessageStatus.COMPLETE,
         sources=sources,
     )
+    Conversation.objects.filter(pk=conversation.pk).update(current_message=reply)
     response = user_client.post("/api/v1/shares", {"conversation_id": str(conversation.pk)})
     assert response.status_code == 201, response.content
     return response.json()["id"], report, picture
