@@ -204,9 +204,44 @@ async function resend(path, body) {
   finally { resending = false; }
 }
 
-export const regenerate = () => resend((id) => `/api/v1/conversations/${id}/regenerate`, {});
-export const edit = (message, content) => (content.trim()
-  ? resend((id) => `/api/v1/conversations/${id}/edit`, { message_id: message.id, content }) : undefined);
+// Any reply, regenerated: a new version beside it (its siblings), which becomes the one shown.
+export const regenerate = (message) => resend((id) => `/api/v1/conversations/${id}/messages/${message.id}/regenerate`, {});
+// Any question, edited: a new version beside it (under the same parent, with the same files), and
+// its reply; the old one stays, one arrow away.
+export function edit(message, content) {
+  const files = (message.attachments ?? []).map((file) => file.id);
+  if (!content.trim() && !files.length) return undefined;
+  return resend((id) => `/api/v1/conversations/${id}/messages`, { content, parent_id: message.parent_id ?? null, attachments: files });
+}
+
+// ‹ n/m ›: the version `messageId` of a message shown instead (the server continues the path down
+// its newest replies); other tabs showing this chat follow.
+export async function showVersion(messageId, { n, m }) {
+  if (resending || settling.peek()) return;
+  const id = chat.peek().id;
+  const mine = opening;
+  settling.value = true;
+  try {
+    const conversation = await api(`/api/v1/conversations/${id}`, { method: "PATCH", body: { current_message_id: messageId } });
+    if (mine !== opening) return;
+    setChat({ conversation });
+    broadcast({ type: "switched", id });
+    await loadMessages(mine);
+    announce(t("chat.version_shown", { n, m }));
+  } catch (error) { if (!(error instanceof SignedOut)) say(error.message); }
+  finally { settling.value = false; }
+}
+
+// "Branch in new chat": a new chat holding a copy of the path down to this message, opened.
+export async function branch(message) {
+  try {
+    const created = await api(`/api/v1/conversations/${chat.peek().id}/messages/${message.id}/branch`, { method: "POST" });
+    broadcast({ type: "created", id: created.id });
+    await loadConversations();
+    go(created.id);
+    announce(t("chat.branch_opened"));
+  } catch (error) { if (!(error instanceof SignedOut)) say(error.message); }
+}
 
 // A reply cut at the length limit goes on in a new reply after it, followed like any other.
 export async function continueReply(message) {
@@ -361,6 +396,8 @@ export function watchOtherTabs() {
     if (message.id !== chat.peek().id) return;
     if (message.type === "deleted") { say(t("chat.deleted_elsewhere")); go(null, { replace: true }); return; }
     if (message.type === "sent" && !follower) await loadMessages();
+    // Another version chosen there: this tab shows the same path (and follows its reply, if live).
+    if (message.type === "switched") await loadMessages();
     if (message.type === "changed") {
       try { setChat({ conversation: await api(`/api/v1/conversations/${message.id}`) }); } catch { /* gone */ }
     }
