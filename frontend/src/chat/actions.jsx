@@ -4,6 +4,7 @@ import { useLayoutEffect, useRef } from "preact/hooks";
 import { t } from "../i18n.js";
 import { streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
+import { MenuButton } from "../ui/menu.jsx";
 import { copyText } from "../ui/notices.js";
 import { branch, comment, continueReply, edit, isLive, rate, regenerate, settling, showVersion } from "./session.js";
 
@@ -39,10 +40,14 @@ export function MessageActions({ message, last, onEdit, onRated }) {
           onClick={async () => { if (await rate(message, rating)) onRated(rating); }} />
       )) : null}
       {m.role === "user" && idle ? <IconButton label={t("chat.edit_message")} title={t("chat.edit")} icon="edit" onClick={onEdit} /> : null}
-      <IconButton label={t("chat.branch")} icon="branch" onClick={() => branch(m)} />
       {m.role === "assistant" && last && idle && cutOff(m)
         ? <button type="button" class="continue" title={t("continue.hint")} onClick={() => continueReply(message)}>{t("continue.button")}</button>
         : null}
+      <span class="more">
+        <MenuButton label={t("chat.more_actions")} items={() => [{ label: t("chat.branch"), onSelect: () => branch(m) }]}>
+          <Icon name="dots" />
+        </MenuButton>
+      </span>
     </>
   );
 }

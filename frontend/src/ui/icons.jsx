@@ -18,7 +18,6 @@ const ICONS = {
   download: "M12 4v11 M7 10l5 5 5-5 M5 20h14",
   previous: "M15 6l-6 6 6 6",
   next: "M9 6l6 6-6 6",
-  branch: "M6 3v12 M6 15a3 3 0 1 1 0 6a3 3 0 1 1 0-6z M18 3a3 3 0 1 1 0 6a3 3 0 1 1 0-6z M18 9c0 5-9 3-11.2 6.5",
 };
 
 export const Icon = ({ name }) => (
