@@ -15,7 +15,9 @@ import pytest
 from tests.config import test_web_client as web
 from tests.config.test_web_client import (
     CHROMIUM,
+    RESUME_TOKENS,
     _expect,
+    body,
     composer,
     conversation_id_of,
     conversations_nav,
@@ -23,10 +25,11 @@ from tests.config.test_web_client import (
     question_texts,
     questions,
     replies,
+    send_button,
     sign_in,
     wait_finished,
 )
-from tests.conversations.upstream import upstream  # noqa: F401
+from tests.conversations.upstream import expected_text, upstream  # noqa: F401
 
 server, browser, context, user = web.server, web.browser, web.context, web.user
 _screenshots_on_failure = web._screenshots_on_failure
@@ -43,6 +46,11 @@ def articles(page):
 
 def shown_ids(page) -> list[str]:
     return [article.get_attribute("data-id") for article in articles(page).all()]
+
+
+def answers(page):
+    """The replies shown, whichever model wrote them."""
+    return messages_log(page).locator("article.msg.assistant")
 
 
 def version_of(article):
@@ -92,35 +100,53 @@ def test_edit_switch_regenerate_reload_and_branch(context, user):
     expect(question_texts(second)).to_have_text(["First question", "Second question"])
     expect(version_of(questions(second).first)).to_have_text("1/2")
 
-    # Regenerate the FIRST reply (not the last): a new version of it, shown with the path below it.
-    replies(page).first.get_by_role("button", name="Regenerate").click()
-    expect(replies(page)).to_have_count(1)
-    wait_finished(page, replies(page))
-    regenerated = replies(page).get_attribute("data-id")
+    # Regenerate the FIRST reply (not the last), with a slower model: a new version of it, shown with
+    # the path below it, and followed. Looking at another version meanwhile leaves it generating
+    # there; coming back follows it to its end.
+    assert user.api("PATCH", f"/api/v1/conversations/{cid}", json={"model": "resume"}).status_code == 200
+    answers(page).first.get_by_role("button", name="Regenerate").click()
+    expect(answers(page)).to_have_count(1)
+    expect(answers(page)).to_have_attribute("data-status", "streaming")
+    regenerated = answers(page).get_attribute("data-id")
     assert regenerated not in original
-    expect(version_of(replies(page))).to_have_text("2/2")
+    expect(version_of(answers(page))).to_have_text("2/2")
     expect(question_texts(page)).to_have_text(["First question"])
+    answers(page).get_by_role("button", name="Previous version").click()
+    expect(question_texts(page)).to_have_text(["First question", "Second question"])
+    expect(version_of(answers(page).first)).to_have_text("1/2")
+    expect(send_button(page)).to_be_visible()  # nothing on this path is being written
+    answers(page).first.get_by_role("button", name="Next version").click()
+    expect(answers(page)).to_have_count(1)
+    expect(answers(page)).to_have_attribute("data-id", regenerated)
+    wait_finished(page, answers(page))
+    expect(answers(page)).to_have_attribute("data-status", "complete")
+    assert body(answers(page)).inner_text().strip() == expected_text(RESUME_TOKENS).strip()
     assert user.api("GET", f"/api/v1/conversations/{cid}").json()["current_message_id"] == regenerated
 
     # The choice is the server's: a reload shows the same version.
     page.reload()
-    expect(replies(page)).to_have_count(1)
-    expect(replies(page)).to_have_attribute("data-id", regenerated)
-    expect(version_of(replies(page))).to_have_text("2/2")
+    expect(answers(page)).to_have_count(1)
+    expect(answers(page)).to_have_attribute("data-id", regenerated)
+    expect(version_of(answers(page))).to_have_text("2/2")
     expect(version_of(questions(page).first)).to_have_text("1/2")
 
     # Branch in new chat: a new conversation holding a copy of the path down to that reply, opened.
-    replies(page).get_by_role("button", name="More actions").click()
+    answers(page).get_by_role("button", name="More actions").click()
     page.get_by_role("menuitem", name="Branch in new chat").click()
     expect(page.get_by_role("heading", name="Tree (branch)", level=1)).to_be_visible()
     branch_id = conversation_id_of(page)
     assert branch_id != cid
     expect(question_texts(page)).to_have_text(["First question"])
-    expect(replies(page)).to_have_count(1)
+    expect(answers(page)).to_have_count(1)
     expect(messages_log(page).get_by_role("group", name="Versions")).to_have_count(0)
     expect(conversations_nav(page).get_by_role("link", name="Tree (branch)", exact=True)).to_have_count(1)
     copied = user.messages(branch_id)
-    assert [(m["role"], m["content"]) for m in copied][:1] == [("user", "First question")]
-    assert [m["role"] for m in copied] == ["user", "assistant"]
-    # The original is untouched: every message kept (4 on the first path, 2 edited, 1 regenerated).
-    assert [m["id"] for m in user.messages(cid)] == [original[0], regenerated]
+    assert [(m["role"], m["content"].strip()) for m in copied] == [
+        ("user", "First question"),
+        ("assistant", expected_text(RESUME_TOKENS).strip()),
+    ]
+    # The original is untouched and keeps every version: two of the first question, two of its reply.
+    path = user.messages(cid)
+    assert [m["id"] for m in path] == [original[0], regenerated]
+    assert len(path[0]["sibling_ids"]) == 2
+    assert path[1]["sibling_ids"] == [original[1], regenerated]

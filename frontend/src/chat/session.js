@@ -1,5 +1,5 @@
-// The open chat, as state and what can be done to it: open, send, regenerate, edit, stop, rate, and
-// following its reply (stream.js does the resuming; this paints what it says). No markup: the
+// The open chat, as state and what can be done to it: open, send, regenerate, edit, stop, rate,
+// show another version of a message (‹ n/m ›), branch in a new chat, and following its reply (stream.js does the resuming; this paints what it says). No markup: the
 // components of chat/ render these signals.
 import { batch, signal } from "@preact/signals";
 import { SignedOut, api, problem, request } from "../api.js";
@@ -20,14 +20,15 @@ export const isLive = (message) => LIVE.includes(message.status);
 export const messages = signal([]);
 export const draft = signal(""); // the composer's text
 export const sending = signal(false);
-// True while a regenerated or edited chat reloads: the replaced messages must not be acted on.
+// True while a regenerated or edited chat, or another version, reloads: the replaced messages must
+// not be acted on.
 export const settling = signal(false);
 export const starters = signal(null); // {prompts, samples}, loaded once per sign-in
 // Bumped to ask the composer for the focus, and the log to scroll to its end.
 export const composerFocus = signal(0);
 export const scrollToEnd = signal(0);
 
-let follower = null; // the reply being followed: {control}
+let follower = null; // the reply being followed: {control, messageId}
 let opening = 0; // a newer openChat makes the answers of older ones irrelevant
 let resending = false; // a regenerate or an edit on its way: a second click would only get a 409
 
@@ -86,6 +87,7 @@ async function loadMessages(mine = opening) {
     path = page.next ? rel(page.next) : null;
   }
   stopFollowing();
+  streaming.value = false; // a reply followed on another branch goes on there; this path's is followed below
   show(list);
   setChat({ loaded: true });
   scrollToEnd.value += 1;
@@ -265,7 +267,9 @@ export async function continueReply(message) {
 export async function stop() {
   if (!chat.peek().id) return;
   try {
-    const r = await request(`/api/v1/conversations/${chat.peek().id}/stop`, { method: "POST" });
+    // The reply followed (replies on other branches may be generating too).
+    const body = follower?.messageId ? { message_id: follower.messageId } : {};
+    const r = await request(`/api/v1/conversations/${chat.peek().id}/stop`, { method: "POST", body });
     // 409: it had just finished. Either way the stream reports the final state.
     if (!r.ok && r.status !== 409) say((await problem(r)).message);
   } catch (error) { if (!(error instanceof SignedOut)) say(error.message); }
@@ -307,7 +311,7 @@ const REPLY_ENDS = { complete: "chat.reply_finished", stopped: "chat.reply_stopp
 async function follow(id, messageId = null) {
   stopFollowing();
   const control = new AbortController();
-  const me = { control };
+  const me = { control, messageId };
   follower = me;
   streaming.value = true;
   const texts = new Map(); // message id -> the text so far, ahead of what is painted
@@ -333,6 +337,7 @@ async function follow(id, messageId = null) {
         return;
       } else {
         const data = item.data;
+        me.messageId ??= data.message_id;
         let message = find(data.message_id);
         if (!message) { // a reply this page did not know of
           message = entry({ id: data.message_id, role: "assistant", content: "", status: "streaming", model: data.model });
