@@ -25,7 +25,8 @@ const final = (error) => error instanceof SignedOut
  * Aborting `signal` ends it quietly; a refusal (4xx but 429, SignedOut) is thrown.
  *
  * `messageId` is the reply expected (asked for with `?message_id=`; events of another one are
- * drift); `lastEventId` (`<message id>:<seq>`, as the server numbers events) resumes after that event. `request(path, {headers, signal})` answers a fetch Response (api.js's bearer-token
+ * drift); `lastEventId` (`<message id>:<seq>`, as the server numbers events) resumes after that
+ * event. `request(path, {headers, signal})` answers a fetch Response (api.js's bearer-token
  * request by default); `clock` has setTimeout/clearTimeout; `online` is an EventTarget (the window).
  */
 export async function* followReply(conversationId, {

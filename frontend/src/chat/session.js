@@ -1,6 +1,7 @@
 // The open chat, as state and what can be done to it: open, send, regenerate, edit, stop, rate,
-// show another version of a message (‹ n/m ›), branch in a new chat, and following its reply (stream.js does the resuming; this paints what it says). No markup: the
-// components of chat/ render these signals.
+// show another version of a message (‹ n/m ›), branch in a new chat, and following its reply
+// (stream.js does the resuming; this paints what it says). No markup: the components of chat/
+// render these signals.
 import { batch, signal } from "@preact/signals";
 import { SignedOut, api, problem, request } from "../api.js";
 import { loadConversations } from "../conversations.js";
