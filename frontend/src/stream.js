@@ -24,8 +24,9 @@ const final = (error) => error instanceof SignedOut
  *   ended beyond what we saw). Our event ids mean nothing any more: the caller reloads the conversation from the server.
  * Aborting `signal` ends it quietly; a refusal (4xx but 429, SignedOut) is thrown.
  *
- * `messageId` is the reply expected (events of another one are drift); `lastEventId` resumes after
- * that event. `request(path, {headers, signal})` answers a fetch Response (api.js's bearer-token
+ * `messageId` is the reply expected (asked for with `?message_id=`; events of another one are
+ * drift); `lastEventId` (`<message id>:<seq>`, as the server numbers events) resumes after that
+ * event. `request(path, {headers, signal})` answers a fetch Response (api.js's bearer-token
  * request by default); `clock` has setTimeout/clearTimeout; `online` is an EventTarget (the window).
  */
 export async function* followReply(conversationId, {
@@ -43,8 +44,12 @@ export async function* followReply(conversationId, {
     let events = 0;
     try {
       // After a drop, resume right after the last event seen: the server replays the rest once.
+      // Event ids are `<message id>:<seq>` (a bare number from an older server): sent back as they came.
       const headers = lastEventId !== null ? { "Last-Event-ID": String(lastEventId) } : {};
-      const response = await request(`/api/v1/conversations/${conversationId}/stream`, { headers, signal });
+      // The reply known (given, or met in a first connection): exactly that one, whichever
+      // branch the chat shows now.
+      const query = followed !== null ? `?message_id=${encodeURIComponent(followed)}` : "";
+      const response = await request(`/api/v1/conversations/${conversationId}/stream${query}`, { headers, signal });
       if (!response.ok) throw await problem(response);
       yield { type: "open" };
       for await (const event of sseEvents(response.body)) {

@@ -9,13 +9,16 @@ import { BACKOFF_MAX_MS, backoff, followReply, replyFields } from "../src/stream
 const CONVERSATION = "c0ffee00-0000-4000-8000-000000000000";
 const frame = (id, event, data) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
-// The events of one reply, as the server numbers them: start, deltas "t0 ", "t1 "..., done.
+// The events of one reply, as the server numbers them (`<message id>:<seq>`): start, deltas
+// "t0 ", "t1 "..., done.
 function reply(messageId, tokens) {
-  const events = [[1, "message.start", { message_id: messageId, model: "m" }]];
-  for (let i = 0; i < tokens; i += 1) events.push([i + 2, "delta", { message_id: messageId, text: `t${i} ` }]);
-  events.push([tokens + 2, "message.done", { message_id: messageId, status: "complete", finish_reason: "stop" }]);
+  const id = (seq) => `${messageId}:${seq}`;
+  const events = [[id(1), "message.start", { message_id: messageId, model: "m" }]];
+  for (let i = 0; i < tokens; i += 1) events.push([id(i + 2), "delta", { message_id: messageId, text: `t${i} ` }]);
+  events.push([id(tokens + 2), "message.done", { message_id: messageId, status: "complete", finish_reason: "stop" }]);
   return events;
 }
+const seq = (id) => Number(String(id).split(":").at(-1));
 
 // A scripted server: each connection takes the next script, {status, body, events, end}, where
 // `end` is "close" (a clean end), "drop" (a network error mid-stream) or "hang" (stays open).
@@ -84,7 +87,7 @@ async function drive(generator, clock, { onWait = () => clock.fire(), onItem = (
 }
 
 const texts = (items) => items.filter((i) => i.type === "event" && i.name === "delta").map((i) => i.data.text).join("");
-const ids = (items) => items.filter((i) => i.type === "event").map((i) => Number(i.id));
+const ids = (items) => items.filter((i) => i.type === "event").map((i) => seq(i.id));
 
 describe("followReply", () => {
   test("follows a reply to its end in one connection", async () => {
@@ -107,9 +110,12 @@ describe("followReply", () => {
     ]);
     const clock = new FakeClock();
     const items = await drive(followReply(CONVERSATION, { request, clock }), clock);
-    assert.deepEqual(ids(items), events.map(([id]) => id));
+    assert.deepEqual(ids(items), events.map(([id]) => seq(id)));
     assert.equal(texts(items), "t0 t1 t2 t3 t4 t5 t6 t7 t8 t9 ");
-    assert.deepEqual(requests.map((r) => r.headers), [{}, { "Last-Event-ID": "5" }, { "Last-Event-ID": "8" }]);
+    // The id sent back is the one received, whole; once the reply is known, the stream asks for it.
+    assert.deepEqual(requests.map((r) => r.headers), [{}, { "Last-Event-ID": "m1:5" }, { "Last-Event-ID": "m1:8" }]);
+    const path = `/api/v1/conversations/${CONVERSATION}/stream`;
+    assert.deepEqual(requests.map((r) => r.path), [path, `${path}?message_id=m1`, `${path}?message_id=m1`]);
     assert.deepEqual(items.filter((i) => i.type === "lost").map((i) => i.retryIn), [500, 500]);
     assert.deepEqual(clock.delays, [500, 500]); // events arrived before each drop: the back-off starts over
   });
@@ -118,9 +124,19 @@ describe("followReply", () => {
     const events = reply("m1", 4);
     const { request, requests } = server([{ events: events.slice(3) }]);
     const clock = new FakeClock();
-    const items = await drive(followReply(CONVERSATION, { request, clock, lastEventId: "3", messageId: "m1" }), clock);
-    assert.deepEqual(requests[0].headers, { "Last-Event-ID": "3" });
+    const items = await drive(followReply(CONVERSATION, { request, clock, lastEventId: "m1:3", messageId: "m1" }), clock);
+    assert.deepEqual(requests[0].headers, { "Last-Event-ID": "m1:3" });
+    assert.equal(requests[0].path, `/api/v1/conversations/${CONVERSATION}/stream?message_id=m1`);
     assert.deepEqual(ids(items), [4, 5, 6]);
+  });
+
+  test("an older server's bare numbers are sent back as they came", async () => {
+    const events = reply("m1", 3).map(([id, name, data]) => [seq(id), name, data]);
+    const { request, requests } = server([{ events: events.slice(0, 2), end: "drop" }, { events: events.slice(2) }]);
+    const clock = new FakeClock();
+    const items = await drive(followReply(CONVERSATION, { request, clock, messageId: "m1" }), clock);
+    assert.deepEqual(requests.map((r) => r.headers), [{}, { "Last-Event-ID": "2" }]);
+    assert.deepEqual(ids(items), [1, 2, 3, 4, 5]);
   });
 
   test("backs off 0.5, 1, 2, 4, 8, 8 s while the server cannot be reached, and starts over after an event", async () => {
@@ -256,8 +272,8 @@ const SOURCES = [
 // A reply whose sources come right after its start, before the first delta (as the server sends).
 function replyWithSources(messageId, tokens) {
   const [start, ...rest] = reply(messageId, tokens);
-  const shifted = rest.map(([id, name, data]) => [id + 1, name, data]);
-  return [start, [2, "sources", { message_id: messageId, sources: SOURCES }], ...shifted];
+  const shifted = rest.map(([id, name, data]) => [`${messageId}:${seq(id) + 1}`, name, data]);
+  return [start, [`${messageId}:2`, "sources", { message_id: messageId, sources: SOURCES }], ...shifted];
 }
 
 describe("sources", () => {
@@ -278,9 +294,9 @@ describe("sources", () => {
     ]);
     const clock = new FakeClock();
     const items = await drive(followReply(CONVERSATION, { request, clock }), clock);
-    assert.deepEqual(requests.map((r) => r.headers), [{}, { "Last-Event-ID": "1" }]);
+    assert.deepEqual(requests.map((r) => r.headers), [{}, { "Last-Event-ID": "m1:1" }]);
     assert.equal(items.filter((i) => i.name === "sources").length, 1);
-    assert.deepEqual(ids(items), events.map(([id]) => id));
+    assert.deepEqual(ids(items), events.map(([id]) => seq(id)));
   });
 
   test("replyFields: what each event changes on the message besides its text", () => {

@@ -1,10 +1,12 @@
-// What can be done to one message: copy, regenerate, rate (with an optional comment), edit.
+// What can be done to one message: copy, regenerate, rate (with an optional comment), edit, branch
+// in a new chat, and its versions (‹ n/m ›).
 import { useLayoutEffect, useRef } from "preact/hooks";
 import { t } from "../i18n.js";
 import { streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
+import { MenuButton } from "../ui/menu.jsx";
 import { copyText } from "../ui/notices.js";
-import { comment, continueReply, edit, isLive, rate, regenerate, settling } from "./session.js";
+import { branch, comment, continueReply, edit, isLive, rate, regenerate, settling, showVersion } from "./session.js";
 
 // Enter sends (Shift+Enter: a new line), except on touch keyboards, whose Enter is the only way to
 // a new line; there the send button sends. Never the Enter of an input method (Korean, Japanese...):
@@ -21,7 +23,9 @@ const IconButton = ({ label, title = label, icon, ...props }) => (
 // A reply that stopped at the model's output limit: the last one can go on (a new reply continues it).
 const cutOff = (m) => m.status === "complete" && m.finish_reason === "length";
 
-// `last`: this is the last question or the last reply (only those are regenerated or edited).
+// `last`: this is the last question or the last reply (only the last reply can be continued). Any
+// question can be edited and any reply regenerated (a new version beside it), while no reply of
+// this chat is being followed.
 export function MessageActions({ message, last, onEdit, onRated }) {
   const m = message.value;
   if (isLive(m) || settling.value) return null;
@@ -30,16 +34,39 @@ export function MessageActions({ message, last, onEdit, onRated }) {
   return (
     <>
       {text ? <IconButton label={t("chat.copy_message")} title={t("chat.copy")} icon="copy" onClick={() => copyText(text)} /> : null}
-      {m.role === "assistant" && last && idle ? <IconButton label={t("chat.regenerate")} icon="regenerate" onClick={regenerate} /> : null}
+      {m.role === "assistant" && idle ? <IconButton label={t("chat.regenerate")} icon="regenerate" onClick={() => regenerate(m)} /> : null}
       {m.role === "assistant" && text ? [["up", t("chat.good_reply")], ["down", t("chat.bad_reply")]].map(([rating, label]) => (
         <IconButton label={label} icon={rating} aria-pressed={String(m.my_rating === rating)}
           onClick={async () => { if (await rate(message, rating)) onRated(rating); }} />
       )) : null}
-      {m.role === "user" && last && idle ? <IconButton label={t("chat.edit_message")} title={t("chat.edit")} icon="edit" onClick={onEdit} /> : null}
+      {m.role === "user" && idle ? <IconButton label={t("chat.edit_message")} title={t("chat.edit")} icon="edit" onClick={onEdit} /> : null}
       {m.role === "assistant" && last && idle && cutOff(m)
         ? <button type="button" class="continue" title={t("continue.hint")} onClick={() => continueReply(message)}>{t("continue.button")}</button>
         : null}
+      <span class="more">
+        <MenuButton label={t("chat.more_actions")} items={() => [{ label: t("chat.branch"), onSelect: () => branch(m) }]}>
+          <Icon name="dots" />
+        </MenuButton>
+      </span>
     </>
+  );
+}
+
+// ‹ n/m ›: which of a message's versions (its siblings) is shown, and the arrows to the others.
+export function Versions({ message }) {
+  const m = message.value;
+  const ids = m.sibling_ids ?? [];
+  if (ids.length < 2) return null;
+  const n = ids.indexOf(m.id) + 1;
+  const busy = settling.value;
+  return (
+    <span class="versions" role="group" aria-label={t("chat.versions")}>
+      <IconButton label={t("chat.previous_version")} icon="previous" disabled={busy || n <= 1}
+        onClick={() => showVersion(ids[n - 2], { n: n - 1, m: ids.length })} />
+      <span class="version-count">{`${n}/${ids.length}`}</span>
+      <IconButton label={t("chat.next_version")} icon="next" disabled={busy || n >= ids.length}
+        onClick={() => showVersion(ids[n], { n: n + 1, m: ids.length })} />
+    </span>
   );
 }
 
@@ -69,7 +96,8 @@ export function FeedbackForm({ message, rating, onClose }) {
   );
 }
 
-// The last question, edited in place and sent again (its reply is replaced).
+// A question, edited in place and sent as a new version of it (the old one and what followed it
+// stay, one arrow away).
 export function EditBox({ message, onCancel }) {
   const field = useRef(null);
   useLayoutEffect(() => field.current.focus(), []);

@@ -1,6 +1,7 @@
-// The open chat, as state and what can be done to it: open, send, regenerate, edit, stop, rate, and
-// following its reply (stream.js does the resuming; this paints what it says). No markup: the
-// components of chat/ render these signals.
+// The open chat, as state and what can be done to it: open, send, regenerate, edit, stop, rate,
+// show another version of a message (‹ n/m ›), branch in a new chat, and following its reply
+// (stream.js does the resuming; this paints what it says). No markup: the components of chat/
+// render these signals.
 import { batch, signal } from "@preact/signals";
 import { SignedOut, api, problem, request } from "../api.js";
 import { loadConversations } from "../conversations.js";
@@ -20,14 +21,15 @@ export const isLive = (message) => LIVE.includes(message.status);
 export const messages = signal([]);
 export const draft = signal(""); // the composer's text
 export const sending = signal(false);
-// True while a regenerated or edited chat reloads: the replaced messages must not be acted on.
+// True while a regenerated or edited chat, or another version, reloads: the replaced messages must
+// not be acted on.
 export const settling = signal(false);
 export const starters = signal(null); // {prompts, samples}, loaded once per sign-in
 // Bumped to ask the composer for the focus, and the log to scroll to its end.
 export const composerFocus = signal(0);
 export const scrollToEnd = signal(0);
 
-let follower = null; // the reply being followed: {control}
+let follower = null; // the reply being followed: {control, messageId}
 let opening = 0; // a newer openChat makes the answers of older ones irrelevant
 let resending = false; // a regenerate or an edit on its way: a second click would only get a 409
 
@@ -86,6 +88,7 @@ async function loadMessages(mine = opening) {
     path = page.next ? rel(page.next) : null;
   }
   stopFollowing();
+  streaming.value = false; // a reply followed on another branch goes on there; this path's is followed below
   show(list);
   setChat({ loaded: true });
   scrollToEnd.value += 1;
@@ -204,9 +207,44 @@ async function resend(path, body) {
   finally { resending = false; }
 }
 
-export const regenerate = () => resend((id) => `/api/v1/conversations/${id}/regenerate`, {});
-export const edit = (message, content) => (content.trim()
-  ? resend((id) => `/api/v1/conversations/${id}/edit`, { message_id: message.id, content }) : undefined);
+// Any reply, regenerated: a new version beside it (its siblings), which becomes the one shown.
+export const regenerate = (message) => resend((id) => `/api/v1/conversations/${id}/messages/${message.id}/regenerate`, {});
+// Any question, edited: a new version beside it (under the same parent, with the same files), and
+// its reply; the old one stays, one arrow away.
+export function edit(message, content) {
+  const files = (message.attachments ?? []).map((file) => file.id);
+  if (!content.trim() && !files.length) return undefined;
+  return resend((id) => `/api/v1/conversations/${id}/messages`, { content, parent_id: message.parent_id ?? null, attachments: files });
+}
+
+// ‹ n/m ›: the version `messageId` of a message shown instead (the server continues the path down
+// its newest replies); other tabs showing this chat follow.
+export async function showVersion(messageId, { n, m }) {
+  if (resending || settling.peek()) return;
+  const id = chat.peek().id;
+  const mine = opening;
+  settling.value = true;
+  try {
+    const conversation = await api(`/api/v1/conversations/${id}`, { method: "PATCH", body: { current_message_id: messageId } });
+    if (mine !== opening) return;
+    setChat({ conversation });
+    broadcast({ type: "switched", id });
+    await loadMessages(mine);
+    announce(t("chat.version_shown", { n, m }));
+  } catch (error) { if (!(error instanceof SignedOut)) say(error.message); }
+  finally { settling.value = false; }
+}
+
+// "Branch in new chat": a new chat holding a copy of the path down to this message, opened.
+export async function branch(message) {
+  try {
+    const created = await api(`/api/v1/conversations/${chat.peek().id}/messages/${message.id}/branch`, { method: "POST" });
+    broadcast({ type: "created", id: created.id });
+    await loadConversations();
+    go(created.id);
+    announce(t("chat.branch_opened"));
+  } catch (error) { if (!(error instanceof SignedOut)) say(error.message); }
+}
 
 // A reply cut at the length limit goes on in a new reply after it, followed like any other.
 export async function continueReply(message) {
@@ -230,7 +268,9 @@ export async function continueReply(message) {
 export async function stop() {
   if (!chat.peek().id) return;
   try {
-    const r = await request(`/api/v1/conversations/${chat.peek().id}/stop`, { method: "POST" });
+    // The reply followed (replies on other branches may be generating too).
+    const body = follower?.messageId ? { message_id: follower.messageId } : {};
+    const r = await request(`/api/v1/conversations/${chat.peek().id}/stop`, { method: "POST", body });
     // 409: it had just finished. Either way the stream reports the final state.
     if (!r.ok && r.status !== 409) say((await problem(r)).message);
   } catch (error) { if (!(error instanceof SignedOut)) say(error.message); }
@@ -272,7 +312,7 @@ const REPLY_ENDS = { complete: "chat.reply_finished", stopped: "chat.reply_stopp
 async function follow(id, messageId = null) {
   stopFollowing();
   const control = new AbortController();
-  const me = { control };
+  const me = { control, messageId };
   follower = me;
   streaming.value = true;
   const texts = new Map(); // message id -> the text so far, ahead of what is painted
@@ -298,6 +338,7 @@ async function follow(id, messageId = null) {
         return;
       } else {
         const data = item.data;
+        me.messageId ??= data.message_id;
         let message = find(data.message_id);
         if (!message) { // a reply this page did not know of
           message = entry({ id: data.message_id, role: "assistant", content: "", status: "streaming", model: data.model });
@@ -361,6 +402,8 @@ export function watchOtherTabs() {
     if (message.id !== chat.peek().id) return;
     if (message.type === "deleted") { say(t("chat.deleted_elsewhere")); go(null, { replace: true }); return; }
     if (message.type === "sent" && !follower) await loadMessages();
+    // Another version chosen there: this tab shows the same path (and follows its reply, if live).
+    if (message.type === "switched") await loadMessages();
     if (message.type === "changed") {
       try { setChat({ conversation: await api(`/api/v1/conversations/${message.id}`) }); } catch { /* gone */ }
     }

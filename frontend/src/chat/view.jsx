@@ -6,7 +6,7 @@ import { renderMarkdown } from "../markdown.js";
 import { chat, list, modelName, models, streaming } from "../state.js";
 import { Icon } from "../ui/icons.jsx";
 import { MenuButton } from "../ui/menu.jsx";
-import { EditBox, FeedbackForm, MessageActions } from "./actions.jsx";
+import { EditBox, FeedbackForm, MessageActions, Versions } from "./actions.jsx";
 import { attach } from "./attachments.js";
 import { Composer } from "./composer.jsx";
 import { linkCitations, MessageFiles, openSource, Sources } from "./files_view.jsx";
@@ -108,6 +108,7 @@ function Message({ message, last, onPainted }) {
       {m.role === "assistant" ? <Sources sources={m.sources} /> : null}
       <p class={m.status === "error" ? "note bad" : "note"} hidden={!note}>{note}</p>
       <div class="actions">
+        {editing ? null : <Versions message={message} />}
         {editing ? null : <MessageActions message={message} last={last} onEdit={() => setEditing(true)} onRated={setFeedback} />}
       </div>
       {feedback ? <FeedbackForm key={feedback} message={message} rating={feedback} onClose={() => setFeedback(null)} /> : null}

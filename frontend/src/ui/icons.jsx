@@ -16,6 +16,8 @@ const ICONS = {
   paperclip: "M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9",
   file: "M14 3H6v18h12V7z M14 3v4h4 M9 13h6 M9 17h6",
   download: "M12 4v11 M7 10l5 5 5-5 M5 20h14",
+  previous: "M15 6l-6 6 6 6",
+  next: "M9 6l6 6-6 6",
 };
 
 export const Icon = ({ name }) => (
