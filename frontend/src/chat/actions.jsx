@@ -43,11 +43,13 @@ export function MessageActions({ message, last, onEdit, onRated }) {
       {m.role === "assistant" && last && idle && cutOff(m)
         ? <button type="button" class="continue" title={t("continue.hint")} onClick={() => continueReply(message)}>{t("continue.button")}</button>
         : null}
-      <span class="more">
-        <MenuButton label={t("chat.more_actions")} items={() => [{ label: t("chat.branch"), onSelect: () => branch(m) }]}>
-          <Icon name="dots" />
-        </MenuButton>
-      </span>
+      {m.role === "assistant" ? ( // as in ChatGPT: a branch ends on a reply, ready for the next question
+        <span class="more">
+          <MenuButton label={t("chat.more_actions")} items={() => [{ label: t("chat.branch"), onSelect: () => branch(m) }]}>
+            <Icon name="dots" />
+          </MenuButton>
+        </span>
+      ) : null}
     </>
   );
 }
