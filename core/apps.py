@@ -8,5 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from .files import connect_file_cleanup
+        from .serializers import use_zone_safe_date_times
 
         connect_file_cleanup()
+        use_zone_safe_date_times()

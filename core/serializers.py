@@ -7,9 +7,11 @@ types with a 400 naming the field. Query strings and multipart forms carry only 
 DRF's parsing.
 """
 
+import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from django.db import models
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -93,3 +95,23 @@ class StrictJSONInput(_SerializerBase):
 # OpenAPI document would give it as the description of every request body without one.)
 class InputSerializer(StrictJSONInput, serializers.Serializer):
     pass
+
+
+class DateTimeField(serializers.DateTimeField):
+    """DRF's date-time in the request's time zone (the user's, ``accounts.preferences``), except
+    where that zone's offset has seconds: before standard time (a US zone before 1883, Seoul before
+    1908) zones ran on local mean time (``-06:06:28``), which RFC 3339 cannot write. Such a time
+    goes out in UTC, the same instant."""
+
+    def enforce_timezone(self, value):
+        value = super().enforce_timezone(value)
+        offset = value.utcoffset() if hasattr(value, "utcoffset") else None
+        if offset is not None and (offset.seconds % 60 or offset.microseconds):
+            return value.astimezone(datetime.UTC)
+        return value
+
+
+def use_zone_safe_date_times() -> None:
+    """Every model serializer's date-time fields are ``DateTimeField`` above (the declared ones
+    name it themselves)."""
+    serializers.ModelSerializer.serializer_field_mapping[models.DateTimeField] = DateTimeField

@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from core import serializers as core_serializers
 from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
@@ -201,7 +202,7 @@ class ApiKeyCreateSerializer(InputSerializer):
         help_text="What the key is for (one line; control characters are dropped).",
         error_messages={"invalid": gettext_lazy("Give the key a name with something to read.")},
     )
-    expires_at = serializers.DateTimeField(
+    expires_at = core_serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="When the key stops working (future); null: never."
     )
 
@@ -271,7 +272,7 @@ class UserSettingsSerializer(InputSerializer):
     product_updates = serializers.BooleanField()
     plan = CatalogSlugField(slugs=selectable_plans, max_length=40)
     auto_renew = serializers.BooleanField()
-    plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    plan_renews_at = core_serializers.DateTimeField(read_only=True, allow_null=True)
 
     def to_representation(self, instance: UserSettings):
         data = {
@@ -289,14 +290,16 @@ class UserSettingsSerializer(InputSerializer):
         }
         data["plan"] = instance.plan.slug
         data["plan_renews_at"] = (
-            serializers.DateTimeField().to_representation(instance.plan_renews_at) if instance.plan_renews_at else None
+            core_serializers.DateTimeField().to_representation(instance.plan_renews_at)
+            if instance.plan_renews_at
+            else None
         )
         return data
 
 
 class StaffUserSettingsSerializer(UserSettingsSerializer):
     plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (staff may grant any).")
-    plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)
+    plan_renews_at = core_serializers.DateTimeField(allow_null=True, required=False)
 
 
 # --- deleting the account -------------------------------------------------------------------

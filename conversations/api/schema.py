@@ -146,8 +146,7 @@ CONVERSATIONS = view_schema(
                 "The message goes under `parent_id` (default: the current leaf; null: a new first message; "
                 "else a reply of this conversation). To edit any message of yours, send the new text with "
                 "the edited message's `parent_id`: it becomes a new version beside the old one (which stays), "
-                "and its reply the current leaf. Costs one message of the day's quota.\n\n"
-                + _ATTACHMENTS_DESCRIPTION
+                "and its reply the current leaf. Costs one message of the day's quota.\n\n" + _ATTACHMENTS_DESCRIPTION
             ),
             request=s.MessageCreateSerializer,
             responses=_ATTACHMENT_REFUSALS,

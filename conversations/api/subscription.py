@@ -9,6 +9,7 @@ from accounts.api.serializers import PlanSerializer, selectable_plans
 from accounts.api.views import SettingsPartView, StaffTargetMixin
 from accounts.models import UserSettings
 from accounts.storage import storage_usage
+from core import serializers as core_serializers
 from core.openapi import CatalogSlugField
 from core.serializers import InputSerializer
 
@@ -28,7 +29,7 @@ class UsageTodaySerializer(serializers.Serializer):
     daily_message_limit = serializers.IntegerField(
         allow_null=True, help_text="Messages the plan allows per day (your day, in your `time_zone`); null: unlimited."
     )
-    resets_at = serializers.DateTimeField(
+    resets_at = core_serializers.DateTimeField(
         help_text="When the count starts again from zero: your next midnight in your `time_zone` (UTC if none)."
     )
 
@@ -47,7 +48,7 @@ class SubscriptionSerializer(InputSerializer):
         slugs=selectable_plans, max_length=40, help_text="Slug of the plan (only selectable plans)."
     )
     auto_renew = serializers.BooleanField()
-    plan_renews_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    plan_renews_at = core_serializers.DateTimeField(read_only=True, allow_null=True)
     plan_details = PlanSerializer(read_only=True)
     usage_today = UsageTodaySerializer(read_only=True)
     storage = StorageSerializer(read_only=True)
@@ -56,7 +57,7 @@ class SubscriptionSerializer(InputSerializer):
         return {
             "plan": instance.plan.slug,
             "auto_renew": instance.auto_renew,
-            "plan_renews_at": serializers.DateTimeField().to_representation(instance.plan_renews_at)
+            "plan_renews_at": core_serializers.DateTimeField().to_representation(instance.plan_renews_at)
             if instance.plan_renews_at
             else None,
             "plan_details": PlanSerializer(instance.plan).data,
@@ -67,7 +68,7 @@ class SubscriptionSerializer(InputSerializer):
 
 class StaffSubscriptionSerializer(SubscriptionSerializer):
     plan = serializers.SlugField(max_length=40, help_text="Slug of the plan (staff may grant any).")
-    plan_renews_at = serializers.DateTimeField(allow_null=True, required=False)
+    plan_renews_at = core_serializers.DateTimeField(allow_null=True, required=False)
 
 
 @schema.SUBSCRIPTION

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from conversations.models import Conversation, MessageStatus
-from tests.conversations.test_stream import bearer, make_model, stream_url, wait_until_final
 from tests.conversations.sse import iter_events
+from tests.conversations.test_stream import bearer, make_model, stream_url, wait_until_final
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)

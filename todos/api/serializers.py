@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
+from core import serializers as core_serializers
 from core.serializers import InputSerializer
 
 from ..models import Todo
@@ -22,7 +23,7 @@ class TodoInputSerializer(InputSerializer):
 
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    todo_date = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    todo_date = core_serializers.DateTimeField(required=False, allow_null=True, default=None)
     complete = serializers.BooleanField(required=False, default=False)
 
 
