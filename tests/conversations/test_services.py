@@ -72,11 +72,18 @@ def test_message_send_keeps_the_text_exactly_as_written(user):
     assert user_message.content == text
 
 
-def test_autotitle_takes_the_edited_first_question(user):
+def test_autotitle_takes_the_first_question_ever_asked(user):
+    """The first root question names the chat; a later version of it (an edit) does not rename it,
+    nor does a later first message (a new root) or where the active path goes."""
     conversation = ConversationFactory(owner=user, title="")
-    MessageFactory(conversation=conversation, content="Typo'd questoin", superseded=True)
-    MessageFactory(conversation=conversation, content="The question")
+    first = MessageFactory(conversation=conversation, content="The question", parent=None)
+    AssistantMessageFactory(conversation=conversation, content="An answer")
+    edited = MessageFactory(conversation=conversation, content="The question, edited", parent=None)
+    assert edited.parent_id is None
+    conversation.refresh_from_db()
+    assert conversation.current_message_id == edited.pk
     assert titles.conversation_autotitle(conversation_id=conversation.pk) == "The question"
+    assert first.parent_id is None
 
 
 def test_conversation_update_writes_only_the_changed_columns(user):
