@@ -560,7 +560,10 @@ def _parent_for(conversation: Conversation, parent_id) -> Message | None:
     if parent_id is CURRENT:
         if conversation.current_message_id is None:
             return None
-        parent = _message_of(conversation, conversation.current_message_id)
+        if Conversation.current_message.is_cached(conversation):  # read with the conversation: no query
+            parent = conversation.current_message
+        else:
+            parent = _message_of(conversation, conversation.current_message_id)
     elif parent_id is None:
         return None
     else:

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conversations import services, titles
-from conversations.models import Conversation, Feedback, MessageStatus, Role
+from conversations.models import Conversation, Feedback, Message, MessageStatus, Role
 from tests.conversations.factories import (
     AssistantMessageFactory,
     ConversationFactory,
@@ -160,3 +160,18 @@ def test_feedback_set_again_with_the_same_rating_writes_nothing(user):
     with CaptureQueriesContext(connection) as ctx:
         services.feedback_set(user=user, message=reply, rating="up", comment=" good ")
     assert not [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+
+
+def test_message_send_reads_no_leaf_already_read_with_the_conversation(user):
+    def selects(conversation, *related: str) -> int:
+        MessageFactory(conversation=conversation, content="first")
+        leaf = AssistantMessageFactory(conversation=conversation, content="answer")
+        loaded = Conversation.objects.select_related(*related).get(pk=conversation.pk)
+        with CaptureQueriesContext(connection) as ctx:
+            question, reply = services.message_send(conversation=loaded, user=user, content="second")
+        assert question.parent_id == leaf.pk
+        Message.objects.filter(pk=reply.pk).update(status=MessageStatus.COMPLETE)
+        return sum(q["sql"].startswith("SELECT") for q in ctx.captured_queries)
+
+    plain = selects(ConversationFactory(owner=user))
+    assert selects(ConversationFactory(owner=user), "current_message") == plain - 1
