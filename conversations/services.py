@@ -228,8 +228,11 @@ def conversation_update(
     system_prompt: str | None = None,
     pinned: bool | None = None,
     archived: bool | None = None,
+    current_message_id=None,
 ) -> Conversation:
-    """Change what was given. ``model_slug=None`` explicitly resets the model to the default."""
+    """Change what was given. ``model_slug=None`` explicitly resets the model to the default.
+    ``current_message_id``: show another version (``conversation_switch``), once everything else
+    given is known to be fine: a refused change switches nothing."""
     changes: dict = {}
     if title is not None:
         changes["title"] = title_clean(title, max_length=TITLE_MAX_CHARS)
@@ -240,6 +243,8 @@ def conversation_update(
     for name, value in (("pinned", pinned), ("archived", archived)):
         if value is not None:
             changes[name] = value
+    if current_message_id is not None:
+        conversation_switch(conversation=conversation, message_id=current_message_id)
     save_changed(conversation, **changes)
     return conversation
 

@@ -175,3 +175,19 @@ def test_message_send_reads_no_leaf_already_read_with_the_conversation(user):
 
     plain = selects(ConversationFactory(owner=user))
     assert selects(ConversationFactory(owner=user), "current_message") == plain - 1
+
+
+def test_a_refused_update_switches_no_version(user):
+    conversation = ConversationFactory(owner=user)
+    question = MessageFactory(conversation=conversation, content="first")
+    first = AssistantMessageFactory(conversation=conversation, content="answer")
+    second = AssistantMessageFactory(conversation=conversation, parent=question, content="answer again")
+    conversation.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.conversation_update(
+            conversation=conversation, user=user, current_message_id=first.pk, system_prompt="x" * 9000
+        )
+    assert Conversation.objects.get(pk=conversation.pk).current_message_id == second.pk
+    services.conversation_update(conversation=conversation, user=user, current_message_id=first.pk, pinned=True)
+    conversation.refresh_from_db()
+    assert (conversation.current_message_id, conversation.pinned) == (first.pk, True)
