@@ -23,7 +23,8 @@ pytestmark = pytest.mark.django_db(transaction=True)  # ?wait=true: the reply st
 
 FINAL = {MessageStatus.COMPLETE, MessageStatus.ERROR, MessageStatus.STOPPED, MessageStatus.INTERRUPTED}
 # How a reply ends: the fake upstream's model name picks it.
-MODES = {"finish": "burst:3", "fail": "http500", "stop": "slow:200:0.01"}
+# Names no other test uses: a request another test left running is told apart.
+MODES = {"finish": "burst:7", "fail": "http500:1", "stop": "slow:200:0.01"}
 SYSTEM = "Be brief."
 # Every script starts from a short chat, so that its steps have messages to pick from.
 OPENING = [("send", "finish"), ("send", "finish")]
@@ -115,7 +116,7 @@ class Chat:
         conversation = Conversation.objects.get(pk=self.conversation.pk)
         assert str(conversation.current_message_id) == reply_id  # what was just asked is current
         # The model read exactly the path above the reply (every attempt, if it was retried).
-        sent = self.upstream.requests[before:]
+        sent = [request for request in self.upstream.requests[before:] if request["model"] in MODES.values()]
         assert sent, "the upstream was not asked"
         for request in sent:
             assert request["messages"] == self.history_above(reply), (request["messages"], self.history_above(reply))
@@ -123,7 +124,7 @@ class Chat:
     def asked(self, before: int) -> None:
         """Wait until the upstream is asked for the reply (a stop before it would ask nothing)."""
         deadline = time.monotonic() + 5
-        while len(self.upstream.requests) <= before:
+        while not any(request["model"] == MODES["stop"] for request in self.upstream.requests[before:]):
             assert time.monotonic() < deadline, "the upstream was never asked"
             time.sleep(0.01)
 
@@ -225,9 +226,9 @@ def tree_models(user, upstream):  # noqa: F811
 def test_no_sequence_of_operations_loses_a_message_or_sends_a_wrong_history(
     user_client,
     user,
-    upstream,
+    upstream,  # noqa: F811
     tree_models,
-    script,  # noqa: F811
+    script,
 ):
     chat = Chat(user_client, user, upstream)
     chat.check()
