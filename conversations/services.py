@@ -228,8 +228,11 @@ def conversation_update(
     system_prompt: str | None = None,
     pinned: bool | None = None,
     archived: bool | None = None,
+    current_message_id=None,
 ) -> Conversation:
-    """Change what was given. ``model_slug=None`` explicitly resets the model to the default."""
+    """Change what was given. ``model_slug=None`` explicitly resets the model to the default.
+    ``current_message_id``: show another version (``conversation_switch``), once everything else
+    given is known to be fine: a refused change switches nothing."""
     changes: dict = {}
     if title is not None:
         changes["title"] = title_clean(title, max_length=TITLE_MAX_CHARS)
@@ -240,6 +243,8 @@ def conversation_update(
     for name, value in (("pinned", pinned), ("archived", archived)):
         if value is not None:
             changes[name] = value
+    if current_message_id is not None:
+        conversation_switch(conversation=conversation, message_id=current_message_id)
     save_changed(conversation, **changes)
     return conversation
 
@@ -560,8 +565,10 @@ def _parent_for(conversation: Conversation, parent_id) -> Message | None:
     if parent_id is CURRENT:
         if conversation.current_message_id is None:
             return None
-        # Loaded with the conversation (selectors.conversations_owned), else read here.
-        parent = conversation.current_message
+        if Conversation.current_message.is_cached(conversation):  # read with the conversation: no query
+            parent = conversation.current_message
+        else:
+            parent = _message_of(conversation, conversation.current_message_id)
     elif parent_id is None:
         return None
     else:
@@ -647,11 +654,24 @@ def message_regenerate(
     leaf. The reply it replaces stays, one step away (``sibling_ids``). A reply asked for like any
     other (the plan's limits, the day's quota). Returns (the question, the new reply)."""
     settings_row = _settings_locked(user)
-    reply = _message_of(conversation, message_id)
+    rows = Message.objects.filter(conversation=conversation, pk=message_id)
+    reply = rows.select_related("model", "parent__model").first()
+    if reply is None:
+        raise MessageNotFound()
     if reply.role != Role.ASSISTANT:
         raise Conflict(_("Only a reply of the assistant can be generated again."), code="not_assistant_message")
     if reply.status in IN_FLIGHT_STATUSES:
         raise GenerationInProgress(_("This reply is still being generated; wait for it to finish or stop it."))
+    return _regenerate(
+        conversation=conversation, user=user, settings_row=settings_row, reply=reply, model_slug=model_slug
+    )
+
+
+def _regenerate(
+    *, conversation: Conversation, user: User, settings_row: UserSettings, reply: Message, model_slug: str | None
+) -> tuple[Message, Message]:
+    """``message_regenerate`` of ``reply`` (an assistant message not in flight, its parent at
+    hand), with ``settings_row`` locked, in a transaction."""
     question = reply.parent
     if question is None:
         raise NothingToRegenerate()
@@ -675,11 +695,17 @@ def message_regenerate(
 def _active_question(conversation: Conversation) -> tuple[Message | None, Message | None]:
     """The last question on the active path, and the message after it there (if any)."""
     _skeleton, path = tree.active_path(conversation)
-    question = Message.objects.filter(pk__in=path, role=Role.USER).order_by("-created_at", "-id").first()
+    rows = Message.objects.filter(pk__in=path, role=Role.USER).select_related("model")
+    question = rows.order_by("-created_at", "-id").first()
     if question is None:
         return None, None
     index = path.index(str(question.pk))
-    after = Message.objects.filter(pk=path[index + 1]).first() if index + 1 < len(path) else None
+    after = None
+    if index + 1 < len(path):
+        # The reply with its question at hand (a regenerate of it reads no more).
+        after = Message.objects.filter(pk=path[index + 1]).select_related("model").first()
+        if after is not None:
+            after.parent = question
     return question, after
 
 
@@ -715,12 +741,16 @@ def message_resend(
     if message_in_flight(conversation=conversation) is not None:
         raise GenerationInProgress()
     if content is None and reply is not None and reply.role == Role.ASSISTANT:
-        return message_regenerate(conversation=conversation, user=user, message_id=reply.pk, model_slug=model_slug)
+        return _regenerate(
+            conversation=conversation, user=user, settings_row=settings_row, reply=reply, model_slug=model_slug
+        )
     # The new turn keeps the question's files (an edit changes its text, not what it showed);
     # one that failed since is left out rather than refusing the resend.
     files = [file for file in question.attachments.order_by("created_at", "id") if file.status != FileStatus.FAILED]
     if content is None:  # a question without a reply: answer it
-        return _answer(conversation=conversation, user=user, settings_row=settings_row, question=question)
+        return _answer(
+            conversation=conversation, user=user, settings_row=settings_row, question=question, model_slug=model_slug
+        )
     return _ask(
         conversation=conversation,
         user=user,
@@ -732,9 +762,14 @@ def message_resend(
     )
 
 
-def _answer(*, conversation: Conversation, user: User, settings_row: UserSettings, question: Message):
+def _answer(
+    *, conversation: Conversation, user: User, settings_row: UserSettings, question: Message, model_slug: str | None
+):
     """A first reply to a question left without one (an imported chat ending with a question)."""
-    model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
+    if model_slug:
+        model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
+    else:
+        model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
     _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
     created_at = max(timezone.now(), question.created_at + timedelta(microseconds=1))
     reply = _pending_reply(conversation=conversation, parent=question, model=model, created_at=created_at)

@@ -59,13 +59,15 @@ def test_continue_makes_a_new_pending_reply_after_the_cut_one(
     assert reply["id"] != str(cut.pk)
     assert body["stream_url"] == f"/api/v1/conversations/{conversation.pk}/stream"
     assert len(callbacks) == 1  # the reply starts once the transaction commits
-    # No question is added, nothing is superseded, the cut reply stays as it was.
+    # No question is added; the new reply goes under the cut one, which stays as it was.
     assert list(Message.objects.filter(conversation=conversation).values_list("role", flat=True)) == [
         Role.USER,
         Role.ASSISTANT,
         Role.ASSISTANT,
     ]
-    assert not Message.objects.filter(superseded=True).exists()
+    assert reply["parent_id"] == str(cut.pk)
+    conversation.refresh_from_db()
+    assert str(conversation.current_message_id) == reply["id"]
     cut.refresh_from_db()
     assert (cut.content, cut.finish_reason) == ("Once upon a time", "length")
     # A reply asked for: one more entry in the ledger the quota counts.
@@ -98,12 +100,26 @@ def test_a_reply_that_is_not_the_last_message_is_409(user_client, conversation):
     assert Message.objects.filter(conversation=conversation).count() == 3
 
 
-def test_a_superseded_reply_is_409(user_client, conversation):
+def test_a_cut_reply_with_a_later_question_on_another_branch_is_409(user_client, conversation):
     cut = cut_turn(conversation)
-    Message.objects.filter(conversation=conversation).update(superseded=True)
+    # Asked under it, then stepped back to it: it has a child, though it is the current leaf.
+    MessageFactory(conversation=conversation, content="Never mind.", parent=cut)
+    conversation.current_message = cut
+    conversation.save(update_fields=["current_message"])
     response = user_client.post(continue_url(conversation, cut), format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "not_last_message"
+
+
+def test_a_cut_reply_off_the_active_path_can_be_continued(user_client, conversation):
+    cut = cut_turn(conversation)
+    newer = AssistantMessageFactory(conversation=conversation, parent=cut.parent, content="Another version")
+    conversation.refresh_from_db()
+    assert conversation.current_message_id == newer.pk
+    response = user_client.post(continue_url(conversation, cut), format="json")
+    assert response.status_code == 201, response.content
+    conversation.refresh_from_db()
+    assert str(conversation.current_message_id) == response.json()["assistant_message"]["id"]
 
 
 def test_a_user_message_is_409(user_client, conversation):
@@ -134,13 +150,20 @@ def test_a_reply_not_cut_at_the_limit_is_409(user_client, conversation, fields):
     assert Message.objects.filter(conversation=conversation).count() == 2
 
 
-def test_a_reply_in_flight_is_409(user_client, user, conversation):
-    set_plan(user, "plus", max_concurrent_generations=2)
-    cut = cut_turn(conversation)
-    AssistantMessageFactory(conversation=conversation, status=MessageStatus.STREAMING, content="so far")
-    response = user_client.post(continue_url(conversation, cut), format="json")
+def test_a_reply_in_flight_is_409(user_client, conversation):
+    reply = cut_turn(conversation, status=MessageStatus.STREAMING, finish_reason="", answer="so far")
+    response = user_client.post(continue_url(conversation, reply), format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "generation_in_progress"
+    assert Message.objects.filter(conversation=conversation).count() == 2
+
+
+def test_a_reply_in_flight_on_another_branch_does_not_block_a_continue(user_client, user, conversation):
+    set_plan(user, "plus", max_concurrent_generations=2)
+    cut = cut_turn(conversation)
+    AssistantMessageFactory(conversation=conversation, parent=cut.parent, status=MessageStatus.STREAMING)
+    response = user_client.post(continue_url(conversation, cut), format="json")
+    assert response.status_code == 201, response.content
 
 
 def test_a_message_of_another_conversation_is_404(user_client, user, conversation):

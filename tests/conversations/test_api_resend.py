@@ -1,5 +1,6 @@
-"""POST /conversations/{id}/regenerate and /edit: asking the last question again (the same text, or
-new text) supersedes that turn, which stays in the database but leaves the conversation."""
+"""POST /conversations/{id}/regenerate and /edit: asking the last question of the active path
+again (the same text, or new text) makes a new version beside that turn (a sibling), which becomes
+current; the earlier version stays, one step away (``sibling_ids``, ``PATCH current_message_id``)."""
 
 from collections import Counter
 from datetime import timedelta
@@ -39,7 +40,7 @@ def set_plan(user, slug: str, **limits) -> Plan:
 
 
 def with_turns(conversation, *texts: str, start=None) -> list[Message]:
-    """Alternate user and assistant messages, a second apart, ending a minute ago."""
+    """Alternate user and assistant messages in a line, a second apart, ending a minute ago."""
     start = start or timezone.now() - timedelta(minutes=1, seconds=len(texts))
     rows = []
     for index, text in enumerate(texts):
@@ -59,10 +60,21 @@ def listed(client, conversation) -> list[tuple[str, str]]:
     return [(row["role"], row["content"]) for row in response.json()["results"]]
 
 
+def switch(client, conversation, message_id) -> dict:
+    """PATCH current_message_id: step to another version."""
+    response = client.patch(url(conversation, ""), {"current_message_id": str(message_id)}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def count(conversation) -> int:
+    return Message.objects.filter(conversation=conversation).count()
+
+
 # --- regenerate -------------------------------------------------------------------------------
 
 
-def test_regenerate_asks_the_last_question_again_and_hides_the_old_turn(
+def test_regenerate_answers_the_last_question_again_beside_the_old_reply(
     user_client, conversation, django_capture_on_commit_callbacks
 ):
     q1, a1, q2, a2 = with_turns(conversation, "first", "answer one", "second", "answer two")
@@ -73,26 +85,33 @@ def test_regenerate_asks_the_last_question_again_and_hides_the_old_turn(
     assert response.status_code == 202, response.content
     body = response.json()
     assert set(body) == {"user_message", "assistant_message", "stream_url"}
-    assert (body["user_message"]["role"], body["user_message"]["content"]) == ("user", "second")
-    assert body["user_message"]["id"] != str(q2.pk)
-    assert (body["assistant_message"]["status"], body["assistant_message"]["content"]) == ("pending", "")
+    # The question asked again is the one already there: no new user message.
+    question, reply = body["user_message"], body["assistant_message"]
+    assert (question["id"], question["role"], question["content"]) == (str(q2.pk), "user", "second")
+    assert (reply["status"], reply["content"], reply["parent_id"]) == ("pending", "", str(q2.pk))
+    assert reply["sibling_ids"] == [str(a2.pk), reply["id"]]
+    assert question["sibling_ids"] == [str(q2.pk)]
     assert body["stream_url"] == url(conversation, "/stream")
     assert len(callbacks) == 1  # the new reply starts once the transaction commits
-    # The list shows the new turn in place of the old one...
+    assert count(conversation) == 5
+    assert Message.objects.filter(conversation=conversation, role=Role.USER).count() == 2
+    # The list shows the new reply, which is current...
     assert listed(user_client, conversation) == [
         ("user", "first"),
         ("assistant", "answer one"),
         ("user", "second"),
         ("assistant", ""),
     ]
-    # ...which stays in the database, superseded; nothing else is.
-    superseded = set(Message.objects.filter(superseded=True).values_list("pk", flat=True))
-    assert superseded == {q2.pk, a2.pk}
-    assert Message.objects.filter(conversation=conversation).count() == 6
+    assert user_client.get(url(conversation, "")).json()["current_message_id"] == reply["id"]
+    # ...and the old one is a step away, as it was.
+    assert switch(user_client, conversation, a2.pk)["current_message_id"] == str(a2.pk)
+    assert listed(user_client, conversation)[-1] == ("assistant", "answer two")
+    a2.refresh_from_db()
+    assert (a2.content, a2.parent_id) == ("answer two", q2.pk)
 
 
-def test_the_conversation_summary_counts_and_previews_only_visible_messages(user_client, conversation):
-    with_turns(conversation, "first", "answer one", "second", "answer two")
+def test_the_conversation_summary_counts_and_previews_the_active_path(user_client, conversation):
+    q1, a1, q2, a2 = with_turns(conversation, "first", "answer one", "second", "answer two")
     assert user_client.post(url(conversation, "/regenerate"), {}, format="json").status_code == 202
     Message.objects.filter(status=MessageStatus.PENDING).update(status=MessageStatus.COMPLETE, content="answer three")
 
@@ -100,13 +119,15 @@ def test_the_conversation_summary_counts_and_previews_only_visible_messages(user
     assert (summary["message_count"], summary["last_message_preview"]) == (4, "answer three")
     row = next(c for c in user_client.get("/api/v1/conversations").json()["results"] if c["id"] == str(conversation.pk))
     assert (row["message_count"], row["last_message_preview"]) == (4, "answer three")
-    # A superseded reply is not a search hit either.
-    assert user_client.get("/api/v1/conversations?q=answer+two").json()["results"] == []
+    # Back to the first version: the summary follows.
+    summary = switch(user_client, conversation, a2.pk)
+    assert (summary["message_count"], summary["last_message_preview"]) == (4, "answer two")
 
 
-def test_the_preview_skips_a_superseded_last_message(user, conversation):
-    with_turns(conversation, "first", "answer one", "second", "answer two")
-    Message.objects.filter(content__in=("second", "answer two")).update(superseded=True)
+def test_the_preview_is_the_current_leafs(user, conversation):
+    q1, a1, q2, a2 = with_turns(conversation, "first", "answer one", "second", "answer two")
+    conversation.current_message = a1
+    conversation.save(update_fields=["current_message"])
     annotated = selectors.conversation_get(user=user, pk=conversation.pk)
     assert (annotated.message_count, annotated.last_message_preview) == (2, "answer one")
 
@@ -122,11 +143,24 @@ def test_regenerate_with_another_model_switches_the_conversation(user_client, co
 
 
 def test_regenerate_a_question_whose_reply_failed(user_client, conversation):
-    with_turns(conversation, "first")
-    AssistantMessageFactory(conversation=conversation, status=MessageStatus.ERROR, content="half")
+    (question,) = with_turns(conversation, "first")
+    failed = AssistantMessageFactory(conversation=conversation, status=MessageStatus.ERROR, content="half")
     response = user_client.post(url(conversation, "/regenerate"), format="json")
     assert response.status_code == 202
     assert listed(user_client, conversation) == [("user", "first"), ("assistant", "")]
+    assert response.json()["assistant_message"]["sibling_ids"][0] == str(failed.pk)
+    assert response.json()["user_message"]["id"] == str(question.pk)
+
+
+def test_regenerate_a_question_left_without_a_reply_answers_it(user_client, conversation):
+    (question,) = with_turns(conversation, "first")  # e.g. an imported chat ending with a question
+    LLMModelFactory(slug="other")
+    response = user_client.post(url(conversation, "/regenerate"), {"model": "other"}, format="json")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["user_message"]["id"] == str(question.pk)
+    assert (body["assistant_message"]["parent_id"], body["assistant_message"]["model"]) == (str(question.pk), "other")
+    assert count(conversation) == 2
 
 
 def test_regenerate_with_nothing_asked_is_409(user_client, conversation):
@@ -134,7 +168,7 @@ def test_regenerate_with_nothing_asked_is_409(user_client, conversation):
     response = user_client.post(url(conversation, "/regenerate"), {}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "nothing_to_regenerate"
-    assert not Message.objects.filter(superseded=True).exists()
+    assert count(conversation) == 1
 
 
 def test_regenerate_while_a_reply_is_in_flight_is_409(user_client, user, conversation):
@@ -144,8 +178,7 @@ def test_regenerate_while_a_reply_is_in_flight_is_409(user_client, user, convers
     response = user_client.post(url(conversation, "/regenerate"), {}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "generation_in_progress"
-    assert not Message.objects.filter(superseded=True).exists()
-    assert Message.objects.filter(conversation=conversation).count() == 2
+    assert count(conversation) == 2
 
 
 @pytest.mark.parametrize(
@@ -162,7 +195,7 @@ def test_regenerate_rejects_bad_input_naming_the_field(user_client, conversation
     response = user_client.post(url(conversation, "/regenerate") + query, payload, format="json")
     assert response.status_code == 400
     assert field in response.json()
-    assert not Message.objects.filter(superseded=True).exists()
+    assert count(conversation) == 2
 
 
 def test_regenerate_is_refused_by_the_plan_like_a_send(user_client, user, conversation):
@@ -172,7 +205,7 @@ def test_regenerate_is_refused_by_the_plan_like_a_send(user_client, user, conver
     response = user_client.post(url(conversation, "/regenerate"), {"model": "premium"}, format="json")
     assert response.status_code == 403
     assert response.json()["code"] == "model_not_in_plan"
-    assert not Message.objects.filter(superseded=True).exists()
+    assert count(conversation) == 2
 
 
 # --- the daily quota --------------------------------------------------------------------------
@@ -180,27 +213,28 @@ def test_regenerate_is_refused_by_the_plan_like_a_send(user_client, user, conver
 
 def test_regenerating_costs_one_message_of_the_daily_quota(user_client, user, conversation):
     set_plan(user, "free", daily_message_limit=2)
-    with_turns(conversation, "first", "answer one")  # one message sent today
+    q1, a1 = with_turns(conversation, "first", "answer one")  # one message sent today
 
     assert user_client.post(url(conversation, "/regenerate"), {}, format="json").status_code == 202
     Message.objects.filter(status=MessageStatus.PENDING).update(status=MessageStatus.COMPLETE)
     usage = user_client.get("/api/v1/user/settings/subscription").json()["usage_today"]
-    assert (usage["messages_sent"], usage["daily_message_limit"]) == (2, 2)  # superseded ones count too
+    assert (usage["messages_sent"], usage["daily_message_limit"]) == (2, 2)  # every version counts
 
     response = user_client.post(url(conversation, "/regenerate"), {}, format="json")
     assert response.status_code == 429
     assert response.json()["code"] == "daily_quota_exceeded"
     assert int(response["Retry-After"]) > 0
-    # Refused: nothing superseded by the attempt.
-    assert Message.objects.filter(superseded=True).count() == 2
-    edit = {"message_id": str(Message.objects.get(superseded=False, role=Role.USER).pk), "content": "other"}
+    # Refused: nothing made by the attempt.
+    assert count(conversation) == 3
+    edit = {"message_id": str(q1.pk), "content": "other"}
     assert user_client.post(url(conversation, "/edit"), edit, format="json").status_code == 429
+    assert count(conversation) == 3
 
 
 # --- edit -------------------------------------------------------------------------------------
 
 
-def test_edit_replaces_the_last_question_keeping_the_old_one(user_client, conversation):
+def test_edit_asks_a_new_version_of_the_last_question_keeping_the_old_one(user_client, conversation):
     q1, a1, q2, a2 = with_turns(conversation, "first", "answer one", "secnd", "answer two")
     payload = {"message_id": str(q2.pk), "content": "second, spelt right"}
 
@@ -208,32 +242,41 @@ def test_edit_replaces_the_last_question_keeping_the_old_one(user_client, conver
 
     assert response.status_code == 202, response.content
     body = response.json()
-    assert body["user_message"]["content"] == "second, spelt right"
-    assert body["assistant_message"]["status"] == "pending"
+    question, reply = body["user_message"], body["assistant_message"]
+    assert (question["content"], question["parent_id"]) == ("second, spelt right", str(a1.pk))
+    assert question["sibling_ids"] == [str(q2.pk), question["id"]]
+    assert (reply["status"], reply["parent_id"], reply["sibling_ids"]) == ("pending", question["id"], [reply["id"]])
     assert listed(user_client, conversation) == [
         ("user", "first"),
         ("assistant", "answer one"),
         ("user", "second, spelt right"),
         ("assistant", ""),
     ]
+    # The old version is untouched and a step away, with its reply.
     q2.refresh_from_db()
     a2.refresh_from_db()
-    assert (q2.content, q2.superseded, a2.superseded) == ("secnd", True, True)
+    assert (q2.content, q2.parent_id, a2.content, a2.parent_id) == ("secnd", a1.pk, "answer two", q2.pk)
+    assert switch(user_client, conversation, q2.pk)["current_message_id"] == str(a2.pk)
+    assert listed(user_client, conversation)[2:] == [("user", "secnd"), ("assistant", "answer two")]
+    assert count(conversation) == 6
 
 
-def test_edit_the_only_question(user_client, conversation):
+def test_edit_the_only_question_makes_a_second_first_message(user_client, conversation):
     (question,) = with_turns(conversation, "hello")
     payload = {"message_id": str(question.pk), "content": "hello again"}
     response = user_client.post(url(conversation, "/edit"), payload, format="json")
     assert response.status_code == 202
+    edited = response.json()["user_message"]
+    assert (edited["parent_id"], edited["sibling_ids"]) == (None, [str(question.pk), edited["id"]])
     assert listed(user_client, conversation) == [("user", "hello again"), ("assistant", "")]
 
 
-@pytest.mark.parametrize("target", ["earlier question", "reply", "superseded question"])
+@pytest.mark.parametrize("target", ["earlier question", "reply", "earlier version"])
 def test_edit_of_anything_but_the_last_question_is_409(user_client, conversation, target):
     q1, a1, q2, a2 = with_turns(conversation, "first", "answer one", "second", "answer two")
-    old = MessageFactory(conversation=conversation, content="old", created_at=q2.created_at, superseded=True)
-    message = {"earlier question": q1, "reply": a2, "superseded question": old}[target]
+    # An older version of the last question, off the active path.
+    old = MessageFactory(conversation=conversation, content="old", parent=a1, created_at=q2.created_at)
+    message = {"earlier question": q1, "reply": a2, "earlier version": old}[target]
 
     response = user_client.post(
         url(conversation, "/edit"), {"message_id": str(message.pk), "content": "new"}, format="json"
@@ -241,7 +284,7 @@ def test_edit_of_anything_but_the_last_question_is_409(user_client, conversation
 
     assert response.status_code == 409
     assert response.json()["code"] == "not_last_message"
-    assert Message.objects.filter(superseded=True).count() == 1
+    assert count(conversation) == 5
 
 
 def test_edit_while_a_reply_is_in_flight_is_409(user_client, conversation):
@@ -251,7 +294,7 @@ def test_edit_while_a_reply_is_in_flight_is_409(user_client, conversation):
     response = user_client.post(url(conversation, "/edit"), payload, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "generation_in_progress"
-    assert not Message.objects.filter(superseded=True).exists()
+    assert count(conversation) == 2
 
 
 def test_edit_of_a_message_of_another_conversation_is_404(user_client, user, outsider, conversation):
@@ -266,7 +309,7 @@ def test_edit_of_a_message_of_another_conversation_is_404(user_client, user, out
         assert response.json()["code"] == "message_not_found"
     payload = {"message_id": "00000000-0000-4000-8000-000000000000", "content": "new"}
     assert user_client.post(url(conversation, "/edit"), payload, format="json").json()["code"] == "message_not_found"
-    assert not Message.objects.filter(superseded=True).exists()
+    assert count(conversation) == 2
 
 
 @pytest.mark.parametrize(
@@ -290,7 +333,7 @@ def test_edit_rejects_bad_input_naming_the_field(user_client, conversation, payl
     response = user_client.post(url(conversation, "/edit"), payload, format="json")
     assert response.status_code == 400
     assert field in response.json()
-    assert not Message.objects.filter(superseded=True).exists()
+    assert count(conversation) == 1
 
 
 # --- whose ------------------------------------------------------------------------------------
@@ -302,7 +345,6 @@ def test_another_users_conversation_is_404(outsider_client, conversation, suffix
     payload = {"message_id": str(question.pk), "content": "mine now"}
     response = outsider_client.post(url(conversation, suffix), payload, format="json")
     assert response.status_code == 404
-    assert not Message.objects.filter(superseded=True).exists()
     assert Message.objects.count() == 1
 
 
@@ -314,11 +356,14 @@ def test_resending_requires_authentication(api_client, conversation, suffix):
 # --- the staff view and the statement budget --------------------------------------------------
 
 
-def test_the_staff_view_of_a_conversation_leaves_superseded_messages_out(staff_client, user, conversation):
-    with_turns(conversation, "first", "answer one", "second", "answer two")
-    Message.objects.filter(content__in=("second", "answer two")).update(superseded=True)
+def test_the_staff_view_of_a_conversation_shows_the_active_path_with_its_versions(staff_client, user, conversation):
+    q1, a1, q2, a2 = with_turns(conversation, "first", "answer one", "second", "answer two")
+    conversation.current_message = a1
+    conversation.save(update_fields=["current_message"])
+    newer = AssistantMessageFactory(conversation=conversation, parent=q1, content="answer one, again")
     body = staff_client.get(f"/api/v1/users/{user.pk}/conversations/{conversation.pk}").json()
-    assert [m["content"] for m in body["messages"]] == ["first", "answer one"]
+    assert [m["content"] for m in body["messages"]] == ["first", "answer one, again"]
+    assert body["messages"][1]["sibling_ids"] == [str(a1.pk), str(newer.pk)]
     assert body["message_count"] == 2
 
 
@@ -339,14 +384,15 @@ def test_regenerating_costs_the_same_statements_whatever_the_history(user_client
     assert _statement_kinds(ctx.captured_queries) == Counter(
         {
             # 1 session (device + user), 2 the conversation, 3 the user's settings locked with
-            # their plan, 4 the last question, 5 a reply in flight here, 6 the plans allowed to use
-            # the model, 7 messages sent today (quota), 8 replies in flight (concurrency), 9 the
-            # question's attachments (the new turn keeps them)
-            "SELECT": 9,
-            # the new user message and its pending reply
+            # their plan, 4 the conversation's shape (ids and parents: the active path), 5 the
+            # last question on it, 6 its reply there, 7 a reply in flight here, 8 the plans allowed
+            # to use the model, 9 messages sent today (quota), 10 replies in flight (concurrency),
+            # 11 the shape again for the answer's sibling_ids, 12 the question's attachments
+            "SELECT": 12,
+            # the new reply and its ledger entry
             "INSERT": 2,
-            # the superseded turn (one statement), the conversation's updated_at
-            "UPDATE": 2,
+            # the conversation's current leaf and updated_at
+            "UPDATE": 1,
         }
     )
 
@@ -368,16 +414,17 @@ def upstream_model(upstream, mode: str) -> LLMModel:  # noqa: F811
 
 
 @pytest.mark.django_db(transaction=True)  # ?wait=true: the reply starts after commit
-def test_the_model_is_sent_no_superseded_turn(user_client, user, upstream):  # noqa: F811
+def test_the_model_is_sent_only_the_path_above_the_reply(user_client, user, upstream):  # noqa: F811
     model = upstream_model(upstream, "burst:3")
     conversation = ConversationFactory(owner=user, model=model, system_prompt="Be brief.")
-    with_turns(conversation, "first", "answer one", "secnd", "answer two")
+    q1, a1, q2, a2 = with_turns(conversation, "first", "answer one", "secnd", "answer two")
 
     before = len(upstream.requests)
     response = user_client.post(url(conversation, "/regenerate?wait=true"), {}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["assistant_message"]["content"] == expected_text(3)
-    edit = {"message_id": response.json()["user_message"]["id"], "content": "second"}
+    assert response.json()["user_message"]["id"] == str(q2.pk)
+    edit = {"message_id": str(q2.pk), "content": "second"}
     response = user_client.post(url(conversation, "/edit?wait=true"), edit, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["assistant_message"]["status"] == "complete"
@@ -388,6 +435,7 @@ def test_the_model_is_sent_no_superseded_turn(user_client, user, upstream):  # n
         {"role": "user", "content": "first"},
         {"role": "assistant", "content": "answer one"},
     ]
+    # Neither the reply it replaces nor the other version of the question.
     assert regenerated == [*history, {"role": "user", "content": "secnd"}]
     assert edited == [*history, {"role": "user", "content": "second"}]
     assert listed(user_client, conversation) == [
@@ -396,8 +444,11 @@ def test_the_model_is_sent_no_superseded_turn(user_client, user, upstream):  # n
         ("user", "second"),
         ("assistant", expected_text(3)),
     ]
-    # Kept for the record: the two turns asked before, and their replies.
-    assert Message.objects.filter(conversation=conversation, superseded=True).count() == 4
+    # Everything kept: the first versions, the regenerated reply, the edit and its reply.
+    texts = Counter(Message.objects.filter(conversation=conversation).values_list("content", flat=True))
+    assert texts == Counter(
+        {"first": 1, "answer one": 1, "secnd": 1, "answer two": 1, "second": 1, expected_text(3): 2}
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conversations import services, titles
-from conversations.models import Conversation, Feedback, MessageStatus, Role
+from conversations.models import Conversation, Feedback, Message, MessageStatus, Role
 from tests.conversations.factories import (
     AssistantMessageFactory,
     ConversationFactory,
@@ -72,11 +72,18 @@ def test_message_send_keeps_the_text_exactly_as_written(user):
     assert user_message.content == text
 
 
-def test_autotitle_takes_the_edited_first_question(user):
+def test_autotitle_takes_the_first_question_ever_asked(user):
+    """The first root question names the chat; a later version of it (an edit) does not rename it,
+    nor does a later first message (a new root) or where the active path goes."""
     conversation = ConversationFactory(owner=user, title="")
-    MessageFactory(conversation=conversation, content="Typo'd questoin", superseded=True)
-    MessageFactory(conversation=conversation, content="The question")
+    first = MessageFactory(conversation=conversation, content="The question", parent=None)
+    AssistantMessageFactory(conversation=conversation, content="An answer")
+    edited = MessageFactory(conversation=conversation, content="The question, edited", parent=None)
+    assert edited.parent_id is None
+    conversation.refresh_from_db()
+    assert conversation.current_message_id == edited.pk
     assert titles.conversation_autotitle(conversation_id=conversation.pk) == "The question"
+    assert first.parent_id is None
 
 
 def test_conversation_update_writes_only_the_changed_columns(user):
@@ -153,3 +160,34 @@ def test_feedback_set_again_with_the_same_rating_writes_nothing(user):
     with CaptureQueriesContext(connection) as ctx:
         services.feedback_set(user=user, message=reply, rating="up", comment=" good ")
     assert not [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+
+
+def test_message_send_reads_no_leaf_already_read_with_the_conversation(user):
+    def selects(conversation, *related: str) -> int:
+        MessageFactory(conversation=conversation, content="first")
+        leaf = AssistantMessageFactory(conversation=conversation, content="answer")
+        loaded = Conversation.objects.select_related(*related).get(pk=conversation.pk)
+        with CaptureQueriesContext(connection) as ctx:
+            question, reply = services.message_send(conversation=loaded, user=user, content="second")
+        assert question.parent_id == leaf.pk
+        Message.objects.filter(pk=reply.pk).update(status=MessageStatus.COMPLETE)
+        return sum(q["sql"].startswith("SELECT") for q in ctx.captured_queries)
+
+    plain = selects(ConversationFactory(owner=user))
+    assert selects(ConversationFactory(owner=user), "current_message") == plain - 1
+
+
+def test_a_refused_update_switches_no_version(user):
+    conversation = ConversationFactory(owner=user)
+    question = MessageFactory(conversation=conversation, content="first")
+    first = AssistantMessageFactory(conversation=conversation, content="answer")
+    second = AssistantMessageFactory(conversation=conversation, parent=question, content="answer again")
+    conversation.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.conversation_update(
+            conversation=conversation, user=user, current_message_id=first.pk, system_prompt="x" * 9000
+        )
+    assert Conversation.objects.get(pk=conversation.pk).current_message_id == second.pk
+    services.conversation_update(conversation=conversation, user=user, current_message_id=first.pk, pinned=True)
+    conversation.refresh_from_db()
+    assert (conversation.current_message_id, conversation.pinned) == (first.pk, True)
