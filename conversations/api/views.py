@@ -151,9 +151,6 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         changes = dict(data.validated_data)
         if "model" in changes:
             changes["model_slug"] = changes.pop("model")
-        current = changes.pop("current_message_id", None)
-        if current is not None:  # first: an id not of this conversation is a 400 before anything changes
-            services.conversation_switch(conversation=conversation, message_id=current)
         services.conversation_update(conversation=conversation, user=request.user, **changes)
         return Response(self._summary(conversation))
 

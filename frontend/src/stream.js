@@ -48,8 +48,9 @@ export async function* followReply(conversationId, {
       const headers = lastEventId !== null ? { "Last-Event-ID": String(lastEventId) } : {};
       // The reply known (given, or met in a first connection): exactly that one, whichever
       // branch the chat shows now.
-      const query = followed !== null ? `?message_id=${encodeURIComponent(followed)}` : "";
-      const response = await request(`/api/v1/conversations/${conversationId}/stream${query}`, { headers, signal });
+      const path = `/api/v1/conversations/${conversationId}/stream`;
+      const url = followed !== null ? `${path}?message_id=${encodeURIComponent(followed)}` : path;
+      const response = await request(url, { headers, signal });
       if (!response.ok) throw await problem(response);
       yield { type: "open" };
       for await (const event of sseEvents(response.body)) {

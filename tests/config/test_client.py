@@ -138,7 +138,7 @@ def test_client_uses_only_api_paths_that_exist():
         "/api/v1/user/settings/theme",
     } <= paths
     suffixes = {path.rsplit("/", 1)[-1] for path in paths}
-    assert {"messages", "stream", "stop", "feedback", "regenerate", "edit", "clone", "context-items"} <= suffixes
+    assert {"messages", "stream", "stop", "feedback", "regenerate", "branch", "clone", "context-items"} <= suffixes
     for template in sorted(templates):
         # An id is a UUID (conversations, shares, messages) or a number (keys, items, devices).
         for id_value in (str(uuid.uuid4()), "7"):

@@ -85,17 +85,23 @@ def test_the_post_response_carries_parent_id_and_sibling_ids(user_client, conver
 
 def test_a_message_goes_under_the_current_leaf_by_default(user_client, conversation):
     q1, a1, q2, a2 = with_turns(conversation, "first", "answer one", "second", "answer two")
-    assert switch(user_client, conversation, a1.pk).status_code == 200
-    assert user_client.get(url(conversation, "")).json()["current_message_id"] == str(a2.pk)  # down to its leaf
-    conversation.current_message = a1
-    conversation.save(update_fields=["current_message"])
-
-    response = send(user_client, conversation, "another second")
-
+    # Another version of the first answer: it is the current leaf, and a message goes under it.
+    regenerated = user_client.post(url(conversation, f"/messages/{a1.pk}/regenerate"), {}, format="json").json()
+    other = regenerated["assistant_message"]["id"]
+    Message.objects.filter(pk=other).update(status="complete", content="answer one, again")
+    response = send(user_client, conversation, "after the other answer")
     assert response.status_code == 202, response.content
-    assert response.json()["user_message"]["parent_id"] == str(a1.pk)
-    assert response.json()["user_message"]["sibling_ids"] == [str(q2.pk), response.json()["user_message"]["id"]]
-    assert contents(user_client, conversation) == ["first", "answer one", "another second", ""]
+    question = response.json()["user_message"]
+    assert (question["parent_id"], question["sibling_ids"]) == (other, [question["id"]])
+    assert contents(user_client, conversation) == ["first", "answer one, again", "after the other answer", ""]
+
+    # Back to the first answer: the path runs down to its newest leaf, a2, and a message goes there.
+    assert switch(user_client, conversation, a1.pk).json()["current_message_id"] == str(a2.pk)
+    Message.objects.filter(conversation=conversation, status="pending").update(status="complete")
+    response = send(user_client, conversation, "third")
+    assert response.status_code == 202, response.content
+    assert response.json()["user_message"]["parent_id"] == str(a2.pk)
+    assert contents(user_client, conversation) == ["first", "answer one", "second", "answer two", "third", ""]
 
 
 def test_a_message_under_a_chosen_reply_is_a_new_version_of_what_followed_it(user_client, conversation):
