@@ -233,8 +233,11 @@ class WaitQuerySerializer(serializers.Serializer):
 
 
 class MessageSentSerializer(serializers.Serializer):
-    user_message = MessageSerializer()
-    assistant_message = MessageSerializer()
+    user_message = MessageSerializer(
+        help_text="The message answered: the one just sent, or for a regenerate the question the new version "
+        "answers (for a continued reply's new version, the reply it continues)."
+    )
+    assistant_message = MessageSerializer(help_text="The reply, pending (or finished with `?wait=true`).")
     stream_url = serializers.CharField(help_text="SSE endpoint that streams the reply.")
 
 
