@@ -160,6 +160,7 @@ def conversation_create_from_history(
     placed: dict[str, tuple] = {}
     previous: tuple | None = None
     current: tuple | None = None
+    newest_child: dict = {}  # id -> its newest child's (id, depth): the current leaf is a leaf
     timed = _in_time_order(messages, start=start)
     while batch := list(itertools.islice(timed, HISTORY_BATCH)):
         rows = []
@@ -180,6 +181,8 @@ def conversation_create_from_history(
             )
             rows.append(row)
             previous = (row.pk, row.depth)
+            if row.parent_id is not None:
+                newest_child[row.parent_id] = previous
             if tree and m.ref:
                 placed[m.ref] = previous
                 if m.ref == current_ref:
@@ -194,6 +197,11 @@ def conversation_create_from_history(
         first = first or batch[0][1]
         last = batch[-1][1]
     leaf = current or previous
+    # The current message is always a leaf (what a default send goes under): a current that has
+    # versions below it (an import's current node left out, its parent kept) goes on down its
+    # newest ones, as a switch does.
+    while leaf is not None and leaf[0] in newest_child:
+        leaf = newest_child[leaf[0]]
     changes = {"updated_at": updated_at or last or conversation.created_at, "current_message_id": leaf and leaf[0]}
     if created_at is None and first is not None and first != conversation.created_at:
         changes["created_at"] = first
@@ -516,10 +524,12 @@ def _ask(
     model_slug: str | None,
     parent: Message | None,
     attachments: Sequence[StoredFile] = (),
+    under_current: bool = False,
 ) -> tuple[Message, Message]:
     """Pick the reply's model, check the plan's limits, save the question under ``parent`` (with
     its attachments) and its pending reply, make the reply the current leaf, and start it after
-    commit. Call with ``settings_row`` locked, in a transaction."""
+    commit. ``under_current``: ``parent`` is the current leaf the caller read, which must still be
+    it (``_now_current``). Call with ``settings_row`` locked, in a transaction."""
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
@@ -530,19 +540,35 @@ def _ask(
     user_message, assistant_message = _question_and_reply(
         conversation=conversation, model=model, question=content, parent=parent, attachments=attachments
     )
-    _now_current(conversation, assistant_message, model=model)
+    _now_current(
+        conversation, assistant_message, model=model, was=(parent.pk if parent else None) if under_current else ANY
+    )
     _start_after_commit(assistant_message.id)
     return user_message, assistant_message
 
 
-def _now_current(conversation: Conversation, reply: Message, *, model: LLMModel | None = None) -> None:
-    """``reply``, just asked for, is the conversation's current leaf (and its model the chat's)."""
-    conversation.current_message = reply
-    fields = ["updated_at", "current_message"]
+ANY = object()  # _now_current: whatever the current leaf was
+
+
+def _now_current(conversation: Conversation, reply: Message, *, model: LLMModel | None = None, was=ANY) -> None:
+    """``reply``, just asked for, is the conversation's current leaf (and its model the chat's),
+    in one UPDATE. ``was``: the leaf the new question went under because it was the current one;
+    if another tab or device moved it meanwhile (its own message sent in between, read before this
+    request held the user's lock), this request is refused (409 ``conversation_changed``) rather
+    than fork the chat behind the user's back."""
+    changes = {"current_message": reply, "updated_at": timezone.now()}
     if model is not None and conversation.model_id != model.pk:
-        conversation.model = model
-        fields.append("model")
-    conversation.save(update_fields=fields)
+        changes["model"] = model
+    rows = Conversation.objects.filter(pk=conversation.pk)
+    if was is not ANY:
+        rows = rows.filter(current_message_id=was) if was is not None else rows.filter(current_message__isnull=True)
+    if not rows.update(**changes):
+        raise Conflict(
+            _("This conversation changed meanwhile (a message was sent from elsewhere). Reload it and send again."),
+            code="conversation_changed",
+        )
+    for name, value in changes.items():
+        setattr(conversation, name, value)
 
 
 # The default parent of a new message: the conversation's current leaf.
@@ -558,33 +584,37 @@ def _message_of(conversation: Conversation, message_id) -> Message:
     return message
 
 
-def _parent_for(conversation: Conversation, parent_id) -> Message | None:
-    """The message a new question goes under: ``parent_id`` (an assistant message of this
-    conversation, or ``None`` for a new first message), or by default the current leaf. A reply
-    still being written cannot be answered yet (409 ``generation_in_progress``)."""
-    if parent_id is CURRENT:
-        if conversation.current_message_id is None:
-            return None
-        if Conversation.current_message.is_cached(conversation):  # read with the conversation: no query
-            parent = conversation.current_message
-        else:
-            parent = _message_of(conversation, conversation.current_message_id)
-    elif parent_id is None:
-        return None
+def _parent_for(conversation: Conversation, parent_id) -> tuple[Message | None, bool]:
+    """The message a new question goes under, and whether it is the current leaf: ``parent_id``
+    (a reply of this conversation, ``None`` for a new first message, or a question that already
+    has a question under it: editing that one), or by default the current leaf. A reply still
+    being written cannot be answered yet (409 ``generation_in_progress``)."""
+    current = conversation.current_message_id
+    under_current = parent_id is CURRENT or (parent_id is not None and str(parent_id) == str(current))
+    if parent_id is CURRENT and current is None:
+        return None, True
+    if parent_id is None:
+        return None, False
+    if under_current and Conversation.current_message.is_cached(conversation):  # read with it: no query
+        parent = conversation.current_message
     else:
-        parent = Message.objects.filter(conversation=conversation, pk=parent_id).first()
-        if parent is None:
-            raise ValidationError(
-                {"parent_id": [_("No message with this id in this conversation.")]}, code="parent_not_found"
-            )
-        if parent.role != Role.ASSISTANT:
+        parent = Message.objects.filter(conversation=conversation, pk=current if parent_id is CURRENT else parent_id)
+        parent = parent.first()
+    if parent is None:
+        raise ValidationError(
+            {"parent_id": [_("No message with this id in this conversation.")]}, code="parent_not_found"
+        )
+    # Named, it must be a reply, or a question that has a question under it already (an import's
+    # tool turn left out, an older chat): editing that one. The default takes the leaf as it is.
+    if parent_id is not CURRENT and parent.role != Role.ASSISTANT:
+        if not parent.children.filter(role=Role.USER).exists():
             raise ValidationError(
                 {"parent_id": [_("A new message goes under a reply of the assistant (or null for a first message).")]},
                 code="parent_not_assistant",
             )
     if parent.status in IN_FLIGHT_STATUSES:
         raise GenerationInProgress(_("This reply is still being generated; wait for it to finish or stop it."))
-    return parent
+    return parent, under_current
 
 
 @transaction.atomic
@@ -604,7 +634,7 @@ def message_send(
     caller that wants the finished reply waits for it (``listener.reply_wait``)."""
     content = _clean_content(content, attachments=attachments)
     settings_row = _settings_locked(user)
-    parent = _parent_for(conversation, parent_id)
+    parent, under_current = _parent_for(conversation, parent_id)
     files = attachments_resolve(user=user, file_ids=attachments) if attachments else []
     return _ask(
         conversation=conversation,
@@ -614,6 +644,7 @@ def message_send(
         model_slug=model_slug,
         parent=parent,
         attachments=files,
+        under_current=under_current,
     )
 
 

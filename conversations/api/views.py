@@ -179,15 +179,20 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         data = s.MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         wait = _wait_flag(request)
+        parent_id = data.validated_data.get("parent_id", services.CURRENT)
+        # Under the current leaf (by default, or named): a new turn, alone of its kind (the
+        # service refuses the send if the leaf moved meanwhile).
+        current = conversation.current_message_id
+        new_turn = parent_id is services.CURRENT or (current is not None and str(parent_id) == str(current))
         sent = services.message_send(
             conversation=conversation,
             user=request.user,
             content=data.validated_data["content"],
             model_slug=data.validated_data.get("model"),
             attachments=data.validated_data["attachments"],
-            parent_id=data.validated_data.get("parent_id", services.CURRENT),
+            parent_id=parent_id,
         )
-        return _sent_response(conversation, *sent, wait=wait, new_turn="parent_id" not in data.validated_data)
+        return _sent_response(conversation, *sent, wait=wait, new_turn=new_turn)
 
     @action(detail=True, methods=["post"])
     def regenerate(self, request, pk):

@@ -457,3 +457,84 @@ def test_done_when_edit_the_first_of_ten_turns_then_step_back(user_client, user,
     assert [[row[k] for k in shape] for row in back] == [[row[k] for k in shape] for row in original]
     assert back[0]["sibling_ids"] == [str(turns[0].pk), edit.json()["user_message"]["id"]]
     assert all(row["sibling_ids"] == [row["id"]] for row in back[1:])
+
+
+# --- the path the user reads is the path answered -------------------------------------------
+
+
+def test_a_send_whose_current_leaf_moved_meanwhile_is_refused_whole(user, conversation):
+    """Tab B read the conversation (its leaf a1) before tab A's message moved the leaf: B's send
+    is a 409 conversation_changed, and writes nothing, rather than fork the chat unseen."""
+    from conversations import services
+    from conversations.models import LedgerEntry
+    from conversations.selectors import conversation_get
+
+    q1, a1 = with_turns(conversation, "first", "answer one")
+    stale = conversation_get(user=user, pk=conversation.pk, summary=False)  # tab B's read: leaf a1
+    services.message_send(
+        conversation=conversation_get(user=user, pk=conversation.pk, summary=False), user=user, content="from A"
+    )
+    Message.objects.filter(conversation=conversation, status="pending").update(status="complete")
+    before = (Message.objects.count(), LedgerEntry.objects.count())
+
+    with pytest.raises(Exception) as refused:
+        services.message_send(conversation=stale, user=user, content="from B")
+
+    assert getattr(refused.value, "code", None) == "conversation_changed"
+    assert (Message.objects.count(), LedgerEntry.objects.count()) == before
+    assert Message.objects.filter(content="from A").exists() and not Message.objects.filter(content="from B").exists()
+
+
+def test_naming_the_current_leaf_costs_what_a_default_send_costs(
+    user_client, conversation, django_assert_max_num_queries
+):
+    q1, a1 = with_turns(conversation, "first", "answer one")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as named:
+        response = send(user_client, conversation, "second", parent_id=str(a1.pk))
+    assert response.status_code == 202, response.content
+    question = response.json()["user_message"]
+    assert (question["parent_id"], question["sibling_ids"]) == (str(a1.pk), [question["id"]])
+    Message.objects.filter(conversation=conversation, status="pending").update(status="complete")
+    leaf = response.json()["assistant_message"]["id"]
+    with CaptureQueriesContext(connection) as default:
+        assert send(user_client, conversation, "third").json()["user_message"]["parent_id"] == leaf
+    assert len(named.captured_queries) == len(default.captured_queries)
+
+
+def test_a_question_under_a_question_can_be_edited(user_client, conversation):
+    # An imported chat whose tool turn was left out: a question right under a question.
+    q1 = MessageFactory(conversation=conversation, content="look this up")
+    q2 = MessageFactory(conversation=conversation, content="and then?", parent=q1)
+    AssistantMessageFactory(conversation=conversation, parent=q2, content="done")
+
+    response = send(user_client, conversation, "and then, edited?", parent_id=str(q1.pk))
+
+    assert response.status_code == 202, response.content
+    assert response.json()["user_message"]["sibling_ids"] == [str(q2.pk), response.json()["user_message"]["id"]]
+    # A question with nothing under it is still no place for a new one.
+    alone = MessageFactory(conversation=conversation, content="alone", parent=None)
+    refused = send(user_client, conversation, "under it", parent_id=str(alone.pk))
+    assert refused.status_code == 400 and "parent_id" in refused.json()
+
+
+def test_history_whose_current_has_versions_below_it_ends_on_a_leaf(user):
+    from conversations.services import PastMessage, conversation_create_from_history
+
+    conversation = conversation_create_from_history(
+        owner=user,
+        title="imported",
+        messages=[
+            PastMessage(role="user", content="q", ref="q", parent_ref=None),
+            PastMessage(role="assistant", content="a", ref="a", parent_ref="q"),
+            PastMessage(role="user", content="older follow-up", ref="f1", parent_ref="a"),
+            PastMessage(role="user", content="newer follow-up", ref="f2", parent_ref="a"),
+            PastMessage(role="assistant", content="its answer", ref="f2a", parent_ref="f2"),
+        ],
+        count=5,
+        tree=True,
+        current_ref="a",  # an import's current node was left out: its parent kept, which has children
+    )
+    assert Message.objects.get(pk=conversation.current_message_id).content == "its answer"

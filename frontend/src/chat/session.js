@@ -172,7 +172,11 @@ export async function send() {
       setChat({ id: sent.id, conversation: sent, itemIds: current.draftItemIds });
       setAddress(sent.id);
     } else {
-      sent = await api(`/api/v1/conversations/${current.id}/messages`, { method: "POST", body: { content, ...withFiles } });
+      // Under the reply shown last: the model answers the path the user reads, even if another
+      // device switched versions meanwhile (the server refuses a send whose path moved under it).
+      const last = messages.peek().at(-1)?.peek();
+      const under = last?.role === "assistant" ? { parent_id: last.id } : {};
+      sent = await api(`/api/v1/conversations/${current.id}/messages`, { method: "POST", body: { content, ...withFiles, ...under } });
       if (mine !== opening) { sentElsewhere(content, files); return; }
     }
     // Only now are the draft and its files cleared: a refusal (a plan limit, a reply in progress,
