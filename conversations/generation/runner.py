@@ -224,6 +224,13 @@ class ReplyRun:
         )
         if not saved:
             return  # stopped before start or reaped: whoever did it published the end
+        if status == MessageStatus.COMPLETE and self.keeps_content and not self.claimed.conversation.title:
+            # Before message.done: a client that lists its conversations when the reply ends (the
+            # sidebar, ``?wait=true``) finds the title there.
+            try:
+                await background_db_sync_to_async(conversation_autotitle)(conversation_id=self.claimed.conversation.pk)
+            except Exception:
+                logger.warning("could not title conversation %s", self.claimed.conversation.pk, exc_info=True)
         if pending:
             self.parts.append(pending)
             self._publish(EventName.DELTA, Delta(self.message_id, pending))
@@ -236,11 +243,6 @@ class ReplyRun:
         if not self.keeps_content:
             await eventlog.shared_forget_soon(self.message_id)  # its text is delivered: let it go
             return
-        if status == MessageStatus.COMPLETE and not self.claimed.conversation.title:
-            try:
-                await background_db_sync_to_async(conversation_autotitle)(conversation_id=self.claimed.conversation.pk)
-            except Exception:
-                logger.warning("could not title conversation %s", self.claimed.conversation.pk, exc_info=True)
 
     async def _save_interrupted(self) -> None:
         pending = "".join(self.buffer)
