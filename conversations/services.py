@@ -703,24 +703,34 @@ def _regenerate(
 ) -> tuple[Message, Message]:
     """``message_regenerate`` of ``reply`` (an assistant message not in flight, its parent at
     hand), with ``settings_row`` locked, in a transaction."""
-    question = reply.parent
-    if question is None:
+    if reply.parent is None:
         raise NothingToRegenerate()
+    return _reply_to(
+        conversation=conversation, user=user, settings_row=settings_row, parent=reply.parent, model_slug=model_slug
+    )
+
+
+def _reply_to(
+    *, conversation: Conversation, user: User, settings_row: UserSettings, parent: Message, model_slug: str | None
+) -> tuple[Message, Message]:
+    """A new reply under ``parent`` (a question; a cut reply for a continuation's new version),
+    made the current leaf and started after commit: a regenerate's new version, or the first
+    answer to a question left without one (an imported chat ending with a question)."""
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
         model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
     _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
     # A continuation's new version goes on from the same cut reply (its parent).
-    options = {CONTINUES: str(question.pk)} if question.role == Role.ASSISTANT else {}
-    created_at = max(timezone.now(), question.created_at + timedelta(microseconds=1))
-    new_reply = _pending_reply(
-        conversation=conversation, parent=question, model=model, created_at=created_at, generation_options=options
+    options = {CONTINUES: str(parent.pk)} if parent.role == Role.ASSISTANT else {}
+    created_at = max(timezone.now(), parent.created_at + timedelta(microseconds=1))
+    reply = _pending_reply(
+        conversation=conversation, parent=parent, model=model, created_at=created_at, generation_options=options
     )
-    _asked(conversation=conversation, rows=[new_reply], reply=new_reply)
-    _now_current(conversation, new_reply, model=model)
-    _start_after_commit(new_reply.id)
-    return question, new_reply
+    _asked(conversation=conversation, rows=[reply], reply=reply)
+    _now_current(conversation, reply, model=model)
+    _start_after_commit(reply.id)
+    return parent, reply
 
 
 def _active_question(conversation: Conversation) -> tuple[Message | None, Message | None]:
@@ -779,8 +789,8 @@ def message_resend(
     # one that failed since is left out rather than refusing the resend.
     files = [file for file in question.attachments.order_by("created_at", "id") if file.status != FileStatus.FAILED]
     if content is None:  # a question without a reply: answer it
-        return _answer(
-            conversation=conversation, user=user, settings_row=settings_row, question=question, model_slug=model_slug
+        return _reply_to(
+            conversation=conversation, user=user, settings_row=settings_row, parent=question, model_slug=model_slug
         )
     return _ask(
         conversation=conversation,
@@ -791,23 +801,6 @@ def message_resend(
         parent=question.parent,
         attachments=files,
     )
-
-
-def _answer(
-    *, conversation: Conversation, user: User, settings_row: UserSettings, question: Message, model_slug: str | None
-):
-    """A first reply to a question left without one (an imported chat ending with a question)."""
-    if model_slug:
-        model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
-    else:
-        model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
-    _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
-    created_at = max(timezone.now(), question.created_at + timedelta(microseconds=1))
-    reply = _pending_reply(conversation=conversation, parent=question, model=model, created_at=created_at)
-    _asked(conversation=conversation, rows=[reply], reply=reply)
-    _now_current(conversation, reply, model=model)
-    _start_after_commit(reply.id)
-    return question, reply
 
 
 def conversation_switch(*, conversation: Conversation, message_id) -> Conversation:
