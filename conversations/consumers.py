@@ -33,14 +33,6 @@ def _user_from_token(token: str):
         return None
 
 
-def _reply(conversation_id, wanted, resume):
-    """The reply the socket follows (as the SSE stream picks it)."""
-    message = listener.reply_to_follow(conversation_id, message_id=wanted or resume.message_id)
-    if message is None and wanted is None and resume.message_id is not None:
-        message = listener.reply_to_follow(conversation_id)
-    return message
-
-
 def _owns(user, conversation_id) -> bool:
     return conversations_owned(user=user, summary=False).filter(pk=conversation_id).exists()
 
@@ -103,7 +95,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             await self.close(code=CLOSE_BAD_REQUEST)
             return
-        message = await db_sync_to_async(_reply)(self.conversation_id, wanted, resume)
+        message = await db_sync_to_async(listener.reply_asked_for)(
+            self.conversation_id, wanted=wanted, resumed=resume.message_id
+        )
         if wanted is not None and message is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return

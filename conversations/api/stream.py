@@ -125,9 +125,7 @@ def _open_stream(request, pk, *, wanted: str | None, resume: Resume):
     conversation = _own_conversation(user, pk)
     message = None
     if conversation is not None:
-        message = listener.reply_to_follow(conversation.pk, message_id=wanted or resume.message_id)
-        if message is None and wanted is None and resume.message_id is not None:
-            message = listener.reply_to_follow(conversation.pk)  # an id of no reply here: the default one
+        message = listener.reply_asked_for(conversation.pk, wanted=wanted, resumed=resume.message_id)
     return user, None, conversation, message
 
 

@@ -85,6 +85,16 @@ def reply_to_follow(conversation_id, *, message_id=None) -> Message | None:
     return replies.filter(pk=Subquery(current)).first() or last_reply(conversation_id)
 
 
+def reply_asked_for(conversation_id, *, wanted=None, resumed=None) -> Message | None:
+    """The reply a client (SSE or WebSocket) follows: ``wanted`` (it named one: None if that is no
+    reply here), else the one its last event id belongs to, else ``reply_to_follow``'s default
+    (an id of no reply here is no reason to follow nothing)."""
+    message = reply_to_follow(conversation_id, message_id=wanted or resumed)
+    if message is None and wanted is None and resumed is not None:
+        message = reply_to_follow(conversation_id)
+    return message
+
+
 def _row(message_id) -> Message | None:
     return Message.objects.filter(pk=message_id).only(*_ROW_FIELDS).first()
 
