@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import Plan, UserSettings
 from conversations.models import Conversation, LLMModel, Message, MessageStatus, OriginKind
+from tests.conversations.attached import text_model
 from tests.conversations.factories import AssistantMessageFactory, ConversationFactory, MessageFactory
 from tests.conversations.test_api_resend import set_plan, url, with_turns
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
@@ -349,16 +350,7 @@ def roomy_plan(user, *, concurrent: int = 4) -> None:
 
 
 def upstream_model(upstream, mode: str = "burst:3") -> LLMModel:  # noqa: F811
-    return LLMModel.objects.create(
-        slug=mode.replace(":", "-"),
-        display_name=mode,
-        provider="openai",
-        upstream_model=mode,
-        base_url=upstream.base_url,
-        request_timeout_seconds=5.0,
-        context_window=8192,
-        max_output_tokens=64,
-    )
+    return text_model(upstream, mode, slug=mode.replace(":", "-"))
 
 
 @pytest.mark.django_db(transaction=True)

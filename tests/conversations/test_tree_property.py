@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Plan, UserSettings
-from conversations.models import Conversation, LLMModel, Message, MessageStatus, Role
+from conversations.models import Conversation, Message, MessageStatus, Role
+from tests.conversations.attached import text_model
 from tests.conversations.upstream import upstream  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)  # ?wait=true: the reply starts after commit
@@ -203,16 +204,7 @@ def tree_models(user, upstream):  # noqa: F811
     Plan.objects.filter(pk=plan.pk).update(max_concurrent_generations=2, daily_message_limit=10_000)
     UserSettings.objects.filter(user=user).update(plan=plan)
     for mode in MODES.values():
-        LLMModel.objects.create(
-            slug=mode.replace(":", "-").replace(".", "-"),
-            display_name=mode,
-            provider="openai",
-            upstream_model=mode,
-            base_url=upstream.base_url,
-            request_timeout_seconds=5.0,
-            context_window=8192,
-            max_output_tokens=256,
-        )
+        text_model(upstream, mode, slug=mode.replace(":", "-").replace(".", "-"), max_output_tokens=256)
 
 
 @settings(
