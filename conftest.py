@@ -138,7 +138,9 @@ def local_model_row(db, local_model):
 
     seeded = importlib.import_module("conversations.migrations.0002_seed_catalog").MODELS[0]
     row, _ = LLMModel.objects.get_or_create(
-        slug=seeded["slug"], defaults={k: v for k, v in seeded.items() if k != "slug"}
+        slug=seeded["slug"],
+        # The capabilities migration 0015 gives it.
+        defaults={**{k: v for k, v in seeded.items() if k != "slug"}, "capabilities": ["structured_output"]},
     )
     return row
 

@@ -25,7 +25,11 @@ class LLMModelAdminForm(forms.ModelForm):
         choices=[(name, name) for name in KNOWN_CAPABILITIES],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=gettext_lazy("What the model takes beyond text: vision = images (sent as image_url parts)."),
+        help_text=gettext_lazy(
+            "What the model honours beyond text: vision = images (image_url parts); structured_output = "
+            "response_format (JSON mode and JSON schemas); tools = tool calls; logprobs = token log probabilities. "
+            "Test connection adds what the upstream says it supports."
+        ),
     )
 
     class Meta:

@@ -77,3 +77,14 @@ class NotContinuable(Conflict):
             "not_cut_off": _("This reply was not cut off at the length limit, so there is nothing to continue."),
         }
         super().__init__(details[code], code=code)
+
+
+class UnsupportedParameter(DomainError):
+    """A request parameter the model named cannot honour (it lacks the capability): refused rather
+    than ignored, naming the parameter (``param``), as OpenAI's API does."""
+
+    code = "unsupported_parameter"
+
+    def __init__(self, detail: str, *, param: str):
+        super().__init__(detail)
+        self.param = param

@@ -37,8 +37,8 @@ class LLMModel(models.Model):
     context_window = models.PositiveIntegerField(
         default=2048, help_text=gettext_lazy("Tokens the model can attend to.")
     )
-    # What the model can take beyond text: "vision" (images as image_url parts); later "tools" and
-    # "structured_output" (conversations.capabilities lists the known ones).
+    # What the model honours beyond text: "vision", "structured_output", "tools", "logprobs"
+    # (conversations.capabilities lists the known ones and what each means).
     capabilities = models.JSONField(default=list, blank=True)
     max_output_tokens = models.PositiveIntegerField(default=512)
     temperature = models.FloatField(default=0.7)
@@ -210,8 +210,11 @@ class Message(models.Model):
     attachments = models.ManyToManyField("files.StoredFile", blank=True, related_name="messages")
     # What a reply was based on: [{n, kind: "file" | "item", id, title, snippet, page}].
     sources = models.JSONField(default=list, blank=True)
-    # Why the model stopped ("stop", "length"), as the upstream said; blank if unknown.
+    # Why the model stopped ("stop", "length", "tool_calls"), as the upstream said; blank if unknown.
     finish_reason = models.CharField(max_length=20, blank=True)
+    # The tool calls a reply made, as OpenAI writes them: [{id, type: "function", function: {name,
+    # arguments}}] (an OpenAI-compatible request's, with tools given).
+    tool_calls = models.JSONField(default=list, blank=True)
     # Streaming bookkeeping: last event seq saved, and a heartbeat the reaper watches.
     stream_seq = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

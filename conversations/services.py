@@ -26,7 +26,7 @@ from files.models import FileStatus, StoredFile
 from files.services import files_delete_unreferenced
 
 from . import generation, tree
-from .capabilities import VISION, has_capability
+from .capabilities import VISION, capabilities_clean, has_capability
 from .exceptions import (
     DailyQuotaExceeded,
     GenerationInProgress,
@@ -36,6 +36,7 @@ from .exceptions import (
     NothingToRegenerate,
     NotLastMessage,
     TooManyGenerations,
+    UnsupportedParameter,
 )
 from .images import content_text, image_count
 from .llm.context import content_tokens, estimate_tokens
@@ -918,18 +919,42 @@ def _check_api_images(*, model: LLMModel, model_slug: str, images: int) -> None:
         )
 
 
-def api_model_check(*, user: User, model_slug: str, images: int) -> LLMModel:
+def _check_api_capabilities(*, model: LLMModel, model_slug: str, needs: dict[str, str]) -> None:
+    """``needs``: {capability: the parameter that asks for it}. A model without one is refused
+    naming the parameter: an upstream that ignored it would answer something else than asked."""
+    for capability, param in needs.items():
+        if not has_capability(model, capability):
+            raise UnsupportedParameter(
+                _(
+                    "The model '%(model)s' does not support %(param)s (its capabilities in GET /v1/models do not "
+                    "include %(capability)s)."
+                )
+                % {"model": model_slug, "param": param, "capability": capability},
+                param=param,
+            )
+
+
+def api_model_check(*, user: User, model_slug: str, images: int, needs: dict[str, str] | None = None) -> LLMModel:
     """The model an OpenAI-compatible request names, refused as ``api_completion_start`` would
-    (unknown, not in the plan, no vision for its ``images``), before the request's images are
-    decoded: a request a model cannot take costs no decoding."""
+    (unknown, not in the plan, no vision for its ``images``, no capability its parameters
+    ``needs``), before the request's images are decoded: a request a model cannot take costs no
+    decoding."""
     model = model_resolve(user=user, slug=model_slug)
     _check_api_images(model=model, model_slug=model_slug, images=images)
+    _check_api_capabilities(model=model, model_slug=model_slug, needs=needs or {})
     return model
 
 
 @transaction.atomic
 def api_completion_start(
-    *, user: User, api_key, model_slug: str, system: str, turns: list[dict], options: dict
+    *,
+    user: User,
+    api_key,
+    model_slug: str,
+    system: str,
+    turns: list[dict],
+    options: dict,
+    needs: dict[str, str] | None = None,
 ) -> Message:
     """Start the reply to one OpenAI-compatible request and return it (pending).
 
@@ -941,6 +966,7 @@ def api_completion_start(
     settings_row = _settings_locked(user)
     model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     _check_api_images(model=model, model_slug=model_slug, images=sum(image_count(t["content"]) for t in turns))
+    _check_api_capabilities(model=model, model_slug=model_slug, needs=needs or {})
     # As OpenAI: a request that does not fit the model's window is refused, not cut (the app,
     # which owns its history, drops its oldest turns instead).
     prompt_tokens = sum(content_tokens(turn["content"]) for turn in turns) + estimate_tokens(system)
@@ -1055,6 +1081,16 @@ def model_make_default(*, model: LLMModel) -> list[LLMModel]:
     LLMModel.objects.filter(is_default=True).exclude(pk=model.pk).update(is_default=False)
     LLMModel.objects.filter(pk=model.pk).update(is_default=True, enabled=True)
     return previous
+
+
+def model_capabilities_add(*, model: LLMModel, names: list[str]) -> list[str]:
+    """Add the capabilities ``names`` (an upstream said them) to the model's; returns the ones that
+    were new. Nothing is taken away: staff may know better than the upstream."""
+    added = [name for name in capabilities_clean(names) if name not in (model.capabilities or [])]
+    if added:
+        model.capabilities = capabilities_clean([*(model.capabilities or []), *added])
+        model.save(update_fields=["capabilities", "updated_at"])
+    return added
 
 
 @transaction.atomic

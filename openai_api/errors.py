@@ -74,6 +74,8 @@ _TRANSIENT = {
 def reply_failed(message: str, *, code: str | None) -> OpenAIError:
     """The reply did not complete: 503 if trying again may work, 502 (not to be retried) if not."""
     code = code or "upstream_unavailable"
+    if code == "upstream_bad_request":  # the upstream refused a parameter as given: the client's to fix
+        return OpenAIError(400, message, code=code)
     if code in _TRANSIENT:
         return OpenAIError(503, message, type="server_error", code=code)
     return OpenAIError(502, message, type="server_error", code=code, retry=False)
@@ -88,7 +90,7 @@ def from_refusal(exc, *, model: str) -> OpenAIError:
         return OpenAIError(429, exc.detail, type="insufficient_quota", code=exc.code, retry_after=wait, retry=False)
     if exc.status_code == 503:  # a part of ours is down for a moment: SDKs retry a 503 by themselves
         return OpenAIError(503, exc.detail, type="server_error", code=exc.code, retry_after=getattr(exc, "wait", 5))
-    param = "messages" if exc.code == "context_length_exceeded" else None
+    param = getattr(exc, "param", None) or ("messages" if exc.code == "context_length_exceeded" else None)
     return OpenAIError(exc.status_code, exc.detail, code=exc.code, param=param)
 
 

@@ -11,8 +11,12 @@ def _compact(value) -> str:
 
 
 def finish_reason(done: Done) -> str:
-    # "length" only when the upstream said so; a stopped reply ended at the user's request.
-    return "length" if done.finish_reason == "length" else "stop"
+    # As the upstream said ("length", "tool_calls"...); a stopped reply ended at the user's request.
+    return done.finish_reason if done.finish_reason in ("length", "tool_calls", "content_filter") else "stop"
+
+
+def _logprobs(content: list[dict] | None) -> dict | None:
+    return None if content is None else {"content": content, "refusal": None}
 
 
 def usage(done: Done) -> dict:
@@ -43,13 +47,24 @@ class Completion:
             body.setdefault("usage", None)  # as OpenAI: null on every chunk but the last
         return f"data: {_compact(body)}\n\n".encode()
 
-    def chunk(self, *, content: str | None = None, role: str | None = None, finish: str | None = None) -> bytes:
+    def chunk(
+        self,
+        *,
+        content: str | None = None,
+        role: str | None = None,
+        finish: str | None = None,
+        tool_calls: list[dict] | None = None,
+        logprobs: list[dict] | None = None,
+    ) -> bytes:
         delta = {}
         if role:
             delta["role"] = role
         if content is not None:
             delta["content"] = content
-        return self._chunk([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}])
+        if tool_calls:
+            # Each call whole in one delta, with its index: what OpenAI's SDKs put together.
+            delta["tool_calls"] = [{"index": index, **call} for index, call in enumerate(tool_calls)]
+        return self._chunk([{"index": 0, "delta": delta, "logprobs": _logprobs(logprobs), "finish_reason": finish}])
 
     def usage_chunk(self, done: Done) -> bytes:
         return self._chunk([], usage=usage(done))
@@ -58,7 +73,10 @@ class Completion:
     def error_chunk(error: dict) -> bytes:
         return f"data: {_compact({'error': error})}\n\n".encode()
 
-    def whole(self, text: str, done: Done) -> dict:
+    def whole(self, text: str, done: Done, *, tool_calls: list[dict] | None = None, logprobs=None) -> dict:
+        message = {"role": "assistant", "content": text if text or not tool_calls else None, "refusal": None}
+        if tool_calls:
+            message["tool_calls"] = tool_calls
         return {
             "id": self.id,
             "object": "chat.completion",
@@ -68,8 +86,8 @@ class Completion:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
-                    "logprobs": None,
+                    "message": message,
+                    "logprobs": _logprobs(logprobs),
                     "finish_reason": finish_reason(done),
                 }
             ],

@@ -1,18 +1,21 @@
 """The request body of ``POST /v1/chat/completions``, checked as OpenAI's API reference describes it.
 
-Parameters this server has no use for (``top_p``, ``presence_penalty``, ``user``, ``seed``...) are
-accepted and ignored, as front-ends send them unasked; ones that would change the answer's shape
-in ways it cannot honour (``n`` > 1, tools) are refused with a 400 naming them.
+Every parameter is forwarded, has no effect on the answer, or is refused with a 400 naming it
+(``parameters``); whether the model named can honour ``response_format``, ``tools`` and
+``logprobs`` is the service's check (``api_model_check``), once the model is known.
 """
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from conversations import images
+from conversations import capabilities, images
 from conversations.services import SYSTEM_PROMPT_MAX_CHARS
 from core.serializers import InputSerializer
+
+from . import parameters
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 MAX_MESSAGES = 1000
@@ -145,14 +148,62 @@ class StopField(serializers.JSONField):
     pass
 
 
+def _tool_calls(value) -> list[dict]:
+    """An assistant message's ``tool_calls``: ``[{"id", "type": "function", "function": {"name",
+    "arguments"}}]``, kept as sent (the upstream sees them intact)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > parameters.MAX_TOOLS:
+        raise serializers.ValidationError(
+            _("A list of at most %(count)d tool calls.") % {"count": parameters.MAX_TOOLS}
+        )
+    calls = []
+    for call in value:
+        function = call.get("function") if isinstance(call, dict) else None
+        if (
+            not isinstance(call, dict)
+            or call.get("type", "function") != "function"
+            or not isinstance(call.get("id"), str)
+            or not call["id"]
+            or len(call["id"]) > 256
+            or not isinstance(function, dict)
+            or not isinstance(function.get("name"), str)
+            or not isinstance(function.get("arguments"), str)
+        ):
+            raise serializers.ValidationError(
+                _('A tool call is {"id": ..., "type": "function", "function": {"name": ..., "arguments": "..."}}.')
+            )
+        calls.append(
+            {
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": function["name"], "arguments": function["arguments"]},
+            }
+        )
+    return calls
+
+
 class ChatMessageSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=ROLES)
     content = MessageContentField(allow_null=True, required=False)
     name = serializers.CharField(required=False, max_length=64)
+    tool_calls = serializers.JSONField(required=False, allow_null=True)
+    tool_call_id = serializers.CharField(required=False, max_length=256)
 
     def validate(self, attrs):
+        role = attrs["role"]
+        calls = []
+        if "tool_calls" in attrs:
+            if role != "assistant":
+                raise serializers.ValidationError({"tool_calls": [_("Only assistant messages have tool_calls.")]})
+            try:
+                calls = _tool_calls(attrs["tool_calls"])
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"tool_calls": exc.detail}) from exc
+        if role == "tool" and not attrs.get("tool_call_id"):
+            raise serializers.ValidationError({"tool_call_id": [_("A tool message answers a tool call: give its id.")]})
         try:
-            content = _content_of(attrs.get("content"), role=attrs["role"])
+            content = _content_of(attrs.get("content"), role=role)
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"content": exc.detail}) from exc
         text = images.content_text(content)
@@ -163,7 +214,12 @@ class ChatMessageSerializer(InputSerializer):
             raise serializers.ValidationError(
                 {"content": [_("A message has at most %(limit)d characters.") % {"limit": limit}]}
             )
-        return {"role": attrs["role"], "content": content}
+        message = {"role": role, "content": content}
+        if calls:
+            message["tool_calls"] = calls
+        if role == "tool":
+            message["tool_call_id"] = attrs["tool_call_id"]
+        return message
 
 
 class StreamOptionsSerializer(InputSerializer):
@@ -178,10 +234,30 @@ class ChatCompletionRequestSerializer(InputSerializer):
     max_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
     max_completion_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
     temperature = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=2)
+    top_p = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    frequency_penalty = serializers.FloatField(required=False, allow_null=True, min_value=-2, max_value=2)
+    presence_penalty = serializers.FloatField(required=False, allow_null=True, min_value=-2, max_value=2)
+    seed = serializers.IntegerField(required=False, allow_null=True, min_value=-(2**63), max_value=2**63 - 1)
+    logit_bias = serializers.JSONField(required=False, allow_null=True)
     stop = StopField(required=False, allow_null=True)
-    n = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1)
+    n = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=1,
+        error_messages={"max_value": _lazy("This server returns one choice per request: n is 1.")},
+    )
+    response_format = serializers.JSONField(required=False, allow_null=True)
+    tools = serializers.JSONField(required=False, allow_null=True)
+    tool_choice = serializers.JSONField(required=False, allow_null=True)
+    parallel_tool_calls = serializers.BooleanField(required=False, allow_null=True)
+    logprobs = serializers.BooleanField(required=False, allow_null=True)
+    top_logprobs = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=20)
 
     def to_internal_value(self, data):
+        refused = parameters.unsupported(data) if isinstance(data, dict) else None
+        if refused:
+            raise serializers.ValidationError({refused[0]: [refused[1]]})
         # Counted before any message is checked: a request's images are bounded together.
         if isinstance(data, dict) and _images_in(data.get("messages")) > MAX_IMAGES:
             raise serializers.ValidationError(
@@ -207,10 +283,30 @@ class ChatCompletionRequestSerializer(InputSerializer):
             raise serializers.ValidationError(_("Null characters are not allowed."))
         return stops
 
+    def validate_response_format(self, value):
+        return parameters.response_format(value)
+
+    def validate_tools(self, value):
+        return parameters.tools(value)
+
+    def validate_logit_bias(self, value):
+        return parameters.logit_bias(value)
+
+    def _tools_checked(self, attrs) -> None:
+        names = [tool["function"]["name"] for tool in attrs.get("tools") or []]
+        try:
+            attrs["tool_choice"] = parameters.tool_choice(attrs.get("tool_choice"), names)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"tool_choice": exc.detail}) from exc
+        if attrs.get("parallel_tool_calls") is not None and not names:
+            raise serializers.ValidationError(
+                {"parallel_tool_calls": [_("parallel_tool_calls is only allowed when tools are given.")]}
+            )
+        if attrs.get("top_logprobs") is not None and not attrs.get("logprobs"):
+            raise serializers.ValidationError({"top_logprobs": [_("top_logprobs needs logprobs set to true.")]})
+
     def validate(self, attrs):
-        for unsupported in ("tools", "functions"):
-            if self.initial_data.get(unsupported):
-                raise serializers.ValidationError({unsupported: [_("Tools are not supported by this server.")]})
+        self._tools_checked(attrs)
         turns = attrs["messages"]
         # System and developer messages become the system prompt; the other turns the history.
         attrs["system"] = "\n\n".join(
@@ -227,15 +323,94 @@ class ChatCompletionRequestSerializer(InputSerializer):
             )
         if attrs.get("stream_options") and not attrs.get("stream"):
             raise serializers.ValidationError({"stream_options": [_("Only allowed when stream is true.")]})
-        attrs["turns"] = [
-            {"role": "user" if t["role"] == "user" else "assistant", "content": t["content"]}
-            for t in turns
-            if t["role"] in ("user", "assistant") and t["content"]
-        ]
-        if not attrs["turns"] or attrs["turns"][-1]["role"] != "user":
-            raise serializers.ValidationError({"messages": [_("The last message with content must be the user's.")]})
+        attrs["turns"] = _conversation_turns(turns)
+        if not attrs["turns"] or attrs["turns"][-1]["role"] not in ("user", "tool"):
+            raise serializers.ValidationError(
+                {"messages": [_("The last message with content must be the user's (or a tool's result).")]}
+            )
         attrs["max_tokens"] = attrs.get("max_completion_tokens") or attrs.get("max_tokens")
         attrs["include_usage"] = bool((attrs.get("stream_options") or {}).get("include_usage"))
         attrs["stream"] = bool(attrs.get("stream"))
         attrs["images"] = sum(images.image_count(t["content"]) for t in turns)
+        attrs["upstream"] = _forwarded(attrs)
+        attrs["needs"] = _capabilities_needed(attrs)
         return attrs
+
+
+def _capabilities_needed(attrs) -> dict[str, str]:
+    """{capability: the parameter that asks for it} for the model's check (``api_model_check``)."""
+    needs = {}
+    if attrs.get("response_format"):
+        needs[capabilities.STRUCTURED_OUTPUT] = "response_format"
+    if attrs.get("tools"):
+        needs[capabilities.TOOLS] = "tools"
+    elif any(t["role"] == "tool" or t.get("tool_calls") for t in attrs["turns"]):
+        needs[capabilities.TOOLS] = "messages"
+    if attrs.get("logprobs"):
+        needs[capabilities.LOGPROBS] = "logprobs"
+    return needs
+
+
+# Forwarded to the upstream as they are (when given); the service checks the model honours the
+# ones that need a capability.
+_FORWARDED = (
+    "top_p",
+    "frequency_penalty",
+    "presence_penalty",
+    "seed",
+    "logit_bias",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "logprobs",
+    "top_logprobs",
+)
+
+
+def _forwarded(attrs) -> dict:
+    return {name: attrs[name] for name in _FORWARDED if attrs.get(name) not in (None, [], False)}
+
+
+def _conversation_turns(messages: list[dict]) -> list[dict]:
+    """The turns the model is sent after the system prompt: user, assistant (with its tool calls)
+    and tool messages, in order. An assistant message with neither text nor calls says nothing.
+    Each tool message must answer a call made before it, and each call be answered (OpenAI's rules)."""
+    turns, open_calls = [], {}
+    for index, message in enumerate(messages):
+        role = message["role"]
+        if role in ("system", "developer"):
+            continue
+        if role == "tool":
+            if message["tool_call_id"] not in open_calls:
+                raise serializers.ValidationError(
+                    {
+                        "messages": {
+                            index: {"tool_call_id": [_("No earlier assistant message made a tool call with this id.")]}
+                        }
+                    }
+                )
+            open_calls.pop(message["tool_call_id"])
+            turns.append(message)
+            continue
+        if open_calls:
+            raise serializers.ValidationError(
+                {
+                    "messages": {
+                        index: [
+                            _("Tool calls must be answered by tool messages first: %(ids)s.")
+                            % {"ids": ", ".join(open_calls)}
+                        ]
+                    }
+                }
+            )
+        if role == "assistant" and message.get("tool_calls"):
+            open_calls = {call["id"]: index for call in message["tool_calls"]}
+            turns.append(message)
+        elif message["content"]:
+            turns.append(message)
+    if open_calls:
+        raise serializers.ValidationError(
+            {"messages": [_("Tool calls must be answered by tool messages: %(ids)s.") % {"ids": ", ".join(open_calls)}]}
+        )
+    return turns

@@ -17,6 +17,7 @@ from unfold.decorators import action as unfold_action
 from conversations import services
 from conversations.admin import ConversationAdmin, LLMModelAdmin, LLMModelAdminForm, PromptAdmin
 from conversations.llm import get_provider
+from conversations.llm.capability_probe import upstream_capabilities
 from conversations.llm.limits import upstream_limits
 from conversations.models import Conversation, LLMModel, Prompt
 from core.exceptions import Conflict
@@ -169,9 +170,25 @@ class ConsoleLLMModelAdmin(ConsoleImportExportMixin, LLMModelAdmin):
             return
         if result is False:
             self.message_user(request, _("%(slug)s: failed.") % {"slug": model.slug}, messages.ERROR)
-        else:
-            detail = f" ({result})" if result not in (None, True) else ""
-            self.message_user(request, _("%(slug)s: OK") % {"slug": model.slug} + detail, messages.SUCCESS)
+            return
+        detail = f" ({result})" if result not in (None, True) else ""
+        self.message_user(request, _("%(slug)s: OK") % {"slug": model.slug} + detail, messages.SUCCESS)
+        self._capabilities_from_upstream(request, model)
+
+    def _capabilities_from_upstream(self, request, model) -> None:
+        """What the upstream says the model honours (tools, structured output...), added to its row."""
+        said, source = upstream_capabilities(model)
+        if not said:
+            return
+        added = services.model_capabilities_add(model=model, names=said)
+        text = _("%(slug)s: the upstream (%(source)s) says it supports %(names)s.") % {
+            "slug": model.slug,
+            "source": source,
+            "names": ", ".join(said),
+        }
+        if added:
+            text += " " + _("Added to its capabilities: %(names)s.") % {"names": ", ".join(added)}
+        self.message_user(request, text, messages.INFO)
 
     @admin.action(description=gettext_lazy("Test the connection to the selected models"))
     def test_connection(self, request, queryset):

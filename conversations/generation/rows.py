@@ -198,5 +198,7 @@ def _request_forget(*, conversation: Conversation, message: Message) -> None:
     here, and whatever happens next (a crash, the reaper) nothing of it stays in the database."""
     now = timezone.now()
     Message.objects.filter(conversation_id=conversation.pk, role=Role.USER).update(content="", updated_at=now)
-    options = {k: v for k, v in message.generation_options.items() if k not in ("system", "messages", "stop")}
+    options = {
+        k: v for k, v in message.generation_options.items() if k not in ("system", "messages", "stop", "upstream")
+    }
     Message.objects.filter(pk=message.pk).update(generation_options=options, updated_at=now)

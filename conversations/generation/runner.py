@@ -19,9 +19,9 @@ from ..llm import ProviderError, get_provider
 from ..llm.context import build_messages
 from ..models import MessageStatus
 from ..streaming import eventlog
-from ..streaming.events import Delta, Done, Error, Event, EventName, Sources, Start, TokenUsage
+from ..streaming.events import Delta, Done, Error, Event, EventName, Logprobs, Sources, Start, TokenUsage, ToolCalls
 from ..titles import conversation_autotitle
-from . import grounding, rows
+from . import grounding, rows, structured
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,9 @@ class ReplyRun:
         self.last_checkpoint = time.monotonic()
         self.finish_reason = ""
         self.keeps_content = rows.keeps_content(claimed.conversation)
+        # What an OpenAI-compatible request may ask for besides text (published before the end).
+        self.tool_calls: list[dict] = []
+        self.logprobs: list[dict] = []
 
     # --- publishing -------------------------------------------------------------------------
 
@@ -151,20 +154,32 @@ class ReplyRun:
                 continuation=bool(options.get("continues")),
             )
             temperature = options.get("temperature")
+            upstream = options.get("upstream") or {}
             stream = provider.stream(
                 messages,
                 max_tokens=max_tokens,
                 temperature=model.temperature if temperature is None else temperature,
                 stop=options.get("stop") or None,
+                extra=upstream or None,
             )
             async for delta in stream:
                 if delta.text:
                     if first_token_at is None:
                         first_token_at = time.monotonic()
                     self.add_text(delta.text)
+                if delta.logprobs:
+                    self.logprobs.extend(delta.logprobs)
+                if delta.tool_calls:
+                    first_token_at = first_token_at or time.monotonic()
+                    self.tool_calls = delta.tool_calls
                 if delta.usage is not None:
                     usage = delta.usage
                 self.finish_reason = delta.finish_reason or self.finish_reason
+            problem = structured.output_problem(
+                upstream.get("response_format"), self.text() + "".join(self.buffer), finish_reason=self.finish_reason
+            )
+            if problem is not None:
+                raise problem
         except ProviderError as exc:
             status, error = MessageStatus.ERROR, exc
         except asyncio.CancelledError:
@@ -208,11 +223,13 @@ class ReplyRun:
         completion_tokens = usage.completion_tokens if usage else (len(text) // 4 if text else 0)
         prompt_tokens = usage.prompt_tokens if usage else None
         # The final events are numbered now and saved with the row, before anyone sees them.
-        done_seq = self.seq + (1 if pending else 0) + (1 if error else 0) + 1
+        extras = (1 if self.tool_calls else 0) + (1 if self.logprobs else 0)
+        done_seq = self.seq + (1 if pending else 0) + extras + (1 if error else 0) + 1
         saved = await background_db_sync_to_async(rows.reply_finalise)(
             message_id=self.message_id,
             status=status,
             content=text if self.keeps_content else "",
+            tool_calls=self.tool_calls if self.keeps_content else [],
             stream_seq=done_seq,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
@@ -234,6 +251,10 @@ class ReplyRun:
         if pending:
             self.parts.append(pending)
             self._publish(EventName.DELTA, Delta(self.message_id, pending))
+        if self.tool_calls:
+            self._publish(EventName.TOOL_CALLS, ToolCalls(self.message_id, self.tool_calls))
+        if self.logprobs:
+            self._publish(EventName.LOGPROBS, Logprobs(self.message_id, self.logprobs))
         if error is not None:
             self._publish(EventName.ERROR, Error(self.message_id, error.code, str(error)))
         usage_out = TokenUsage(prompt_tokens or 0, completion_tokens)

@@ -17,8 +17,12 @@ class Delta:
 
     text: str = ""
     usage: Usage | None = None
-    # Why the model stopped ("stop", "length"...), on the last item, when the upstream said.
+    # Why the model stopped ("stop", "length", "tool_calls"...), on the last item, when the upstream said.
     finish_reason: str = ""
+    # OpenAI's ``logprobs.content`` entries of this piece's tokens, when they were asked for.
+    logprobs: list | None = None
+    # On the last item: the tool calls the model made, whole ({id, type, function: {name, arguments}}).
+    tool_calls: list[dict] | None = None
 
 
 class ProviderError(Exception):
@@ -35,7 +39,13 @@ class Provider(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def stream(
-        self, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None
+        self,
+        messages: list[dict],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: list[str] | None = None,
+        extra: dict | None = None,
     ) -> AsyncIterator[Delta]: ...
 
     async def check(self) -> None: ...

@@ -20,6 +20,7 @@ import openai
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from ..images import content_text
 from .base import Delta, ProviderError, Usage
 from .context import estimate_tokens
 from .keys import api_key_from_env
@@ -54,6 +55,13 @@ def _refused(exc: BaseException) -> bool:
     return False
 
 
+def _upstream_message(exc: openai.APIStatusError) -> str:
+    """What an upstream said of a request it refused, short (it is shown to the user)."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    message = body.get("message") or body.get("detail") or exc.message
+    return str(message)[:500]
+
+
 def _as_provider_error(exc: Exception) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
@@ -67,6 +75,11 @@ def _as_provider_error(exc: Exception) -> ProviderError:
         return ProviderError(_("The model server does not know this model."), code="upstream_not_found")
     if isinstance(exc, openai.RateLimitError):
         return ProviderError(_("The model server is rate limiting us."), code="upstream_rate_limited", retryable=True)
+    if isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError):
+        return ProviderError(
+            _("The model server refused the request: %(message)s") % {"message": _upstream_message(exc)},
+            code="upstream_bad_request",
+        )
     if isinstance(exc, openai.APIStatusError):
         return ProviderError(
             _("The model server failed (HTTP %(status)s).") % {"status": exc.status_code},
@@ -116,11 +129,52 @@ def client_for(*, base_url: str | None, api_key: str, timeout: float) -> openai.
     return client
 
 
+def _with_null_contents(messages: list[dict]) -> list[dict]:
+    """An assistant turn that only calls tools has ``content: null``, as OpenAI writes it (some
+    upstreams refuse an empty string beside tool calls)."""
+    if not any("tool_calls" in message for message in messages):
+        return messages
+    return [
+        {**message, "content": None} if message.get("tool_calls") and not message.get("content") else message
+        for message in messages
+    ]
+
+
+class ToolCalls:
+    """The tool calls of a streamed reply, put together from OpenAI's deltas: each call's first
+    delta has its ``index``, ``id`` and name, later ones more of its ``arguments``."""
+
+    def __init__(self):
+        self.calls: dict[int, dict] = {}
+
+    def add(self, deltas) -> None:
+        for position, delta in enumerate(deltas if isinstance(deltas, list) else ()):
+            if not isinstance(delta, dict):
+                raise ValueError("a tool call delta is not an object")
+            index = delta.get("index", position)
+            call = self.calls.setdefault(
+                index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+            )
+            if delta.get("id"):
+                call["id"] = delta["id"]
+            function = delta.get("function") or {}
+            if function.get("name"):
+                call["function"]["name"] += function["name"]
+            if function.get("arguments"):
+                call["function"]["arguments"] += function["arguments"]
+
+    def whole(self) -> list[dict]:
+        calls = [self.calls[index] for index in sorted(self.calls)]
+        for number, call in enumerate(calls):
+            call["id"] = call["id"] or f"call_{number}"  # servers that leave it out (some llama.cpp builds)
+        return calls
+
+
 class OpenAIProvider:
     def __init__(self, model):
         self.model_name = model.upstream_model
         # The embedded model is one more OpenAI-compatible server, at a URL the deployment sets.
-        local = model.provider == "local"
+        local = self.local = model.provider == "local"
         self.base_url = model.base_url or (settings.CHAT["LOCAL_MODEL_URL"] if local else None)
         # Only a variable the operator allows, checked again here (llm/keys.py): a row written
         # before the rule must not send the server's own secrets to a URL staff chose.
@@ -136,16 +190,38 @@ class OpenAIProvider:
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
 
+    def request_extra(self, extra: dict) -> dict:
+        """The request's other parameters (``top_p``, ``response_format``, ``tools``...) in the form
+        this upstream takes. llama-cpp-python's server (the embedded model's) takes a JSON schema as
+        ``{"type": "json_object", "schema": ...}`` and makes a grammar of it; its logprobs come only
+        with a ``top_logprobs`` count."""
+        if not self.local:
+            return extra
+        extra = dict(extra)
+        response_format = extra.get("response_format")
+        if response_format and response_format["type"] == "json_schema":
+            extra["response_format"] = {"type": "json_object", "schema": response_format["json_schema"]["schema"]}
+        if extra.get("logprobs") and extra.get("top_logprobs") is None:
+            extra["top_logprobs"] = 0
+        return extra
+
     async def stream(
-        self, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None
+        self,
+        messages: list[dict],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: list[str] | None = None,
+        extra: dict | None = None,
     ) -> AsyncIterator[Delta]:
         usage = None
         completion_chars = 0
         completion_chunks = 0
         finish_reason = ""
+        calls = ToolCalls()
         body = {
             "model": self.model_name,
-            "messages": messages,
+            "messages": _with_null_contents(messages),
             "max_tokens": max_tokens,
             "temperature": temperature,
             "stream": True,
@@ -153,6 +229,8 @@ class OpenAIProvider:
         }
         if stop:
             body["stop"] = stop
+        if extra:
+            body.update(self.request_extra(extra))
         for attempt in range(MAX_ATTEMPTS):
             try:
                 response = await self.client.post(
@@ -175,11 +253,16 @@ class OpenAIProvider:
                             usage = Usage(counts.get("prompt_tokens") or 0, counts.get("completion_tokens") or 0)
                         for choice in chunk.get("choices") or ():
                             finish_reason = finish_reason or str(choice.get("finish_reason") or "")
-                            text = (choice.get("delta") or {}).get("content")
-                            if text:
-                                completion_chars += len(text)
+                            delta = choice.get("delta") or {}
+                            text = delta.get("content")
+                            if delta.get("tool_calls"):
+                                calls.add(delta["tool_calls"])
                                 completion_chunks += 1
-                                yield Delta(text=text)
+                            logprobs = (choice.get("logprobs") or {}).get("content") if choice.get("logprobs") else None
+                            if text or logprobs:
+                                completion_chars += len(text or "")
+                                completion_chunks += 1
+                                yield Delta(text=text or "", logprobs=logprobs or None)
                 finally:
                     await response.aclose()
                 if not finish_reason:
@@ -198,9 +281,9 @@ class OpenAIProvider:
         if usage is None:
             # Servers that ignore stream_options (llama-cpp-python's among them): estimate rather
             # than report nothing. Streaming servers send about one token per chunk.
-            prompt = sum(estimate_tokens(m["content"]) for m in messages)
+            prompt = sum(estimate_tokens(content_text(m.get("content") or "")) for m in messages)
             usage = Usage(prompt, completion_chunks)
-        yield Delta(usage=usage, finish_reason=finish_reason)
+        yield Delta(usage=usage, finish_reason=finish_reason, tool_calls=calls.whole())
 
     async def check(self) -> None:
         try:

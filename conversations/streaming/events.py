@@ -22,6 +22,10 @@ class EventName(enum.StrEnum):
     # first delta; only when there are any.
     SOURCES = "sources"
     DELTA = "delta"
+    # What only an OpenAI-compatible request asks for, published before ``message.done``: the tool
+    # calls the model made (whole), and the tokens' log probabilities.
+    TOOL_CALLS = "tool_calls"
+    LOGPROBS = "logprobs"
     ERROR = "error"
     DONE = "message.done"
     # Not stored in a log: made for a client that joins late or whose log is gone.
@@ -47,6 +51,22 @@ class Sources:
 class Delta:
     message_id: str
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCalls:
+    """``tool_calls``: ``[{id, type: "function", function: {name, arguments}}]`` as OpenAI writes them."""
+
+    message_id: str
+    tool_calls: list[dict]
+
+
+@dataclass(frozen=True, slots=True)
+class Logprobs:
+    """``logprobs``: OpenAI's ``logprobs.content`` entries of every token of the reply, in order."""
+
+    message_id: str
+    content: list[dict]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +106,8 @@ PAYLOADS = {
     EventName.START: Start,
     EventName.SOURCES: Sources,
     EventName.DELTA: Delta,
+    EventName.TOOL_CALLS: ToolCalls,
+    EventName.LOGPROBS: Logprobs,
     EventName.ERROR: Error,
     EventName.DONE: Done,
     EventName.SNAPSHOT: Snapshot,
@@ -100,7 +122,7 @@ def _compact(value) -> str:
 class Event:
     id: int
     name: EventName
-    data: Start | Sources | Delta | Error | Done | Snapshot
+    data: Start | Sources | Delta | ToolCalls | Logprobs | Error | Done | Snapshot
     # The encoded data, made once however many clients receive the event.
     _json: str | None = None
 

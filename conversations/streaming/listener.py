@@ -299,6 +299,8 @@ class ReplyProgress:
     def __init__(self):
         self.text = ""
         self.sources: list[dict] = []
+        self.tool_calls: list[dict] = []
+        self.logprobs: list[dict] | None = None
         self.error = None
         self.done = None
 
@@ -314,6 +316,10 @@ class ReplyProgress:
             return new
         if event.name is EventName.SOURCES:
             self.sources = event.data.sources
+        elif event.name is EventName.TOOL_CALLS:
+            self.tool_calls = event.data.tool_calls
+        elif event.name is EventName.LOGPROBS:
+            self.logprobs = event.data.content
         elif event.name is EventName.ERROR:
             self.error = event.data
         elif event.name is EventName.DONE:

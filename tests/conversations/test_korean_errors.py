@@ -150,15 +150,15 @@ def test_v1_is_english_for_an_sdk_and_korean_for_a_user_who_chose_it(api_client,
 
     _key, secret = api_key_create(user=user, name="sdk")
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-    body = {"model": "nope", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function"}]}
+    body = {"model": "nope", "messages": [{"role": "user", "content": "hi"}], "functions": [{"name": "f"}]}
 
     english = api_client.post("/v1/chat/completions", body, format="json", **headers)
     _speaks_korean(user)
     korean = api_client.post("/v1/chat/completions", body, format="json", **headers)
 
     assert english.status_code == korean.status_code == 400
-    assert english.json()["error"]["message"] == "Tools are not supported by this server."
-    assert korean.json()["error"]["message"] == "이 서버는 도구(tools)를 지원하지 않습니다."
+    assert english.json()["error"]["message"] == "functions is deprecated and not supported here: send tools instead."
+    assert korean.json()["error"]["message"] == "functions는 더 이상 쓰이지 않아 지원하지 않습니다. 대신 tools를 보내세요."
     assert english.json()["error"]["code"] == korean.json()["error"]["code"]
 
 

@@ -79,9 +79,17 @@ def test_with_include_usage_chunks_say_null_and_the_last_one_has_the_usage():
 
 
 @pytest.mark.parametrize(
-    ("upstream", "expected"), [("length", "length"), ("stop", "stop"), ("", "stop"), ("content_filter", "stop")]
+    ("upstream", "expected"),
+    [
+        ("length", "length"),
+        ("stop", "stop"),
+        ("", "stop"),
+        ("content_filter", "content_filter"),
+        ("tool_calls", "tool_calls"),
+        ("eos", "stop"),
+    ],
 )
-def test_finish_reason_is_length_only_when_the_upstream_said_so(upstream, expected):
+def test_finish_reason_is_what_the_upstream_said_in_openais_words(upstream, expected):
     assert finish_reason(_done(finish=upstream)) == expected
 
 

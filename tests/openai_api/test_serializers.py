@@ -60,17 +60,50 @@ def test_system_and_developer_messages_become_the_system_prompt_in_order():
     ]
 
 
-def test_assistant_and_tool_turns_without_content_are_left_out_of_the_history():
+def test_an_assistant_turn_without_content_or_calls_is_left_out_of_the_history():
+    v = accepted(messages=[USER, {"role": "assistant", "content": None}, {"role": "user", "content": "And?"}])
+    assert v["turns"] == [{"role": "user", "content": "Hello"}, {"role": "user", "content": "And?"}]
+
+
+CALL = {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Seoul"}'}}
+
+
+def test_tool_calls_and_their_results_are_kept_intact_for_the_upstream():
     v = accepted(
         messages=[
             USER,
-            {"role": "assistant", "content": None},
-            {"role": "tool", "content": None},
-            {"role": "tool", "content": "42"},  # a tool's output is no turn of the conversation
-            {"role": "user", "content": "And?"},
+            {"role": "assistant", "content": None, "tool_calls": [CALL]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "12 degrees"},
         ]
     )
-    assert v["turns"] == [{"role": "user", "content": "Hello"}, {"role": "user", "content": "And?"}]
+    assert v["turns"] == [
+        {"role": "user", "content": "Hello"},
+        {"role": "assistant", "content": "", "tool_calls": [CALL]},
+        {"role": "tool", "content": "12 degrees", "tool_call_id": "call_1"},
+    ]
+    # The model must be able to read them: the service checks for the tools capability.
+    assert v["needs"] == {"tools": "messages"}
+
+
+def test_a_tool_message_answers_a_call_made_before_it():
+    assert refused(messages=[USER, {"role": "tool", "content": "42"}])[0] == "messages[1].tool_call_id"
+    param, message = refused(messages=[USER, {"role": "tool", "tool_call_id": "call_9", "content": "42"}])
+    assert param == "messages[1].tool_call_id"
+    assert "tool call" in message
+
+
+def test_every_tool_call_is_answered_before_the_conversation_goes_on():
+    param, message = refused(
+        messages=[USER, {"role": "assistant", "tool_calls": [CALL]}, {"role": "user", "content": "And?"}]
+    )
+    assert param == "messages[2]" and "call_1" in message
+    assert refused(messages=[USER, {"role": "assistant", "tool_calls": [CALL]}])[0] == "messages"
+
+
+def test_a_malformed_tool_call_is_refused_naming_it():
+    bad = {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": {"city": "Seoul"}}}
+    assert refused(messages=[USER, {"role": "assistant", "tool_calls": [bad]}])[0] == "messages[1].tool_calls"
+    assert refused(messages=[{**USER, "tool_calls": [CALL]}])[0] == "messages[0].tool_calls"
 
 
 def test_text_parts_are_joined_by_newlines():
@@ -132,7 +165,7 @@ def test_messages_must_be_a_non_empty_list_of_at_most_the_limit():
     ],
 )
 def test_the_last_message_with_content_must_be_the_users(messages):
-    assert refused(messages=messages) == ("messages", "The last message with content must be the user's.")
+    assert refused(messages=messages) == ("messages", "The last message with content must be the user's (or a tool's result).")
 
 
 def test_an_empty_user_message_after_the_last_question_is_skipped():
@@ -200,16 +233,51 @@ def test_n_of_one_is_accepted_and_more_refused():
     assert refused(n=0)[0] == "n"
 
 
-@pytest.mark.parametrize("name", ["tools", "functions"])
-def test_tools_are_refused_naming_the_parameter(name):
-    assert refused(**{name: [{"type": "function", "function": {"name": "f"}}]}) == (
-        name,
-        "Tools are not supported by this server.",
+TOOL = {"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}
+
+
+def test_tools_and_the_choice_among_them_are_forwarded():
+    v = accepted(
+        tools=[TOOL], tool_choice={"type": "function", "function": {"name": "weather"}}, parallel_tool_calls=False
     )
+    assert v["upstream"]["tools"] == [TOOL]
+    assert v["upstream"]["tool_choice"] == {"type": "function", "function": {"name": "weather"}}
+    assert v["needs"] == {"tools": "tools"}
+    # false is a choice too: forwarded as given would need it kept
+    assert accepted(tools=[TOOL], tool_choice="required")["upstream"]["tool_choice"] == "required"
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"tools": [{"type": "function", "function": {"name": "a b"}}]}, "tools[0].function.name"),
+        ({"tools": [{"type": "code_interpreter"}]}, "tools[0]"),
+        ({"tools": [TOOL, TOOL]}, "tools[1].function.name"),
+        ({"tools": "weather"}, "tools"),
+        ({"tool_choice": "auto"}, "tool_choice"),
+        ({"tools": [TOOL], "tool_choice": {"type": "function", "function": {"name": "other"}}}, "tool_choice"),
+        ({"tools": [TOOL], "tool_choice": "sometimes"}, "tool_choice"),
+        ({"parallel_tool_calls": True}, "parallel_tool_calls"),
+    ],
+)
+def test_malformed_tools_are_refused_naming_the_parameter(body, param):
+    assert refused(**body)[0] == param
+
+
+@pytest.mark.parametrize("name", ["functions", "function_call", "audio", "prediction", "reasoning_effort"])
+def test_parameters_this_server_cannot_honour_are_refused_naming_them(name):
+    param, message = refused(**{name: {"x": 1}})
+    assert param == name and message
+
+
+def test_a_parameter_openai_does_not_define_is_refused_in_openais_words():
+    assert refused(top_k=40) == ("top_k", "Unrecognized request argument supplied: top_k")
 
 
 def test_an_empty_tools_list_is_no_tool():
-    assert accepted(tools=[], tool_choice="none")
+    v = accepted(tools=[], tool_choice="none")
+    assert "tools" not in v["upstream"] and "tool_choice" not in v["upstream"]
+    assert v["needs"] == {}
 
 
 def test_max_completion_tokens_wins_over_max_tokens():
@@ -286,10 +354,82 @@ def test_stream_null_is_false_and_other_types_are_refused():
     assert refused(stream="true") == ("stream", "Must be true or false.")
 
 
-def test_parameters_this_server_does_not_use_are_accepted_and_ignored():
-    v = accepted(top_p=0.5, presence_penalty=1, user="u-1", seed=7, logprobs=False, response_format={"type": "text"})
-    for name in ("top_p", "presence_penalty", "user", "seed", "logprobs", "response_format"):
-        assert name not in v
+def test_sampling_parameters_are_forwarded_and_metadata_has_no_effect():
+    v = accepted(
+        top_p=0.5,
+        presence_penalty=1,
+        frequency_penalty=-0.5,
+        seed=7,
+        logit_bias={"42": -100},
+        user="u-1",
+        metadata={"run": "a"},
+        store=False,
+        logprobs=False,
+        response_format={"type": "text"},
+    )
+    assert v["upstream"] == {
+        "top_p": 0.5,
+        "presence_penalty": 1,
+        "frequency_penalty": -0.5,
+        "seed": 7,
+        "logit_bias": {"42": -100},
+    }
+    assert v["needs"] == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("frequency_penalty", 5),
+        ("presence_penalty", -2.5),
+        ("top_p", 1.5),
+        ("top_logprobs", 21),
+        ("logit_bias", {"42": 101}),
+        ("logit_bias", {"token": 1}),
+        ("store", True),
+        ("service_tier", "fastest"),
+    ],
+)
+def test_values_outside_openais_ranges_are_refused_naming_the_parameter(name, value):
+    assert refused(**{name: value})[0] == name
+
+
+def test_top_logprobs_needs_logprobs():
+    assert refused(top_logprobs=3)[0] == "top_logprobs"
+    v = accepted(logprobs=True, top_logprobs=3)
+    assert v["upstream"] == {"logprobs": True, "top_logprobs": 3}
+    assert v["needs"] == {"logprobs": "logprobs"}
+
+
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+
+
+def test_response_format_json_schema_is_forwarded_with_its_strictness():
+    fmt = {"type": "json_schema", "json_schema": {"name": "place", "schema": SCHEMA, "strict": True}}
+    v = accepted(response_format=fmt)
+    assert v["upstream"]["response_format"] == fmt
+    assert v["needs"] == {"structured_output": "response_format"}
+    assert accepted(response_format={"type": "json_object"})["upstream"]["response_format"] == {"type": "json_object"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "param"),
+    [
+        ({"type": "xml"}, "response_format"),
+        ({"type": "json_schema"}, "response_format.json_schema"),
+        ({"type": "json_schema", "json_schema": {"name": "a b", "schema": SCHEMA}}, "response_format.json_schema.name"),
+        (
+            {"type": "json_schema", "json_schema": {"name": "p", "schema": {"type": 7}}},
+            "response_format.json_schema.schema",
+        ),
+        (
+            {"type": "json_schema", "json_schema": {"name": "p", "schema": SCHEMA, "strict": "yes"}},
+            "response_format.json_schema.strict",
+        ),
+    ],
+)
+def test_a_malformed_response_format_is_refused_naming_where(fmt, param):
+    assert refused(response_format=fmt)[0] == param
 
 
 def test_the_model_is_required_and_a_string():
