@@ -12,7 +12,14 @@ The requested model name picks the behaviour: ``<mode>[:<tokens>[:<delay seconds
   a heading, a list, a wide ```python block, a wide table, a link, and hostile HTML and links
 - ``cite`` streams ``CITE_REPLY``, which cites its first source as ``[1]`` (and a ``[9]`` that no
   source has)
-Token ``i`` is ``"t<i> "``, so a reply of ``n`` tokens is predictable.
+- ``tools``: a model that calls tools. When the request has ``tools`` and its last message is not a
+  tool's result, it calls the first tool (``tool_choice`` naming one: that one; and the second too
+  unless ``parallel_tool_calls`` is false), its arguments ``{"<first required parameter>": "<the
+  last user message>"}`` streamed in two pieces, ``finish_reason: "tool_calls"``; otherwise it
+  answers ``TOOL_ANSWER`` followed by the tool results it was sent, joined by `` | ``.
+- ``json``: answers ``JSON_REPLY`` (a JSON object) in pieces; ``prose`` answers ``PROSE_REPLY``
+Token ``i`` is ``"t<i> "``, so a reply of ``n`` tokens is predictable. With ``logprobs: true`` every
+content chunk carries OpenAI's ``logprobs.content`` for its piece (``logprob`` -0.25).
 """
 
 import json
@@ -22,8 +29,25 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODELS = ["normal", "slow", "burst", "http500", "flaky500", "drop", "malformed", "timeout", "markdown", "cite"]
+MODELS = [
+    "normal",
+    "slow",
+    "burst",
+    "http500",
+    "flaky500",
+    "drop",
+    "malformed",
+    "timeout",
+    "markdown",
+    "cite",
+    "tools",
+    "json",
+    "prose",
+]
 CITE_REPLY = "The warranty lasts three years [1]; extensions are asked for in writing [9]."
+TOOL_ANSWER = "From the tools: "
+JSON_REPLY = '{"city": "Seoul", "degrees": 12}'
+PROSE_REPLY = "Seoul is 12 degrees today."
 
 # What a web client must render safely: ordinary Markdown (wide enough to overflow a phone) and
 # content that would run script if it were inserted as HTML or followed as a link.
@@ -115,6 +139,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.record(body, {k.lower(): v for k, v in self.headers.items()})
         mode, count, delay = parse_mode(body.get("model", "normal"))
         pieces = markdown_tokens() if mode == "markdown" else cite_tokens() if mode == "cite" else None
+        if mode == "json":
+            pieces = [JSON_REPLY[i : i + 5] for i in range(0, len(JSON_REPLY), 5)]
+        elif mode == "prose":
+            pieces = PROSE_REPLY.split(" ")
+        elif mode == "tools" and not _tool_calls_wanted(body):
+            results = [m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "tool"]
+            pieces = [TOOL_ANSWER, " | ".join(results)]
         if pieces is not None:
             count = len(pieces)
         # Cut at max_tokens and say so ("length"), as real servers do.
@@ -137,6 +168,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         write = self._write_chunk
+        if mode == "tools" and _tool_calls_wanted(body):
+            self._stream_tool_calls(body)
+            return
         if mode == "timeout":
             self.server.hang.wait(30)
             return
@@ -162,17 +196,26 @@ class _Handler(BaseHTTPRequestHandler):
             }
             if i == 0:
                 chunk["choices"][0]["delta"]["role"] = "assistant"
+            if body.get("logprobs"):
+                piece = chunk["choices"][0]["delta"]["content"]
+                chunk["choices"][0]["logprobs"] = {
+                    "content": [{"token": piece, "logprob": -0.25, "bytes": list(piece.encode()), "top_logprobs": []}]
+                }
             write(b"data: " + json.dumps(chunk).encode() + b"\n\n", flush=mode != "burst")
             if mode != "burst":
                 if pause:
                     time.sleep(pause)
-        prompt_chars = sum(len(m.get("content") or "") for m in body.get("messages", []))
+        self._finish(body, created, cut=cut, count=count)
+
+    def _finish(self, body: dict, created: int, *, cut: bool = False, count: int = 0, reason: str = "") -> None:
+        write = self._write_chunk
+        prompt_chars = sum(len(json.dumps(m.get("content") or "")) for m in body.get("messages", []))
         final = {
             "id": "chatcmpl-test",
             "object": "chat.completion.chunk",
             "created": created,
             "model": body.get("model"),
-            "choices": [{"index": 0, "delta": {}, "finish_reason": "length" if cut else "stop"}],
+            "choices": [{"index": 0, "delta": {}, "finish_reason": reason or ("length" if cut else "stop")}],
         }
         usage = {
             "id": "chatcmpl-test",
@@ -187,10 +230,44 @@ class _Handler(BaseHTTPRequestHandler):
         write(b"data: [DONE]\n\n")
         write(b"")
 
+    def _stream_tool_calls(self, body: dict) -> None:
+        """Call the first tool (or the one ``tool_choice`` names; the second too unless parallel calls
+        are off), each call's arguments in two pieces, as OpenAI streams them."""
+        tools = [tool["function"] for tool in body["tools"]]
+        choice = body.get("tool_choice")
+        if isinstance(choice, dict):
+            tools = [tool for tool in tools if tool["name"] == choice["function"]["name"]]
+        chosen = tools[:1] if body.get("parallel_tool_calls") is False else tools[:2]
+        question = next((m.get("content") for m in reversed(body["messages"]) if m.get("role") == "user"), "")
+        created = int(time.time())
+        for index, tool in enumerate(chosen):
+            required = (tool.get("parameters") or {}).get("required") or ["input"]
+            arguments = json.dumps({required[0]: question})
+            half = len(arguments) // 2
+            for position, piece in enumerate((arguments[:half], arguments[half:])):
+                call = {"index": index, "function": {"arguments": piece}}
+                if position == 0:
+                    call.update(id=f"call_{index}_{tool['name']}", type="function")
+                    call["function"]["name"] = tool["name"]
+                chunk = {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": body.get("model"),
+                    "choices": [{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}],
+                }
+                self._write_chunk(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+        self._finish(body, created, count=len(chosen), reason="tool_calls")
+
     def _write_chunk(self, data: bytes, flush: bool = True) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         if flush or not data:
             self.wfile.flush()
+
+
+def _tool_calls_wanted(body: dict) -> bool:
+    messages = body.get("messages") or []
+    return bool(body.get("tools")) and body.get("tool_choice") != "none" and messages[-1].get("role") != "tool"
 
 
 class UpstreamServer(ThreadingHTTPServer):
