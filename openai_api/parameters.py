@@ -175,11 +175,23 @@ def tools(value) -> list[dict]:
             raise serializers.ValidationError({index: {"function.name": [_("Tool names must be unique.")]}})
         names.add(name)
         kept = {"name": name}
-        if isinstance(function.get("description"), str):
+        if function.get("description") is not None:
+            if not isinstance(function["description"], str):
+                raise serializers.ValidationError({index: {"function.description": [_("Must be a string.")]}})
             kept["description"] = function["description"]
         if function.get("parameters") is not None:
-            kept["parameters"] = _schema_object(function["parameters"], where="function.parameters")
-        if isinstance(function.get("strict"), bool):
+            try:
+                kept["parameters"] = _schema_object(function["parameters"], where="function.parameters")
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({index: exc.detail}) from exc
+            problem = schema_problem(kept["parameters"])
+            if problem:
+                raise serializers.ValidationError(
+                    {index: {"function.parameters": [_("Not a valid JSON Schema: %(problem)s") % {"problem": problem}]}}
+                )
+        if function.get("strict") is not None:
+            if not isinstance(function["strict"], bool):
+                raise serializers.ValidationError({index: {"function.strict": [_("Must be true or false.")]}})
             kept["strict"] = function["strict"]
         out.append({"type": "function", "function": kept})
     return out

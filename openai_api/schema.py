@@ -51,12 +51,20 @@ _COMPLETION = inline_serializer(
                     "ChatCompletionMessage",
                     {
                         "role": serializers.ChoiceField(choices=["assistant"]),
-                        "content": serializers.CharField(allow_blank=True),
+                        "content": serializers.CharField(allow_blank=True, allow_null=True),
                         "refusal": serializers.CharField(allow_null=True),
+                        "tool_calls": serializers.JSONField(
+                            required=False,
+                            help_text='Only when the model called tools: [{"id", "type": "function", '
+                            '"function": {"name", "arguments"}}] (content is then null when it wrote nothing).',
+                        ),
                     },
                 ),
-                "logprobs": serializers.JSONField(allow_null=True),
-                "finish_reason": serializers.ChoiceField(choices=["stop", "length"]),
+                "logprobs": serializers.JSONField(
+                    allow_null=True,
+                    help_text='With logprobs true: {"content": [{token, logprob, bytes, top_logprobs}]}.',
+                ),
+                "finish_reason": serializers.ChoiceField(choices=["stop", "length", "tool_calls", "content_filter"]),
             },
             many=True,
         ),
@@ -98,8 +106,21 @@ image URL is refused (400 `image_url_not_supported`: this server fetches no addr
 names), broken or oversized data too (`invalid_image`: PNG, JPEG, GIF and WebP only;
 `image_too_large`: past `CHAT_IMAGE_MAX_BYTES` or 40 megapixels), more than 10 images in one request
 (`too_many_images`), and any image for a model without `vision` (400 `model_cannot_read_images`,
-before any image is decoded), all before the model is called. `n` must
-be 1 and tools are not supported; other OpenAI parameters are accepted and ignored. Each request
+before any image is decoded), all before the model is called.
+
+Every other OpenAI parameter is honoured or refused, never ignored: the sampling ones (`temperature`,
+`top_p`, `frequency_penalty`, `presence_penalty`, `seed`, `logit_bias`, `stop`, `max_tokens`) are
+forwarded within OpenAI's ranges; `response_format` (`json_object`, `json_schema` with `strict`),
+`tools`/`tool_choice`/`parallel_tool_calls` (and assistant `tool_calls` and `tool` messages in the
+history) and `logprobs`/`top_logprobs` go to models whose `capabilities` include
+`structured_output`, `tools` and `logprobs`, and are a 400 `unsupported_parameter` naming the
+parameter otherwise. A `strict` schema's reply that does not match it is a 502
+`invalid_structured_output` (streamed: an error event), never prose with a 200. Tool calls come
+back whole in `message.tool_calls` with `finish_reason: "tool_calls"`, or streamed as
+`delta.tool_calls` (each call whole, with its `index`). `user`, `metadata`, `service_tier`,
+`prompt_cache_key`, `safety_identifier` and `store: false` change nothing in the answer; `n` must
+be 1; `functions`, `audio`, `prediction`, `reasoning_effort`... and any name OpenAI does not define
+are a 400 naming them. Each request
 counts against the key's user's plan (daily messages, counted from midnight in the user's saved
 `time_zone`, UTC when none is saved; concurrent replies) and usage figures, like
 a message sent in the app; its text is kept only with `CHAT_API_KEEP_CONTENT`.

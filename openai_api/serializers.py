@@ -183,11 +183,126 @@ def _tool_calls(value) -> list[dict]:
     return calls
 
 
+_NAME_SCHEMA = {"type": "string", "pattern": "^[a-zA-Z0-9_-]{1,64}$"}
+_FUNCTION_CALL_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": 256},
+        "type": {"type": "string", "enum": ["function"]},
+        "function": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "arguments": {"type": "string"}},
+            "required": ["name", "arguments"],
+        },
+    },
+    "required": ["id", "function"],
+}
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": _FUNCTION_CALL_SCHEMA,
+        "maxItems": parameters.MAX_TOOLS,
+        "nullable": True,
+        "description": "An assistant message's tool calls, answered by the `tool` messages after it.",
+    }
+)
+class ToolCallsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "maxItems": parameters.MAX_TOOLS,
+        "nullable": True,
+        "items": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["function"]},
+                "function": {
+                    "type": "object",
+                    "properties": {
+                        "name": _NAME_SCHEMA,
+                        "description": {"type": "string"},
+                        "parameters": {"type": "object", "description": "A JSON Schema."},
+                        "strict": {"type": "boolean"},
+                    },
+                    "required": ["name"],
+                },
+            },
+            "required": ["type", "function"],
+        },
+        "description": "Function tools, for models whose capabilities include tools.",
+    }
+)
+class ToolsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["none", "auto", "required"]},
+            {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["function"]},
+                    "function": {"type": "object", "properties": {"name": _NAME_SCHEMA}, "required": ["name"]},
+                },
+                "required": ["type", "function"],
+            },
+        ],
+        "nullable": True,
+    }
+)
+class ToolChoiceField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {
+            "type": {"type": "string", "enum": ["text", "json_object", "json_schema"]},
+            "json_schema": {
+                "type": "object",
+                "properties": {
+                    "name": _NAME_SCHEMA,
+                    "description": {"type": "string"},
+                    "schema": {"type": "object", "description": "A JSON Schema."},
+                    "strict": {"type": "boolean", "nullable": True},
+                },
+                "required": ["name"],
+            },
+        },
+        "required": ["type"],
+        "description": "json_object or json_schema, for models whose capabilities include structured_output.",
+    }
+)
+class ResponseFormatField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "additionalProperties": {"type": "number", "minimum": -100, "maximum": 100},
+        "description": "Token ids (strings of digits) to a bias from -100 to 100.",
+    }
+)
+class LogitBiasField(serializers.JSONField):
+    pass
+
+
 class ChatMessageSerializer(InputSerializer):
     role = serializers.ChoiceField(choices=ROLES)
     content = MessageContentField(allow_null=True, required=False)
     name = serializers.CharField(required=False, max_length=64)
-    tool_calls = serializers.JSONField(required=False, allow_null=True)
+    tool_calls = ToolCallsField(required=False, allow_null=True)
     tool_call_id = serializers.CharField(required=False, max_length=256)
 
     def validate(self, attrs):
@@ -238,7 +353,7 @@ class ChatCompletionRequestSerializer(InputSerializer):
     frequency_penalty = serializers.FloatField(required=False, allow_null=True, min_value=-2, max_value=2)
     presence_penalty = serializers.FloatField(required=False, allow_null=True, min_value=-2, max_value=2)
     seed = serializers.IntegerField(required=False, allow_null=True, min_value=-(2**63), max_value=2**63 - 1)
-    logit_bias = serializers.JSONField(required=False, allow_null=True)
+    logit_bias = LogitBiasField(required=False, allow_null=True)
     stop = StopField(required=False, allow_null=True)
     n = serializers.IntegerField(
         required=False,
@@ -247,9 +362,9 @@ class ChatCompletionRequestSerializer(InputSerializer):
         max_value=1,
         error_messages={"max_value": _lazy("This server returns one choice per request: n is 1.")},
     )
-    response_format = serializers.JSONField(required=False, allow_null=True)
-    tools = serializers.JSONField(required=False, allow_null=True)
-    tool_choice = serializers.JSONField(required=False, allow_null=True)
+    response_format = ResponseFormatField(required=False, allow_null=True)
+    tools = ToolsField(required=False, allow_null=True)
+    tool_choice = ToolChoiceField(required=False, allow_null=True)
     parallel_tool_calls = serializers.BooleanField(required=False, allow_null=True)
     logprobs = serializers.BooleanField(required=False, allow_null=True)
     top_logprobs = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=20)
