@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from .base import Delta, ProviderError, Usage
 from .context import estimate_tokens
 from .keys import api_key_from_env
+from .tokens import TokenCounting
 
 logger = logging.getLogger(__name__)
 
@@ -116,11 +117,11 @@ def client_for(*, base_url: str | None, api_key: str, timeout: float) -> openai.
     return client
 
 
-class OpenAIProvider:
+class OpenAIProvider(TokenCounting):
     def __init__(self, model):
         self.model_name = model.upstream_model
         # The embedded model is one more OpenAI-compatible server, at a URL the deployment sets.
-        local = model.provider == "local"
+        self.local = local = model.provider == "local"
         self.base_url = model.base_url or (settings.CHAT["LOCAL_MODEL_URL"] if local else None)
         # Only a variable the operator allows, checked again here (llm/keys.py): a row written
         # before the rule must not send the server's own secrets to a URL staff chose.
@@ -140,6 +141,9 @@ class OpenAIProvider:
         self, messages: list[dict], *, max_tokens: int, temperature: float, stop: list[str] | None = None
     ) -> AsyncIterator[Delta]:
         usage = None
+        # Counted here when the upstream does not say (llama-cpp-python's server never does).
+        counting = self.usage_count(messages)
+        completion: list[str] = []
         completion_chars = 0
         completion_chunks = 0
         finish_reason = ""
@@ -178,6 +182,7 @@ class OpenAIProvider:
                             text = (choice.get("delta") or {}).get("content")
                             if text:
                                 completion_chars += len(text)
+                                completion.append(text)
                                 completion_chunks += 1
                                 yield Delta(text=text)
                 finally:
@@ -191,15 +196,17 @@ class OpenAIProvider:
             except Exception as exc:
                 # Retry only while nothing reached the user: after that a retry would repeat text.
                 if completion_chars or not _is_retryable(exc) or attempt == MAX_ATTEMPTS - 1:
+                    counting.cancel()
                     raise _as_provider_error(exc) from exc
                 delay = BACKOFF_BASE_SECONDS * (2**attempt) * (1 + random.random())  # noqa: S311
                 logger.info("upstream %s failed (%s); retrying in %.2fs", self.model_name, exc, delay)
                 await asyncio.sleep(delay)
         if usage is None:
-            # Servers that ignore stream_options (llama-cpp-python's among them): estimate rather
-            # than report nothing. Streaming servers send about one token per chunk.
-            prompt = sum(estimate_tokens(m["content"]) for m in messages)
-            usage = Usage(prompt, completion_chunks)
+            # Servers that ignore stream_options (llama-cpp-python's among them): the model's
+            # tokenizer where there is one, else the estimate and the chunks (about a token each).
+            usage = Usage(*await counting.usage("".join(completion), chunks=completion_chunks))
+        else:
+            counting.cancel()
         yield Delta(usage=usage, finish_reason=finish_reason)
 
     async def check(self) -> None:
