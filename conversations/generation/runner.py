@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.db import background_db_sync_to_async
 
+from ..images import content_text
 from ..llm import ProviderError, get_provider
 from ..llm.context import build_messages
 from ..llm.tokens import api_messages
@@ -148,13 +149,20 @@ class ReplyRun:
                 messages = api_messages(grounding.system_prompt(claimed=claimed), history)
                 max_tokens = options.get("max_tokens") or model.max_output_tokens
             else:
+                system = grounding.system_prompt(claimed=claimed)
+                # What the model's tokenizer counts (the system prompt, the newest turns) as it counts
+                # them: the question ``window.question_check`` let through is then never cut here.
+                count = await provider.counter(
+                    [system.strip(), *(content_text(turn["content"]) for turn in reversed(history))],
+                    budget=model.context_window,
+                )
                 messages, max_tokens = build_messages(
-                    system_prompt=grounding.system_prompt(claimed=claimed),
+                    system_prompt=system,
                     context_text=grounded.context_text,
                     history=history,
                     context_window=model.context_window,
                     max_output_tokens=model.max_output_tokens,
-                    count=provider.count_tokens,
+                    count=count,
                     # A reply that goes on with the cut one, its history's last turn (reply_continue).
                     continuation=bool(options.get("continues")),
                 )

@@ -1,6 +1,6 @@
 """The one interface every provider implements: an async stream of text deltas, then usage."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,3 +52,6 @@ class Provider(Protocol):
 
     # Tokens of a reply's ``text`` streamed in ``chunks`` pieces, when the upstream did not say.
     async def count_completion(self, text: str, *, chunks: int) -> int: ...
+
+    # A count of text for trimming a history to ``budget`` (``texts``: what to count first, exactly).
+    async def counter(self, texts: list[str], *, budget: int) -> Callable[[str], int]: ...

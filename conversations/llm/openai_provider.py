@@ -143,6 +143,7 @@ class OpenAIProvider(TokenCounting):
         usage = None
         # Counted here when the upstream does not say (llama-cpp-python's server never does).
         counting = self.usage_count(messages)
+        await counting.begin(timeout=self.timeout)
         completion: list[str] = []
         completion_chars = 0
         completion_chunks = 0
@@ -196,7 +197,6 @@ class OpenAIProvider(TokenCounting):
             except Exception as exc:
                 # Retry only while nothing reached the user: after that a retry would repeat text.
                 if completion_chars or not _is_retryable(exc) or attempt == MAX_ATTEMPTS - 1:
-                    counting.cancel()
                     raise _as_provider_error(exc) from exc
                 delay = BACKOFF_BASE_SECONDS * (2**attempt) * (1 + random.random())  # noqa: S311
                 logger.info("upstream %s failed (%s); retrying in %.2fs", self.model_name, exc, delay)
@@ -205,8 +205,6 @@ class OpenAIProvider(TokenCounting):
             # Servers that ignore stream_options (llama-cpp-python's among them): the model's
             # tokenizer where there is one, else the estimate and the chunks (about a token each).
             usage = Usage(*await counting.usage("".join(completion), chunks=completion_chunks))
-        else:
-            counting.cancel()
         yield Delta(usage=usage, finish_reason=finish_reason)
 
     async def check(self) -> None:

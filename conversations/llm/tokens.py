@@ -13,8 +13,8 @@ asked while the model writes to someone else waits for that reply, so every call
 short timeout and falls back to the estimate.
 """
 
-import asyncio
 import logging
+from collections.abc import Callable
 
 import httpx
 
@@ -104,29 +104,32 @@ class Tokenizer:
             return None
 
 
+# Texts of a history counted one by one by the tokenizer at most, before a reply.
+COUNTED_TEXTS_MAX = 64
 # How long the count of a reply's text may wait at its end (the reply's end waits for it).
 COMPLETION_COUNT_TIMEOUT_SECONDS = 0.5
 
 
 class UsageCount:
-    """A reply's usage when the upstream does not report it: the prompt counted while the reply is
-    generated (started before the reply's request, so the tokenizer takes its turn first), the
-    reply's text counted at its end (briefly: the reply's end waits for it), else its chunks."""
+    """A reply's usage when the upstream does not report it (llama-cpp-python's server never does):
+    the prompt counted by the model's tokenizer just before the reply is asked for (the tokenizer
+    takes its turn at the model's lock ahead of the reply, which would wait for it anyway), the
+    reply's text counted at its end, briefly (the reply's end waits for it), else its chunks.
+    Without a tokenizer: the estimate and the chunks."""
 
     def __init__(self, provider: "TokenCounting", messages: list[dict]):
         self.provider = provider
         self.messages = messages
-        self.prompt: asyncio.Task | None = None
-        if provider.tokenizer is not None:
-            self.prompt = asyncio.ensure_future(provider.count_prompt(messages))
+        self.prompt: int | None = None
+
+    async def begin(self, *, timeout: float) -> None:
+        tokenizer = self.provider.tokenizer
+        if tokenizer is not None:
+            self.prompt = await tokenizer.acount(self.provider.rendered(self.messages), timeout=timeout)
 
     async def usage(self, text: str, *, chunks: int) -> tuple[int, int]:
-        prompt = await self.prompt if self.prompt is not None else self.provider.estimate_prompt(self.messages)
+        prompt = self.prompt if self.prompt is not None else self.provider.estimate_prompt(self.messages)
         return prompt, await self.provider.count_completion(text, chunks=chunks)
-
-    def cancel(self) -> None:
-        if self.prompt is not None and not self.prompt.done():
-            self.prompt.cancel()
 
 
 class TokenCounting:
@@ -146,22 +149,22 @@ class TokenCounting:
         key = self.api_key if self.api_key != "not-needed" else ""
         return Tokenizer(base_url=self.base_url, model=self.model_name, api_key=key)
 
-    def _rendered(self, messages: list[dict]) -> str:
+    def rendered(self, messages: list[dict]) -> str:
         return chatml(messages)
 
     def estimate_prompt(self, messages: list[dict]) -> int:
         if self.local:  # the template as rendered, estimated: its markers cost more than they count
-            return estimate_tokens(self._rendered(messages))
+            return estimate_tokens(self.rendered(messages))
         return estimate_prompt(messages)
 
     async def count_prompt(self, messages: list[dict]) -> int:
         tokenizer = self.tokenizer
-        counted = await tokenizer.acount(self._rendered(messages)) if tokenizer is not None else None
+        counted = await tokenizer.acount(self.rendered(messages)) if tokenizer is not None else None
         return counted if counted is not None else self.estimate_prompt(messages)
 
     def count_prompt_sync(self, messages: list[dict]) -> int:
         tokenizer = self.tokenizer
-        counted = tokenizer.count(self._rendered(messages)) if tokenizer is not None else None
+        counted = tokenizer.count(self.rendered(messages)) if tokenizer is not None else None
         return counted if counted is not None else self.estimate_prompt(messages)
 
     async def count_completion(self, text: str, *, chunks: int) -> int:
@@ -174,3 +177,29 @@ class TokenCounting:
 
     def usage_count(self, messages: list[dict]) -> UsageCount:
         return UsageCount(self, messages)
+
+    async def counter(self, texts: list[str], *, budget: int) -> Callable[[str], int]:
+        """A count of text for trimming a history (``build_messages``): ``texts`` (the system prompt,
+        then the history newest first) counted by the model's tokenizer until they fill ``budget``
+        tokens, any other text (a cut piece, an older turn) by the estimate. Without a tokenizer,
+        or once it does not answer, the estimate."""
+        tokenizer = self.tokenizer
+        known: dict[str, int] = {}
+        if tokenizer is not None:
+            total = 0
+            for text in texts[:COUNTED_TEXTS_MAX]:
+                if total > budget:
+                    break
+                if text in known:
+                    continue
+                counted = await tokenizer.acount(text)
+                if counted is None:
+                    break
+                known[text] = counted
+                total += counted
+
+        def count(text: str) -> int:
+            counted = known.get(text)
+            return estimate_tokens(text) if counted is None else counted
+
+        return count
