@@ -527,7 +527,7 @@ def _ask(
     counted: "window.Counted | None" = None,
 ) -> tuple[Message, Message]:
     """Pick the reply's model, check the question fits its window (``counted``: its count made
-    before the transaction, ``_question_counted``) and the plan's limits, save the question under
+    outside the transaction, ``_counted_outside``) and the plan's limits, save the question under
     ``parent`` (with its attachments) and its pending reply, make the reply the current leaf, and
     start it after commit. ``under_current``: ``parent`` is the current leaf the caller read, which
     must still be it (``_now_current``). Call with ``settings_row`` locked, in a transaction."""
@@ -639,17 +639,18 @@ def message_send(
     this with the edited message's parent: the edit is a new version beside it, which stays. A
     caller that wants the finished reply waits for it (``listener.reply_wait``). A question too
     long for the model's window alone is refused (400 ``context_length_exceeded``), counted by
-    the model's tokenizer before the transaction when the estimate says it may not fit."""
+    the model's tokenizer outside the transaction when the estimate says it may not fit."""
     content = _clean_content(content, attachments=attachments)
-    counted = _question_counted(user=user, conversation=conversation, content=content, model_slug=model_slug)
-    return _message_send(
-        conversation=conversation,
-        user=user,
-        content=content,
-        model_slug=model_slug,
-        attachments=attachments,
-        parent_id=parent_id,
-        counted=counted,
+    return _counted_outside(
+        lambda counted: _message_send(
+            conversation=conversation,
+            user=user,
+            content=content,
+            model_slug=model_slug,
+            attachments=attachments,
+            parent_id=parent_id,
+            counted=counted,
+        )
     )
 
 
@@ -657,7 +658,7 @@ def message_send(
 def _message_send(
     *, conversation, user, content, model_slug, attachments, parent_id, counted
 ) -> tuple[Message, Message]:
-    """``message_send`` of a cleaned ``content`` counted before the transaction."""
+    """``message_send`` of a cleaned ``content`` (``counted``: see ``_counted_outside``)."""
     settings_row = _settings_locked(user)
     parent, under_current = _parent_for(conversation, parent_id)
     files = attachments_resolve(user=user, file_ids=attachments) if attachments else []
@@ -680,24 +681,16 @@ def _system_text(instructions: str, system_prompt: str) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
-def _question_counted(
-    *, user: User, conversation: Conversation | None, content: str, model_slug: str | None, system_prompt: str = ""
-) -> "window.Counted | None":
-    """A new question's count for the model it will go to (``window.question_counted``), made
-    before the sending transaction: it may ask the model's tokenizer, an HTTP call. None when there
-    is nothing to count or no model (the transaction then refuses it, or counts the estimate)."""
-    if not content.strip():
-        return None
+def _counted_outside(send):
+    """``send(counted)``, a sending transaction: first with the question counted by the estimate
+    inside it (no call to anyone, nothing more to read: the common case); when the estimate says
+    the question may not fit, it stops with ``window.CountNeeded`` (rolled back, nothing saved),
+    the question is counted by the model's tokenizer here, outside the transaction (an HTTP call),
+    and it is sent again with that count."""
     try:
-        if model_slug:
-            model = model_resolve(user=user, slug=model_slug)
-        else:
-            model = model_for(user=user, preferred=conversation.model if conversation else None)
-    except (ValidationError, DomainError):
-        return None
-    system = conversation.system_prompt if conversation is not None else system_prompt
-    instructions = user_settings_get(user=user).custom_instructions
-    return window.question_counted(model=model, system=_system_text(instructions, system), question=content)
+        return send(None)
+    except window.CountNeeded as need:
+        return send(need.counted())
 
 
 def conversation_start(
@@ -713,15 +706,29 @@ def conversation_start(
     """A new conversation with its settings (``item_ids``: its collector items), and its first
     question (with ``attachments``) and pending reply when ``message`` is given: one transaction,
     so a first message refused (a plan limit, a file, an item not yours) leaves no empty
-    conversation behind. The first question is counted against the model's window before it."""
+    conversation behind. A first question too long for the model's window alone is refused as
+    ``message_send`` refuses it."""
     if message is None and attachments:
         message = ""  # files alone are a first message too
-    counted = None
     if message is not None:
         message = _clean_content(message, attachments=attachments)
-        counted = _question_counted(
-            user=user, conversation=None, content=message, model_slug=model_slug, system_prompt=system_prompt
+    return _counted_outside(
+        lambda counted: _conversation_start(
+            user=user,
+            title=title,
+            model_slug=model_slug,
+            system_prompt=system_prompt,
+            message=message,
+            attachments=attachments,
+            item_ids=item_ids,
+            counted=counted,
         )
+    )
+
+
+def _conversation_start(
+    *, user, title, model_slug, system_prompt, message, attachments, item_ids, counted
+) -> tuple[Conversation, tuple[Message, Message] | None]:
     with transaction.atomic():
         conversation = conversation_create(user=user, title=title, model_slug=model_slug, system_prompt=system_prompt)
         if item_ids:  # before the message: its reply is grounded on them
@@ -832,23 +839,23 @@ def message_resend(
     before, nothing is resent while a reply of the conversation is in flight (409). An edit too
     long for the model's window alone is refused, as a new message is (``message_send``).
     """
-    counted = None
     if content is not None:
         content = _clean_content(content)
-        counted = _question_counted(user=user, conversation=conversation, content=content, model_slug=model_slug)
-    return _message_resend(
-        conversation=conversation,
-        user=user,
-        message_id=message_id,
-        content=content,
-        model_slug=model_slug,
-        counted=counted,
+    return _counted_outside(
+        lambda counted: _message_resend(
+            conversation=conversation,
+            user=user,
+            message_id=message_id,
+            content=content,
+            model_slug=model_slug,
+            counted=counted,
+        )
     )
 
 
 @transaction.atomic
 def _message_resend(*, conversation, user, message_id, content, model_slug, counted) -> tuple[Message, Message]:
-    """``message_resend`` of a cleaned ``content`` counted before the transaction."""
+    """``message_resend`` of a cleaned ``content`` (``counted``: see ``_counted_outside``)."""
     settings_row = _settings_locked(user)  # one user's sends are serialised
     question, reply = _active_question(conversation)
     if message_id is None:

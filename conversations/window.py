@@ -9,7 +9,8 @@
   the count it is given (``api_fit``: arithmetic only).
 - The app owns its history and drops its oldest turns to fit (``llm.context.build_messages``), but
   a new question that cannot fit alone, with the system prompt and room for an answer, is refused
-  (``question_counted`` before the transaction, ``question_check`` inside it).
+  (``question_check`` inside the transaction, by the estimate; ``CountNeeded`` when the model's
+  tokenizer must decide, which the caller asks outside the transaction).
 """
 
 from dataclasses import dataclass
@@ -123,32 +124,44 @@ class Counted:
     tokens: int
 
 
+class CountNeeded(Exception):  # noqa: N818 (a request to the caller, not an error)
+    """The estimate says a question may not fit: its caller counts it with the model's tokenizer
+    outside the transaction (``counted``) and sends it again with the count."""
+
+    def __init__(self, *, model: LLMModel, system: str, question: str):
+        super().__init__("count the question with the model's tokenizer")
+        self.model, self.system, self.question = model, system, question
+
+    def counted(self) -> Counted:
+        """The count, by the model's tokenizer unless inside a transaction (an outer one: then the
+        estimate, as no HTTP call is made inside a transaction)."""
+        messages = _question_messages(self.system, self.question)
+        provider = get_provider(self.model)
+        if connection.in_atomic_block:
+            tokens = provider.estimate_prompt(messages)
+        else:
+            tokens = provider.count_prompt_sync(messages)
+        return Counted(self.model.pk, self.system, self.question, tokens)
+
+
 def _question_messages(system: str, question: str) -> list[dict]:
     return api_messages(system, [{"role": "user", "content": question}])
 
 
-def question_counted(*, model: LLMModel, system: str, question: str) -> Counted:
-    """The question with the system prompt, counted as ``model`` counts it when that matters: the
-    estimate (never less than the model's count) when it fits with room for an answer, else the
-    model's tokenizer, asked only outside a transaction (it is an HTTP call)."""
-    provider = get_provider(model)
-    messages = _question_messages(system, question)
-    tokens = provider.estimate_prompt(messages)
-    if tokens + reply_room(model) > model.context_window and not connection.in_atomic_block:
-        tokens = provider.count_prompt_sync(messages)
-    return Counted(model.pk, system, question, tokens)
-
-
 def question_check(*, model: LLMModel, system: str, question: str, counted: Counted | None = None) -> None:
     """Refuse (400 ``context_length_exceeded``, naming ``content``) a question that cannot fit
-    ``model``'s window alone, with ``system`` and room for an answer. ``counted``: its count made
-    before the transaction (``question_counted``); without it, or for another model or text, the
-    estimate counts (no call to anyone here)."""
-    if counted is None or (counted.model_id, counted.system, counted.question) != (model.pk, system, question):
-        counted = Counted(
-            model.pk, system, question, get_provider(model).estimate_prompt(_question_messages(system, question))
-        )
+    ``model``'s window alone, with ``system`` and room for an answer. Counted by the estimate
+    (never less than the model's count, no call to anyone); when that does not fit and no
+    ``counted`` was given, ``CountNeeded`` asks the caller for the model's count, made outside the
+    transaction; with ``counted`` (for another model or text: the estimate again) it decides."""
     room = reply_room(model)
+    if counted is None or (counted.model_id, counted.system, counted.question) != (model.pk, system, question):
+        estimate = get_provider(model).estimate_prompt(_question_messages(system, question))
+        if estimate + room <= model.context_window:
+            return
+        if counted is None:
+            raise CountNeeded(model=model, system=system, question=question)
+        counted = Counted(model.pk, system, question, estimate)
     if counted.tokens + room > model.context_window:
         raise ContextLengthExceeded(
             _(

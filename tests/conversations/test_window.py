@@ -9,9 +9,10 @@ import time
 import pytest
 from django.utils import translation
 
+from accounts.models import UserSettings
 from conversations import window
 from conversations.llm import get_provider
-from conversations.models import Conversation, LedgerEntry, Message, MessageStatus, Role
+from conversations.models import Conversation, LedgerEntry, LLMModel, Message, MessageStatus, Role
 from tests.conversations.factories import ConversationFactory, LLMModelFactory
 from tests.conversations.upstream import upstream  # noqa: F401
 
@@ -81,12 +82,30 @@ def test_an_edit_too_long_is_refused(user_client, conversation):
 
 
 @pytest.mark.django_db
-def test_the_chats_instructions_count_with_the_question(user, small):
-    system = "Answer in the style of a pirate. " * 60  # about 420 tokens of the estimate
-    question = "word " * 400  # about 400
-    window.question_check(model=small, system="", question=question)
+def test_the_chats_system_prompt_and_instructions_count_with_the_question(user, user_client, small):
+    question = "word " * 400  # about 400 tokens: alone, it fits 1,024 with 256 kept for the answer
+    plain = ConversationFactory(owner=user, model=small)
+    assert user_client.post(_messages_url(plain), {"content": question}, format="json").status_code == 202
+    pirate = ConversationFactory(owner=user, model=small, system_prompt="Answer in the style of a pirate. " * 60)
+    response = user_client.post(_messages_url(pirate), {"content": question}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "context_length_exceeded"
+    UserSettings.objects.filter(user=user).update(custom_instructions="Always answer in French. " * 80)
+    other = ConversationFactory(owner=user, model=small)
+    response = user_client.post(_messages_url(other), {"content": question}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "context_length_exceeded"
+
+
+def test_the_check_asks_for_the_models_count_only_when_the_estimate_does_not_fit():
+    model = LLMModel(pk=1, slug="m", provider="openai", context_window=1024, max_output_tokens=256)
+    window.question_check(model=model, system="", question="word " * 400)  # fits by the estimate
+    with pytest.raises(window.CountNeeded):
+        window.question_check(model=model, system="", question="word " * 800)
+    counted = window.Counted(1, "", "word " * 800, 700)  # what a tokenizer would have said
+    window.question_check(model=model, system="", question="word " * 800, counted=counted)
     with pytest.raises(window.ContextLengthExceeded) as exc:
-        window.question_check(model=small, system=system, question=question)
+        window.question_check(
+            model=model, system="", question="word " * 800, counted=window.Counted(1, "", "word " * 800, 769)
+        )
     assert exc.value.param == "content"
 
 
