@@ -25,7 +25,7 @@ from core.titles import title_clean, title_fit
 from files.models import FileStatus, StoredFile
 from files.services import files_delete_unreferenced
 
-from . import generation, tree
+from . import generation, tree, window
 from .capabilities import VISION, capabilities_clean, has_capability
 from .exceptions import (
     DailyQuotaExceeded,
@@ -39,7 +39,6 @@ from .exceptions import (
     UnsupportedParameter,
 )
 from .images import content_text, image_count
-from .llm.context import content_tokens, estimate_tokens
 from .model_choice import model_for, model_resolve
 from .models import (
     IN_FLIGHT_STATUSES,
@@ -526,16 +525,24 @@ def _ask(
     parent: Message | None,
     attachments: Sequence[StoredFile] = (),
     under_current: bool = False,
+    counted: "window.Counted | None" = None,
 ) -> tuple[Message, Message]:
-    """Pick the reply's model, check the plan's limits, save the question under ``parent`` (with
-    its attachments) and its pending reply, make the reply the current leaf, and start it after
-    commit. ``under_current``: ``parent`` is the current leaf the caller read, which must still be
-    it (``_now_current``). Call with ``settings_row`` locked, in a transaction."""
+    """Pick the reply's model, check the question fits its window (``counted``: its count made
+    outside the transaction, ``_counted_outside``) and the plan's limits, save the question under
+    ``parent`` (with its attachments) and its pending reply, make the reply the current leaf, and
+    start it after commit. ``under_current``: ``parent`` is the current leaf the caller read, which
+    must still be it (``_now_current``). Call with ``settings_row`` locked, in a transaction."""
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
         model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
     _check_model_reads(model=model, attachments=attachments)
+    window.question_check(
+        model=model,
+        system=_system_text(settings_row.custom_instructions, conversation.system_prompt),
+        question=content,
+        counted=counted,
+    )
     _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
 
     user_message, assistant_message = _question_and_reply(
@@ -618,7 +625,6 @@ def _parent_for(conversation: Conversation, parent_id) -> tuple[Message | None, 
     return parent, under_current
 
 
-@transaction.atomic
 def message_send(
     *,
     conversation: Conversation,
@@ -632,8 +638,28 @@ def message_send(
     with the files ``attachments`` names (ids of the user's files), and a pending assistant reply,
     which becomes the current leaf; then (after commit) start generating it. Editing a message is
     this with the edited message's parent: the edit is a new version beside it, which stays. A
-    caller that wants the finished reply waits for it (``listener.reply_wait``)."""
+    caller that wants the finished reply waits for it (``listener.reply_wait``). A question too
+    long for the model's window alone is refused (400 ``context_length_exceeded``), counted by
+    the model's tokenizer outside the transaction when the estimate says it may not fit."""
     content = _clean_content(content, attachments=attachments)
+    return _counted_outside(
+        lambda counted: _message_send(
+            conversation=conversation,
+            user=user,
+            content=content,
+            model_slug=model_slug,
+            attachments=attachments,
+            parent_id=parent_id,
+            counted=counted,
+        )
+    )
+
+
+@transaction.atomic
+def _message_send(
+    *, conversation, user, content, model_slug, attachments, parent_id, counted
+) -> tuple[Message, Message]:
+    """``message_send`` of a cleaned ``content`` (``counted``: see ``_counted_outside``)."""
     settings_row = _settings_locked(user)
     parent, under_current = _parent_for(conversation, parent_id)
     files = attachments_resolve(user=user, file_ids=attachments) if attachments else []
@@ -646,10 +672,28 @@ def message_send(
         parent=parent,
         attachments=files,
         under_current=under_current,
+        counted=counted,
     )
 
 
-@transaction.atomic
+def _system_text(instructions: str, system_prompt: str) -> str:
+    """The system prompt a reply of the app is sent (``grounding.system_prompt``'s rule)."""
+    parts = ((instructions or "").strip(), (system_prompt or "").strip())
+    return "\n\n".join(part for part in parts if part)
+
+
+def _counted_outside(send):
+    """``send(counted)``, a sending transaction: first with the question counted by the estimate
+    inside it (no call to anyone, nothing more to read: the common case); when the estimate says
+    the question may not fit, it stops with ``window.CountNeeded`` (rolled back, nothing saved),
+    the question is counted by the model's tokenizer here, outside the transaction (an HTTP call),
+    and it is sent again with that count."""
+    try:
+        return send(None)
+    except window.CountNeeded as need:
+        return send(need.counted())
+
+
 def conversation_start(
     *,
     user: User,
@@ -663,18 +707,45 @@ def conversation_start(
     """A new conversation with its settings (``item_ids``: its collector items), and its first
     question (with ``attachments``) and pending reply when ``message`` is given: one transaction,
     so a first message refused (a plan limit, a file, an item not yours) leaves no empty
-    conversation behind."""
-    conversation = conversation_create(user=user, title=title, model_slug=model_slug, system_prompt=system_prompt)
-    if item_ids:  # before the message: its reply is grounded on them
-        conversation_context_set(user=user, conversation=conversation, item_ids=item_ids)
+    conversation behind. A first question too long for the model's window alone is refused as
+    ``message_send`` refuses it."""
     if message is None and attachments:
         message = ""  # files alone are a first message too
-    sent = (
-        None
-        if message is None
-        else message_send(conversation=conversation, user=user, content=message, attachments=attachments)
+    if message is not None:
+        message = _clean_content(message, attachments=attachments)
+    return _counted_outside(
+        lambda counted: _conversation_start(
+            user=user,
+            title=title,
+            model_slug=model_slug,
+            system_prompt=system_prompt,
+            message=message,
+            attachments=attachments,
+            item_ids=item_ids,
+            counted=counted,
+        )
     )
-    return conversation, sent
+
+
+def _conversation_start(
+    *, user, title, model_slug, system_prompt, message, attachments, item_ids, counted
+) -> tuple[Conversation, tuple[Message, Message] | None]:
+    with transaction.atomic():
+        conversation = conversation_create(user=user, title=title, model_slug=model_slug, system_prompt=system_prompt)
+        if item_ids:  # before the message: its reply is grounded on them
+            conversation_context_set(user=user, conversation=conversation, item_ids=item_ids)
+        sent = None
+        if message is not None:
+            sent = _message_send(
+                conversation=conversation,
+                user=user,
+                content=message,
+                model_slug=None,
+                attachments=attachments,
+                parent_id=CURRENT,
+                counted=counted,
+            )
+        return conversation, sent
 
 
 @transaction.atomic
@@ -751,7 +822,6 @@ def _active_question(conversation: Conversation) -> tuple[Message | None, Messag
     return question, after
 
 
-@transaction.atomic
 def message_resend(
     *,
     conversation: Conversation,
@@ -767,10 +837,26 @@ def message_resend(
     the path: a new one); an edit is ``message_send`` under the question's parent, keeping its
     files. Nothing is replaced: the earlier versions stay, as siblings. ``message_id`` names the
     question (``None``: the last one) and must be the last one (409 ``not_last_message``); as
-    before, nothing is resent while a reply of the conversation is in flight (409).
+    before, nothing is resent while a reply of the conversation is in flight (409). An edit too
+    long for the model's window alone is refused, as a new message is (``message_send``).
     """
     if content is not None:
         content = _clean_content(content)
+    return _counted_outside(
+        lambda counted: _message_resend(
+            conversation=conversation,
+            user=user,
+            message_id=message_id,
+            content=content,
+            model_slug=model_slug,
+            counted=counted,
+        )
+    )
+
+
+@transaction.atomic
+def _message_resend(*, conversation, user, message_id, content, model_slug, counted) -> tuple[Message, Message]:
+    """``message_resend`` of a cleaned ``content`` (``counted``: see ``_counted_outside``)."""
     settings_row = _settings_locked(user)  # one user's sends are serialised
     question, reply = _active_question(conversation)
     if message_id is None:
@@ -801,6 +887,7 @@ def message_resend(
         model_slug=model_slug,
         parent=question.parent,
         attachments=files,
+        counted=counted,
     )
 
 
@@ -968,17 +1055,14 @@ def api_completion_start(
     _check_api_images(model=model, model_slug=model_slug, images=sum(image_count(t["content"]) for t in turns))
     _check_api_capabilities(model=model, model_slug=model_slug, needs=needs or {})
     # As OpenAI: a request that does not fit the model's window is refused, not cut (the app,
-    # which owns its history, drops its oldest turns instead).
-    prompt_tokens = sum(content_tokens(turn["content"]) for turn in turns) + estimate_tokens(system)
-    if prompt_tokens >= model.context_window:
-        raise DomainError(
-            _(
-                "This model's context window is %(window)d tokens; the messages take about %(tokens)d. "
-                "Send fewer or shorter messages."
-            )
-            % {"window": model.context_window, "tokens": prompt_tokens},
-            code="context_length_exceeded",
-        )
+    # which owns its history, drops its oldest turns instead). Counted by the model's tokenizer
+    # before this transaction (``window.api_fit_counted``, ``options["prompt_tokens"]``), checked
+    # again here against the model as it is now; a caller that did not count gets the estimate.
+    prompt_tokens = options.get("prompt_tokens")
+    if prompt_tokens is None:
+        prompt_tokens = window.api_estimate(model=model, system=system, turns=turns)
+    fit = window.api_fit(model=model, prompt_tokens=prompt_tokens, max_tokens=options.get("max_tokens"))
+    options = {**options, "max_tokens": fit.max_tokens, "prompt_tokens": fit.prompt_tokens}
     conversation = Conversation.objects.create(
         owner=user,
         model=model,

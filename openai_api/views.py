@@ -18,8 +18,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts.authentication import ApiKeyAuthentication
-from conversations import generation
-from conversations.model_choice import models_usable
+from conversations import generation, window
+from conversations.model_choice import model_resolve, models_usable
 from conversations.models import MessageStatus
 from conversations.services import api_completion_start, api_model_check
 from conversations.streaming import listener
@@ -105,6 +105,7 @@ def _start(user, key, v):
         "temperature": v.get("temperature"),
         "stop": v.get("stop") or [],
         "upstream": v["upstream"],
+        "prompt_tokens": v.get("prompt_tokens"),  # counted by _fit_window
     }
     with _refusals(v["model"]):
         return api_completion_start(
@@ -116,6 +117,22 @@ def _start(user, key, v):
             options=options,
             needs=v["needs"],
         )
+
+
+async def _fit_window(user, v) -> None:
+    """Count the request's prompt as its model counts it (its tokenizer: an HTTP call, made here,
+    outside any transaction) and check it and the completion's room fit the model's window, before
+    anything is started or charged; the room decided goes on in ``v["max_tokens"]``."""
+    with _refusals(v["model"]):
+        model = await db_sync_to_async(model_resolve)(user=user, slug=v["model"])
+    param = "max_completion_tokens" if v.get("max_completion_tokens") else "max_tokens"
+    try:
+        fit = await window.api_fit_counted(
+            model=model, system=v["system"], turns=v["turns"], max_tokens=v["max_tokens"], param=param
+        )
+    except window.WindowRefused as exc:
+        raise errors.invalid(exc.detail, param=exc.param, code=exc.code) from None
+    v["max_tokens"], v["prompt_tokens"] = fit.max_tokens, fit.prompt_tokens
 
 
 async def models_view(request):
@@ -136,6 +153,7 @@ async def chat_completions_view(request):
         user, key, v = await db_sync_to_async(_checked)(request)
         if v["images"]:
             await asyncio.to_thread(_prepare_images, v)
+        await _fit_window(user, v)
         reply = await db_sync_to_async(_start)(user, key, v)
     except errors.OpenAIError as exc:
         return exc.response()

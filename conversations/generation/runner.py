@@ -15,8 +15,10 @@ from django.utils.translation import gettext as _
 
 from core.db import background_db_sync_to_async
 
+from ..images import content_text
 from ..llm import ProviderError, get_provider
 from ..llm.context import build_messages
+from ..llm.tokens import api_messages
 from ..models import MessageStatus
 from ..streaming import eventlog
 from ..streaming.events import Delta, Done, Error, Event, EventName, Logprobs, Sources, Start, TokenUsage, ToolCalls
@@ -46,6 +48,7 @@ class ReplyRun:
         self.seq = 0
         self.ceiling = rows.SEQ_RESERVE
         self.parts: list[str] = []  # every text published, in order
+        self.chunks = 0  # pieces of text the provider gave
         self.buffer: list[str] = []  # text not published yet
         self.coalesce = settings.CHAT["DELTA_COALESCE_SECONDS"]
         self.last_flush = 0.0
@@ -143,16 +146,29 @@ class ReplyRun:
             # An API request brings its own turns and sampling options; the app's replies use the
             # conversation's history and the model's settings.
             options = claimed.message.generation_options or {}
-            messages, max_tokens = build_messages(
-                system_prompt=grounding.system_prompt(claimed=claimed),
-                context_text=grounded.context_text,
-                history=history,
-                context_window=model.context_window,
-                max_output_tokens=min(options.get("max_tokens") or model.max_output_tokens, model.max_output_tokens),
-                count=provider.count_tokens,
-                # A reply that goes on with the cut one, its history's last turn (reply_continue).
-                continuation=bool(options.get("continues")),
-            )
+            if options.get("messages"):
+                # An API request is never cut: its messages go as they came, with the room its
+                # window check decided (``window.api_fit``, before anything was charged).
+                messages = api_messages(grounding.system_prompt(claimed=claimed), history)
+                max_tokens = options.get("max_tokens") or model.max_output_tokens
+            else:
+                system = grounding.system_prompt(claimed=claimed)
+                # What the model's tokenizer counts (the system prompt, the newest turns) as it counts
+                # them: the question ``window.question_check`` let through is then never cut here.
+                count = await provider.counter(
+                    [system.strip(), *(content_text(turn["content"]) for turn in reversed(history))],
+                    budget=model.context_window,
+                )
+                messages, max_tokens = build_messages(
+                    system_prompt=system,
+                    context_text=grounded.context_text,
+                    history=history,
+                    context_window=model.context_window,
+                    max_output_tokens=model.max_output_tokens,
+                    count=count,
+                    # A reply that goes on with the cut one, its history's last turn (reply_continue).
+                    continuation=bool(options.get("continues")),
+                )
             temperature = options.get("temperature")
             upstream = options.get("upstream") or {}
             stream = provider.stream(
@@ -166,6 +182,7 @@ class ReplyRun:
                 if delta.text:
                     if first_token_at is None:
                         first_token_at = time.monotonic()
+                    self.chunks += 1
                     self.add_text(delta.text)
                 if delta.logprobs:
                     self.logprobs.extend(delta.logprobs)
@@ -220,7 +237,9 @@ class ReplyRun:
         pending = "".join(self.buffer)
         self.buffer.clear()
         text = self.text() + pending
-        completion_tokens = usage.completion_tokens if usage else (len(text) // 4 if text else 0)
+        # A reply that ended without the provider's usage (stopped, failed): its chunks, about a
+        # token each as upstreams stream them.
+        completion_tokens = usage.completion_tokens if usage else self.chunks
         prompt_tokens = usage.prompt_tokens if usage else None
         # The final events are numbered now and saved with the row, before anyone sees them.
         extras = (1 if self.tool_calls else 0) + (1 if self.logprobs else 0)

@@ -1,6 +1,6 @@
 """The one interface every provider implements: an async stream of text deltas, then usage."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -49,3 +49,19 @@ class Provider(Protocol):
     ) -> AsyncIterator[Delta]: ...
 
     async def check(self) -> None: ...
+
+    # Tokens a chat (``messages`` as sent) costs, as the model counts it: its tokenizer where the
+    # upstream has one, else a conservative estimate. Never raises.
+    async def count_prompt(self, messages: list[dict]) -> int: ...
+
+    # The same, blocking: for a synchronous caller outside any transaction.
+    def count_prompt_sync(self, messages: list[dict]) -> int: ...
+
+    # A conservative count of ``messages`` without asking anyone (never less than ``count_prompt``).
+    def estimate_prompt(self, messages: list[dict]) -> int: ...
+
+    # Tokens of a reply's ``text`` streamed in ``chunks`` pieces, when the upstream did not say.
+    async def count_completion(self, text: str, *, chunks: int) -> int: ...
+
+    # A count of text for trimming a history to ``budget`` (``texts``: what to count first, exactly).
+    async def counter(self, texts: list[str], *, budget: int) -> Callable[[str], int]: ...

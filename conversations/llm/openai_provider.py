@@ -20,10 +20,10 @@ import openai
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from ..images import content_text
 from .base import Delta, ProviderError, Usage
 from .context import estimate_tokens
 from .keys import api_key_from_env
+from .tokens import TokenCounting
 
 logger = logging.getLogger(__name__)
 
@@ -170,11 +170,11 @@ class ToolCalls:
         return calls
 
 
-class OpenAIProvider:
+class OpenAIProvider(TokenCounting):
     def __init__(self, model):
         self.model_name = model.upstream_model
         # The embedded model is one more OpenAI-compatible server, at a URL the deployment sets.
-        local = self.local = model.provider == "local"
+        self.local = local = model.provider == "local"
         self.base_url = model.base_url or (settings.CHAT["LOCAL_MODEL_URL"] if local else None)
         # Only a variable the operator allows, checked again here (llm/keys.py): a row written
         # before the rule must not send the server's own secrets to a URL staff chose.
@@ -215,6 +215,10 @@ class OpenAIProvider:
         extra: dict | None = None,
     ) -> AsyncIterator[Delta]:
         usage = None
+        # Counted here when the upstream does not say (llama-cpp-python's server never does).
+        counting = self.usage_count(messages)
+        await counting.begin(timeout=self.timeout)
+        completion: list[str] = []
         completion_chars = 0
         completion_chunks = 0
         finish_reason = ""
@@ -260,6 +264,8 @@ class OpenAIProvider:
                                 completion_chunks += 1
                             logprobs = (choice.get("logprobs") or {}).get("content") if choice.get("logprobs") else None
                             if text or logprobs:
+                                if text:
+                                    completion.append(text)
                                 completion_chars += len(text or "")
                                 completion_chunks += 1
                                 yield Delta(text=text or "", logprobs=logprobs or None)
@@ -279,10 +285,9 @@ class OpenAIProvider:
                 logger.info("upstream %s failed (%s); retrying in %.2fs", self.model_name, exc, delay)
                 await asyncio.sleep(delay)
         if usage is None:
-            # Servers that ignore stream_options (llama-cpp-python's among them): estimate rather
-            # than report nothing. Streaming servers send about one token per chunk.
-            prompt = sum(estimate_tokens(content_text(m.get("content") or "")) for m in messages)
-            usage = Usage(prompt, completion_chunks)
+            # Servers that ignore stream_options (llama-cpp-python's among them): the model's
+            # tokenizer where there is one, else the estimate and the chunks (about a token each).
+            usage = Usage(*await counting.usage("".join(completion), chunks=completion_chunks))
         yield Delta(usage=usage, finish_reason=finish_reason, tool_calls=calls.whole())
 
     async def check(self) -> None:

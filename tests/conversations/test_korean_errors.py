@@ -158,7 +158,9 @@ def test_v1_is_english_for_an_sdk_and_korean_for_a_user_who_chose_it(api_client,
 
     assert english.status_code == korean.status_code == 400
     assert english.json()["error"]["message"] == "functions is deprecated and not supported here: send tools instead."
-    assert korean.json()["error"]["message"] == "functions는 더 이상 쓰이지 않아 지원하지 않습니다. 대신 tools를 보내세요."
+    assert (
+        korean.json()["error"]["message"] == "functions는 더 이상 쓰이지 않아 지원하지 않습니다. 대신 tools를 보내세요."
+    )
     assert english.json()["error"]["code"] == korean.json()["error"]["code"]
 
 

@@ -145,7 +145,7 @@ def test_a_question_matching_nothing_gets_the_start_of_each_source(user):
         "Beta opening page.",
         "Beta second page.",
     }
-    small = retrieve(owner_id=user.pk, question="zzz", file_ids=[one.pk, two.pk], budget_tokens=10)
+    small = retrieve(owner_id=user.pk, question="zzz", file_ids=[one.pk, two.pk], budget_tokens=14)
     assert [h.text for h in small] == ["Alpha opening page.", "Beta opening page."]
 
 

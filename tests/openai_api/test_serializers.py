@@ -165,7 +165,10 @@ def test_messages_must_be_a_non_empty_list_of_at_most_the_limit():
     ],
 )
 def test_the_last_message_with_content_must_be_the_users(messages):
-    assert refused(messages=messages) == ("messages", "The last message with content must be the user's (or a tool's result).")
+    assert refused(messages=messages) == (
+        "messages",
+        "The last message with content must be the user's (or a tool's result).",
+    )
 
 
 def test_an_empty_user_message_after_the_last_question_is_skipped():
