@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import DomainError
 
 from .llm import get_provider
-from .llm.tokens import api_messages
+from .llm.tokens import api_messages, definitions_tokens
 from .models import LLMModel
 
 
@@ -93,11 +93,19 @@ def api_fit(*, model: LLMModel, prompt_tokens: int, max_tokens: int | None, para
 
 
 async def api_fit_counted(
-    *, model: LLMModel, system: str, turns: list[dict], max_tokens: int | None, param: str = "max_tokens"
+    *,
+    model: LLMModel,
+    system: str,
+    turns: list[dict],
+    max_tokens: int | None,
+    param: str = "max_tokens",
+    upstream: dict | None = None,
 ) -> Fit:
     """``api_fit`` of a request's prompt counted by its model's tokenizer (an HTTP call: call it
-    outside any transaction), or its estimate when there is none."""
+    outside any transaction), or its estimate when there is none; its tool definitions and
+    response schema (``upstream``) count too."""
     prompt_tokens = await get_provider(model).count_prompt(api_messages(system, turns))
+    prompt_tokens += definitions_tokens(upstream or {})
     return api_fit(model=model, prompt_tokens=prompt_tokens, max_tokens=max_tokens, param=param)
 
 

@@ -128,7 +128,12 @@ async def _fit_window(user, v) -> None:
     param = "max_completion_tokens" if v.get("max_completion_tokens") else "max_tokens"
     try:
         fit = await window.api_fit_counted(
-            model=model, system=v["system"], turns=v["turns"], max_tokens=v["max_tokens"], param=param
+            model=model,
+            system=v["system"],
+            turns=v["turns"],
+            max_tokens=v["max_tokens"],
+            param=param,
+            upstream=v["upstream"],
         )
     except window.WindowRefused as exc:
         raise errors.invalid(exc.detail, param=exc.param, code=exc.code) from None

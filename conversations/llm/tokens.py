@@ -13,6 +13,7 @@ asked while the model writes to someone else waits for that reply, so every call
 short timeout and falls back to the estimate.
 """
 
+import json
 import logging
 from collections.abc import Callable
 
@@ -48,7 +49,21 @@ def chatml(messages: list[dict], *, default_system: str = SMOLLM2_DEFAULT_SYSTEM
 def estimate_prompt(messages: list[dict]) -> int:
     """A conservative count of ``messages`` for any chat template: each message's content (its
     images at ``IMAGE_TOKENS``) and markers, and the reply's opening."""
-    return sum(content_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS for m in messages) + REPLY_PRIMING_TOKENS
+    return sum(_message_tokens(m) for m in messages) + REPLY_PRIMING_TOKENS
+
+
+def _message_tokens(message: dict) -> int:
+    cost = content_tokens(message["content"] or "") + MESSAGE_OVERHEAD_TOKENS
+    if message.get("tool_calls"):  # an assistant turn's calls are read by the model too
+        cost += estimate_tokens(json.dumps(message["tool_calls"], ensure_ascii=False))
+    return cost
+
+
+def definitions_tokens(upstream: dict) -> int:
+    """What a request's tool definitions and response schema add to its prompt (a template writes
+    them into it), estimated: an upstream with tools has no tokenizer of ours."""
+    said = {name: upstream[name] for name in ("tools", "response_format") if upstream.get(name)}
+    return estimate_tokens(json.dumps(said, ensure_ascii=False)) if said else 0
 
 
 def api_messages(system: str, turns: list[dict]) -> list[dict]:

@@ -197,3 +197,20 @@ def test_usage_of_the_embedded_model_is_counted_by_its_tokenizer(client, smollm)
     assert completion.usage.prompt_tokens == asyncio.run(provider.count_prompt(messages))
     text = completion.choices[0].message.content
     assert completion.usage.completion_tokens == asyncio.run(provider.tokenizer.acount(text))
+
+
+def test_tool_definitions_count_toward_the_window(client, user, upstream):  # noqa: F811
+    """A template writes the tools into the prompt: a request whose tools alone overflow the window
+    is refused before any upstream call, not sent to fail there."""
+    LLMModelFactory(
+        slug="agent", upstream_model="tools", base_url=upstream.base_url, context_window=2048, capabilities=["tools"]
+    )
+    big = {
+        "type": "function",
+        "function": {"name": "lookup", "description": "word " * 3000, "parameters": {"type": "object"}},
+    }
+    with pytest.raises(openai.BadRequestError) as exc:
+        client.chat.completions.create(model="agent", messages=[{"role": "user", "content": "hi"}], tools=[big])
+    assert exc.value.body["code"] == "context_length_exceeded"
+    assert upstream.requests == []
+    _nothing_charged(user)
