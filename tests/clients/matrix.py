@@ -694,6 +694,9 @@ def open_webui(a: Args) -> None:
                 "max_tokens": 1000,
             },
         )
+        if r.status_code == 400 and r.json()["error"]["param"] == "max_tokens":
+            # OpenAI's behaviour past a model's output limit; Open WebUI then keeps "New Chat".
+            return "refused, title not made (set the model's Max Tokens in Open WebUI): " + r.json()["error"]["message"]
         if r.status_code != 200:
             raise RuntimeError(f"HTTP {r.status_code}: {r.text}")
         return repr(r.json()["choices"][0]["message"]["content"][:60])
