@@ -484,7 +484,16 @@ _FORWARDED = (
 
 
 def _forwarded(attrs) -> dict:
-    return {name: attrs[name] for name in _FORWARDED if attrs.get(name) not in (None, [], False)}
+    """The parameters given, as given. Left out: null, an empty list, and ``logprobs: false``
+    (OpenAI's default). Kept: a 0 (``seed: 0``, ``top_p: 0`` are not defaults) and
+    ``parallel_tool_calls: false`` (one call at a time, not the default)."""
+    forwarded = {}
+    for name in _FORWARDED:
+        value = attrs.get(name)
+        if value is None or value == [] or (value is False and name != "parallel_tool_calls"):
+            continue
+        forwarded[name] = value
+    return forwarded
 
 
 def _conversation_turns(messages: list[dict]) -> list[dict]:
