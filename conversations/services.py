@@ -1010,6 +1010,15 @@ def _check_api_capabilities(*, model: LLMModel, model_slug: str, needs: dict[str
     """``needs``: {capability: the parameter that asks for it}. A model without one is refused
     naming the parameter: an upstream that ignored it would answer something else than asked."""
     for capability, param in needs.items():
+        if not has_capability(model, capability) and param == "messages":  # tool turns in the history
+            raise UnsupportedParameter(
+                _(
+                    "The model '%(model)s' cannot read tool calls and tool results in messages (its capabilities "
+                    "in GET /v1/models do not include tools)."
+                )
+                % {"model": model_slug},
+                param=param,
+            )
         if not has_capability(model, capability):
             raise UnsupportedParameter(
                 _(

@@ -90,7 +90,9 @@ def from_refusal(exc, *, model: str) -> OpenAIError:
         return OpenAIError(429, exc.detail, type="insufficient_quota", code=exc.code, retry_after=wait, retry=False)
     if exc.status_code == 503:  # a part of ours is down for a moment: SDKs retry a 503 by themselves
         return OpenAIError(503, exc.detail, type="server_error", code=exc.code, retry_after=getattr(exc, "wait", 5))
-    param = getattr(exc, "param", None) or ("messages" if exc.code == "context_length_exceeded" else None)
+    param = getattr(exc, "param", None) or (
+        "messages" if exc.code in ("context_length_exceeded", "model_cannot_read_images") else None
+    )
     return OpenAIError(exc.status_code, exc.detail, code=exc.code, param=param)
 
 

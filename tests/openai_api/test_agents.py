@@ -200,7 +200,7 @@ def test_a_model_without_a_capability_is_a_400_naming_the_parameter(client, fake
     ]
     with pytest.raises(openai.BadRequestError) as exc:
         client.chat.completions.create(model="normal-3", messages=history)
-    assert exc.value.body["param"] == "messages"
+    assert exc.value.body["param"] == "messages" and "tool calls" in exc.value.body["message"]
     # None of these reached the model, nor cost a message.
     assert not LedgerEntry.objects.exists()
 

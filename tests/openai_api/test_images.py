@@ -53,6 +53,7 @@ def test_a_text_model_refuses_images_before_any_call(asgi_server, headers, upstr
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "model_cannot_read_images" and "vision" in error["message"]
+    assert error["param"] == "messages"
     assert len(upstream.requests) == before
 
 
