@@ -19,7 +19,6 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts.authentication import ApiKeyAuthentication
 from conversations import generation
-from conversations.model_choice import models_usable
 from conversations.models import MessageStatus
 from conversations.services import api_completion_start, api_model_check
 from conversations.streaming import listener
@@ -27,7 +26,7 @@ from core.db import db_sync_to_async
 from core.exceptions import DomainError
 
 from . import errors
-from .formatting import Completion, finish_reason, model_list
+from .formatting import Completion, finish_reason
 from .serializers import IMAGE_CODES, ChatCompletionRequestSerializer, images_prepared
 from .throttles import check_rate
 
@@ -104,17 +103,6 @@ def _start(user, key, v):
         return api_completion_start(
             user=user, api_key=key, model_slug=v["model"], system=v["system"], turns=v["turns"], options=options
         )
-
-
-async def models_view(request):
-    if request.method != "GET":
-        return _not_allowed("GET")
-    try:
-        user, _key = await db_sync_to_async(_authenticate)(request)
-    except errors.OpenAIError as exc:
-        return exc.response()
-    models = await db_sync_to_async(lambda: list(models_usable(user=user)))()
-    return JsonResponse(model_list(models))
 
 
 async def chat_completions_view(request):
