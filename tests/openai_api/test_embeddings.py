@@ -243,3 +243,29 @@ def test_base64_is_little_endian_float32(asgi_server, key, local_embedding):
     raw = base64.b64decode(encoded["data"][0]["embedding"])
     decoded = struct.unpack(f"<{len(raw) // 4}f", raw)
     assert list(decoded) == pytest.approx(floats["data"][0]["embedding"], abs=1e-6)
+
+
+def test_the_embedding_process_is_the_shipped_model_pooled_with_a_batch_as_large_as_its_window(monkeypatch):
+    from conversations.llm import model_server
+
+    monkeypatch.setenv("CHAT_LOCAL_MODEL_THREADS", "3")
+
+    argv = model_server.command("127.0.0.1", 9998, embedding=True)
+
+    assert argv[:3] == [model_server.sys.executable, "-m", "llama_cpp.server"]
+    flags = dict(zip(argv[3::2], argv[4::2], strict=True))
+    window = str(model_server.EMBEDDING_CONTEXT)
+    assert flags == {
+        "--model": model_server.model_path(),
+        "--model_alias": model_server.EMBEDDING_ALIAS,
+        "--host": "127.0.0.1",
+        "--port": "9998",
+        "--embedding": "True",
+        "--kv_overrides": "llama.pooling_type=int:1",  # mean: one vector per input, not per token
+        # llama-cpp-python cuts an input to one batch: the batch is the window, and longer inputs
+        # are refused before they are sent (test_an_input_over_the_window_is_refused_not_cut).
+        "--n_ctx": window,
+        "--n_batch": window,
+        "--n_ubatch": window,
+        "--n_threads": "3",
+    }
