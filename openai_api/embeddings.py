@@ -166,7 +166,7 @@ async def _token_count(client: httpx.AsyncClient, model: EmbeddingModel, text: s
     count = response.json()["count"]
     if not isinstance(count, int):
         raise ValueError("count")
-    return count + 1 + 8 * text.count("<|")  # +1: the BOS the embedding adds
+    return count + 1 + 8 * text.count("<|")  # +1: a BOS, were the model to add one
 
 
 async def lengths_check(request: EmbeddingRequest, model: EmbeddingModel) -> None:
