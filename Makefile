@@ -10,6 +10,9 @@ WORKERS ?= 1
 # The embedded model's own server (conversations/llm/model_server.py), always on loopback.
 MODEL_PORT ?= 8081
 CHAT_LOCAL_MODEL_URL ?= http://127.0.0.1:$(MODEL_PORT)/v1
+# Its embedding twin (/v1/embeddings' default model), also on loopback.
+EMBEDDING_PORT ?= 8082
+CHAT_LOCAL_EMBEDDING_URL ?= http://127.0.0.1:$(EMBEDDING_PORT)/v1
 
 # llama-cpp-python is compiled from source, portably: a native build (-march=native, on by default
 # in llama.cpp) can crash on CPUs it was not tuned for (it segfaulted in the AMX kernels here).
@@ -75,10 +78,12 @@ run: install
 	$(PY) manage.py seed_demo
 	$(MAKE) serve
 
-# Every process of the service (Procfile: web, model) under honcho; Ctrl-C or SIGTERM stops all.
+# Every process of the service (Procfile: web, model, embedding, worker) under honcho; Ctrl-C or
+# SIGTERM stops all.
 serve:
 	exec env VENV='$(VENV)' HOST='$(HOST)' WEB_PORT='$(PORT)' WORKERS='$(WORKERS)' \
 		MODEL_PORT='$(MODEL_PORT)' CHAT_LOCAL_MODEL_URL='$(CHAT_LOCAL_MODEL_URL)' \
+		EMBEDDING_PORT='$(EMBEDDING_PORT)' CHAT_LOCAL_EMBEDDING_URL='$(CHAT_LOCAL_EMBEDDING_URL)' \
 		$(VENV)/bin/honcho start --no-colour --procfile Procfile --app-root .
 
 # The client's unit tests (node --test: api.js, stream.js) first: seconds, and they need no server.

@@ -128,6 +128,21 @@ def local_model(settings, model_server):
     yield model_server
 
 
+@pytest.fixture(scope="session")
+def embedding_server():
+    """Base URL (``.../v1``) of the real embedded embedding server, one process for the session."""
+    with serve_model(embedding=True) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def local_embedding(settings, embedding_server):
+    """Point ``CHAT["LOCAL_EMBEDDING_URL"]`` (the test profile leaves it empty) at the session's
+    embedding server: ``/v1/embeddings``' default model."""
+    settings.CHAT = {**settings.CHAT, "LOCAL_EMBEDDING_URL": embedding_server}
+    yield embedding_server
+
+
 @pytest.fixture
 def local_model_row(db, local_model):
     """The local model's catalog row as the migration seeds it (a transactional test's flush

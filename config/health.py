@@ -42,14 +42,32 @@ async def _check_local_model() -> str | None:
     return None
 
 
+async def _check_local_embedding() -> str | None:
+    """The embedded embedding model's server (its own process) must answer when /v1/embeddings
+    uses it: ``CHAT["LOCAL_EMBEDDING_URL"]`` set and no embedding model configured for knowledge."""
+    from knowledge.embeddings import active_settings
+
+    base = settings.CHAT.get("LOCAL_EMBEDDING_URL") or ""
+    if not base or await sync_to_async(active_settings)() is not None:
+        return "unused"
+    url = base.rstrip("/") + "/models"
+    async with httpx.AsyncClient(timeout=2) as client:
+        response = await client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    return None
+
+
 async def healthz(request):
-    """Liveness and readiness: 200 when the database, the channel layer and the local model server
-    (if an enabled model uses it) answer, else 503."""
+    """Liveness and readiness: 200 when the database, the channel layer, the local model server
+    (if an enabled model uses it) and the local embedding server (if /v1/embeddings uses it)
+    answer, else 503."""
     checks = {}
     for name, check in (
         ("database", sync_to_async(_check_database)),
         ("channel_layer", _check_channel_layer),
         ("local_model", _check_local_model),
+        ("local_embedding", _check_local_embedding),
     ):
         try:
             checks[name] = await check() or "ok"

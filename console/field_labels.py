@@ -138,6 +138,7 @@ FIELD_LABELS = (
     gettext_noop("tags"),
     gettext_noop("target id"),
     gettext_noop("task id"),
+    gettext_noop("tool calls"),
     gettext_noop("temperature"),
     gettext_noop("term count"),
     gettext_noop("terms"),

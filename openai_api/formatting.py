@@ -95,17 +95,20 @@ class Completion:
         }
 
 
-def model_list(models) -> dict:
+def model_object(model) -> dict:
+    """One catalog model as OpenAI's ``model`` object (``/v1/models/{id}``)."""
     return {
-        "object": "list",
-        "data": [
-            {
-                "id": model.slug,
-                "object": "model",
-                "created": int(model.created_at.timestamp()),
-                "owned_by": "system",
-                "capabilities": list(model.capabilities or []),
-            }
-            for model in models
-        ],
+        "id": model.slug,
+        "object": "model",
+        "created": int(model.created_at.timestamp()),
+        "owned_by": "system",
+        "capabilities": list(model.capabilities or []),
     }
+
+
+def model_list(models, *, embedding: dict | None = None) -> dict:
+    """The chat models, then the embedding model's object (``openai_api.embeddings``) if any."""
+    data = [model_object(model) for model in models]
+    if embedding is not None:
+        data.append(embedding)
+    return {"object": "list", "data": data}

@@ -1,13 +1,13 @@
 """The OpenAPI description of ``/v1`` (served by the async views in ``views.py``): documentation
 shells, as for the SSE stream, so the one document lists every API of the service."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 
 from accounts.authentication import ApiKeyAuthentication
 from core.viewsets import AsyncViewDocs
 
-from . import views
+from . import embeddings, surface, views
 from .serializers import ChatCompletionRequestSerializer
 
 
@@ -71,22 +71,61 @@ _COMPLETION = inline_serializer(
         "usage": _USAGE,
     },
 )
+
+
+@extend_schema_serializer(component_name="Model")
+class OpenAIModelSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["model"])
+    created = serializers.IntegerField()
+    owned_by = serializers.CharField()
+    capabilities = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What it takes beyond text: vision = image_url parts; embeddings = the embedding model "
+        "(/v1/embeddings only).",
+    )
+
+
+_MODEL = OpenAIModelSerializer
 _MODELS = inline_serializer(
     "ModelList",
+    {"object": serializers.ChoiceField(choices=["list"]), "data": OpenAIModelSerializer(many=True)},
+)
+_EMBEDDING_REQUEST = inline_serializer(
+    "EmbeddingRequest",
+    {
+        "model": serializers.CharField(help_text="The embedding model's id (the one with `embeddings` in /v1/models)."),
+        "input": serializers.JSONField(
+            help_text=f"A string, or a list of 1 to {embeddings.MAX_INPUTS} non-empty strings. Token ids are refused."
+        ),
+        "encoding_format": serializers.ChoiceField(choices=["float", "base64"], required=False, default="float"),
+        "dimensions": serializers.IntegerField(
+            required=False,
+            min_value=1,
+            help_text="Forwarded to a configured model, which must answer vectors of that size; the embedded "
+            f"model's are {embeddings.EMBEDDED_DIMENSIONS} and it refuses any other.",
+        ),
+        "user": serializers.CharField(required=False, help_text="An end-user id of yours; not used."),
+    },
+)
+_EMBEDDINGS = inline_serializer(
+    "EmbeddingList",
     {
         "object": serializers.ChoiceField(choices=["list"]),
         "data": inline_serializer(
-            "Model",
+            "Embedding",
             {
-                "id": serializers.CharField(),
-                "object": serializers.ChoiceField(choices=["model"]),
-                "created": serializers.IntegerField(),
-                "owned_by": serializers.CharField(),
-                "capabilities": serializers.ListField(
-                    child=serializers.CharField(), help_text="What it takes beyond text: vision = image_url parts."
+                "object": serializers.ChoiceField(choices=["embedding"]),
+                "index": serializers.IntegerField(),
+                "embedding": serializers.JSONField(
+                    help_text="A list of floats, or with encoding_format base64 their little-endian float32 bytes."
                 ),
             },
             many=True,
+        ),
+        "model": serializers.CharField(),
+        "usage": inline_serializer(
+            "EmbeddingUsage", {"prompt_tokens": serializers.IntegerField(), "total_tokens": serializers.IntegerField()}
         ),
     },
 )
@@ -133,7 +172,7 @@ class _ApiKeyDocs(AsyncViewDocs):
 
 
 class ModelsDoc(_ApiKeyDocs):
-    serve = staticmethod(views.models_view)
+    serve = staticmethod(surface.models_view)
 
     @extend_schema(
         tags=["openai"],
@@ -170,6 +209,59 @@ class ChatCompletionsDoc(_ApiKeyDocs):
                 "(the plan's limits); Retry-After says when to retry."
             ),
             503: _error("The model's server failed or is unreachable."),
+        },
+    )
+    def post(self, request):  # pragma: no cover - documentation only
+        raise NotImplementedError
+
+
+class ModelDoc(_ApiKeyDocs):
+    serve = staticmethod(surface.model_view)
+
+    @extend_schema(
+        tags=["openai"],
+        operation_id="openai_models_retrieve",
+        summary="One model your API key may use (OpenAI's shape)",
+        responses={
+            200: _MODEL,
+            401: _error("invalid_api_key"),
+            404: _error("model_not_found: no such model, or not in your plan."),
+            429: _error("rate_limit_exceeded: over the key's request rate; Retry-After says when to retry."),
+        },
+    )
+    def get(self, request, model):  # pragma: no cover - documentation only
+        raise NotImplementedError
+
+
+_EMBEDDINGS_DESCRIPTION = """
+OpenAI's Embeddings. The model is the one configured for knowledge (the admin's embedding
+settings) when it is on, else the embedded default `smollm2-135m-embedding` (SmolLM2 served by
+llama.cpp, mean-pooled, unit-length vectors of 576 floats); `/v1/models` lists it with
+`capabilities: ["embeddings"]`. `encoding_format` `base64` (what OpenAI's SDKs ask for) is the
+little-endian float32 bytes. An input longer than the model's window is refused (400
+`context_length_exceeded`, `param` `input`), never cut. Token-id inputs are refused (400,
+`token_ids_not_supported`; LangChain's `OpenAIEmbeddings` needs `check_embedding_ctx_length=False`).
+A request counts against the key's request rate, not the plan's daily messages.
+"""
+
+
+class EmbeddingsDoc(_ApiKeyDocs):
+    serve = staticmethod(surface.embeddings_view)
+
+    @extend_schema(
+        tags=["openai"],
+        operation_id="openai_embeddings_create",
+        summary="Embeddings of one or more texts (OpenAI's Embeddings)",
+        description=_EMBEDDINGS_DESCRIPTION,
+        request=_EMBEDDING_REQUEST,
+        responses={
+            200: _EMBEDDINGS,
+            400: _error("The request is malformed or an input too long; `param` names the field."),
+            401: _error("invalid_api_key"),
+            404: _error("model_not_found: not the embedding model, or none is configured."),
+            415: _error("The body is not JSON."),
+            429: _error("rate_limit_exceeded: over the key's request rate; Retry-After says when to retry."),
+            503: _error("The embedding model's server failed or is unreachable."),
         },
     )
     def post(self, request):  # pragma: no cover - documentation only

@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts.authentication import ApiKeyAuthentication
 from conversations import generation, window
-from conversations.model_choice import model_resolve, models_usable
+from conversations.model_choice import model_resolve
 from conversations.models import MessageStatus
 from conversations.services import api_completion_start, api_model_check
 from conversations.streaming import listener
@@ -28,7 +28,7 @@ from core.db import db_sync_to_async
 from core.exceptions import DomainError
 
 from . import errors
-from .formatting import Completion, finish_reason, model_list
+from .formatting import Completion, finish_reason
 from .serializers import IMAGE_CODES, ChatCompletionRequestSerializer, images_prepared
 from .throttles import check_rate
 
@@ -138,17 +138,6 @@ async def _fit_window(user, v) -> None:
     except window.WindowRefused as exc:
         raise errors.invalid(exc.detail, param=exc.param, code=exc.code) from None
     v["max_tokens"], v["prompt_tokens"] = fit.max_tokens, fit.prompt_tokens
-
-
-async def models_view(request):
-    if request.method != "GET":
-        return _not_allowed("GET")
-    try:
-        user, _key = await db_sync_to_async(_authenticate)(request)
-    except errors.OpenAIError as exc:
-        return exc.response()
-    models = await db_sync_to_async(lambda: list(models_usable(user=user)))()
-    return JsonResponse(model_list(models))
 
 
 async def chat_completions_view(request):

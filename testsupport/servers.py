@@ -53,9 +53,10 @@ def _tail(path: str, lines: int = 40) -> str:
 
 
 @contextmanager
-def serve_model(*, timeout: float = 60) -> Iterator[str]:
-    """Run the embedded model's server (``conversations.llm.model_server``) as a subprocess on
-    127.0.0.1 (a free port); yield its OpenAI-compatible base URL (``http://127.0.0.1:<port>/v1``).
+def serve_model(*, timeout: float = 60, embedding: bool = False) -> Iterator[str]:
+    """Run the embedded model's server (``conversations.llm.model_server``, with ``embedding`` its
+    embedding twin) as a subprocess on 127.0.0.1 (a free port); yield its OpenAI-compatible base
+    URL (``http://127.0.0.1:<port>/v1``).
 
     Ready once ``GET /v1/models`` answers 200; if the process dies first or does not answer within
     ``timeout`` seconds, raises with the end of its log. Terminated (then killed) at exit.
@@ -70,7 +71,7 @@ def serve_model(*, timeout: float = 60) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}/v1"
     with tempfile.NamedTemporaryFile(prefix="model-server-", suffix=".log") as log:
         process = subprocess.Popen(  # noqa: S603 (our own fixed argv)
-            command("127.0.0.1", port),
+            command("127.0.0.1", port, embedding=embedding),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

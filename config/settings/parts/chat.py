@@ -13,6 +13,9 @@ CHAT = {
     "STALE_AFTER_SECONDS": env.float("CHAT_STALE_AFTER_SECONDS", default=30.0),
     "LOCAL_MODEL_THREADS": env.int("CHAT_LOCAL_MODEL_THREADS", default=2),
     "LOCAL_MODEL_URL": env.str("CHAT_LOCAL_MODEL_URL", default="http://127.0.0.1:8081/v1"),
+    # The embedded embedding model's server (`model_server --embedding`, the Procfile's
+    # `embedding`): /v1/embeddings' model when none is configured for knowledge. Empty: none.
+    "LOCAL_EMBEDDING_URL": env.str("CHAT_LOCAL_EMBEDDING_URL", default="http://127.0.0.1:8082/v1"),
     "MAX_MESSAGE_CHARS": env.int("CHAT_MAX_MESSAGE_CHARS", default=32000),
     # How long a ?wait=true request waits for its reply; past it, 202 and the reply goes on.
     "WAIT_SECONDS": env.float("CHAT_WAIT_SECONDS", default=300.0),
