@@ -1,0 +1,66 @@
+"""What the daily quota charges (``conversations.quota.charged``): every reply asked for, but those
+that ended ``error``, ``stopped`` or ``interrupted`` before their first token, so that a client
+retrying a failure (an SDK's retries of a 503, a timeout) pays once, for the try that answers. The
+same rule for the app and the API, in one query."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import UserSettings
+from conversations.models import MessageStatus
+from conversations.quota import daily_usage
+from tests.conversations.factories import LedgerEntryFactory, LLMModelFactory
+
+pytestmark = pytest.mark.django_db
+
+S = MessageStatus
+
+
+def usage(user):
+    return daily_usage(settings_row=UserSettings.objects.select_related("plan").get(user=user))
+
+
+@pytest.mark.parametrize(
+    ("status", "latency_ms", "charged"),
+    [
+        (S.COMPLETE, 120, True),
+        (S.COMPLETE, None, True),  # a reply that said nothing but did finish
+        (S.PENDING, None, True),  # in flight: it may yet answer
+        (S.STREAMING, None, True),
+        (S.ERROR, None, False),  # an upstream 503 or timeout before any text
+        (S.STOPPED, None, False),  # a client that left before the first token
+        (S.INTERRUPTED, None, False),  # the worker died (the ledger has no first token for it)
+        (S.ERROR, 300, True),  # failed after some text: it gave something
+        (S.STOPPED, 300, True),
+    ],
+)
+def test_what_a_reply_costs_by_how_it_ended(user, status, latency_ms, charged):
+    LedgerEntryFactory(user=user, status=status, latency_ms=latency_ms)
+    assert usage(user).messages_sent == (1 if charged else 0)
+
+
+def test_the_count_is_still_one_query(user, django_assert_num_queries):
+    for status in (S.COMPLETE, S.ERROR, S.STOPPED):
+        LedgerEntryFactory(user=user, status=status)
+    settings_row = UserSettings.objects.select_related("plan").get(user=user)
+    with django_assert_num_queries(1):  # the ledger's count, failures left out in SQL
+        assert daily_usage(settings_row=settings_row).messages_sent == 1
+
+
+def test_in_the_app_a_failed_reply_does_not_use_up_the_day(user, user_client, settings):
+    settings_row = UserSettings.objects.select_related("plan").get(user=user)
+    settings_row.plan.daily_message_limit = 1
+    settings_row.plan.save()
+    model = LLMModelFactory(slug="fast")
+    before = timezone.now() - timedelta(seconds=1)
+    LedgerEntryFactory(user=user, status=S.ERROR, created_at=before)  # the first try: upstream down
+    LedgerEntryFactory(user=user, status=S.STOPPED, created_at=before)  # stopped before any text
+
+    sent = user_client.post("/api/v1/conversations", {"message": "again", "model": model.slug}, format="json")
+    assert sent.status_code == 201, sent.content
+
+    refused = user_client.post("/api/v1/conversations", {"message": "one more", "model": model.slug}, format="json")
+    assert refused.status_code == 429 and refused.json()["code"] == "daily_quota_exceeded"
+    assert user_client.get("/api/v1/user/settings/subscription").json()["usage_today"]["messages_sent"] == 1
