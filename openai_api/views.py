@@ -26,7 +26,7 @@ from conversations.streaming import listener
 from core.db import db_sync_to_async
 from core.exceptions import DomainError
 
-from . import errors
+from . import errors, slots
 from .formatting import Completion, finish_reason, model_list
 from .serializers import IMAGE_CODES, ChatCompletionRequestSerializer, images_prepared
 from .throttles import check_rate
@@ -124,7 +124,7 @@ async def chat_completions_view(request):
         user, key, v = await db_sync_to_async(_checked)(request)
         if v["images"]:
             await asyncio.to_thread(_prepare_images, v)
-        reply = await db_sync_to_async(_start)(user, key, v)
+        reply = await slots.start_when_free(_start, user, key, v)
     except errors.OpenAIError as exc:
         return exc.response()
     completion = Completion(reply_id=reply.id, model=v["model"], include_usage=v["include_usage"])
