@@ -9,13 +9,15 @@ API's requests. The ledger outlives the conversations, so deleting them gives no
 history and clones of shares are not replies asked for and never count. When staff reset a user's
 quota for today (``quota_reset``), only replies asked for after that moment count until midnight.
 
-**A reply that failed before its first token is free** (``charged``): one that ended ``error``,
-``stopped`` or ``interrupted`` with no time to its first token in the ledger (``latency_ms``) gave
-nothing, and the clients that retry by themselves (OpenAI's SDKs retry a 503, a timeout, a dropped
-connection) would otherwise pay once per try. A reply still in flight counts (it may yet answer), so
-does one that failed after some text came, and a complete one. An ``interrupted`` reply (its worker
-stopped: a crash, a restart) has no time to its first token in the ledger (the reaper cannot know
-it), so it is free whatever it had said: the service's failure, not the user's.
+**A reply known to have said nothing is free** (``charged``): one that ended ``error``,
+``stopped`` or ``interrupted`` with no first token (no ``latency_ms``) and no completion token
+(``completion_tokens`` 0, as the generator records such an end, and as a reply stopped before a
+worker took it is recorded). Clients retry such failures by themselves (OpenAI's SDKs retry a 503,
+a timeout, a dropped connection) and would otherwise pay once per try. Everything else counts: a
+reply in flight (it may yet answer), a complete one, one that failed after some text, and one whose
+end does not say what it gave (no ``completion_tokens``): a reply whose conversation was deleted
+while it ran (deleting must not give a message back, even one that was streaming), and one
+interrupted by a crash or a restart (the reaper does not know whether its text had begun).
 
 A user who changes their zone moves their day with it: the count is always "since my last
 midnight", so a change can give back or take away the hours between the two midnights (once).
@@ -32,14 +34,14 @@ from accounts.preferences import saved_zone
 
 from .models import LedgerEntry, MessageStatus
 
-# How a reply ends without giving anything when it has no first token (see the module's docstring).
+# The ends a reply may have without giving anything (see the module's docstring).
 FAILED_STATUSES = (MessageStatus.ERROR, MessageStatus.STOPPED, MessageStatus.INTERRUPTED)
 
 
 def charged() -> Q:
     """The ledger entries the daily quota counts: every reply asked for but those that ended
-    ``error``, ``stopped`` or ``interrupted`` before their first token."""
-    return ~Q(status__in=FAILED_STATUSES, latency_ms__isnull=True)
+    ``error``, ``stopped`` or ``interrupted`` having given nothing (no first token, 0 tokens)."""
+    return ~Q(status__in=FAILED_STATUSES, latency_ms__isnull=True, completion_tokens=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,7 @@ def messages_sent_today(
     *, owner_id: int, zone: tzinfo, reset_at: datetime | None = None, now: datetime | None = None
 ) -> int:
     """Replies the user has asked for since their midnight, or since a staff reset made later that
-    day, but those that failed before their first token (one query, on the ledger's (user,
+    day, but those that failed having said nothing (one query, on the ledger's (user,
     created_at) index)."""
     since, _ = day_bounds(now or timezone.now(), zone)
     if reset_at is not None and reset_at > since:
