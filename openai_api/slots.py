@@ -11,8 +11,9 @@ Waiting costs no thread and no row (the refused start rolled back: no conversati
 entry). A reply that ends in this process wakes its waiters at once (its event log's end, which
 is published after its row is final); one in another process, or one not started yet, is seen by
 a look at the user's replies in flight every ``POLL_SECONDS``. A client that goes away stops its
-reply (``views._stop_unless_done``); the stop lands a moment later, and a request sent right
-after it ("stop, then send the next") waits for that moment instead of failing.
+reply (``views._stop_unless_done``, and for a stream ``ReplyStreamingResponse.close``, whatever
+holds the stream); the stop lands a moment later, and a request sent right after it ("stop, then
+send the next") waits for that moment instead of failing.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ import time
 from collections import Counter
 
 from django.conf import settings
+from django.http import StreamingHttpResponse
 
 from conversations import generation
 from conversations.models import Message
@@ -116,3 +118,25 @@ async def _any_event(logs: list, timeout: float) -> None:
     finally:
         for wait in waits:
             wait.cancel()
+
+
+class ReplyStreamingResponse(StreamingHttpResponse):
+    """A streamed reply's response, which stops its reply if it is closed before the reply ended.
+
+    When the client goes away mid-stream, Django cancels the sending and closes the response, but
+    leaves the stream's async generator (``views._stream``, whose ``finally`` stops the reply) to
+    the garbage collector: it is finalised once nothing holds the response, at once as a rule, and
+    only at the next collection when a reference cycle does. Closing is the moment the client is
+    gone, so the slot is freed then, whatever holds the generator. Called on a thread (Django closes
+    responses with ``sync_to_async``); a reply that ended costs one query here."""
+
+    def __init__(self, streaming_content, *, reply_id, **kwargs):
+        super().__init__(streaming_content, **kwargs)
+        self.reply_id = reply_id
+
+    def close(self):
+        try:
+            if Message.objects.in_flight().filter(pk=self.reply_id).exists():
+                generation.request_stop(message_id=self.reply_id)
+        finally:
+            super().close()

@@ -12,7 +12,7 @@ import json
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -131,7 +131,8 @@ async def chat_completions_view(request):
     follower = listener.Listener(conversation_id=reply.conversation_id, message=reply)
     await follower.open()
     if v["stream"]:
-        response = StreamingHttpResponse(_stream(follower, completion, reply.id), content_type="text/event-stream")
+        stream = _stream(follower, completion, reply.id)
+        response = slots.ReplyStreamingResponse(stream, reply_id=reply.id, content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response

@@ -16,7 +16,7 @@ from accounts.models import Plan
 from accounts.services import user_settings_get
 from conversations.models import Conversation, LedgerEntry, Message, MessageStatus, Role
 from openai_api import slots
-from tests.conversations.factories import LLMModelFactory
+from tests.conversations.factories import AssistantMessageFactory, ConversationFactory, LLMModelFactory
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -224,6 +224,27 @@ def test_a_client_that_leaves_frees_its_slot_within_moments(asgi_server, key, fa
     left = time.monotonic()
     wait_until(lambda: in_flight(user) == 0, timeout=5)
     assert time.monotonic() - left < 1.0
+
+
+@pytest.mark.django_db(transaction=True)  # a response's close ends the request's connection
+def test_closing_a_streamed_replys_response_stops_the_reply_if_it_runs(user, monkeypatch):
+    # When the client leaves while Django is sending a chunk, the stream's generator waits at its
+    # ``yield`` and its ``finally`` (the stop) runs only when it is collected; Django closes the
+    # response at once, and that close stops the reply (the cancelled-while-waiting case is the
+    # generator's own ``finally``, tried live above).
+    stops = []
+    monkeypatch.setattr(slots.generation, "request_stop", lambda *, message_id: stops.append(message_id))
+
+    async def nothing():
+        yield b""
+
+    reply = AssistantMessageFactory(conversation=ConversationFactory(owner=user), status=MessageStatus.STREAMING)
+    slots.ReplyStreamingResponse(nothing(), reply_id=reply.pk).close()
+    assert stops == [reply.pk]
+
+    Message.objects.filter(pk=reply.pk).update(status=MessageStatus.COMPLETE)
+    slots.ReplyStreamingResponse(nothing(), reply_id=reply.pk).close()  # ended: nothing to stop
+    assert stops == [reply.pk]
 
 
 # --- the daily quota: final, and failures are not charged per try ----------------------------------
