@@ -9,6 +9,16 @@ API's requests. The ledger outlives the conversations, so deleting them gives no
 history and clones of shares are not replies asked for and never count. When staff reset a user's
 quota for today (``quota_reset``), only replies asked for after that moment count until midnight.
 
+**A reply known to have said nothing is free** (``charged``): one that ended ``error``,
+``stopped`` or ``interrupted`` with no first token (no ``latency_ms``) and no completion token
+(``completion_tokens`` 0, as the generator records such an end, and as a reply stopped before a
+worker took it is recorded). Clients retry such failures by themselves (OpenAI's SDKs retry a 503,
+a timeout, a dropped connection) and would otherwise pay once per try. Everything else counts: a
+reply in flight (it may yet answer), a complete one, one that failed after some text, and one whose
+end does not say what it gave (no ``completion_tokens``): a reply whose conversation was deleted
+while it ran (deleting must not give a message back, even one that was streaming), and one
+interrupted by a crash or a restart (the reaper does not know whether its text had begun).
+
 A user who changes their zone moves their day with it: the count is always "since my last
 midnight", so a change can give back or take away the hours between the two midnights (once).
 """
@@ -16,12 +26,22 @@ midnight", so a change can give back or take away the hours between the two midn
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import UserSettings
 from accounts.preferences import saved_zone
 
-from .models import LedgerEntry
+from .models import LedgerEntry, MessageStatus
+
+# The ends a reply may have without giving anything (see the module's docstring).
+FAILED_STATUSES = (MessageStatus.ERROR, MessageStatus.STOPPED, MessageStatus.INTERRUPTED)
+
+
+def charged() -> Q:
+    """The ledger entries the daily quota counts: every reply asked for but those that ended
+    ``error``, ``stopped`` or ``interrupted`` having given nothing (no first token, 0 tokens)."""
+    return ~Q(status__in=FAILED_STATUSES, latency_ms__isnull=True, completion_tokens=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +70,12 @@ def messages_sent_today(
     *, owner_id: int, zone: tzinfo, reset_at: datetime | None = None, now: datetime | None = None
 ) -> int:
     """Replies the user has asked for since their midnight, or since a staff reset made later that
-    day (one query, on the ledger's (user, created_at) index)."""
+    day, but those that failed having said nothing (one query, on the ledger's (user,
+    created_at) index)."""
     since, _ = day_bounds(now or timezone.now(), zone)
     if reset_at is not None and reset_at > since:
         since = reset_at
-    return LedgerEntry.objects.filter(user_id=owner_id, created_at__gte=since).count()
+    return LedgerEntry.objects.filter(charged(), user_id=owner_id, created_at__gte=since).count()
 
 
 def daily_usage(*, settings_row: UserSettings, now: datetime | None = None) -> DailyUsage:

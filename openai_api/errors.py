@@ -38,6 +38,27 @@ class OpenAIError(Exception):
         return response
 
 
+# Seconds a client refused for the plan's concurrent replies is told to wait (``Retry-After``)
+# before it tries again (the request itself has already waited ``CHAT_API_SLOT_WAIT_SECONDS``).
+SLOT_RETRY_AFTER_SECONDS = 1
+
+
+class SlotBusy(OpenAIError):
+    """Every reply the plan allows at once is running: 429 ``rate_limit_exceeded`` with
+    ``Retry-After``, which OpenAI's SDKs retry by themselves (``x-should-retry: true``), as they
+    do OpenAI's own rate limits. ``openai_api.slots`` waits for a slot before answering this."""
+
+    def __init__(self, message: str):
+        super().__init__(
+            429,
+            message,
+            type="requests",
+            code="rate_limit_exceeded",
+            retry_after=SLOT_RETRY_AFTER_SECONDS,
+            retry=True,
+        )
+
+
 def invalid_key() -> OpenAIError:
     return OpenAIError(
         401,
@@ -85,7 +106,9 @@ def from_refusal(exc, *, model: str) -> OpenAIError:
     """The request refused by a rule of the service (a domain error), in OpenAI's terms."""
     if exc.code == "model_not_in_plan":  # as OpenAI: a model you cannot use does not exist for you
         return model_not_found(model)
-    if exc.status_code == 429:  # the plan's limits: retrying at once would fail again
+    if exc.code == "too_many_generations":  # the plan's concurrent replies: one ends soon, retry
+        return SlotBusy(exc.detail)
+    if exc.status_code == 429:  # the day's quota: retrying before it resets would fail again
         wait = getattr(exc, "wait", None) or 1
         return OpenAIError(429, exc.detail, type="insufficient_quota", code=exc.code, retry_after=wait, retry=False)
     if exc.status_code == 503:  # a part of ours is down for a moment: SDKs retry a 503 by themselves

@@ -143,7 +143,8 @@ def reply_stop_pending(*, message_id) -> Message | None:
             status=MessageStatus.STOPPED, finished_at=now, heartbeat_at=now, updated_at=now, stream_seq=2
         ):
             return None
-        _ledger_end(message_id=message_id, fields={"status": MessageStatus.STOPPED})
+        # It made nothing: 0 tokens (what the daily quota reads to leave it out, ``quota.charged``).
+        _ledger_end(message_id=message_id, fields={"status": MessageStatus.STOPPED, "completion_tokens": 0})
     return Message.objects.get(pk=message_id)
 
 

@@ -1,6 +1,7 @@
 """OpenAI's error shape and statuses (``openai_api/errors.py``), what its SDKs branch on: the
 ``param`` a 400 names, the service's refusals in OpenAI's terms (404 for a model outside the plan,
-429 with Retry-After and no SDK retry for the plan's limits, 503 for a moment's outage), and a reply
+429 with Retry-After, retried by the SDK for the plan's concurrent replies and not for the day's
+quota, 503 for a moment's outage), and a reply
 that failed, 503 when trying again may work and 502, not to be retried, when not."""
 
 import json
@@ -9,7 +10,7 @@ import pytest
 from django.test import Client
 
 from accounts import services as account_services
-from conversations.exceptions import DailyQuotaExceeded, GenerationInProgress, TooManyGenerations
+from conversations.exceptions import DailyQuotaExceeded, GenerationInProgress, PlanLimitExceeded, TooManyGenerations
 from core.exceptions import DomainError, NotPermitted, ServiceUnavailable
 from openai_api import errors
 from openai_api.errors import _TRANSIENT, OpenAIError, first_field_error, from_refusal, reply_failed
@@ -124,10 +125,25 @@ def test_the_daily_quota_is_a_429_to_retry_after_the_wait_and_not_at_once():
     assert headers["x-should-retry"] == "false"
 
 
-def test_a_plan_limit_without_a_known_wait_says_one_second():
-    status, body, headers = _sent(from_refusal(TooManyGenerations(), model="fast"))
+def test_the_plans_concurrent_replies_are_a_429_the_sdk_retries():
+    # By then the request has waited for a slot (openai_api.slots): one ends soon, so the SDK
+    # retries after Retry-After, as it does OpenAI's own rate limits.
+    status, body, headers = _sent(from_refusal(TooManyGenerations("Your plan allows 1 reply at a time."), model="fast"))
     assert status == 429
-    assert body["error"]["code"] == "too_many_generations"
+    assert body["error"] == {
+        "message": "Your plan allows 1 reply at a time.",
+        "type": "requests",
+        "param": None,
+        "code": "rate_limit_exceeded",
+    }
+    assert headers["Retry-After"] == "1"
+    assert headers["x-should-retry"] == "true"
+
+
+def test_another_plan_limit_without_a_known_wait_says_one_second_and_final():
+    status, body, headers = _sent(from_refusal(PlanLimitExceeded(), model="fast"))
+    assert status == 429
+    assert body["error"]["code"] == "plan_limit_exceeded"
     assert headers["Retry-After"] == "1"
     assert headers["x-should-retry"] == "false"
 

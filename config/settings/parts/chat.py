@@ -22,6 +22,9 @@ CHAT = {
     # Whether the OpenAI-compatible API keeps what requests said and got back; its usage figures
     # (tokens, timings, status) are kept either way.
     "API_KEEP_CONTENT": env.bool("CHAT_API_KEEP_CONTENT", default=False),
+    # How long a /v1 request beyond the plan's concurrent replies waits for one of them to end
+    # before its 429 (which the SDKs retry after Retry-After: 1 s); 0: no wait (openai_api/slots.py).
+    "API_SLOT_WAIT_SECONDS": env.float("CHAT_API_SLOT_WAIT_SECONDS", default=10.0),
     # A single-process server (no Redis) ends every in-flight reply when it starts: none of them
     # can still have a worker. With Redis, other processes may: the heartbeat decides.
     "REAP_ON_START": env.bool("CHAT_REAP_ON_START", default=not REDIS_URL),
