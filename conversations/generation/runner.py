@@ -295,6 +295,8 @@ class ReplyRun:
             stream_seq=done_seq,
             error_code="interrupted",
             error=_("The server stopped while this reply was generated."),
+            # What it had given (the quota does not count an interrupted reply that gave nothing).
+            completion_tokens=self.chunks,
         )
         if saved:
             if pending:
