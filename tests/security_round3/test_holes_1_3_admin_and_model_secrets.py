@@ -129,7 +129,8 @@ def test_a_model_row_cannot_send_the_servers_secret_to_a_url_staff_chose(asgi_se
 
     # The listener sees what an allowed variable sends: it would see the secret if it were sent.
     assert "mine: OK" in test_connection()
-    assert authorizations(listener) == ["Bearer sk-a-key-the-operator-gave-this-model"]
+    # (The model list, then what the upstream supports: /models, /props, /api/show, one key for all.)
+    assert set(authorizations(listener)) == {"Bearer sk-a-key-the-operator-gave-this-model"}
     listener.calls.clear()
 
     # The form refuses the server's secret...
