@@ -18,6 +18,7 @@ short timeouts, never raises for an upstream that answers badly.
 import httpx
 
 from .. import capabilities as caps
+from .base import ProviderError
 from .limits import TIMEOUT_SECONDS, _get_json, _root
 from .openai_provider import OpenAIProvider
 
@@ -69,7 +70,10 @@ def upstream_capabilities(model, *, timeout: float = TIMEOUT_SECONDS) -> tuple[l
         return [], ""
     said: set[str] = set()
     sources = []
-    headers = {"Authorization": f"Bearer {provider.api_key}"}
+    try:
+        headers = {"Authorization": f"Bearer {provider.api_key}"}
+    except ProviderError:  # a key variable the rules refuse: nothing is asked with it
+        return [], ""
     with httpx.Client(timeout=timeout, headers=headers, follow_redirects=False) as client:
         listing, _problem = _get_json(client, f"{provider.base_url.rstrip('/')}/models")
         entries = listing.get("data") if isinstance(listing, dict) else None

@@ -176,11 +176,20 @@ class OpenAIProvider(TokenCounting):
         # The embedded model is one more OpenAI-compatible server, at a URL the deployment sets.
         self.local = local = model.provider == "local"
         self.base_url = model.base_url or (settings.CHAT["LOCAL_MODEL_URL"] if local else None)
-        # Only a variable the operator allows, checked again here (llm/keys.py): a row written
-        # before the rule must not send the server's own secrets to a URL staff chose.
-        # Local servers (Ollama, vLLM, llama.cpp) ignore the key but the SDK wants one.
-        self.api_key = api_key_from_env(model.api_key_env) or "not-needed"
+        self.api_key_env = model.api_key_env
+        self._api_key: str | None = None
         self.timeout = model.request_timeout_seconds
+
+    @property
+    def api_key(self) -> str:
+        """The key, read when a request is made (not when the provider is made: counting a prompt
+        needs none). Only a variable the operator allows, checked again here (llm/keys.py): a row
+        written before the rule must not send the server's own secrets to a URL staff chose; its
+        request fails with ``api_key_env_refused``. Local servers (Ollama, vLLM, llama.cpp) ignore
+        the key but the SDK wants one."""
+        if self._api_key is None:
+            self._api_key = api_key_from_env(self.api_key_env) or "not-needed"
+        return self._api_key
 
     @property
     def client(self) -> openai.AsyncOpenAI:

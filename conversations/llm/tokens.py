@@ -22,6 +22,7 @@ import httpx
 from core.tokens import estimate_tokens
 
 from ..images import content_text
+from .base import ProviderError
 from .context import MESSAGE_OVERHEAD_TOKENS, content_tokens
 
 logger = logging.getLogger(__name__)
@@ -161,7 +162,10 @@ class TokenCounting:
     def tokenizer(self) -> Tokenizer | None:
         if not self.local or not self.base_url:
             return None
-        key = self.api_key if self.api_key != "not-needed" else ""
+        try:
+            key = self.api_key if self.api_key != "not-needed" else ""
+        except ProviderError:  # a key variable the rules refuse: the estimate, and the reply says why
+            return None
         return Tokenizer(base_url=self.base_url, model=self.model_name, api_key=key)
 
     def rendered(self, messages: list[dict]) -> str:

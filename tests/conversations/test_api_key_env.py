@@ -103,8 +103,9 @@ def test_a_row_written_before_the_rule_never_reads_them(model, monkeypatch, name
     monkeypatch.setenv(name, "the-servers-own-secret")
     LLMModel.objects.filter(pk=model.pk).update(api_key_env=name)
 
+    provider = get_provider(LLMModel.objects.get(pk=model.pk))  # counting a prompt needs no key
     with pytest.raises(ProviderError) as refused:
-        get_provider(LLMModel.objects.get(pk=model.pk))
+        provider.api_key  # noqa: B018 - read when a request would be made
 
     assert refused.value.code == "api_key_env_refused"
     assert "the-servers-own-secret" not in str(refused.value)
