@@ -58,10 +58,16 @@ async def _check_local_embedding() -> str | None:
     return None
 
 
+# Reported, but not a reason to take the process out of a load balancer: without it only
+# /v1/embeddings fails (502), and chat goes on. (A deployment upgraded without the new process
+# keeps serving.)
+NOT_REQUIRED = ("local_embedding",)
+
+
 async def healthz(request):
-    """Liveness and readiness: 200 when the database, the channel layer, the local model server
-    (if an enabled model uses it) and the local embedding server (if /v1/embeddings uses it)
-    answer, else 503."""
+    """Liveness and readiness: 200 when the database, the channel layer and the local model server
+    (if an enabled model uses it) answer, else 503; the local embedding server's state (if
+    /v1/embeddings uses it) is reported with them, ``"status": "degraded"`` when it is down."""
     checks = {}
     for name, check in (
         ("database", sync_to_async(_check_database)),
@@ -74,5 +80,7 @@ async def healthz(request):
         except Exception as exc:  # report, do not crash: this endpoint exists to say what is wrong
             logger.warning("healthz: %s failed: %s", name, exc)
             checks[name] = "error"
-    healthy = all(v in ("ok", "unused") for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    healthy = all(v in ("ok", "unused") for name, v in checks.items() if name not in NOT_REQUIRED)
+    degraded = any(checks[name] == "error" for name in NOT_REQUIRED)
+    status = "error" if not healthy else "degraded" if degraded else "ok"
+    return JsonResponse({"status": status, **checks}, status=200 if healthy else 503)

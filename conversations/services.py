@@ -1069,7 +1069,7 @@ def api_completion_start(
     # again here against the model as it is now; a caller that did not count gets the estimate.
     prompt_tokens = options.get("prompt_tokens")
     if prompt_tokens is None:
-        prompt_tokens = window.api_estimate(model=model, system=system, turns=turns)
+        prompt_tokens = window.api_estimate(model=model, system=system, turns=turns, upstream=options.get("upstream"))
     fit = window.api_fit(model=model, prompt_tokens=prompt_tokens, max_tokens=options.get("max_tokens"))
     options = {**options, "max_tokens": fit.max_tokens, "prompt_tokens": fit.prompt_tokens}
     conversation = Conversation.objects.create(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 
-from .llm import get_provider
+from .llm import context, get_provider
 from .llm.tokens import api_messages, definitions_tokens
 from .models import LLMModel
 
@@ -109,9 +109,10 @@ async def api_fit_counted(
     return api_fit(model=model, prompt_tokens=prompt_tokens, max_tokens=max_tokens, param=param)
 
 
-def api_estimate(*, model: LLMModel, system: str, turns: list[dict]) -> int:
-    """A request's prompt, estimated (no call to anyone): for a caller that did not count it."""
-    return get_provider(model).estimate_prompt(api_messages(system, turns))
+def api_estimate(*, model: LLMModel, system: str, turns: list[dict], upstream: dict | None = None) -> int:
+    """A request's prompt, estimated (no call to anyone): for a caller that did not count it. The
+    same parts as ``api_fit_counted`` counts (its tool definitions and schema too)."""
+    return get_provider(model).estimate_prompt(api_messages(system, turns)) + definitions_tokens(upstream or {})
 
 
 # --- the app's questions --------------------------------------------------------------------------
@@ -119,7 +120,7 @@ def api_estimate(*, model: LLMModel, system: str, turns: list[dict]) -> int:
 
 def reply_room(model: LLMModel) -> int:
     """What the app keeps for a reply (``build_messages``' rule)."""
-    return max(1, min(model.max_output_tokens, model.context_window // 2))
+    return context.reply_room(context_window=model.context_window, max_output_tokens=model.max_output_tokens)
 
 
 @dataclass(frozen=True, slots=True)

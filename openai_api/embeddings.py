@@ -40,6 +40,9 @@ EMBEDDED_DIMENSIONS = 576  # SmolLM2-135M's hidden size
 EMBEDDED_TIMEOUT_SECONDS = 120.0
 # OpenAI's own bound on inputs in one request.
 MAX_INPUTS = 2048
+# Tokens one request may carry in all (OpenAI's limit), by the conservative estimate: a request
+# is bounded work for the embedding server, whatever its count of inputs.
+MAX_REQUEST_TOKENS = 300_000
 _FIELDS = {"model", "input", "encoding_format", "dimensions", "user"}
 # A fixed "created" for the embedded default (the release of SmolLM2), so the list is stable.
 _EMBEDDED_CREATED = 1730419200
@@ -130,6 +133,12 @@ def _inputs(value) -> list[str]:
         raise errors.invalid(_("'input' must be a string or a non-empty list of strings."), param="input")
     if len(value) > MAX_INPUTS:
         raise errors.invalid(_("'input' may hold at most %(count)d strings.") % {"count": MAX_INPUTS}, param="input")
+    if sum(estimate_tokens(item) for item in value if isinstance(item, str)) > MAX_REQUEST_TOKENS:
+        raise errors.invalid(
+            _("'input' holds more than %(count)d tokens in all: send it in several requests.")
+            % {"count": MAX_REQUEST_TOKENS},
+            param="input",
+        )
     for index, item in enumerate(value):
         if isinstance(item, int | list):
             raise errors.invalid(
@@ -202,8 +211,13 @@ def _unreachable() -> errors.OpenAIError:
 
 
 def _headers(model: EmbeddingModel) -> dict:
-    if not model.api_key_env or api_key_env_problem(model.api_key_env) is not None:
+    if not model.api_key_env:
         return {}
+    if api_key_env_problem(model.api_key_env) is not None:  # as a chat model's (llm/keys.py): nothing is read
+        raise errors.reply_failed(
+            _("The embedding model's API key variable is not allowed on this server: an operator must correct it."),
+            code="api_key_env_refused",
+        )
     key = os.environ.get(model.api_key_env)
     return {"Authorization": f"Bearer {key}"} if key else {}
 

@@ -57,10 +57,23 @@ REFUSED = {
 }
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+TOKEN_ID = re.compile(r"[0-9]{1,10}")
 MAX_TOOLS = 128
 MAX_LOGIT_BIAS = 300
 MAX_METADATA_PAIRS = 16
 MAX_SCHEMA_BYTES = 100_000
+
+
+def has_nul(value) -> bool:
+    """Whether a NUL character is in any string of ``value`` (keys too): the request is stored
+    with its reply (a JSON column), which PostgreSQL cannot hold one in."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
 
 
 def unsupported(data: dict) -> tuple[str, str] | None:
@@ -226,7 +239,7 @@ def logit_bias(value) -> dict | None:
         )
     out = {}
     for token, bias in value.items():
-        if not (isinstance(token, str) and token.isdigit()):
+        if not (isinstance(token, str) and TOKEN_ID.fullmatch(token)):
             raise serializers.ValidationError(_("Keys are token ids, as strings of digits."))
         if isinstance(bias, bool) or not isinstance(bias, int | float) or not -100 <= bias <= 100:
             raise serializers.ValidationError(_("Biases are numbers from -100 to 100."))

@@ -205,10 +205,16 @@ class ChatCompletionsDoc(_ApiKeyDocs):
             404: _error("model_not_found: no such model, or not in your plan."),
             415: _error("The body is not JSON."),
             429: _error(
-                "rate_limit_exceeded (the key's request rate), daily_quota_exceeded or too_many_generations "
-                "(the plan's limits); Retry-After says when to retry."
+                "rate_limit_exceeded: the key's request rate, or the plan's concurrent replies after waiting "
+                "CHAT_API_SLOT_WAIT_SECONDS for one to end (x-should-retry: true); daily_quota_exceeded "
+                "(insufficient_quota, final until the user's midnight, x-should-retry: false). Retry-After says "
+                "when to retry."
             ),
-            503: _error("The model's server failed or is unreachable."),
+            502: _error(
+                "The reply failed in a way a retry will not cure: invalid_structured_output (the reply broke "
+                "response_format), or the model's server refused the request for good."
+            ),
+            503: _error("The model's server failed or is unreachable; a retry may work."),
         },
     )
     def post(self, request):  # pragma: no cover - documentation only

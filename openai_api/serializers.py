@@ -158,6 +158,8 @@ def _tool_calls(value) -> list[dict]:
             _("A list of at most %(count)d tool calls.") % {"count": parameters.MAX_TOOLS}
         )
     calls = []
+    if parameters.has_nul(value):
+        raise serializers.ValidationError(_("Null characters are not allowed."))
     for call in value:
         function = call.get("function") if isinstance(call, dict) else None
         if (
@@ -168,6 +170,7 @@ def _tool_calls(value) -> list[dict]:
             or len(call["id"]) > 256
             or not isinstance(function, dict)
             or not isinstance(function.get("name"), str)
+            or not parameters.NAME.match(function["name"])
             or not isinstance(function.get("arguments"), str)
         ):
             raise serializers.ValidationError(
@@ -303,12 +306,26 @@ class ChatMessageSerializer(InputSerializer):
     content = MessageContentField(allow_null=True, required=False)
     name = serializers.CharField(required=False, max_length=64)
     tool_calls = ToolCallsField(required=False, allow_null=True)
-    tool_call_id = serializers.CharField(required=False, max_length=256)
+    tool_call_id = serializers.CharField(required=False, allow_null=True, max_length=256)
+    # An assistant's earlier refusal, the deprecated function_call, audio: null only (clients that
+    # dump their message objects send them so); anything else in a message is refused by name.
+    KNOWN = ("role", "content", "name", "tool_calls", "tool_call_id", "refusal", "function_call", "audio")
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if name not in self.KNOWN:
+                    raise serializers.ValidationError(
+                        {name: [_("Unrecognized request argument supplied: %(name)s") % {"name": name}]}
+                    )
+                if name in ("refusal", "function_call", "audio") and value is not None:
+                    raise serializers.ValidationError({name: [_("Not supported in messages by this server.")]})
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         role = attrs["role"]
         calls = []
-        if "tool_calls" in attrs:
+        if attrs.get("tool_calls"):
             if role != "assistant":
                 raise serializers.ValidationError({"tool_calls": [_("Only assistant messages have tool_calls.")]})
             try:
@@ -330,6 +347,8 @@ class ChatMessageSerializer(InputSerializer):
                 {"content": [_("A message has at most %(limit)d characters.") % {"limit": limit}]}
             )
         message = {"role": role, "content": content}
+        if attrs.get("name") and role in ("user", "assistant"):
+            message["name"] = attrs["name"]  # who said it, for upstreams that read it
         if calls:
             message["tool_calls"] = calls
         if role == "tool":
@@ -339,6 +358,16 @@ class ChatMessageSerializer(InputSerializer):
 
 class StreamOptionsSerializer(InputSerializer):
     include_usage = serializers.BooleanField(required=False, default=False)
+    # OpenAI's padding of streamed chunks against length side channels: nothing to pad here.
+    include_obfuscation = serializers.BooleanField(required=False, allow_null=True)
+
+    def to_internal_value(self, data):
+        unknown = [name for name in data if name not in self.fields] if isinstance(data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(
+                {unknown[0]: [_("Unrecognized request argument supplied: %(name)s") % {"name": unknown[0]}]}
+            )
+        return super().to_internal_value(data)
 
 
 class ChatCompletionRequestSerializer(InputSerializer):
@@ -399,10 +428,19 @@ class ChatCompletionRequestSerializer(InputSerializer):
         return stops
 
     def validate_response_format(self, value):
+        if parameters.has_nul(value):
+            raise serializers.ValidationError(_("Null characters are not allowed."))
         return parameters.response_format(value)
 
     def validate_tools(self, value):
+        if parameters.has_nul(value):
+            raise serializers.ValidationError(_("Null characters are not allowed."))
         return parameters.tools(value)
+
+    def validate_tool_choice(self, value):
+        if parameters.has_nul(value):
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        return value
 
     def validate_logit_bias(self, value):
         return parameters.logit_bias(value)

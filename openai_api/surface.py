@@ -73,12 +73,14 @@ def _embedding_checked(request) -> tuple[embeddings.EmbeddingRequest, embeddings
     model = embeddings.embedding_model()
     if model is None or parsed.model != model.id:
         if models_usable(user=user).filter(slug=parsed.model).exists():
-            raise errors.invalid(
+            message = (
                 _("'%(model)s' is a chat model; the embedding model here is '%(embedding)s' (see /v1/models).")
-                % {"model": parsed.model, "embedding": model.id if model else "-"},
-                param="model",
-                code="model_not_supported",
+                % {"model": parsed.model, "embedding": model.id}
+                if model
+                else _("'%(model)s' is a chat model, and no embedding model is configured on this server.")
+                % {"model": parsed.model}
             )
+            raise errors.invalid(message, param="model", code="model_not_supported")
         raise errors.model_not_found(parsed.model)
     embeddings.request_check(parsed, model)
     return parsed, model

@@ -21,7 +21,7 @@ from files.models import FileStatus, StoredFile
 from .. import selectors
 from ..capabilities import VISION, has_capability
 from ..images import ImageProblem, image_part
-from ..llm.context import IMAGE_TOKENS, MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens
+from ..llm.context import IMAGE_TOKENS, MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens, reply_room
 from ..models import Message, OriginKind
 from . import rows
 
@@ -178,7 +178,7 @@ def _budget(*, claimed, question_cost: int) -> int:
     instructions included) and the question, halved so the conversation itself still fits
     (``build_messages``' rule)."""
     model = claimed.model
-    max_tokens = max(1, min(model.max_output_tokens, model.context_window // 2))
+    max_tokens = reply_room(context_window=model.context_window, max_output_tokens=model.max_output_tokens)
     room = model.context_window - max_tokens
     system = estimate_tokens(system_prompt(claimed=claimed)) + MESSAGE_OVERHEAD_TOKENS
     return min(room // 2 - system, room - system - question_cost) - BLOCK_OVERHEAD_TOKENS

@@ -192,11 +192,16 @@ class ReplyRun:
                 if delta.usage is not None:
                     usage = delta.usage
                 self.finish_reason = delta.finish_reason or self.finish_reason
-            problem = structured.output_problem(
-                upstream.get("response_format"), self.text() + "".join(self.buffer), finish_reason=self.finish_reason
-            )
-            if problem is not None:
-                raise problem
+            if upstream.get("response_format"):
+                problem = await asyncio.to_thread(
+                    structured.output_problem,
+                    upstream["response_format"],
+                    self.text() + "".join(self.buffer),
+                    finish_reason=self.finish_reason,
+                    tool_calls=bool(self.tool_calls),
+                )
+                if problem is not None:
+                    raise problem
         except ProviderError as exc:
             status, error = MessageStatus.ERROR, exc
         except asyncio.CancelledError:

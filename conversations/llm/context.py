@@ -76,6 +76,12 @@ def _fit_context(text: str, budget: int, count: Callable[[str], int]) -> str:
     return ""
 
 
+def reply_room(*, context_window: int, max_output_tokens: int) -> int:
+    """What an app reply keeps of the window for its answer: the model's output limit, at most
+    half the window (the one rule: the history sent, the sources' budget and a question's check)."""
+    return max(1, min(max_output_tokens, context_window // 2))
+
+
 def build_messages(
     *,
     system_prompt: str,
@@ -95,7 +101,7 @@ def build_messages(
     ``continuation``: ``history`` ends with the reply to go on with (kept like a new message, its
     end when too long), and ``CONTINUE_INSTRUCTION`` follows it as the last user turn.
     """
-    max_tokens = max(1, min(max_output_tokens, context_window // 2))
+    max_tokens = reply_room(context_window=context_window, max_output_tokens=max_output_tokens)
     budget = context_window - max_tokens
     follow_up = [{"role": "user", "content": CONTINUE_INSTRUCTION}] if continuation else []
     # Its room is kept first: without it the model would answer the question again.

@@ -129,6 +129,13 @@ def client_for(*, base_url: str | None, api_key: str, timeout: float) -> openai.
     return client
 
 
+def _without_names(messages: list[dict]) -> list[dict]:
+    """llama-cpp-python's server types messages without ``name`` (its templates do not write it)."""
+    if not any("name" in message for message in messages):
+        return messages
+    return [{k: v for k, v in message.items() if k != "name"} for message in messages]
+
+
 def _with_null_contents(messages: list[dict]) -> list[dict]:
     """An assistant turn that only calls tools has ``content: null``, as OpenAI writes it (some
     upstreams refuse an empty string beside tool calls)."""
@@ -234,7 +241,7 @@ class OpenAIProvider(TokenCounting):
         calls = ToolCalls()
         body = {
             "model": self.model_name,
-            "messages": _with_null_contents(messages),
+            "messages": _with_null_contents(_without_names(messages) if self.local else messages),
             "max_tokens": max_tokens,
             "temperature": temperature,
             "stream": True,
@@ -271,6 +278,7 @@ class OpenAIProvider(TokenCounting):
                             if delta.get("tool_calls"):
                                 calls.add(delta["tool_calls"])
                                 completion_chunks += 1
+                                completion_chars += 1  # a call has begun: a retry would repeat it
                             logprobs = (choice.get("logprobs") or {}).get("content") if choice.get("logprobs") else None
                             if text or logprobs:
                                 if text:

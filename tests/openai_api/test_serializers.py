@@ -218,10 +218,73 @@ def test_system_and_developer_messages_together_are_held_to_the_system_prompts_l
     assert str(SYSTEM_PROMPT_MAX_CHARS) in message
 
 
-def test_a_name_is_accepted_up_to_64_characters_and_not_passed_on():
+def test_a_name_is_accepted_up_to_64_characters_and_passed_on():
     v = accepted(messages=[{**USER, "name": "a" * 64}])
-    assert v["turns"] == [{"role": "user", "content": "Hello"}]
+    assert v["turns"] == [{"role": "user", "content": "Hello", "name": "a" * 64}]
     assert refused(messages=[{**USER, "name": "a" * 65}])[0] == "messages[0].name"
+
+
+def test_nulls_in_a_message_are_absent_and_unknown_keys_refused_by_name():
+    v = accepted(messages=[{**USER, "tool_calls": None, "tool_call_id": None, "refusal": None, "audio": None}])
+    assert v["turns"] == [{"role": "user", "content": "Hello"}]
+    assert refused(messages=[{**USER, "weight": 1}]) == (
+        "messages[0].weight",
+        "Unrecognized request argument supplied: weight",
+    )
+    assert refused(messages=[USER, {"role": "assistant", "content": "x", "function_call": {"name": "f"}}])[0] == (
+        "messages[1].function_call"
+    )
+    assert refused(stream=True, stream_options={"include_usage": True, "colour": "red"})[0] == "stream_options.colour"
+    assert accepted(stream=True, stream_options={"include_usage": True, "include_obfuscation": False})
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"tools": [{"type": "function", "function": {"name": "f", "description": "a\x00b"}}]}, "tools"),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": {"title": "\x00"}}}},
+            "response_format",
+        ),
+        (
+            {
+                "messages": [
+                    USER,
+                    {
+                        "role": "assistant",
+                        "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "\x00"}}],
+                    },
+                ]
+            },
+            "messages[1].tool_calls",
+        ),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": {"$schema": 5}}}},
+            "response_format.json_schema.schema",
+        ),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "p", "schema": {"$ref": "#/$defs/nope"}},
+                }
+            },
+            "response_format.json_schema.schema",
+        ),
+        (
+            {
+                "response_format": {
+                    "type": "json_schema",
+                    "json_schema": {"name": "p", "schema": {"$ref": "https://example.com/s.json"}},
+                }
+            },
+            "response_format.json_schema.schema",
+        ),
+        ({"logit_bias": {"\u00b2": 1}}, "logit_bias"),
+    ],
+)
+def test_what_would_break_the_store_or_the_check_is_a_400_naming_it(body, param):
+    assert refused(**body)[0] == param
 
 
 # --- parameters -----------------------------------------------------------------------------

@@ -271,3 +271,16 @@ def test_a_completion_through_a_base_url_with_a_trailing_slash(asgi_server, key,
     )
     assert r.status_code == 200, r.text
     assert r.json()["object"] == "chat.completion"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(client, auth, fast, constant):
+    body = '{"model": "fast", "messages": [{"role": "user", "content": "hi"}], "temperature": ' + constant + "}"
+    r = client.post("/v1/chat/completions", body, content_type="application/json", **auth)
+    assert r.status_code == 400 and _error(r)["message"] == "The request body is not valid JSON."
+
+
+def test_an_embeddings_request_is_bounded_in_tokens_in_all(client, auth, fast):
+    body = {"model": "smollm2-135m-embedding", "input": ["word " * 1000] * 400}  # ~400k tokens
+    r = client.post("/v1/embeddings", body, content_type="application/json", **auth)
+    assert r.status_code == 400 and _error(r)["param"] == "input" and "300000" in _error(r)["message"]
