@@ -97,6 +97,8 @@ def reply_failed(message: str, *, code: str | None) -> OpenAIError:
     code = code or "upstream_unavailable"
     if code == "upstream_bad_request":  # the upstream refused a parameter as given: the client's to fix
         return OpenAIError(400, message, code=code)
+    if code == "context_length_exceeded":  # the upstream's own window check, after ours passed
+        return OpenAIError(400, message, code=code, param="messages")
     if code in _TRANSIENT:
         return OpenAIError(503, message, type="server_error", code=code)
     return OpenAIError(502, message, type="server_error", code=code, retry=False)

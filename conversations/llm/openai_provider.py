@@ -62,6 +62,16 @@ def _upstream_message(exc: openai.APIStatusError) -> str:
     return str(message)[:500]
 
 
+# How OpenAI, vLLM, llama.cpp's server, Ollama and LM Studio say a prompt is over the window.
+_CONTEXT_WORDS = ("context_length_exceeded", "maximum context length", "context size", "context window", "n_ctx")
+
+
+def _context_exceeded(exc: openai.APIStatusError) -> bool:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    said = f"{body.get('code') or ''} {body.get('type') or ''} {_upstream_message(exc)}".lower()
+    return any(words in said for words in _CONTEXT_WORDS)
+
+
 def _as_provider_error(exc: Exception) -> ProviderError:
     if isinstance(exc, ProviderError):
         return exc
@@ -75,6 +85,14 @@ def _as_provider_error(exc: Exception) -> ProviderError:
         return ProviderError(_("The model server does not know this model."), code="upstream_not_found")
     if isinstance(exc, openai.RateLimitError):
         return ProviderError(_("The model server is rate limiting us."), code="upstream_rate_limited", retryable=True)
+    if isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError) and _context_exceeded(exc):
+        # Our count (an estimate for this upstream) let through what its tokenizer does not: said
+        # as our own check says it, so a client handles both alike.
+        return ProviderError(
+            _("The model's server says the messages do not fit its context window: %(message)s")
+            % {"message": _upstream_message(exc)},
+            code="context_length_exceeded",
+        )
     if isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError):
         return ProviderError(
             _("The model server refused the request: %(message)s") % {"message": _upstream_message(exc)},

@@ -18,6 +18,8 @@ The requested model name picks the behaviour: ``<mode>[:<tokens>[:<delay seconds
   last user message>"}`` streamed in two pieces, ``finish_reason: "tool_calls"``; otherwise it
   answers ``TOOL_ANSWER`` followed by the tool results it was sent, joined by `` | ``.
 - ``json``: answers ``JSON_REPLY`` (a JSON object) in pieces; ``prose`` answers ``PROSE_REPLY``
+- ``window:<n>``: a server whose own window is ``n`` characters of messages: past it, a 400 in
+  OpenAI's words (``context_length_exceeded``), as vLLM and OpenAI refuse; otherwise ``normal``
 Token ``i`` is ``"t<i> "``, so a reply of ``n`` tokens is predictable. With ``logprobs: true`` every
 content chunk carries OpenAI's ``logprobs.content`` for its piece (``logprob`` -0.25).
 """
@@ -43,6 +45,7 @@ MODELS = [
     "tools",
     "json",
     "prose",
+    "window",
 ]
 CITE_REPLY = "The warranty lasts three years [1]; extensions are asked for in writing [9]."
 TOOL_ANSWER = "From the tools: "
@@ -151,6 +154,23 @@ class _Handler(BaseHTTPRequestHandler):
         # Cut at max_tokens and say so ("length"), as real servers do.
         cut = bool(body.get("max_tokens")) and int(body["max_tokens"]) < count
         count = min(count, int(body.get("max_tokens") or count))
+        if mode == "window":
+            said = sum(len(json.dumps(m.get("content") or "")) for m in body.get("messages", []))
+            if said > count:
+                self._json(
+                    400,
+                    {
+                        "error": {
+                            "message": f"This model's maximum context length is {count} tokens. However, your "
+                            f"messages resulted in {said} tokens.",
+                            "type": "invalid_request_error",
+                            "param": "messages",
+                            "code": "context_length_exceeded",
+                        }
+                    },
+                )
+                return
+            count = 3
         if mode == "http500":
             self._json(500, {"error": {"message": "upstream exploded", "type": "server_error"}})
             return

@@ -215,3 +215,19 @@ def test_tool_definitions_count_toward_the_window(client, user, upstream):  # no
     assert exc.value.body["code"] == "context_length_exceeded"
     assert len(upstream.requests) == before
     _nothing_charged(user)
+
+
+def test_the_upstreams_own_window_refusal_is_said_as_ours_and_not_charged(client, user, upstream):  # noqa: F811
+    """Our count of a model without our tokenizer is an estimate: when the upstream's tokenizer
+    finds more, its refusal reaches the client as the same 400 ``context_length_exceeded``."""
+    LLMModelFactory(slug="narrow", upstream_model="window:200", base_url=upstream.base_url, context_window=8192)
+    with pytest.raises(openai.BadRequestError) as exc:
+        client.chat.completions.create(model="narrow", messages=[{"role": "user", "content": "가" * 300}])
+    assert exc.value.body["code"] == "context_length_exceeded" and exc.value.body["param"] == "messages"
+    assert "maximum context length is 200" in exc.value.body["message"]
+    # The reply was asked for and failed before its first token: in the ledger, not in the quota.
+    from conversations.quota import charged
+
+    assert LedgerEntry.objects.filter(user=user).count() == 1
+    assert not LedgerEntry.objects.filter(charged(), user=user).exists()
+    assert client.chat.completions.create(model="narrow", messages=[{"role": "user", "content": "hi"}]).choices
