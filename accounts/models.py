@@ -80,6 +80,10 @@ class Plan(models.Model):
         default=DEFAULT_STORAGE_LIMIT_BYTES,
         help_text=_("Bytes of files a user may store (collector files; accounts/storage.py). 0 means unlimited."),
     )
+    daily_tool_call_limit = models.PositiveIntegerField(
+        default=200,
+        help_text=_("Tool calls (MCP tools, web searches) a user's replies may make per day (UTC). 0 means unlimited."),
+    )
     selectable_by_user = models.BooleanField(default=True, help_text=_("Users may switch to this plan themselves."))
     order = models.PositiveSmallIntegerField(default=0)
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("files.api.urls")),
     path("", include("todos.api.urls")),
     path("", include("portability.api.urls")),
+    path("", include("tools.api.urls")),
 ]

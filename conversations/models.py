@@ -145,6 +145,10 @@ class Conversation(models.Model):
     # The leaf of the active path (conversations.tree): what the owner reads, shares and continues.
     # None only while the conversation has no message. DO_NOTHING: a message goes only with its
     # conversation (one DELETE each, the constraint checked at commit).
+    # The tools a reply may call: names of tool servers (tools.ToolServer) and "web_search",
+    # each allowed for the owner when set (tools.selectors.tools_problem); the reply leaves out
+    # any that is no longer available, with a notice.
+    tools = models.JSONField(default=list, blank=True)
     current_message = models.ForeignKey("Message", on_delete=models.DO_NOTHING, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -213,8 +217,13 @@ class Message(models.Model):
     # Why the model stopped ("stop", "length", "tool_calls"), as the upstream said; blank if unknown.
     finish_reason = models.CharField(max_length=20, blank=True)
     # The tool calls a reply made, as OpenAI writes them: [{id, type: "function", function: {name,
-    # arguments}}] (an OpenAI-compatible request's, with tools given).
+    # arguments}}]. An OpenAI-compatible request's are run by its caller; those the server ran for
+    # an app reply add what the reader sees (conversations.generation.tool_loop): {server, tool,
+    # arguments (an object), status, result, error, truncated, offset, duration_ms}.
     tool_calls = models.JSONField(default=list, blank=True)
+    # What the reader should know about how the reply was made, beside its text: [{code, message}]
+    # (a tool server that was down, the tool rounds' cap reached).
+    notices = models.JSONField(default=list, blank=True)
     # Streaming bookkeeping: last event seq saved, and a heartbeat the reaper watches.
     stream_seq = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

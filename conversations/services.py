@@ -24,6 +24,7 @@ from core.services import save_changed
 from core.titles import title_clean, title_fit
 from files.models import FileStatus, StoredFile
 from files.services import files_delete_unreferenced
+from tools.selectors import tools_problem
 
 from . import generation, tree, window
 from .capabilities import VISION, capabilities_clean, has_capability
@@ -212,7 +213,12 @@ def conversation_create_from_history(
 
 
 def conversation_create(
-    *, user: User, title: str = "", model_slug: str | None = None, system_prompt: str = ""
+    *,
+    user: User,
+    title: str = "",
+    model_slug: str | None = None,
+    system_prompt: str = "",
+    tools: Sequence[str] = (),
 ) -> Conversation:
     model = model_resolve(user=user, slug=model_slug)
     return Conversation.objects.create(
@@ -220,7 +226,17 @@ def conversation_create(
         title=title_clean(title, max_length=TITLE_MAX_CHARS),
         model=model,
         system_prompt=_clean_system_prompt(system_prompt),
+        tools=_tools_clean(user=user, names=tools),
     )
+
+
+def _tools_clean(*, user: User, names: Sequence[str]) -> list[str]:
+    """A chat's tools as stored: each allowed for ``user`` (else a 400 naming ``tools``), once, in order."""
+    names = list(dict.fromkeys(names))
+    problem = tools_problem(user=user, names=names) if names else None
+    if problem:
+        raise ValidationError({"tools": [problem]}, code="invalid_tools")
+    return names
 
 
 _UNSET = object()
@@ -237,6 +253,7 @@ def conversation_update(
     pinned: bool | None = None,
     archived: bool | None = None,
     current_message_id=None,
+    tools: Sequence[str] | None = None,
 ) -> Conversation:
     """Change what was given. ``model_slug=None`` explicitly resets the model to the default.
     ``current_message_id``: show another version (``conversation_switch``), once everything else
@@ -251,6 +268,8 @@ def conversation_update(
     for name, value in (("pinned", pinned), ("archived", archived)):
         if value is not None:
             changes[name] = value
+    if tools is not None:
+        changes["tools"] = _tools_clean(user=user, names=tools)
     if current_message_id is not None:
         conversation_switch(conversation=conversation, message_id=current_message_id)
     save_changed(conversation, **changes)
@@ -703,6 +722,7 @@ def conversation_start(
     message: str | None = None,
     attachments: Sequence = (),
     item_ids: Sequence[int] = (),
+    tools: Sequence[str] = (),
 ) -> tuple[Conversation, tuple[Message, Message] | None]:
     """A new conversation with its settings (``item_ids``: its collector items), and its first
     question (with ``attachments``) and pending reply when ``message`` is given: one transaction,
@@ -722,16 +742,19 @@ def conversation_start(
             message=message,
             attachments=attachments,
             item_ids=item_ids,
+            tools=tools,
             counted=counted,
         )
     )
 
 
 def _conversation_start(
-    *, user, title, model_slug, system_prompt, message, attachments, item_ids, counted
+    *, user, title, model_slug, system_prompt, message, attachments, item_ids, tools, counted
 ) -> tuple[Conversation, tuple[Message, Message] | None]:
     with transaction.atomic():
-        conversation = conversation_create(user=user, title=title, model_slug=model_slug, system_prompt=system_prompt)
+        conversation = conversation_create(
+            user=user, title=title, model_slug=model_slug, system_prompt=system_prompt, tools=tools
+        )
         if item_ids:  # before the message: its reply is grounded on them
             conversation_context_set(user=user, conversation=conversation, item_ids=item_ids)
         sent = None

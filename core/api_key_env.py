@@ -57,16 +57,19 @@ def allowed_patterns() -> tuple[str, ...]:
 
 def api_key_env_problem(name: str) -> str | None:
     """Why a model row may not read its API key from ``name`` (None if it may, or names none)."""
+    return env_name_problem(name, allowed=allowed_patterns(), setting="CHAT_API_KEY_ENV_ALLOWED")
+
+
+def env_name_problem(name: str, *, allowed, setting: str) -> str | None:
+    """Why a row may not read a secret from the variable ``name`` given the operator's ``allowed``
+    patterns (``setting`` names where they come from); the service's own settings never."""
     if not name:
         return None
     if not ENV_VAR_NAME.fullmatch(name):
         return NOT_A_NAME  # not echoed: it may be a key pasted into the wrong field
     if _matches(name.upper(), DENIED):
         return f"{name} is one of the server's own settings: a model never reads it."
-    allowed = allowed_patterns()
     if not _matches(name, allowed):
-        return (
-            f"{name} is not an API key variable this server allows; allowed: {', '.join(allowed) or 'none'} "
-            "(CHAT_API_KEY_ENV_ALLOWED)."
-        )
+        listed = ", ".join(allowed) or "none"
+        return f"{name} is not an API key variable this server allows; allowed: {listed} ({setting})."
     return None

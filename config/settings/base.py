@@ -1,6 +1,6 @@
 """Settings shared by every profile, read from the environment (django-environ), composed from one
 module per concern in ``parts/`` (Django itself, Redis, sign-in, jobs, the console, the REST API,
-allauth, mail, logging, the chat service's knobs, knowledge).
+allauth, mail, logging, the chat service's knobs, knowledge, tools).
 
 The defaults are the *embedded* profile: a fresh checkout runs with SQLite (WAL mode), the
 in-memory channel layer and the local SmolLM2 model, with DEBUG off. Production overrides live in
@@ -21,5 +21,6 @@ from .parts.jobs import *  # noqa: F403
 from .parts.knowledge import *  # noqa: F403
 from .parts.logging import *  # noqa: F403
 from .parts.redis import *  # noqa: F403
+from .parts.tools import *  # noqa: F403
 
 INSTALLED_APPS = [*_APPS, *SOCIAL_PROVIDER_APPS]

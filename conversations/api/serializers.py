@@ -63,15 +63,47 @@ class SourceSerializer(serializers.Serializer):
     """What a reply was based on; its text cites it as ``[n]``."""
 
     n = serializers.IntegerField(help_text="The number the reply cites, from 1.")
-    kind = serializers.ChoiceField(choices=["file", "item"])
+    kind = serializers.ChoiceField(choices=["file", "item", "web"])
     id = serializers.CharField(
         allow_null=True,
-        help_text="The file's id (kind file) or the collector item's (kind item); null in a reply imported from "
-        "another account when that file or item did not come with it.",
+        help_text="The file's id (kind file) or the collector item's (kind item); empty for a web page; null in a "
+        "reply imported from another account when that file or item did not come with it.",
     )
+    url = serializers.CharField(required=False, help_text="The page's address (kind web only).")
     title = serializers.CharField()
     snippet = serializers.CharField(help_text="The passage's text (its start, at most about 300 characters).")
     page = serializers.IntegerField(allow_null=True, help_text="Page, slide or sheet number, when known.")
+
+
+class ToolCallSerializer(serializers.Serializer):
+    """A tool call of a reply. The server ran it when ``status`` is set (an app chat with tools);
+    a ``/v1`` request's own calls have only ``id``, ``type`` and ``function``."""
+
+    id = serializers.CharField()
+    type = serializers.CharField(help_text="Always `function`.")
+    function = serializers.DictField(help_text="OpenAI's form: `{name, arguments}` (arguments a JSON string).")
+    server = serializers.CharField(required=False, help_text="The tool server's name, or `web_search`.")
+    name = serializers.CharField(required=False, help_text="The tool's own name on its server.")
+    arguments = serializers.JSONField(required=False, help_text="The arguments the model gave, as an object.")
+    status = serializers.ChoiceField(
+        required=False, choices=["running", "ok", "error", "timeout", "stopped", "interrupted", "refused"]
+    )
+    result = serializers.CharField(
+        required=False, allow_null=True, help_text="What the tool returned (capped); null in a share when hidden."
+    )
+    truncated = serializers.BooleanField(required=False, help_text="Whether `result` was cut at the cap.")
+    error = serializers.CharField(required=False, allow_blank=True)
+    offset = serializers.IntegerField(
+        required=False, help_text="Characters of the reply's content written before this call: where it is shown."
+    )
+    duration_ms = serializers.IntegerField(required=False, allow_null=True)
+
+
+class NoticeSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="`tool_server_unavailable`, `tool_rounds_exhausted` or `tool_limit_reached`, for now."
+    )
+    message = serializers.CharField()
 
 
 class MessageSerializer(serializers.ModelSerializer):
@@ -79,6 +111,10 @@ class MessageSerializer(serializers.ModelSerializer):
     my_rating = serializers.SerializerMethodField(help_text="The caller's rating of this reply, if any.")
     attachments = serializers.SerializerMethodField(help_text="Files attached (a user message's; else empty).")
     sources = SourceSerializer(many=True, read_only=True, help_text="What the reply was based on (replies).")
+    tool_calls = ToolCallSerializer(many=True, read_only=True, help_text="The tools the reply called, in order.")
+    notices = NoticeSerializer(
+        many=True, read_only=True, help_text="What the reader should know about how the reply was made."
+    )
     finish_reason = serializers.CharField(
         read_only=True,
         help_text="Why the model stopped, as the upstream said: `stop`, or `length` when the reply was cut at the "
@@ -120,6 +156,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "continues",
             "attachments",
             "sources",
+            "tool_calls",
+            "notices",
             "created_at",
             "finished_at",
             "my_rating",
@@ -273,6 +311,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "archived",
             "origin_kind",
             "origin_id",
+            "tools",
             "message_count",
             "last_message_preview",
             "current_message_id",
@@ -292,6 +331,19 @@ class ConversationCreatedSerializer(ConversationSerializer):
     class Meta(ConversationSerializer.Meta):
         fields = (*ConversationSerializer.Meta.fields, "user_message", "assistant_message", "stream_url")
         read_only_fields = fields
+
+
+def _tools_field(**kwargs):
+    return serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        max_length=50,
+        required=False,
+        help_text=(
+            "The tools a reply may call: names from `GET /tools` (tool servers and `web_search`). Used by a "
+            "model with the `tools` capability; optional on PUT too (left as it is when not given)."
+        ),
+        **kwargs,
+    )
 
 
 class ConversationCreateSerializer(InputSerializer):
@@ -322,6 +374,8 @@ class ConversationCreateSerializer(InputSerializer):
         ),
     )
 
+    tools = _tools_field(default=list)
+
     def validate(self, attrs):
         message = attrs.get("message")
         if message is not None and not message.strip() and not attrs.get("attachments"):
@@ -337,6 +391,7 @@ class ConversationUpdateSerializer(InputSerializer):
     system_prompt = serializers.CharField(allow_blank=True, max_length=SYSTEM_PROMPT_MAX_CHARS, trim_whitespace=False)
     pinned = serializers.BooleanField()
     archived = serializers.BooleanField()
+    tools = _tools_field()
     current_message_id = serializers.UUIDField(
         required=False,
         help_text="Show another version: any message of the conversation; the active path goes through it and on "

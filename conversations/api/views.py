@@ -133,6 +133,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             message=v["message"],
             attachments=v["attachments"],
             item_ids=v["item_ids"],
+            tools=v["tools"],
         )
         if sent is not None and wait:
             sent = (sent[0], _finished(sent[1]))

@@ -30,7 +30,7 @@ def _last_events(message: Message, *, base: int, text: str | None) -> list[Event
     message_id = str(message.id)
     events: list[Event] = []
     if text is not None:
-        snapshot = Snapshot(message_id, text, base + 1, message.sources or [])
+        snapshot = Snapshot(message_id, text, base + 1, message.sources or [], message.tool_calls, message.notices)
         events.append(Event(base + len(events) + 1, EventName.SNAPSHOT, snapshot))
     if message.error_code:
         events.append(

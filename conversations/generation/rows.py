@@ -165,7 +165,15 @@ def replies_stale(*, conversation_id=None, message_ids=None, stale_after: float 
     kept_by = ("conversation__origin_kind",)  # whether its text may be kept (keeps_content)
     return list(
         qs.select_related("conversation").only(
-            *fields, *kept_by, "prompt_tokens", "completion_tokens", "error_code", "error", "sources"
+            *fields,
+            *kept_by,
+            "prompt_tokens",
+            "completion_tokens",
+            "error_code",
+            "error",
+            "sources",
+            "tool_calls",
+            "notices",
         )
     )
 

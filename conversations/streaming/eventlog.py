@@ -124,20 +124,67 @@ class ReplyLog:
 
 
 def snapshot_of(events: list[Event], message_id: str) -> Event:
-    kinds = (EventName.START, EventName.SOURCES, EventName.DELTA, EventName.SNAPSHOT)
-    text_events = [e for e in events if e.name in kinds]
-    seq = text_events[-1].id if text_events else 0
+    kinds = (
+        EventName.START,
+        EventName.SOURCES,
+        EventName.DELTA,
+        EventName.SNAPSHOT,
+        EventName.TOOL_CALL,
+        EventName.TOOL_RESULT,
+        EventName.NOTICE,
+    )
+    shown = [e for e in events if e.name in kinds]
+    seq = shown[-1].id if shown else 0
     parts: list[str] = []
     sources: list[dict] = []
-    for event in text_events:
+    calls: dict[str, dict] = {}
+    notices: list[dict] = []
+    for event in shown:
+        data = event.data
         if event.name is EventName.SNAPSHOT:
-            parts = [event.data.text]
-            sources = event.data.sources or sources
+            parts = [data.text]
+            sources = data.sources or sources
+            calls = {call["id"]: call for call in data.tool_calls} or calls
+            notices = data.notices or notices
         elif event.name is EventName.DELTA:
-            parts.append(event.data.text)
+            parts.append(data.text)
         elif event.name is EventName.SOURCES:
-            sources = event.data.sources
-    return Event(seq, EventName.SNAPSHOT, Snapshot(message_id, "".join(parts), seq, sources))
+            sources = data.sources
+        elif event.name is EventName.TOOL_CALL:
+            calls[data.id] = tool_call_entry(data)
+        elif event.name is EventName.TOOL_RESULT and data.id in calls:
+            calls[data.id] = tool_result_entry(calls[data.id], data)
+        elif event.name is EventName.NOTICE:
+            notices.append({"code": data.code, "message": data.message})
+    snapshot = Snapshot(message_id, "".join(parts), seq, sources, list(calls.values()), notices)
+    return Event(seq, EventName.SNAPSHOT, snapshot)
+
+
+def tool_call_entry(call) -> dict:
+    """A ``tool.call`` event as the entry a snapshot shows (``Message.tool_calls``' reader's fields)."""
+    return {
+        "id": call.id,
+        "server": call.server,
+        "name": call.name,
+        "arguments": call.arguments,
+        "offset": call.offset,
+        "status": "running",
+        "result": None,
+        "error": "",
+        "truncated": False,
+        "duration_ms": None,
+    }
+
+
+def tool_result_entry(entry: dict, result) -> dict:
+    return {
+        **entry,
+        "status": result.status,
+        "result": result.result,
+        "error": result.error,
+        "truncated": result.truncated,
+        "duration_ms": result.duration_ms,
+    }
 
 
 def text_of(events: list[Event]) -> str:

@@ -26,6 +26,11 @@ class EventName(enum.StrEnum):
     # calls the model made (whole), and the tokens' log probabilities.
     TOOL_CALLS = "tool_calls"
     LOGPROBS = "logprobs"
+    # A tool the server runs for an app reply (tools in the chat): when it starts, when it ends.
+    TOOL_CALL = "tool.call"
+    TOOL_RESULT = "tool.result"
+    # Something the reader should know about how the reply is made (a tool server down...).
+    NOTICE = "notice"
     ERROR = "error"
     DONE = "message.done"
     # Not stored in a log: made for a client that joins late or whose log is gone.
@@ -59,6 +64,39 @@ class ToolCalls:
 
     message_id: str
     tool_calls: list[dict]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """``tool.call``: a call the server starts; ``offset`` is the length of the reply's text so far
+    (where a client shows it)."""
+
+    message_id: str
+    id: str
+    server: str
+    name: str
+    arguments: dict | str
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """``tool.result``: how the call ``id`` ended (``status`` ok, error, timeout, refused...)."""
+
+    message_id: str
+    id: str
+    status: str
+    result: str | None
+    error: str
+    truncated: bool
+    duration_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    message_id: str
+    code: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +138,9 @@ class Snapshot:
     text: str
     seq: int
     sources: list[dict] = field(default_factory=list)
+    # The calls the server ran so far (as ``Message.tool_calls``) and the notices.
+    tool_calls: list[dict] = field(default_factory=list)
+    notices: list[dict] = field(default_factory=list)
 
 
 PAYLOADS = {
@@ -108,6 +149,9 @@ PAYLOADS = {
     EventName.DELTA: Delta,
     EventName.TOOL_CALLS: ToolCalls,
     EventName.LOGPROBS: Logprobs,
+    EventName.TOOL_CALL: ToolCall,
+    EventName.TOOL_RESULT: ToolResult,
+    EventName.NOTICE: Notice,
     EventName.ERROR: Error,
     EventName.DONE: Done,
     EventName.SNAPSHOT: Snapshot,
@@ -122,7 +166,7 @@ def _compact(value) -> str:
 class Event:
     id: int
     name: EventName
-    data: Start | Sources | Delta | ToolCalls | Logprobs | Error | Done | Snapshot
+    data: Start | Sources | Delta | ToolCalls | Logprobs | ToolCall | ToolResult | Notice | Error | Done | Snapshot
     # The encoded data, made once however many clients receive the event.
     _json: str | None = None
 

@@ -50,6 +50,8 @@ _ROW_FIELDS = (
     "completion_tokens",
     "finish_reason",
     "sources",
+    "tool_calls",
+    "notices",
 )
 
 
@@ -60,7 +62,11 @@ def final_events_from_row(message: Message, *, after: int | None) -> list[Event]
     snapshot_id = max(max(message.stream_seq, 2) - 1, (after or 0) + 1)
     usage = TokenUsage(message.prompt_tokens or 0, message.completion_tokens or 0)
     return [
-        Event(snapshot_id, EventName.SNAPSHOT, Snapshot(message_id, message.content, snapshot_id, message.sources)),
+        Event(
+            snapshot_id,
+            EventName.SNAPSHOT,
+            Snapshot(message_id, message.content, snapshot_id, message.sources, message.tool_calls, message.notices),
+        ),
         Event(snapshot_id + 1, EventName.DONE, Done(message_id, message.status, usage, message.finish_reason)),
     ]
 

@@ -32,6 +32,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "conversations.prompt",
     "sharing.sample",
     "knowledge.embeddingsettings",
+    # Its listing (tools, listed_at) is what the server said, not a staff change.
+    {"model": "tools.toolserver", "m2m_fields": ["plans"], "exclude_fields": ["tools", "listed_at", "updated_at"]},
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
 AUDITLOG_MASK_CALLABLE = "console.audit.mask_whole"

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "files",
     "knowledge",
+    "tools",
     "conversations",
     "sharing",
     "collector",
