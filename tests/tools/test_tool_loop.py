@@ -11,9 +11,9 @@ from conversations import generation
 from conversations.models import Conversation, Message, MessageStatus, Role
 from conversations.streaming import eventlog
 from tests.conversations.replies import finish_reply
+from tests.conversations.sse import iter_events
 from tests.conversations.test_stream import bearer, collect, stream_url
 from tests.conversations.upstream import TOOL_ANSWER, upstream  # noqa: F401
-from tests.conversations.sse import iter_events
 from tests.tools.mcp_server import DEFINITION, FORECAST, McpTestServer, free_port
 from tools.models import ToolCall, ToolServer
 
