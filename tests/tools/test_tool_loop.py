@@ -3,6 +3,7 @@
 models, which call what they are offered and answer from the results they receive."""
 
 import json
+import time
 
 import httpx
 import pytest
@@ -288,3 +289,27 @@ def test_a_secret_header_is_read_from_the_environment(upstream, user, monkeypatc
         guarded.stop()
     assert Message.objects.get(pk=reply.pk).tool_calls[0]["status"] == "ok"
     assert guarded.refused == 0 and len(guarded.calls) == 2
+
+
+def test_a_late_joiner_gets_the_calls_in_its_snapshot(asgi_server, upstream, user):  # noqa: F811
+    slow = McpTestServer(tools=("wait",)).start()
+    try:
+        ToolServer.objects.create(name="slow", url=slow.url, timeout_seconds=30)
+        model = tools_model(upstream)
+        conversation, reply = asked(user, model, ["slow"], question="2")
+        generation.start_generation(message_id=reply.id)
+        deadline = time.monotonic() + 10
+        while not slow.calls and time.monotonic() < deadline:
+            time.sleep(0.02)
+        # Joining now (no Last-Event-ID): a snapshot with the call running, then the rest live.
+        events = collect(asgi_server, conversation, bearer(user))
+        # And the row has it too, for a reader without the log.
+        row = Message.objects.get(pk=reply.pk)
+    finally:
+        slow.stop()
+    assert events[0].name == "snapshot", [e.name for e in events]
+    running = events[0].data["tool_calls"]
+    assert [(c["name"], c["status"], c["arguments"]) for c in running] == [("wait", "running", {"seconds": "2"})]
+    names = [event.name for event in events]
+    assert names[1] == "tool.result" and events[1].data["status"] == "ok" and names[-1] == "message.done"
+    assert row.tool_calls[0]["status"] == "ok"
