@@ -104,8 +104,9 @@ def history_expand(messages: list[dict], *, with_tools: bool) -> list[dict]:
             out.append({key: value for key, value in message.items() if key != "tool_calls"})
             continue
         content, position = message.get("content") or "", 0
-        for offset, group in itertools.groupby(calls, key=lambda call: min(int(call.get("offset") or 0), len(content))):
-            group = list(group)
+        rounds = itertools.groupby(calls, key=lambda call: min(int(call.get("offset") or 0), len(content)))
+        for offset, grouped in rounds:
+            group = list(grouped)
             offset = max(offset, position)
             out.append(
                 {
