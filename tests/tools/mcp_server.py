@@ -1,9 +1,11 @@
 """A real MCP server for the tests: the ``mcp`` SDK's MCPServer (FastMCP before mcp 2) over
 streamable HTTP on 127.0.0.1, in a thread, with uvicorn.
 
-Its tools: ``forecast(city)`` answers ``FORECAST`` for the city; ``wait(seconds)`` sleeps that
+Its tools (``tools=`` picks which it offers, in this order): ``forecast(city)`` answers
+``FORECAST`` for the city; ``define(word)`` answers ``DEFINITION``; ``wait(seconds)`` sleeps that
 long (a tool that hangs); ``fail(reason)`` reports an error. Every call is recorded in ``calls``
-(name, arguments, the request's headers) as the server received it.
+(name, arguments) as the server received it. With ``token``, a request without ``Authorization:
+Bearer <token>`` gets a 401.
 """
 
 import asyncio
@@ -16,30 +18,40 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 FORECAST = "Sunny, 21 degrees in {city}"
+DEFINITION = "{word}: a word the dictionary knows"
 
 
 class McpTestServer:
-    def __init__(self, *, token: str | None = None):
+    def __init__(self, *, tools=("forecast", "define"), token: str | None = None):
         self.calls: list[dict] = []
         self.token = token  # when set, requests must carry "Authorization: Bearer <token>"
         self.refused = 0
         server = MCPServer("test-tools")
 
-        @server.tool(description="The weather forecast for a city.")
         def forecast(city: str, ctx: Context) -> str:
+            """The weather forecast for a city."""
             self._record("forecast", {"city": city}, ctx)
             return FORECAST.format(city=city)
 
-        @server.tool(description="Waits for the given number of seconds, then says so.")
+        def define(word: str, ctx: Context) -> str:
+            """What a word means."""
+            self._record("define", {"word": word}, ctx)
+            return DEFINITION.format(word=word)
+
         async def wait(seconds: float, ctx: Context) -> str:
+            """Waits for the given number of seconds, then says so."""
             self._record("wait", {"seconds": seconds}, ctx)
             await asyncio.sleep(seconds)
             return f"waited {seconds} s"
 
-        @server.tool(description="Always fails with the given reason.")
         def fail(reason: str, ctx: Context) -> str:
+            """Always fails with the given reason."""
             self._record("fail", {"reason": reason}, ctx)
             raise ToolError(reason)
+
+        offered = {"forecast": forecast, "define": define, "wait": wait, "fail": fail}
+        for name in tools:
+            server.tool()(offered[name])
 
         self.app = server.streamable_http_app()
         if token:
