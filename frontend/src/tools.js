@@ -93,6 +93,9 @@ const STATUS_KEYS = {
   stopped: "tools.status_stopped", interrupted: "tools.status_interrupted", refused: "tools.status_refused",
 };
 export const statusWords = (status) => (STATUS_KEYS[status] ? t(STATUS_KEYS[status]) : String(status ?? ""));
+// A call still "running" in a reply that has ended (its end was not seen: a crash, a drop) did not
+// finish.
+export const callStatus = (call, live) => (call.status === "running" && !live ? "interrupted" : call.status);
 export const callFailed = (status) => ["error", "timeout", "interrupted", "refused"].includes(status);
 
 // How a call's result shows: "text" (a failed call's only when it has some), "hidden" (a finished

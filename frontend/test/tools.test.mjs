@@ -9,7 +9,7 @@ import "./browser_globals.mjs";
 import { setLanguage } from "../src/i18n.js";
 import { replyFields } from "../src/stream.js";
 import {
-  callName, canUseTools, durationWords, hostOf, prettyArguments, replyPieces, resultShown, shownCalls, statusWords,
+  callName, callStatus, canUseTools, durationWords, hostOf, prettyArguments, replyPieces, resultShown, shownCalls, statusWords,
   toolsAvailable, utf16Index, webLink, withNotice, withToolCall, withToolResult,
 } from "../src/tools.js";
 
@@ -112,6 +112,12 @@ describe("a call as shown", () => {
       assert.equal(statusWords("error"), "실패");
       assert.equal(callName({ server: "web_search", name: "web_search" }), "웹 검색");
     } finally { setLanguage("en", { remember: false }); }
+  });
+
+  test("a call left running in a reply that has ended did not finish", () => {
+    assert.equal(callStatus({ status: "running" }, true), "running");
+    assert.equal(callStatus({ status: "running" }, false), "interrupted");
+    assert.equal(callStatus({ status: "ok" }, false), "ok");
   });
 
   test("its arguments indented; its result as text, hidden, or left to the error", () => {

@@ -3,11 +3,12 @@
 // and the reply's notices under it (a tool server that was down, the round limit reached...).
 import { useState } from "preact/hooks";
 import { t } from "../i18n.js";
-import { callFailed, callName, durationWords, prettyArguments, resultShown, statusWords } from "../tools.js";
+import { callFailed, callName, callStatus, durationWords, prettyArguments, resultShown, statusWords } from "../tools.js";
 import { Icon } from "../ui/icons.jsx";
 
-function ToolCall({ call }) {
+function ToolCall({ call: given, live }) {
   const [open, setOpen] = useState(false);
+  const call = { ...given, status: callStatus(given, live) };
   const running = call.status === "running";
   const name = callName(call);
   const status = statusWords(call.status);
@@ -40,10 +41,11 @@ function ToolCall({ call }) {
   );
 }
 
-export function ToolCalls({ calls }) {
+// `live`: the reply is still being written (a call may still be running).
+export function ToolCalls({ calls, live }) {
   return (
     <ul class="tool-calls" aria-label={t("tools.calls")}>
-      {calls.map((call) => <li key={call.id}><ToolCall call={call} /></li>)}
+      {calls.map((call) => <li key={call.id}><ToolCall call={call} live={live} /></li>)}
     </ul>
   );
 }

@@ -89,7 +89,7 @@ function Body({ message, onPainted }) {
     const waiting = isLive(message) && last.kind === "calls" && !last.calls.some((call) => call.status === "running");
     return (
       <div key="pieces" class="body reply-pieces">
-        {pieces.map((piece) => (piece.kind === "calls" ? <ToolCalls key={piece.key} calls={piece.calls} />
+        {pieces.map((piece) => (piece.kind === "calls" ? <ToolCalls key={piece.key} calls={piece.calls} live={isLive(message)} />
           : <Markdown key={piece.key} className="markdown" text={piece.text} sources={message.sources} onPainted={onPainted} />))}
         {waiting ? <Typing /> : null}
       </div>
