@@ -203,8 +203,9 @@ def reply_interrupt(*, message: Message, status_before: str, content: str, done_
         if not Message.objects.filter(pk=message.pk, status=status_before, heartbeat_at=message.heartbeat_at).update(
             status=MessageStatus.INTERRUPTED,
             content=content,
-            # A call it was making is not made again: it is marked as never finished.
-            tool_calls=calls_ended(message.tool_calls, status="interrupted", why=_("The reply was interrupted.")),
+            # A call it was making is not made again: it is marked as never finished (the caller
+            # ended them: ``calls_ended``).
+            tool_calls=message.tool_calls,
             stream_seq=done_seq,
             error_code="interrupted",
             error=_("The worker generating this reply stopped before it finished."),

@@ -195,7 +195,7 @@ class ReplyRun:
                     )
                 )
                 if tools is None:
-                    self.tool_calls = ended.tool_calls  # an API request's: its caller runs them
+                    self.tool_calls = ended.tool_calls or []  # an API request's: its caller runs them
                     break
                 if not (ended.tool_calls and tools.may_call()):
                     break

@@ -104,8 +104,9 @@ def history_expand(messages: list[dict], *, with_tools: bool) -> list[dict]:
             out.append({key: value for key, value in message.items() if key != "tool_calls"})
             continue
         content, position = message.get("content") or "", 0
-        for offset, group in itertools.groupby(calls, key=lambda call: min(int(call.get("offset") or 0), len(content))):
-            group = list(group)
+        rounds = itertools.groupby(calls, key=lambda call: min(int(call.get("offset") or 0), len(content)))
+        for offset, grouped in rounds:
+            group = list(grouped)
             offset = max(offset, position)
             out.append(
                 {
@@ -260,14 +261,16 @@ class ReplyTools:
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         self._ended(entry)
+        if outcome.web_results:  # after the call's end, whole, as ``sources`` always is
+            self.publish(EventName.SOURCES, Sources(self.message_id, list(self.sources)))
         await background_db_sync_to_async(tool_services.tool_call_end)(
             call_pk=record.pk, status=outcome.status, duration_ms=entry["duration_ms"]
         )
         await self.save()
 
     def _web_sources(self, results) -> tuple[str, bool]:
-        """A web search's results added to the reply's sources (published whole, as ``sources``
-        always is), and the numbered text the model cites them by."""
+        """A web search's results added to the reply's sources, and the numbered text the model
+        cites them by."""
         first = len(self.sources) + 1
         for n, result in enumerate(results, start=first):
             self.sources.append(
@@ -281,7 +284,6 @@ class ReplyTools:
                     "page": None,
                 }
             )
-        self.publish(EventName.SOURCES, Sources(self.message_id, list(self.sources)))
         return web_results_text(results, first_n=first)
 
     # --- the reply's end ---------------------------------------------------------------------

@@ -3,6 +3,7 @@
 models, which call what they are offered and answer from the results they receive."""
 
 import json
+import time
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from tests.conversations.sse import iter_events
 from tests.conversations.test_stream import bearer, collect, stream_url
 from tests.conversations.upstream import TOOL_ANSWER, upstream  # noqa: F401
 from tests.tools.mcp_server import DEFINITION, FORECAST, McpTestServer, free_port
+from tests.tools.searxng import pages, result, searxng  # noqa: F401
 from tools.models import ToolCall, ToolServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -288,3 +290,74 @@ def test_a_secret_header_is_read_from_the_environment(upstream, user, monkeypatc
         guarded.stop()
     assert Message.objects.get(pk=reply.pk).tool_calls[0]["status"] == "ok"
     assert guarded.refused == 0 and len(guarded.calls) == 2
+
+
+def test_a_late_joiner_gets_the_calls_in_its_snapshot(asgi_server, upstream, user):  # noqa: F811
+    slow = McpTestServer(tools=("wait",)).start()
+    try:
+        ToolServer.objects.create(name="slow", url=slow.url, timeout_seconds=30)
+        model = tools_model(upstream)
+        conversation, reply = asked(user, model, ["slow"], question="2")
+        generation.start_generation(message_id=reply.id)
+        deadline = time.monotonic() + 10
+        while not slow.calls and time.monotonic() < deadline:
+            time.sleep(0.02)
+        # Joining now (no Last-Event-ID): a snapshot with the call running, then the rest live.
+        events = collect(asgi_server, conversation, bearer(user))
+        # And the row has it too, for a reader without the log.
+        row = Message.objects.get(pk=reply.pk)
+    finally:
+        slow.stop()
+    assert events[0].name == "snapshot", [e.name for e in events]
+    running = events[0].data["tool_calls"]
+    assert [(c["name"], c["status"], c["arguments"]) for c in running] == [("wait", "running", {"seconds": "2"})]
+    names = [event.name for event in events]
+    assert names[1] == "tool.result" and events[1].data["status"] == "ok" and names[-1] == "message.done"
+    assert row.tool_calls[0]["status"] == "ok"
+
+
+# --- web search -------------------------------------------------------------------------------
+
+
+def test_a_web_search_answers_with_numbered_web_sources(upstream, user, settings, searxng, pages):  # noqa: F811
+    settings.TOOLS = {**settings.TOOLS, "WEB_SEARCH_URL": searxng.base_url, "WEB_FETCH_PAGES": 3}
+    public = pages.page("/news", "<html><body><p>The election was won by the blue party.</p></body></html>")
+    searxng.results = [
+        result(public, "Election results", "Blue party wins."),
+        result("http://127.0.0.1:1/admin", "Local admin", "Loopback snippet."),
+        result("http://169.254.169.254/latest/meta-data/", "Metadata", "Metadata snippet."),
+    ]
+    model = tools_model(upstream)
+    conversation, reply = asked(user, model, ["web_search"], question="who won the election")
+    finish_reply(message_id=reply.id)
+
+    assert [query["q"] for query in searxng.queries] == ["who won the election"]
+    # The guard refused every page on a loopback or link-local address (the page server is on
+    # 127.0.0.1 too): only the snippets reached the model.
+    assert pages.requests == []
+    row = Message.objects.get(pk=reply.pk)
+    assert [(s["n"], s["kind"], s["url"], s["title"]) for s in row.sources] == [
+        (1, "web", public, "Election results"),
+        (2, "web", "http://127.0.0.1:1/admin", "Local admin"),
+        (3, "web", "http://169.254.169.254/latest/meta-data/", "Metadata"),
+    ]
+    sent = sent_to(upstream, "tools")[1]["messages"][-1]["content"]
+    assert "[1] Election results" in sent and "Blue party wins." in sent and "blue party." not in sent
+    assert row.tool_calls[0]["server"] == "web_search" and row.tool_calls[0]["arguments"] == {
+        "query": "who won the election"
+    }
+    assert row.content.startswith(TOOL_ANSWER) and "[1] Election results" in row.content
+
+
+def test_a_web_search_reads_the_pages_the_operator_allows(upstream, user, settings, searxng, pages):  # noqa: F811
+    settings.TOOLS = {**settings.TOOLS, "WEB_SEARCH_URL": searxng.base_url, "FETCH_ALLOW_PRIVATE": True}
+    public = pages.page("/news", "<html><body><p>The election was won by the blue party.</p></body></html>")
+    searxng.results = [result(public, "Election results", "Blue party wins.")]
+    model = tools_model(upstream)
+    conversation, reply = asked(user, model, ["web_search"], question="who won")
+    finish_reply(message_id=reply.id)
+    assert pages.paths == ["/news"]
+    assert "The election was won by the blue party." in sent_to(upstream, "tools")[1]["messages"][-1]["content"]
+    events = eventlog.local_get(reply.id).events
+    names = [event.name for event in events]
+    assert names.index("tool.result") < names.index("sources") < names.index("delta")
