@@ -6,17 +6,14 @@ the reply's web sources numbered under it, its [n] citations linking to them.
 The server process, the browser and the page helpers are tests/config/test_web_client.py's; the
 tool server is a real MCP server on loopback (tests/tools/mcp_server.py), the model the fake
 upstream's ``tools`` (it calls what it is offered, then answers "From the tools: <results>"), and
-the search backend a fake SearXNG (its JSON API) in a thread here.
+the search backend a fake SearXNG (tests/tools/searxng.py).
 """
 
-import importlib.util
 import json
 import os
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -36,6 +33,7 @@ from tests.config.test_web_client import (  # noqa: F401 (fixtures, used by name
 )
 from tests.conversations.upstream import TOOL_ANSWER, upstream  # noqa: F401
 from tests.tools.mcp_server import FORECAST, McpTestServer, free_port
+from tests.tools.searxng import SearxngServer, result
 from testsupport.servers import ServerProcess, manage, own_database, server_env
 
 pytestmark = [
@@ -64,40 +62,12 @@ WEB_RESULTS = [
 ]
 
 
-# --- a fake SearXNG: GET /search?q=...&format=json ----------------------------------------------
-
-
-class _SearxHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        url = urlsplit(self.path)
-        query = parse_qs(url.query)
-        if url.path.rstrip("/") != "/search" or query.get("format") != ["json"]:
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.server.queries.append(query.get("q", [""])[0])
-        body = json.dumps({"query": query.get("q", [""])[0], "results": WEB_RESULTS}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture(scope="module")
 def searxng():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SearxHandler)
-    server.daemon_threads = True
-    server.queries = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    server = SearxngServer().start()
+    server.results = [result(entry["url"], entry["title"], entry["content"]) for entry in WEB_RESULTS]
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +87,7 @@ def server(tmp_path_factory, upstream, mcp, searxng):  # noqa: F811
             THROTTLE_REGISTER_IP="1000/hour",
             THROTTLE_LOGIN_IP="1000/min",
             THROTTLE_REFRESH="1000/min",
-            WEB_SEARCH_URL=searxng.url,
+            WEB_SEARCH_URL=searxng.base_url,
             WEB_FETCH_PAGES="0",  # the results' own pages are not fetched (no network here)
         )
         manage(env, "migrate", "--noinput")
@@ -226,9 +196,6 @@ def test_a_tool_call_shown_with_its_arguments_result_and_the_answer(page, server
     page.screenshot(path=str(Path(server.log).parent / "tool-call.png"), full_page=True)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("tools.web_search") is None, reason="web search (tools/web_search.py) is not merged yet"
-)
 def test_web_sources_numbered_under_the_reply(page, server, user, searxng):  # noqa: F811
     expect = _expect()
     # An existing chat: its tools are saved at once (PATCH).
@@ -242,17 +209,17 @@ def test_web_sources_numbered_under_the_reply(page, server, user, searxng):  # n
     composer(page).press("Enter")
     reply = reply_of(page)
     wait_finished(page, reply)
-    assert searxng.queries[-1] == "What happened in Seoul today?"
+    assert searxng.queries[-1]["q"] == "What happened in Seoul today?"
     expect(reply.get_by_role("button", name="Tool Web search: Done")).to_be_visible()
 
     # The results, numbered under the reply: links (title, host) opening in a new tab.
     sources = reply.get_by_role("region", name="Sources")
     links = sources.get_by_role("link")
     expect(links).to_have_count(len(WEB_RESULTS))
-    for n, result in enumerate(WEB_RESULTS, start=1):
-        host = urlsplit(result["url"]).hostname.removeprefix("www.")
-        link = sources.get_by_role("link", name=f"Source {n}: {result['title']}, {host} (opens in a new tab)")
-        expect(link).to_have_attribute("href", result["url"])
+    for n, found in enumerate(WEB_RESULTS, start=1):
+        host = urlsplit(found["url"]).hostname.removeprefix("www.")
+        link = sources.get_by_role("link", name=f"Source {n}: {found['title']}, {host} (opens in a new tab)")
+        expect(link).to_have_attribute("href", found["url"])
         expect(link).to_have_attribute("target", "_blank")
         expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
         expect(link).to_contain_text(f"[{n}]")
