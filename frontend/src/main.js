@@ -8,6 +8,7 @@ import { browserTimeZone, setTimeZone } from "./dates.js";
 import { lang, setLanguage, t } from "./i18n.js";
 import { showReset, showSignIn } from "./auth.jsx";
 import { openChat, resetChat, watchOtherTabs } from "./chat/session.js";
+import { loadToolSets } from "./chat/tools_settings.jsx";
 import { loadConversations } from "./conversations.js";
 import { currentRoute, go, whenRouted } from "./router.js";
 import { models, onBroadcast, user } from "./state.js";
@@ -47,6 +48,7 @@ async function showApp({ registered = false } = {}) {
   screen.value = "app";
   say("");
   loadConversations();
+  loadToolSets(); // for the header's tools badge
   if (await continueSharedConversation()) return;
   await openChat(currentRoute());
 }

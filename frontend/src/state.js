@@ -10,9 +10,12 @@ export const models = signal([]);
 export const list = signal({ items: [], next: null, query: "", archived: false, loading: false });
 // The open chat: id null means a new chat that is created on its first message; `loaded` once its
 // messages are in. A new chat's settings (draft*) stay here until its first message creates it;
-// `itemIds` are an open chat's collector items (chat/session.js).
-export const emptyChat = () => ({ id: null, conversation: null, draftModel: null, draftSystemPrompt: "", draftItemIds: [], itemIds: [], loaded: false });
+// `itemIds` are an open chat's collector items (chat/session.js); its tools are its conversation's.
+export const emptyChat = () => ({ id: null, conversation: null, draftModel: null, draftSystemPrompt: "", draftItemIds: [],
+  draftTools: [], itemIds: [], loaded: false });
 export const chat = signal(emptyChat());
+// What this user may enable in a chat (GET /api/v1/tools): null until loaded.
+export const toolSets = signal(null);
 // A reply of the open chat is being followed.
 export const streaming = signal(false);
 

@@ -2,6 +2,7 @@
 // after every drop with Last-Event-ID so no event is seen twice or missed. No DOM and no page state:
 // the network, the clock and the "back online" signal are parameters, so node --test drives it.
 import { SignedOut, problem, request as authorizedRequest, sseEvents } from "./api.js";
+import { withNotice, withToolCall, withToolResult } from "./tools.js";
 
 export const BACKOFF_FIRST_MS = 500;
 export const BACKOFF_MAX_MS = 8000;
@@ -16,7 +17,8 @@ const final = (error) => error instanceof SignedOut
  * Follows the reply of conversation `conversationId` until its `message.done`, yielding:
  * - `{type: "open"}`: a connection was answered (a "reconnecting" notice can go);
  * - `{type: "event", name, id, data}`: one event of the reply (`message.start`, `snapshot`,
- *   `sources`, `delta`, `error`, `message.done`, and any other the server adds), each exactly once, in order; the generator ends after `message.done`;
+ *   `sources`, `delta`, `tool.call`, `tool.result`, `notice`, `error`, `message.done`, and any
+ *   other the server adds), each exactly once, in order; the generator ends after `message.done`;
  * - `{type: "lost", error, retryIn}`: the connection failed; another is tried in `retryIn` ms, or
  *   as soon as `online` fires `online`;
  * - `{type: "drift"}`, then the end: a resume met another reply's events (a message sent from
@@ -96,16 +98,26 @@ function pause(ms, { clock, online, signal }) {
 
 /**
  * What an event of a reply changes on the message, besides its text (session.js paints the text
- * itself, throttled): its status, its error, its sources. `sources` arrives as its own event
- * before the first delta (and again when a resume replays it); a snapshot (a reply joined midway)
- * and `message.done` may carry them too. Answers {} for an event that changes none of these.
+ * itself, throttled): its status, its error, its sources, its tool calls and notices. `sources`
+ * arrives as its own event before the first delta (and again, the whole list, when a web search
+ * adds some); a snapshot (a reply joined midway) and `message.done` may carry them too.
+ * `tool.call`, `tool.result` and `notice` add to what `current` (the message as shown) has; a
+ * snapshot's `tool_calls` and `notices` are the reply's whole list so far. Answers {} for an
+ * event that changes none of these.
  */
-export function replyFields(name, data) {
+export function replyFields(name, data, current = {}) {
   const sources = Array.isArray(data?.sources) ? { sources: data.sources } : {};
   switch (name) {
     case "message.start": return { status: "streaming" };
     case "sources": return sources;
-    case "snapshot": return data.sources?.length ? sources : {}; // [] only means "none yet"
+    case "snapshot": return { // [] only means "none yet"
+      ...(data.sources?.length ? sources : {}),
+      ...(data.tool_calls?.length ? { tool_calls: data.tool_calls } : {}),
+      ...(data.notices?.length ? { notices: data.notices } : {}),
+    };
+    case "tool.call": return { tool_calls: withToolCall(current.tool_calls, data) };
+    case "tool.result": return { tool_calls: withToolResult(current.tool_calls, data) };
+    case "notice": return { notices: withNotice(current.notices, data) };
     case "error": return { error: data.message, error_code: data.code };
     case "message.done": return { status: data.status, finish_reason: data.finish_reason, ...sources };
     default: return {};

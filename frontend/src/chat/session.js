@@ -7,7 +7,7 @@ import { SignedOut, api, problem, request } from "../api.js";
 import { loadConversations } from "../conversations.js";
 import { t } from "../i18n.js";
 import { go, setAddress } from "../router.js";
-import { broadcast, chat, defaultModel, emptyChat, modelName, models, onBroadcast, streaming, user } from "../state.js";
+import { broadcast, chat, defaultModel, emptyChat, modelName, models, onBroadcast, streaming, toolSets, user } from "../state.js";
 import { attachmentIds, sendBlocker } from "../files.js";
 import { followReply, replyFields } from "../stream.js";
 import { announce, say } from "../ui/notices.js";
@@ -54,10 +54,10 @@ export async function openChat(id) {
   const mine = ++opening;
   stopFollowing();
   show([]);
-  // A new chat opened again keeps the settings chosen for it (model, system prompt, items).
+  // A new chat opened again keeps the settings chosen for it (model, system prompt, items, tools).
   const before = chat.peek().id === null && !id ? chat.peek() : emptyChat();
   chat.value = { ...emptyChat(), id, draftModel: before.draftModel ?? defaultModel(),
-    draftSystemPrompt: before.draftSystemPrompt, draftItemIds: before.draftItemIds, loaded: !id };
+    draftSystemPrompt: before.draftSystemPrompt, draftItemIds: before.draftItemIds, draftTools: before.draftTools, loaded: !id };
   streaming.value = false;
   if (!id) { composerFocus.value += 1; return; }
   try {
@@ -110,18 +110,24 @@ export async function chooseModel(slug) {
 
 // A chat's settings saved from its dialog (chat/settings.jsx). A new chat has no conversation yet:
 // they stay in the client (draft*) and go with its first message (send), so choosing them makes no
-// empty "New chat" row.
-export async function saveChatSettings({ systemPrompt, itemIds }) {
+// empty "New chat" row. `tools` undefined: the chat's tools stay as they are.
+export async function saveChatSettings({ systemPrompt, itemIds, tools }) {
   const current = chat.peek();
-  if (!current.id) { setChat({ draftSystemPrompt: systemPrompt, draftItemIds: itemIds }); return; }
+  if (!current.id) {
+    setChat({ draftSystemPrompt: systemPrompt, draftItemIds: itemIds, ...(tools ? { draftTools: tools } : {}) });
+    return;
+  }
   const mine = opening;
   const id = current.id;
-  const sameItems = itemIds.length === current.itemIds.length && itemIds.every((item) => current.itemIds.includes(item));
-  if ((current.conversation?.system_prompt ?? "") !== systemPrompt) {
-    const updated = await api(`/api/v1/conversations/${id}`, { method: "PATCH", body: { system_prompt: systemPrompt } });
+  const same = (a, b) => a.length === b.length && a.every((x) => b.includes(x));
+  const changes = {};
+  if ((current.conversation?.system_prompt ?? "") !== systemPrompt) changes.system_prompt = systemPrompt;
+  if (tools && !same(tools, current.conversation?.tools ?? [])) changes.tools = tools;
+  if (Object.keys(changes).length) {
+    const updated = await api(`/api/v1/conversations/${id}`, { method: "PATCH", body: changes });
     if (mine === opening) setChat({ conversation: updated });
   }
-  if (!sameItems) {
+  if (!same(itemIds, current.itemIds)) {
     const saved = await api(`/api/v1/conversations/${id}/context-items`, { method: "PUT", body: { item_ids: itemIds } });
     if (mine === opening) setChat({ itemIds: saved.item_ids });
   }
@@ -167,6 +173,7 @@ export async function send() {
       const body = { message: content, model: current.draftModel, ...withFiles };
       if (current.draftSystemPrompt) body.system_prompt = current.draftSystemPrompt;
       if (current.draftItemIds.length) body.item_ids = current.draftItemIds;
+      if (current.draftTools.length) body.tools = current.draftTools;
       sent = await api("/api/v1/conversations", { method: "POST", body });
       if (mine !== opening) { sentElsewhere(content, files); return; }
       setChat({ id: sent.id, conversation: sent, itemIds: current.draftItemIds });
@@ -349,10 +356,12 @@ async function follow(id, messageId = null) {
           messages.value = [...messages.value, message];
         }
         const text = texts.get(data.message_id) ?? message.peek().content ?? "";
-        const fields = replyFields(item.name, data); // status, error, sources
+        const fields = replyFields(item.name, data, message.peek()); // status, error, sources, tool calls, notices
         switch (item.name) {
           case "snapshot": texts.set(data.message_id, data.text); break; // the text so far
           case "delta": texts.set(data.message_id, text + data.text); break; // only the new text
+          // The text written before the call is painted with it, so the call shows after that text.
+          case "tool.call": clearTimeout(timer); paint(); break;
           case "message.done":
             clearTimeout(timer);
             batch(() => { // one render: the last text and the final state together
@@ -445,5 +454,6 @@ export function resetChat() {
   clearAttachments();
   starters.value = null;
   chat.value = emptyChat();
+  toolSets.value = null; // another user may be offered others
   streaming.value = false;
 }

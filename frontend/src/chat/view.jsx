@@ -1,9 +1,11 @@
 // The open chat on screen: its header (title, model picker, chat settings), its messages (Markdown,
-// rendered as they stream, with their notes and actions), the starters and the composer.
+// rendered as they stream, with the tools they called, their notes and actions), the starters and
+// the composer.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n.js";
 import { renderMarkdown } from "../markdown.js";
 import { chat, list, modelName, models, streaming } from "../state.js";
+import { replyPieces } from "../tools.js";
 import { Icon } from "../ui/icons.jsx";
 import { MenuButton } from "../ui/menu.jsx";
 import { EditBox, FeedbackForm, MessageActions, Versions } from "./actions.jsx";
@@ -12,8 +14,9 @@ import { Composer } from "./composer.jsx";
 import { linkCitations, MessageFiles, openSource, Sources } from "./files_view.jsx";
 import { chooseModel, isLive, messages, scrollToEnd } from "./session.js";
 import { openChatSettings } from "./settings.jsx";
-import { ChatSettingsBadge } from "./settings_badge.jsx";
+import { ChatSettingsBadge, ToolsBadge } from "./settings_badge.jsx";
 import { Starters } from "./starters.jsx";
+import { ReplyNotices, ToolCalls } from "./tools_view.jsx";
 
 function ModelPicker() {
   const current = chat.value.conversation?.model ?? chat.value.draftModel;
@@ -52,6 +55,7 @@ function Header({ drawerOpen, onOpenDrawer, openerRef }) {
         aria-expanded={String(drawerOpen)} onClick={onOpenDrawer}><Icon name="menu" /></button>
       <h1 id="chat-title" title={title}>{title}</h1>
       <ChatSettingsBadge />
+      <ToolsBadge />
       <div id="model-slot"><ModelPicker /></div>
       <button id="chat-options" type="button" class="icon" aria-label={t("chat.settings")} title={t("chat.settings")}
         onClick={openChatSettings}><Icon name="sliders" /></button>
@@ -61,7 +65,7 @@ function Header({ drawerOpen, onOpenDrawer, openerRef }) {
 
 // A reply's Markdown: markdown.js sets the sanitised HTML into this element, whose children Preact
 // does not manage (it renders none). Its [n] markers open the reply's source n.
-function Markdown({ text, sources, onPainted }) {
+function Markdown({ text, sources, onPainted, className = "body markdown" }) {
   const ref = useRef(null);
   useLayoutEffect(() => { renderMarkdown(ref.current, text); linkCitations(ref.current, sources); onPainted(); }, [text, sources]);
   const onClick = (event) => {
@@ -69,18 +73,30 @@ function Markdown({ text, sources, onPainted }) {
     const source = n && sources?.find((s) => String(s.n) === n);
     if (source) openSource(source);
   };
-  return <div ref={ref} class="body markdown" onClick={onClick} />;
+  return <div ref={ref} class={className} onClick={onClick} />;
 }
+
+const Typing = () => <span class="typing" aria-label={t("chat.writing")}><span /><span /><span /></span>;
 
 function Body({ message, onPainted }) {
   const text = message.content ?? "";
   if (message.role !== "assistant") return text ? <div class="body plain">{text}</div> : null;
+  // The tools it called, each where the reply was when it called it, between pieces of its text.
+  const pieces = replyPieces(text, message.tool_calls);
+  if (pieces.some((piece) => piece.kind === "calls")) {
+    const last = pieces.at(-1);
+    // Between a call's end and the next words: the dots say the reply goes on.
+    const waiting = isLive(message) && last.kind === "calls" && !last.calls.some((call) => call.status === "running");
+    return (
+      <div key="pieces" class="body reply-pieces">
+        {pieces.map((piece) => (piece.kind === "calls" ? <ToolCalls key={piece.key} calls={piece.calls} live={isLive(message)} />
+          : <Markdown key={piece.key} className="markdown" text={piece.text} sources={message.sources} onPainted={onPainted} />))}
+        {waiting ? <Typing /> : null}
+      </div>
+    );
+  }
   if (text) return <Markdown key="markdown" text={text} sources={message.sources} onPainted={onPainted} />;
-  return (
-    <div key="empty" class="body markdown">
-      {isLive(message) ? <span class="typing" aria-label={t("chat.writing")}><span /><span /><span /></span> : null}
-    </div>
-  );
+  return <div key="empty" class="body markdown">{isLive(message) ? <Typing /> : null}</div>;
 }
 
 const NOTES = {
@@ -106,6 +122,7 @@ function Message({ message, last, onPainted }) {
         ? <div class="body plain"><EditBox message={message} onCancel={() => setEditing(false)} /></div>
         : <Body message={m} onPainted={onPainted} />}
       {m.role === "assistant" ? <Sources sources={m.sources} /> : null}
+      {m.role === "assistant" ? <ReplyNotices notices={m.notices} /> : null}
       <p class={m.status === "error" ? "note bad" : "note"} hidden={!note}>{note}</p>
       <div class="actions">
         {editing ? null : <Versions message={message} />}

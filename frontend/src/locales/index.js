@@ -15,6 +15,7 @@ import settings from "./settings.js";
 import share from "./share.js";
 import shell from "./shell.js";
 import sidebar from "./sidebar.js";
+import tools from "./tools.js";
 import ui from "./ui.js";
 
-export const catalogs = { auth, chat, collector, common, composer, continue: continueCatalog, data, dates, files, instructions, settings, share, shell, sidebar, ui };
+export const catalogs = { auth, chat, collector, common, composer, continue: continueCatalog, data, dates, files, instructions, settings, share, shell, sidebar, tools, ui };

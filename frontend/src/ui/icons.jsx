@@ -18,6 +18,7 @@ const ICONS = {
   download: "M12 4v11 M7 10l5 5 5-5 M5 20h14",
   previous: "M15 6l-6 6 6 6",
   next: "M9 6l6 6-6 6",
+  tool: "M14.7 6.3a1 1 0 0 0 0 1.4l1.6 1.6a1 1 0 0 0 1.4 0l3.8-3.8a6 6 0 0 1-7.9 7.9l-6.9 6.9a2.1 2.1 0 0 1-3-3l6.9-6.9a6 6 0 0 1 7.9-7.9z",
 };
 
 export const Icon = ({ name }) => (
