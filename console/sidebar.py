@@ -42,6 +42,8 @@ SIDEBAR = [
             (_("Model catalog"), "smart_toy", "conversations.llmmodel"),
             (_("Prompts"), "lightbulb", "conversations.prompt"),
             (_("Embeddings for knowledge"), "hub", "knowledge.embeddingsettings"),
+            (_("Tool servers"), "build", "tools.toolserver"),
+            (_("Tool calls"), "construction", "tools.toolcall"),
         ],
     ),
     (

@@ -67,6 +67,7 @@ def tool_call_end(*, call_pk: int, status: str, duration_ms: int | None) -> None
     ToolCall.objects.filter(pk=call_pk, status=CallStatus.RUNNING).update(status=status, duration_ms=duration_ms)
 
 
-def tool_calls_interrupt(*, message_id) -> None:
-    """A reply that ended with calls still running (a crash, the reaper): they are not run again."""
-    ToolCall.objects.filter(message_id=message_id, status=CallStatus.RUNNING).update(status=CallStatus.INTERRUPTED)
+def tool_calls_interrupt(*, message_id, status: str = CallStatus.INTERRUPTED) -> None:
+    """A reply that ended with calls still running (stopped, a crash, the reaper): they end as
+    ``status`` and are never run again."""
+    ToolCall.objects.filter(message_id=message_id, status=CallStatus.RUNNING).update(status=status)

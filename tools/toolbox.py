@@ -85,7 +85,7 @@ def function_name(server: str, tool: str) -> str:
 
 
 def _key(spec: ServerSpec) -> tuple:
-    return (spec.url, spec.headers)
+    return (spec.url, json.dumps(spec.headers, sort_keys=True))
 
 
 async def _listing(spec: ServerSpec) -> tuple[list[dict], bool]:

@@ -3,4 +3,4 @@ subclass that adds the operator's features. Imported by the admin's autodiscover
 domain apps' admin modules (console comes after them in INSTALLED_APPS; each module imports the
 admins it extends anyway)."""
 
-from . import accounts, conversations, files  # noqa: F401 (each registers its admins)
+from . import accounts, conversations, files, tools  # noqa: F401 (each registers its admins)

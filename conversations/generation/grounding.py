@@ -24,6 +24,7 @@ from ..images import ImageProblem, image_part
 from ..llm.context import IMAGE_TOKENS, MESSAGE_OVERHEAD_TOKENS, content_tokens, estimate_tokens, reply_room
 from ..models import Message, OriginKind
 from . import rows
+from .tool_loop import server_ran
 
 if TYPE_CHECKING:
     from knowledge.models import EmbeddingSettings
@@ -252,10 +253,19 @@ def _replies_joined(turns: list[tuple[dict, list]]) -> list[tuple[dict, list]]:
     for turn, sent in turns:
         if joined and turn["role"] == "assistant" and joined[-1][0]["role"] == "assistant":
             before = joined[-1][0]
-            joined[-1] = ({"role": "assistant", "content": before["content"] + turn["content"]}, [])
+            merged = {"role": "assistant", "content": before["content"] + turn["content"]}
+            # The later reply's tool calls were made after the earlier one's text.
+            calls = [*before.get("tool_calls", []), *_shifted(turn.get("tool_calls", []), len(before["content"]))]
+            if calls:
+                merged["tool_calls"] = calls
+            joined[-1] = (merged, [])
         else:
             joined.append((turn, sent))
     return joined
+
+
+def _shifted(calls: list[dict], by: int) -> list[dict]:
+    return [{**call, "offset": int(call.get("offset") or 0) + by} for call in calls]
 
 
 def reply_grounding(*, claimed, question_vector=None) -> Grounding:
@@ -281,7 +291,11 @@ def reply_grounding(*, claimed, question_vector=None) -> Grounding:
             sent = images[:images_left]
             images_left -= len(sent)
             image_messages_left -= 1
-        turns.append(({"role": turn["role"], "content": _question_text(turn["content"], files)}, sent))
+        entry = {"role": turn["role"], "content": _question_text(turn["content"], files)}
+        calls = server_ran(turn.get("tool_calls")) if turn["role"] == "assistant" else []
+        if calls:  # the runner sends them as OpenAI tool turns when tools are offered (tool_loop)
+            entry["tool_calls"] = calls
+        turns.append((entry, sent))
     turns.reverse()
     turns = _replies_joined(turns)
     history = [turn for turn, _ in turns]

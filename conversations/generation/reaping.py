@@ -80,6 +80,9 @@ async def reap_stale(*, conversation_id=None, message_ids=None, stale_after: flo
             content = ""
         status_before = message.status
         message.status, message.error_code = MessageStatus.INTERRUPTED, "interrupted"
+        message.tool_calls = rows.calls_ended(
+            message.tool_calls, status="interrupted", why=_("The reply was interrupted.")
+        )
         message.error = _("The worker generating this reply stopped before it finished.")
         if logged and not logged[-1].is_terminal:
             events = _last_events(message, base=logged[-1].id, text=None)

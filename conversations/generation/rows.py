@@ -23,6 +23,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tools.services import tool_calls_interrupt
+
 from .. import tree
 from ..model_choice import model_for_or_none
 from ..models import (
@@ -78,7 +80,7 @@ def reply_claim(*, message_id) -> Claimed | None:
         # blank question without files).
         .exclude(content="", role=Role.ASSISTANT)
         .order_by("-created_at", "-id")
-        .values("id", "role", "content")
+        .values("id", "role", "content", "tool_calls")
     )
     history.reverse()
     if not keeps_content(conversation):
@@ -99,6 +101,22 @@ def reply_sources_save(*, message_id, sources: list[dict]) -> None:
     Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
         sources=sources, updated_at=timezone.now()
     )
+
+
+def reply_tools_save(*, message_id, tool_calls: list[dict], notices: list[dict], sources: list[dict]) -> None:
+    """Save a streaming reply's tool calls (when one starts and when it ends), its notices and its
+    sources (a web search adds some): a reader of the row, and the reaper after a crash, have them."""
+    Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
+        tool_calls=tool_calls, notices=notices, sources=sources, updated_at=timezone.now()
+    )
+
+
+def calls_ended(calls: list[dict], *, status: str, why: str) -> list[dict]:
+    """``calls`` (``Message.tool_calls``) with those the server was still running ended as ``status``."""
+    return [
+        {**call, "status": status, "error": why} if isinstance(call, dict) and call.get("status") == "running" else call
+        for call in calls or []
+    ]
 
 
 def replies_checkpoint(*, checkpoints: list[tuple[str, str, int]]) -> set[str]:
@@ -185,6 +203,9 @@ def reply_interrupt(*, message: Message, status_before: str, content: str, done_
         if not Message.objects.filter(pk=message.pk, status=status_before, heartbeat_at=message.heartbeat_at).update(
             status=MessageStatus.INTERRUPTED,
             content=content,
+            # A call it was making is not made again: it is marked as never finished (the caller
+            # ended them: ``calls_ended``).
+            tool_calls=message.tool_calls,
             stream_seq=done_seq,
             error_code="interrupted",
             error=_("The worker generating this reply stopped before it finished."),
@@ -193,6 +214,7 @@ def reply_interrupt(*, message: Message, status_before: str, content: str, done_
         ):
             return False
         _ledger_end(message_id=message.pk, fields={"status": MessageStatus.INTERRUPTED})
+        tool_calls_interrupt(message_id=message.pk)
     return True
 
 

@@ -14,16 +14,19 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.db import background_db_sync_to_async
+from tools.services import tool_calls_interrupt
 
 from ..images import content_text
 from ..llm import ProviderError, get_provider
+from ..llm.base import Delta as ProviderDelta
+from ..llm.base import Usage
 from ..llm.context import build_messages
 from ..llm.tokens import api_messages
 from ..models import MessageStatus
 from ..streaming import eventlog
 from ..streaming.events import Delta, Done, Error, Event, EventName, Logprobs, Sources, Start, TokenUsage, ToolCalls
 from ..titles import conversation_autotitle
-from . import grounding, rows, structured
+from . import grounding, rows, structured, tool_loop
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,10 @@ class ReplyRun:
         # What an OpenAI-compatible request may ask for besides text (published before the end).
         self.tool_calls: list[dict] = []
         self.logprobs: list[dict] = []
+        self.usage: Usage | None = None  # every round's, summed
+        self.first_token_at: float | None = None
+        # The tools the server runs for an app reply (tool_loop), when its chat has any.
+        self.tools: tool_loop.ReplyTools | None = None
 
     # --- publishing -------------------------------------------------------------------------
 
@@ -124,8 +131,7 @@ class ReplyRun:
         model = claimed.model
         self._publish(EventName.START, Start(self.message_id, self.model_slug))
         started = time.monotonic()
-        first_token_at = None
-        status, error, usage = MessageStatus.COMPLETE, None, None
+        status, error = MessageStatus.COMPLETE, None
         try:
             if model is None:
                 raise ProviderError(_("No model is configured for this conversation."), code="no_model")
@@ -171,27 +177,36 @@ class ReplyRun:
                 )
             temperature = options.get("temperature")
             upstream = options.get("upstream") or {}
-            stream = provider.stream(
-                messages,
-                max_tokens=max_tokens,
-                temperature=model.temperature if temperature is None else temperature,
-                stop=options.get("stop") or None,
-                extra=upstream or None,
-            )
-            async for delta in stream:
-                if delta.text:
-                    if first_token_at is None:
-                        first_token_at = time.monotonic()
-                    self.chunks += 1
-                    self.add_text(delta.text)
-                if delta.logprobs:
-                    self.logprobs.extend(delta.logprobs)
-                if delta.tool_calls:
-                    first_token_at = first_token_at or time.monotonic()
-                    self.tool_calls = delta.tool_calls
-                if delta.usage is not None:
-                    usage = delta.usage
-                self.finish_reason = delta.finish_reason or self.finish_reason
+            prepared = await background_db_sync_to_async(tool_loop.reply_tools)(claimed=claimed)
+            if prepared is not None:
+                self.tools = await tool_loop.reply_tools_open(
+                    message_id=self.message_id, prepared=prepared, sources=grounded.sources, publish=self._publish
+                )
+            tools = self.tools
+            messages = tool_loop.history_expand(messages, with_tools=bool(tools and tools.box.functions))
+            while True:
+                ended = await self._stream_round(
+                    provider.stream(
+                        messages,
+                        max_tokens=max_tokens,
+                        temperature=model.temperature if temperature is None else temperature,
+                        stop=options.get("stop") or None,
+                        extra=tools.request(upstream) if tools else (upstream or None),
+                    )
+                )
+                if tools is None:
+                    self.tool_calls = ended.tool_calls or []  # an API request's: its caller runs them
+                    break
+                if not (ended.tool_calls and tools.may_call()):
+                    break
+                self.flush()  # the text before the calls reaches clients before them
+                messages = messages + await tools.run_round(
+                    ended.tool_calls,
+                    offset=len(self.text()) + sum(map(len, self.buffer)),
+                    room_tokens=tool_loop.room_tokens(
+                        messages, context_window=model.context_window, max_tokens=max_tokens
+                    ),
+                )
             if upstream.get("response_format"):
                 problem = await asyncio.to_thread(
                     structured.output_problem,
@@ -222,7 +237,31 @@ class ReplyRun:
                 self.timer = None
         if self.lost:
             return
-        await self._finish(status, error, usage, started, first_token_at)
+        await self._finish(status, error, self.usage, started, self.first_token_at)
+
+    async def _stream_round(self, stream) -> ProviderDelta:
+        """Read one request's deltas: text is published, the rest kept. Returns the last delta
+        (its ``tool_calls``, whole, are the round's calls)."""
+        last = ProviderDelta()
+        async for delta in stream:
+            if delta.text:
+                if self.first_token_at is None:
+                    self.first_token_at = time.monotonic()
+                self.chunks += 1
+                self.add_text(delta.text)
+            if delta.logprobs:
+                self.logprobs.extend(delta.logprobs)
+            if delta.tool_calls:
+                self.first_token_at = self.first_token_at or time.monotonic()
+            if delta.usage is not None:  # every round's tokens are the reply's
+                before = self.usage
+                self.usage = Usage(
+                    (before.prompt_tokens if before else 0) + delta.usage.prompt_tokens,
+                    (before.completion_tokens if before else 0) + delta.usage.completion_tokens,
+                )
+            self.finish_reason = delta.finish_reason or self.finish_reason
+            last = delta
+        return last
 
     async def _wait_for_attachments(self) -> None:
         """Until every file of the reply's path is read, at most ``CHAT_ATTACHMENT_WAIT_SECONDS``
@@ -239,6 +278,10 @@ class ReplyRun:
 
     async def _finish(self, status, error, usage, started, first_token_at) -> None:
         self.finishing = True
+        if self.tools is not None:  # a call stopped midway: its end comes before the reply's
+            self.tools.end_running(
+                "stopped" if status == MessageStatus.STOPPED else "error", _("The reply ended first.")
+            )
         pending = "".join(self.buffer)
         self.buffer.clear()
         text = self.text() + pending
@@ -253,7 +296,7 @@ class ReplyRun:
             message_id=self.message_id,
             status=status,
             content=text if self.keeps_content else "",
-            tool_calls=self.tool_calls if self.keeps_content else [],
+            **self._calls_fields(),
             stream_seq=done_seq,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
@@ -263,6 +306,10 @@ class ReplyRun:
             error=str(error) if error else "",
             finish_reason=self.finish_reason if status == MessageStatus.COMPLETE else "",
         )
+        if self.tools is not None and self.tools.entries:
+            await background_db_sync_to_async(tool_calls_interrupt)(
+                message_id=self.message_id, status="stopped" if status == MessageStatus.STOPPED else "error"
+            )
         if not saved:
             return  # stopped before start or reaped: whoever did it published the end
         if status == MessageStatus.COMPLETE and self.keeps_content and not self.claimed.conversation.title:
@@ -289,17 +336,29 @@ class ReplyRun:
             await eventlog.shared_forget_soon(self.message_id)  # its text is delivered: let it go
             return
 
+    def _calls_fields(self) -> dict:
+        """What the reply's row keeps of its calls: the server's own (tools in the chat), or an API
+        request's (when its content is kept)."""
+        if self.tools is not None:
+            return self.tools.row_fields()
+        return {"tool_calls": self.tool_calls if self.keeps_content else []}
+
     async def _save_interrupted(self) -> None:
         pending = "".join(self.buffer)
         self.buffer.clear()
+        why = _("The server stopped while this reply was generated.")
+        if self.tools is not None:
+            self.tools.end_running("interrupted", why)
+            await background_db_sync_to_async(tool_calls_interrupt)(message_id=self.message_id)
         done_seq = self.seq + (1 if pending else 0) + 1
         saved = await background_db_sync_to_async(rows.reply_finalise)(
             message_id=self.message_id,
+            **(self.tools.row_fields() if self.tools is not None else {}),
             status=MessageStatus.INTERRUPTED,
             content=self.text() + pending if self.keeps_content else "",
             stream_seq=done_seq,
             error_code="interrupted",
-            error=_("The server stopped while this reply was generated."),
+            error=why,
             # What it had given (the quota does not count an interrupted reply that gave nothing).
             completion_tokens=self.chunks,
         )

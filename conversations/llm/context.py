@@ -76,6 +76,16 @@ def _fit_context(text: str, budget: int, count: Callable[[str], int]) -> str:
     return ""
 
 
+def _calls_tokens(turn: dict, count: Callable[[str], int]) -> int:
+    """What a past reply's tool calls add when they are sent again (arguments and results)."""
+    calls = [call for call in turn.get("tool_calls") or () if isinstance(call, dict)]
+    return sum(
+        count(str((call.get("function") or {}).get("arguments", "")) + (call.get("result") or call.get("error") or ""))
+        + MESSAGE_OVERHEAD_TOKENS
+        for call in calls
+    )
+
+
 def reply_room(*, context_window: int, max_output_tokens: int) -> int:
     """What an app reply keeps of the window for its answer: the model's output limit, at most
     half the window (the one rule: the history sent, the sources' budget and a question's check)."""
@@ -122,7 +132,7 @@ def build_messages(
 
     kept: list[dict] = []
     for message in reversed(history):
-        cost = content_tokens(message["content"], count) + MESSAGE_OVERHEAD_TOKENS
+        cost = content_tokens(message["content"], count) + MESSAGE_OVERHEAD_TOKENS + _calls_tokens(message, count)
         if messages_cost + cost > budget:
             if not kept:
                 content = message["content"]

@@ -17,6 +17,8 @@ The requested model name picks the behaviour: ``<mode>[:<tokens>[:<delay seconds
   unless ``parallel_tool_calls`` is false), its arguments ``{"<first required parameter>": "<the
   last user message>"}`` streamed in two pieces, ``finish_reason: "tool_calls"``; otherwise it
   answers ``TOOL_ANSWER`` followed by the tool results it was sent, joined by `` | ``.
+- ``toolloop``: ``tools`` that never stops calling: it calls again after every result, as long as
+  tools are offered and ``tool_choice`` is not ``"none"`` (then it answers as ``tools`` does)
 - ``json``: answers ``JSON_REPLY`` (a JSON object) in pieces; ``prose`` answers ``PROSE_REPLY``
 - ``window:<n>``: a server whose own window is ``n`` characters of messages: past it, a 400 in
   OpenAI's words (``context_length_exceeded``), as vLLM and OpenAI refuse; otherwise ``normal``
@@ -43,6 +45,7 @@ MODELS = [
     "markdown",
     "cite",
     "tools",
+    "toolloop",
     "json",
     "prose",
     "window",
@@ -146,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             pieces = [JSON_REPLY[i : i + 5] for i in range(0, len(JSON_REPLY), 5)]
         elif mode == "prose":
             pieces = PROSE_REPLY.split(" ")
-        elif mode == "tools" and not _tool_calls_wanted(body):
+        elif mode in ("tools", "toolloop") and not _tool_calls_wanted(body, again=mode == "toolloop"):
             results = [m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "tool"]
             pieces = [TOOL_ANSWER, " | ".join(results)]
         if pieces is not None:
@@ -188,7 +191,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         write = self._write_chunk
-        if mode == "tools" and _tool_calls_wanted(body):
+        if mode in ("tools", "toolloop") and _tool_calls_wanted(body, again=mode == "toolloop"):
             self._stream_tool_calls(body)
             return
         if mode == "timeout":
@@ -285,9 +288,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
 
-def _tool_calls_wanted(body: dict) -> bool:
+def _tool_calls_wanted(body: dict, *, again: bool = False) -> bool:
     messages = body.get("messages") or []
-    return bool(body.get("tools")) and body.get("tool_choice") != "none" and messages[-1].get("role") != "tool"
+    offered = bool(body.get("tools")) and body.get("tool_choice") != "none"
+    return offered and (again or messages[-1].get("role") != "tool")
 
 
 class UpstreamServer(ThreadingHTTPServer):
