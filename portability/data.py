@@ -27,6 +27,8 @@ class MessageData:
     finish_reason: str = ""
     attachments: tuple[str, ...] = ()  # file ids in the account it was exported from
     sources: tuple[dict, ...] = ()
+    tool_calls: tuple[dict, ...] = ()  # a reply's tool calls, as ``Message.tool_calls`` keeps them
+    notices: tuple[dict, ...] = ()  # a reply's notices: {code, message}
     # Its place in the conversation's tree: ``ref`` names it among the conversation's messages and
     # ``parent_ref`` its parent (None, or one no message before it names: a first message).
     ref: str = ""

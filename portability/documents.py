@@ -10,8 +10,15 @@ A conversation document (``GET /conversations/{id}/export?format=json``)::
                    "role": "user" | "assistant" | "system", "content": "...", "created_at": "...",
                    "status": "complete", "model": "<slug>" | null, "finish_reason": "",
                    "attachments": [{"id": "<file uuid>", "name": "...", "content_type": "...", "size": 0}],
-                   "sources": [{"n": 1, "kind": "file" | "item", "id": "..." | null, "title": "...",
-                                "snippet": "...", "page": 3 | null}]}]}
+                   "sources": [{"n": 1, "kind": "file" | "item" | "web", "id": "..." | null,
+                                "url": "https://..." (web only), "title": "...", "snippet": "...",
+                                "page": 3 | null}],
+                   "tool_calls": [{"id": "call_0_x", "type": "function",
+                                   "function": {"name": "weather__forecast", "arguments": "{...}"},
+                                   "server": "weather", "name": "forecast", "arguments": {...},
+                                   "status": "ok", "result": "..." | null, "truncated": false,
+                                   "error": "", "offset": 12, "duration_ms": 34}],
+                   "notices": [{"code": "tool_server_unavailable", "message": "..."}]}]}
 
 A conversation is a tree (conversations/tree.py): ``messages`` holds every message of it, every
 version of a turn included, in time order, so a parent always comes before its children.
@@ -21,9 +28,17 @@ no message before it makes a first message, and a missing or unknown ``current_m
 the last message current.
 
 ``attachments`` are a user message's files (their bytes are in a user export, files/files.json);
-``sources`` what an assistant reply was based on. These, ``id``, ``parent_id`` and
-``current_message_id`` were added to version 1 without a new version: older readers ignore them,
-and a document without them is read as having none. Older documents kept a conversation as a line
+``sources`` what an assistant reply was based on (a web page's with its ``url``); ``tool_calls``
+the tools a reply called, as the message keeps them (``Message.tool_calls``: OpenAI's ``type`` and
+``function``, and for a call the server ran its ``server``, ``name``, ``arguments`` as an object,
+``status``, ``result``, ``truncated``, ``error``, ``offset`` and ``duration_ms``; a result is
+written in full whatever the server, an export being its owner's); ``notices`` what its reader was
+told about how it was made. These, ``id``, ``parent_id`` and ``current_message_id`` were added to
+version 1 without a new version: older readers ignore them, and a document without them is read as
+having none. An import keeps of a tool call or a notice only the fields above, each of its type,
+its texts cut to their caps (a result to ``TOOL_RESULT_MAX_CHARS``, marked ``truncated``); a call
+needs an ``id`` and a function (``function``, else made from ``server`` and ``name``); a call
+still ``running`` comes back ``interrupted``. Older documents kept a conversation as a line
 whose replaced turns were marked ``"superseded": true``; such a document (no ``id`` and no
 ``parent_id`` in any message) is read as the tree those marks stood for (``tree.parents_from_line``:
 a replaced turn becomes a sibling of the one that replaced it). ``superseded`` is no longer written.
@@ -37,6 +52,8 @@ Times are ISO 8601 in UTC. A reader refuses a newer ``version`` than it knows; f
 know are ignored, so later versions may add some.
 """
 
+import json
+import re
 from dataclasses import replace
 from datetime import datetime
 
@@ -46,6 +63,8 @@ from django.utils.translation import gettext_lazy
 
 from conversations.models import Conversation, Message, MessageStatus, Role
 from conversations.tree import LinearRow, Node, Skeleton, parents_from_line
+from sharing import snapshot
+from tools.models import CallStatus
 
 from .data import (
     ConversationData,
@@ -87,6 +106,8 @@ def message_entry(message: Message) -> dict:
             for file in message.attachments.all()
         ],
         "sources": list(message.sources or []),
+        "tool_calls": list(message.tool_calls or []),
+        "notices": list(message.notices or []),
     }
 
 
@@ -162,6 +183,10 @@ def _markdown_attachments(message: Message) -> list[str]:
     return [f"*{label}* " + ", ".join(_markdown_text(file.name) for file in files), ""]
 
 
+# A web source's address: http(s), nothing that would end or escape a link (also a Markdown autolink).
+_WEB_URL = re.compile(r"https?://[^\s<>\x00-\x1f\x7f]{1,2000}", re.IGNORECASE)
+
+
 def _markdown_sources(sources) -> list[str]:
     entries = [source for source in sources or [] if isinstance(source, dict)]
     if not entries:
@@ -175,8 +200,84 @@ def _markdown_sources(sources) -> list[str]:
         if isinstance(page, int) and not isinstance(page, bool):
             where = " (" + _("page %(page)d") % {"page": page} + ")"
         title = _markdown_text(source.get("title")) or _("Source")
-        lines.append(f"{n}. {title}{where}")
+        url = source.get("url") if source.get("kind") == "web" else None
+        link = f" <{url}>" if isinstance(url, str) and _WEB_URL.fullmatch(url) else ""
+        lines.append(f"{n}. {title}{where}{link}")
     return [*lines, ""]
+
+
+# A tool call's status as the transcript says it.
+_CALL_STATUSES = {
+    "running": gettext_lazy("running"),
+    "ok": gettext_lazy("done"),
+    "error": gettext_lazy("failed"),
+    "timeout": gettext_lazy("timed out"),
+    "stopped": gettext_lazy("stopped"),
+    "interrupted": gettext_lazy("interrupted"),
+    "refused": gettext_lazy("not run"),
+}
+
+
+def _fenced(body: str, info: str = "") -> list[str]:
+    """``body`` as a fenced code block whose fence no run of backticks inside it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{info}", body.rstrip("\n"), fence, ""]
+
+
+def _call_parts(call: dict) -> tuple[str, str]:
+    """A call's name and arguments for people: ``server · tool`` and indented JSON for a call the
+    server ran; the function's name and its arguments as the model wrote them for a ``/v1`` one."""
+    function = call.get("function") if isinstance(call.get("function"), dict) else {}
+    if call.get("status") and isinstance(call.get("name"), str):
+        server = call.get("server") if isinstance(call.get("server"), str) else ""
+        name = call["name"] if server in ("", call["name"]) else f"{server} · {call['name']}"
+    else:
+        name = function.get("name") if isinstance(function.get("name"), str) else ""
+    arguments = call.get("arguments")
+    if isinstance(arguments, dict):
+        return name, json.dumps(arguments, ensure_ascii=False, indent=2, sort_keys=True)
+    raw = function.get("arguments")
+    return name, raw if isinstance(raw, str) else ""
+
+
+def _markdown_tool_calls(calls) -> list[str]:
+    entries = [call for call in calls or [] if isinstance(call, dict)]
+    if not entries:
+        return []
+    lines = []
+    for position, call in enumerate(entries, start=1):
+        name, arguments = _call_parts(call)
+        status = call.get("status")
+        heading = _("Tool call %(position)d: %(name)s") % {
+            "position": position,
+            "name": _markdown_text(name) or _("(unnamed)"),
+        }
+        if status:
+            heading += f" ({_CALL_STATUSES.get(status, _markdown_text(status))})"
+        lines += [f"**{heading}**", ""]
+        if arguments:
+            lines += [_("Arguments:"), "", *_fenced(arguments, "json")]
+        error = call.get("error")
+        if isinstance(error, str) and error:
+            lines += [_("Error:"), "", *_fenced(error, "text")]
+        result = call.get("result")
+        if isinstance(result, str) and result:
+            label = _("Result (cut at its size limit):") if call.get("truncated") is True else _("Result:")
+            lines += [label, "", *_fenced(result, "text")]
+        elif result is None and call.get("result_hidden") is True:
+            lines += ["*" + _("The result was not shared (a private tool server).") + "*", ""]
+    return lines
+
+
+def _markdown_notices(notices) -> list[str]:
+    texts = [
+        _markdown_text(notice.get("message") or notice.get("code"))
+        for notice in notices or []
+        if isinstance(notice, dict)
+    ]
+    label = _("Note:")
+    return [*(f"*{label}* {text}" for text in texts if text), ""] if any(texts) else []
 
 
 def conversation_markdown(conversation: Conversation, messages, *, exported_at: datetime) -> str:
@@ -204,9 +305,13 @@ def conversation_markdown(conversation: Conversation, messages, *, exported_at: 
             if message.status in (MessageStatus.COMPLETE,)
             else f" ({_STATUS_NOTES.get(message.status, message.status)})"
         )
-        lines += ["---", "", f"### {speaker} · {_when(message.created_at)}{note}", "", message.content.rstrip(), ""]
+        lines += ["---", "", f"### {speaker} · {_when(message.created_at)}{note}", ""]
+        # The tools a reply called, before what it wrote from their results.
+        lines += _markdown_tool_calls(message.tool_calls)
+        lines += [message.content.rstrip(), ""]
         lines += _markdown_attachments(message)
         lines += _markdown_sources(message.sources)
+        lines += _markdown_notices(message.notices)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -264,6 +369,8 @@ def _message_from(raw, index: int) -> MessageData:
         finish_reason=text(raw.get("finish_reason"), what=f"message {index}'s finish_reason")[:20],
         attachments=_attachments_from(raw.get("attachments"), index),
         sources=_sources_from(raw.get("sources"), index),
+        tool_calls=_tool_calls_from(raw.get("tool_calls"), index),
+        notices=_notices_from(raw.get("notices"), index),
         # A message without an id is named by its place (no exported id starts with "#").
         ref=_ref(raw.get("id")) or f"#{index}",
         parent_ref=_ref(raw.get("parent_id")),
@@ -320,14 +427,173 @@ def _sources_from(raw, index: int) -> tuple[dict, ...]:
         n, page, source_id = source.get("n"), source.get("page"), source.get("id")
         entry = {
             "n": n if isinstance(n, int) and not isinstance(n, bool) else position,
-            "kind": source.get("kind") if source.get("kind") in ("file", "item") else "file",
+            "kind": source.get("kind") if source.get("kind") in ("file", "item", "web") else "file",
             "id": str(source_id)[:64] if isinstance(source_id, str | int) and not isinstance(source_id, bool) else None,
         }
         for name, limit in _SOURCE_TEXT_CHARS.items():
             entry[name] = text(source.get(name), what=f"message {index}'s source {position} {name}")[:limit]
         entry["page"] = page if isinstance(page, int) and not isinstance(page, bool) else None
+        if entry["kind"] == "web":
+            url = text(source.get("url"), what=f"message {index}'s source {position} url")
+            entry["url"] = url if _WEB_URL.fullmatch(url) else ""
         sources.append(entry)
     return tuple(sources)
+
+
+MAX_TOOL_CALLS = 200  # more than a reply makes (rounds x calls a round): a later rule still fits
+MAX_NOTICES = 20
+TOOL_RESULT_MAX_CHARS = 100_000  # far above what a server keeps (TOOLS["RESULT_MAX_CHARS"])
+TOOL_ARGUMENTS_MAX_CHARS = 100_000  # as JSON
+_CALL_TEXT_CHARS = {"id": 100, "server": 100, "name": 200, "error": 2000}
+_FUNCTION_NAME_CHARS = 200
+_CALL_FLAGS = ("truncated", "private", "result_hidden")
+_CALL_COUNTS = ("offset", "duration_ms")
+_NOTICE_TEXT_CHARS = {"code": 64, "message": 1000}
+
+
+def _without_nul(value):
+    """A JSON value with NUL characters dropped from its strings and keys (PostgreSQL keeps none)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {str(key).replace("\x00", ""): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
+def _call_field_error(message: str, index: int, position: int, name: str) -> EntryError:
+    return EntryError(message % {"index": index, "position": position, "field": name})
+
+
+def _tool_call_from(call, index: int, position: int) -> dict:
+    """One tool call as ``Message.tool_calls`` keeps it: the known fields present, each of its type
+    and within its cap; any other key dropped."""
+    if not isinstance(call, dict):
+        raise EntryError(
+            _("message %(index)d's tool call %(position)d is not an object") % {"index": index, "position": position}
+        )
+    what = f"message {index}'s tool call {position}"
+    entry: dict = {}
+    for name, limit in _CALL_TEXT_CHARS.items():
+        if name in call:
+            entry[name] = text(call[name], what=f"{what} {name}")[:limit]
+    if "function" in call:
+        function = call["function"]
+        if not isinstance(function, dict):
+            raise _call_field_error(
+                _("message %(index)d's tool call %(position)d: '%(field)s' must be an object"),
+                index,
+                position,
+                "function",
+            )
+        arguments = text(function.get("arguments"), what=f"{what} function arguments")
+        if len(arguments) > TOOL_ARGUMENTS_MAX_CHARS:
+            raise _call_field_error(
+                _("message %(index)d's tool call %(position)d: '%(field)s' is too long"), index, position, "function"
+            )
+        entry["function"] = {
+            "name": text(function.get("name"), what=f"{what} function name")[:_FUNCTION_NAME_CHARS],
+            "arguments": arguments,
+        }
+    if "arguments" in call:
+        arguments = call["arguments"] if call["arguments"] is not None else {}
+        if not isinstance(arguments, dict):
+            raise _call_field_error(
+                _("message %(index)d's tool call %(position)d: '%(field)s' must be an object"),
+                index,
+                position,
+                "arguments",
+            )
+        arguments = _without_nul(arguments)
+        if len(json.dumps(arguments, ensure_ascii=False)) > TOOL_ARGUMENTS_MAX_CHARS:
+            raise _call_field_error(
+                _("message %(index)d's tool call %(position)d: '%(field)s' is too long"), index, position, "arguments"
+            )
+        entry["arguments"] = arguments
+    if call.get("status") is not None:
+        status = call["status"]
+        if status not in CallStatus.values:
+            raise EntryError(
+                _("message %(index)d's tool call %(position)d has an unknown status %(status)s")
+                % {"index": index, "position": position, "status": repr(str(status)[:20])}
+            )
+        # A call still running when it was exported cannot go on running after an import.
+        entry["status"] = CallStatus.INTERRUPTED if status == CallStatus.RUNNING else status
+    for name in _CALL_FLAGS:
+        if name in call:
+            if not isinstance(call[name], bool):
+                raise _call_field_error(
+                    _("message %(index)d's tool call %(position)d: '%(field)s' must be true or false"),
+                    index,
+                    position,
+                    name,
+                )
+            entry[name] = call[name]
+    for name in _CALL_COUNTS:
+        if name in call:
+            value = call[name]
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise _call_field_error(
+                    _("message %(index)d's tool call %(position)d: '%(field)s' must be null or a whole number from 0"),
+                    index,
+                    position,
+                    name,
+                )
+            entry[name] = value
+    if "result" in call:
+        result = call["result"]
+        if result is not None:
+            result = text(result, what=f"{what} result")
+            if len(result) > TOOL_RESULT_MAX_CHARS:
+                result = result[:TOOL_RESULT_MAX_CHARS]
+                entry["truncated"] = True
+        entry["result"] = result
+    # What every reader of a message's calls relies on (the API's, a later turn's history): an id
+    # and OpenAI's form of the call, made from the tool's name when the entry has only that.
+    if not entry.get("id"):
+        raise EntryError(
+            _("message %(index)d's tool call %(position)d has no 'id'") % {"index": index, "position": position}
+        )
+    if "function" not in entry:
+        if not entry.get("name"):
+            raise EntryError(
+                _("message %(index)d's tool call %(position)d names no function")
+                % {"index": index, "position": position}
+            )
+        entry["function"] = snapshot.openai_function(entry)
+    entry["type"] = "function"
+    return entry
+
+
+def _tool_calls_from(raw, index: int) -> tuple[dict, ...]:
+    """A reply's tool calls (at most ``MAX_TOOL_CALLS``), each read by ``_tool_call_from``."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise EntryError(_("message %(index)d's tool calls must be a list") % {"index": index})
+    return tuple(_tool_call_from(call, index, position) for position, call in enumerate(raw[:MAX_TOOL_CALLS], 1))
+
+
+def _notices_from(raw, index: int) -> tuple[dict, ...]:
+    """A reply's notices: ``{code, message}`` each, as text."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise EntryError(_("message %(index)d's notices must be a list") % {"index": index})
+    notices = []
+    for position, notice in enumerate(raw[:MAX_NOTICES], start=1):
+        if not isinstance(notice, dict):
+            raise EntryError(
+                _("message %(index)d's notice %(position)d is not an object") % {"index": index, "position": position}
+            )
+        notices.append(
+            {
+                name: text(notice.get(name), what=f"message {index}'s notice {position} {name}")[:limit]
+                for name, limit in _NOTICE_TEXT_CHARS.items()
+            }
+        )
+    return tuple(notices)
 
 
 def conversation_from_document(raw) -> ConversationData:

@@ -22,6 +22,7 @@ from conversations.tree import active_path
 from core.exceptions import Conflict
 from core.titles import title_clean, title_from_text
 
+from . import snapshot
 from .models import Sample, Share
 
 TITLE_MAX_CHARS = Share._meta.get_field("title").max_length
@@ -35,22 +36,18 @@ _SHAREABLE_ROLES = (Role.USER, Role.ASSISTANT)
 _SHAREABLE_STATUSES = (MessageStatus.COMPLETE, MessageStatus.STOPPED)
 
 
-def _shared_source(source: dict) -> dict:
-    """A reply's source as strangers see it: the passage's snippet and where it came from, no id
-    (the files stay their owner's)."""
-    return {key: source.get(key) for key in ("n", "kind", "title", "snippet", "page")}
-
-
 def _snapshot_messages(*, conversation: Conversation) -> list[dict]:
     """The finished turns of the conversation's active path as a share or sample holds them. A
-    question's files are named (name, type, size), never given; a reply's sources are copied as text."""
+    question's files are named (name, type, size), never given; a reply's sources are copied as text,
+    its notices too, and the tools it called with their results, but for the servers the operator
+    marks private (``snapshot``)."""
     _skeleton, path = active_path(conversation)
     rows = list(
         Message.objects.filter(
             conversation=conversation, pk__in=path, role__in=_SHAREABLE_ROLES, status__in=_SHAREABLE_STATUSES
         )
         .order_by("created_at", "id")
-        .values_list("id", "role", "content", "created_at", "sources")
+        .values_list("id", "role", "content", "created_at", "sources", "tool_calls", "notices")
     )
     attached: dict = {}
     through = Message.attachments.through
@@ -61,17 +58,24 @@ def _snapshot_messages(*, conversation: Conversation) -> list[dict]:
     )
     for message_id, name, content_type, size in files:
         attached.setdefault(message_id, []).append({"name": name, "content_type": content_type, "size": size})
-    snapshot = []
-    for message_id, role, content, created, sources in rows:
-        if not content and not attached.get(message_id):
+    private = snapshot.private_servers() if any(row[5] for row in rows) else set()
+    messages = []
+    for message_id, role, content, created, sources, tool_calls, notices in rows:
+        calls = snapshot.shared_calls(tool_calls, private=private) if role == Role.ASSISTANT else []
+        if not content and not attached.get(message_id) and not calls:
             continue
         item = {"role": role, "content": content, "created_at": _iso(created)}
         if attached.get(message_id):
             item["attachments"] = attached[message_id]
         if sources:
-            item["sources"] = [_shared_source(source) for source in sources]
-        snapshot.append(item)
-    return snapshot
+            shared = (snapshot.shared_source(source) for source in sources)
+            item["sources"] = [source for source in shared if source is not None]
+        if calls:
+            item["tool_calls"] = calls
+        if role == Role.ASSISTANT and (shown := snapshot.shared_notices(notices)):
+            item["notices"] = shown
+        messages.append(item)
+    return messages
 
 
 def _iso(moment) -> str:
@@ -102,9 +106,11 @@ def _clone_model(*, user: User, slug: str) -> LLMModel | None:
 def _conversation_from_snapshot(
     *, user: User, title: str, messages: list[dict], model_slug: str, origin_kind: str, origin_id: str
 ) -> Conversation:
-    """A new conversation of ``user`` holding the snapshot's messages, ready to be continued."""
+    """A new conversation of ``user`` holding the snapshot's messages as they are shown now (the
+    results of private tool servers left out), ready to be continued."""
     model = _clone_model(user=user, slug=model_slug)
-    return conversation_create_from_history(
+    messages = snapshot.shown_messages(messages)
+    conversation = conversation_create_from_history(
         owner=user,
         title=title,
         messages=(
@@ -122,6 +128,23 @@ def _conversation_from_snapshot(
         origin_kind=origin_kind,
         origin_id=origin_id,
     )
+    _keep_tool_calls(conversation=conversation, messages=messages)
+    return conversation
+
+
+def _keep_tool_calls(*, conversation: Conversation, messages: list[dict]) -> None:
+    """The snapshot's tool calls and notices onto the clone's replies (``PastMessage`` carries
+    neither): the clone's messages are the snapshot's, in its order, their times strictly increasing."""
+    extras = [(item.get("tool_calls") or [], item.get("notices") or []) for item in messages]
+    if not any(calls or notices for calls, notices in extras):
+        return
+    ids = Message.objects.filter(conversation=conversation).order_by("created_at", "id").values_list("pk", flat=True)
+    rows = [
+        Message(pk=pk, tool_calls=calls, notices=notices)
+        for pk, (calls, notices) in zip(ids, extras, strict=True)
+        if calls or notices
+    ]
+    Message.objects.bulk_update(rows, ["tool_calls", "notices"])
 
 
 def _cloned_content(item: dict) -> str:

@@ -13,9 +13,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
-from . import selectors, services
+from tools.models import WEB_SEARCH
+
+from . import selectors, services, snapshot
 from .markdown import render_markdown
 
 # No script from what strangers wrote may ever run on the page that shows it: the CSP allows one
@@ -66,6 +69,31 @@ def time_element(moment) -> str:
     )
 
 
+# A call's status as the page says it (the same words as the web client's).
+_CALL_STATUSES = {
+    "running": gettext_lazy("Running"),
+    "ok": gettext_lazy("Done"),
+    "error": gettext_lazy("Failed"),
+    "timeout": gettext_lazy("Timed out"),
+    "stopped": gettext_lazy("Stopped"),
+    "interrupted": gettext_lazy("Interrupted"),
+    "refused": gettext_lazy("Not run"),
+}
+
+
+def _call_shown(call: dict) -> dict:
+    """A shared tool call as the page shows it: the tool's name, its status in words, the
+    arguments as indented JSON; everything is text the template escapes."""
+    web = call["server"] == WEB_SEARCH
+    return {
+        **call,
+        "label": gettext("Web search") if web else f"{call['server']} · {call['name']}",
+        "status_label": _CALL_STATUSES.get(call["status"], call["status"]),
+        "arguments_text": snapshot.arguments_text(call["arguments"]),
+        "failed": call["status"] not in ("ok", "running"),
+    }
+
+
 def _not_found(request):
     return _page(request, "sharing/share_not_found.html", status=404)
 
@@ -87,8 +115,10 @@ def share_detail(request, share_id: str):
             "text": item["content"],
             "attachments": item.get("attachments", []),
             "sources": item.get("sources", []),
+            "tool_calls": [_call_shown(call) for call in item.get("tool_calls", [])],
+            "notices": item.get("notices", []),
         }
-        for item in share.messages
+        for item in snapshot.shown_messages(share.messages)
     ]
     context = {
         "share": share,

@@ -54,8 +54,9 @@ CONVERSATION_EXPORT = view_schema(
             "An attachment. `format=json` (the default) is our versioned document "
             f'(`{{"format": "{documents.CONVERSATION_FORMAT}", "version": {documents.VERSION}, ...}}`: the '
             "conversation's settings, its current message and every message of its tree, each with its id, "
-            "parent, role, text, status and time), which `POST /imports` takes back; `format=markdown` is a "
-            "transcript for people of the active path (the versions of each turn being read)."
+            "parent, role, text, status and time, a reply's sources, tool calls (arguments and results in full) and "
+            "notices), which `POST /imports` takes back; `format=markdown` is a transcript for people of the "
+            "active path (the versions of each turn being read), each tool call with its arguments and result."
         ),
         parameters=[s.ConversationExportQuerySerializer],
         responses={

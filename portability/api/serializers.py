@@ -2,7 +2,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from conversations.api.serializers import AttachmentSerializer, SourceSerializer
+from conversations.api.serializers import AttachmentSerializer, NoticeSerializer, SourceSerializer, ToolCallSerializer
 from conversations.models import MessageStatus, Role
 from core.serializers import InputSerializer
 
@@ -129,6 +129,14 @@ class DocumentMessageSerializer(serializers.Serializer):
     finish_reason = serializers.CharField(allow_blank=True)
     attachments = AttachmentSerializer(many=True, help_text="A user message's files (absent in older documents).")
     sources = SourceSerializer(many=True, help_text="What an assistant reply was based on (absent in older documents).")
+    tool_calls = ToolCallSerializer(
+        many=True,
+        help_text="The tools a reply called, in order, as the message keeps them: results in full, whatever the "
+        "server (absent in older documents). An import keeps the known fields of each, typed and capped.",
+    )
+    notices = NoticeSerializer(
+        many=True, help_text="What the reply's reader was told about how it was made (absent in older documents)."
+    )
 
 
 class ConversationDocumentSerializer(serializers.Serializer):

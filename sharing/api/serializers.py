@@ -5,6 +5,7 @@ from conversations.api.serializers import ConversationSerializer
 from conversations.models import Role
 from core.serializers import InputSerializer
 
+from .. import snapshot
 from ..models import Sample, Share
 from ..services import DESCRIPTION_MAX_CHARS, TITLE_MAX_CHARS
 
@@ -21,21 +22,72 @@ class SnapshotSourceSerializer(serializers.Serializer):
     """A source of a reply, as text: the passage's snippet and where it came from."""
 
     n = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=["file", "item"])
+    # Plain strings in the schema: the same choices as the message's (conversations' SourceSerializer)
+    # under another component would make drf-spectacular's enum names collide.
+    kind = serializers.CharField(help_text="`file`, `item` or `web`.")
+    url = serializers.CharField(
+        required=False,
+        help_text="The page's address (kind web only): an http or https one, else empty. Shown as a link, "
+        "never as HTML.",
+    )
     title = serializers.CharField()
     snippet = serializers.CharField()
     page = serializers.IntegerField(allow_null=True)
 
 
+class SnapshotToolCallSerializer(serializers.Serializer):
+    """A tool the reply called (one the server ran; a ``/v1`` request's own calls are not shown)."""
+
+    id = serializers.CharField()
+    server = serializers.CharField(help_text="The tool server's name, or `web_search`.")
+    name = serializers.CharField(help_text="The tool's own name on its server.")
+    arguments = serializers.DictField(help_text="The arguments the model gave, as an object.")
+    status = serializers.CharField(
+        help_text="`running`, `ok`, `error`, `timeout`, `stopped`, `interrupted` or `refused` (a plain string in "
+        "the schema, as `kind`)."
+    )
+    result = serializers.CharField(
+        allow_null=True,
+        help_text="What the tool returned (capped); null when the operator marks its server private.",
+    )
+    result_hidden = serializers.BooleanField(
+        help_text="True when the server is private: a share shows the call, never its result or error."
+    )
+    error = serializers.CharField(allow_blank=True)
+    truncated = serializers.BooleanField(help_text="Whether `result` was cut at the cap.")
+    offset = serializers.IntegerField(
+        allow_null=True, help_text="Characters of the reply's content written before this call: where it is shown."
+    )
+
+
+class SnapshotNoticeSerializer(serializers.Serializer):
+    """What the reader should know about how the reply was made (a tool server that was down...)."""
+
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
 class SnapshotMessageSerializer(serializers.Serializer):
-    """One message as strangers see it: who spoke, what was said, when, the files it named and the
-    sources it cited. Nothing else."""
+    """One message as strangers see it: who spoke, what was said, when, the files it named, the
+    sources it cited, the tools it called and its notices. Nothing else."""
 
     role = serializers.ChoiceField(choices=[Role.USER, Role.ASSISTANT])
     content = serializers.CharField(allow_blank=True)
     created_at = serializers.DateTimeField()
     attachments = SnapshotAttachmentSerializer(many=True, default=list)
     sources = SnapshotSourceSerializer(many=True, default=list)
+    tool_calls = SnapshotToolCallSerializer(
+        many=True, default=list, help_text="The tools the reply called, in order (replies)."
+    )
+    notices = SnapshotNoticeSerializer(many=True, default=list)
+
+    def to_representation(self, instance):
+        # Hidden again by the servers private now (read once per response, on the root serializer).
+        root = self.root
+        private = getattr(root, "_private_servers", None)
+        if private is None:
+            private = root._private_servers = snapshot.private_servers()
+        return super().to_representation(snapshot.shown_message(instance, private=private))
 
 
 # --- shares -----------------------------------------------------------------------------------

@@ -111,6 +111,8 @@ def test_json_export_is_our_versioned_document_as_an_attachment(user_client, con
         "finish_reason": "stop",
         "attachments": [],
         "sources": [],
+        "tool_calls": [],
+        "notices": [],
     }
 
 

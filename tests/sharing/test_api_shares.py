@@ -113,7 +113,8 @@ def test_public_share_payload_holds_no_private_field(api_client, share, user):
         ("user", "What is **Django**?"),
         ("assistant", "A web framework."),
     ]
-    assert all(set(m) == {"role", "content", "created_at", "attachments", "sources"} for m in body["messages"])
+    shown = {"role", "content", "created_at", "attachments", "sources", "tool_calls", "notices"}
+    assert all(set(m) == shown for m in body["messages"])
     assert all(m["created_at"].endswith("Z") for m in body["messages"])  # the API's own time format
     raw = response.content.decode()
     for secret in (user.email, "SECRET-SYSTEM-PROMPT", "SYSTEM-ROW-CONTENT", str(share.source_conversation_id)):
