@@ -92,6 +92,8 @@ class PastMessage:
     status: str = MessageStatus.COMPLETE
     finish_reason: str = ""
     sources: list = field(default_factory=list)
+    tool_calls: list = field(default_factory=list)  # as ``Message.tool_calls`` (a reply's)
+    notices: list = field(default_factory=list)
     attachments: tuple = ()  # ids of the owner's StoredFiles (an import's restored files)
     ref: str = ""
     parent_ref: str | None = None
@@ -177,6 +179,8 @@ def conversation_create_from_history(
                 model=m.model,
                 finish_reason=m.finish_reason,
                 sources=m.sources,
+                tool_calls=m.tool_calls,
+                notices=m.notices,
                 created_at=moment,
                 finished_at=moment,
             )

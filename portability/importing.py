@@ -24,7 +24,7 @@ from collector import services as collector_services
 from collector.models import Item
 from collector.uploads import max_upload_bytes
 from conversations.model_choice import model_for_or_none
-from conversations.models import Conversation, LLMModel, Message, Role
+from conversations.models import Conversation, LLMModel, Role
 from conversations.services import PastMessage, conversation_create_from_history
 from conversations.titles import AUTOTITLE_MAX_CHARS
 from core.exceptions import DomainError
@@ -201,6 +201,8 @@ def conversation_import(*, owner, data: ConversationData, models: _Models, resto
                 status=message.status,
                 finish_reason=message.finish_reason,
                 sources=restored.sources(message.sources),
+                tool_calls=list(message.tool_calls),
+                notices=list(message.notices),
                 attachments=restored.attachments(message.attachments) if message.role == Role.USER else (),
                 ref=message.ref,
                 parent_ref=message.parent_ref,
@@ -217,25 +219,10 @@ def conversation_import(*, owner, data: ConversationData, models: _Models, resto
         created_at=data.created_at,
         updated_at=data.updated_at,
     )
-    _keep_tool_calls(conversation=conversation, messages=data.messages)
     _record(
         owner=owner, kind=RecordKind.CONVERSATION, source=data.source, key=data.source_key, target_id=conversation.pk
     )
     return Outcome(target_id=str(conversation.pk), messages=len(data.messages))
-
-
-def _keep_tool_calls(*, conversation: Conversation, messages) -> None:
-    """The replies' tool calls and notices onto the messages just made (``PastMessage`` carries
-    neither): they were made in the given order, their times strictly increasing."""
-    if not any(message.tool_calls or message.notices for message in messages):
-        return
-    ids = Message.objects.filter(conversation=conversation).order_by("created_at", "id").values_list("pk", flat=True)
-    rows = [
-        Message(pk=pk, tool_calls=list(message.tool_calls), notices=list(message.notices))
-        for pk, message in zip(ids.iterator(), messages, strict=True)
-        if message.tool_calls or message.notices
-    ]
-    Message.objects.bulk_update(rows, ["tool_calls", "notices"], batch_size=500)
 
 
 # --- collector items and todos (a user export) --------------------------------------------------

@@ -120,6 +120,8 @@ def _conversation_from_snapshot(
                 model=model if item["role"] == Role.ASSISTANT else None,
                 # As text: the cloner gets the snippets, not the files (they stay their owner's).
                 sources=[{**source, "id": ""} for source in item.get("sources", [])],
+                tool_calls=item.get("tool_calls") or [],
+                notices=item.get("notices") or [],
             )
             for item in messages
         ),
@@ -128,23 +130,7 @@ def _conversation_from_snapshot(
         origin_kind=origin_kind,
         origin_id=origin_id,
     )
-    _keep_tool_calls(conversation=conversation, messages=messages)
     return conversation
-
-
-def _keep_tool_calls(*, conversation: Conversation, messages: list[dict]) -> None:
-    """The snapshot's tool calls and notices onto the clone's replies (``PastMessage`` carries
-    neither): the clone's messages are the snapshot's, in its order, their times strictly increasing."""
-    extras = [(item.get("tool_calls") or [], item.get("notices") or []) for item in messages]
-    if not any(calls or notices for calls, notices in extras):
-        return
-    ids = Message.objects.filter(conversation=conversation).order_by("created_at", "id").values_list("pk", flat=True)
-    rows = [
-        Message(pk=pk, tool_calls=calls, notices=notices)
-        for pk, (calls, notices) in zip(ids, extras, strict=True)
-        if calls or notices
-    ]
-    Message.objects.bulk_update(rows, ["tool_calls", "notices"])
 
 
 def _cloned_content(item: dict) -> str:

@@ -80,8 +80,10 @@ class ToolCallSerializer(serializers.Serializer):
     a ``/v1`` request's own calls have only ``id``, ``type`` and ``function``."""
 
     id = serializers.CharField()
-    type = serializers.CharField(help_text="Always `function`.")
-    function = serializers.DictField(help_text="OpenAI's form: `{name, arguments}` (arguments a JSON string).")
+    type = serializers.CharField(required=False, help_text="Always `function`.")
+    function = serializers.DictField(
+        required=False, help_text="OpenAI's form: `{name, arguments}` (arguments a JSON string)."
+    )
     server = serializers.CharField(required=False, help_text="The tool server's name, or `web_search`.")
     name = serializers.CharField(required=False, help_text="The tool's own name on its server.")
     arguments = serializers.JSONField(required=False, help_text="The arguments the model gave, as an object.")

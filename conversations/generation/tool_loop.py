@@ -191,6 +191,9 @@ class ReplyTools:
             "function": {"name": call["function"]["name"], "arguments": call["function"]["arguments"]},
             "server": function.server if function else "",
             "name": function.tool if function else call["function"]["name"],
+            # Its server's privacy when it ran: a share hides the result even if the server is
+            # made public later (sharing.snapshot).
+            "private": bool(function and function.spec and function.spec.private),
             "arguments": arguments if arguments is not None else {},
             "status": CallStatus.RUNNING,
             "result": "",
