@@ -24,7 +24,7 @@ from core.services import save_changed
 from core.titles import title_clean, title_fit
 from files.models import FileStatus, StoredFile
 from files.services import files_delete_unreferenced
-from tools.selectors import tools_problem
+from tools.selectors import tools_allowed, tools_problem
 
 from . import generation, tree, window
 from .capabilities import VISION, capabilities_clean, has_capability
@@ -132,6 +132,7 @@ def conversation_create_from_history(
     updated_at: datetime | None = None,
     tree: bool = False,
     current_ref: str | None = None,
+    tools: Sequence[str] = (),
 ) -> Conversation:
     """A conversation of ``owner`` holding past messages, ready to be continued (a share's or a
     sample's clone, a branch, an imported one). The one time rule for all: messages keep their
@@ -157,6 +158,8 @@ def conversation_create_from_history(
         origin_kind=origin_kind,
         origin_id=origin_id,
         created_at=start,
+        # The tools it had that its new owner may enable here (another server's are not here).
+        tools=tools_allowed(user=owner, names=tools) if tools else [],
     )
     first = last = None
     # (id, depth) of each placed message a later one may name as its parent: the tree's shape only.

@@ -48,6 +48,7 @@ class ConversationData:
     model_slug: str = ""
     pinned: bool = False
     archived: bool = False
+    tools: tuple[str, ...] = ()  # the tools it had enabled (our own documents)
     # Our own documents are imported as they are, even without messages; a ChatGPT conversation
     # with nothing visible in it is skipped.
     keep_empty: bool = False

@@ -5,6 +5,7 @@ A conversation document (``GET /conversations/{id}/export?format=json``)::
     {"format": "chat-server.conversation", "version": 1, "exported_at": "2026-03-01T09:00:00Z",
      "id": "<uuid>", "title": "...", "created_at": "...", "updated_at": "...",
      "model": "<slug>" | null, "system_prompt": "", "pinned": false, "archived": false,
+     "tools": ["weather", "web_search"],
      "current_message_id": "<message uuid>" | null,
      "messages": [{"id": "<message uuid>", "parent_id": "<message uuid>" | null,
                    "role": "user" | "assistant" | "system", "content": "...", "created_at": "...",
@@ -133,6 +134,7 @@ def conversation_document(conversation: Conversation, messages, *, exported_at: 
         "system_prompt": conversation.system_prompt,
         "pinned": conversation.pinned,
         "archived": conversation.archived,
+        "tools": list(conversation.tools or []),
         "current_message_id": _current_leaf(conversation, messages),
         "messages": [message_entry(message) for message in messages],
     }
@@ -620,8 +622,18 @@ def conversation_from_document(raw) -> ConversationData:
         model_slug=text(raw.get("model"), what="model")[:64],
         pinned=_bool(raw, "pinned"),
         archived=_bool(raw, "archived"),
+        tools=_tool_names(raw.get("tools")),
         keep_empty=True,
     )
+
+
+def _tool_names(raw) -> tuple[str, ...]:
+    """A conversation's enabled tools: names (the import keeps those its new owner may enable)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(name, str) and len(name) <= 40 for name in raw):
+        raise EntryError(_("'tools' must be a list of tool names"))
+    return tuple(raw[:50])
 
 
 # --- a user export's collector items and todos -------------------------------------------------

@@ -216,6 +216,7 @@ def conversation_import(*, owner, data: ConversationData, models: _Models, resto
         system_prompt=data.system_prompt,
         pinned=data.pinned,
         archived=data.archived,
+        tools=data.tools,
         created_at=data.created_at,
         updated_at=data.updated_at,
     )

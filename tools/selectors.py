@@ -62,15 +62,26 @@ def tools_available(*, user) -> list[dict]:
     return listing
 
 
+def _enableable(user) -> set[str]:
+    allowed = set(servers_allowed(user=user).values_list("name", flat=True))
+    if web_search_on():
+        allowed.add(WEB_SEARCH)
+    return allowed
+
+
+def tools_allowed(*, user, names) -> list[str]:
+    """Of ``names``, those ``user`` may enable, once each, in order (an import keeps only these)."""
+    allowed = _enableable(user)
+    return [name for name in dict.fromkeys(names) if isinstance(name, str) and name in allowed]
+
+
 def tools_problem(*, user, names) -> str | None:
     """Why a chat of ``user`` cannot have the tools ``names`` (None if it can)."""
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         return _("Give a list of tool names.")
     if len(names) > 50:
         return _("A chat may enable at most 50 tools.")
-    allowed = set(servers_allowed(user=user).values_list("name", flat=True))
-    if web_search_on():
-        allowed.add(WEB_SEARCH)
+    allowed = _enableable(user)
     unknown = [name for name in names if name not in allowed]
     if unknown:
         return _("Not a tool you may enable: %(names)s (GET /api/v1/tools lists them).") % {

@@ -151,6 +151,11 @@ class ConversationDocumentSerializer(serializers.Serializer):
     system_prompt = serializers.CharField(allow_blank=True)
     pinned = serializers.BooleanField()
     archived = serializers.BooleanField()
+    tools = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="The tools the chat had enabled; an import keeps those its new owner may enable here.",
+    )
     current_message_id = serializers.UUIDField(
         allow_null=True,
         help_text="The leaf of the path the owner was reading (null without messages; absent in older documents).",

@@ -260,3 +260,19 @@ def test_an_imported_web_source_keeps_only_a_safe_address(outsider, outsider_cli
     _import(outsider_client, upload, _document(sources=sources))
     reply = Message.objects.get(conversation__owner=outsider, role="assistant")
     assert [source["url"] for source in reply.sources] == ["", "https://ok.example/"]
+
+
+def test_a_chats_enabled_tools_go_out_and_come_back_when_the_importer_may_use_them(
+    user_client, conversation, outsider, outsider_client, upload
+):
+    ToolServer.objects.get_or_create(name="weather", defaults={"url": "http://127.0.0.1:9/mcp"})
+    Conversation.objects.filter(pk=conversation.pk).update(tools=["weather", "gone"])
+    document = json.loads(_export(user_client, conversation))
+    assert document["tools"] == ["weather", "gone"]
+    done = _import(outsider_client, upload, document)
+    assert (done["status"], done["errors"]) == ("done", [])
+    # "gone" is no tool of this server: only what the importer may enable comes back.
+    assert Conversation.objects.get(owner=outsider).tools == ["weather"]
+    document["tools"] = "weather"
+    done = _import(outsider_client, upload, document)
+    assert done["conversations_failed"] == 1 and "tools" in done["errors"][0]["error"]
