@@ -19,6 +19,9 @@ HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")
 # Set by the client itself: a server row may not change how the MCP request is framed.
 RESERVED = {"host", "content-length", "content-type", "accept", "connection", "transfer-encoding", "mcp-session-id"}
 VALUE_MAX_CHARS = 2000
+# Headers whose value is a credential: only ever read from the environment.
+_SECRET_NAME = re.compile(r"auth|cookie|key|token|secret|password|credential", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def header_parse(text: str) -> dict:
@@ -52,12 +55,19 @@ def headers_problem(headers) -> str | None:
             return _("The header %(name)s cannot be set here.") % {"name": name}
         seen.add(name.lower())
         if set(entry) == {"name", "env"} and isinstance(entry["env"], str):
+            if not entry["env"]:
+                return _("Name the environment variable after value-from-env:.")
             problem = env_name_problem(entry["env"], allowed=allowed_patterns(), setting="TOOL_HEADER_ENV_ALLOWED")
             if problem:
                 return problem
         elif set(entry) == {"name", "value"} and isinstance(entry["value"], str):
-            if len(entry["value"]) > VALUE_MAX_CHARS or any(c in entry["value"] for c in "\r\n\0"):
+            if len(entry["value"]) > VALUE_MAX_CHARS or _CONTROL.search(entry["value"]):
                 return _("The value of %(name)s is too long or spans lines.") % {"name": name}
+            if _SECRET_NAME.search(name):
+                # A credential typed as a literal would be stored, shown and audited.
+                return _(
+                    '%(name)s carries a secret: give it as "%(name)s: value-from-env:VARIABLE", never the value.'
+                ) % {"name": name}
         else:
             return _('Each header is {"name": ..., "value": ...} or {"name": ..., "env": ...}.')
     return None
@@ -75,9 +85,16 @@ def headers_resolve(headers: list[dict]) -> dict[str, str]:
     resolved = {}
     for entry in headers:
         if "env" in entry:
-            value = os.environ.get(entry["env"])
+            # A secret file's trailing newline is not part of the value (and an HTTP library's
+            # refusal of it would quote the value in its error).
+            value = (os.environ.get(entry["env"]) or "").strip()
             if not value:
                 raise ValueError(_("The environment variable %(name)s is not set.") % {"name": entry["env"]})
+            if _CONTROL.search(value):
+                raise ValueError(
+                    _("The environment variable %(name)s holds characters a header cannot carry.")
+                    % {"name": entry["env"]}
+                )
             resolved[entry["name"]] = value
         else:
             resolved[entry["name"]] = entry["value"]

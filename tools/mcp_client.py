@@ -51,19 +51,27 @@ def _client(spec: ServerSpec, http: httpx2.AsyncClient) -> Client:
     )
 
 
-def _http(spec: ServerSpec) -> httpx2.AsyncClient:
+def _headers(spec: ServerSpec) -> dict[str, str]:
     try:
-        headers = headers_resolve(list(spec.headers))
+        return headers_resolve(list(spec.headers))
     except ValueError as exc:
         raise ServerDown(str(exc)) from None
+
+
+def _http(headers: dict[str, str], spec: ServerSpec) -> httpx2.AsyncClient:
     return httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(spec.timeout_seconds), follow_redirects=False)
 
 
-def _reason(exc: BaseException) -> str:
-    """One line for a failure, however deep the SDK's task groups wrapped it."""
+def _reason(exc: BaseException, headers: dict[str, str]) -> str:
+    """One line for a failure, however deep the SDK's task groups wrapped it, without the header
+    values (an HTTP library may quote the one it refused): it reaches users as a notice."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    for value in headers.values():
+        for shown in {value, repr(value.encode())[2:-1]}:
+            if shown:
+                text = text.replace(shown, "[header value]")
     return f"{exc.__class__.__name__}: {text}"[:300] if text else exc.__class__.__name__
 
 
@@ -80,8 +88,9 @@ def _listed(tool) -> dict:
 
 async def tools_list(spec: ServerSpec) -> list[dict]:
     """The server's tools: [{name, description, input_schema}]. ServerDown when it cannot say."""
+    headers = _headers(spec)
     try:
-        async with _http(spec) as http, _client(spec, http) as client:
+        async with _http(headers, spec) as http, _client(spec, http) as client:
             tools, cursor = [], None
             while True:
                 page = await client.list_tools(cursor=cursor)
@@ -89,10 +98,8 @@ async def tools_list(spec: ServerSpec) -> list[dict]:
                 cursor = page.next_cursor
                 if not cursor or len(tools) > 200:
                     return tools[:200]
-    except ServerDown:
-        raise
     except Exception as exc:
-        raise ServerDown(_reason(exc)) from exc
+        raise ServerDown(_reason(exc, headers)) from exc
 
 
 def _text(result) -> str:
@@ -115,11 +122,10 @@ def _text(result) -> str:
 async def tool_call(spec: ServerSpec, name: str, arguments: dict) -> ToolResult:
     """Call ``name`` with ``arguments``; the server's own failure is a result with ``is_error``
     (the model reads it), a transport failure is ServerDown. Timeouts are the caller's."""
+    headers = _headers(spec)
     try:
-        async with _http(spec) as http, _client(spec, http) as client:
+        async with _http(headers, spec) as http, _client(spec, http) as client:
             result = await client.call_tool(name, arguments)
-    except ServerDown:
-        raise
     except Exception as exc:
-        raise ServerDown(_reason(exc)) from exc
+        raise ServerDown(_reason(exc, headers)) from exc
     return ToolResult(_text(result), bool(result.is_error))

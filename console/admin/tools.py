@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action as unfold_action
 
-from tools.headers import header_parse, headers_shown
+from tools.headers import header_parse, headers_problem, headers_shown
 from tools.mcp_client import ServerDown, ServerSpec, tools_list
 from tools.models import ToolCall, ToolServer
 from tools.services import tool_server_listing_save
@@ -58,6 +58,9 @@ class ToolServerForm(forms.ModelForm):
                 headers.append(header_parse(line))
             except ValueError as exc:
                 raise forms.ValidationError(str(exc)) from None
+        problem = headers_problem(headers)  # the lines together (a name given twice)
+        if problem:
+            raise forms.ValidationError(problem)
         self.instance.headers = headers
         return self.cleaned_data["headers_text"]
 

@@ -106,8 +106,11 @@ def reply_sources_save(*, message_id, sources: list[dict]) -> None:
 def reply_tools_save(*, message_id, tool_calls: list[dict], notices: list[dict], sources: list[dict]) -> None:
     """Save a streaming reply's tool calls (when one starts and when it ends), its notices and its
     sources (a web search adds some): a reader of the row, and the reaper after a crash, have them."""
+    now = timezone.now()
+    # A beat too: the reaper's write is conditional on the heartbeat it read, so it never puts
+    # back calls older than these.
     Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
-        tool_calls=tool_calls, notices=notices, sources=sources, updated_at=timezone.now()
+        tool_calls=tool_calls, notices=notices, sources=sources, heartbeat_at=now, updated_at=now
     )
 
 

@@ -185,6 +185,7 @@ class ReplyRun:
             tools = self.tools
             messages = tool_loop.history_expand(messages, with_tools=bool(tools and tools.box.functions))
             while True:
+                round_start = len(self.text()) + sum(map(len, self.buffer))
                 ended = await self._stream_round(
                     provider.stream(
                         messages,
@@ -200,9 +201,11 @@ class ReplyRun:
                 if not (ended.tool_calls and tools.may_call()):
                     break
                 self.flush()  # the text before the calls reaches clients before them
+                written = self.text() + "".join(self.buffer)
                 messages = messages + await tools.run_round(
                     ended.tool_calls,
-                    offset=len(self.text()) + sum(map(len, self.buffer)),
+                    text=written[round_start:],
+                    offset=len(written),
                     room_tokens=tool_loop.room_tokens(
                         messages, context_window=model.context_window, max_tokens=max_tokens
                     ),

@@ -157,8 +157,9 @@ class ReplyTools:
 
     # --- a round of calls --------------------------------------------------------------------
 
-    async def run_round(self, calls: list[dict], *, offset: int, room_tokens: int) -> list[dict]:
-        """Run the model's ``calls`` (one round) and return the turns that carry them to it."""
+    async def run_round(self, calls: list[dict], *, text: str, offset: int, room_tokens: int) -> list[dict]:
+        """Run the model's ``calls`` (one round; ``text``: what it wrote this round before them)
+        and return the turns that carry them to it."""
         self.rounds += 1
         most = settings.TOOLS["CALLS_PER_ROUND_MAX"]
         cap = max(RESULT_MIN_CHARS, room_tokens * 3 // max(1, min(len(calls), most)))
@@ -175,26 +176,34 @@ class ReplyTools:
                 _("The model used its %(n)d rounds of tool calls; it answered from what they returned.")
                 % {"n": self.rounds},
             )
-        turn = {
-            "role": "assistant",
-            "content": "",
-            "tool_calls": [_openai_call(entry) for entry in self.entries[-len(calls) :]],
-        }
-        return [turn, *(_tool_turn(entry) for entry in self.entries[-len(calls) :])]
+        made = self.entries[-len(calls) :]
+        turn = {"role": "assistant", "content": text, "tool_calls": [_openai_call(entry) for entry in made]}
+        return [turn, *(_tool_turn(entry) for entry in made)]
 
     def _entry(self, call: dict, offset: int) -> dict:
         function = self.box.functions.get(call["function"]["name"])
         arguments = arguments_parse(call["function"]["arguments"])
+        # Ids unique within the reply: some upstreams number each response's calls from 0 again,
+        # and the model, the log's snapshots and clients tell calls apart by id.
+        call_id, taken = call["id"] or "call", {entry["id"] for entry in self.entries}
+        if call_id in taken:
+            call_id = next(f"{call_id}_{n}" for n in itertools.count(2) if f"{call_id}_{n}" not in taken)
         return {
-            "id": call["id"],
+            "id": call_id,
             "type": "function",
-            "function": {"name": call["function"]["name"], "arguments": call["function"]["arguments"]},
+            # What goes back to the model: arguments that are not a JSON object are sent as {}
+            # (upstreams parse them again, and refuse the whole request when they cannot).
+            "function": {
+                "name": call["function"]["name"],
+                "arguments": call["function"]["arguments"] if arguments is not None else "{}",
+            },
             "server": function.server if function else "",
             "name": function.tool if function else call["function"]["name"],
             # Its server's privacy when it ran: a share hides the result even if the server is
             # made public later (sharing.snapshot).
             "private": bool(function and function.spec and function.spec.private),
-            "arguments": arguments if arguments is not None else {},
+            # As the model gave them: an object, or (not a JSON object: not run) the raw text.
+            "arguments": arguments if arguments is not None else call["function"]["arguments"][:2000],
             "status": CallStatus.RUNNING,
             "result": "",
             "error": "",
@@ -234,8 +243,10 @@ class ReplyTools:
             return self._refused(
                 entry, _("There is no tool named %(name)s.") % {"name": entry["function"]["name"][:100]}
             )
-        if arguments_parse(entry["function"]["arguments"]) is None:
+        if not isinstance(entry["arguments"], dict):
             return self._refused(entry, _("The arguments were not a JSON object."))
+        if self.limit_reached:  # said once, with the first call refused
+            return self._refused(entry, _("The daily limit of tool calls is reached."))
         record = await background_db_sync_to_async(tool_services.tool_call_begin)(
             user_id=self.prepared.user_id,
             message_id=self.message_id,

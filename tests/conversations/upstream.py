@@ -17,6 +17,7 @@ The requested model name picks the behaviour: ``<mode>[:<tokens>[:<delay seconds
   unless ``parallel_tool_calls`` is false), its arguments ``{"<first required parameter>": "<the
   last user message>"}`` streamed in two pieces, ``finish_reason: "tool_calls"``; otherwise it
   answers ``TOOL_ANSWER`` followed by the tool results it was sent, joined by `` | ``.
+- ``toolsay``: ``tools`` that first says ``TOOL_PREFACE``, then calls (text before calls in one response)
 - ``toolloop``: ``tools`` that never stops calling: it calls again after every result, as long as
   tools are offered and ``tool_choice`` is not ``"none"`` (then it answers as ``tools`` does)
 - ``json``: answers ``JSON_REPLY`` (a JSON object) in pieces; ``prose`` answers ``PROSE_REPLY``
@@ -46,12 +47,14 @@ MODELS = [
     "cite",
     "tools",
     "toolloop",
+    "toolsay",
     "json",
     "prose",
     "window",
 ]
 CITE_REPLY = "The warranty lasts three years [1]; extensions are asked for in writing [9]."
 TOOL_ANSWER = "From the tools: "
+TOOL_PREFACE = "Let me look that up. "
 JSON_REPLY = '{"city": "Seoul", "degrees": 12}'
 PROSE_REPLY = "Seoul is 12 degrees today."
 
@@ -149,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
             pieces = [JSON_REPLY[i : i + 5] for i in range(0, len(JSON_REPLY), 5)]
         elif mode == "prose":
             pieces = PROSE_REPLY.split(" ")
-        elif mode in ("tools", "toolloop") and not _tool_calls_wanted(body, again=mode == "toolloop"):
+        elif mode in TOOL_MODES and not _tool_calls_wanted(body, again=mode == "toolloop"):
             results = [m.get("content") or "" for m in body.get("messages", []) if m.get("role") == "tool"]
             pieces = [TOOL_ANSWER, " | ".join(results)]
         if pieces is not None:
@@ -191,8 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         write = self._write_chunk
-        if mode in ("tools", "toolloop") and _tool_calls_wanted(body, again=mode == "toolloop"):
-            self._stream_tool_calls(body)
+        if mode in TOOL_MODES and _tool_calls_wanted(body, again=mode == "toolloop"):
+            self._stream_tool_calls(body, preface=TOOL_PREFACE if mode == "toolsay" else "")
             return
         if mode == "timeout":
             self.server.hang.wait(30)
@@ -253,7 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         write(b"data: [DONE]\n\n")
         write(b"")
 
-    def _stream_tool_calls(self, body: dict) -> None:
+    def _stream_tool_calls(self, body: dict, preface: str = "") -> None:
         """Call the first tool (or the one ``tool_choice`` names; the second too unless parallel calls
         are off), each call's arguments in two pieces, as OpenAI streams them."""
         tools = [tool["function"] for tool in body["tools"]]
@@ -263,6 +266,15 @@ class _Handler(BaseHTTPRequestHandler):
         chosen = tools[:1] if body.get("parallel_tool_calls") is False else tools[:2]
         question = next((m.get("content") for m in reversed(body["messages"]) if m.get("role") == "user"), "")
         created = int(time.time())
+        if preface:
+            chunk = {
+                "id": "chatcmpl-test",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": body.get("model"),
+                "choices": [{"index": 0, "delta": {"content": preface}, "finish_reason": None}],
+            }
+            self._write_chunk(b"data: " + json.dumps(chunk).encode() + b"\n\n")
         for index, tool in enumerate(chosen):
             required = (tool.get("parameters") or {}).get("required") or ["input"]
             arguments = json.dumps({required[0]: question})
@@ -286,6 +298,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         if flush or not data:
             self.wfile.flush()
+
+
+TOOL_MODES = ("tools", "toolloop", "toolsay")
 
 
 def _tool_calls_wanted(body: dict, *, again: bool = False) -> bool:

@@ -197,3 +197,27 @@ def test_a_tool_the_user_may_not_enable_is_a_400_naming_tools(user_client, user,
     assert response.status_code == 400, response.content
     assert "tools" in response.json()["errors"] if "errors" in response.json() else "tools" in str(response.json())
     assert not Conversation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("Authorization: Bearer sk-123", "value-from-env"),
+        ("X-Api-Key: 123", "value-from-env"),
+        ("Authorization: value-from-env:", "Name the environment variable"),
+    ],
+)
+def test_a_credential_is_only_ever_read_from_the_environment(header, message):
+    with pytest.raises(CommandError) as refused:
+        add("weather", "http://127.0.0.1:9/mcp", "--header", header, "--no-check")
+    assert message in str(refused.value) and "sk-123" not in str(refused.value)
+    assert not ToolServer.objects.exists()
+
+
+def test_the_admin_refuses_a_header_named_twice(admin_client):
+    response = admin_client.post(
+        "/admin/tools/toolserver/add/",
+        {"name": "w", "url": "http://127.0.0.1:9/mcp", "headers_text": "X-A: 1\nx-a: 2", "timeout_seconds": "5"},
+    )
+    assert response.status_code == 200 and "cannot be set here" in response.content.decode()
+    assert not ToolServer.objects.exists()

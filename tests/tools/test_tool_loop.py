@@ -4,6 +4,7 @@ models, which call what they are offered and answer from the results they receiv
 
 import json
 import time
+import uuid
 
 import httpx
 import pytest
@@ -14,10 +15,11 @@ from conversations.streaming import eventlog
 from tests.conversations.replies import finish_reply
 from tests.conversations.sse import iter_events
 from tests.conversations.test_stream import bearer, collect, stream_url
-from tests.conversations.upstream import TOOL_ANSWER, upstream  # noqa: F401
+from tests.conversations.upstream import TOOL_ANSWER, TOOL_PREFACE, upstream  # noqa: F401
 from tests.tools.mcp_server import DEFINITION, FORECAST, McpTestServer, free_port
 from tests.tools.searxng import pages, result, searxng  # noqa: F401
 from tools.models import ToolCall, ToolServer
+from tools.toolbox import _LISTINGS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -361,3 +363,94 @@ def test_a_web_search_reads_the_pages_the_operator_allows(upstream, user, settin
     events = eventlog.local_get(reply.id).events
     names = [event.name for event in events]
     assert names.index("tool.result") < names.index("sources") < names.index("delta")
+
+
+# --- found in review ----------------------------------------------------------------------------
+
+
+def test_text_before_the_calls_goes_back_to_the_model_and_the_calls_sit_after_it(upstream, mcp, user):  # noqa: F811
+    ToolServer.objects.create(name="weather", url=mcp.url)
+    model = tools_model(upstream, "toolsay")
+    conversation, reply = asked(user, model, ["weather"])
+    finish_reply(message_id=reply.id)
+    second = sent_to(upstream, "toolsay")[1]["messages"]
+    assert second[-3]["role"] == "assistant" and second[-3]["content"] == TOOL_PREFACE
+    row = Message.objects.get(pk=reply.pk)
+    assert row.content.startswith(TOOL_PREFACE + TOOL_ANSWER)
+    assert [call["offset"] for call in row.tool_calls] == [len(TOOL_PREFACE)] * 2
+
+
+def test_call_ids_stay_unique_when_the_upstream_numbers_each_response_from_zero(upstream, mcp, user, settings):  # noqa: F811
+    settings.TOOLS = {**settings.TOOLS, "ROUNDS_MAX": 2}
+    ToolServer.objects.create(name="weather", url=mcp.url)
+    model = tools_model(upstream, "toolloop")
+    conversation, reply = asked(user, model, ["weather"])
+    finish_reply(message_id=reply.id)
+    ids = [call["id"] for call in Message.objects.get(pk=reply.pk).tool_calls]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    snapshot = eventlog.snapshot_of(eventlog.local_get(reply.id).events, str(reply.id))
+    assert [call["id"] for call in snapshot.data.tool_calls] == ids
+    last = sent_to(upstream, "toolloop")[-1]["messages"]
+    sent_ids = [call["id"] for turn in last if turn.get("tool_calls") for call in turn["tool_calls"]]
+    assert sent_ids == ids and [turn["tool_call_id"] for turn in last if turn["role"] == "tool"] == ids
+
+
+def test_past_the_daily_limit_every_call_is_refused_with_one_notice(upstream, mcp, user):  # noqa: F811
+    plan = user.settings.plan
+    plan.daily_tool_call_limit = 1
+    plan.save()
+    ToolCall.objects.create(user=user, server="weather", tool="forecast", message_id=uuid.uuid4(), call_id="old")
+    ToolServer.objects.create(name="weather", url=mcp.url)
+    model = tools_model(upstream)
+    conversation, reply = asked(user, model, ["weather"])
+    finish_reply(message_id=reply.id)
+    row = Message.objects.get(pk=reply.pk)
+    assert [c["status"] for c in row.tool_calls] == ["refused", "refused"]
+    assert [n["code"] for n in row.notices] == ["tool_limit_reached"]
+    assert mcp.calls == [] and ToolCall.objects.count() == 1
+
+
+def test_a_secret_files_trailing_newline_is_not_part_of_the_value_and_never_shown(upstream, user, monkeypatch):  # noqa: F811
+    guarded = McpTestServer(token="s3cret").start()
+    try:
+        ToolServer.objects.create(
+            name="weather", url=guarded.url, headers=[{"name": "Authorization", "env": "MCP_TEST_TOKEN"}]
+        )
+        monkeypatch.setenv("MCP_TEST_TOKEN", "Bearer s3cret\n")
+        model = tools_model(upstream)
+        conversation, reply = asked(user, model, ["weather"])
+        finish_reply(message_id=reply.id)
+        assert Message.objects.get(pk=reply.pk).tool_calls[0]["status"] == "ok"
+        # A value no header can carry: the server is left out, the notice names the variable only.
+        monkeypatch.setenv("MCP_TEST_TOKEN", "Bearer s3cret\nX-Evil: 1")
+        _LISTINGS.clear()  # listed afresh: the listing is where a server that cannot be called is left out
+        conversation, reply = asked(user, model, ["weather"])
+        finish_reply(message_id=reply.id)
+    finally:
+        guarded.stop()
+    row = Message.objects.get(pk=reply.pk)
+    assert [n["code"] for n in row.notices] == ["tool_server_unavailable"]
+    assert "MCP_TEST_TOKEN" in row.notices[0]["message"] and "s3cret" not in str(row.notices) + str(row.tool_calls)
+
+
+def test_a_failure_quoting_a_header_value_is_told_without_it():
+    from tools.mcp_client import _reason
+
+    class Refused(Exception):
+        pass
+
+    said = _reason(Refused("Illegal header value b'Bearer sk-SECRET\\n'"), {"Authorization": "Bearer sk-SECRET\n"})
+    assert "SECRET" not in said and "[header value]" in said
+
+
+def test_arguments_that_are_not_a_json_object_are_not_run_nor_sent_back():
+    from conversations.generation.tool_loop import Prepared, ReplyTools
+    from tools.toolbox import Function, Toolbox
+
+    box = Toolbox()
+    box.add(Function("w__forecast", "w", "forecast", None), "", {"type": "object"})
+    session = ReplyTools(
+        message_id="m", prepared=Prepared(1, [], False, []), box=box, sources=[], publish=lambda *a: None
+    )
+    entry = session._entry({"id": "c", "function": {"name": "w__forecast", "arguments": '{"city": "Seo'}}, 0)
+    assert entry["arguments"] == '{"city": "Seo' and entry["function"]["arguments"] == "{}"

@@ -33,7 +33,13 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "sharing.sample",
     "knowledge.embeddingsettings",
     # Its listing (tools, listed_at) is what the server said, not a staff change.
-    {"model": "tools.toolserver", "m2m_fields": ["plans"], "exclude_fields": ["tools", "listed_at", "updated_at"]},
+    # Headers hold variables' names, never secrets; masked all the same, like any credential field.
+    {
+        "model": "tools.toolserver",
+        "m2m_fields": ["plans"],
+        "exclude_fields": ["tools", "listed_at", "updated_at"],
+        "mask_fields": ["headers"],
+    },
     {"model": "socialaccount.socialapp", "mask_fields": ["secret"]},
 )
 AUDITLOG_MASK_CALLABLE = "console.audit.mask_whole"
