@@ -11,12 +11,13 @@ Nothing here touches the database: the callers (``tools.toolbox``) read the row 
 
 import json
 from dataclasses import dataclass
-
-import httpx2
-from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
+from typing import TYPE_CHECKING
 
 from .headers import headers_resolve
+
+if TYPE_CHECKING:
+    import httpx2
+    from mcp import Client
 
 # Characters of a tool's description and of its parameter schema (as JSON) kept from a listing:
 # a server's listing is sent to the model with every round, and is untrusted text.
@@ -43,7 +44,12 @@ class ToolResult:
     is_error: bool
 
 
-def _client(spec: ServerSpec, http: httpx2.AsyncClient) -> Client:
+def _client(spec: ServerSpec, http: "httpx2.AsyncClient") -> "Client":
+    # The SDK is imported when a server is first called: a web process whose chats call no tools
+    # does not carry it (about 18 MB).
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
     return Client(
         streamable_http_client(spec.url, http_client=http),
         read_timeout_seconds=spec.timeout_seconds,
@@ -58,7 +64,9 @@ def _headers(spec: ServerSpec) -> dict[str, str]:
         raise ServerDown(str(exc)) from None
 
 
-def _http(headers: dict[str, str], spec: ServerSpec) -> httpx2.AsyncClient:
+def _http(headers: dict[str, str], spec: ServerSpec) -> "httpx2.AsyncClient":
+    import httpx2
+
     return httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(spec.timeout_seconds), follow_redirects=False)
 
 
