@@ -46,5 +46,9 @@ LOGGING = {
         "uvicorn.error": {"filters": ["redact"]},
         "django.request": {"filters": ["redact"]},
         "django.server": {"handlers": ["console", "file"], "level": "INFO", "propagate": False, "filters": ["redact"]},
+        # The MCP SDK's HTTP client logs every request line (a tool server's address, a line per
+        # call and per listing): their failures reach the log as the tools app words them.
+        "httpx2": {"level": "WARNING"},
+        "mcp": {"level": "WARNING"},
     },
 }
