@@ -301,14 +301,23 @@ conversation may be generated at once; each stream follows one.
 Events, each with `id: <message id>:<n>` (`n` increases by one per event of that reply, so an id
 is unique across the conversation's replies):
 - `message.start` `{message_id, model}`
-- `sources` `{message_id, sources: [{n, kind: "file" | "item", id, title, snippet, page}]}`: what the
-  reply is based on (its text cites them as `[n]`), before the first `delta`; only when there are any
+- `sources` `{message_id, sources: [{n, kind: "file" | "item" | "web", id, url?, title, snippet, page}]}`:
+  what the reply is based on (its text cites them as `[n]`), before the first `delta`; only when there
+  are any; again, the whole list, when a web search adds some (`kind: "web"`, with its `url`)
 - `delta` `{message_id, text}`: only the new text
+- `tool.call` `{message_id, id, server, name, arguments, offset}`: a tool the server runs for the reply
+  starts (a chat with `tools` and a model with the `tools` capability); `offset`: the length of the
+  reply's text so far, where the call belongs
+- `tool.result` `{message_id, id, status, result, error, truncated, duration_ms}`: it ended (`status`
+  `ok`, `error`, `timeout`, `refused`, `stopped` or `interrupted`)
+- `notice` `{message_id, code, message}`: something to know about how the reply is made
+  (`tool_server_unavailable`, `tool_rounds_exhausted`, `tool_limit_reached`)
 - `message.done` `{message_id, status, usage: {prompt_tokens, completion_tokens}, finish_reason}`
   (`stop`, `length`, or empty when unknown); the stream then ends
 - `error` `{message_id, code, message}` (followed by `message.done` with status `error`)
-- `snapshot` `{message_id, text, seq, sources}`: for a client joining late without `Last-Event-ID`, the
-  text so far and the sources announced so far; live deltas follow.
+- `snapshot` `{message_id, text, seq, sources, tool_calls, notices}`: for a client joining late without
+  `Last-Event-ID`, the text so far, the sources announced so far, the tool calls so far (as the
+  message's `tool_calls`) and the notices; live events follow.
 
 Send the last id received as `Last-Event-ID` (header, or `?last_event_id=`) to receive every later
 event of that reply exactly once, in order; an id of another reply is never read as this one's (a
