@@ -221,3 +221,12 @@ def test_the_admin_refuses_a_header_named_twice(admin_client):
     )
     assert response.status_code == 200 and "cannot be set here" in response.content.decode()
     assert not ToolServer.objects.exists()
+
+
+def test_another_users_chat_is_a_404_whatever_its_tools(user_client, outsider):
+    ToolServer.objects.create(name="weather", url="http://127.0.0.1:9/mcp")
+    theirs = Conversation.objects.create(owner=outsider, tools=["weather"])
+    response = user_client.patch(f"/api/v1/conversations/{theirs.pk}", {"tools": []}, format="json")
+    assert response.status_code == 404
+    assert Conversation.objects.get(pk=theirs.pk).tools == ["weather"]
+    assert user_client.get(f"/api/v1/conversations/{theirs.pk}/messages").status_code == 404
