@@ -1,34 +1,18 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from conversations.capabilities import KNOWN
 from conversations.llm.limits import upstream_limits
 from conversations.models import LLMModel
 from conversations.services import model_add
+from core.commands import OneLineCommand, one_line
 
 
-def _one_line(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(f"{field}: {' '.join(m for m in messages)}" for field, messages in error.message_dict.items())
-    return " ".join(error.messages)
-
-
-class Command(BaseCommand):
+class Command(OneLineCommand):
     help = (
         "Add an OpenAI-compatible model to the catalog, or update the one with this slug (only the options "
         "given change). The admin's checks apply: the URL, the API key variable, the capabilities."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def one_line(message):
-            # argparse would print its whole usage block: an operator's script reads one line.
-            self.stderr.write(f"CommandError: {message} (see manage.py model_add --help)")
-            raise SystemExit(2)
-
-        parser.error = one_line
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("slug")
@@ -73,7 +57,7 @@ class Command(BaseCommand):
                 display_name=options["display_name"],
             )
         except ValidationError as exc:
-            raise CommandError(_one_line(exc)) from exc
+            raise CommandError(one_line(exc)) from exc
         verb = "Added" if created else "Updated"
         caps = ", ".join(model.capabilities) or "none"
         where = f"{model.upstream_model} at {model.base_url}"
@@ -97,7 +81,7 @@ class Command(BaseCommand):
             probe.clean_fields(exclude=[f.name for f in LLMModel._meta.fields if f.name != "base_url"])
             probe.clean()
         except ValidationError as exc:
-            raise CommandError(_one_line(exc)) from exc
+            raise CommandError(one_line(exc)) from exc
         try:
             limits = upstream_limits(probe)
         except Exception as exc:  # noqa: BLE001 - a refused key variable: the same one-line answer

@@ -3,35 +3,21 @@
 import asyncio
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from core.commands import OneLineCommand, one_line
 
 from ...headers import header_parse, headers_shown
 from ...mcp_client import ServerDown, ServerSpec, tools_list
 from ...services import tool_server_add, tool_server_listing_save
 
 
-def _one_line(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(f"{field}: {' '.join(m for m in messages)}" for field, messages in error.message_dict.items())
-    return " ".join(error.messages)
-
-
-class Command(BaseCommand):
+class Command(OneLineCommand):
     help = (
         "Register an MCP server (streamable HTTP) whose tools chats may enable, or update the one with this "
         "name. A header's secret is read from the environment: --header 'Authorization: value-from-env:VAR' "
         "stores the variable's name, never its value."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-
-        def one_line(message):
-            self.stderr.write(f"CommandError: {message} (see manage.py tool_server_add --help)")
-            raise SystemExit(2)
-
-        parser.error = one_line
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="What users enable (lower-case letters, digits, - and _).")
@@ -70,7 +56,7 @@ class Command(BaseCommand):
                 timeout_seconds=options["timeout"],
             )
         except ValidationError as exc:
-            raise CommandError(_one_line(exc)) from None
+            raise CommandError(one_line(exc)) from None
         verb = "Added" if created else "Updated"
         shown = "; ".join(headers_shown(server.headers)) or "no headers"
         self.stdout.write(f"{verb} tool server {server.name} at {server.url} ({shown}).")
