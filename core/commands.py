@@ -22,5 +22,5 @@ class OneLineCommand(BaseCommand):
             self.stderr.write(f"CommandError: {message} (see manage.py {subcommand} --help)")
             raise SystemExit(2)
 
-        parser.error = refuse
+        parser.error = refuse  # type: ignore[method-assign]
         return parser
