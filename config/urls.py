@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts.lockout import ChangePasswordView
 from core import csp
+from core.metrics import metrics_view
 
 from .client import client_page
 from .health import healthz
@@ -13,6 +14,7 @@ redoc = csp.allowing("worker-src", "blob:")(SpectacularRedocView.as_view(url_nam
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus text: loopback or METRICS_TOKEN
     path("api/v1/", include("config.api_urls")),
     path("v1/", include("openai_api.urls")),  # the OpenAI-compatible API (personal API keys)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

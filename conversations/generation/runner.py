@@ -13,6 +13,7 @@ import time
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core import metrics
 from core.db import background_db_sync_to_async
 from tools.services import tool_calls_interrupt
 
@@ -72,6 +73,9 @@ class ReplyRun:
         self.tool_calls: list[dict] = []
         self.logprobs: list[dict] = []
         self.usage: Usage | None = None  # every round's, summed
+        self.started = time.monotonic()
+        # How it ended, for /metrics: (status, error code, completion tokens); set by the end's save.
+        self.outcome: tuple[str, str, int] = (MessageStatus.INTERRUPTED, "", 0)
         self.first_token_at: float | None = None
         # The tools the server runs for an app reply (tool_loop), when its chat has any.
         self.tools: tool_loop.ReplyTools | None = None
@@ -127,10 +131,26 @@ class ReplyRun:
     # --- the reply ---------------------------------------------------------------------------
 
     async def run(self) -> None:
+        """Generate the reply, counted for ``/metrics`` however it ends."""
+        metrics.reply_started()
+        self.started = time.monotonic()
+        try:
+            await self._run()
+        finally:
+            status, error_code, tokens = self.outcome
+            metrics.reply_ended(
+                model=self.model_slug or "none",
+                status=status,
+                tokens=tokens,
+                ttft_seconds=self.first_token_at - self.started if self.first_token_at else None,
+                error_code=error_code,
+            )
+
+    async def _run(self) -> None:
         claimed = self.claimed
         model = claimed.model
         self._publish(EventName.START, Start(self.message_id, self.model_slug))
-        started = time.monotonic()
+        started = self.started
         status, error = MessageStatus.COMPLETE, None
         try:
             if model is None:
@@ -239,6 +259,7 @@ class ReplyRun:
                 self.timer.cancel()
                 self.timer = None
         if self.lost:
+            self.outcome = ("lost", "", 0)
             return
         await self._finish(status, error, self.usage, started, self.first_token_at)
 
@@ -314,7 +335,9 @@ class ReplyRun:
                 message_id=self.message_id, status="stopped" if status == MessageStatus.STOPPED else "error"
             )
         if not saved:
+            self.outcome = ("lost", "", 0)
             return  # stopped before start or reaped: whoever did it published the end
+        self.outcome = (status, error.code if error else "", completion_tokens)
         if status == MessageStatus.COMPLETE and self.keeps_content and not self.claimed.conversation.title:
             # Before message.done: a client that lists its conversations when the reply ends (the
             # sidebar, ``?wait=true``) finds the title there.

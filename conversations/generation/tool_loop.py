@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from core import metrics
 from core.db import background_db_sync_to_async
 from core.tokens import estimate_tokens
 from tools import services as tool_services
@@ -275,6 +276,7 @@ class ReplyTools:
             duration_ms=int((time.monotonic() - started) * 1000),
         )
         self._ended(entry)
+        metrics.tool_called(server=function.server, status=outcome.status)
         if outcome.web_results:  # after the call's end, whole, as ``sources`` always is
             self.publish(EventName.SOURCES, Sources(self.message_id, list(self.sources)))
         await background_db_sync_to_async(tool_services.tool_call_end)(

@@ -66,6 +66,9 @@ REST_FRAMEWORK = {
 }
 
 JWT_SIGNING_KEY = env_secret("JWT_SIGNING_KEY") or SECRET_KEY
+
+# /metrics (core/metrics.py) answers the host itself, or a scraper with this bearer token.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", default="") or ""
 # Within this many seconds of a rotation, presenting the just-rotated refresh token returns the same
 # new pair (tabs and apps waking up race); after it, that is reuse and signs the device out.
 JWT_REFRESH_REUSE_SECONDS = env.int("JWT_REFRESH_REUSE_SECONDS", default=10)
@@ -105,7 +108,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # A reply source's kind (conversations, sharing) beside the collector item's kind.
     "ENUM_NAME_OVERRIDES": {
-        "SourceKindEnum": ["file", "item"],
+        "SourceKindEnum": ["file", "item", "web"],
         "ItemKindEnum": "collector.models.ItemKind",
         "LanguageEnum": ["", "en", "ko"],
         # OpenAI's list objects (/v1/models, /v1/embeddings) share their "object": "list".

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 SITE_ID = 1
 
 MIDDLEWARE = [
+    # First: every request's time by route, whatever answers it (/metrics).
+    "core.metrics.RequestMetricsMiddleware",
     "core.logging.RequestIdMiddleware",
     "core.json_limits.JsonDepthLimitMiddleware",
     "core.errors.BackingServiceDownMiddleware",
