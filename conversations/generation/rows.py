@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -122,17 +122,29 @@ def calls_ended(calls: list[dict], *, status: str, why: str) -> list[dict]:
     ]
 
 
+# Replies per checkpoint statement: each takes five parameters (SQLite allows 32,766).
+CHECKPOINT_BATCH = 500
+
+
 def replies_checkpoint(*, checkpoints: list[tuple[str, str, int]]) -> set[str]:
-    """Save ``(message_id, content, ceiling)`` of streaming replies in one transaction (also their
-    heartbeat). Returns the ids no longer streaming (stopped or reaped meanwhile)."""
+    """Save ``(message_id, content, ceiling)`` of streaming replies (also their heartbeat): one
+    UPDATE for all of them (``CASE`` on the id), a batch at a time. Returns the ids no longer
+    streaming (stopped or reaped meanwhile), read only when the update missed some."""
     now = timezone.now()
-    lost = set()
-    with transaction.atomic():
-        for message_id, content, ceiling in checkpoints:
-            if not Message.objects.filter(pk=message_id, status=MessageStatus.STREAMING).update(
-                content=content, stream_seq=ceiling, heartbeat_at=now, updated_at=now
-            ):
-                lost.add(message_id)
+    lost: set[str] = set()
+    for start in range(0, len(checkpoints), CHECKPOINT_BATCH):
+        batch = checkpoints[start : start + CHECKPOINT_BATCH]
+        ids = [message_id for message_id, _, _ in batch]
+        updated = Message.objects.filter(pk__in=ids, status=MessageStatus.STREAMING).update(
+            content=Case(*(When(pk=message_id, then=Value(content)) for message_id, content, _ in batch)),
+            stream_seq=Case(*(When(pk=message_id, then=Value(ceiling)) for message_id, _, ceiling in batch)),
+            heartbeat_at=now,
+            updated_at=now,
+        )
+        if updated < len(batch):
+            streaming = Message.objects.filter(pk__in=ids, status=MessageStatus.STREAMING).values_list("pk", flat=True)
+            kept = {str(pk) for pk in streaming}
+            lost |= {message_id for message_id in ids if str(message_id) not in kept}
     return lost
 
 

@@ -181,3 +181,31 @@ def test_stopping_a_reply_nobody_started_marks_it_stopped(user, upstream):  # no
     assert Message.objects.get(pk=reply.pk).status == MessageStatus.STOPPED
     finish_reply(message_id=reply.id)  # a late worker does not resurrect it
     assert Message.objects.get(pk=reply.pk).status == MessageStatus.STOPPED
+
+
+def test_every_reply_in_flight_is_checkpointed_in_one_statement(user, upstream):  # noqa: F811
+    from conversations.generation import rows
+
+    model = make_model(upstream, "burst:3")
+    replies = [make_exchange(user, model)[2] for _ in range(5)]
+    Message.objects.filter(pk__in=[r.pk for r in replies]).update(status=MessageStatus.STREAMING)
+    Message.objects.filter(pk=replies[2].pk).update(status=MessageStatus.STOPPED)  # stopped meanwhile
+    checkpoints = [(str(r.pk), f"text of {i}", 20_000 + i) for i, r in enumerate(replies)]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        lost = rows.replies_checkpoint(checkpoints=checkpoints)
+    assert lost == {str(replies[2].pk)}
+    updates = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+    assert len(updates) == 1  # one for all; the one SELECT that finds the lost one comes after
+    for i, reply in enumerate(replies):
+        row = Message.objects.get(pk=reply.pk)
+        if i == 2:
+            assert row.content == "" and row.status == MessageStatus.STOPPED
+        else:
+            assert (row.content, row.stream_seq) == (f"text of {i}", 20_000 + i)
+    # All still streaming: the update alone.
+    with CaptureQueriesContext(connection) as captured:
+        assert rows.replies_checkpoint(checkpoints=[c for i, c in enumerate(checkpoints) if i != 2]) == set()
+    assert len(captured.captured_queries) == 1
