@@ -24,7 +24,7 @@ from core.viewsets import AsyncViewDocs
 from ..models import Conversation
 from ..selectors import conversations_owned
 from ..streaming import listener
-from ..streaming.events import LAST_EVENT_ID_MAX
+from ..streaming.events import CREATED_EVENT, LAST_EVENT_ID_MAX
 from . import schema
 
 logger = logging.getLogger(__name__)
@@ -193,8 +193,6 @@ def _event_stream(body) -> StreamingHttpResponse:
 
 
 # --- one request per reply: a send answered with its reply's stream ------------------------------
-
-CREATED_EVENT = "message.created"
 
 
 def _accept_q(params: list[str]) -> float:
