@@ -12,6 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from django.db import close_old_connections, connection
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -239,6 +240,10 @@ def reply_stream(*, user, message, created: dict) -> StreamingHttpResponse:
     server task: it goes on, and is saved, when the client leaves. Built in a sync view, it streams
     from the server's loop (an async iterator under ASGI), holding no thread."""
     follower = listener.Listener(conversation_id=message.conversation_id, last_event_id=0, message=message)
+    if not connection.in_atomic_block:
+        # Django gives the view thread's connection back only when the response ends: a stream
+        # must not keep it (see core.db), and whatever the stream reads closes its own.
+        close_old_connections()
     data = JSONRenderer().render(created)
     first = b"id: %s:0\nevent: %s\ndata: %s\n\n" % (str(message.pk).encode(), CREATED_EVENT.encode(), data)
     return _event_stream(_sse(follower, getattr(user, "current_device", None), first))

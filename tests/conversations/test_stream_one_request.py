@@ -1,10 +1,12 @@
 """One request per reply: a send that asks for ``text/event-stream`` is answered with its reply's
 stream (a real uvicorn server, a real HTTP client and a real upstream)."""
 
+import threading
 from types import SimpleNamespace
 
 import httpx
 import pytest
+from django.db.backends.signals import connection_created
 
 from conversations.api.stream import prefers_event_stream
 from conversations.models import MessageStatus
@@ -182,3 +184,29 @@ def test_json_stays_json_and_refusals_stay_json_with_their_status(asgi_server, u
 
     listed = httpx.get(url, headers=headers, timeout=10)
     assert listed.status_code == 200 and listed.headers["content-type"] == "application/json"
+
+
+def test_a_sent_stream_keeps_no_database_connection_open(asgi_server, upstream, user):  # noqa: F811
+    """As ``GET /stream`` (core.db): the view's connection is given back before the stream, not at its end."""
+    model = make_model(upstream, "slow:40")
+    conversation_id, headers = _start(asgi_server, user, model)
+    opened = []
+
+    def record(sender, connection, **kwargs):
+        opened.append((threading.current_thread().name, connection))
+
+    connection_created.connect(record)
+    try:
+        url = f"{asgi_server}/api/v1/conversations/{conversation_id}/messages"
+        with httpx.stream("POST", url, json={"content": "Hi"}, headers={**headers, **SSE}, timeout=20) as response:
+            events = iter_events(response)
+            names = [next(events).name for _ in range(3)]
+            # The main thread is the test's; the background thread keeps its one connection on purpose.
+            held = [name for name, c in opened if c.connection is not None and name != "MainThread"]
+            held = [name for name in held if not name.startswith("background-db")]
+            rest = list(events)
+    finally:
+        connection_created.disconnect(record)
+    assert names == ["message.created", "message.start", "delta"]
+    assert opened and held == []
+    assert rest[-1].name == "message.done"
