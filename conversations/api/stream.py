@@ -141,6 +141,8 @@ async def stream_view(request, pk):
     except ValueError as exc:
         resume = exc
     try:
+        if request.GET.get("message_id") == "":  # named, but blank: not a UUID (the schema says so)
+            raise ValueError(_("Must be a valid UUID."))
         wanted = parse_message_id(request.GET.get("message_id"))
     except ValueError as exc:
         wanted = exc
