@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from accounts.api.schema import settings_part
 from core.openapi import ErrorSerializer, view_schema
 
-from ..streaming.events import LAST_EVENT_ID_MAX, EventName
+from ..streaming.events import CREATED_EVENT, LAST_EVENT_ID_MAX, EventName
 from . import serializers as s
 
 _LIMIT = OpenApiResponse(
@@ -53,13 +53,53 @@ _WAIT = OpenApiParameter(
 )
 
 
-def _sending(*, responses: dict, **kwargs):
-    """An operation that asks the model: 202 with the pending reply (201 finished, with ``?wait=true``)."""
+# "<message id>:<n>", or a bare n (older clients).
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_EVENT_ID = {
+    "type": "string",
+    # At most LAST_EVENT_ID_MAX - 1: digits enough for any reply, and every such number is taken.
+    "pattern": f"^({_UUID}:)?[0-9]{{1,{len(str(LAST_EVENT_ID_MAX)) - 1}}}$",
+    "maxLength": 46,
+}
+# One Server-Sent Event, as a client's parser sees it; `data` is the JSON payload the description
+# lists per event.
+_SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": [CREATED_EVENT, *(name.value for name in EventName)]},
+        "id": {"type": "string", "pattern": f"^{_UUID}:[0-9]+$"},
+        "data": {"type": "string", "description": "The event's payload, JSON."},
+    },
+}
+
+_STREAMED_REPLY = OpenApiResponse(
+    _SSE_EVENT,
+    "With `Accept: text/event-stream`: `message.created`, then the reply's events as `GET "
+    "/conversations/{id}/stream` sends them (see its description).",
+)
+
+
+def _one_request(description: str) -> str:
+    return (
+        description + "\n\n**One request per reply:** with `Accept: text/event-stream` (preferred over JSON) the "
+        "answer is the reply's stream itself (200, `text/event-stream`): first a `message.created` event whose "
+        "`data` is what the JSON answer would say plus `conversation_id`, then the reply's events as "
+        "`GET /conversations/{id}/stream` sends them, with the same ids: resume there with `Last-Event-ID`. "
+        "`?wait` is then ignored. Whatever is refused before the reply exists (400, 401, 404, 409, 429) is "
+        "still JSON with its status."
+    )
+
+
+def _sending(*, responses: dict, description: str, **kwargs):
+    """An operation that asks the model: 202 with the pending reply (201 finished, with ``?wait=true``),
+    or (``Accept: text/event-stream``) the reply's stream."""
     return extend_schema(
         parameters=[_WAIT],
+        description=_one_request(description),
         responses={
             202: OpenApiResponse(s.MessageSentSerializer, "Accepted: the reply is being generated; follow stream_url"),
             201: OpenApiResponse(s.MessageSentSerializer, "With ?wait=true: the finished reply"),
+            (200, "text/event-stream"): _STREAMED_REPLY,
             429: _LIMIT,
             **responses,
         },
@@ -98,11 +138,14 @@ CONVERSATIONS = view_schema(
     ),
     create=extend_schema(
         summary="Start a conversation (optionally with its first message)",
-        description=_ATTACHMENTS_DESCRIPTION,
+        description=_one_request(_ATTACHMENTS_DESCRIPTION)
+        + " With a first `message`, `message.created` also carries `conversation` (the new conversation); "
+        "without one, the answer is the JSON 201.",
         request=s.ConversationCreateSerializer,
         parameters=[_WAIT],
         responses={
             201: s.ConversationCreatedSerializer,
+            (200, "text/event-stream"): _STREAMED_REPLY,
             **_ATTACHMENT_REFUSALS,
             404: OpenApiResponse(
                 ErrorSerializer,
@@ -300,6 +343,10 @@ conversation may be generated at once; each stream follows one.
 
 Events, each with `id: <message id>:<n>` (`n` increases by one per event of that reply, so an id
 is unique across the conversation's replies):
+- `message.created` `{conversation_id, user_message, assistant_message, stream_url, conversation?}`, id
+  `<reply id>:0`: only on a send's own stream (`POST .../messages`, a first message, regenerate, edit,
+  with `Accept: text/event-stream`), before the reply's first event: the messages just made, as the JSON
+  answer gives them (and the new `conversation` when one was started)
 - `message.start` `{message_id, model}`
 - `sources` `{message_id, sources: [{n, kind: "file" | "item" | "web", id, url?, title, snippet, page}]}`:
   what the reply is based on (its text cites them as `[n]`), before the first `delta`; only when there
@@ -334,25 +381,6 @@ first message; the token is never put in the URL. Events then arrive as
 `message.done`. `{"type": "stop", "message_id"?}` stops the reply. Close codes:
 4401 missing or invalid token, 4404 unknown conversation (or another user's), 4400 malformed message.
 """
-
-# "<message id>:<n>", or a bare n (older clients).
-_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_EVENT_ID = {
-    "type": "string",
-    # At most LAST_EVENT_ID_MAX - 1: digits enough for any reply, and every such number is taken.
-    "pattern": f"^({_UUID}:)?[0-9]{{1,{len(str(LAST_EVENT_ID_MAX)) - 1}}}$",
-    "maxLength": 46,
-}
-# One Server-Sent Event, as a client's parser sees it; `data` is the JSON payload the description
-# lists per event.
-_SSE_EVENT = {
-    "type": "object",
-    "properties": {
-        "event": {"type": "string", "enum": [name.value for name in EventName]},
-        "id": {"type": "string", "pattern": f"^{_UUID}:[0-9]+$"},
-        "data": {"type": "string", "description": "The event's payload, JSON."},
-    },
-}
 
 STREAM = view_schema(
     tags=["conversations"],

@@ -12,9 +12,11 @@ import re
 import uuid
 from dataclasses import dataclass
 
+from django.db import close_old_connections, connection
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 
 from accounts.authentication import DeviceJWTAuthentication, session_is_live
 from core.db import db_sync_to_async
@@ -23,7 +25,7 @@ from core.viewsets import AsyncViewDocs
 from ..models import Conversation
 from ..selectors import conversations_owned
 from ..streaming import listener
-from ..streaming.events import LAST_EVENT_ID_MAX
+from ..streaming.events import CREATED_EVENT, LAST_EVENT_ID_MAX
 from . import schema
 
 logger = logging.getLogger(__name__)
@@ -139,6 +141,8 @@ async def stream_view(request, pk):
     except ValueError as exc:
         resume = exc
     try:
+        if request.GET.get("message_id") == "":  # named, but blank: not a UUID (the schema says so)
+            raise ValueError(_("Must be a valid UUID."))
         wanted = parse_message_id(request.GET.get("message_id"))
     except ValueError as exc:
         wanted = exc
@@ -165,20 +169,86 @@ async def stream_view(request, pk):
     last_event_id = resume.seq_for(message.pk) if message is not None else resume.seq
     follower = listener.Listener(conversation_id=conversation.pk, last_event_id=last_event_id, message=message)
     await follower.open()
+    return _event_stream(_sse(follower, user.current_device))
 
-    async def events():
-        watchdog = asyncio.get_running_loop().create_task(end_when_signed_out(user.current_device, follower.stop))
-        try:
-            yield b"retry: 2000\n\n"
-            async for event in follower.events():
-                yield b": keep-alive\n\n" if event is None else event.sse()
-        finally:
+
+async def _sse(follower: listener.Listener, device, first: bytes = b""):
+    """The stream's bytes: the reconnect hint, ``first`` (if any), then the reply's events, ended
+    within seconds of the session ending."""
+    watchdog = None
+    if device is not None:  # a bearer's session (the API's only way in)
+        watchdog = asyncio.get_running_loop().create_task(end_when_signed_out(device, follower.stop))
+    try:
+        yield b"retry: 2000\n\n" + first
+        await follower.open()  # nothing to read when the caller opened it, or named its reply
+        async for event in follower.events():
+            yield b": keep-alive\n\n" if event is None else event.sse()
+    finally:
+        if watchdog is not None:
             watchdog.cancel()
 
-    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+
+def _event_stream(body) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+# --- one request per reply: a send answered with its reply's stream ------------------------------
+
+
+def _accept_q(params: list[str]) -> float:
+    for param in params:
+        name, _sep, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return max(0.0, min(1.0, float(value)))
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def prefers_event_stream(accept: str | None) -> bool:
+    """Whether an ``Accept`` header asks for ``text/event-stream`` rather than JSON: named, with a
+    weight above JSON's (``application/json``, else ``application/*``, else ``*/*``); at an equal
+    weight, over a wildcard, or listed before ``application/json``."""
+    if not accept:
+        return False
+    sse_q, sse_at = 0.0, None
+    json_q, json_at, json_exact = 0.0, None, -1
+    for at, item in enumerate(accept.split(",")):
+        media, *params = item.split(";")
+        media = media.strip().lower()
+        q = _accept_q(params)
+        if media == "text/event-stream":
+            if sse_at is None or q > sse_q:
+                sse_q, sse_at = q, at
+        elif media in ("application/json", "application/*", "*/*"):
+            exactness = ("*/*", "application/*", "application/json").index(media)
+            if exactness > json_exact:
+                json_q, json_at, json_exact = q, at, exactness
+    if sse_at is None or sse_q <= 0:
+        return False
+    if sse_q != json_q or json_at is None:
+        return sse_q > json_q
+    return json_exact < 2 or sse_at < json_at
+
+
+def reply_stream(*, user, message, created: dict) -> StreamingHttpResponse:
+    """The answer to a send that asked for ``text/event-stream``: a ``message.created`` event with
+    what the JSON answer would say (id ``<reply id>:0``), then the reply's events from its first, as
+    ``GET /stream`` sends them (same ids: resume there with ``Last-Event-ID``). The reply is a
+    server task: it goes on, and is saved, when the client leaves. Built in a sync view, it streams
+    from the server's loop (an async iterator under ASGI), holding no thread."""
+    follower = listener.Listener(conversation_id=message.conversation_id, last_event_id=0, message=message)
+    if not connection.in_atomic_block:
+        # Django gives the view thread's connection back only when the response ends: a stream
+        # must not keep it (see core.db), and whatever the stream reads closes its own.
+        close_old_connections()
+    data = JSONRenderer().render(created)
+    first = b"id: %s:0\nevent: %s\ndata: %s\n\n" % (str(message.pk).encode(), CREATED_EVENT.encode(), data)
+    return _event_stream(_sse(follower, getattr(user, "current_device", None), first))
 
 
 @schema.STREAM

@@ -10,6 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.selectors import user_list
@@ -19,7 +20,7 @@ from core.viewsets import UUID_PATTERN
 from .. import selectors, services, tree
 from ..models import IN_FLIGHT_STATUSES, Conversation, Message
 from ..streaming import listener
-from . import schema
+from . import schema, stream
 from . import serializers as s
 
 
@@ -102,11 +103,39 @@ class MessagePagination(OldestFirstCursorPagination):
     pass
 
 
+# The operations that start a reply and answer with its stream when asked (``Accept: text/event-stream``).
+_STREAMED_ACTIONS = frozenset({"create", "messages", "regenerate", "edit", "regenerate_message"})
+
+
 @schema.CONVERSATIONS
 class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = s.ConversationSerializer
     lookup_value_regex = UUID_PATTERN
     refusals = schema.CONVERSATION_REFUSALS
+    event_stream = False  # the request asked for the reply's stream (see ``_sent``)
+
+    def perform_content_negotiation(self, request, force=False):
+        if (
+            request.method == "POST"
+            and self.action in _STREAMED_ACTIONS
+            and stream.prefers_event_stream(request.headers.get("Accept"))
+        ):
+            # The answer will be the reply's stream; whatever is refused before it exists is JSON.
+            self.event_stream = True
+            renderer = JSONRenderer()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    def _sent(self, conversation, user_message, assistant_message, *, wait: bool, new_turn: bool = False, extra=None):
+        """A question just asked: its reply's stream when asked for, else the JSON answer."""
+        if not self.event_stream:
+            return _sent_response(conversation, user_message, assistant_message, wait=wait, new_turn=new_turn)
+        created = {
+            "conversation_id": str(conversation.pk),
+            **(extra or {}),
+            **_sent_payload(conversation, user_message, assistant_message, new_turn=new_turn),
+        }
+        return stream.reply_stream(user=self.request.user, message=assistant_message, created=created)
 
     def get_queryset(self):
         if self.action == "list":
@@ -135,6 +164,9 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             item_ids=v["item_ids"],
             tools=v["tools"],
         )
+        if sent is not None and self.event_stream:
+            summary = self._summary(conversation)
+            return self._sent(conversation, *sent, wait=False, new_turn=True, extra={"conversation": summary})
         if sent is not None and wait:
             sent = (sent[0], _finished(sent[1]))
         body = self._summary(conversation)
@@ -193,7 +225,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             attachments=data.validated_data["attachments"],
             parent_id=parent_id,
         )
-        return _sent_response(conversation, *sent, wait=wait, new_turn=new_turn)
+        return self._sent(conversation, *sent, wait=wait, new_turn=new_turn)
 
     @action(detail=True, methods=["post"])
     def regenerate(self, request, pk):
@@ -204,7 +236,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         sent = services.message_resend(
             conversation=conversation, user=request.user, model_slug=data.validated_data.get("model")
         )
-        return _sent_response(conversation, *sent, wait=wait)
+        return self._sent(conversation, *sent, wait=wait)
 
     @action(detail=True, methods=["post"])
     def edit(self, request, pk):
@@ -220,7 +252,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             content=v["content"],
             model_slug=v.get("model"),
         )
-        return _sent_response(conversation, *sent, wait=wait)
+        return self._sent(conversation, *sent, wait=wait)
 
     @action(
         detail=True,
@@ -254,7 +286,7 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             message_id=message_id,
             model_slug=data.validated_data.get("model"),
         )
-        return _sent_response(conversation, *sent, wait=wait)
+        return self._sent(conversation, *sent, wait=wait)
 
     @action(
         detail=True,

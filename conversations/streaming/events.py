@@ -16,6 +16,11 @@ from dataclasses import asdict, dataclass, field
 LAST_EVENT_ID_MAX = 10**9
 
 
+# The first event of a send's own stream (``POST .../messages`` with ``Accept: text/event-stream``):
+# the messages just made, id ``<reply id>:0``. Not a reply's event: no log holds it.
+CREATED_EVENT = "message.created"
+
+
 class EventName(enum.StrEnum):
     START = "message.start"
     # What the reply is based on (numbered passages of files and collector items), before its

@@ -1,7 +1,8 @@
 // Following a reply as it is generated: GET /conversations/{id}/stream (Server-Sent Events), resumed
 // after every drop with Last-Event-ID so no event is seen twice or missed. No DOM and no page state:
 // the network, the clock and the "back online" signal are parameters, so node --test drives it.
-import { SignedOut, problem, request as authorizedRequest, sseEvents } from "./api.js";
+import { ApiError, SignedOut, problem, request as authorizedRequest, sseEvents } from "./api.js";
+import { t } from "./i18n.js";
 import { withNotice, withToolCall, withToolResult } from "./tools.js";
 
 export const BACKOFF_FIRST_MS = 500;
@@ -28,12 +29,15 @@ const final = (error) => error instanceof SignedOut
  *
  * `messageId` is the reply expected (asked for with `?message_id=`; events of another one are
  * drift); `lastEventId` (`<message id>:<seq>`, as the server numbers events) resumes after that
- * event. `request(path, {headers, signal})` answers a fetch Response (api.js's bearer-token
- * request by default); `clock` has setTimeout/clearTimeout; `online` is an EventTarget (the window).
+ * event. `opened`: the events of a connection already answered (`sendForStream`'s), read first;
+ * after a drop the rest comes from GET /stream. `request(path, {headers, signal})` answers a fetch
+ * Response (api.js's bearer-token request by default); `clock` has setTimeout/clearTimeout;
+ * `online` is an EventTarget (the window).
  */
 export async function* followReply(conversationId, {
   lastEventId = null,
   messageId = null,
+  opened = null,
   signal,
   request = authorizedRequest,
   clock = globalThis,
@@ -42,20 +46,26 @@ export async function* followReply(conversationId, {
   let followed = messageId; // the reply our event ids belong to
   let failures = 0;
   let emptyEnds = 0;
+  let first = opened;
   while (!signal?.aborted) {
     let events = 0;
     try {
-      // After a drop, resume right after the last event seen: the server replays the rest once.
-      // Event ids are `<message id>:<seq>` (a bare number from an older server): sent back as they came.
-      const headers = lastEventId !== null ? { "Last-Event-ID": String(lastEventId) } : {};
-      // The reply known (given, or met in a first connection): exactly that one, whichever
-      // branch the chat shows now.
-      const path = `/api/v1/conversations/${conversationId}/stream`;
-      const url = followed !== null ? `${path}?message_id=${encodeURIComponent(followed)}` : path;
-      const response = await request(url, { headers, signal });
-      if (!response.ok) throw await problem(response);
-      yield { type: "open" };
-      for await (const event of sseEvents(response.body)) {
+      let source = first;
+      first = null;
+      if (source === null) {
+        // After a drop, resume right after the last event seen: the server replays the rest once.
+        // Event ids are `<message id>:<seq>` (a bare number from an older server): sent back as they came.
+        const headers = lastEventId !== null ? { "Last-Event-ID": String(lastEventId) } : {};
+        // The reply known (given, or met in a first connection): exactly that one, whichever
+        // branch the chat shows now.
+        const path = `/api/v1/conversations/${conversationId}/stream`;
+        const url = followed !== null ? `${path}?message_id=${encodeURIComponent(followed)}` : path;
+        const response = await request(url, { headers, signal });
+        if (!response.ok) throw await problem(response);
+        yield { type: "open" };
+        source = sseEvents(response.body);
+      }
+      for await (const event of source) {
         if (signal?.aborted) return; // frames still buffered from a stream given up
         if (followed !== null && event.data?.message_id !== followed) { yield { type: "drift" }; return; }
         followed = event.data?.message_id ?? followed;
@@ -78,6 +88,32 @@ export async function* followReply(conversationId, {
     await pause(backoff(failures), { clock, online, signal });
     failures += 1;
   }
+}
+
+/**
+ * One request per reply: POSTs `body` to `path` (a send, a chat's first message, a regenerate, an
+ * edit) asking for the reply's own stream. Answers `{sent, opened, lastEventId}`: `sent` what the
+ * JSON answer says (the first event, `message.created`: the messages made, `conversation_id`, and
+ * `conversation` for a new chat), `opened` the rest of that stream and `lastEventId` the id to
+ * resume after, both for `followReply`. A JSON answer (a chat started without a message, or a
+ * server without the one-request path) gives `opened: null`: follow with GET /stream. A refusal
+ * is thrown with the server's words; so is a drop before `message.created` (never sent again: the
+ * message may have been made).
+ */
+export async function sendForStream(path, body, { request = authorizedRequest, signal } = {}) {
+  const response = await request(path, { method: "POST", body, headers: { Accept: "text/event-stream" }, signal });
+  if (!response.ok) throw await problem(response);
+  if (!response.headers.get("Content-Type")?.startsWith("text/event-stream")) {
+    return { sent: await response.json(), opened: null, lastEventId: null };
+  }
+  const opened = sseEvents(response.body);
+  let created;
+  try { created = await opened.next(); } catch { created = { done: true }; }
+  if (created.done || created.value.event !== "message.created") {
+    opened.return().catch(() => {});
+    throw new ApiError(t("chat.send_unconfirmed"), 0, null);
+  }
+  return { sent: created.value.data, opened, lastEventId: created.value.id };
 }
 
 // Resolves after `ms`, when the browser comes back online, or when `signal` aborts.

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { ApiError, SignedOut } from "../src/api.js";
-import { BACKOFF_MAX_MS, backoff, followReply, replyFields } from "../src/stream.js";
+import { BACKOFF_MAX_MS, backoff, followReply, replyFields, sendForStream } from "../src/stream.js";
 
 const CONVERSATION = "c0ffee00-0000-4000-8000-000000000000";
 const frame = (id, event, data) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -275,6 +275,62 @@ function replyWithSources(messageId, tokens) {
   const shifted = rest.map(([id, name, data]) => [`${messageId}:${seq(id) + 1}`, name, data]);
   return [start, [`${messageId}:2`, "sources", { message_id: messageId, sources: SOURCES }], ...shifted];
 }
+
+describe("one request per reply (sendForStream)", () => {
+  const SENT = { conversation_id: CONVERSATION, user_message: { id: "u1" }, assistant_message: { id: "m1" } };
+  const created = ["m1:0", "message.created", SENT];
+  const posting = (scripts) => {
+    const { request, requests } = server(scripts);
+    const sends = [];
+    const post = (path, options) => { sends.push({ path, method: options.method, body: options.body, accept: options.headers.Accept }); return request(path, options); };
+    return { post, request, requests, sends };
+  };
+
+  test("the send's answer is the reply's stream: message.created, then every event, no other request", async () => {
+    const events = reply("m1", 3);
+    const { post, request, requests, sends } = posting([{ events: [created, ...events] }]);
+    const answer = await sendForStream("/api/v1/conversations/c/messages", { content: "Hi" }, { request: post });
+    assert.deepEqual(sends, [{ path: "/api/v1/conversations/c/messages", method: "POST", body: { content: "Hi" }, accept: "text/event-stream" }]);
+    assert.deepEqual(answer.sent, SENT);
+    assert.equal(answer.lastEventId, "m1:0");
+    const clock = new FakeClock();
+    const items = await drive(followReply(CONVERSATION, { request, clock, messageId: "m1", ...answer }), clock);
+    assert.deepEqual(ids(items), [1, 2, 3, 4, 5]);
+    assert.equal(texts(items), "t0 t1 t2 ");
+    assert.equal(requests.length, 1); // the POST only
+  });
+
+  test("a drop of the send's stream resumes with GET /stream after the last event, once", async () => {
+    const events = reply("m1", 6);
+    const { post, request, requests } = posting([{ events: [created, ...events.slice(0, 3)], end: "drop" }, { events: events.slice(3) }]);
+    const answer = await sendForStream("/api/v1/conversations/c/messages", { content: "Hi" }, { request: post });
+    const clock = new FakeClock();
+    const items = await drive(followReply(CONVERSATION, { request, clock, messageId: "m1", ...answer }), clock);
+    assert.deepEqual(ids(items), events.map(([id]) => seq(id)));
+    assert.deepEqual(requests.at(-1), { path: `/api/v1/conversations/${CONVERSATION}/stream?message_id=m1`, headers: { "Last-Event-ID": "m1:3" } });
+  });
+
+  test("a drop right after message.created resumes from the reply's first event", async () => {
+    const events = reply("m1", 2);
+    const { post, request, requests } = posting([{ events: [created], end: "drop" }, { events }]);
+    const answer = await sendForStream("/p", {}, { request: post });
+    const clock = new FakeClock();
+    const items = await drive(followReply(CONVERSATION, { request, clock, messageId: "m1", ...answer }), clock);
+    assert.deepEqual(ids(items), [1, 2, 3, 4]);
+    assert.deepEqual(requests.at(-1).headers, { "Last-Event-ID": "m1:0" });
+  });
+
+  test("a JSON answer is returned as it is, with no stream to follow", async () => {
+    const json = async () => new Response(JSON.stringify({ id: "c1" }), { status: 201, headers: { "Content-Type": "application/json" } });
+    assert.deepEqual(await sendForStream("/api/v1/conversations", {}, { request: json }), { sent: { id: "c1" }, opened: null, lastEventId: null });
+  });
+
+  test("a refusal is thrown with the server's words; a stream without message.created is not trusted", async () => {
+    const { post } = posting([{ status: 400, body: { detail: "Nope", code: "x" } }, { events: [], end: "drop" }]);
+    await assert.rejects(sendForStream("/p", {}, { request: post }), (error) => error instanceof ApiError && error.status === 400 && error.message === "Nope");
+    await assert.rejects(sendForStream("/p", {}, { request: post }), (error) => error instanceof ApiError && error.status === 0);
+  });
+});
 
 describe("sources", () => {
   test("the sources event is passed through once, in its place before the first delta", async () => {

@@ -29,11 +29,12 @@ from tests.config.test_web_client import (
     _expect,
     body,
     composer,
+    questions,
     replies,
     sign_in,
     wait_finished,
 )
-from tests.conversations.upstream import upstream  # noqa: F401
+from tests.conversations.upstream import expected_text, upstream  # noqa: F401
 from testsupport.servers import ServerProcess, manage, own_database, server_env
 
 # test_web_client's browser, fresh context per test (failing on any CSP report), page and user.
@@ -413,3 +414,46 @@ def test_chat_in_korean_has_no_english_label(korean, user):
     dialog = page.get_by_role("dialog", name="채팅 설정")
     expect(dialog.get_by_role("textbox", name="시스템 프롬프트")).to_be_visible()
     expect(dialog).to_contain_text("컬렉터")
+
+
+def test_a_reply_takes_one_request_send_regenerate_and_edit(page, user):
+    """Issue 25: the web client asks for each reply with one request (its answer is the reply's
+    stream), not a POST and then GET /stream."""
+    expect = _expect()
+    asked = []
+
+    def record(request):
+        if "/api/v1/conversations" in request.url:
+            asked.append((request.method, request.url.split("/api/v1")[-1], request.headers.get("accept", "")))
+
+    page.on("request", record)
+    sign_in(page, user)
+    composer(page).fill("First question")
+    composer(page).press("Enter")
+    wait_finished(page, replies(page))
+    composer(page).fill("Second question")
+    composer(page).press("Enter")
+    expect(replies(page)).to_have_count(2)
+    wait_finished(page, replies(page).last)
+
+    old_id = replies(page).last.get_attribute("data-id")
+    replies(page).last.get_by_role("button", name="Regenerate").click()
+    expect(replies(page).last).not_to_have_attribute("data-id", old_id)
+    wait_finished(page, replies(page).last)
+
+    old_id = replies(page).last.get_attribute("data-id")
+    questions(page).last.get_by_role("button", name="Edit message").click()
+    page.get_by_role("textbox", name="Edited message").fill("Changed question")
+    page.get_by_role("button", name="Send edited message").click()
+    expect(replies(page).last).not_to_have_attribute("data-id", old_id)
+    wait_finished(page, replies(page).last)
+
+    expect(replies(page)).to_have_count(2)
+    expect(questions(page).last.locator(".body")).to_have_text("Changed question")
+    for reply in replies(page).all():
+        assert web.shown_text(reply) == expected_text(web.QUICK_TOKENS).strip()
+    posts = [(path, accept) for method, path, accept in asked if method == "POST"]
+    kinds = [path.rsplit("/", 1)[-1] for path, _accept in posts]
+    assert kinds == ["conversations", "messages", "regenerate", "messages"], posts
+    assert all(accept == "text/event-stream" for _path, accept in posts), posts
+    assert not [path for _method, path, _accept in asked if "/stream" in path], asked

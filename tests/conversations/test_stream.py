@@ -282,6 +282,8 @@ def test_the_stream_refuses_strangers(asgi_server, upstream, user, outsider):  #
     bad_resume = httpx.get(url, headers={**bearer(user), "Last-Event-ID": "soon"})
     assert bad_resume.status_code == 400
     assert "last_event_id" in bad_resume.json()
+    blank = httpx.get(url, params={"message_id": ""}, headers=bearer(user))
+    assert blank.status_code == 400 and "message_id" in blank.json()
 
 
 def test_a_message_sent_through_the_api_streams_to_a_listener(asgi_server, upstream, user):  # noqa: F811

@@ -9,7 +9,7 @@ import { t } from "../i18n.js";
 import { go, setAddress } from "../router.js";
 import { broadcast, chat, defaultModel, emptyChat, modelName, models, onBroadcast, streaming, toolSets, user } from "../state.js";
 import { attachmentIds, sendBlocker } from "../files.js";
-import { followReply, replyFields } from "../stream.js";
+import { followReply, replyFields, sendForStream } from "../stream.js";
 import { announce, say } from "../ui/notices.js";
 import { attachments, clearAttachments } from "./attachments.js";
 
@@ -77,25 +77,39 @@ export async function openChat(id) {
   }
 }
 
-async function loadMessages(mine = opening) {
-  const id = chat.peek().id;
-  const list = [];
-  let path = `/api/v1/conversations/${id}/messages`;
-  while (path) { // cursor pages, oldest first
-    const page = await api(path);
-    if (mine !== opening) return;
-    list.push(...page.results);
-    path = page.next ? rel(page.next) : null;
+// `reply`: the stream of a reply just asked for (see `opened`), followed if it is the last message.
+async function loadMessages(mine = opening, reply = null) {
+  let followed = false;
+  try {
+    const id = chat.peek().id;
+    const list = [];
+    let path = `/api/v1/conversations/${id}/messages`;
+    while (path) { // cursor pages, oldest first
+      const page = await api(path);
+      if (mine !== opening) return;
+      list.push(...page.results);
+      path = page.next ? rel(page.next) : null;
+    }
+    stopFollowing();
+    streaming.value = false; // a reply followed on another branch goes on there; this path's is followed below
+    show(list);
+    setChat({ loaded: true });
+    scrollToEnd.value += 1;
+    const last = list.at(-1);
+    // A reply still being generated (just asked for, started in another tab, or before a reload): attach to it.
+    if (last?.role === "assistant" && isLive(last)) {
+      followed = reply?.messageId === last.id;
+      follow(id, last.id, followed ? reply : null);
+    }
+  } finally {
+    if (!followed) reply?.control.abort(); // the reply goes on on the server; its stream is not needed
   }
-  stopFollowing();
-  streaming.value = false; // a reply followed on another branch goes on there; this path's is followed below
-  show(list);
-  setChat({ loaded: true });
-  scrollToEnd.value += 1;
-  const last = list.at(-1);
-  // A reply still being generated (started in another tab, or before a reload): attach to it.
-  if (last?.role === "assistant" && isLive(last)) follow(id, last.id);
 }
+
+// A send's answer (sendForStream's): the reply's own stream, to follow, when the server sent it.
+const streamOf = (answer, control) => (answer.opened
+  ? { opened: answer.opened, lastEventId: answer.lastEventId, control, messageId: answer.sent.assistant_message.id }
+  : null);
 
 export async function chooseModel(slug) {
   if (!chat.peek().id) { setChat({ draftModel: slug }); return; }
@@ -136,13 +150,13 @@ export async function saveChatSettings({ systemPrompt, itemIds, tools }) {
 
 // --- sending, regenerating, editing -------------------------------------------------------------
 
-function started(sent, { reload = false } = {}) {
+function started(sent, { reload = false, reply = null } = {}) {
   broadcast({ type: "sent", id: chat.peek().id });
   loadConversations();
-  if (reload) { settling.value = true; return loadMessages().finally(() => { settling.value = false; }); }
+  if (reload) { settling.value = true; return loadMessages(opening, reply).finally(() => { settling.value = false; }); }
   messages.value = [...messages.value, entry(sent.user_message), entry(sent.assistant_message)];
   scrollToEnd.value += 1;
-  follow(chat.peek().id, sent.assistant_message.id);
+  follow(chat.peek().id, sent.assistant_message.id, reply);
   return undefined;
 }
 
@@ -165,6 +179,9 @@ export async function send() {
   sending.value = true;
   say("");
   const mine = opening;
+  // One request per reply: the send is answered with its reply's stream (aborted with this).
+  const control = new AbortController();
+  let reply = null;
   try {
     let sent;
     const current = chat.peek();
@@ -174,7 +191,10 @@ export async function send() {
       if (current.draftSystemPrompt) body.system_prompt = current.draftSystemPrompt;
       if (current.draftItemIds.length) body.item_ids = current.draftItemIds;
       if (current.draftTools.length) body.tools = current.draftTools;
-      sent = await api("/api/v1/conversations", { method: "POST", body });
+      const answer = await sendForStream("/api/v1/conversations", body, { signal: control.signal });
+      reply = streamOf(answer, control);
+      // The stream's first event has the new chat as `conversation`; the JSON answer is the chat itself.
+      sent = reply ? { ...answer.sent.conversation, ...answer.sent } : answer.sent;
       if (mine !== opening) { sentElsewhere(content, files); return; }
       setChat({ id: sent.id, conversation: sent, itemIds: current.draftItemIds });
       setAddress(sent.id);
@@ -183,17 +203,22 @@ export async function send() {
       // device switched versions meanwhile (the server refuses a send whose path moved under it).
       const last = messages.peek().at(-1)?.peek();
       const under = last?.role === "assistant" ? { parent_id: last.id } : {};
-      sent = await api(`/api/v1/conversations/${current.id}/messages`, { method: "POST", body: { content, ...withFiles, ...under } });
+      const answer = await sendForStream(`/api/v1/conversations/${current.id}/messages`,
+        { content, ...withFiles, ...under }, { signal: control.signal });
+      reply = streamOf(answer, control);
+      sent = answer.sent;
       if (mine !== opening) { sentElsewhere(content, files); return; }
     }
     // Only now are the draft and its files cleared: a refusal (a plan limit, a reply in progress,
     // a model that cannot read images) keeps them.
     draft.value = "";
     if (attachments.peek() === files) clearAttachments();
-    started(sent);
+    started(sent, { reply });
+    reply = null; // followed now
   } catch (error) {
     if (!(error instanceof SignedOut)) say(error.message);
   } finally {
+    reply?.control.abort(); // not followed here (another chat opened meanwhile): the reply goes on
     sending.value = false;
   }
 }
@@ -211,10 +236,13 @@ async function resend(path, body) {
   if (streaming.value || resending) return;
   resending = true;
   const mine = opening;
+  const control = new AbortController();
   try {
-    const sent = await api(path(chat.peek().id), { method: "POST", body });
-    if (mine === opening) await started(sent, { reload: true }); else loadConversations();
-  } catch (error) { say(error.message); }
+    const answer = await sendForStream(path(chat.peek().id), body, { signal: control.signal });
+    const reply = streamOf(answer, control);
+    if (mine === opening) await started(answer.sent, { reload: true, reply });
+    else { control.abort(); loadConversations(); }
+  } catch (error) { control.abort(); say(error.message); }
   finally { resending = false; }
 }
 
@@ -320,9 +348,10 @@ const PAINT_EVERY_MS = 40;
 // How the end of a reply is announced, by its final status.
 const REPLY_ENDS = { complete: "chat.reply_finished", stopped: "chat.reply_stopped", interrupted: "chat.reply_interrupted" };
 
-async function follow(id, messageId = null) {
+// `reply`: the stream of the reply just asked for (see `streamOf`), read before any GET /stream.
+async function follow(id, messageId = null, reply = null) {
   stopFollowing();
-  const control = new AbortController();
+  const control = reply?.control ?? new AbortController();
   const me = { control, messageId };
   follower = me;
   streaming.value = true;
@@ -338,7 +367,8 @@ async function follow(id, messageId = null) {
   let finished = false;
   let titled = true; // false: a first reply finished on a chat with no title yet
   try {
-    for await (const item of followReply(id, { messageId, signal: control.signal })) {
+    const resume = reply ? { opened: reply.opened, lastEventId: reply.lastEventId } : {};
+    for await (const item of followReply(id, { messageId, signal: control.signal, ...resume })) {
       if (item.type === "open") say("");
       else if (item.type === "lost") say(t("chat.reconnecting"));
       else if (item.type === "drift") {
