@@ -137,7 +137,12 @@ async def stream_view(request, pk):
         response["Allow"] = "GET"  # RFC 9110: a 405 lists the methods that are allowed
         return response
     try:
-        resume = parse_last_event_id(request.headers.get("Last-Event-ID") or request.GET.get("last_event_id"))
+        header = request.headers.get("Last-Event-ID")
+        if not header and request.GET.get("last_event_id") == "":  # named, but blank (the schema's pattern)
+            raise ValueError(
+                _("Must be the id of the last event received: <message id>:<number>, or a non-negative integer.")
+            )
+        resume = parse_last_event_id(header or request.GET.get("last_event_id"))
     except ValueError as exc:
         resume = exc
     try:

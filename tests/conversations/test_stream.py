@@ -284,6 +284,8 @@ def test_the_stream_refuses_strangers(asgi_server, upstream, user, outsider):  #
     assert "last_event_id" in bad_resume.json()
     blank = httpx.get(url, params={"message_id": ""}, headers=bearer(user))
     assert blank.status_code == 400 and "message_id" in blank.json()
+    blank = httpx.get(url, params={"last_event_id": ""}, headers=bearer(user))  # the contract run's ST201
+    assert blank.status_code == 400 and "last_event_id" in blank.json()
 
 
 def test_a_message_sent_through_the_api_streams_to_a_listener(asgi_server, upstream, user):  # noqa: F811
