@@ -6,7 +6,7 @@ is open to every plan).
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -23,6 +23,13 @@ def _user_plan_id(user: User) -> int:
 def _model_allowed_for(model: LLMModel, *, plan_id: int) -> bool:
     allowed = list(model.plans.values_list("id", flat=True))
     return not allowed or plan_id in allowed
+
+
+def model_allowed_expression(model_field: str, plan_field: str) -> Q:
+    """``_model_allowed_for`` as a condition of another read (the send's one read): the row's
+    ``model_field`` model lists no plans, or lists the row's ``plan_field`` plan."""
+    listed = LLMModel.plans.through.objects.filter(llmmodel_id=OuterRef(model_field))
+    return ~Exists(listed) | Exists(listed.filter(plan_id=OuterRef(plan_field)))
 
 
 def models_usable(*, user: User):
@@ -62,12 +69,18 @@ def model_resolve(*, user: User, slug: str | None, field: str = "model", plan_id
     return model
 
 
-def model_for(*, user: User, preferred: LLMModel | None, plan_id: int | None = None) -> LLMModel:
+def model_for(
+    *, user: User, preferred: LLMModel | None, plan_id: int | None = None, allowed: bool | None = None
+) -> LLMModel:
     """``preferred`` while it is enabled and the user's plan includes it, otherwise the default
-    (refused as in ``model_resolve`` when the default is not usable either)."""
+    (refused as in ``model_resolve`` when the default is not usable either). ``allowed``: whether
+    the plan includes ``preferred``, when the caller read it already (``model_allowed_expression``)."""
     plan_id = plan_id or _user_plan_id(user)
-    if preferred is not None and preferred.enabled and _model_allowed_for(preferred, plan_id=plan_id):
-        return preferred
+    if preferred is not None and preferred.enabled:
+        if allowed is None:
+            allowed = _model_allowed_for(preferred, plan_id=plan_id)
+        if allowed:
+            return preferred
     return model_resolve(user=user, slug=None, plan_id=plan_id)
 
 

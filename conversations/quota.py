@@ -26,7 +26,8 @@ midnight", so a change can give back or take away the hours between the two midn
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import UserSettings
@@ -72,20 +73,40 @@ def messages_sent_today(
     """Replies the user has asked for since their midnight, or since a staff reset made later that
     day, but those that failed having said nothing (one query, on the ledger's (user,
     created_at) index)."""
+    return _sent_since(owner_id, counted_since(zone=zone, reset_at=reset_at, now=now)).count()
+
+
+def counted_since(*, zone: tzinfo, reset_at: datetime | None = None, now: datetime | None = None) -> datetime:
+    """Where today's count starts: the user's midnight, or a staff reset made later that day."""
     since, _ = day_bounds(now or timezone.now(), zone)
-    if reset_at is not None and reset_at > since:
-        since = reset_at
-    return LedgerEntry.objects.filter(charged(), user_id=owner_id, created_at__gte=since).count()
+    return reset_at if reset_at is not None and reset_at > since else since
 
 
-def daily_usage(*, settings_row: UserSettings, now: datetime | None = None) -> DailyUsage:
-    """Today's count (the user's today) against the user's plan's daily limit, and when it resets."""
+def _sent_since(owner, since: datetime):
+    return LedgerEntry.objects.filter(charged(), user_id=owner, created_at__gte=since)
+
+
+def messages_sent_since_expression(owner_field: str, since: datetime) -> Coalesce:
+    """``messages_sent_today`` as a subquery of another read (the send's one read of what it
+    checks, ``services._send_read``): the count of the row's ``owner_field`` user since ``since``."""
+    rows = _sent_since(OuterRef(owner_field), since).order_by().values("user_id").annotate(n=Count("id"))
+    return Coalesce(Subquery(rows.values("n")[:1]), 0)
+
+
+def daily_usage(
+    *, settings_row: UserSettings, now: datetime | None = None, messages_sent: int | None = None
+) -> DailyUsage:
+    """Today's count (the user's today) against the user's plan's daily limit, and when it resets.
+    ``messages_sent``: the count, when the caller read it already (``messages_sent_since_expression``
+    from ``counted_since(...)`` of this row at this ``now``)."""
     now = now or timezone.now()
     zone = saved_zone(settings_row.time_zone)
-    return DailyUsage(
-        messages_sent=messages_sent_today(
+    if messages_sent is None:
+        messages_sent = messages_sent_today(
             owner_id=settings_row.user_id, zone=zone, reset_at=settings_row.quota_reset_at, now=now
-        ),
+        )
+    return DailyUsage(
+        messages_sent=messages_sent,
         daily_message_limit=settings_row.plan.daily_message_limit or None,
         resets_at=day_bounds(now, zone)[1],
     )

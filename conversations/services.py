@@ -5,6 +5,7 @@ engine works on and hands it the assistant message id after the transaction comm
 """
 
 import itertools
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,11 +13,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import User, UserSettings
+from accounts.models import Plan, User, UserSettings
+from accounts.preferences import saved_zone
 from accounts.services import user_settings_get
 from collector.models import Item
 from core.exceptions import Conflict, DomainError, ReferenceNotFound
@@ -26,7 +30,7 @@ from files.models import FileStatus, StoredFile
 from files.services import files_delete_unreferenced
 from tools.selectors import tools_allowed, tools_problem
 
-from . import generation, tree, window
+from . import generation, selectors, tree, window
 from .capabilities import VISION, capabilities_clean, has_capability
 from .exceptions import (
     DailyQuotaExceeded,
@@ -40,7 +44,7 @@ from .exceptions import (
     UnsupportedParameter,
 )
 from .images import content_text, image_count
-from .model_choice import model_for, model_resolve
+from .model_choice import model_allowed_expression, model_for, model_resolve
 from .models import (
     IN_FLIGHT_STATUSES,
     Conversation,
@@ -53,7 +57,7 @@ from .models import (
     Rating,
     Role,
 )
-from .quota import daily_usage
+from .quota import DailyUsage, counted_since, daily_usage, messages_sent_since_expression
 
 TITLE_MAX_CHARS = Conversation._meta.get_field("title").max_length
 SYSTEM_PROMPT_MAX_CHARS = 8000
@@ -353,14 +357,44 @@ def conversation_context_set(*, user: User, conversation: Conversation, item_ids
 # --- messages ---------------------------------------------------------------------------------
 
 
-def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: UserSettings) -> None:
+@dataclass(frozen=True, slots=True)
+class SendChecks:
+    """What the plan's limits and the model's choice check, read with the user's settings row
+    locked (``_send_read``): the count of today's messages (``None``: count it again, the day's
+    start was guessed wrong), the replies in flight, and whether the plan includes the chat's model."""
+
+    now: datetime
+    since: datetime  # where today's count starts (``quota.counted_since`` of the locked row)
+    messages_sent: int | None
+    in_flight: int
+    model_allowed: bool
+
+
+def _in_flight_expression(owner_field: str) -> Coalesce:
+    """The user's replies in flight (``MessageQuerySet.in_flight``) as a subquery of another read."""
+    rows = Message.objects.in_flight().filter(conversation__owner=OuterRef(owner_field))
+    rows = rows.order_by().values("conversation__owner").annotate(n=Count("id"))
+    return Coalesce(Subquery(rows.values("n")[:1]), 0)
+
+
+def _check_plan_limits(
+    *,
+    user: User,
+    conversation: Conversation,
+    settings_row: UserSettings,
+    known: SendChecks | None = None,
+    asked: int = 0,
+) -> None:
     """Raise 429 when sending would break a limit (503 when the reply could not be delivered now).
-    Call with the user's settings row locked."""
+    Call with the user's settings row locked; ``known``: the counts read with that lock; ``asked``:
+    replies this transaction wrote already (counted, but not held against it)."""
     generation.ensure_pipeline_ready()
-    now = timezone.now()
+    now = known.now if known is not None else timezone.now()
     plan = settings_row.plan
     if plan.daily_message_limit:  # 0: unlimited, nothing to count
-        usage = daily_usage(settings_row=settings_row, now=now)
+        sent = known.messages_sent if known is not None else None
+        usage = daily_usage(settings_row=settings_row, now=now, messages_sent=sent)
+        usage = DailyUsage(usage.messages_sent - asked, usage.daily_message_limit, usage.resets_at)
         if usage.exhausted:
             raise DailyQuotaExceeded(
                 ngettext(
@@ -375,7 +409,11 @@ def _check_plan_limits(*, user: User, conversation: Conversation, settings_row: 
             )
     # Replies on other branches of the same conversation count like any others: a tree's branches
     # share no history, so only the plan limits how many run at once.
-    if Message.objects.in_flight().filter(conversation__owner=user).count() >= plan.max_concurrent_generations:
+    if known is not None:
+        in_flight = known.in_flight
+    else:
+        in_flight = Message.objects.in_flight().filter(conversation__owner=user).count() - asked
+    if in_flight >= plan.max_concurrent_generations:
         raise TooManyGenerations(
             ngettext(
                 "Your plan allows %(count)d reply at a time; wait for one to finish or stop it.",
@@ -397,6 +435,50 @@ def _settings_locked(user: User) -> UserSettings:
             .get(pk=user_settings_get(user=user).pk)
         )
     return settings_row
+
+
+def _send_read(*, user: User, conversation_id) -> tuple[Conversation, SendChecks]:
+    """The conversation a message is sent to, in one statement with all that sending checks: yours
+    or nothing (``Conversation.DoesNotExist``), with its current leaf and model, the user's settings
+    row locked (it serialises one user's sends, as ``_settings_locked`` does) with their plan, and
+    ``SendChecks``. Today's count starts at the day's start that the signed-in user's settings give
+    (read with the session); if the locked row says otherwise (a zone changed, a staff reset
+    meanwhile), it is counted again. Call in a transaction."""
+    now = timezone.now()
+    known = user.settings if User.settings.is_cached(user) else None
+    guess = counted_since(
+        zone=saved_zone(known.time_zone if known else ""), reset_at=known.quota_reset_at if known else None, now=now
+    )
+    model_allowed = ExpressionWrapper(
+        model_allowed_expression("model_id", "owner__settings__plan_id"), output_field=BooleanField()
+    )
+    conversation = (
+        selectors.conversations_owned(user=user, summary=False)
+        .filter(pk=conversation_id, owner__settings__isnull=False)
+        .select_related("owner__settings__plan")
+        .select_for_update(of=("owner__settings",))
+        .annotate(
+            sent_today=messages_sent_since_expression("owner_id", guess),
+            in_flight=_in_flight_expression("owner_id"),
+            model_allowed=model_allowed,
+        )
+        .first()
+    )
+    if conversation is None:
+        if not selectors.conversations_owned(user=user, summary=False).filter(pk=conversation_id).exists():
+            raise Conversation.DoesNotExist
+        user_settings_get(user=user)  # a user created outside user_create: give them settings
+        return _send_read(user=user, conversation_id=conversation_id)
+    settings_row = conversation.owner.settings
+    exact = counted_since(zone=saved_zone(settings_row.time_zone), reset_at=settings_row.quota_reset_at, now=now)
+    checks = SendChecks(
+        now=now,
+        since=exact,
+        messages_sent=conversation.sent_today if exact == guess else None,
+        in_flight=conversation.in_flight,
+        model_allowed=conversation.model_allowed,
+    )
+    return conversation, checks
 
 
 def _start_after_commit(message_id) -> None:
@@ -552,16 +634,19 @@ def _ask(
     attachments: Sequence[StoredFile] = (),
     under_current: bool = False,
     counted: "window.Counted | None" = None,
+    known: SendChecks | None = None,
 ) -> tuple[Message, Message]:
     """Pick the reply's model, check the question fits its window (``counted``: its count made
     outside the transaction, ``_counted_outside``) and the plan's limits, save the question under
     ``parent`` (with its attachments) and its pending reply, make the reply the current leaf, and
     start it after commit. ``under_current``: ``parent`` is the current leaf the caller read, which
-    must still be it (``_now_current``). Call with ``settings_row`` locked, in a transaction."""
+    must still be it (``_now_current``). Call with ``settings_row`` locked, in a transaction
+    (``known``: what was read with the lock, ``_send_read``)."""
     if model_slug:
         model = model_resolve(user=user, slug=model_slug, plan_id=settings_row.plan_id)
     else:
-        model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id)
+        allowed = known.model_allowed if known is not None else None
+        model = model_for(user=user, preferred=conversation.model, plan_id=settings_row.plan_id, allowed=allowed)
     _check_model_reads(model=model, attachments=attachments)
     window.question_check(
         model=model,
@@ -569,14 +654,24 @@ def _ask(
         question=content,
         counted=counted,
     )
-    _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row)
+    _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row, known=known)
 
     user_message, assistant_message = _question_and_reply(
         conversation=conversation, model=model, question=content, parent=parent, attachments=attachments
     )
-    _now_current(
-        conversation, assistant_message, model=model, was=(parent.pk if parent else None) if under_current else ANY
-    )
+    was = (parent.pk if parent else None) if under_current else ANY
+    if known is None:
+        _now_current(conversation, assistant_message, model=model, was=was)
+    else:
+        # The counts were read in the same statement as the lock: on PostgreSQL with that
+        # statement's snapshot, older than a send that held the lock just before. The UPDATE
+        # counts again (its own snapshot, the lock held, this reply included) and does nothing
+        # past a limit, so the plan's limits hold for sends at once, in no more statements.
+        try:
+            _now_current(conversation, assistant_message, model=model, was=was, within=(settings_row.plan, known))
+        except Conflict:
+            _check_plan_limits(user=user, conversation=conversation, settings_row=settings_row, asked=1)
+            raise
     _start_after_commit(assistant_message.id)
     return user_message, assistant_message
 
@@ -584,18 +679,33 @@ def _ask(
 ANY = object()  # _now_current: whatever the current leaf was
 
 
-def _now_current(conversation: Conversation, reply: Message, *, model: LLMModel | None = None, was=ANY) -> None:
+def _now_current(
+    conversation: Conversation,
+    reply: Message,
+    *,
+    model: LLMModel | None = None,
+    was=ANY,
+    within: tuple[Plan, SendChecks] | None = None,
+) -> None:
     """``reply``, just asked for, is the conversation's current leaf (and its model the chat's),
     in one UPDATE. ``was``: the leaf the new question went under because it was the current one;
     if another tab or device moved it meanwhile (its own message sent in between, read before this
     request held the user's lock), this request is refused (409 ``conversation_changed``) rather
-    than fork the chat behind the user's back."""
+    than fork the chat behind the user's back. ``within``: the plan whose limits must still hold,
+    ``reply`` counted (the UPDATE changes nothing otherwise; the caller says which was broken)."""
     changes = {"current_message": reply, "updated_at": timezone.now()}
     if model is not None and conversation.model_id != model.pk:
         changes["model"] = model
     rows = Conversation.objects.filter(pk=conversation.pk)
     if was is not ANY:
         rows = rows.filter(current_message_id=was) if was is not None else rows.filter(current_message__isnull=True)
+    if within is not None:
+        plan, known = within
+        rows = rows.alias(in_flight=_in_flight_expression("owner_id"))
+        rows = rows.filter(in_flight__lte=plan.max_concurrent_generations)
+        if plan.daily_message_limit:
+            rows = rows.alias(sent=messages_sent_since_expression("owner_id", known.since))
+            rows = rows.filter(sent__lte=plan.daily_message_limit)
     if not rows.update(**changes):
         raise Conflict(
             _("This conversation changed meanwhile (a message was sent from elsewhere). Reload it and send again."),
@@ -653,7 +763,7 @@ def _parent_for(conversation: Conversation, parent_id) -> tuple[Message | None, 
 
 def message_send(
     *,
-    conversation: Conversation,
+    conversation: Conversation | uuid.UUID | str,
     user: User,
     content: str,
     model_slug: str | None = None,
@@ -666,11 +776,16 @@ def message_send(
     this with the edited message's parent: the edit is a new version beside it, which stays. A
     caller that wants the finished reply waits for it (``listener.reply_wait``). A question too
     long for the model's window alone is refused (400 ``context_length_exceeded``), counted by
-    the model's tokenizer outside the transaction when the estimate says it may not fit."""
+    the model's tokenizer outside the transaction when the estimate says it may not fit.
+
+    ``conversation``: the conversation or its id: it is read again, with everything sending checks,
+    in one statement (``_send_read``; ``Conversation.DoesNotExist`` when it is not the user's). The
+    messages come back with the conversation as it is now (``user_message.conversation``); one
+    passed in is brought up to date too."""
     content = _clean_content(content, attachments=attachments)
-    return _counted_outside(
+    sent = _counted_outside(
         lambda counted: _message_send(
-            conversation=conversation,
+            conversation_id=getattr(conversation, "pk", conversation),
             user=user,
             content=content,
             model_slug=model_slug,
@@ -679,14 +794,25 @@ def message_send(
             counted=counted,
         )
     )
+    if isinstance(conversation, Conversation):
+        _brought_up_to_date(conversation, sent)
+    return sent
+
+
+def _brought_up_to_date(conversation: Conversation, sent: tuple[Message, Message]) -> None:
+    """What sending changed on the conversation (read again by ``_send_read``), on ``conversation``."""
+    now = sent[1].conversation
+    for name in ("current_message", "model", "updated_at"):
+        setattr(conversation, name, getattr(now, name))
 
 
 @transaction.atomic
 def _message_send(
-    *, conversation, user, content, model_slug, attachments, parent_id, counted
+    *, conversation_id, user, content, model_slug, attachments, parent_id, counted
 ) -> tuple[Message, Message]:
     """``message_send`` of a cleaned ``content`` (``counted``: see ``_counted_outside``)."""
-    settings_row = _settings_locked(user)
+    conversation, known = _send_read(user=user, conversation_id=conversation_id)
+    settings_row = conversation.owner.settings
     parent, under_current = _parent_for(conversation, parent_id)
     files = attachments_resolve(user=user, file_ids=attachments) if attachments else []
     return _ask(
@@ -699,6 +825,7 @@ def _message_send(
         attachments=files,
         under_current=under_current,
         counted=counted,
+        known=known,
     )
 
 
@@ -767,7 +894,7 @@ def _conversation_start(
         sent = None
         if message is not None:
             sent = _message_send(
-                conversation=conversation,
+                conversation_id=conversation.pk,
                 user=user,
                 content=message,
                 model_slug=None,
@@ -775,6 +902,7 @@ def _conversation_start(
                 parent_id=CURRENT,
                 counted=counted,
             )
+            _brought_up_to_date(conversation, sent)
         return conversation, sent
 
 

@@ -289,6 +289,11 @@ CONVERSATIONS = view_schema(
             "OpenAI-compatible server). It streams from stream_url like any reply and costs one message of "
             "the day's quota, as sending does; the plan's limits apply the same way. 201 with the pending "
             "reply (with `?wait=true`, once it has finished)."
+            "\n\n**One request per reply:** with `Accept: text/event-stream` (preferred over JSON) the answer is "
+            "the new reply's stream itself (200, `text/event-stream`): first a `message.created` event whose "
+            "`data` is what the JSON answer would say plus `conversation_id`, then the reply's events as "
+            "`GET /conversations/{id}/stream` sends them, with the same ids. `?wait` is then ignored; whatever is "
+            "refused before the reply exists is still JSON with its status."
         ),
         request=None,
         parameters=[
@@ -301,6 +306,7 @@ CONVERSATIONS = view_schema(
         ],
         responses={
             201: s.ReplyContinuedSerializer,
+            (200, "text/event-stream"): _STREAMED_REPLY,
             404: OpenApiResponse(
                 ErrorSerializer,
                 "Not found (also for another user's conversation); message_not_found: no such message here",

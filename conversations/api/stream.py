@@ -120,15 +120,18 @@ def parse_message_id(value) -> str | None:
 
 
 def _open_stream(request, pk, *, wanted: str | None, resume: Resume):
-    """Authenticate, find the conversation (yours or nothing) and the reply to follow: one thread hop."""
+    """Authenticate, find the conversation (yours or nothing) and the reply to follow: one thread
+    hop, two statements (the session; the reply with the conversation's ownership), a third only
+    when no reply is found (is the conversation there at all?)."""
     user, failure = _authenticate(request)
     if user is None:
         return None, failure, None, None
+    owned = conversations_owned(user=user, summary=False).select_related(None)
+    message = listener.reply_among(owned, pk, wanted=wanted, resumed=resume.message_id)
+    if message is not None:
+        return user, None, message.conversation_id, message
     conversation = _own_conversation(user, pk)
-    message = None
-    if conversation is not None:
-        message = listener.reply_asked_for(conversation.pk, wanted=wanted, resumed=resume.message_id)
-    return user, None, conversation, message
+    return user, None, conversation.pk if conversation is not None else None, None
 
 
 async def stream_view(request, pk):
@@ -151,7 +154,7 @@ async def stream_view(request, pk):
         wanted = parse_message_id(request.GET.get("message_id"))
     except ValueError as exc:
         wanted = exc
-    user, failure, conversation, message = await db_sync_to_async(_open_stream)(
+    user, failure, conversation_id, message = await db_sync_to_async(_open_stream)(
         request,
         pk,
         wanted=None if isinstance(wanted, ValueError) else wanted,
@@ -163,7 +166,7 @@ async def stream_view(request, pk):
         response = _json_error(401, detail, code if isinstance(code, str) else "authentication_failed")
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
-    if conversation is None:
+    if conversation_id is None:
         return _json_error(404, _("No Conversation matches the given query."), "not_found")
     if isinstance(resume, ValueError):
         return JsonResponse({"last_event_id": [str(resume)]}, status=400)
@@ -172,7 +175,7 @@ async def stream_view(request, pk):
     if wanted is not None and message is None:
         return _json_error(404, _("No reply with this id in this conversation."), "message_not_found")
     last_event_id = resume.seq_for(message.pk) if message is not None else resume.seq
-    follower = listener.Listener(conversation_id=conversation.pk, last_event_id=last_event_id, message=message)
+    follower = listener.Listener(conversation_id=conversation_id, last_event_id=last_event_id, message=message)
     await follower.open()
     return _event_stream(_sse(follower, user.current_device))
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import translation
@@ -47,6 +48,10 @@ def _sent_payload(conversation, user_message, assistant_message, *, new_turn: bo
         "assistant_message": s.MessageSerializer(assistant_message, context=context).data,
         "stream_url": stream_url(conversation),
     }
+
+
+def _continued_payload(conversation, reply) -> dict:
+    return {"assistant_message": s.MessageSerializer(reply).data, "stream_url": stream_url(conversation)}
 
 
 def _sent_response(conversation, user_message, assistant_message, *, wait: bool, new_turn: bool = False) -> Response:
@@ -104,7 +109,7 @@ class MessagePagination(OldestFirstCursorPagination):
 
 
 # The operations that start a reply and answer with its stream when asked (``Accept: text/event-stream``).
-_STREAMED_ACTIONS = frozenset({"create", "messages", "regenerate", "edit", "regenerate_message"})
+_STREAMED_ACTIONS = frozenset({"create", "messages", "regenerate", "edit", "regenerate_message", "continue_reply"})
 
 
 @schema.CONVERSATIONS
@@ -201,6 +206,8 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         pagination_class=MessagePagination,
     )
     def messages(self, request, pk):
+        if request.method == "POST":
+            return self._send(request, pk)
         conversation = self.get_object()
         if request.method == "GET":
             skeleton, path = tree.active_path(conversation)
@@ -209,23 +216,31 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             )
             data = s.MessageSerializer(page, many=True, context={"skeleton": skeleton}).data
             return self.get_paginated_response(data)
+
+    def _send(self, request, pk):
+        """The hot path: the service reads the conversation (yours or nothing) with everything it
+        checks in one statement, so it is not read here first."""
         data = s.MessageCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            self.get_object()  # anyone else's conversation is a 404, whatever the body says
+            data.is_valid(raise_exception=True)
         wait = _wait_flag(request)
         parent_id = data.validated_data.get("parent_id", services.CURRENT)
-        # Under the current leaf (by default, or named): a new turn, alone of its kind (the
-        # service refuses the send if the leaf moved meanwhile).
-        current = conversation.current_message_id
-        new_turn = parent_id is services.CURRENT or (current is not None and str(parent_id) == str(current))
-        sent = services.message_send(
-            conversation=conversation,
-            user=request.user,
-            content=data.validated_data["content"],
-            model_slug=data.validated_data.get("model"),
-            attachments=data.validated_data["attachments"],
-            parent_id=parent_id,
-        )
-        return self._sent(conversation, *sent, wait=wait, new_turn=new_turn)
+        try:
+            sent = services.message_send(
+                conversation=pk,
+                user=request.user,
+                content=data.validated_data["content"],
+                model_slug=data.validated_data.get("model"),
+                attachments=data.validated_data["attachments"],
+                parent_id=parent_id,
+            )
+        except Conversation.DoesNotExist as exc:
+            raise Http404 from exc
+        # Under the current leaf by default: a new turn, alone of its kind. A named parent (the
+        # leaf or not) reads the versions from the tree.
+        new_turn = parent_id is services.CURRENT
+        return self._sent(sent[0].conversation, *sent, wait=wait, new_turn=new_turn)
 
     @action(detail=True, methods=["post"])
     def regenerate(self, request, pk):
@@ -264,10 +279,12 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         conversation = self.get_object()
         wait = _wait_flag(request)
         reply = services.reply_continue(conversation=conversation, user=request.user, message_id=message_id)
+        if self.event_stream:
+            created = {"conversation_id": str(conversation.pk), **_continued_payload(conversation, reply)}
+            return stream.reply_stream(user=request.user, message=reply, created=created)
         if wait:
             reply = _finished(reply)
-        body = {"assistant_message": s.MessageSerializer(reply).data, "stream_url": stream_url(conversation)}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(_continued_payload(conversation, reply), status=status.HTTP_201_CREATED)
 
     @action(
         detail=True,

@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator
 
 from channels.layers import get_channel_layer
-from django.db.models import Subquery
+from django.db.models import Case, F, Subquery, When
 
 from core.db import db_sync_to_async
 
@@ -99,6 +99,21 @@ def reply_asked_for(conversation_id, *, wanted=None, resumed=None) -> Message | 
     if message is None and wanted is None and resumed is not None:
         message = reply_to_follow(conversation_id)
     return message
+
+
+def reply_among(conversations, conversation_id, *, wanted=None, resumed=None) -> Message | None:
+    """``reply_asked_for`` in one statement, in the conversation ``conversation_id`` if it is one
+    of ``conversations`` (the caller's "yours or nothing"): None when it is not, or has no such
+    reply (the caller tells the two apart only then)."""
+    scope = conversations.filter(pk=conversation_id).values("pk")
+    replies = Message.objects.filter(conversation_id=conversation_id, conversation__in=scope, role=Role.ASSISTANT)
+    replies = replies.only(*_ROW_FIELDS)
+    if wanted is not None:
+        return replies.filter(pk=wanted).first()
+    # The reply of the last event the client has, else the current leaf, else the newest reply.
+    first = [Case(When(pk=resumed, then=0), default=1)] if resumed is not None else []
+    current = Case(When(pk=F("conversation__current_message_id"), then=0), default=1)
+    return replies.order_by(*first, current, "-created_at", "-id").first()
 
 
 def _row(message_id) -> Message | None:

@@ -162,7 +162,7 @@ def test_feedback_set_again_with_the_same_rating_writes_nothing(user):
     assert not [q for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
 
 
-def test_message_send_reads_no_leaf_already_read_with_the_conversation(user):
+def test_message_send_reads_the_conversation_its_leaf_and_the_checks_in_one_select(user):
     def selects(conversation, *related: str) -> int:
         MessageFactory(conversation=conversation, content="first")
         leaf = AssistantMessageFactory(conversation=conversation, content="answer")
@@ -170,11 +170,13 @@ def test_message_send_reads_no_leaf_already_read_with_the_conversation(user):
         with CaptureQueriesContext(connection) as ctx:
             question, reply = services.message_send(conversation=loaded, user=user, content="second")
         assert question.parent_id == leaf.pk
+        assert loaded.current_message_id == reply.pk  # the object passed in is brought up to date
         Message.objects.filter(pk=reply.pk).update(status=MessageStatus.COMPLETE)
         return sum(q["sql"].startswith("SELECT") for q in ctx.captured_queries)
 
-    plain = selects(ConversationFactory(owner=user))
-    assert selects(ConversationFactory(owner=user), "current_message") == plain - 1
+    # Whatever the caller loaded: the service reads the row again, with all it checks, locked.
+    assert selects(ConversationFactory(owner=user)) == 1
+    assert selects(ConversationFactory(owner=user), "current_message") == 1
 
 
 def test_a_refused_update_switches_no_version(user):

@@ -9,7 +9,7 @@ import pytest
 from django.db.backends.signals import connection_created
 
 from conversations.api.stream import prefers_event_stream
-from conversations.models import MessageStatus
+from conversations.models import Message, MessageStatus
 from tests.conversations.sse import iter_events
 from tests.conversations.test_stream import bearer, collect, make_model, text_of, wait_until_final
 from tests.conversations.upstream import expected_text, upstream  # noqa: F401
@@ -157,6 +157,25 @@ def test_regenerate_and_edit_stream_their_reply(asgi_server, upstream, user):  #
     )
     assert edited["user_message"]["content"] == "Hello"
     assert wait_until_final(edited["assistant_message"]["id"]).status == MessageStatus.COMPLETE
+
+
+def test_continue_streams_its_new_reply(asgi_server, upstream, user):  # noqa: F811
+    model = make_model(upstream, "normal:6")
+    conversation_id, headers = _start(asgi_server, user, model)
+    base = f"{asgi_server}/api/v1/conversations/{conversation_id}"
+    sent = _assert_whole_reply(_post_stream(f"{base}/messages", headers, {"content": "Hi"}), tokens=6)
+    cut_id = sent["assistant_message"]["id"]
+    wait_until_final(cut_id)
+    Message.objects.filter(pk=cut_id).update(finish_reason="length")  # as if cut at the output limit
+
+    continued = _assert_whole_reply(_post_stream(f"{base}/messages/{cut_id}/continue", headers, {}), tokens=6)
+    assert "user_message" not in continued and continued["conversation_id"] == conversation_id
+    assert continued["assistant_message"]["continues"] == cut_id
+    assert continued["stream_url"].endswith(f"/conversations/{conversation_id}/stream")
+    assert wait_until_final(continued["assistant_message"]["id"]).status == MessageStatus.COMPLETE
+    # A refusal (the cut reply has a continuation now) stays JSON with its status.
+    again = httpx.post(f"{base}/messages/{cut_id}/continue", headers={**headers, **SSE}, timeout=10)
+    assert again.status_code == 409 and again.json()["code"] == "not_last_message"
 
 
 def test_json_stays_json_and_refusals_stay_json_with_their_status(asgi_server, upstream, user, outsider):  # noqa: F811
