@@ -769,7 +769,7 @@ def message_send(
     model_slug: str | None = None,
     attachments: Sequence = (),
     parent_id=CURRENT,
-) -> tuple[Message, Message]:
+) -> "Sent":
     """Save the user's message under ``parent_id`` (default: the current leaf; see ``_parent_for``)
     with the files ``attachments`` names (ids of the user's files), and a pending assistant reply,
     which becomes the current leaf; then (after commit) start generating it. Editing a message is
@@ -807,15 +807,13 @@ def _brought_up_to_date(conversation: Conversation, sent: tuple[Message, Message
 
 
 @transaction.atomic
-def _message_send(
-    *, conversation_id, user, content, model_slug, attachments, parent_id, counted
-) -> tuple[Message, Message]:
+def _message_send(*, conversation_id, user, content, model_slug, attachments, parent_id, counted) -> "Sent":
     """``message_send`` of a cleaned ``content`` (``counted``: see ``_counted_outside``)."""
     conversation, known = _send_read(user=user, conversation_id=conversation_id)
     settings_row = conversation.owner.settings
     parent, under_current = _parent_for(conversation, parent_id)
     files = attachments_resolve(user=user, file_ids=attachments) if attachments else []
-    return _ask(
+    question, reply = _ask(
         conversation=conversation,
         user=user,
         settings_row=settings_row,
@@ -827,6 +825,20 @@ def _message_send(
         counted=counted,
         known=known,
     )
+    return Sent(question, reply, new_turn=under_current)
+
+
+class Sent(tuple):
+    """``(question, reply)``, as every send gives them, and ``new_turn``: the question went under
+    the conversation's current leaf (or is a first message), so neither message has another
+    version yet (an answer needs no read of the tree to say so)."""
+
+    new_turn: bool
+
+    def __new__(cls, question: Message, reply: Message, *, new_turn: bool) -> "Sent":
+        sent = super().__new__(cls, (question, reply))
+        sent.new_turn = new_turn
+        return sent
 
 
 def _system_text(instructions: str, system_prompt: str) -> str:

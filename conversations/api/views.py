@@ -237,10 +237,8 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             )
         except Conversation.DoesNotExist as exc:
             raise Http404 from exc
-        # Under the current leaf by default: a new turn, alone of its kind. A named parent (the
-        # leaf or not) reads the versions from the tree.
-        new_turn = parent_id is services.CURRENT
-        return self._sent(sent[0].conversation, *sent, wait=wait, new_turn=new_turn)
+        # Under the current leaf (by default, or named): a new turn, alone of its kind.
+        return self._sent(sent[0].conversation, *sent, wait=wait, new_turn=sent.new_turn)
 
     @action(detail=True, methods=["post"])
     def regenerate(self, request, pk):

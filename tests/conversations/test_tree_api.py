@@ -454,27 +454,31 @@ def test_done_when_edit_the_first_of_ten_turns_then_step_back(user_client, user,
 # --- the path the user reads is the path answered -------------------------------------------
 
 
-def test_a_send_whose_current_leaf_moved_meanwhile_is_refused_whole(user, conversation):
-    """Tab B read the conversation (its leaf a1) before tab A's message moved the leaf: B's send
-    is a 409 conversation_changed, and writes nothing, rather than fork the chat unseen."""
+def test_a_send_reads_the_leaf_under_the_users_lock_not_the_callers_copy(user, conversation):
+    """Tab B read the conversation (its leaf a1) before tab A's message moved the leaf. The send
+    reads the leaf again, with the user's lock held: B's message never forks the chat unseen. While
+    A's reply is being written, B is refused whole (409, nothing written); after, B's question
+    goes under A's reply, the current leaf, and B's copy is brought up to date."""
     from conversations import services
     from conversations.models import LedgerEntry
     from conversations.selectors import conversation_get
 
     q1, a1 = with_turns(conversation, "first", "answer one")
     stale = conversation_get(user=user, pk=conversation.pk, summary=False)  # tab B's read: leaf a1
-    services.message_send(
+    _question, a_reply = services.message_send(
         conversation=conversation_get(user=user, pk=conversation.pk, summary=False), user=user, content="from A"
     )
-    Message.objects.filter(conversation=conversation, status="pending").update(status="complete")
     before = (Message.objects.count(), LedgerEntry.objects.count())
 
     with pytest.raises(Exception) as refused:
         services.message_send(conversation=stale, user=user, content="from B")
-
-    assert getattr(refused.value, "code", None) == "conversation_changed"
+    assert getattr(refused.value, "code", None) == "generation_in_progress"
     assert (Message.objects.count(), LedgerEntry.objects.count()) == before
-    assert Message.objects.filter(content="from A").exists() and not Message.objects.filter(content="from B").exists()
+
+    Message.objects.filter(pk=a_reply.pk).update(status="complete")
+    question, reply = services.message_send(conversation=stale, user=user, content="from B")
+    assert question.parent_id == a_reply.pk
+    assert stale.current_message_id == reply.pk
 
 
 def test_naming_the_current_leaf_costs_what_a_default_send_costs(
