@@ -90,9 +90,10 @@ serve:
 		$(VENV)/bin/honcho start --no-colour --procfile Procfile --app-root .
 
 # The client's unit tests (node --test: api.js, stream.js) first: seconds, and they need no server.
+# PYTEST_ARGS: extra pytest arguments (CI's PostgreSQL pass leaves out what it ran once already).
 test: install-dev
 	cd frontend && npm test --silent
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
