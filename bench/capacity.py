@@ -223,7 +223,7 @@ class Target:
         self.label = "PostgreSQL + Redis" if pg else "SQLite"
         self.sqlite_path = tmp / "bench.sqlite3"
         self.sql_dir = None if args.plain_server else tmp / f"sql-{'pg' if pg else 'sqlite'}"
-        self.env = self._env()
+        self.env = self._env(args)
         self.conversations: dict[tuple[str, str], list[str]] = {}
         self.tokens: list[str] = []
         self.models = {
@@ -232,7 +232,7 @@ class Target:
             "bench-burst": BURST_MODEL,
         }
 
-    def _env(self) -> dict:
+    def _env(self, args) -> dict:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "REDIS_PREFIX")}
         env.update(
             DJANGO_SETTINGS_MODULE="config.settings.base",
@@ -252,6 +252,8 @@ class Target:
         if self.sql_dir is not None:
             self.sql_dir.mkdir(exist_ok=True)
             env["BENCH_SQL_DIR"] = str(self.sql_dir)
+            if args.sql_log:
+                env["BENCH_SQL_LOG"] = str(args.sql_log)
         if self.pg:
             env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{self.db_name}"
             env["REDIS_URL"] = self.redis_url
@@ -494,17 +496,19 @@ class Costs:
         }
         return snap
 
-    def settle(self, before: dict, limit: float) -> dict:
+    def settle(self, limit: float) -> dict:
         """A snapshot once the statements and commits stop moving (two reads 1 s apart), at most
         ``limit`` s: the replies' last writes land, and PostgreSQL's idle backends report."""
-        deadline = time.monotonic() + limit
+        started = time.monotonic()
         last = self.snapshot()
-        while time.monotonic() < deadline:
+        while time.monotonic() < started + limit:
             time.sleep(1.0)
             now = self.snapshot()
             if now["sql"] == last["sql"] and now.get("pg", {}).get("commits") == last.get("pg", {}).get("commits"):
+                log(f"counters settled in {time.monotonic() - started:.1f} s")
                 return now
             last = now
+        log(f"counters still moving after {limit:.0f} s (--settle): read as they are")
         return last
 
     @staticmethod
@@ -808,7 +812,7 @@ def scenario_b(args, target: Target, upstream_port: int, levels: list[int], name
                 with Sampler(target.server.pid) as sampler:
                     service = summarize(loadgen(args, job), args.rate)
                 ours = sampler.cpu + service["loadgen_cpu_s"] + cpu_seconds([UPSTREAM_PID[0]]) - upstream_cpu0
-                after = costs.settle(before, args.settle)
+                after = costs.settle(args.settle)
                 row = level_row(n, path, direct, service, sampler, ours)
                 row["cost"] = per_reply(Costs.delta(before, after), service["replies"], service["tokens"], service)
                 rows.append(row)
@@ -1074,6 +1078,11 @@ def main() -> int:
         "counts are the server's alone); keys under the prefix bench-<pid>, deleted after",
     )
     parser.add_argument(
+        "--sql-log",
+        type=Path,
+        help="append every statement the server runs to this file (pid, thread, ms, text): which they are",
+    )
+    parser.add_argument(
         "--settle",
         type=float,
         default=12.0,
@@ -1095,6 +1104,8 @@ def main() -> int:
     except ValueError:
         parser.error("--server-cpus and --load-cpus take taskset's cpu list: 0, 0,1 or 0-1")
     args.server_root = args.server_root.resolve()
+    if args.sql_log:
+        args.sql_log = args.sql_log.resolve()
     if not (args.server_root / "manage.py").is_file():
         parser.error(f"{args.server_root} has no manage.py")
 

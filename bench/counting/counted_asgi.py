@@ -17,7 +17,8 @@ from PostgreSQL's ``pg_stat_database``.
 
 Every process (each of ``uvicorn --workers n``) writes its totals, when they changed, at most every
 0.25 s, to ``$BENCH_SQL_DIR/<pid>.json`` (written aside, then renamed). The directory holds only
-this file; nothing here changes what the application does.
+this file; nothing here changes what the application does. With ``BENCH_SQL_LOG=<file>`` each
+statement is also appended there (pid, where, ms, the first 300 characters), to see which they are.
 """
 
 import json
@@ -34,6 +35,7 @@ _lock = threading.Lock()
 _counts: dict[str, int] = {}
 _seconds: dict[str, float] = {}
 _changes = [0]
+_LOG = open(os.environ["BENCH_SQL_LOG"], "a", buffering=1) if os.environ.get("BENCH_SQL_LOG") else None  # noqa: SIM115
 
 
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE)
@@ -59,6 +61,9 @@ def _count(execute, sql, params, many, context):
             _counts[key] = _counts.get(key, 0) + 1
             _seconds[key] = _seconds.get(key, 0.0) + elapsed
             _changes[0] += 1
+            if _LOG is not None:
+                text = " ".join(str(sql).split())[:300]
+                _LOG.write(f"{os.getpid()} {where} {1e3 * elapsed:.2f}ms {text}\n")
 
 
 def _install(sender, connection, **kwargs):
