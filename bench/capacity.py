@@ -812,9 +812,10 @@ def scenario_b(args, target: Target, upstream_port: int, levels: list[int], name
                 with Sampler(target.server.pid) as sampler:
                     service = summarize(loadgen(args, job), args.rate)
                 ours = sampler.cpu + service["loadgen_cpu_s"] + cpu_seconds([UPSTREAM_PID[0]]) - upstream_cpu0
-                after = costs.settle(args.settle)
+                cost = Costs.delta(before, costs.settle(args.settle))
+                ours += cost.get("pg_cpu_s", 0.0) + cost.get("redis", {}).get("cpu_s", 0.0)
                 row = level_row(n, path, direct, service, sampler, ours)
-                row["cost"] = per_reply(Costs.delta(before, after), service["replies"], service["tokens"], service)
+                row["cost"] = per_reply(cost, service["replies"], service["tokens"], service)
                 rows.append(row)
                 print_level(row, target)
                 bad = (
@@ -897,7 +898,7 @@ def print_level(row: dict, target: Target) -> None:
         f"{'yes' if row['passes'] else 'no':>4}",
         flush=True,
     )
-    if row["other_cpu_pct"] > 10 and not target.pg:  # with PostgreSQL + Redis they count as "other"
+    if row["other_cpu_pct"] > 10:  # PostgreSQL's backends and the bench's Redis are not "other"
         other = row["other_cpu_pct"]
         print(f"      warning: other processes of the machine used {other:.0f} % of a core meanwhile")
     if row["error_samples"]:

@@ -41,12 +41,19 @@ _LOG = open(os.environ["BENCH_SQL_LOG"], "a", buffering=1) if os.environ.get("BE
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z0-9_]+)"?', re.IGNORECASE)
 
 
+_KEYS: dict[str, str] = {}  # statement text -> "KIND:table" (the ORM makes the same texts again and again)
+
+
 def _key(where: str, sql) -> str:
     text = sql if isinstance(sql, str) else str(sql)
-    word = text.lstrip(" (\n\t").split(None, 1)[:1]
-    kind = word[0].upper().rstrip(";") if word else "?"
-    table = _TABLE.search(text)
-    return f"{where}:{kind}:{table.group(1) if table else ''}"
+    key = _KEYS.get(text)
+    if key is None:
+        word = text.lstrip(" (\n\t").split(None, 1)[:1]
+        table = _TABLE.search(text)
+        key = f"{word[0].upper().rstrip(';') if word else '?'}:{table.group(1) if table else ''}"
+        if len(_KEYS) < 20000:
+            _KEYS[text] = key
+    return f"{where}:{key}"
 
 
 def _count(execute, sql, params, many, context):
