@@ -11,7 +11,7 @@ The runs (each ``bench/capacity.py ... --json <out>/<name>.json``, its output in
 
   sqlite  --scenarios a,b,c --levels 50,100,200 --rounds 2                       (both paths)
   pg      --pg --scenarios a,b,c --levels 50,100,200 --rounds 2                  (both paths)
-  w1      --pg --scenarios b --levels 100,200 --rounds 2 --paths one --workers 1 --server-cpus 0
+  w1      --pg --scenarios b --levels 50,100 --rounds 2 --workers 1 --server-cpus 0   (both paths)
   w2      the same with --workers 2 --server-cpus 0     (a second process on the same core)
   w2c2    the same with --workers 2 --server-cpus 0,1   (a second process on a second core, which the
           load generator, the upstream, PostgreSQL and Redis share on a 2-core machine)
@@ -31,7 +31,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-ONE_PROCESS = ["--pg", "--scenarios", "b", "--levels", "100,200", "--rounds", "2", "--paths", "one"]
+ONE_PROCESS = ["--pg", "--scenarios", "b", "--levels", "50,100", "--rounds", "2"]
 RUNS = {
     "sqlite": ["--scenarios", "a,b,c", "--levels", "50,100,200", "--rounds", "2"],
     "pg": ["--pg", "--scenarios", "a,b,c", "--levels", "50,100,200", "--rounds", "2"],
@@ -148,9 +148,9 @@ def detail_lines(reports: dict) -> list[str]:
 
 def worker_table(reports: dict) -> list[str]:
     lines = [
-        "| run | N | added TTFT p50 / p95 ms | delivered p5 | server CPU (of one core) | us/token | RSS MB | "
-        "SQL / reply | Redis commands / reply | Redis CPU ms / reply | other CPU | passes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | path | N | added TTFT p50 / p95 ms | delivered p5 | server CPU (of one core) | us/token | "
+        "RSS MB start / max | SQL / reply | Redis commands / reply | Redis CPU ms / reply | other CPU | passes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, label in WORKER_RUNS.items():
         report = reports.get(name)
@@ -159,7 +159,7 @@ def worker_table(reports: dict) -> list[str]:
         for row in report["b"]["levels"]:
             c = row["cost"]
             lines.append(
-                f"| {label} | {row['n']} | {fmt(row['added_p50'])} / {fmt(row['added_p95'])} | "
+                f"| {label} | {PATHS[row['path']]} | {row['n']} | {fmt(row['added_p50'])} / {fmt(row['added_p95'])} | "
                 f"{row['delivered_p5']:.2f}x | {row['cpu_pct']:.0f} % | {row['cpu_us_per_token']:.0f} | "
                 f"{row['rss_start_mb']:.0f} / {row['rss_max_mb']:.0f} | {c['sql']:.1f} | {c['redis_cmds']:.0f} | "
                 f"{c['redis_cpu_ms']:.1f} | {row['other_cpu_pct']:.0f} % | {'yes' if row['passes'] else 'no'} |"
@@ -265,7 +265,7 @@ def main() -> int:
     print("\nStatements per reply by kind and table, Redis commands by name:\n")
     print("\n".join(detail_lines({k: v for k, v in reports.items() if k in ("sqlite", "pg")})))
     if any(name in reports for name in WORKER_RUNS):
-        print("\n### One web process or two (PostgreSQL + Redis, one-request path)\n")
+        print("\n### One web process or two (PostgreSQL + Redis)\n")
         print("\n".join(worker_table(reports)))
     if "pg" in reports:
         print("\n### A deployment\n")
