@@ -356,7 +356,18 @@ class Target:
             return ""
         tracebacks = text.count("Traceback (most recent call last)")
         last = [line for line in text.splitlines() if line.strip()][-1:] or [""]
-        return f"{tracebacks} tracebacks, {len(text.splitlines())} lines; last: {last[0][:160]}" if text else ""
+        summary = f"{tracebacks} tracebacks, {len(text.splitlines())} lines; last: {last[0][:160]}" if text else ""
+        if tracebacks:  # the first one, whole, with the log line before it
+            start = text.index("Traceback (most recent call last)")
+            start = text.rfind("\n", 0, max(0, text.rfind("\n", 0, start))) + 1
+            end = text.find("\n\n", start)
+            lines = text[start : end if end > 0 else None].splitlines()
+            first = "\n".join(lines[:2] + (["    ..."] if len(lines) > 42 else []) + lines[2:][-40:])
+            summary += "\nthe first traceback:\n" + first
+        if self.args.keep_logs:
+            self.args.keep_logs.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.server_log, self.args.keep_logs / self.server_log.name)
+        return summary
 
     def __exit__(self, *exc):
         if self.server is not None:
@@ -1078,6 +1089,7 @@ def main() -> int:
         help="Redis of the PostgreSQL runs (default: a redis-server of the bench's own, so that its command "
         "counts are the server's alone); keys under the prefix bench-<pid>, deleted after",
     )
+    parser.add_argument("--keep-logs", type=Path, help="copy the server logs into this directory")
     parser.add_argument(
         "--sql-log",
         type=Path,
