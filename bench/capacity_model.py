@@ -16,9 +16,9 @@ The runs (each ``bench/capacity.py ... --json <out>/<name>.json``, its output in
   w2c2    the same with --workers 2 --server-cpus 0,1   (a second process on a second core, which the
           load generator, the upstream, PostgreSQL and Redis share on a 2-core machine)
 
-The deployment arithmetic takes one row of the ``pg`` run (the one-request path, the web client's, at
-``--model-level`` N=100 a process): what one reply costs there, times the replies a second that C
-concurrent replies make (C / the reply's duration).
+The deployment arithmetic takes the one-process PostgreSQL rows (the ``pg`` and ``w1`` runs, both
+paths, N within ``--model-levels`` 50,100): what one reply costs there, lowest to highest, times the
+replies a second that C concurrent replies make (C / the reply's duration).
 """
 
 import argparse
@@ -167,50 +167,67 @@ def worker_table(reports: dict) -> list[str]:
     return lines
 
 
-def model(report: dict, level: int, path: str) -> list[str]:
-    key = "b" if "b" in report else "d"
-    rows = [row for row in report[key]["levels"] if row["path"] == path]
+def model(reports: dict, levels: tuple[int, int]) -> list[str]:
+    """A deployment's needs for each of ``DEPLOYMENTS``, as ranges over the one-process PostgreSQL
+    rows (the ``pg`` and ``w1`` runs, both paths) at N within ``levels``."""
+    rows, args = [], None
+    for name in ("pg", "w1"):
+        report = reports.get(name)
+        for row in (report or {}).get("b", {}).get("levels", []):
+            if levels[0] <= row["n"] <= levels[1] and "pg_commits" in row["cost"]:
+                rows.append(row)
+                args = report["args"]
     if not rows:
-        return [f"(no {PATHS[path]} rows in the PostgreSQL run)"]
-    row = min(rows, key=lambda r: abs(r["n"] - level))
-    c = row["cost"]
-    args = report["args"]
+        return [f"(no PostgreSQL rows at N={levels[0]}-{levels[1]} in the pg or w1 runs)"]
     ttft, rate, tokens = float(args["ttft"]), float(args["rate"]), int(args["tokens"])
     duration = ttft + tokens / rate
-    capacity = report[key]["capacity"].get(path, 0)
+    capacities = []
+    for name in ("sqlite", "pg", "w1"):
+        capacities += (reports.get(name) or {}).get("b", {}).get("capacity", {}).values()
     lines = [
-        f"From the `pg` run, {PATHS[path]}, N={row['n']} in one process: one reply of {tokens} tokens at "
-        f"{rate:g} tokens/s lasts {ttft:g} + {tokens} / {rate:g} = {duration:.1f} s, so C concurrent replies "
-        f"are C / {duration:.1f} replies a second. Planned at {UTILISATION:.0%} busy.",
+        f"From {len(rows)} rows (the `pg` and `w1` runs, both paths, N={levels[0]}-{levels[1]} in one process): "
+        f"one reply of {tokens} tokens at {rate:g} tokens/s lasts {ttft:g} + {tokens} / {rate:g} = {duration:.1f} s, "
+        f"so C concurrent replies are C / {duration:.1f} replies a second. Ranges are the rows' lowest and highest; "
+        f"cores planned at {UTILISATION:.0%} busy.",
         "",
         "| | per reply | C = " + " | C = ".join(f"{c:,}" for c in DEPLOYMENTS) + " |",
         "|---|---|" + "---|" * len(DEPLOYMENTS),
+        "| replies a second | | " + " | ".join(f"{fmt(c / duration, 0)}" for c in DEPLOYMENTS) + " |",
     ]
 
-    def line(label: str, per_reply: float, unit: str, scale: float, digits: int = 1, per: str = "") -> None:
-        cells = []
-        for conc in DEPLOYMENTS:
-            value = conc / duration * per_reply * scale
-            cells.append(f"{fmt(value, digits)} {unit}")
-        lines.append(f"| {label} | {fmt(per_reply, 2 if per_reply < 100 else 0)}{per} | " + " | ".join(cells) + " |")
+    def span(values: list[float], digits: int) -> str:
+        low, high = fmt(min(values), digits), fmt(max(values), digits)
+        return low if low == high else f"{low}-{high}"
 
-    lines.append("| replies a second | | " + " | ".join(f"{fmt(c / duration, 0)}" for c in DEPLOYMENTS) + " |")
-    line("web CPU, cores at 100 %", c["cpu_ms"], "cores", 1e-3, per=" ms")
-    line(f"web CPU, cores at {UTILISATION:.0%}", c["cpu_ms"], "cores", 1e-3 / UTILISATION, per=" ms")
-    if capacity:
+    def line(label: str, value, unit: str, scale: float, digits: int = 1, per: str = "", per_digits: int = 1):
+        values = [value(row["cost"]) for row in rows]
+        cells = [span([conc / duration * v * scale for v in values], digits) + f" {unit}" for conc in DEPLOYMENTS]
+        lines.append(f"| {label} | {span(values, per_digits)}{per} | " + " | ".join(cells) + " |")
+
+    line("web CPU, cores busy", lambda c: c["cpu_ms"], "cores", 1e-3, per=" ms")
+    line(f"web CPU, cores at {UTILISATION:.0%}", lambda c: c["cpu_ms"], "cores", 1e-3 / UTILISATION, 0, " ms")
+    if any(capacities):
+        best = max(capacities)
         lines.append(
-            f"| web processes at the measured capacity ({capacity} a core) | | "
-            + " | ".join(f"{math.ceil(conc / capacity):,} cores" for conc in DEPLOYMENTS)
+            f"| web processes at the best measured capacity ({best} a process) | | "
+            + " | ".join(f"{math.ceil(conc / best):,}" for conc in DEPLOYMENTS)
             + " |"
         )
-    line("SQL statements", c["sql"], "/s", 1)
-    line("PostgreSQL commits", c["pg_commits"], "/s", 1)
-    line("PostgreSQL WAL", c["pg_wal_bytes"] / 1024, "MB/s", 1 / 1024, per=" KB")
-    line("PostgreSQL CPU, cores at 100 %", c["pg_cpu_ms"], "cores", 1e-3, per=" ms")
-    line("Redis commands", c["redis_cmds"], "/s", 1, digits=0)
-    line("Redis CPU, cores at 100 % (one Redis uses one)", c["redis_cpu_ms"], "cores", 1e-3, per=" ms")
-    line("Redis network in + out", (c["redis_in_bytes"] + c["redis_out_bytes"]) / 1024, "MB/s", 1 / 1024, per=" KB")
-    line("bytes to clients", c["client_in_bytes"] / 1024, "MB/s", 1 / 1024, per=" KB")
+    line("SQL statements", lambda c: c["sql"], "/s", 1, 0)
+    line("PostgreSQL commits", lambda c: c["pg_commits"], "/s", 1, 0)
+    line("rows written", lambda c: c["pg_rows_written"], "/s", 1, 0)
+    line("PostgreSQL WAL", lambda c: c["pg_wal_bytes"] / 1024, "MB/s", 1 / 1024, per=" KB")
+    line("PostgreSQL CPU, cores busy", lambda c: c["pg_cpu_ms"], "cores", 1e-3, per=" ms")
+    line("Redis commands", lambda c: c["redis_cmds"], "/s", 1, 0, per_digits=0)
+    line("Redis CPU, cores busy (one Redis uses one)", lambda c: c["redis_cpu_ms"], "cores", 1e-3, per=" ms")
+    line(
+        "Redis network in + out",
+        lambda c: (c["redis_in_bytes"] + c["redis_out_bytes"]) / 1024,
+        "MB/s",
+        1 / 1024,
+        per=" KB",
+    )
+    line("bytes to clients", lambda c: c["client_in_bytes"] / 1024, "MB/s", 1 / 1024, per=" KB")
     return lines
 
 
@@ -223,7 +240,11 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="no run: the tables from the JSON files in --out")
     parser.add_argument("--server-root", type=Path, default=REPO, help="checkout the server runs from")
     parser.add_argument("--python", default=str(REPO / ".venv" / "bin" / "python"), help="interpreter of the server")
-    parser.add_argument("--model-level", type=int, default=100, help="N (one process) of the row the model takes")
+    parser.add_argument(
+        "--model-levels",
+        default="50,100",
+        help="the model takes the one-process PostgreSQL rows with N in this range (low,high)",
+    )
     args = parser.parse_args()
     runs = [name.strip() for name in args.runs.split(",") if name.strip()]
     if not set(runs) <= set(RUNS):
@@ -267,9 +288,10 @@ def main() -> int:
     if any(name in reports for name in WORKER_RUNS):
         print("\n### One web process or two (PostgreSQL + Redis)\n")
         print("\n".join(worker_table(reports)))
-    if "pg" in reports:
+    if "pg" in reports or "w1" in reports:
+        low, _, high = args.model_levels.partition(",")
         print("\n### A deployment\n")
-        print("\n".join(model(reports["pg"], args.model_level, "one")))
+        print("\n".join(model(reports, (int(low), int(high or low)))))
     return 0
 
 
