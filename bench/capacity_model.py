@@ -2,7 +2,7 @@
 
 The runs behind docs/benchmarks.md's "Capacity model (issue 25)" section; the tables are Markdown.
 
-    .venv/bin/python bench/capacity_model.py --out /tmp/capacity-model                 # ~20 minutes
+    .venv/bin/python bench/capacity_model.py --out /tmp/capacity-model                 # 15-25 minutes
     .venv/bin/python bench/capacity_model.py --out /tmp/capacity-model --server-root /work/main
     .venv/bin/python bench/capacity_model.py --out /tmp/capacity-model --report        # tables again, no run
     .venv/bin/python bench/capacity_model.py --out /tmp/capacity-model --runs w1,w2    # some runs again
