@@ -5,18 +5,25 @@ JSON result on stdout:
 
     {"mode": "service" | "direct", "host": "127.0.0.1", "port": 8000, "rounds": 3, "ramp": 5.0,
      "timeout": 60, "model": "ttft=0.3,rate=20,tokens=100", "tokens": 100,
-     "clients": [{"token": "...", "conversation": 1}, ...]      # service mode
-     "n": 100}                                                   # direct mode
+     "clients": [{"token": "...", "conversation": "<uuid>"}, ...]   # service mode
+     "one_request": false,                                          # service mode
+     "n": 100}                                                      # direct mode
 
 Each client starts at ``i * ramp / n`` seconds, then for ``rounds`` rounds, one after the other:
-- service: ``POST /api/v1/conversations/{id}/messages {"content": "hi"}``, then ``GET`` the answer's
-  ``stream_url`` (SSE) and reads it to ``message.done``;
+- service, two requests (the default): ``POST /api/v1/conversations/{id}/messages {"content": "hi"}``
+  (``Accept: application/json``), then ``GET`` the answer's ``stream_url`` (SSE) and reads it to
+  ``message.done``;
+- service, one request (``"one_request": true``): the same POST with ``Accept: text/event-stream``,
+  whose answer is the reply's stream: first ``message.created`` (id ``<reply id>:0``, data the JSON the
+  plain POST answers), then the reply's events as ``GET /stream`` sends them, read to ``message.done``;
 - direct: ``POST /v1/chat/completions`` (stream) on the upstream with the same model string, read to
   ``[DONE]``.
 
-Per reply it records the POST time, the time from the POST to the first text (TTFT), the times of the
-first and last text, the token count, and checks the whole text (token ``i`` is ``"t<i> "``), the
-event ids (strictly +1), the final status and error events.
+Per reply it records the POST time (one request: to its ``message.created`` event), the time from
+the POST's start to the first text (TTFT), the times of the first and last text, the token count,
+the bytes sent and received on the connection (HTTP heads, chunk framing and bodies), and checks the
+whole text (token ``i`` is ``"t<i> "``), the event ids (strictly +1; on the one-request path from
+``:0``, every id of the reply's own id), the final status and error events.
 """
 
 import asyncio
@@ -43,10 +50,26 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.sent = self.received = 0  # bytes, over every connection this object opened
 
     async def ensure(self) -> None:
         if self.writer is None or self.writer.is_closing():
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=READ_LIMIT)
+
+    async def _readuntil(self, separator: bytes) -> bytes:
+        data = await self.reader.readuntil(separator)
+        self.received += len(data)
+        return data
+
+    async def _readexactly(self, size: int) -> bytes:
+        data = await self.reader.readexactly(size)
+        self.received += len(data)
+        return data
+
+    async def _read(self, size: int) -> bytes:
+        data = await self.reader.read(size)
+        self.received += len(data)
+        return data
 
     def close(self) -> None:
         if self.writer is not None:
@@ -59,8 +82,10 @@ class Connection:
         lines += [f"{k}: {v}" for k, v in headers.items()]
         if body or method == "POST":
             lines.append(f"content-length: {len(body)}")
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+        self.sent += len(data)
+        self.writer.write(data)
+        head = await self._readuntil(b"\r\n\r\n")
         status_line, *rest = head.decode("latin-1").split("\r\n")
         status = int(status_line.split(" ", 2)[1])
         response_headers = {}
@@ -72,26 +97,25 @@ class Connection:
 
     async def body_parts(self, headers: dict):
         """The response body, piece by piece as it arrives (chunked, content-length or until close)."""
-        reader = self.reader
         if headers.get("transfer-encoding", "").lower() == "chunked":
             while True:
-                size_line = await reader.readuntil(b"\r\n")
+                size_line = await self._readuntil(b"\r\n")
                 size = int(size_line.split(b";", 1)[0], 16)
                 if size == 0:
-                    await reader.readuntil(b"\r\n")  # no trailers are expected
+                    await self._readuntil(b"\r\n")  # no trailers are expected
                     break
-                data = await reader.readexactly(size + 2)
+                data = await self._readexactly(size + 2)
                 yield data[:-2]
         elif "content-length" in headers:
             left = int(headers["content-length"])
             while left > 0:
-                data = await reader.read(min(left, 65536))
+                data = await self._read(min(left, 65536))
                 if not data:
                     raise HTTPError("body cut short")
                 left -= len(data)
                 yield data
         else:
-            while data := await reader.read(65536):
+            while data := await self._read(65536):
                 yield data
             self.close()
             return
@@ -103,7 +127,8 @@ class Connection:
 
 
 async def sse_events(parts):
-    """(id, event, data) of each SSE event in a stream of body pieces; comments are skipped."""
+    """(message id, number, event, data) of each SSE event in a stream of body pieces; comments are
+    skipped. Ids are ``<message id>:<number>`` (older servers: a bare number, message id ``None``)."""
     buffer = b""
     async for part in parts:
         buffer += part
@@ -112,18 +137,18 @@ async def sse_events(parts):
             if end < 0:
                 break
             block, buffer = buffer[:end], buffer[end + 2 :]
-            event_id = name = None
+            message_id = event_id = name = None
             data = []
             for line in block.split(b"\n"):
                 if line.startswith(b"data:"):
                     data.append(line[5:].lstrip(b" "))
                 elif line.startswith(b"id:"):
-                    # "<message id>:<n>" (older servers: a bare n).
-                    event_id = int(line[3:].strip().rpartition(b":")[2])
+                    head, _, number = line[3:].strip().rpartition(b":")
+                    message_id, event_id = (head.decode() or None), int(number)
                 elif line.startswith(b"event:"):
                     name = line[6:].strip().decode()
             if data or name:
-                yield event_id, name or "message", b"\n".join(data)
+                yield message_id, event_id, name or "message", b"\n".join(data)
 
 
 def _new_record(client: int, round_: int) -> dict:
@@ -146,22 +171,34 @@ def _new_record(client: int, round_: int) -> dict:
         "error_events": 0,
         "status": None,
         "snapshot": False,
+        "sent_bytes": 0,
+        "received_bytes": 0,
     }
 
 
 async def service_reply(conn: Connection, job: dict, client: dict, record: dict, expected: str) -> None:
     auth = {"authorization": f"Bearer {client['token']}"}
-    body = b'{"content": "hi"}'
+    one_request = bool(job.get("one_request"))
+    accept = "text/event-stream" if one_request else "application/json"
     t0 = time.perf_counter()
     status, headers = await conn.request(
         "POST",
         f"/api/v1/conversations/{client['conversation']}/messages",
-        {**auth, "content-type": "application/json", "accept": "application/json"},
-        body,
+        {**auth, "content-type": "application/json", "accept": accept},
+        b'{"content": "hi"}',
     )
+    record["post_status"] = status
+    if one_request:
+        if status != 200 or not headers.get("content-type", "").startswith("text/event-stream"):
+            raw = await conn.read_body(headers)
+            record["post_s"] = time.perf_counter() - t0
+            kind = headers.get("content-type", "")
+            record["error"] = f"POST (event stream) {status} {kind}: {raw[:200].decode(errors='replace')}"
+            return
+        await read_reply(conn, headers, record, t0, expected, one_request=True)
+        return
     raw = await conn.read_body(headers)
     record["post_s"] = time.perf_counter() - t0
-    record["post_status"] = status
     if not 200 <= status < 300:
         record["error"] = f"POST {status}: {raw[:200].decode(errors='replace')}"
         return
@@ -171,14 +208,46 @@ async def service_reply(conn: Connection, job: dict, client: dict, record: dict,
         raw = await conn.read_body(headers)
         record["error"] = f"GET stream {status}: {raw[:200].decode(errors='replace')}"
         return
+    await read_reply(conn, headers, record, t0, expected, one_request=False)
+
+
+async def read_reply(
+    conn: Connection, headers: dict, record: dict, t0: float, expected: str, *, one_request: bool
+) -> None:
+    """Read a reply's event stream to ``message.done`` and check it. On the one-request path the
+    first event must be ``message.created`` with id ``<reply id>:0``, and every later id the reply's."""
     text = []
     seen: set[int] = set()
-    previous = highest = None
+    previous = highest = reply_id = None
     parts = conn.body_parts(headers)
+    events = sse_events(parts)
     done = False
-    async for event_id, name, data in sse_events(parts):
+    if one_request:
+        first = await anext(events, None)
+        record["post_s"] = time.perf_counter() - t0
+        if first is None:
+            conn.close()
+            record["error"] = "stream ended before message.created"
+            return
+        message_id, event_id, name, data = first
+        record["events"] += 1
+        if name != "message.created":
+            conn.close()
+            record["error"] = f"first event {name!r}, not message.created"
+            return
+        reply_id = json.loads(data)["assistant_message"]["id"]
+        if message_id != reply_id or event_id != 0:
+            conn.close()
+            record["error"] = f"message.created has id {message_id}:{event_id}, not {reply_id}:0"
+            return
+        seen.add(0)
+        previous = highest = 0
+    async for message_id, event_id, name, data in events:
         now = time.perf_counter() - t0
         record["events"] += 1
+        if reply_id is not None and message_id != reply_id:
+            record["error"] = f"an event of another reply: {message_id}, not {reply_id}"
+            break
         if event_id is not None:
             if previous is not None:
                 if event_id in seen:
@@ -214,7 +283,7 @@ async def service_reply(conn: Connection, job: dict, client: dict, record: dict,
             conn.close()
     else:
         conn.close()
-        record["error"] = "stream ended before message.done"
+        record["error"] = record["error"] or "stream ended before message.done"
     whole = "".join(text)
     record["tokens"] = whole.count(" ")
     record["text_ok"] = whole == expected
@@ -247,7 +316,7 @@ async def direct_reply(conn: Connection, job: dict, record: dict, expected: str)
         return
     text = []
     finished = done = False
-    async for _, _, data in sse_events(conn.body_parts(headers)):
+    async for _, _, _, data in sse_events(conn.body_parts(headers)):
         now = time.perf_counter() - t0
         record["events"] += 1
         if data == b"[DONE]":
@@ -278,6 +347,7 @@ async def run_client(index: int, job: dict, expected: str, results: list, starte
         for round_ in range(job["rounds"]):
             record = _new_record(index, round_)
             record["start_s"] = time.perf_counter() - started
+            sent, received = conn.sent, conn.received
             try:
                 async with asyncio.timeout(job["timeout"]):
                     if client is not None:
@@ -290,6 +360,7 @@ async def run_client(index: int, job: dict, expected: str, results: list, starte
             except (OSError, asyncio.IncompleteReadError, HTTPError, ValueError) as exc:
                 record["error"] = f"{exc.__class__.__name__}: {exc}"
                 conn.close()
+            record["sent_bytes"], record["received_bytes"] = conn.sent - sent, conn.received - received
             results.append(record)
     finally:
         conn.close()
