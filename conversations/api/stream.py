@@ -249,7 +249,9 @@ def reply_stream(*, user, message, created: dict) -> StreamingHttpResponse:
     ``GET /stream`` sends them (same ids: resume there with ``Last-Event-ID``). The reply is a
     server task: it goes on, and is saved, when the client leaves. Built in a sync view, it streams
     from the server's loop (an async iterator under ASGI), holding no thread."""
-    follower = listener.Listener(conversation_id=message.conversation_id, last_event_id=0, message=message)
+    follower = listener.Listener(
+        conversation_id=message.conversation_id, last_event_id=0, message=message, starts_here=True
+    )
     if not connection.in_atomic_block:
         # Django gives the view thread's connection back only when the response ends: a stream
         # must not keep it (see core.db), and whatever the stream reads closes its own.

@@ -124,9 +124,16 @@ class Listener:
     """``await open()`` before answering the client (so nothing published after the answer can be
     missed), then iterate ``events()``: events, and ``None`` as a keep-alive."""
 
-    def __init__(self, *, conversation_id, last_event_id: int | None = None, message=_NOT_LOADED):
+    def __init__(
+        self, *, conversation_id, last_event_id: int | None = None, message=_NOT_LOADED, starts_here: bool = False
+    ):
         # ``last_event_id``: the number of the last event of *this* reply the client has.
         self.conversation_id = conversation_id
+        # ``starts_here``: the reply was just asked for in this process, which runs it (a send
+        # answered with its stream): its log will be here, so the listener never joins the
+        # conversation's Redis group nor sets its watch key (which would make the generator
+        # announce every event to other processes for nothing, for the key's minute).
+        self.starts_here = starts_here
         self.sent = last_event_id
         # ``message``: the last reply, when the caller read it already (see ``last_reply``).
         self.message: Message | None = message
@@ -194,7 +201,7 @@ class Listener:
                 async for event in self._follow_local(log):
                     yield event
                 return
-            if eventlog.shared():
+            if eventlog.shared() and not self.starts_here:
                 await self._subscribe()
                 logged = await eventlog.shared_read(message_id)
                 if logged:
@@ -293,7 +300,10 @@ class Listener:
     async def _receive(self) -> dict | None:
         """The next announcement for this listener's reply, or None after a quiet second."""
         deadline = time.monotonic() + IDLE_RECHECK_SECONDS
-        while (left := deadline - time.monotonic()) > 0:
+        # The channel is looked at each time: a waiter cancelled as the listener closed may still
+        # run once (``wait_for`` can lose a cancel that arrives with a message) and must not read
+        # from a closed channel.
+        while self.channel is not None and (left := deadline - time.monotonic()) > 0:
             try:
                 item = await asyncio.wait_for(self.layer.receive(self.channel), left)
             except TimeoutError:

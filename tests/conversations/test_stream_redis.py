@@ -97,3 +97,28 @@ def test_shared_log_bytes_grow_linearly_with_the_number_of_events(upstream, user
     per_event = (large - small) / 1900
     assert 40 < per_event < 120
     assert small == pytest.approx(per_event * 100, rel=0.6)
+
+
+def test_a_send_answered_with_its_stream_sets_no_watch_on_redis(asgi_server, upstream, user):  # noqa: F811
+    """The reply of a send answered with its stream runs in the process that answers: its listener
+    follows the local log, never joins the conversation's group nor sets its watch key, so the
+    generator announces nothing to other processes (two Redis commands an event saved)."""
+    import httpx
+    import redis
+
+    from tests.conversations.sse import iter_events
+    from tests.conversations.test_stream import bearer, text_of
+
+    model = make_model(upstream, "normal:12")
+    headers = bearer(user)
+    created = httpx.post(f"{asgi_server}/api/v1/conversations", json={"model": model.slug}, headers=headers)
+    conversation_id = created.json()["id"]
+    url = f"{asgi_server}/api/v1/conversations/{conversation_id}/messages"
+    with httpx.stream(
+        "POST", url, json={"content": "Hi"}, headers={**headers, "Accept": "text/event-stream"}, timeout=20
+    ) as response:
+        events = list(iter_events(response))
+    assert events[0].name == "message.created" and events[-1].name == "message.done"
+    assert text_of(events[1:]) == expected_text(12)
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    assert not client.exists(eventlog.watch_key(conversation_id))
