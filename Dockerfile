@@ -130,7 +130,6 @@ COPY --from=files /app /app
 COPY docker/entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 WORKDIR /app
 USER chat
-VOLUME /data
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["docker-entrypoint.sh", "healthcheck"]
 ENTRYPOINT ["tini", "--", "docker-entrypoint.sh"]
