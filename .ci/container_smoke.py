@@ -155,10 +155,15 @@ def stack(proxy, replica_a, replica_b):
     print(f"replica A's stream ended {took:.1f} s after the stop, after {deltas} deltas: {done}")
     expect(done["status"] == "stopped", done)
     expect(took < 10, f"the reply went on for {took:.1f} s after the stop")
+    # Stopped for good: replica A's generation ended too (the saved text no longer grows).
+    path = f"/api/v1/conversations/{conversation}/messages"
+    first = call(replica_b, "GET", path, token=token)["results"]
+    time.sleep(3)
     for base in (replica_a, replica_b):
-        listed = call(base, "GET", f"/api/v1/conversations/{conversation}/messages", token=token)["results"]
+        listed = call(base, "GET", path, token=token)["results"]
         expect([m["role"] for m in listed] == ["user", "assistant"], listed)
         expect(listed[1]["status"] == "stopped", listed[1])
+        expect(listed[1]["content"] == first[1]["content"], f"the stopped reply grew: {listed[1]['content']!r}")
     print("the reply was stopped by the other replica")
 
 
