@@ -8,7 +8,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 # With several web worker processes, /metrics sums them through this directory (prometheus_client's
-# multiprocess mode; emptied at each start). One process: none needed.
+# multiprocess mode; emptied at each start). One process: none needed, and the variable is not set
+# at all (prometheus_client takes even an empty one as "files in the current directory").
 METRICS_DIR ?= $(if $(filter-out 1,$(WORKERS)),$(CURDIR)/.metrics,)
 # The embedded model's own server (conversations/llm/model_server.py), always on loopback.
 MODEL_PORT ?= 8081
@@ -84,7 +85,7 @@ run: install
 # Every process of the service (Procfile: web, model, embedding, worker) under honcho; Ctrl-C or
 # SIGTERM stops all.
 serve:
-	exec env VENV='$(VENV)' HOST='$(HOST)' WEB_PORT='$(PORT)' WORKERS='$(WORKERS)' PROMETHEUS_MULTIPROC_DIR='$(METRICS_DIR)' \
+	exec env VENV='$(VENV)' HOST='$(HOST)' WEB_PORT='$(PORT)' WORKERS='$(WORKERS)' $(if $(METRICS_DIR),PROMETHEUS_MULTIPROC_DIR='$(METRICS_DIR)') \
 		MODEL_PORT='$(MODEL_PORT)' CHAT_LOCAL_MODEL_URL='$(CHAT_LOCAL_MODEL_URL)' \
 		EMBEDDING_PORT='$(EMBEDDING_PORT)' CHAT_LOCAL_EMBEDDING_URL='$(CHAT_LOCAL_EMBEDDING_URL)' \
 		$(VENV)/bin/honcho start --no-colour --procfile Procfile --app-root .
