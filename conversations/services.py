@@ -389,6 +389,17 @@ def _check_plan_limits(
     Call with the user's settings row locked; ``known``: the counts read with that lock; ``asked``:
     replies this transaction wrote already (counted, but not held against it)."""
     generation.ensure_pipeline_ready()
+    try:
+        _refuse_past_limits(settings_row=settings_row, user=user, known=known, asked=asked)
+    except (DailyQuotaExceeded, TooManyGenerations):
+        if known is None:
+            raise
+        # On PostgreSQL the lock's read counted with a snapshot from before the lock was granted:
+        # a reply that ended meanwhile is still in it. Refuse only on a fresh count.
+        _refuse_past_limits(settings_row=settings_row, user=user, known=None, asked=asked)
+
+
+def _refuse_past_limits(*, settings_row: UserSettings, user: User, known: SendChecks | None, asked: int) -> None:
     now = known.now if known is not None else timezone.now()
     plan = settings_row.plan
     if plan.daily_message_limit:  # 0: unlimited, nothing to count
@@ -443,9 +454,15 @@ def _send_read(*, user: User, conversation_id) -> tuple[Conversation, SendChecks
     row locked (it serialises one user's sends, as ``_settings_locked`` does) with their plan, and
     ``SendChecks``. Today's count starts at the day's start that the signed-in user's settings give
     (read with the session); if the locked row says otherwise (a zone changed, a staff reset
-    meanwhile), it is counted again. Call in a transaction."""
+    meanwhile), it is counted again. On PostgreSQL the counts and the leaf are of the read's
+    snapshot, taken before the lock was granted: the leaf's UPDATE checks both again
+    (``_now_current``'s ``was`` and ``within``), and a refusal is counted again first
+    (``_check_plan_limits``). Call in a transaction."""
     now = timezone.now()
-    known = user.settings if User.settings.is_cached(user) else None
+    try:  # authentication caches the row, or None for a user created without one
+        known = user.settings if User.settings.is_cached(user) else None
+    except UserSettings.DoesNotExist:
+        known = None
     guess = counted_since(
         zone=saved_zone(known.time_zone if known else ""), reset_at=known.quota_reset_at if known else None, now=now
     )
@@ -839,6 +856,9 @@ class Sent(tuple):
         sent = super().__new__(cls, (question, reply))
         sent.new_turn = new_turn
         return sent
+
+    def __getnewargs_ex__(self):  # copy and pickle call __new__ with these
+        return (self[0], self[1]), {"new_turn": self.new_turn}
 
 
 def _system_text(instructions: str, system_prompt: str) -> str:

@@ -221,10 +221,12 @@ class ConversationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         """The hot path: the service reads the conversation (yours or nothing) with everything it
         checks in one statement, so it is not read here first."""
         data = s.MessageCreateSerializer(data=request.data)
-        if not data.is_valid():
-            self.get_object()  # anyone else's conversation is a 404, whatever the body says
+        wait = s.WaitQuerySerializer(data=request.query_params)
+        if not (data.is_valid() & wait.is_valid()):  # both checked, each names its own fields
+            self.get_object()  # anyone else's conversation is a 404, whatever the body or ?wait say
             data.is_valid(raise_exception=True)
-        wait = _wait_flag(request)
+            wait.is_valid(raise_exception=True)
+        wait = wait.validated_data["wait"]
         parent_id = data.validated_data.get("parent_id", services.CURRENT)
         try:
             sent = services.message_send(

@@ -171,3 +171,62 @@ def test_sends_at_once_pass_the_plan_limit_one_at_a_time(user, upstream):  # noq
     assert Message.objects.in_flight().filter(conversation__owner=user).count() <= 3
     for chat in chats:
         settle(chat, seconds=15)
+
+
+# --- the one read's edges (a second reader's findings) ------------------------------------------
+
+
+def test_a_user_without_a_settings_row_can_send(user_client, user):
+    """A user made outside ``user_create`` (``createsuperuser``) has no settings row: the session's
+    read caches "none", and the send makes the row, then reads again."""
+    from accounts.models import UserSettings
+    from tests.conversations.factories import ConversationFactory
+
+    conversation = ConversationFactory(owner=user)
+    UserSettings.objects.filter(user=user).delete()
+    response = user_client.post(f"/api/v1/conversations/{conversation.pk}/messages", {"content": "hi"}, format="json")
+    assert response.status_code == 202, response.content
+    assert UserSettings.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize("query", ["?wait=maybe", ""])
+def test_someone_elses_conversation_is_404_whatever_the_body_or_wait_say(user_client, outsider_client, query):
+    conversation_id = user_client.post("/api/v1/conversations", {"title": "mine"}, format="json").json()["id"]
+    url = f"/api/v1/conversations/{conversation_id}/messages{query}"
+    for body in ({"content": "hi"}, {"content": ""}):
+        response = outsider_client.post(url, body, format="json")
+        assert response.status_code == 404, (body, response.content)
+    if query:  # one's own: the bad flag is named
+        response = user_client.post(url, {"content": "hi"}, format="json")
+        assert response.status_code == 400 and "wait" in response.json()
+
+
+def test_a_refusal_from_the_locked_reads_counts_is_counted_again(user):
+    """On PostgreSQL the locked read counts with a snapshot from before the lock was granted: a
+    reply that ended meanwhile is still in it. Its "too many" is checked again before refusing."""
+    from accounts.services import user_settings_get
+    from conversations import services
+    from tests.conversations.factories import ConversationFactory
+
+    settings_row = user_settings_get(user=user)
+    conversation = ConversationFactory(owner=user)
+    stale = services.SendChecks(
+        now=timezone.now(),
+        since=timezone.now() - timedelta(hours=1),
+        messages_sent=10**6,
+        in_flight=10**6,
+        model_allowed=True,
+    )
+    # Nothing in flight and nothing sent, in fact: the send passes.
+    services._check_plan_limits(user=user, conversation=conversation, settings_row=settings_row, known=stale)
+
+
+def test_sent_copies_with_its_new_turn():
+    import copy
+    import pickle
+
+    from conversations.services import Sent
+
+    sent = Sent("q", "r", new_turn=True)
+    for twin in (copy.copy(sent), pickle.loads(pickle.dumps(sent))):  # noqa: S301 (our own bytes)
+        assert tuple(twin) == ("q", "r") and twin.new_turn is True
