@@ -22,33 +22,33 @@ role=${1:-all}
 
 log() { printf '%s\n' "entrypoint: $*" >&2; }
 
-# Until `migrate --check` passes: the database answers and holds every migration.
-wait_for_migrations() {
-  [ "${CHAT_WAIT_FOR_MIGRATIONS:-1}" = 1 ] || return 0
+# Run "$@" every $2 seconds until it succeeds, saying "waiting for $1" meanwhile; give up (exit 1,
+# with its last output) after CHAT_WAIT_SECONDS (300).
+wait_until() {
+  what=$1 pause=$2
+  shift 2
   deadline=$(($(date +%s) + ${CHAT_WAIT_SECONDS:-300}))
-  until out=$(python manage.py migrate --check 2>&1); do
+  until out=$("$@" 2>&1); do
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "the database is not ready after ${CHAT_WAIT_SECONDS:-300} s (is the migrate service done?):"
+      log "still waiting for $what after ${CHAT_WAIT_SECONDS:-300} s:"
       printf '%s\n' "$out" | tail -n 5 >&2
       exit 1
     fi
-    log "waiting for the database and its migrations (the migrate service)"
-    sleep 3
+    log "waiting for $what"
+    sleep "$pause"
   done
+}
+
+# Until `migrate --check` passes: the database answers and holds every migration.
+wait_for_migrations() {
+  [ "${CHAT_WAIT_FOR_MIGRATIONS:-1}" = 1 ] || return 0
+  wait_until "the database and its migrations (the migrate service)" 3 python manage.py migrate --check
 }
 
 # Until the database accepts a connection (migrate's only precondition).
 wait_for_database() {
-  deadline=$(($(date +%s) + ${CHAT_WAIT_SECONDS:-300}))
-  until out=$(python -c 'import django; django.setup(); from django.db import connection; connection.ensure_connection()' 2>&1); do
-    if [ "$(date +%s)" -ge "$deadline" ]; then
-      log "the database does not answer after ${CHAT_WAIT_SECONDS:-300} s:"
-      printf '%s\n' "$out" | tail -n 5 >&2
-      exit 1
-    fi
-    log "waiting for the database"
-    sleep 2
-  done
+  wait_until "the database" 2 python -c \
+    'import django; django.setup(); from django.db import connection; connection.ensure_connection()'
 }
 
 # Several uvicorn workers sum /metrics through a directory of theirs. Set but empty, it would
