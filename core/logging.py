@@ -106,6 +106,15 @@ class RedactSecretsFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            return self._clean(record)
+        except ImportError:
+            # At interpreter exit (a library's finaliser logging "unclosed session") the regex
+            # module can no longer import what it needs: a record that cannot be cleaned is
+            # dropped, never written as it came.
+            return False
+
+    def _clean(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(_redact_argument(value) for value in record.args)
         elif isinstance(record.args, dict):  # "%(name)s" formats

@@ -70,9 +70,11 @@ async def _wait(waiters: list[asyncio.Future], timeout: float) -> None:
     future = asyncio.get_running_loop().create_future()
     waiters.append(future)
     try:
-        await asyncio.wait_for(future, timeout)
-    except TimeoutError:
-        pass
+        # Not ``wait_for``: on Python 3.11 it returns normally when a cancel arrives as the future
+        # is woken, and a stream whose client left would follow its reply to the end.
+        await asyncio.wait((future,), timeout=timeout)
+    finally:
+        future.cancel()  # a timeout or a cancel: nobody wakes it any more
 
 
 class ReplyLog:

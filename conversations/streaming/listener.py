@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator
 from channels.layers import get_channel_layer
 from django.db.models import Case, F, Subquery, When
 
+from core.cancellation import honouring_cancel
 from core.db import db_sync_to_async
 
 from .. import generation
@@ -161,12 +162,12 @@ class Listener:
         if self.channel is None:
             self.layer = get_channel_layer()
             self.channel = await self.layer.new_channel()
-            await self.layer.group_add(eventlog.group_name(self.conversation_id), self.channel)
+            await honouring_cancel(self.layer.group_add(eventlog.group_name(self.conversation_id), self.channel))
             await self._watch()
 
     async def _watch(self) -> None:
         self.watched_at = time.monotonic()
-        await eventlog.shared_watch(self.conversation_id)
+        await honouring_cancel(eventlog.shared_watch(self.conversation_id))
 
     async def close(self) -> None:
         if self.channel is not None:
@@ -203,7 +204,7 @@ class Listener:
                 return
             if eventlog.shared() and not self.starts_here:
                 await self._subscribe()
-                logged = await eventlog.shared_read(message_id)
+                logged = await honouring_cancel(eventlog.shared_read(message_id))
                 if logged:
                     async for event in self._follow_shared(message_id, logged):
                         yield event
@@ -278,10 +279,10 @@ class Listener:
             try:
                 if time.monotonic() - self.watched_at >= eventlog.WATCH_REFRESH_SECONDS:
                     await self._watch()
-                item = await self._receive()
+                item = await honouring_cancel(self._receive())
                 batch = [Event.from_wire(line) for line in item["events"]] if item else []
                 if not batch or batch[0].id > self.sent + 1:  # silence or a gap: the list has it all
-                    batch = await eventlog.shared_read(message_id)
+                    batch = await honouring_cancel(eventlog.shared_read(message_id))
                     if not batch:  # the list expired: the row knows the end
                         row = await db_sync_to_async(_row)(message_id)
                         if row is not None and row.status not in IN_FLIGHT_STATUSES:

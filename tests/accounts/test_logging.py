@@ -160,3 +160,17 @@ def test_oauth_codes_in_query_strings_are_redacted_but_error_codes_are_kept():
     line = redact('GET /accounts/github/login/callback/?code=abc123&state=xyz {"code": "too_many_failed_logins"}')
     assert "abc123" not in line and "xyz" not in line
     assert '"code": "too_many_failed_logins"' in line
+
+
+def test_a_record_that_cannot_be_cleaned_at_interpreter_exit_is_dropped_not_written(monkeypatch):
+    # At exit a library's finaliser logs ("Unclosed client session") after the import machinery is
+    # gone, and the regex module raises ImportError: the filter drops the record, quietly.
+    import core.logging
+
+    def gone(text):
+        raise ImportError("sys.meta_path is None, Python is likely shutting down")
+
+    monkeypatch.setattr(core.logging, "redact", gone)
+    record = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "Unclosed client session %s", ("x",), None)
+
+    assert core.logging.RedactSecretsFilter().filter(record) is False
