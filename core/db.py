@@ -7,17 +7,27 @@ waiting stream would hold an open connection (50 idle streams held 50 on Postgre
 ``database_sync_to_async`` does, except inside an atomic block, which the caller still owns
 (tests run inside one).
 
-Background work (generation tasks, the reaper) makes many small calls instead: it runs them on a
-thread of its own and keeps that thread's single connection open (``background_db_sync_to_async``),
-dropping it only after a database error so the next call reconnects (e.g. after a PostgreSQL
-restart). Its own thread, not asgiref's one sync thread, so under load the claims, checkpoints and
+Background work (generation tasks, the reaper) makes many small calls instead: it runs them on
+threads of its own, each keeping its connection open (``background_db_sync_to_async``), dropping
+it only after a database error so the next call reconnects (e.g. after a PostgreSQL restart).
+Threads of their own, not asgiref's one sync thread, so under load the claims, checkpoints and
 final saves of replies do not queue behind the sync views of requests (and the reverse).
+
+How many: ``CHAT_BACKGROUND_DB_THREADS``; by default 4 on PostgreSQL and 1 on SQLite. On
+PostgreSQL a commit waits for its WAL to reach the disk, and one thread left the replies of a busy
+process queued behind each other's commits while the core idled (N=100 on one core: 80 % busy,
+p95 added time to first token 4.6 s with one thread, 2.1 s with four: docs/benchmarks.md). SQLite
+has one writer: more threads would only wait for its lock. A reply's own calls stay in order (it
+awaits each); calls of different replies may run at once, which their conditional UPDATEs allow
+(they are written for several processes anyway).
 """
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, connections
 
 
@@ -51,26 +61,53 @@ def _reconnecting_after_errors(func):
     return run
 
 
-_background_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-db")
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def background_threads() -> int:
+    configured = settings.CHAT["BACKGROUND_DB_THREADS"]
+    if configured > 0:
+        return configured
+    return 1 if connection.vendor == "sqlite" else 4
+
+
+def _background_executor() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        with _executor_lock:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=background_threads(), thread_name_prefix="background-db")
+    return _executor
 
 
 def background_db_sync_to_async(func):
-    """``sync_to_async`` for background ORM work: one thread and one long-lived connection.
+    """``sync_to_async`` for background ORM work: a few threads, each with a long-lived connection.
 
     Call it from a task that does not belong to a request (see ``generation.start_generation``).
     Its calls never see a caller's open transaction: a reply's rows must be committed before it
     starts (``transaction.on_commit``), and tests that run replies use committed data
     (``django_db(transaction=True)``).
     """
-    return sync_to_async(_reconnecting_after_errors(func), thread_sensitive=False, executor=_background_executor)
+    return sync_to_async(_reconnecting_after_errors(func), thread_sensitive=False, executor=_background_executor())
 
 
-def on_background_thread(func, *, timeout: float = 10):
-    """Run ``func`` on the background thread (with its connection) and return its result."""
-    return _background_executor.submit(func).result(timeout=timeout)
+def on_background_threads(func, *, timeout: float = 10) -> list:
+    """Run ``func`` once on each background thread (with its connection); their results.
+
+    Each call waits at a barrier until every thread holds one, so no thread runs two."""
+    count = background_threads()
+    barrier = threading.Barrier(count)
+
+    def once():
+        barrier.wait(timeout)
+        return func()
+
+    futures = [_background_executor().submit(once) for _ in range(count)]
+    return [future.result(timeout=timeout) for future in futures]
 
 
 def close_background_connections(timeout: float = 10) -> None:
-    """Close the background thread's connection: at server shutdown, and in tests before the test
+    """Close the background threads' connections: at server shutdown, and in tests before the test
     database is dropped (PostgreSQL refuses while a session is open)."""
-    on_background_thread(connections.close_all, timeout=timeout)
+    on_background_threads(connections.close_all, timeout=timeout)

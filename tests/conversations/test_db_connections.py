@@ -10,8 +10,10 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from django.db import connection
 from django.db.backends.signals import connection_created
 
+from core.db import close_background_connections, on_background_threads
 from tests.conversations.test_stream import bearer, collect, make_model, wait_until_final
 from tests.conversations.upstream import upstream  # noqa: F401
 
@@ -44,6 +46,9 @@ def test_replies_and_streams_do_not_keep_connections_open(asgi_server, upstream,
     model = make_model(upstream, "normal:3")
     headers = bearer(user)
     _send_and_stream(asgi_server, headers, model.slug)  # warm up: the server's own threads connect once
+    # Every replies' thread holds its one connection for good (core.db), here counted from now on.
+    close_background_connections()
+    on_background_threads(lambda: connection.ensure_connection())
     after_one = open_connections()
 
     for _ in range(8):

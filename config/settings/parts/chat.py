@@ -9,6 +9,9 @@ CHAT = {
     "DELTA_COALESCE_SECONDS": env.float("CHAT_DELTA_COALESCE_SECONDS", default=0.05),
     # Checkpoint a streaming reply to the database at most this often.
     "CHECKPOINT_SECONDS": env.float("CHAT_CHECKPOINT_SECONDS", default=1.0),
+    # Threads (each with its database connection) for the replies' claims, checkpoints and final
+    # saves (core/db.py); 0: 4 on PostgreSQL, 1 on SQLite (one writer).
+    "BACKGROUND_DB_THREADS": env.int("CHAT_BACKGROUND_DB_THREADS", default=0),
     # A streaming reply whose heartbeat is older than this is marked interrupted.
     "STALE_AFTER_SECONDS": env.float("CHAT_STALE_AFTER_SECONDS", default=30.0),
     "LOCAL_MODEL_THREADS": env.int("CHAT_LOCAL_MODEL_THREADS", default=2),
