@@ -7,6 +7,9 @@ about one cancel in ten during channels_redis' ``group_add`` or a plain ``SET``,
 redis 8.1). A stream whose client left would then follow its reply to the end, holding the user's
 slot. The task still counts the request (``Task.cancelling()``) until someone withdraws it with
 ``uncancel()``, so the loss can be seen right after the call and undone.
+
+Only where the task's cancel means "stop": a task that catches a ``CancelledError`` and carries on
+must call ``uncancel()`` (as the reply runner does), or these would raise on its next call.
 """
 
 import asyncio

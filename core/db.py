@@ -17,11 +17,13 @@ How many: ``CHAT_BACKGROUND_DB_THREADS``; by default 4 on PostgreSQL and 1 on SQ
 PostgreSQL a commit waits for its WAL to reach the disk, and one thread left the replies of a busy
 process queued behind each other's commits while the core idled (N=100 on one core: 80 % busy,
 p95 added time to first token 4.6 s with one thread, 2.1 s with four: docs/benchmarks.md). SQLite
-has one writer: more threads would only wait for its lock. A reply's own calls stay in order (it
-awaits each); calls of different replies may run at once, which their conditional UPDATEs allow
-(they are written for several processes anyway).
+has one writer: more threads would only wait for its lock. A reply's own calls stay in order: it
+awaits each, and a call whose caller is cancelled (a stop) still ends before the cancel goes on,
+so the reply's next call (on another thread) never overtakes it. Calls of different replies may
+run at once, which their conditional UPDATEs allow (they are written for several processes).
 """
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
@@ -89,22 +91,41 @@ def background_db_sync_to_async(func):
     starts (``transaction.on_commit``), and tests that run replies use committed data
     (``django_db(transaction=True)``).
     """
-    return sync_to_async(_reconnecting_after_errors(func), thread_sensitive=False, executor=_background_executor())
+    call = sync_to_async(_reconnecting_after_errors(func), thread_sensitive=False, executor=_background_executor())
+
+    @wraps(func)
+    async def in_order(*args, **kwargs):
+        running = asyncio.ensure_future(call(*args, **kwargs))
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            # A thread cannot be interrupted: the call goes on. Wait for it, so that what the
+            # caller does next (a stopped reply's final save, on another thread) comes after it.
+            await asyncio.wait((running,))
+            raise
+
+    return in_order
+
+
+_each_thread_lock = threading.Lock()
 
 
 def on_background_threads(func, *, timeout: float = 10) -> list:
     """Run ``func`` once on each background thread (with its connection); their results.
 
-    Each call waits at a barrier until every thread holds one, so no thread runs two."""
-    count = background_threads()
+    Each call waits at a barrier until every thread holds one, so no thread runs two; one such
+    round at a time, or two rounds could split the threads between their barriers."""
+    executor = _background_executor()
+    count = executor._max_workers  # what it was made with, whatever the settings say now
     barrier = threading.Barrier(count)
 
     def once():
         barrier.wait(timeout)
         return func()
 
-    futures = [_background_executor().submit(once) for _ in range(count)]
-    return [future.result(timeout=timeout) for future in futures]
+    with _each_thread_lock:
+        futures = [executor.submit(once) for _ in range(count)]
+        return [future.result(timeout=timeout) for future in futures]
 
 
 def close_background_connections(timeout: float = 10) -> None:

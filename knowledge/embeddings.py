@@ -121,7 +121,7 @@ def passages_embed(*, passage_ids: list[int]) -> int:
 
 def question_vector(question: str, *, config: EmbeddingSettings) -> array:
     """The question's vector, or an empty one when the upstream fails (retrieval is then BM25
-    alone). No database: a reply computes it on a thread of its own, not on the one thread every
+    alone). No database: a reply computes it on a thread of its own, not on the few threads every
     reply's rows are written from, so a slow upstream stalls no other reply."""
     try:
         (vector,) = embed([question], config=config)

@@ -48,19 +48,30 @@ def tool_server_listing_save(*, server_name: str, tools: list[dict]) -> None:
 
 
 def tool_call_begin(*, user_id, message_id, call_id: str, server: str, tool: str) -> ToolCall | None:
-    """Record a call about to run; None (nothing recorded) when the user's plan has no calls left today."""
-    plan = (
-        UserSettings.objects.filter(user_id=user_id)
-        .select_related("plan")
-        .values_list("plan_id", "plan__daily_tool_call_limit")
-        .first()
-    )
-    plan_id, limit = plan if plan else (None, 0)
-    if limit and calls_today(user_id=user_id) >= limit:
-        return None
-    return ToolCall.objects.create(
-        user_id=user_id, plan_id=plan_id, server=server, tool=tool[:128], message_id=message_id, call_id=call_id[:100]
-    )
+    """Record a call about to run; None (nothing recorded) when the user's plan has no calls left today.
+
+    The count and the insert hold the user's settings row (as a send does): two replies of one
+    user, on two of a process's background threads or in two processes, cannot both take the
+    last call of the day."""
+    with transaction.atomic():
+        plan = (
+            UserSettings.objects.select_for_update(of=("self",))
+            .filter(user_id=user_id)
+            .select_related("plan")
+            .values_list("plan_id", "plan__daily_tool_call_limit")
+            .first()
+        )
+        plan_id, limit = plan if plan else (None, 0)
+        if limit and calls_today(user_id=user_id) >= limit:
+            return None
+        return ToolCall.objects.create(
+            user_id=user_id,
+            plan_id=plan_id,
+            server=server,
+            tool=tool[:128],
+            message_id=message_id,
+            call_id=call_id[:100],
+        )
 
 
 def tool_call_end(*, call_pk: int, status: str, duration_ms: int | None) -> None:

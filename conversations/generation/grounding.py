@@ -75,7 +75,7 @@ def with_images(grounded: Grounding) -> list[dict]:
     """``grounded.history`` with its images as ``image_url`` parts after their turn's text.
 
     No database here, only the files' bytes and Pillow (tenths of a second an image): the runner
-    calls it on a thread of its own, not on the one thread every reply's rows are written from.
+    calls it on a thread of its own, not on the few threads every reply's rows are written from.
     """
     history = list(grounded.history)
     for index, files in grounded.images.items():

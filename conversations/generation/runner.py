@@ -157,7 +157,7 @@ class ReplyRun:
                 raise ProviderError(_("No model is configured for this conversation."), code="no_model")
             provider = get_provider(model)
             await self._wait_for_attachments()
-            # The question's embedding (an HTTP call of up to its timeout) off the rows' one thread,
+            # The question's embedding (an HTTP call of up to its timeout) off the rows' few threads,
             # which every reply's checkpoints share.
             question = await background_db_sync_to_async(grounding.embedding_question)(claimed=claimed)
             vector = await asyncio.to_thread(grounding.question_vector, question) if question else None

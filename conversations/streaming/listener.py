@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from channels.layers import get_channel_layer
 from django.db.models import Case, F, Subquery, When
 
-from core.cancellation import honouring_cancel
+from core.cancellation import honouring_cancel, raise_if_cancelled
 from core.db import db_sync_to_async
 
 from .. import generation
@@ -198,7 +198,8 @@ class Listener:
         while not self.stopped:
             log = eventlog.local_get(message_id)
             if log is not None:
-                await self.close()  # the reply runs here: the group has nothing more to say
+                # The reply runs here: the group has nothing more to say.
+                await honouring_cancel(self.close())
                 async for event in self._follow_local(log):
                     yield event
                 return
@@ -222,7 +223,7 @@ class Listener:
                 # In flight without a log: starting (its log appears in a moment), or its worker
                 # died, which a stale heartbeat shows: settle that before anyone waits on it.
                 reaped = True
-                if await generation.reap_stale(message_ids=[message_id]):
+                if await honouring_cancel(generation.reap_stale(message_ids=[message_id])):
                     continue
             await self._wait_for_start(message_id)
             if self._keepalive_due():
@@ -245,6 +246,7 @@ class Listener:
             await asyncio.sleep(0.1)
 
     async def _follow_local(self, log: eventlog.ReplyLog) -> AsyncIterator[Event | None]:
+        raise_if_cancelled()  # its waits are on the log alone: a cancel lost before here stays lost
         events = log.events
         self._log = log
         if self.sent is None:

@@ -1,12 +1,13 @@
 """The replies' background database threads (``core.db``): how many, and that each is reached."""
 
+import asyncio
 import threading
 import time
 
 import pytest
 from django.db import connection
 
-from core.db import background_threads, close_background_connections, on_background_threads
+from core.db import background_db_sync_to_async, background_threads, close_background_connections, on_background_threads
 
 
 def test_by_default_four_threads_on_postgresql_and_one_on_sqlite(settings):
@@ -45,3 +46,25 @@ def _sessions(pids) -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids])
         return cursor.fetchone()[0]
+
+
+async def test_a_cancelled_background_call_ends_before_its_caller_goes_on():
+    # A stop cancels a reply while a call of it runs on one thread; its final save goes to another
+    # thread, and must not overtake the call (a tool call's row inserted after the reply ended
+    # would stay "running" for ever).
+    started, release, finished = threading.Event(), threading.Event(), []
+
+    def slow_call():
+        started.set()
+        release.wait(5)
+        finished.append(True)
+
+    caller = asyncio.ensure_future(background_db_sync_to_async(slow_call)())
+    await asyncio.to_thread(started.wait, 5)
+    caller.cancel()
+    await asyncio.sleep(0.1)
+    assert not caller.done()  # the cancel waits for the thread's call
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    assert finished == [True]
