@@ -84,7 +84,11 @@ def _target_loop() -> asyncio.AbstractEventLoop:
     return _get_background_loop()
 
 
-def _spawn(message_id) -> None:
+def _spawn(message_id, language: str) -> None:
+    # Activated here, on the loop's thread: Django's active language lives in a ``Local`` whose
+    # value counts only on the thread that set it, and the request that starts a reply may run on
+    # another (a sync view's).
+    translation.activate(language)
     task = asyncio.get_running_loop().create_task(run_reply(message_id), name=f"generate-{message_id}")
     _tasks.add(task)
     task.add_done_callback(_task_done)
@@ -131,13 +135,13 @@ def start_generation(*, message_id) -> None:
     # one, else the browser's), in which a failed reply's error is written for its reader.
     context = contextvars.Context()
     context.run(request_id_var.set, request_id_var.get())
-    context.run(translation.activate, translation.get_language() or settings.LANGUAGE_CODE)
+    language = translation.get_language() or settings.LANGUAGE_CODE
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        _target_loop().call_soon_threadsafe(_spawn, message_id, context=context)
+        _target_loop().call_soon_threadsafe(_spawn, message_id, language, context=context)
     else:
-        context.run(_spawn, message_id)
+        context.run(_spawn, message_id, language)
 
 
 async def run_reply(message_id) -> None:
