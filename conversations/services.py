@@ -292,7 +292,12 @@ def replies_stop(*, replies) -> int:
     away (a conversation or an account deleted): their ledger entries end ``stopped`` now, and
     their workers are told to stop once the deletion has committed (a worker's own final save
     then finds no row). Call before deleting the rows, inside the deletion's transaction."""
-    message_ids = list(replies.in_flight().values_list("id", flat=True))
+    # The replies' rows are locked before their ledger entries, in the order a reply's own final
+    # save takes them (``generation.rows``): the other order deadlocked the two on PostgreSQL.
+    # A reply that ends while this waits is no longer in flight once its lock is had.
+    message_ids = list(
+        replies.in_flight().select_for_update(of=("self",)).order_by("pk").values_list("id", flat=True)
+    )
     if not message_ids:
         return 0
     LedgerEntry.objects.filter(message_id__in=message_ids, status__in=IN_FLIGHT_STATUSES).update(
