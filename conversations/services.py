@@ -295,9 +295,7 @@ def replies_stop(*, replies) -> int:
     # The replies' rows are locked before their ledger entries, in the order a reply's own final
     # save takes them (``generation.rows``): the other order deadlocked the two on PostgreSQL.
     # A reply that ends while this waits is no longer in flight once its lock is had.
-    message_ids = list(
-        replies.in_flight().select_for_update(of=("self",)).order_by("pk").values_list("id", flat=True)
-    )
+    message_ids = list(replies.in_flight().select_for_update(of=("self",)).order_by("pk").values_list("id", flat=True))
     if not message_ids:
         return 0
     LedgerEntry.objects.filter(message_id__in=message_ids, status__in=IN_FLIGHT_STATUSES).update(
