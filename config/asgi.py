@@ -5,9 +5,10 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 from django.conf import settings  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
 
-django_asgi_app = get_asgi_application()  # populate the app registry before importing consumers
+from core.asgi import asgi_application  # noqa: E402
+
+django_asgi_app = asgi_application()  # populate the app registry before importing consumers
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -81,7 +81,9 @@ async def _started(start, user, *args):
 def _stop_orphan(starting: asyncio.Future) -> None:
     if starting.cancelled() or starting.exception() is not None:
         return
-    stop = asyncio.ensure_future(db_sync_to_async(generation.request_stop)(message_id=starting.result().id))
+    # Not on the request's thread: the request has ended, and its thread is another's by now.
+    stop_reply = db_sync_to_async(generation.request_stop, thread_sensitive=False)
+    stop = asyncio.ensure_future(stop_reply(message_id=starting.result().id))
     _stopping.add(stop)
     stop.add_done_callback(_stopping.discard)
 

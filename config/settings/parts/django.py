@@ -118,6 +118,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Kept open between requests: a request's thread outlives it (core/asgi.py), and opening the
+    # file and setting up a connection was most of a plain request's CPU.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
     # A file (not :memory:) so the real ASGI server thread in tests sees the same database;
     # the pid keeps parallel test runs on one machine apart.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"chat-test-{os.getpid()}.sqlite3")}
