@@ -5,7 +5,9 @@ streams call the ORM from a request thread that finishes only when the stream en
 waiting stream would hold an open connection (50 idle streams held 50 on PostgreSQL):
 ``db_sync_to_async`` closes the thread's connection after each call, as Channels'
 ``database_sync_to_async`` does, except inside an atomic block, which the caller still owns
-(tests run inside one).
+(tests run inside one). "Closes" as Django's request end does: a connection past its
+``CONN_MAX_AGE``, i.e. always with PostgreSQL (whose pool takes it back); SQLite's are kept by
+their thread for its next call (``DB_CONN_MAX_AGE``), since the threads are reused and few.
 
 Background work (generation tasks, the reaper) makes many small calls instead: it runs them on
 threads of its own, each keeping its connection open (``background_db_sync_to_async``), dropping

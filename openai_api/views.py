@@ -192,7 +192,9 @@ def _failure(reply: listener.ReplyProgress) -> errors.OpenAIError | None:
 
 async def _stop_unless_done(reply: listener.ReplyProgress, reply_id) -> None:
     if reply.done is None:  # the client left (or the server is stopping): stop generating for nobody
-        await db_sync_to_async(generation.request_stop)(message_id=reply_id)
+        # Not on the request's thread: this runs as the stream is closed, which may be after the
+        # request has ended and its thread gone to another (core/asgi.py).
+        await db_sync_to_async(generation.request_stop, thread_sensitive=False)(message_id=reply_id)
 
 
 async def _stream(follower, completion: Completion, reply_id):

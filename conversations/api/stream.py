@@ -40,7 +40,9 @@ async def end_when_signed_out(device, stop) -> None:
     while True:
         await asyncio.sleep(SESSION_RECHECK_SECONDS)
         try:
-            live = await db_sync_to_async(session_is_live)(device)
+            # Not on the request's thread: a stream's generator may be closed after its request
+            # has ended and the thread gone to another (core/asgi.py).
+            live = await db_sync_to_async(session_is_live, thread_sensitive=False)(device)
         except Exception:  # a database hiccup: look again next time
             logger.warning("could not check the session of a stream", exc_info=True)
             continue
@@ -254,7 +256,8 @@ def reply_stream(*, user, message, created: dict) -> StreamingHttpResponse:
     )
     if not connection.in_atomic_block:
         # Django gives the view thread's connection back only when the response ends: a stream
-        # must not keep it (see core.db), and whatever the stream reads closes its own.
+        # must not keep it (see core.db), and whatever the stream reads closes its own. (SQLite's
+        # stays with the thread, which is not the stream's: core/asgi.py.)
         close_old_connections()
     data = JSONRenderer().render(created)
     first = b"id: %s:0\nevent: %s\ndata: %s\n\n" % (str(message.pk).encode(), CREATED_EVENT.encode(), data)

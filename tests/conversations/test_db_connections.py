@@ -5,6 +5,7 @@ after many replies sent and streamed through the real server, the number still o
 have grown with the number of replies.
 """
 
+import threading
 import weakref
 from types import SimpleNamespace
 
@@ -20,15 +21,29 @@ from tests.conversations.upstream import upstream  # noqa: F401
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def _reused(thread: threading.Thread) -> bool:
+    return thread.name.startswith(("request", "asyncio"))
+
+
 @pytest.fixture
 def open_connections():
-    wrappers: weakref.WeakSet = weakref.WeakSet()
+    """``open_connections(request_threads=False)``: how many are open, those of threads that serve
+    one request or call after another (kept between them on SQLite: core/asgi.py's, and the loop's
+    executor of ``db_sync_to_async(thread_sensitive=False)``) counted apart."""
+    wrappers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def remember(sender, connection, **kwargs):
-        wrappers.add(connection)
+        wrappers[connection] = _reused(threading.current_thread())
+
+    def count(request_threads: bool = False) -> int:
+        return sum(
+            1
+            for wrapper, of_request in list(wrappers.items())
+            if wrapper.connection is not None and of_request == request_threads
+        )
 
     connection_created.connect(remember, weak=False)
-    yield lambda: sum(1 for wrapper in list(wrappers) if wrapper.connection is not None)
+    yield count
     connection_created.disconnect(remember)
 
 
@@ -55,3 +70,7 @@ def test_replies_and_streams_do_not_keep_connections_open(asgi_server, upstream,
         _send_and_stream(asgi_server, headers, model.slug)
 
     assert open_connections() <= after_one
+    # A request's thread keeps its connection for the next request (SQLite), one a thread at most:
+    # their number follows the requests at once, not the replies.
+    live_threads = sum(1 for thread in threading.enumerate() if _reused(thread))
+    assert open_connections(request_threads=True) <= live_threads
